@@ -1,0 +1,236 @@
+// GEMM with fused bias + activation: C[M×N] = act(A[M×K] · B[K×N] + bias).
+//
+// Packed weight layout (written by the compiler, read here):
+//   B is split into NR = 8-column panels, p = 0 .. ceil(N/8)-1. Panel p starts at byte
+//   w + p*K*8*4 and holds K rows of 8 f32: row k = B[k][8p .. 8p+7], zero-padded past column N-1.
+//   w must be 16-byte aligned (panels are loaded with aligned v128 loads).
+//   bias (optional, 0 = none) is ceil(N/8)*8 f32, zero-padded past N-1, 16-byte aligned.
+// A is row-major with row stride lda floats and any 4-byte alignment (read with load32_splat).
+// C is row-major with row stride ldc floats; only columns 0..N-1 of each row are written.
+//
+// Blocking: 4×8 register tile (8 accumulators) over full K; a 1-row path streams two panels at a time
+// with split accumulators, for M = 1 (batch-1 GEMV) and a lone tail row.
+
+import {
+  storePartial, vsplat, vgelu, vhardSigmoid, vhardSwish, vleakyRelu, vsigmoid, vtanh,
+  ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_CLIP, ACT_HARD_SIGMOID, ACT_HARD_SWISH, ACT_GELU,
+} from "./vmath";
+
+const PANEL_COLS: i32 = 8;
+
+/**
+ * Applies activation `act` (codes above); p0/p1 are pre-splatted parameters. Deliberately not inlined:
+ * it runs once per output vector in GEMM epilogues, and inlining every case there costs tens of KB.
+ */
+function vactivate(v: v128, act: i32, p0: v128, p1: v128): v128 {
+  switch (act) {
+    case ACT_RELU: return f32x4.max(v, vsplat(0.0));
+    case ACT_LEAKY_RELU: return vleakyRelu(v, p0);
+    case ACT_SIGMOID: return vsigmoid(v);
+    case ACT_TANH: return vtanh(v);
+    case ACT_CLIP: return f32x4.max(p0, f32x4.min(p1, v));
+    case ACT_HARD_SIGMOID: return vhardSigmoid(v, p0, p1);
+    case ACT_HARD_SWISH: return vhardSwish(v);
+    case ACT_GELU: return vgelu(v);
+    default: return v;
+  }
+}
+
+/** a*b + c; one fused instruction in the relaxed-SIMD build. */
+// @ts-ignore: decorator
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(f32x4.mul(a, b), c);
+  }
+}
+
+/** Adds bias, applies the activation and stores 8 columns (cols < 8 → only those columns). */
+// @ts-ignore: decorator
+@inline function storeTile8(c: usize, lo: v128, hi: v128, bias: usize, cols: i32, act: i32, p0: v128, p1: v128): void {
+  if (bias != 0) {
+    lo = f32x4.add(lo, v128.load(bias));
+    hi = f32x4.add(hi, v128.load(bias, 16));
+  }
+  if (act != ACT_NONE) {
+    lo = vactivate(lo, act, p0, p1);
+    hi = vactivate(hi, act, p0, p1);
+  }
+  if (cols >= 8) {
+    v128.store(c, lo);
+    v128.store(c, hi, 16);
+  } else if (cols > 4) {
+    v128.store(c, lo);
+    storePartial(c + 16, hi, cols - 4);
+  } else {
+    storePartial(c, lo, cols);
+  }
+}
+
+/**
+ * 4 rows × 8 columns over all of K. Rows past `rows` reuse a valid row pointer (a3 = a2 ...) so the
+ * loop is branch-free; their results are computed and dropped.
+ */
+function tile4x8(
+  a0: usize, a1: usize, a2: usize, a3: usize, b: usize, K: i32,
+  bias: usize, c: usize, cStride: usize, rows: i32, cols: i32,
+  act: i32, p0: v128, p1: v128,
+): void {
+  let c00 = i32x4.splat(0), c01 = i32x4.splat(0);
+  let c10 = i32x4.splat(0), c11 = i32x4.splat(0);
+  let c20 = i32x4.splat(0), c21 = i32x4.splat(0);
+  let c30 = i32x4.splat(0), c31 = i32x4.splat(0);
+  const end = a0 + (<usize>K << 2);
+  while (a0 < end) {
+    const b0 = v128.load(b);
+    const b1 = v128.load(b, 16);
+    let x = v128.load32_splat(a0);
+    c00 = madd(x, b0, c00);
+    c01 = madd(x, b1, c01);
+    x = v128.load32_splat(a1);
+    c10 = madd(x, b0, c10);
+    c11 = madd(x, b1, c11);
+    x = v128.load32_splat(a2);
+    c20 = madd(x, b0, c20);
+    c21 = madd(x, b1, c21);
+    x = v128.load32_splat(a3);
+    c30 = madd(x, b0, c30);
+    c31 = madd(x, b1, c31);
+    a0 += 4; a1 += 4; a2 += 4; a3 += 4;
+    b += PANEL_COLS * 4;
+  }
+  storeTile8(c, c00, c01, bias, cols, act, p0, p1);
+  if (rows > 1) storeTile8(c + cStride, c10, c11, bias, cols, act, p0, p1);
+  if (rows > 2) storeTile8(c + 2 * cStride, c20, c21, bias, cols, act, p0, p1);
+  if (rows > 3) storeTile8(c + 3 * cStride, c30, c31, bias, cols, act, p0, p1);
+}
+
+/**
+ * One row of C. Two panels at a time with k split in even/odd accumulators: a single dependency chain
+ * per accumulator would be latency-bound, and this is the batch-1 hot path.
+ */
+function gemvRow(
+  a: usize, w: usize, panelBytes: usize, panels: i32, K: i32, N: i32,
+  bias: usize, c: usize, act: i32, p0: v128, p1: v128,
+): void {
+  const kPairsEnd = a + (<usize>(K & ~1) << 2);
+  const aEnd = a + (<usize>K << 2);
+  let p = 0;
+  for (; p + 2 <= panels; p += 2) {
+    let b = w + <usize>p * panelBytes;
+    let e0 = i32x4.splat(0), e1 = i32x4.splat(0), e2 = i32x4.splat(0), e3 = i32x4.splat(0);
+    let o0 = i32x4.splat(0), o1 = i32x4.splat(0), o2 = i32x4.splat(0), o3 = i32x4.splat(0);
+    let ap = a;
+    while (ap < kPairsEnd) {
+      const x0 = v128.load32_splat(ap);
+      const x1 = v128.load32_splat(ap, 4);
+      e0 = madd(x0, v128.load(b), e0);
+      e1 = madd(x0, v128.load(b, 16), e1);
+      e2 = madd(x0, v128.load(b + panelBytes), e2);
+      e3 = madd(x0, v128.load(b + panelBytes, 16), e3);
+      o0 = madd(x1, v128.load(b, 32), o0);
+      o1 = madd(x1, v128.load(b, 48), o1);
+      o2 = madd(x1, v128.load(b + panelBytes, 32), o2);
+      o3 = madd(x1, v128.load(b + panelBytes, 48), o3);
+      ap += 8;
+      b += 64;
+    }
+    if (ap < aEnd) {
+      const x0 = v128.load32_splat(ap);
+      e0 = madd(x0, v128.load(b), e0);
+      e1 = madd(x0, v128.load(b, 16), e1);
+      e2 = madd(x0, v128.load(b + panelBytes), e2);
+      e3 = madd(x0, v128.load(b + panelBytes, 16), e3);
+    }
+    const col = p * PANEL_COLS;
+    const cp = c + (<usize>col << 2);
+    const bp = bias != 0 ? bias + (<usize>col << 2) : 0;
+    storeTile8(cp, f32x4.add(e0, o0), f32x4.add(e1, o1), bp, 8, act, p0, p1);
+    storeTile8(cp + 32, f32x4.add(e2, o2), f32x4.add(e3, o3), bp != 0 ? bp + 32 : 0, N - col - 8, act, p0, p1);
+  }
+  if (p < panels) {
+    // Last odd panel: 4 k-phases × 2 halves.
+    let b = w + <usize>p * panelBytes;
+    let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
+    let t0 = i32x4.splat(0), t1 = i32x4.splat(0), t2 = i32x4.splat(0), t3 = i32x4.splat(0);
+    let ap = a;
+    const quadsEnd = a + (<usize>(K & ~3) << 2);
+    while (ap < quadsEnd) {
+      let x = v128.load32_splat(ap);
+      s0 = madd(x, v128.load(b), s0);
+      t0 = madd(x, v128.load(b, 16), t0);
+      x = v128.load32_splat(ap, 4);
+      s1 = madd(x, v128.load(b, 32), s1);
+      t1 = madd(x, v128.load(b, 48), t1);
+      x = v128.load32_splat(ap, 8);
+      s2 = madd(x, v128.load(b, 64), s2);
+      t2 = madd(x, v128.load(b, 80), t2);
+      x = v128.load32_splat(ap, 12);
+      s3 = madd(x, v128.load(b, 96), s3);
+      t3 = madd(x, v128.load(b, 112), t3);
+      ap += 16;
+      b += 128;
+    }
+    while (ap < aEnd) {
+      const x = v128.load32_splat(ap);
+      s0 = madd(x, v128.load(b), s0);
+      t0 = madd(x, v128.load(b, 16), t0);
+      ap += 4;
+      b += 32;
+    }
+    const lo = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
+    const hi = f32x4.add(f32x4.add(t0, t1), f32x4.add(t2, t3));
+    const col = p * PANEL_COLS;
+    storeTile8(c + (<usize>col << 2), lo, hi, bias != 0 ? bias + (<usize>col << 2) : 0, N - col, act, p0, p1);
+  }
+}
+
+/**
+ * C = act(A·B + bias), B packed as described at the top of this file.
+ * act: 0 none, 1 relu, 2 leaky_relu(p0 = alpha), 3 sigmoid, 4 tanh, 5 clip(p0 = min, p1 = max),
+ * 6 hard_sigmoid(p0 = alpha, p1 = beta), 7 hard_swish, 8 gelu (erf).
+ */
+export function gemm(
+  a: usize, lda: i32, w: usize, bias: usize, c: usize, ldc: i32,
+  M: i32, N: i32, K: i32, act: i32, p0: f32, p1: f32,
+): void {
+  if (M <= 0 || N <= 0) return;
+  const panels = (N + PANEL_COLS - 1) / PANEL_COLS;
+  const panelBytes = <usize>K * (PANEL_COLS * 4);
+  const aStride = <usize>lda << 2;
+  const cStride = <usize>ldc << 2;
+  const vp0 = vsplat(p0);
+  const vp1 = vsplat(p1);
+  if (K <= 0) {
+    // Empty sum: C = act(bias).
+    for (let i = 0; i < M; i++) zeroKRow(bias, c + <usize>i * cStride, N, act, vp0, vp1);
+    return;
+  }
+  let i = 0;
+  for (; i + 1 < M; i += 4) {
+    const rows = min(4, M - i);
+    const a0 = a + <usize>i * aStride;
+    const a1 = a0 + aStride;
+    const a2 = rows > 2 ? a1 + aStride : a1;
+    const a3 = rows > 3 ? a2 + aStride : a2;
+    const ci = c + <usize>i * cStride;
+    for (let p = 0; p < panels; p++) {
+      const col = p * PANEL_COLS;
+      tile4x8(
+        a0, a1, a2, a3, w + <usize>p * panelBytes, K,
+        bias != 0 ? bias + (<usize>col << 2) : 0, ci + (<usize>col << 2), cStride, rows, N - col,
+        act, vp0, vp1,
+      );
+    }
+  }
+  if (i < M) {
+    gemvRow(a + <usize>i * aStride, w, panelBytes, panels, K, N, bias, c + <usize>i * cStride, act, vp0, vp1);
+  }
+}
+
+function zeroKRow(bias: usize, c: usize, N: i32, act: i32, p0: v128, p1: v128): void {
+  for (let col = 0; col < N; col += PANEL_COLS) {
+    storeTile8(c + (<usize>col << 2), i32x4.splat(0), i32x4.splat(0), bias != 0 ? bias + (<usize>col << 2) : 0, N - col, act, p0, p1);
+  }
+}

@@ -1,0 +1,11 @@
+// Kernel library entry: every export here is part of the ABI the compiler calls by name.
+// No allocation, no globals, no imports; all buffers are byte offsets chosen by the compiler.
+
+export { gemm } from "./gemm";
+export {
+  unary_relu, unary_leaky_relu, unary_sigmoid, unary_tanh, unary_exp, unary_log, unary_neg, unary_abs,
+  unary_sqrt, unary_reciprocal, unary_erf, unary_clip, unary_hard_sigmoid, unary_hard_swish, unary_gelu,
+} from "./unary";
+export { binary_add, binary_sub, binary_mul, binary_div, binary_pow, binary_max, binary_min } from "./binary";
+export { softmax, log_softmax } from "./softmax";
+export { copy, fill } from "./memory";
