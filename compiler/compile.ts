@@ -1,0 +1,150 @@
+import { META_FORMAT, META_VERSION, type Dim, type ModelMeta, type TensorMeta } from '../runtime/meta.js';
+import { VERSION } from '../runtime/version.js';
+import { emitModel } from './emit.js';
+import { CompileError } from './errors.js';
+import { lower, type Lowered } from './lower.js';
+import { decodeOnnx, type OnnxModel } from './onnx.js';
+import { chooseMaxBatch, computeLifetimes, planArena } from './plan.js';
+import type { RtValue } from './program.js';
+
+export interface CompileOptions {
+  /** Class labels, index-aligned with the scores; default: the ONNX metadata_props "labels". */
+  labels?: string[];
+  /** Rows per `run` call; default: as many as fit a 4 MiB arena, at most 1024. */
+  maxBatch?: number;
+  /** Use relaxed SIMD (fused multiply-add): faster, but only for browsers that have it. */
+  relaxedSimd?: boolean;
+  /** 'auto' (default): a dynamic batch when the graph allows it, else the exported static shapes. */
+  batch?: 'auto' | 'dynamic' | 'static';
+  /** The kernel library bytes; default: dist/kernels.wasm (or kernels-relaxed.wasm) beside the compiler. */
+  kernels?: Uint8Array;
+  /** Task override; default: inferred from the outputs. */
+  task?: ModelMeta['task'];
+}
+
+export interface CompileResult {
+  wasm: Uint8Array;
+  meta: ModelMeta;
+}
+
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 21;
+const ARENA_BUDGET = 4 << 20;
+const MAX_BATCH_LIMIT = 1024;
+
+/** Compile ONNX model bytes into one self-contained `.wasm` model file. */
+export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {}): Promise<CompileResult> {
+  const model = decodeOnnx(onnxBytes);
+  const opset = model.opsets['ai.onnx'];
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new CompileError(
+      'unsupported-ops',
+      `The model uses ONNX opset ${opset}; ml-widgets compiles opsets ${MIN_OPSET}–${MAX_OPSET}. Re-export it with opset_version between them.`,
+    );
+  }
+  const lowered = lowerWithBatch(model, options.batch ?? 'auto');
+  const { program } = lowered;
+  computeLifetimes(program);
+  const maxBatch = lowered.static ? 1 : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
+  const arenaBytes = planArena(program, maxBatch);
+
+  const labels = options.labels ?? labelsFromMetadata(model);
+  const shapeOf = (v: RtValue): Dim[] => (lowered.static ? [1, ...v.dims] : ['N', ...v.dims.slice(1)]);
+  const inputs: TensorMeta[] = lowered.inputs.map(({ name, value }) => ({ name, dtype: 'float32', shape: shapeOf(value), kind: 'values' }));
+  const outputs: TensorMeta[] = lowered.outputs.map(({ name, value }) => ({
+    name,
+    dtype: 'float32',
+    shape: shapeOf(value),
+    kind: outputKind(model, name, value),
+  }));
+  const task = options.task ?? taskFromMetadata(model) ?? (outputs.some((o) => o.kind !== 'values') ? 'classification' : 'regression');
+  let meta: ModelMeta | undefined;
+
+  const wasm = emitModel({
+    kernels: options.kernels ?? (await loadKernels(!!options.relaxedSimd)),
+    relaxedSimd: !!options.relaxedSimd,
+    program,
+    inputOffsets: lowered.inputs.map((i) => i.value.buffer.offset),
+    outputOffsets: lowered.outputs.map((o) => o.value.buffer.offset),
+    maxBatch,
+    arenaBytes,
+    meta: ({ memoryBytes, weightBytes, kernels }) => {
+      meta = {
+        format: META_FORMAT,
+        version: META_VERSION,
+        producer: { name: 'ml-widgets', version: VERSION },
+        source: { producer: `${model.producer} ${model.producerVersion}`.trim(), producerVersion: model.producerVersion, opset, domains: model.opsets },
+        task,
+        inputs,
+        outputs,
+        labels: labels ?? null,
+        preprocessing: null,
+        features: options.relaxedSimd ? ['simd', 'relaxed-simd'] : ['simd'],
+        ops: lowered.ops.sort(),
+        kernels,
+        weightBytes,
+        arenaBytes,
+        memoryBytes,
+        maxBatch,
+      };
+      return new TextEncoder().encode(JSON.stringify(meta));
+    },
+  });
+  return { wasm, meta: meta! };
+}
+
+function lowerWithBatch(model: OnnxModel, batch: 'auto' | 'dynamic' | 'static'): Lowered & { static: boolean } {
+  if (batch === 'static') return { ...lower(model, 'static'), static: true };
+  try {
+    return { ...lower(model, 'dynamic'), static: false };
+  } catch (err) {
+    // Some graphs mix the rows of a batch (e.g. flatten everything): they still run at their exported shape.
+    if (batch === 'auto' && err instanceof CompileError && err.code === 'batch') return { ...lower(model, 'static'), static: true };
+    throw err;
+  }
+}
+
+/** Labels from metadata_props "labels": a JSON array or comma-separated text. */
+function labelsFromMetadata(model: OnnxModel): string[] | undefined {
+  const raw = model.metadata.labels ?? model.metadata.classes;
+  if (!raw) return undefined;
+  try {
+    const parsed = JSON.parse(raw);
+    if (Array.isArray(parsed)) return parsed.map(String);
+  } catch {
+    // not JSON: comma-separated
+  }
+  return raw.split(',').map((s) => s.trim());
+}
+
+function taskFromMetadata(model: OnnxModel): ModelMeta['task'] | undefined {
+  const t = model.metadata.task;
+  return t === 'classification' || t === 'regression' ? t : undefined;
+}
+
+/** What an output's numbers mean, from the op that produced it (looking through views). */
+function outputKind(model: OnnxModel, name: string, value: RtValue): TensorMeta['kind'] {
+  const producers = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  let node = producers.get(name);
+  while (node && ['Identity', 'Reshape', 'Flatten', 'Dropout', 'Cast'].includes(node.opType)) node = producers.get(node.inputs[0]);
+  if (node?.opType === 'Softmax') return 'probabilities';
+  if (node?.opType === 'LogSoftmax') return 'log-probabilities';
+  const last = value.dims[value.dims.length - 1] ?? 1;
+  return last > 1 ? 'logits' : 'values';
+}
+
+/** Read the prebuilt kernel library that ships beside the compiler (Node: file; browser: fetch). */
+async function loadKernels(relaxed: boolean): Promise<Uint8Array> {
+  const url = new URL(relaxed ? '../kernels-relaxed.wasm' : '../kernels.wasm', import.meta.url);
+  try {
+    if (url.protocol === 'file:') {
+      const { readFile } = await import('node:fs/promises');
+      return new Uint8Array(await readFile(url));
+    }
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (err) {
+    throw new CompileError('invalid-onnx', `The kernel library ${url.href} is missing (${(err as Error).message}); run "npm run build:kernels".`);
+  }
+}

@@ -1,0 +1,146 @@
+import binaryen from 'binaryen';
+import { CompileError } from './errors.js';
+import type { Arg, Program } from './program.js';
+
+export interface EmitInput {
+  kernels: Uint8Array;
+  relaxedSimd: boolean;
+  program: Program;
+  inputOffsets: number[];
+  outputOffsets: number[];
+  maxBatch: number;
+  arenaBytes: number;
+  /** Called with the final memory layout, returns the ml.meta JSON bytes. */
+  meta(layout: { memoryBytes: number; weightBytes: number; kernels: string[] }): Uint8Array;
+}
+
+export interface Layout {
+  dataBase: number;
+  arenaBase: number;
+}
+
+const PAGE = 65536;
+
+interface DataSegmentInfo {
+  offset: number | null;
+  data: Uint8Array;
+  passive: boolean;
+}
+
+/** The module's data segments (binaryen.js's typings lag its API: getNumDataSegments/getDataSegmentInfo). */
+function dataSegments(mod: binaryen.Module): DataSegmentInfo[] {
+  const m = mod as unknown as {
+    getNumDataSegments(): number;
+    getDataSegmentByIndex(i: number): number;
+    getDataSegmentInfo(ref: number): { offset: number | null; data: ArrayBuffer; passive: boolean };
+  };
+  const out: DataSegmentInfo[] = [];
+  for (let i = 0; i < m.getNumDataSegments(); i++) {
+    const info = m.getDataSegmentInfo(m.getDataSegmentByIndex(i));
+    out.push({ offset: info.offset, data: new Uint8Array(info.data), passive: info.passive });
+  }
+  return out;
+}
+const MAX_MEMORY = 2 ** 31; // keep pointers positive in i32 arithmetic
+
+/** Where the weights and the arena go: after the kernel library's own static data, 64-byte aligned. */
+export function layoutMemory(kernels: binaryen.Module, dataBytes: number): Layout {
+  let end = 1024;
+  for (const seg of dataSegments(kernels)) end = Math.max(end, (seg.offset ?? 0) + seg.data.byteLength);
+  const dataBase = Math.ceil(end / 64) * 64;
+  return { dataBase, arenaBase: Math.ceil((dataBase + dataBytes) / 64) * 64 };
+}
+
+/**
+ * Build the model module: the kernel library plus a generated straight-line `run(rows)`, the ABI
+ * exports, the weights as a data segment and the `ml.meta` section; then drop every kernel the model
+ * does not call, so a model carries only its own code.
+ */
+export function emitModel(input: EmitInput): Uint8Array {
+  const { program } = input;
+  const mod = binaryen.readBinary(input.kernels);
+  try {
+    const features =
+      binaryen.Features.MVP |
+      binaryen.Features.SIMD128 |
+      binaryen.Features.BulkMemory |
+      binaryen.Features.SignExt |
+      binaryen.Features.MutableGlobals |
+      binaryen.Features.NontrappingFPToInt |
+      (input.relaxedSimd ? binaryen.Features.RelaxedSIMD : 0);
+    mod.setFeatures(features);
+    const layout = layoutMemory(mod, program.dataSize);
+
+    // Kernel export name → internal function name; then no library export survives.
+    const kernelFunctions = new Map<string, string>();
+    const exportNames: string[] = [];
+    for (let i = 0; i < mod.getNumExports(); i++) {
+      const info = binaryen.getExportInfo(mod.getExportByIndex(i));
+      exportNames.push(info.name);
+      if (info.kind === binaryen.ExternalFunction) kernelFunctions.set(info.name, info.value);
+    }
+    exportNames.forEach((name) => mod.removeExport(name));
+
+    const rows = () => mod.local.get(0, binaryen.i32);
+    const expr = (a: Arg): binaryen.ExpressionRef => {
+      switch (a.t) {
+        case 'i32':
+          return mod.i32.const(a.v);
+        case 'f32':
+          return mod.f32.const(a.v);
+        case 'rows':
+          return a.times === 1 ? rows() : mod.i32.mul(rows(), mod.i32.const(a.times));
+        case 'buf':
+          return mod.i32.const(layout.arenaBase + a.b.offset);
+        case 'data':
+          return mod.i32.const(layout.dataBase + a.d.offset);
+        case 'null':
+          return mod.i32.const(0);
+      }
+    };
+    const calls = program.steps.map((step) => {
+      const fn = kernelFunctions.get(step.kernel);
+      if (!fn) throw new CompileError('unsupported-ops', `The kernel library has no "${step.kernel}" kernel (rebuild it with npm run build:kernels).`);
+      return mod.call(fn, step.args().map(expr), binaryen.none);
+    });
+    mod.addFunction('run', binaryen.createType([binaryen.i32]), binaryen.none, [], mod.block(null, calls, binaryen.none));
+    mod.addFunctionExport('run', 'run');
+
+    const pointerTable = (name: string, ptrs: number[]) => {
+      let body = mod.i32.const(ptrs.length ? ptrs[ptrs.length - 1] : 0);
+      for (let i = ptrs.length - 2; i >= 0; i--) {
+        body = mod.select(mod.i32.eq(mod.local.get(0, binaryen.i32), mod.i32.const(i)), mod.i32.const(ptrs[i]), body);
+      }
+      mod.addFunction(name, binaryen.createType([binaryen.i32]), binaryen.i32, [], body);
+      mod.addFunctionExport(name, name);
+    };
+    pointerTable('inputPtr', input.inputOffsets.map((o) => layout.arenaBase + o));
+    pointerTable('outputPtr', input.outputOffsets.map((o) => layout.arenaBase + o));
+    mod.addFunction('maxBatch', binaryen.none, binaryen.i32, [], mod.i32.const(input.maxBatch));
+    mod.addFunctionExport('maxBatch', 'maxBatch');
+
+    const memoryBytes = Math.ceil((layout.arenaBase + input.arenaBytes) / PAGE) * PAGE;
+    if (memoryBytes > MAX_MEMORY) {
+      throw new CompileError('too-large', `The model needs ${memoryBytes} bytes of memory; the limit is ${MAX_MEMORY}. Lower --max-batch.`);
+    }
+    // setMemory replaces the data segments: keep the library's own static data first.
+    const segments: binaryen.MemorySegment[] = dataSegments(mod).map((seg) => ({
+      offset: mod.i32.const(seg.offset ?? 0),
+      data: seg.data,
+      passive: seg.passive,
+    }));
+    const weights = program.dataSegment();
+    if (weights.byteLength) segments.push({ offset: mod.i32.const(layout.dataBase), data: weights, passive: false });
+    // Initial == maximum: the model can never take more memory than its plan.
+    mod.setMemory(memoryBytes / PAGE, memoryBytes / PAGE, 'memory', segments);
+    if (mod.getStart()) mod.setStart(0 as unknown as binaryen.FunctionRef);
+
+    mod.runPasses(['remove-unused-module-elements']);
+    if (!mod.validate()) throw new Error('internal error: the generated module does not validate');
+    const kernels = [...program.kernels].sort();
+    mod.addCustomSection('ml.meta', input.meta({ memoryBytes, weightBytes: weights.byteLength, kernels }));
+    return mod.emitBinary();
+  } finally {
+    mod.dispose();
+  }
+}

@@ -1,0 +1,241 @@
+import { NodeProblem } from '../errors.js';
+import type { NodeContext } from '../lower.js';
+import { buf, countArg, f32, type RtValue, type Value } from '../program.js';
+import { broadcastMap, broadcastShapes, broadcastStrides, product, Tensor } from '../tensor.js';
+import type { OpHandler } from './index.js';
+
+/** GEMM epilogue activation codes (assembly/gemm.ts). */
+export const ACT = { none: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4, clip: 5, hardSigmoid: 6, hardSwish: 7, gelu: 8 };
+
+interface UnarySpec {
+  kernel: string;
+  /** The GEMM epilogue code when this op can fuse into a preceding GEMM. */
+  act?: number;
+  params(ctx: NodeContext): number[];
+  fn(params: number[]): (x: number) => number;
+}
+
+const none = () => [];
+const FLT_MAX = 3.4028234663852886e38;
+
+const UNARY: Record<string, UnarySpec> = {
+  Relu: { kernel: 'unary_relu', act: ACT.relu, params: none, fn: () => (x) => (x < 0 ? 0 : x) },
+  LeakyRelu: {
+    kernel: 'unary_leaky_relu',
+    act: ACT.leakyRelu,
+    params: (ctx) => [ctx.float('alpha', 0.01)],
+    fn: ([a]) => (x) => (x >= 0 ? x : a * x),
+  },
+  Sigmoid: { kernel: 'unary_sigmoid', act: ACT.sigmoid, params: none, fn: () => (x) => 1 / (1 + Math.exp(-x)) },
+  Tanh: { kernel: 'unary_tanh', act: ACT.tanh, params: none, fn: () => Math.tanh },
+  HardSigmoid: {
+    kernel: 'unary_hard_sigmoid',
+    act: ACT.hardSigmoid,
+    params: (ctx) => [ctx.float('alpha', 0.2), ctx.float('beta', 0.5)],
+    fn: ([a, b]) => (x) => Math.max(0, Math.min(1, a * x + b)),
+  },
+  HardSwish: { kernel: 'unary_hard_swish', act: ACT.hardSwish, params: none, fn: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)) },
+  Exp: { kernel: 'unary_exp', params: none, fn: () => Math.exp },
+  Log: { kernel: 'unary_log', params: none, fn: () => Math.log },
+  Neg: { kernel: 'unary_neg', params: none, fn: () => (x) => -x },
+  Abs: { kernel: 'unary_abs', params: none, fn: () => Math.abs },
+  Sqrt: { kernel: 'unary_sqrt', params: none, fn: () => Math.sqrt },
+  Reciprocal: { kernel: 'unary_reciprocal', params: none, fn: () => (x) => 1 / x },
+  Erf: { kernel: 'unary_erf', params: none, fn: () => erf },
+};
+
+/** Clip's bounds: attributes before opset 11, optional constant inputs from 11. */
+function clipBounds(ctx: NodeContext): number[] {
+  if (ctx.opset < 11) return [ctx.float('min', -FLT_MAX), ctx.float('max', FLT_MAX)];
+  const lo = ctx.optionalConstant(1, 'min');
+  const hi = ctx.optionalConstant(2, 'max');
+  return [lo ? lo.numbers[0] : -FLT_MAX, hi ? hi.numbers[0] : FLT_MAX];
+}
+
+function unaryHandler(spec: UnarySpec): OpHandler {
+  return {
+    fold(ctx, [x]) {
+      const f = spec.fn(spec.params(ctx));
+      return [broadcastMap([x!], x!.dtype, f)];
+    },
+    lower(ctx) {
+      ctx.output(0, lowerUnary(ctx, spec.kernel, spec.act, spec.params(ctx)));
+    },
+  };
+}
+
+function lowerUnary(ctx: NodeContext, kernel: string, act: number | undefined, params: number[]): RtValue {
+  const x = ctx.rt(0);
+  // Fuse into the GEMM that produced x, when x is read by nothing else.
+  if (act !== undefined && x.gemm && x.gemm.act === ACT.none && x.buffer.pendingReads === 0) {
+    x.gemm.act = act;
+    [x.gemm.p0, x.gemm.p1] = [params[0] ?? 0, params[1] ?? 0];
+    return { ...ctx.alias(x, x.dims), gemm: undefined };
+  }
+  const y = ctx.inPlaceOr(x, x.dims, x.batched);
+  ctx.program.addStep(kernel, () => [buf(x), buf(y), countArg(x), ...params.map(f32)], [x], [y]);
+  return y;
+}
+
+const clip: OpHandler = {
+  fold(ctx, [x]) {
+    const [lo, hi] = clipBounds(ctx);
+    return [broadcastMap([x!], x!.dtype, (v) => Math.min(Math.max(v, lo), hi))];
+  },
+  lower(ctx) {
+    ctx.output(0, lowerUnary(ctx, 'unary_clip', ACT.clip, clipBounds(ctx)));
+  },
+};
+
+interface BinarySpec {
+  kernel: string;
+  fn(a: number, b: number): number;
+  /** For integer tensors (constant folding only). */
+  intFn?(a: number, b: number): number;
+}
+
+const BINARY: Record<string, BinarySpec> = {
+  Add: { kernel: 'binary_add', fn: (a, b) => a + b },
+  Sub: { kernel: 'binary_sub', fn: (a, b) => a - b },
+  Mul: { kernel: 'binary_mul', fn: (a, b) => a * b },
+  Div: { kernel: 'binary_div', fn: (a, b) => a / b, intFn: (a, b) => Math.trunc(a / b) },
+  Pow: { kernel: 'binary_pow', fn: Math.pow },
+  Max: { kernel: 'binary_max', fn: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)) },
+  Min: { kernel: 'binary_min', fn: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)) },
+};
+
+function foldBinary(spec: BinarySpec, a: Tensor, b: Tensor): Tensor {
+  const f = !a.isFloat && spec.intFn ? spec.intFn : spec.fn;
+  return broadcastMap([a, b], a.dtype, f);
+}
+
+/**
+ * One broadcasting binary kernel call. The kernel walks an i32 table [R, dims, a strides, b strides]
+ * (written here into the data segment) whose dim 0 is replaced by the run-time row count.
+ */
+export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value): RtValue {
+  const dimsOf = (v: Value) => (v.kind === 'rt' ? v.dims : v.tensor.dims);
+  let out = broadcastShapes(dimsOf(a), dimsOf(b));
+  if (!out) throw new NodeProblem(`input shapes [${dimsOf(a)}] and [${dimsOf(b)}] do not broadcast`, 'invalid-graph');
+  const batched = (a.kind === 'rt' && a.batched) || (b.kind === 'rt' && b.batched);
+  for (const v of [a, b]) {
+    if (!batched || dimsOf(v).length !== out.length) {
+      if (v.kind === 'rt' && v.batched) throw new NodeProblem('a batched input of lower rank would broadcast across the batch', 'batch');
+      continue;
+    }
+    if (v.kind === 'const' && v.tensor.dims[0] !== 1) throw new NodeProblem(`a constant of shape [${v.tensor.dims}] varies along the batch axis`, 'batch');
+  }
+  if (out.length === 0) out = [1];
+  const strides = (v: Value): number[] => {
+    if (v.kind === 'const') return broadcastStrides(v.tensor.dims, out!);
+    const s = broadcastStrides(v.dims, out!);
+    // A batched operand steps one row per batch index, although its placeholder dim 0 is 1.
+    if (v.batched) s[0] = product(v.dims.slice(1));
+    return s;
+  };
+  const [dims, as, bs] = collapse(out, strides(a), strides(b));
+  const table = ctx.program.addInts([dims.length, ...dims, ...as, ...bs]);
+
+  const operand = (v: Value) => (v.kind === 'rt' ? v : null);
+  const reusable = [operand(a), operand(b)].find((v) => v && v.batched === batched && v.dims.length === out!.length && v.dims.every((d, i) => d === out![i]));
+  const y = ctx.inPlaceOr(reusable ?? undefined, out, batched);
+  const arg = (v: Value) =>
+    v.kind === 'rt' ? { t: 'buf' as const, b: v.buffer } : { t: 'data' as const, d: ctx.program.addFloats(v.tensor.toFloat32()) };
+  const [argA, argB] = [arg(a), arg(b)];
+  const rows = batched ? { t: 'rows' as const, times: 1 } : { t: 'i32' as const, v: out[0] };
+  ctx.program.addStep(kernel, () => [argA, argB, buf(y), rows, { t: 'data', d: table }], [a, b].filter((v): v is RtValue => v.kind === 'rt'), [y]);
+  return y;
+}
+
+/** Merge adjacent dims (after dim 0, which the batch replaces) that both operands walk contiguously. */
+function collapse(dims: number[], as: number[], bs: number[]): [number[], number[], number[]] {
+  const d = [dims[0]];
+  const a = [as[0]];
+  const b = [bs[0]];
+  for (let i = 1; i < dims.length; i++) {
+    if (dims[i] === 1) continue;
+    const last = d.length - 1;
+    const mergeable = last >= 1 && a[last] === as[i] * dims[i] && b[last] === bs[i] * dims[i];
+    if (mergeable) {
+      d[last] *= dims[i];
+      a[last] = as[i];
+      b[last] = bs[i];
+    } else {
+      d.push(dims[i]);
+      a.push(as[i]);
+      b.push(bs[i]);
+    }
+  }
+  return [d, a, b];
+}
+
+function binaryHandler(name: string, spec: BinarySpec): OpHandler {
+  return {
+    fold: (_ctx, [a, b]) => [foldBinary(spec, a!, b!)],
+    lower(ctx) {
+      const a = ctx.input(0)!;
+      const b = ctx.input(1)!;
+      const fused = fuseBias(ctx, name, a, b);
+      ctx.output(0, fused ?? lowerBinary(ctx, spec.kernel, a, b));
+    },
+  };
+}
+
+/** Add/Sub of a constant row vector right after a GEMM becomes the GEMM's bias. */
+function fuseBias(ctx: NodeContext, name: string, a: Value, b: Value): RtValue | null {
+  if (name !== 'Add' && name !== 'Sub') return null;
+  const [x, c, sign] =
+    a.kind === 'rt' && b.kind === 'const' ? [a, b.tensor, name === 'Sub' ? -1 : 1] : name === 'Add' && b.kind === 'rt' && a.kind === 'const' ? [b, a.tensor, 1] : [null, null, 0];
+  if (!x || !c || !x.gemm || x.gemm.act !== 0 || x.buffer.pendingReads !== 0) return null;
+  const n = x.gemm.n;
+  const rowVector = c.size === 1 || (c.dims[c.dims.length - 1] === n && c.size === n && c.dims.length <= x.dims.length);
+  if (!rowVector) return null;
+  const values = c.toFloat32();
+  const bias = x.gemm.biasValues ?? new Float32Array(Math.ceil(n / 8) * 8);
+  for (let j = 0; j < n; j++) bias[j] = Math.fround(bias[j] + sign * values[c.size === 1 ? 0 : j]);
+  x.gemm.biasValues = bias;
+  x.gemm.bias = ctx.program.addFloats(bias);
+  return { ...ctx.alias(x, x.dims), gemm: x.gemm };
+}
+
+/** Sum, Mean, Max, Min take any number of inputs: a chain of binary calls. */
+function variadicHandler(kernel: string, f: (a: number, b: number) => number, mean = false): OpHandler {
+  return {
+    fold(ctx, inputs) {
+      let acc = inputs[0]!;
+      for (const t of inputs.slice(1)) acc = broadcastMap([acc, t!], acc.dtype, f);
+      return [mean ? broadcastMap([acc], acc.dtype, (v) => v / inputs.length) : acc];
+    },
+    lower(ctx) {
+      let acc: Value = ctx.input(0)!;
+      for (let i = 1; i < ctx.inputCount; i++) acc = lowerBinary(ctx, kernel, acc, ctx.input(i)!);
+      if (mean) acc = lowerBinary(ctx, 'binary_mul', acc, { kind: 'const', tensor: Tensor.scalar('float32', 1 / ctx.inputCount) });
+      ctx.output(0, acc);
+    },
+  };
+}
+
+/** erf for constant folding: Numerical Recipes' erfc approximation, fractional error < 1.2e-7. */
+function erf(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    );
+  return x >= 0 ? 1 - r : r - 1;
+}
+
+export const ELEMENTWISE_OPS: Record<string, OpHandler> = {
+  ...Object.fromEntries(Object.entries(UNARY).map(([k, s]) => [k, unaryHandler(s)])),
+  ...Object.fromEntries(Object.entries(BINARY).map(([k, s]) => [k, binaryHandler(k, s)])),
+  Clip: clip,
+  Sum: variadicHandler('binary_add', (a, b) => a + b),
+  Mean: variadicHandler('binary_add', (a, b) => a + b, true),
+};
+// Max/Min take any number of inputs too: two is the common case, more chain.
+ELEMENTWISE_OPS.Max = variadicHandler('binary_max', BINARY.Max.fn);
+ELEMENTWISE_OPS.Min = variadicHandler('binary_min', BINARY.Min.fn);

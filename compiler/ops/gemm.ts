@@ -1,0 +1,128 @@
+import { NodeProblem } from '../errors.js';
+import type { NodeContext } from '../lower.js';
+import { packPanels, padBias } from '../pack.js';
+import { buf, data, f32, i32, type Arg, type GemmEpilogue, type RtValue } from '../program.js';
+import { product, Tensor } from '../tensor.js';
+import { ACT, lowerBinary } from './elementwise.js';
+import type { OpHandler } from './index.js';
+
+/**
+ * out = act(x · B + bias) for run-time x [rows…, K] and constant B: one call of the packed GEMM kernel.
+ * The returned value carries its epilogue so a following Add/activation can fuse into it.
+ */
+function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: (k: number, n: number) => number, outDims: number[]): RtValue {
+  const weights = ctx.program.addFloats(packPanels(K, N, b));
+  const y = ctx.newValue(outDims, x.batched);
+  const epilogue: GemmEpilogue = { n: N, bias: null, biasValues: null, act: ACT.none, p0: 0, p1: 0 };
+  const rowsPerBatchRow = product(x.batched ? x.dims.slice(1) : x.dims) / K;
+  const m: Arg = x.batched ? { t: 'rows', times: rowsPerBatchRow } : i32(rowsPerBatchRow);
+  ctx.program.addStep(
+    'gemm',
+    () => [buf(x), i32(K), data(weights), data(epilogue.bias), buf(y), i32(N), m, i32(N), i32(K), i32(epilogue.act), f32(epilogue.p0), f32(epilogue.p1)],
+    [x],
+    [y],
+  );
+  return { ...y, gemm: epilogue };
+}
+
+function foldMatMul(a: Tensor, b: Tensor): Tensor {
+  if (a.dims.length !== 2 || b.dims.length !== 2) throw new NodeProblem('constant MatMul folding supports 2-D operands only');
+  const [M, K] = a.dims;
+  const N = b.dims[1];
+  const out = new Float64Array(M * N);
+  const A = a.numbers;
+  const B = b.numbers;
+  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) out[i * N + j] += A[i * K + k] * B[k * N + j];
+  return Tensor.fromNumbers(a.dtype, [M, N], out);
+}
+
+const matMul: OpHandler = {
+  fold: (_ctx, [a, b]) => [foldMatMul(a!, b!)],
+  lower(ctx) {
+    const x = ctx.rt(0);
+    const w = ctx.constant(1, 'the second MatMul operand (weights)');
+    if (x.dims.length < 1 || x.dims.length === 1) throw new NodeProblem('a 1-D first operand is not supported');
+    const K = x.dims[x.dims.length - 1];
+    if (w.dims.length === 1) {
+      // [.., K] · [K] → [..]: a one-column GEMM.
+      if (w.dims[0] !== K) throw new NodeProblem(`inner dimensions differ: ${K} and ${w.dims[0]}`, 'invalid-graph');
+      const v = w.toFloat32();
+      return ctx.output(0, emitGemm(ctx, x, K, 1, (k) => v[k], x.dims.slice(0, -1)));
+    }
+    if (w.dims.length !== 2) throw new NodeProblem(`a constant second operand of rank ${w.dims.length} is not supported yet (2-D weights only)`);
+    const [K2, N] = w.dims;
+    if (K2 !== K) throw new NodeProblem(`inner dimensions differ: [${x.dims}] · [${w.dims}]`, 'invalid-graph');
+    const v = w.toFloat32();
+    ctx.output(0, emitGemm(ctx, x, K, N, (k, n) => v[k * N + n], [...x.dims.slice(0, -1), N]));
+  },
+};
+
+const gemm: OpHandler = {
+  fold(ctx, [a, b, c]) {
+    const ta = ctx.int('transA', 0);
+    const tb = ctx.int('transB', 0);
+    const alpha = ctx.float('alpha', 1);
+    const beta = ctx.float('beta', 1);
+    const A = ta ? transpose(a!) : a!;
+    const B = tb ? transpose(b!) : b!;
+    let y = foldMatMul(A, B);
+    y = Tensor.fromNumbers(y.dtype, y.dims, y.numbers.map((v) => v * alpha));
+    if (c) {
+      const ct = c;
+      const scaled = Tensor.fromNumbers(ct.dtype, ct.dims, ct.numbers.map((v) => v * beta));
+      const sum = new Float64Array(y.size);
+      const [M, N] = y.dims;
+      const cs = scaled.numbers;
+      for (let i = 0; i < M; i++)
+        for (let j = 0; j < N; j++) {
+          const ci = scaled.dims.length === 0 || scaled.size === 1 ? 0 : scaled.dims.length === 1 ? j : (scaled.dims[0] === 1 ? 0 : i) * scaled.dims[1] + (scaled.dims[1] === 1 ? 0 : j);
+          sum[i * N + j] = y.numbers[i * N + j] + cs[ci];
+        }
+      y = Tensor.fromNumbers(y.dtype, y.dims, sum);
+    }
+    return [y];
+  },
+  lower(ctx) {
+    const x = ctx.rt(0);
+    const w = ctx.constant(1, 'B (weights)');
+    if (x.dims.length !== 2 || w.dims.length !== 2) throw new NodeProblem(`Gemm needs 2-D A and B, got [${x.dims}] and [${w.dims}]`, 'invalid-graph');
+    if (ctx.int('transA', 0)) {
+      if (x.batched) throw new NodeProblem('transA=1 on a run-time input transposes the batch away', 'batch');
+      throw new NodeProblem('transA=1 on a run-time input is not supported');
+    }
+    const transB = ctx.int('transB', 0) !== 0;
+    const alpha = ctx.float('alpha', 1);
+    const beta = ctx.float('beta', 1);
+    const K = x.dims[1];
+    const [K2, N] = transB ? [w.dims[1], w.dims[0]] : w.dims;
+    if (K2 !== K) throw new NodeProblem(`inner dimensions differ: A is [${x.dims}], B is [${w.dims}]${transB ? ' (transposed)' : ''}`, 'invalid-graph');
+    const v = w.toFloat32();
+    const at = transB ? (k: number, n: number) => alpha * v[n * K + k] : (k: number, n: number) => alpha * v[k * N + n];
+    const y = emitGemm(ctx, x, K, N, at, [x.dims[0], N]);
+
+    const c = ctx.input(2);
+    if (!c || beta === 0) return ctx.output(0, y);
+    if (c.kind === 'const' && (c.tensor.size === 1 || (c.tensor.size === N && c.tensor.dims[c.tensor.dims.length - 1] === N))) {
+      const cv = c.tensor.toFloat32();
+      const bias = padBias(N, (n) => beta * cv[c.tensor.size === 1 ? 0 : n]);
+      y.gemm!.biasValues = bias;
+      y.gemm!.bias = ctx.program.addFloats(bias);
+      return ctx.output(0, y);
+    }
+    // A full [M, N] or run-time C: add it after the GEMM.
+    const cScaled =
+      beta === 1 || c.kind !== 'const' ? c : { kind: 'const' as const, tensor: Tensor.fromNumbers('float32', c.tensor.dims, c.tensor.numbers.map((t) => t * beta)) };
+    if (c.kind !== 'const' && beta !== 1) throw new NodeProblem('beta ≠ 1 with a run-time C is not supported');
+    ctx.output(0, lowerBinary(ctx, 'binary_add', { ...y, gemm: undefined }, cScaled));
+  },
+};
+
+function transpose(t: Tensor): Tensor {
+  const [r, c] = t.dims;
+  const v = t.numbers;
+  const out = new Float64Array(r * c);
+  for (let i = 0; i < r; i++) for (let j = 0; j < c; j++) out[j * r + i] = v[i * c + j];
+  return Tensor.fromNumbers(t.dtype, [c, r], out);
+}
+
+export const GEMM_OPS: Record<string, OpHandler> = { Gemm: gemm, MatMul: matMul };

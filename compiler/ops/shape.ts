@@ -1,0 +1,140 @@
+import { NodeProblem } from '../errors.js';
+import type { NodeContext } from '../lower.js';
+
+import { product, Tensor, type DataType } from '../tensor.js';
+import { dataTypeName } from '../onnx.js';
+import type { OpHandler } from './index.js';
+
+/** Ops that only rename or re-view data: at run time they alias their input's buffer (no copy). */
+
+const identity: OpHandler = {
+  fold: (_ctx, [x]) => [x!],
+  lower(ctx) {
+    ctx.output(0, ctx.rt(0));
+  },
+};
+
+/** Inference-mode Dropout is the identity; its optional mask output is all true. */
+const dropout: OpHandler = {
+  fold(ctx, [x]) {
+    return [x!, new Tensor('bool', x!.dims, new Float64Array(x!.size).fill(1))];
+  },
+  lower(ctx) {
+    const training = ctx.opset >= 12 ? ctx.optionalConstant(2, 'training_mode') : undefined;
+    if (training && training.numbers[0]) throw new NodeProblem('training_mode=true is not supported (inference only)');
+    if (ctx.isOutputUsed(1)) throw new NodeProblem('the mask output is not supported');
+    ctx.output(0, ctx.rt(0));
+  },
+};
+
+function flattenDims(ctx: NodeContext, dims: number[]): [number[], number] {
+  const axis = ctx.int('axis', 1);
+  const a = axis < 0 ? axis + dims.length : axis;
+  if (a < 0 || a > dims.length) throw new NodeProblem(`axis ${axis} is out of range for rank ${dims.length}`, 'invalid-graph');
+  return [[product(dims.slice(0, a)), product(dims.slice(a))], a];
+}
+
+const flatten: OpHandler = {
+  fold: (ctx, [x]) => [x!.reshape(flattenDims(ctx, x!.dims)[0])],
+  lower(ctx) {
+    const x = ctx.rt(0);
+    const [dims, axis] = flattenDims(ctx, x.dims);
+    ctx.checkNotBatchAxis(x, axis, 'Flatten');
+    ctx.output(0, ctx.alias(x, dims));
+  },
+};
+
+/** Resolve Reshape's target: 0 copies the input dim (unless allowzero), -1 takes what is left. */
+function reshapeDims(ctx: NodeContext, inDims: number[], target: number[], batched: boolean): number[] {
+  const allowZero = ctx.int('allowzero', 0) !== 0;
+  const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
+  if (dims.some((d, i) => d === undefined || d < -1)) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
+  const total = product(batched ? inDims.slice(1) : inDims);
+  if (batched) {
+    // Axis 0 stays the batch: the target's first dim must be 0, -1 or the exported batch size 1,
+    // and the rest must hold exactly one row.
+    if (![0, -1, 1].includes(target[0])) throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
+    const rest = resolveMinusOne(dims.slice(1), total, target);
+    if (product(rest) !== total) throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
+    return [1, ...rest];
+  }
+  const out = resolveMinusOne(dims, total, target);
+  if (product(out) !== total) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
+  return out;
+}
+
+function resolveMinusOne(dims: number[], total: number, target: number[]): number[] {
+  const unknown = dims.filter((d) => d === -1).length;
+  if (unknown > 1) throw new NodeProblem(`shape [${target}] has more than one -1`, 'invalid-graph');
+  if (!unknown) return dims;
+  const known = product(dims.filter((d) => d !== -1));
+  return dims.map((d) => (d === -1 ? (known === 0 ? 0 : total / known) : d));
+}
+
+function reshapeTarget(ctx: NodeContext): number[] {
+  if (ctx.opset < 5) return ctx.ints('shape') ?? [];
+  return Array.from(ctx.constant(1, 'shape').numbers);
+}
+
+const reshape: OpHandler = {
+  fold: (ctx, [x]) => [x!.reshape(reshapeDims(ctx, x!.dims, reshapeTarget(ctx), false))],
+  lower(ctx) {
+    const x = ctx.rt(0);
+    ctx.output(0, ctx.alias(x, reshapeDims(ctx, x.dims, reshapeTarget(ctx), x.batched)));
+  },
+};
+
+const constant: OpHandler = {
+  fold(ctx) {
+    const value = ctx.attr('value');
+    if (value instanceof Tensor) return [value];
+    const f = ctx.attr('value_float');
+    if (typeof f === 'number') return [Tensor.scalar('float32', f)];
+    const fs = ctx.attr('value_floats');
+    if (Array.isArray(fs)) return [Tensor.fromNumbers('float32', [fs.length], fs as number[])];
+    const i = ctx.attr('value_int');
+    if (typeof i === 'number') return [Tensor.scalar('int64', i)];
+    const is = ctx.attr('value_ints');
+    if (Array.isArray(is)) return [Tensor.fromNumbers('int64', [is.length], is as number[])];
+    throw new NodeProblem('only tensor, float(s) and int(s) values are supported');
+  },
+  lower() {
+    throw new NodeProblem('Constant has no inputs and always folds'); // unreachable
+  },
+};
+
+function castValue(to: DataType): (x: number) => number {
+  switch (to) {
+    case 'float32':
+    case 'float64':
+    case 'float16':
+      return (x) => x;
+    case 'bool':
+      return (x) => (x !== 0 ? 1 : 0);
+    default:
+      return (x) => (Number.isFinite(x) ? Math.trunc(x) : 0);
+  }
+}
+
+const cast: OpHandler = {
+  fold(ctx, [x]) {
+    const to = dataTypeName(ctx.int('to', 1));
+    if (to === 'string' || x!.dtype === 'string') throw new NodeProblem('casts to or from strings are not supported');
+    return [Tensor.fromNumbers(to, x!.dims, Array.from(x!.numbers, castValue(to)))];
+  },
+  lower(ctx) {
+    const to = dataTypeName(ctx.int('to', 1));
+    // Run-time tensors are float32; float64/float16 targets compute in float32 (within the 1e-4 budget).
+    if (to !== 'float32' && to !== 'float64' && to !== 'float16') throw new NodeProblem(`casting a run-time tensor to ${to} is not supported`);
+    ctx.output(0, ctx.rt(0));
+  },
+};
+
+export const SHAPE_OPS: Record<string, OpHandler> = {
+  Identity: identity,
+  Dropout: dropout,
+  Flatten: flatten,
+  Reshape: reshape,
+  Constant: constant,
+  Cast: cast,
+};

@@ -1,0 +1,147 @@
+import { product, type Tensor } from './tensor.js';
+
+/**
+ * The lowered model: a straight-line list of kernel calls over planned buffers and constant data.
+ * Everything the emitter needs, nothing ONNX-specific.
+ */
+
+/** A region of the arena. Batched buffers hold `maxBatch` rows; their size is per row. */
+export interface Buffer {
+  id: number;
+  /** Bytes per row (batched) or in total (unbatched). */
+  rowBytes: number;
+  batched: boolean;
+  /** Step indices of first write and last read; -1 / Infinity for graph inputs / outputs. */
+  first: number;
+  last: number;
+  /** Reads still to be lowered, to decide when an op may overwrite its input in place. */
+  pendingReads: number;
+  /** Byte offset from the memory plan. */
+  offset: number;
+}
+
+/** A tensor computed at run time. Axis 0 of a batched value is the batch (`dims[0]` is a placeholder 1). */
+export interface RtValue {
+  kind: 'rt';
+  dims: number[];
+  batched: boolean;
+  buffer: Buffer;
+  /** The GEMM that produced it, while its epilogue can still absorb a bias or activation. */
+  gemm?: GemmEpilogue;
+}
+
+export interface ConstValue {
+  kind: 'const';
+  tensor: Tensor;
+}
+
+export type Value = RtValue | ConstValue;
+
+export interface GemmEpilogue {
+  n: number;
+  bias: DataRef | null;
+  biasValues: Float32Array | null;
+  act: number;
+  p0: number;
+  p1: number;
+}
+
+/** Constant bytes (weights, tables) in the data segment; `offset` is relative to the segment start. */
+export interface DataRef {
+  offset: number;
+  bytes: number;
+}
+
+export type Arg =
+  | { t: 'i32'; v: number }
+  | { t: 'f32'; v: number }
+  | { t: 'rows'; times: number } // rows * times, for counts that scale with the batch
+  | { t: 'buf'; b: Buffer }
+  | { t: 'data'; d: DataRef }
+  | { t: 'null' };
+
+export interface Step {
+  kernel: string;
+  /** Resolved at emit time, so fusion can still change a step after it was added. */
+  args: () => Arg[];
+  reads: Buffer[];
+  writes: Buffer[];
+}
+
+export const rowSize = (v: RtValue): number => product(v.batched ? v.dims.slice(1) : v.dims);
+
+/** Elements in a value: `rows × per-row` for batched values, a constant otherwise. */
+export const countArg = (v: RtValue, factor = 1): Arg =>
+  v.batched ? { t: 'rows', times: rowSize(v) * factor } : { t: 'i32', v: rowSize(v) * factor };
+
+export const i32 = (v: number): Arg => ({ t: 'i32', v });
+export const f32 = (v: number): Arg => ({ t: 'f32', v });
+export const buf = (v: RtValue): Arg => ({ t: 'buf', b: v.buffer });
+export const data = (d: DataRef | null): Arg => (d ? { t: 'data', d } : { t: 'null' });
+
+export class Program {
+  readonly steps: Step[] = [];
+  readonly buffers: Buffer[] = [];
+  readonly kernels = new Set<string>();
+  private readonly chunks: Uint8Array[] = [];
+  private dataBytes = 0;
+  private readonly small = new Map<string, DataRef>();
+
+  newValue(dims: number[], batched: boolean): RtValue {
+    const buffer: Buffer = {
+      id: this.buffers.length,
+      rowBytes: product(batched ? dims.slice(1) : dims) * 4,
+      batched,
+      first: Infinity,
+      last: -Infinity,
+      pendingReads: 0,
+      offset: -1,
+    };
+    this.buffers.push(buffer);
+    return { kind: 'rt', dims, batched, buffer };
+  }
+
+  addStep(kernel: string, args: () => Arg[], reads: RtValue[], writes: RtValue[]): Step {
+    const step: Step = { kernel, args, reads: reads.map((v) => v.buffer), writes: writes.map((v) => v.buffer) };
+    this.steps.push(step);
+    this.kernels.add(kernel);
+    return step;
+  }
+
+  /** Add constant bytes, 16-byte aligned (GEMM panels are read with aligned v128 loads). */
+  addData(bytes: Uint8Array): DataRef {
+    const key = bytes.byteLength <= 256 ? Array.from(bytes).join(',') : null;
+    const known = key !== null ? this.small.get(key) : undefined;
+    if (known) return known;
+    const pad = (16 - (this.dataBytes % 16)) % 16;
+    if (pad) this.chunks.push(new Uint8Array(pad));
+    const ref: DataRef = { offset: this.dataBytes + pad, bytes: bytes.byteLength };
+    this.chunks.push(bytes);
+    this.dataBytes += pad + bytes.byteLength;
+    if (key !== null) this.small.set(key, ref);
+    return ref;
+  }
+
+  addFloats(values: Float32Array): DataRef {
+    return this.addData(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+  }
+
+  addInts(values: number[]): DataRef {
+    const a = Int32Array.from(values);
+    return this.addData(new Uint8Array(a.buffer));
+  }
+
+  get dataSize(): number {
+    return this.dataBytes;
+  }
+
+  dataSegment(): Uint8Array {
+    const out = new Uint8Array(this.dataBytes);
+    let at = 0;
+    for (const c of this.chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
+  }
+}

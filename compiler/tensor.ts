@@ -1,0 +1,125 @@
+/** Constant tensors known at compile time: initializers, Constant nodes and folded results. */
+export type DataType =
+  | 'float32'
+  | 'float64'
+  | 'float16'
+  | 'int8'
+  | 'int16'
+  | 'int32'
+  | 'int64'
+  | 'uint8'
+  | 'uint16'
+  | 'uint32'
+  | 'uint64'
+  | 'bool'
+  | 'string';
+
+export const FLOAT_TYPES: ReadonlySet<DataType> = new Set(['float32', 'float64', 'float16']);
+
+export class Tensor {
+  /** Floats are held as float32 (what the kernels compute in); integers and bools exactly in float64. */
+  constructor(
+    readonly dtype: DataType,
+    readonly dims: number[],
+    readonly data: Float32Array | Float64Array | string[],
+  ) {}
+
+  static fromNumbers(dtype: DataType, dims: number[], values: ArrayLike<number>): Tensor {
+    const data = dtype === 'float32' || dtype === 'float16' || dtype === 'float64' ? Float32Array.from(values) : Float64Array.from(values);
+    return new Tensor(dtype === 'float16' || dtype === 'float64' ? 'float32' : dtype, dims, data);
+  }
+
+  static scalar(dtype: DataType, value: number): Tensor {
+    return Tensor.fromNumbers(dtype, [], [value]);
+  }
+
+  get size(): number {
+    return this.data.length;
+  }
+
+  get isFloat(): boolean {
+    return FLOAT_TYPES.has(this.dtype);
+  }
+
+  /** Numeric values (throws for strings). */
+  get numbers(): Float32Array | Float64Array {
+    if (Array.isArray(this.data)) throw new Error(`string tensor used as numbers`);
+    return this.data as Float32Array | Float64Array;
+  }
+
+  /** The values as float32, for weights and runtime constants. */
+  toFloat32(): Float32Array {
+    const n = this.numbers;
+    return n instanceof Float32Array ? n : Float32Array.from(n);
+  }
+
+  reshape(dims: number[]): Tensor {
+    return new Tensor(this.dtype, dims, this.data);
+  }
+}
+
+export const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
+
+/** Row-major strides of a shape, in elements. */
+export function stridesOf(dims: readonly number[]): number[] {
+  const s = new Array<number>(dims.length);
+  let acc = 1;
+  for (let i = dims.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= dims[i];
+  }
+  return s;
+}
+
+/** Numpy broadcast of two shapes, or null when they do not broadcast. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | null {
+  const rank = Math.max(a.length, b.length);
+  const out = new Array<number>(rank);
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return null;
+    out[i] = da === 1 ? db : da;
+  }
+  return out;
+}
+
+/** Strides (elements) of `dims` read as if broadcast to `out`: 0 along broadcast axes. */
+export function broadcastStrides(dims: readonly number[], out: readonly number[]): number[] {
+  const own = stridesOf(dims);
+  const pad = out.length - dims.length;
+  return out.map((_, i) => (i < pad || dims[i - pad] === 1 ? 0 : own[i - pad]));
+}
+
+/** Evaluate an elementwise function over broadcast inputs (used for constant folding). */
+export function broadcastMap(
+  inputs: Tensor[],
+  dtype: DataType,
+  fn: (...xs: number[]) => number,
+): Tensor {
+  let out: number[] = [];
+  for (const t of inputs) {
+    const next = broadcastShapes(out, t.dims);
+    if (!next) throw new Error(`shapes [${inputs.map((x) => x.dims).join('] and [')}] do not broadcast`);
+    out = next;
+  }
+  const size = product(out);
+  const strides = inputs.map((t) => broadcastStrides(t.dims, out));
+  const values = inputs.map((t) => t.numbers);
+  const result = new Float64Array(size);
+  const idx = new Array<number>(out.length).fill(0);
+  const args = new Array<number>(inputs.length);
+  for (let i = 0; i < size; i++) {
+    for (let k = 0; k < inputs.length; k++) {
+      let off = 0;
+      for (let d = 0; d < out.length; d++) off += idx[d] * strides[k][d];
+      args[k] = values[k][off];
+    }
+    result[i] = fn(...args);
+    for (let d = out.length - 1; d >= 0; d--) {
+      if (++idx[d] < out[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return Tensor.fromNumbers(dtype, out, result);
+}

@@ -1,0 +1,6 @@
+export { loadModel, clearModelCache, type LoadOptions, type LoadProgress, type ModelSource } from './load.js';
+export { Model, type Outputs, type OutputTensor, type ModelInput, type TensorInput } from './model.js';
+export { ModelError, type ModelErrorCode } from './errors.js';
+export { hasWasmFeature } from './features.js';
+export { VERSION } from './version.js';
+export { META_SECTION, META_FORMAT, META_VERSION, rowSize, type ModelMeta, type TensorMeta, type Dim, type DType } from './meta.js';

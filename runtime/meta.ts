@@ -1,0 +1,57 @@
+/**
+ * The `ml.meta` custom section: versioned JSON describing a compiled model. The compiler writes it,
+ * the runtime validates it, `inspect` prints it, elements read labels and tasks from it.
+ */
+export const META_SECTION = 'ml.meta';
+export const META_FORMAT = 'ml-widgets';
+export const META_VERSION = 1;
+
+/** Dimension: a number, or the symbolic batch dimension (always axis 0 of inputs and outputs). */
+export type Dim = number | 'N';
+
+export type DType = 'float32' | 'int32' | 'int64';
+
+export interface TensorMeta {
+  name: string;
+  dtype: DType;
+  /** Shape with the batch dimension first ("N"). */
+  shape: Dim[];
+  /**
+   * What the values mean, so elements can present them: `probabilities` (sum to 1),
+   * `logits`/`log-probabilities` (softmax them for display), `label` (class index), `values` (regression).
+   */
+  kind: 'probabilities' | 'logits' | 'log-probabilities' | 'label' | 'values';
+}
+
+export interface ModelMeta {
+  format: typeof META_FORMAT;
+  version: number;
+  producer: { name: string; version: string };
+  source: { producer: string; producerVersion: string; opset: number; domains: Record<string, number> };
+  task: 'classification' | 'regression' | 'unknown';
+  inputs: TensorMeta[];
+  outputs: TensorMeta[];
+  /** Class labels for classification outputs, index-aligned with the scores. */
+  labels: string[] | null;
+  /** Image preprocessing, when the model takes images (later work). */
+  preprocessing: null | Record<string, unknown>;
+  /** WebAssembly features the module needs, e.g. ["simd"] or ["simd", "relaxed-simd"]. */
+  features: string[];
+  /** ONNX op types the model was compiled from. */
+  ops: string[];
+  /** Kernel functions in the module. */
+  kernels: string[];
+  weightBytes: number;
+  arenaBytes: number;
+  /** Exact linear memory size; the memory cannot grow. */
+  memoryBytes: number;
+  /** Rows per `run` call; the runtime chunks larger batches. */
+  maxBatch: number;
+}
+
+/** Elements per row: the product of all dims after the batch dim. */
+export function rowSize(t: Pick<TensorMeta, 'shape'>): number {
+  let n = 1;
+  for (let i = 1; i < t.shape.length; i++) n *= t.shape[i] as number;
+  return n;
+}

@@ -1,0 +1,160 @@
+import { ModelError } from './errors.js';
+import { rowSize, type ModelMeta, type TensorMeta } from './meta.js';
+
+/** The fixed ABI every compiled model exports. */
+export interface ModelExports {
+  memory: WebAssembly.Memory;
+  run(rows: number): void;
+  inputPtr(i: number): number;
+  outputPtr(i: number): number;
+  maxBatch(): number;
+}
+
+export interface OutputTensor {
+  dtype: TensorMeta['dtype'];
+  shape: number[];
+  data: Float32Array | Int32Array;
+}
+export type Outputs = Record<string, OutputTensor>;
+
+/** One row as numbers, a batch as nested rows, or flat typed data with `rows` given or implied. */
+export type TensorInput = Float32Array | ArrayLike<number> | ArrayLike<ArrayLike<number>>;
+export type ModelInput = TensorInput | Record<string, TensorInput>;
+
+/**
+ * A compiled model instance. `predict` is synchronous: it copies each chunk of up to `maxBatch` rows
+ * into linear memory with one `set`, calls `run` once per chunk, and copies outputs out once.
+ * Memory cannot grow, so the typed-array views made here stay valid for the instance's life.
+ */
+export class Model {
+  readonly meta: ModelMeta;
+  readonly maxBatch: number;
+  private readonly exports: ModelExports;
+  private readonly f32: Float32Array;
+  private readonly i32: Int32Array;
+  private readonly inputOffsets: number[];
+  private readonly outputOffsets: number[];
+
+  constructor(meta: ModelMeta, exports: ModelExports) {
+    this.meta = meta;
+    this.exports = exports;
+    this.maxBatch = exports.maxBatch();
+    this.f32 = new Float32Array(exports.memory.buffer);
+    this.i32 = new Int32Array(exports.memory.buffer);
+    this.inputOffsets = meta.inputs.map((_, i) => exports.inputPtr(i) >>> 2);
+    this.outputOffsets = meta.outputs.map((_, i) => exports.outputPtr(i) >>> 2);
+  }
+
+  /**
+   * Run the model on one row or a batch. `input` is the sole input's data, or a record by input
+   * name. `rows` defaults to what the data length implies.
+   */
+  predict(input: ModelInput, rows?: number): Outputs {
+    const flat = this.flattenInputs(input);
+    const n = rows ?? this.impliedRows(flat);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new ModelError('bad-input', `The batch is empty: give at least one row of ${describeRow(this.meta.inputs[0])}.`);
+    }
+    this.meta.inputs.forEach((t, i) => {
+      const need = n * rowSize(t);
+      if (flat[i].length !== need) {
+        throw new ModelError(
+          'bad-input',
+          `Input "${t.name}" needs ${describeRow(t)} per row (${need} numbers for ${n} row${n === 1 ? '' : 's'}), but got ${flat[i].length}.`,
+        );
+      }
+    });
+
+    const outputs: Outputs = {};
+    const outData = this.meta.outputs.map((t) => {
+      const size = n * rowSize(t);
+      const data = t.dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
+      outputs[t.name] = { dtype: t.dtype, shape: [n, ...(t.shape.slice(1) as number[])], data };
+      return data;
+    });
+
+    for (let start = 0; start < n; start += this.maxBatch) {
+      const chunk = Math.min(this.maxBatch, n - start);
+      this.meta.inputs.forEach((t, i) => {
+        const per = rowSize(t);
+        this.f32.set(flat[i].subarray(start * per, (start + chunk) * per), this.inputOffsets[i]);
+      });
+      this.exports.run(chunk);
+      this.meta.outputs.forEach((t, i) => {
+        const per = rowSize(t);
+        const view = t.dtype === 'float32' ? this.f32 : this.i32;
+        const from = this.outputOffsets[i];
+        outData[i].set(view.subarray(from, from + chunk * per), start * per);
+      });
+    }
+    return outputs;
+  }
+
+  private flattenInputs(input: ModelInput): Float32Array[] {
+    const inputs = this.meta.inputs;
+    if (isTensorInput(input)) {
+      if (inputs.length !== 1) {
+        throw new ModelError(
+          'bad-input',
+          `This model has ${inputs.length} inputs (${inputs.map((t) => t.name).join(', ')}): pass an object keyed by input name.`,
+        );
+      }
+      return [toFloat32(input, inputs[0])];
+    }
+    return inputs.map((t) => {
+      const v = (input as Record<string, TensorInput>)[t.name];
+      if (v === undefined) throw new ModelError('bad-input', `Missing input "${t.name}" (${describeRow(t)} per row).`);
+      return toFloat32(v, t);
+    });
+  }
+
+  private impliedRows(flat: Float32Array[]): number {
+    const t = this.meta.inputs[0];
+    const per = rowSize(t);
+    if (flat[0].length % per !== 0) {
+      throw new ModelError(
+        'bad-input',
+        `Input "${t.name}" needs ${describeRow(t)} per row, but got ${flat[0].length} numbers, which is not a whole number of rows.`,
+      );
+    }
+    return flat[0].length / per;
+  }
+}
+
+function describeRow(t: TensorMeta): string {
+  const dims = t.shape.slice(1);
+  const n = rowSize(t);
+  return dims.length > 1 ? `${n} numbers (${dims.join('×')})` : `${n} number${n === 1 ? '' : 's'}`;
+}
+
+function isTensorInput(v: ModelInput): v is TensorInput {
+  return ArrayBuffer.isView(v) || Array.isArray(v) || typeof (v as ArrayLike<unknown>).length === 'number';
+}
+
+/** Copy (once) into a Float32Array, flattening nested rows and rejecting anything that is not a finite number. */
+function toFloat32(v: TensorInput, t: TensorMeta): Float32Array {
+  let out: Float32Array;
+  if (v instanceof Float32Array) out = v;
+  else {
+    const rows = v as ArrayLike<unknown>;
+    const nested = rows.length > 0 && typeof rows[0] === 'object' && rows[0] !== null;
+    const values: unknown[] = nested ? Array.from(rows as ArrayLike<ArrayLike<unknown>>, (r) => Array.from(r)).flat() : Array.from(rows);
+    out = new Float32Array(values.length);
+    for (let i = 0; i < values.length; i++) {
+      const x = values[i];
+      if (typeof x !== 'number') {
+        throw new ModelError(
+          'bad-input',
+          `Input "${t.name}" value ${i} is ${x === null ? 'null' : typeof x === 'string' ? `the string "${x}"` : typeof x}, not a number.`,
+        );
+      }
+      out[i] = x;
+    }
+  }
+  for (let i = 0; i < out.length; i++) {
+    if (!Number.isFinite(out[i])) {
+      throw new ModelError('bad-input', `Input "${t.name}" value ${i} is ${out[i]}: every feature must be a finite number.`);
+    }
+  }
+  return out;
+}
