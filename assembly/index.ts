@@ -9,3 +9,4 @@ export {
 export { binary_add, binary_sub, binary_mul, binary_div, binary_pow, binary_max, binary_min } from "./binary";
 export { softmax, log_softmax } from "./softmax";
 export { copy, fill } from "./memory";
+export { argmax, argmin } from "./argmax";

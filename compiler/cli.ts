@@ -73,7 +73,7 @@ async function main(argv: string[]): Promise<void> {
       const { input, rows } = parsePredictInput(text, model.meta);
       const outputs = model.predict(input, rows);
       const json: Record<string, unknown> = {};
-      for (const [name, t] of Object.entries(outputs)) json[name] = { dtype: t.dtype, shape: t.shape, data: Array.from(t.data) };
+      for (const [name, t] of Object.entries(outputs)) json[name] = { dtype: t.dtype, shape: t.shape, data: Array.from(t.data as ArrayLike<number | string>) };
       console.log(JSON.stringify(json));
       return;
     }

@@ -48,15 +48,10 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
   const maxBatch = lowered.static ? 1 : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
   const arenaBytes = planArena(program, maxBatch);
 
-  const labels = options.labels ?? labelsFromMetadata(model);
+  const labels = options.labels ?? labelsFromMetadata(model) ?? lowered.outputs.find((o) => o.value.zipMapLabels)?.value.zipMapLabels;
   const shapeOf = (v: RtValue): Dim[] => (lowered.static ? [1, ...v.dims] : ['N', ...v.dims.slice(1)]);
   const inputs: TensorMeta[] = lowered.inputs.map(({ name, value }) => ({ name, dtype: 'float32', shape: shapeOf(value), kind: 'values' }));
-  const outputs: TensorMeta[] = lowered.outputs.map(({ name, value }) => ({
-    name,
-    dtype: 'float32',
-    shape: shapeOf(value),
-    kind: outputKind(model, name, value),
-  }));
+  const outputs: TensorMeta[] = lowered.outputs.map(({ name, value }) => outputMeta(model, name, value, shapeOf(value)));
   const task = options.task ?? taskFromMetadata(model) ?? (outputs.some((o) => o.kind !== 'values') ? 'classification' : 'regression');
   let meta: ModelMeta | undefined;
 
@@ -120,6 +115,14 @@ function labelsFromMetadata(model: OnnxModel): string[] | undefined {
 function taskFromMetadata(model: OnnxModel): ModelMeta['task'] | undefined {
   const t = model.metadata.task;
   return t === 'classification' || t === 'regression' ? t : undefined;
+}
+
+function outputMeta(model: OnnxModel, name: string, value: RtValue, shape: Dim[]): TensorMeta {
+  if (value.dtype === 'float32') return { name, dtype: 'float32', shape, kind: value.zipMapLabels ? 'probabilities' : outputKind(model, name, value) };
+  const declared = model.graph.outputs.find((o) => o.name === name)?.dtype;
+  const categories = value.categories;
+  const dtype = categories?.some((c) => typeof c === 'string') ? 'string' : declared === 'int32' ? 'int32' : 'int64';
+  return { name, dtype, shape, kind: 'label', ...(categories ? { categories } : {}) };
 }
 
 /** What an output's numbers mean, from the op that produced it (looking through views). */

@@ -34,8 +34,15 @@ export class NodeContext {
     return name ? this.values.get(name) : undefined;
   }
 
-  /** An input that must be computed at run time (constants never reach here: their nodes fold). */
+  /** A float input computed at run time (constants never reach here: their nodes fold). */
   rt(i: number): RtValue {
+    const v = this.rtAny(i);
+    if (v.dtype !== 'float32') throw new NodeProblem(`input ${i} ("${this.node.inputs[i]}") is an integer tensor; only float tensors are supported here`);
+    return v;
+  }
+
+  /** A run-time input of any element type (for ops that only move or re-view data). */
+  rtAny(i: number): RtValue {
     const v = this.input(i);
     if (!v) throw new NodeProblem(`input ${i} is missing`, 'invalid-graph');
     if (v.kind !== 'rt') throw new NodeProblem(`input ${i} ("${this.node.inputs[i]}") must not be a constant here`);
@@ -95,19 +102,19 @@ export class NodeContext {
   }
 
   /** A fresh runtime value. */
-  newValue(dims: number[], batched: boolean): RtValue {
-    return this.program.newValue(dims, batched);
+  newValue(dims: number[], batched: boolean, dtype: RtValue['dtype'] = 'float32'): RtValue {
+    return this.program.newValue(dims, batched, dtype);
   }
 
   /** A view of `x` with other dims (Reshape, Flatten, Identity): no copy, same buffer. */
   alias(x: RtValue, dims: number[]): RtValue {
-    return { kind: 'rt', dims, batched: x.batched, buffer: x.buffer, gemm: x.gemm };
+    return { ...x, dims };
   }
 
   /** An output that may overwrite `x` when nothing reads `x` later (elementwise ops write in place). */
   inPlaceOr(x: RtValue | undefined, dims: number[], batched: boolean): RtValue {
     if (x && x.buffer.pendingReads === 0 && sameDims(x.dims, dims) && x.batched === batched) {
-      return { kind: 'rt', dims, batched, buffer: x.buffer };
+      return { kind: 'rt', dims, batched, buffer: x.buffer, dtype: x.dtype };
     }
     return this.newValue(dims, batched);
   }

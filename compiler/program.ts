@@ -26,6 +26,12 @@ export interface RtValue {
   dims: number[];
   batched: boolean;
   buffer: Buffer;
+  /** int32 holds ONNX integer tensors (class indices) at run time. */
+  dtype: 'float32' | 'int32';
+  /** An int32 value that indexes these class values (ArrayFeatureExtractor over a constant class list). */
+  categories?: (string | number)[];
+  /** Probabilities a ZipMap labelled: these labels become the model's labels. */
+  zipMapLabels?: string[];
   /** The GEMM that produced it, while its epilogue can still absorb a bias or activation. */
   gemm?: GemmEpilogue;
 }
@@ -87,7 +93,7 @@ export class Program {
   private dataBytes = 0;
   private readonly small = new Map<string, DataRef>();
 
-  newValue(dims: number[], batched: boolean): RtValue {
+  newValue(dims: number[], batched: boolean, dtype: RtValue['dtype'] = 'float32'): RtValue {
     const buffer: Buffer = {
       id: this.buffers.length,
       rowBytes: product(batched ? dims.slice(1) : dims) * 4,
@@ -98,7 +104,7 @@ export class Program {
       offset: -1,
     };
     this.buffers.push(buffer);
-    return { kind: 'rt', dims, batched, buffer };
+    return { kind: 'rt', dims, batched, buffer, dtype };
   }
 
   addStep(kernel: string, args: () => Arg[], reads: RtValue[], writes: RtValue[]): Step {

@@ -9,7 +9,7 @@ export const META_VERSION = 1;
 /** Dimension: a number, or the symbolic batch dimension (always axis 0 of inputs and outputs). */
 export type Dim = number | 'N';
 
-export type DType = 'float32' | 'int32' | 'int64';
+export type DType = 'float32' | 'int32' | 'int64' | 'string';
 
 export interface TensorMeta {
   name: string;
@@ -21,6 +21,11 @@ export interface TensorMeta {
    * `logits`/`log-probabilities` (softmax them for display), `label` (class index), `values` (regression).
    */
   kind: 'probabilities' | 'logits' | 'log-probabilities' | 'label' | 'values';
+  /**
+   * For `label` outputs: the class values the model's indices stand for (strings or numbers). The
+   * module computes indices; the runtime returns `categories[index]`.
+   */
+  categories?: (string | number)[];
 }
 
 export interface ModelMeta {

@@ -13,7 +13,8 @@ export interface ModelExports {
 export interface OutputTensor {
   dtype: TensorMeta['dtype'];
   shape: number[];
-  data: Float32Array | Int32Array;
+  /** float32 → Float32Array; int32/int64 → Int32Array (class values fit 32 bits); string → string[]. */
+  data: Float32Array | Int32Array | string[];
 }
 export type Outputs = Record<string, OutputTensor>;
 
@@ -65,12 +66,9 @@ export class Model {
       }
     });
 
-    const outputs: Outputs = {};
     const outData = this.meta.outputs.map((t) => {
       const size = n * rowSize(t);
-      const data = t.dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
-      outputs[t.name] = { dtype: t.dtype, shape: [n, ...(t.shape.slice(1) as number[])], data };
-      return data;
+      return t.dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
     });
 
     for (let start = 0; start < n; start += this.maxBatch) {
@@ -87,6 +85,10 @@ export class Model {
         outData[i].set(view.subarray(from, from + chunk * per), start * per);
       });
     }
+    const outputs: Outputs = {};
+    this.meta.outputs.forEach((t, i) => {
+      outputs[t.name] = { dtype: t.dtype, shape: [n, ...(t.shape.slice(1) as number[])], data: mapCategories(t, outData[i]) };
+    });
     return outputs;
   }
 
@@ -119,6 +121,14 @@ export class Model {
     }
     return flat[0].length / per;
   }
+}
+
+/** Label outputs hold class indices in memory; the model's class values are in its metadata. */
+function mapCategories(t: TensorMeta, data: Float32Array | Int32Array): OutputTensor['data'] {
+  const categories = t.categories;
+  if (!categories) return data;
+  if (t.dtype === 'string') return Array.from(data, (i) => String(categories[i]));
+  return data.map((i) => Number(categories[i]));
 }
 
 function describeRow(t: TensorMeta): string {

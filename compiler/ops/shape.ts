@@ -10,7 +10,7 @@ import type { OpHandler } from './index.js';
 const identity: OpHandler = {
   fold: (_ctx, [x]) => [x!],
   lower(ctx) {
-    ctx.output(0, ctx.rt(0));
+    ctx.output(0, ctx.rtAny(0));
   },
 };
 
@@ -23,7 +23,7 @@ const dropout: OpHandler = {
     const training = ctx.opset >= 12 ? ctx.optionalConstant(2, 'training_mode') : undefined;
     if (training && training.numbers[0]) throw new NodeProblem('training_mode=true is not supported (inference only)');
     if (ctx.isOutputUsed(1)) throw new NodeProblem('the mask output is not supported');
-    ctx.output(0, ctx.rt(0));
+    ctx.output(0, ctx.rtAny(0));
   },
 };
 
@@ -37,7 +37,7 @@ function flattenDims(ctx: NodeContext, dims: number[]): [number[], number] {
 const flatten: OpHandler = {
   fold: (ctx, [x]) => [x!.reshape(flattenDims(ctx, x!.dims)[0])],
   lower(ctx) {
-    const x = ctx.rt(0);
+    const x = ctx.rtAny(0);
     const [dims, axis] = flattenDims(ctx, x.dims);
     ctx.checkNotBatchAxis(x, axis, 'Flatten');
     ctx.output(0, ctx.alias(x, dims));
@@ -79,7 +79,7 @@ function reshapeTarget(ctx: NodeContext): number[] {
 const reshape: OpHandler = {
   fold: (ctx, [x]) => [x!.reshape(reshapeDims(ctx, x!.dims, reshapeTarget(ctx), false))],
   lower(ctx) {
-    const x = ctx.rt(0);
+    const x = ctx.rtAny(0);
     ctx.output(0, ctx.alias(x, reshapeDims(ctx, x.dims, reshapeTarget(ctx), x.batched)));
   },
 };
@@ -124,9 +124,13 @@ const cast: OpHandler = {
   },
   lower(ctx) {
     const to = dataTypeName(ctx.int('to', 1));
-    // Run-time tensors are float32; float64/float16 targets compute in float32 (within the 1e-4 budget).
-    if (to !== 'float32' && to !== 'float64' && to !== 'float16') throw new NodeProblem(`casting a run-time tensor to ${to} is not supported`);
-    ctx.output(0, ctx.rt(0));
+    const x = ctx.rtAny(0);
+    // Run-time floats are float32 (float64/float16 targets compute in float32, within the 1e-4 budget);
+    // run-time integers are int32 class indices, which int64/int32 casts leave as they are.
+    const floatTarget = to === 'float32' || to === 'float64' || to === 'float16';
+    const intTarget = to === 'int64' || to === 'int32';
+    if (x.dtype === 'float32' ? !floatTarget : !intTarget) throw new NodeProblem(`casting a run-time ${x.dtype} tensor to ${to} is not supported`);
+    ctx.output(0, x);
   },
 };
 
