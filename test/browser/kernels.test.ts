@@ -1,0 +1,612 @@
+// Kernel library (dist/kernels.wasm, dist/kernels-relaxed.wasm) against plain double-precision JS
+// references. Run `npm run build:kernels` first.
+import { expect } from '@open-wc/testing';
+
+type Ptr = number;
+
+interface Kernels {
+  memory: WebAssembly.Memory;
+  gemm(a: Ptr, lda: number, w: Ptr, bias: Ptr, c: Ptr, ldc: number, M: number, N: number, K: number,
+    act: number, p0: number, p1: number): void;
+  softmax(x: Ptr, y: Ptr, outer: number, axis: number, inner: number): void;
+  log_softmax(x: Ptr, y: Ptr, outer: number, axis: number, inner: number): void;
+  copy(x: Ptr, y: Ptr, nbytes: number): void;
+  fill(y: Ptr, n: number, v: number): void;
+  [name: string]: unknown;
+}
+
+type UnaryFn = (x: Ptr, y: Ptr, n: number, p0?: number, p1?: number) => void;
+type BinaryFn = (a: Ptr, b: Ptr, y: Ptr, rows: number, table: Ptr) => void;
+
+async function loadKernels(url: string): Promise<Kernels | null> {
+  const response = await fetch(url);
+  expect(response.ok, `fetch ${url}`).to.equal(true);
+  const bytes = await response.arrayBuffer();
+  // The relaxed build validates only where the engine has relaxed SIMD: that is the feature test.
+  if (!WebAssembly.validate(bytes)) return null;
+  const module = await WebAssembly.compile(bytes);
+  expect(WebAssembly.Module.imports(module), 'imports').to.have.length(0);
+  const instance = await WebAssembly.instantiate(module, {});
+  return instance.exports as unknown as Kernels;
+}
+
+// ---- memory helpers ---------------------------------------------------------------------------------
+
+/** Bump allocator over the kernel module's memory (asc's own static data is empty / tiny). */
+class Arena {
+  private next = 1 << 20;
+  constructor(private readonly k: Kernels) {}
+  reset(): void { this.next = 1 << 20; }
+  /** 16-byte aligned block of n floats (plus `misalign` bytes of offset). */
+  alloc(n: number, misalign = 0): Ptr {
+    const p = this.next + misalign;
+    this.next = (p + n * 4 + 64 + 15) & ~15;
+    if (this.next > this.k.memory.buffer.byteLength) throw new Error('arena overflow');
+    return p;
+  }
+  f32(p: Ptr, n: number): Float32Array { return new Float32Array(this.k.memory.buffer, p, n); }
+  i32(p: Ptr, n: number): Int32Array { return new Int32Array(this.k.memory.buffer, p, n); }
+  put(values: ArrayLike<number>, misalign = 0): Ptr {
+    const p = this.alloc(values.length, misalign);
+    this.f32(p, values.length).set(values);
+    return p;
+  }
+  putI32(values: number[]): Ptr {
+    const p = this.alloc(values.length);
+    this.i32(p, values.length).set(values);
+    return p;
+  }
+}
+
+/** Deterministic PRNG so failures reproduce. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
+  const a = new Float32Array(n);
+  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
+  return a;
+}
+
+/** Returns a failure description or null. Both NaN, or equal (incl. ±Inf), or within atol + rtol·|ref|. */
+function mismatch(got: number, ref: number, rtol: number, atol: number): string | null {
+  if (Number.isNaN(ref) || Number.isNaN(got)) return Number.isNaN(ref) && Number.isNaN(got) ? null : `got ${got}, want ${ref}`;
+  if (got === ref) return null;
+  if (!Number.isFinite(ref) || !Number.isFinite(got)) return `got ${got}, want ${ref}`;
+  return Math.abs(got - ref) <= atol + rtol * Math.abs(ref) ? null : `got ${got}, want ${ref} (|err| ${Math.abs(got - ref)})`;
+}
+
+function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, rtol: number, atol: number, what: string,
+  inputs?: ArrayLike<number>): void {
+  expect(got.length, `${what}: length`).to.equal(ref.length);
+  for (let i = 0; i < ref.length; i++) {
+    const m = mismatch(got[i], ref[i], rtol, atol);
+    if (m) expect.fail(`${what}[${i}]${inputs ? ` (x = ${inputs[i]})` : ''}: ${m}`);
+  }
+}
+
+// ---- scalar references (double precision) ---------------------------------------------------------
+
+/** erf to ~1e-14: Maclaurin series below 3, continued fraction for erfc above. */
+function erfRef(x: number): number {
+  if (Number.isNaN(x)) return NaN;
+  const ax = Math.abs(x);
+  let r: number;
+  if (ax < 3) {
+    let sum = 0;
+    let term = ax;
+    for (let n = 0; n < 200; n++) {
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+      term *= (-ax * ax) / (n + 1);
+    }
+    r = (2 / Math.sqrt(Math.PI)) * sum;
+  } else if (ax === Infinity) {
+    r = 1;
+  } else {
+    let cf = 0;
+    for (let k = 80; k >= 1; k--) cf = k / 2 / (ax + cf);
+    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + cf);
+  }
+  return x < 0 ? -r : r;
+}
+
+const sigmoidRef = (x: number): number => 1 / (1 + Math.exp(-x));
+const hardSigmoidRef = (x: number, alpha: number, beta: number): number => Math.max(0, Math.min(1, alpha * x + beta));
+// gelu and hard_swish use the limit 0 at -Infinity (not -Infinity·0 = NaN), as the kernels do.
+const geluRef = (x: number): number => (x === -Infinity ? 0 : 0.5 * x * (1 + erfRef(x / Math.SQRT2)));
+const hardSwishRef = (x: number): number => (x === -Infinity ? 0 : x * hardSigmoidRef(x, 1 / 6, 0.5));
+const clipRef = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, x));
+const leakyRef = (x: number, alpha: number): number => (x < 0 ? x * alpha : x);
+
+// GEMM activation codes (the ABI).
+const ACTS: { code: number; name: string; p0: number; p1: number; f: (x: number) => number }[] = [
+  { code: 0, name: 'none', p0: 0, p1: 0, f: (x) => x },
+  { code: 1, name: 'relu', p0: 0, p1: 0, f: (x) => Math.max(0, x) },
+  { code: 2, name: 'leaky_relu', p0: 0.1, p1: 0, f: (x) => leakyRef(x, 0.1) },
+  { code: 3, name: 'sigmoid', p0: 0, p1: 0, f: sigmoidRef },
+  { code: 4, name: 'tanh', p0: 0, p1: 0, f: Math.tanh },
+  { code: 5, name: 'clip', p0: -0.5, p1: 1.5, f: (x) => clipRef(x, -0.5, 1.5) },
+  { code: 6, name: 'hard_sigmoid', p0: 0.2, p1: 0.5, f: (x) => hardSigmoidRef(x, 0.2, 0.5) },
+  { code: 7, name: 'hard_swish', p0: 0, p1: 0, f: hardSwishRef },
+  { code: 8, name: 'gelu', p0: 0, p1: 0, f: geluRef },
+];
+
+// ---- GEMM helpers -----------------------------------------------------------------------------------
+
+const NR = 8;
+
+/** Mirror of the compiler's packing: ceil(N/8) panels of K rows × 8 floats, zero-padded past N. */
+function packB(B: Float32Array, K: number, N: number): Float32Array {
+  const panels = Math.ceil(N / NR);
+  const out = new Float32Array(panels * K * NR);
+  for (let p = 0; p < panels; p++) {
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < NR; j++) {
+        const col = p * NR + j;
+        if (col < N) out[(p * K + k) * NR + j] = B[k * N + col];
+      }
+    }
+  }
+  return out;
+}
+
+const CANARY = -7777.25;
+
+interface GemmCase { M: number; N: number; K: number; act: number; bias: boolean; ldaPad: number; ldcPad: number; aMisalign: number }
+
+/** Runs one GEMM and checks every written value, plus the padding columns and the bytes after C. */
+function checkGemm(k: Kernels, arena: Arena, rand: () => number, cs: GemmCase): void {
+  const { M, N, K, ldaPad, ldcPad } = cs;
+  const act = ACTS[cs.act];
+  const lda = K + ldaPad;
+  const ldc = N + ldcPad;
+  arena.reset();
+  const A = randomArray(M * lda, rand);
+  const B = randomArray(K * N, rand);
+  const biasValues = cs.bias ? randomArray(Math.ceil(N / NR) * NR, rand) : null;
+  if (biasValues) biasValues.fill(0, N);
+  const aPtr = arena.put(A, cs.aMisalign);
+  const wPtr = arena.put(packB(B, K, N));
+  const biasPtr = biasValues ? arena.put(biasValues) : 0;
+  const cLen = (M - 1) * ldc + N;
+  const tail = 16;
+  const cPtr = arena.alloc(M * ldc + tail);
+  arena.f32(cPtr, M * ldc + tail).fill(CANARY);
+
+  k.gemm(aPtr, lda, wPtr, biasPtr, cPtr, ldc, M, N, K, act.code, act.p0, act.p1);
+
+  const C = arena.f32(cPtr, M * ldc + tail);
+  const what = `gemm M=${M} N=${N} K=${K} act=${act.name} bias=${cs.bias} lda=${lda} ldc=${ldc}`;
+  for (let i = 0; i < M; i++) {
+    for (let j = 0; j < N; j++) {
+      let sum = biasValues ? biasValues[j] : 0;
+      let mag = Math.abs(sum);
+      for (let kk = 0; kk < K; kk++) {
+        const prod = A[i * lda + kk] * B[kk * N + j];
+        sum += prod;
+        mag += Math.abs(prod);
+      }
+      // f32 accumulation error bound, then activations are at most ~1.2-Lipschitz, plus their own error.
+      const ref = act.f(sum);
+      const atol = 2e-7 * (K + 8) * mag * 1.2 + 2e-6;
+      const m = mismatch(C[i * ldc + j], ref, 2e-6, atol);
+      if (m) expect.fail(`${what}: C[${i}][${j}] ${m}`);
+    }
+    for (let j = N; j < ldc && i * ldc + j < M * ldc; j++) {
+      if (C[i * ldc + j] !== CANARY) expect.fail(`${what}: wrote padding C[${i}][${j}]`);
+    }
+  }
+  for (let t = cLen; t < M * ldc + tail; t++) {
+    if (C[t] !== CANARY) expect.fail(`${what}: wrote past the end of C at float ${t - cLen}`);
+  }
+}
+
+// ---- the suites, once per build -------------------------------------------------------------------
+
+const BUILDS = [
+  { name: 'simd', url: '/dist/kernels.wasm' },
+  { name: 'relaxed-simd', url: '/dist/kernels-relaxed.wasm' },
+];
+
+const SIZES = [1, 3, 7, 17, 63, 65, 127, 257];
+
+for (const build of BUILDS) {
+  describe(`kernels (${build.name})`, () => {
+    let k: Kernels;
+    let arena: Arena;
+
+    before(async function () {
+      const loaded = await loadKernels(build.url);
+      if (!loaded) {
+        // Only the relaxed build may be unsupported; the plain SIMD build must always load.
+        expect(build.name, 'the SIMD build must validate').to.equal('relaxed-simd');
+        this.skip();
+        return;
+      }
+      k = loaded;
+      arena = new Arena(k);
+    });
+
+    it('exports the full ABI and a memory, with no start function side effects', () => {
+      const names = [
+        'gemm', 'softmax', 'log_softmax', 'copy', 'fill',
+        ...['relu', 'leaky_relu', 'sigmoid', 'tanh', 'exp', 'log', 'neg', 'abs', 'sqrt', 'reciprocal', 'erf', 'clip',
+          'hard_sigmoid', 'hard_swish', 'gelu'].map((n) => `unary_${n}`),
+        ...['add', 'sub', 'mul', 'div', 'pow', 'max', 'min'].map((n) => `binary_${n}`),
+      ];
+      for (const n of names) expect(typeof k[n], n).to.equal('function');
+      expect(k.memory).to.be.instanceOf(WebAssembly.Memory);
+      // Nothing ran at instantiation: memory is all zeros.
+      expect(new Uint8Array(k.memory.buffer).some((b) => b !== 0)).to.equal(false);
+    });
+
+    describe('gemm', function () {
+      this.timeout(120000);
+
+      // Every M×N×K combination of the sizes (512), cycling activation, bias, lda/ldc padding and a
+      // misaligned A so each tail path meets each epilogue.
+      for (const M of SIZES) {
+        it(`M=${M}: all N×K in {${SIZES.join(',')}}²`, () => {
+          const rand = rng(1000 + M);
+          let n = 0;
+          for (const N of SIZES) {
+            for (const K of SIZES) {
+              n++;
+              checkGemm(k, arena, rand, {
+                M, N, K,
+                act: (M + 3 * N + 7 * K + n) % ACTS.length,
+                bias: n % 2 === 0,
+                ldaPad: n % 3 === 0 ? 0 : (n % 3) * 3,
+                ldcPad: n % 4 === 0 ? 5 : 0,
+                aMisalign: n % 5 === 0 ? 4 : 0,
+              });
+            }
+          }
+        });
+      }
+
+      it('every activation code with and without bias on tail-heavy shapes', () => {
+        const rand = rng(7);
+        const shapes = [[1, 257, 65], [5, 13, 7], [65, 3, 17], [2, 9, 1], [3, 16, 33], [6, 24, 8], [1, 1, 1], [4, 8, 4]];
+        for (const [M, N, K] of shapes) {
+          for (let act = 0; act < ACTS.length; act++) {
+            for (const bias of [false, true]) {
+              checkGemm(k, arena, rand, { M, N, K, act, bias, ldaPad: 0, ldcPad: 0, aMisalign: 0 });
+              checkGemm(k, arena, rand, { M, N, K, act, bias, ldaPad: 1, ldcPad: 3, aMisalign: 4 });
+            }
+          }
+        }
+      });
+
+      it('large pre-activations saturate (sigmoid/tanh/clip/hard_swish/gelu)', () => {
+        arena.reset();
+        const M = 2, N = 9, K = 2;
+        // A·B = ±1e4·column pattern: deep saturation for every activation.
+        const A = new Float32Array([1e4, -1e4, -3e4, 2e4]);
+        const B = new Float32Array(K * N).map((_, i) => (i % 3) - 1);
+        const aPtr = arena.put(A);
+        const wPtr = arena.put(packB(B, K, N));
+        const cPtr = arena.alloc(M * N);
+        for (const act of ACTS) {
+          k.gemm(aPtr, K, wPtr, 0, cPtr, N, M, N, K, act.code, act.p0, act.p1);
+          const C = arena.f32(cPtr, M * N);
+          for (let i = 0; i < M; i++) {
+            for (let j = 0; j < N; j++) {
+              let s = 0;
+              for (let kk = 0; kk < K; kk++) s += A[i * K + kk] * B[kk * N + j];
+              const m = mismatch(C[i * N + j], act.f(s), 1e-6, 1e-7);
+              if (m) expect.fail(`${act.name}(${s}): ${m}`);
+            }
+          }
+        }
+      });
+    });
+
+    describe('unary', () => {
+      const SPECIAL = [0, -0, 1e-8, -1e-8, 1, -1, 0.5, -0.5, 0.625, -0.625, 0.99, 1.01, 1.99, 2.01, 3, -3, 5, -5,
+        20, -20, 88, -88, 89, -89, 1e30, -1e30, Infinity, -Infinity, NaN, 1e-40, -1e-40, 3.4e38];
+      const CASES: { name: string; ref: (x: number) => number; p0?: number; p1?: number; rtol: number; atol: number;
+        lo?: number; hi?: number }[] = [
+        { name: 'relu', ref: (x) => Math.max(x, 0), rtol: 0, atol: 0 },
+        { name: 'leaky_relu', ref: (x) => leakyRef(x, Math.fround(0.01)), p0: 0.01, rtol: 0, atol: 0 },
+        { name: 'sigmoid', ref: sigmoidRef, rtol: 1e-6, atol: 1e-7, lo: -30, hi: 30 },
+        { name: 'tanh', ref: Math.tanh, rtol: 1e-6, atol: 1e-7, lo: -10, hi: 10 },
+        { name: 'exp', ref: Math.exp, rtol: 1e-6, atol: 1e-7, lo: -100, hi: 90 },
+        { name: 'log', ref: Math.log, rtol: 1e-6, atol: 1e-7, lo: 0, hi: 1e6 },
+        { name: 'neg', ref: (x) => -x, rtol: 0, atol: 0 },
+        { name: 'abs', ref: Math.abs, rtol: 0, atol: 0 },
+        { name: 'sqrt', ref: Math.sqrt, rtol: 0, atol: 0, lo: 0, hi: 1e6 },
+        { name: 'reciprocal', ref: (x) => 1 / x, rtol: 0, atol: 0 },
+        { name: 'erf', ref: erfRef, rtol: 1e-6, atol: 1e-6, lo: -5, hi: 5 },
+        { name: 'clip', ref: (x) => clipRef(x, 0, 6), p0: 0, p1: 6, rtol: 0, atol: 0, lo: -10, hi: 10 },
+        { name: 'hard_sigmoid', ref: (x) => hardSigmoidRef(x, 0.2, 0.5), p0: 0.2, p1: 0.5, rtol: 1e-6, atol: 1e-7, lo: -5, hi: 5 },
+        { name: 'hard_swish', ref: hardSwishRef, rtol: 1e-6, atol: 1e-7, lo: -6, hi: 6 },
+        { name: 'gelu', ref: geluRef, rtol: 1e-6, atol: 1e-6, lo: -8, hi: 8 },
+      ];
+
+      for (const c of CASES) {
+        it(`unary_${c.name}: special values, random values, tails, in place, unaligned`, () => {
+          const fn = k[`unary_${c.name}`] as UnaryFn;
+          const rand = rng(c.name.length * 31 + 5);
+          const lo = c.lo ?? -100, hi = c.hi ?? 100;
+          const inputs: Float32Array[] = [
+            Float32Array.from(SPECIAL),
+            randomArray(1001, rand, lo, hi),
+            randomArray(203, rand, -1, 1),
+            // wide magnitude range, both signs
+            Float32Array.from({ length: 301 }, () => (rand() < 0.5 ? -1 : 1) * Math.pow(10, -38 + 76 * rand())),
+            ...[1, 2, 3, 4, 5, 6, 7].map((n) => randomArray(n, rand, lo, hi)),
+          ];
+          const run = (x: Float32Array, inPlace: boolean, misalign: number): Float32Array => {
+            arena.reset();
+            const xPtr = arena.put(x, misalign);
+            const yPtr = inPlace ? xPtr : arena.alloc(x.length + 4, misalign);
+            if (!inPlace) arena.f32(yPtr, x.length + 4).fill(CANARY);
+            fn(xPtr, yPtr, x.length, c.p0 ?? 0, c.p1 ?? 0);
+            if (!inPlace) {
+              const after = arena.f32(yPtr + x.length * 4, 4);
+              for (let i = 0; i < 4; i++) if (after[i] !== CANARY) expect.fail(`unary_${c.name} n=${x.length} wrote past y`);
+            }
+            return arena.f32(yPtr, x.length).slice();
+          };
+          for (const x of inputs) {
+            const ref = Array.from(x, (v) => Math.fround(c.ref(v)));
+            expectClose(run(x, false, 0), ref, c.rtol, c.atol, `unary_${c.name} n=${x.length}`, x);
+            expectClose(run(x, true, 0), ref, c.rtol, c.atol, `unary_${c.name} in place n=${x.length}`, x);
+            expectClose(run(x, false, 4), ref, c.rtol, c.atol, `unary_${c.name} unaligned n=${x.length}`, x);
+          }
+          // n = 0 writes nothing.
+          arena.reset();
+          const yPtr = arena.put([CANARY]);
+          fn(yPtr, yPtr, 0, c.p0 ?? 0, c.p1 ?? 0);
+          expect(arena.f32(yPtr, 1)[0]).to.equal(CANARY);
+        });
+      }
+
+      it('sigmoid/tanh saturate exactly and keep tiny values relative-accurate', () => {
+        arena.reset();
+        const x = Float32Array.from([1e30, -1e30, Infinity, -Infinity, 50, -50, 1e-8, -1e-8, 1e-20]);
+        const p = arena.put(x);
+        const y = arena.alloc(x.length);
+        (k.unary_sigmoid as UnaryFn)(p, y, x.length);
+        expect(Array.from(arena.f32(y, 4))).to.deep.equal([1, 0, 1, 0]);
+        (k.unary_tanh as UnaryFn)(p, y, x.length);
+        const t = arena.f32(y, x.length);
+        expect(Array.from(t.slice(0, 6))).to.deep.equal([1, -1, 1, -1, 1, -1]);
+        for (let i = 6; i < x.length; i++) expect(Math.abs(t[i] / x[i] - 1)).to.be.below(1e-6);
+        (k.unary_erf as UnaryFn)(p, y, x.length);
+        const e = arena.f32(y, x.length);
+        for (let i = 6; i < x.length; i++) expect(Math.abs(e[i] / (x[i] * 2 / Math.sqrt(Math.PI)) - 1)).to.be.below(1e-6);
+      });
+    });
+
+    describe('binary', () => {
+      interface BinCase {
+        name: string;
+        rows: number;
+        dims: number[]; // output dims, dims[0] replaced by rows
+        aStrides: number[];
+        bStrides: number[];
+        aLen: number;
+        bLen: number;
+        tableD0?: number; // what to write as d0 in the table (must be ignored)
+      }
+      const CASES: BinCase[] = [
+        { name: 'same shape, collapsed to rank 1', rows: 1003, dims: [1003], aStrides: [1], bStrides: [1], aLen: 1003, bLen: 1003, tableD0: 7 },
+        { name: 'same shape rank 3', rows: 3, dims: [3, 5, 7], aStrides: [35, 7, 1], bStrides: [35, 7, 1], aLen: 105, bLen: 105 },
+        { name: 'b scalar', rows: 5, dims: [5, 13], aStrides: [13, 1], bStrides: [0, 0], aLen: 65, bLen: 1 },
+        { name: 'a scalar', rows: 5, dims: [5, 13], aStrides: [0, 0], bStrides: [13, 1], aLen: 1, bLen: 65 },
+        { name: 'b row vector', rows: 4, dims: [4, 10], aStrides: [10, 1], bStrides: [0, 1], aLen: 40, bLen: 10 },
+        { name: 'b column vector', rows: 6, dims: [6, 11], aStrides: [11, 1], bStrides: [1, 0], aLen: 66, bLen: 6 },
+        { name: '3-D middle broadcast', rows: 2, dims: [2, 4, 6], aStrides: [24, 6, 1], bStrides: [6, 0, 1], aLen: 48, bLen: 12 },
+        { name: 'both broadcast (outer product)', rows: 7, dims: [7, 9], aStrides: [1, 0], bStrides: [0, 1], aLen: 7, bLen: 9 },
+        { name: 'transposed a (general strides)', rows: 5, dims: [5, 6], aStrides: [1, 5], bStrides: [6, 1], aLen: 30, bLen: 30 },
+        { name: 'rank 4 mixed', rows: 2, dims: [2, 3, 2, 5], aStrides: [30, 10, 5, 1], bStrides: [0, 5, 0, 1], aLen: 60, bLen: 15 },
+        { name: 'rank 6 mixed', rows: 2, dims: [2, 2, 3, 1, 2, 3], aStrides: [36, 18, 6, 0, 3, 1], bStrides: [0, 3, 1, 0, 0, 6], aLen: 72, bLen: 18 },
+        { name: 'batch broadcast (rows=0 stride)', rows: 3, dims: [3, 8], aStrides: [8, 1], bStrides: [0, 1], aLen: 24, bLen: 8 },
+      ];
+      const OPS: { name: string; f: (a: number, b: number) => number }[] = [
+        { name: 'add', f: (a, b) => a + b },
+        { name: 'sub', f: (a, b) => a - b },
+        { name: 'mul', f: (a, b) => a * b },
+        { name: 'div', f: (a, b) => a / b },
+        { name: 'pow', f: Math.pow },
+        { name: 'max', f: Math.max },
+        { name: 'min', f: Math.min },
+      ];
+
+      const tableOf = (c: BinCase): number[] =>
+        [c.dims.length, c.tableD0 ?? c.dims[0], ...c.dims.slice(1), ...c.aStrides, ...c.bStrides];
+
+      const reference = (c: BinCase, a: Float32Array, b: Float32Array, f: (a: number, b: number) => number): number[] => {
+        const total = c.dims.reduce((p, d) => p * d, 1);
+        const out: number[] = [];
+        for (let lin = 0; lin < total; lin++) {
+          let t = lin, ia = 0, ib = 0;
+          for (let j = c.dims.length - 1; j >= 0; j--) {
+            const idx = t % c.dims[j];
+            t = Math.floor(t / c.dims[j]);
+            ia += idx * c.aStrides[j];
+            ib += idx * c.bStrides[j];
+          }
+          out.push(Math.fround(f(a[ia], b[ib])));
+        }
+        return out;
+      };
+
+      const operands = (c: BinCase, op: string, rand: () => number): [Float32Array, Float32Array] => {
+        if (op !== 'pow') return [randomArray(c.aLen, rand, -10, 10), randomArray(c.bLen, rand, -4, 4)];
+        // Negative bases with integer exponents, fractional exponents, zeros and specials.
+        const bases = [-3, -2, -1.5, -1, -0.5, -0, 0, 0.5, 1, 1.5, 2, 3, 10, -Infinity, Infinity, NaN];
+        const exps = [-3, -2, -1, -0.5, 0, 0.5, 1, 2, 3, 2.5, -2.5, 7, Infinity, -Infinity, NaN];
+        const pick = (set: number[]) => (rand() < 0.6 ? set[Math.floor(rand() * set.length)] : 4 * rand());
+        return [Float32Array.from({ length: c.aLen }, () => pick(bases)), Float32Array.from({ length: c.bLen }, () => pick(exps))];
+      };
+
+      for (const op of OPS) {
+        it(`binary_${op.name} over broadcast tables`, () => {
+          const fn = k[`binary_${op.name}`] as BinaryFn;
+          const rand = rng(op.name.charCodeAt(0) * 131 + op.name.charCodeAt(1));
+          // pow is computed in f64 and rounded once; the rest must be bit-exact.
+          const rtol = op.name === 'pow' ? 1e-6 : 0;
+          for (const c of CASES) {
+            const [a, b] = operands(c, op.name, rand);
+            const ref = reference(c, a, b, op.f);
+            arena.reset();
+            const aPtr = arena.put(a);
+            const bPtr = arena.put(b);
+            const table = arena.putI32(tableOf(c));
+            const yPtr = arena.alloc(ref.length + 4);
+            arena.f32(yPtr, ref.length + 4).fill(CANARY);
+            fn(aPtr, bPtr, yPtr, c.rows, table);
+            expectClose(arena.f32(yPtr, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name}`);
+            expect(Array.from(arena.f32(yPtr + ref.length * 4, 4)), `binary_${op.name} ${c.name}: past y`).to.deep.equal([CANARY, CANARY, CANARY, CANARY]);
+
+            // In place over an operand laid out exactly like y.
+            const contiguous = c.dims.map((_, j) => c.dims.slice(j + 1).reduce((p, d) => p * d, 1));
+            const likeY = (strides: number[]) => strides.every((s, j) => s === contiguous[j] || c.dims[j] === 1);
+            if (c.aLen === ref.length && likeY(c.aStrides)) {
+              const a2 = arena.put(a);
+              fn(a2, bPtr, a2, c.rows, table);
+              expectClose(arena.f32(a2, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name} (y = a)`);
+            }
+            if (c.bLen === ref.length && likeY(c.bStrides)) {
+              const b2 = arena.put(b);
+              fn(aPtr, b2, b2, c.rows, table);
+              expectClose(arena.f32(b2, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name} (y = b)`);
+            }
+          }
+        });
+      }
+
+      it('binary_pow matches Math.pow on the sign and special-value rules', () => {
+        const a = [-2, -2, -2, -0, -0, -0, 0, 1, 1, -1, -8, Infinity, -Infinity, -Infinity, 2, 0.5, NaN, 5];
+        const b = [3, 2, 0.5, 3, -3, 0.5, -1, NaN, Infinity, Infinity, 1 / 3, -1, 3, 2, 10, 149, 0, -2];
+        arena.reset();
+        const aPtr = arena.put(a);
+        const bPtr = arena.put(b);
+        const table = arena.putI32([1, a.length, 1, 1]);
+        const yPtr = arena.alloc(a.length);
+        (k.binary_pow as BinaryFn)(aPtr, bPtr, yPtr, a.length, table);
+        const got = arena.f32(yPtr, a.length);
+        for (let i = 0; i < a.length; i++) {
+          const want = Math.fround(Math.pow(a[i], b[i]));
+          if (!Object.is(got[i], want) && mismatch(got[i], want, 1e-6, 0) !== null) {
+            expect.fail(`pow(${a[i]}, ${b[i]}) = ${got[i]}, want ${want}`);
+          }
+        }
+        // exact small integer powers
+        expect(got[0]).to.equal(-8);
+        expect(got[1]).to.equal(4);
+        expect(got[14]).to.equal(1024);
+
+        // Exponent broadcast as the scalar 2 (the squared-difference pattern) takes a SIMD path.
+        const two = arena.put([2]);
+        const sq = arena.putI32([2, 0, 6, 6, 1, 0, 0]);
+        const x = [-3, -0.5, 0, 1e20, -1e20, NaN, Infinity, -Infinity, 7, 1.5, -2, 0.25];
+        const xPtr = arena.put(x);
+        const y2 = arena.alloc(x.length);
+        (k.binary_pow as BinaryFn)(xPtr, two, y2, 2, sq);
+        expectClose(arena.f32(y2, x.length), x.map((v) => Math.fround(v * v)), 0, 0, 'pow(x, 2)');
+      });
+    });
+
+    describe('softmax / log_softmax', () => {
+      const SHAPES: [number, number, number][] = [
+        [1, 1, 1], [3, 10, 1], [2, 37, 1], [1, 1000, 1], [5, 3, 1], [4, 5, 3], [2, 7, 9], [3, 4, 4], [1, 6, 1], [2, 1, 5],
+      ];
+      const reference = (x: Float32Array, o: number, n: number, inner: number, log: boolean): number[] => {
+        const y = new Array<number>(x.length);
+        for (let oi = 0; oi < o; oi++) {
+          for (let j = 0; j < inner; j++) {
+            const at = (a: number) => (oi * n + a) * inner + j;
+            let m = -Infinity;
+            for (let a = 0; a < n; a++) m = Math.max(m, x[at(a)]);
+            let s = 0;
+            for (let a = 0; a < n; a++) s += Math.exp(x[at(a)] - m);
+            for (let a = 0; a < n; a++) y[at(a)] = log ? x[at(a)] - m - Math.log(s) : Math.exp(x[at(a)] - m) / s;
+          }
+        }
+        return y;
+      };
+      for (const log of [false, true]) {
+        const name = log ? 'log_softmax' : 'softmax';
+        it(`${name}: shapes with inner = 1 and > 1, large values, in place`, () => {
+          const fn = (log ? k.log_softmax : k.softmax).bind(k);
+          const rand = rng(log ? 99 : 98);
+          for (const [o, n, inner] of SHAPES) {
+            for (const scale of [1, 30, 1e4]) {
+              const x = randomArray(o * n * inner, rand, -scale, scale);
+              if (scale === 1e4) x[0] = 1e4; // at least one at the top: a naive exp overflows
+              const ref = reference(x, o, n, inner, log);
+              const what = `${name} [${o},${n},${inner}] scale ${scale}`;
+              arena.reset();
+              const xPtr = arena.put(x);
+              const yPtr = arena.alloc(x.length + 4);
+              arena.f32(yPtr, x.length + 4).fill(CANARY);
+              fn(xPtr, yPtr, o, n, inner);
+              const got = arena.f32(yPtr, x.length);
+              for (let i = 0; i < x.length; i++) {
+                // log_softmax: absolute error scales with |x| (x - max is exact, log(sum) is not).
+                const atol = log ? 2e-6 * (1 + Math.abs(x[i]) + scale) : 1e-7;
+                const m = mismatch(got[i], ref[i], 1e-5, atol);
+                if (m) expect.fail(`${what}[${i}]: ${m}`);
+              }
+              expect(Array.from(arena.f32(yPtr + x.length * 4, 4)), `${what}: past y`).to.deep.equal([CANARY, CANARY, CANARY, CANARY]);
+              if (!log) {
+                for (let oi = 0; oi < o; oi++) {
+                  for (let j = 0; j < inner; j++) {
+                    let s = 0;
+                    for (let a = 0; a < n; a++) s += got[(oi * n + a) * inner + j];
+                    expect(Math.abs(s - 1), `${what} sums to 1`).to.be.below(1e-5);
+                  }
+                }
+              }
+              fn(xPtr, xPtr, o, n, inner);
+              expectClose(arena.f32(xPtr, x.length), got, 0, 0, `${what} in place`);
+            }
+          }
+        });
+      }
+    });
+
+    describe('copy / fill', () => {
+      it('copy moves bytes, also overlapping in both directions', () => {
+        arena.reset();
+        const src = Float32Array.from({ length: 37 }, (_, i) => i + 0.5);
+        const p = arena.put(src);
+        const q = arena.alloc(40);
+        arena.f32(q, 40).fill(CANARY);
+        k.copy(p, q, 37 * 4);
+        expect(Array.from(arena.f32(q, 37))).to.deep.equal(Array.from(src));
+        expect(arena.f32(q, 38)[37]).to.equal(CANARY);
+        k.copy(p, p + 8, 20 * 4); // forward overlap
+        expect(Array.from(arena.f32(p + 8, 20))).to.deep.equal(Array.from(src.slice(0, 20)));
+        arena.f32(p, 37).set(src);
+        k.copy(p + 8, p, 20 * 4); // backward overlap
+        expect(Array.from(arena.f32(p, 20))).to.deep.equal(Array.from(src.slice(2, 22)));
+      });
+
+      it('fill writes exactly n floats for every tail length', () => {
+        for (let n = 0; n <= 9; n++) {
+          arena.reset();
+          const p = arena.alloc(n + 4, 4);
+          arena.f32(p, n + 4).fill(CANARY);
+          k.fill(p, n, -1.25);
+          const y = arena.f32(p, n + 4);
+          for (let i = 0; i < n + 4; i++) expect(y[i], `n=${n} [${i}]`).to.equal(i < n ? -1.25 : CANARY);
+        }
+      });
+    });
+  });
+}
