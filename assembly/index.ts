@@ -10,3 +10,4 @@ export { binary_add, binary_sub, binary_mul, binary_div, binary_pow, binary_max,
 export { softmax, log_softmax } from "./softmax";
 export { copy, fill } from "./memory";
 export { argmax, argmin } from "./argmax";
+export { matmul } from "./matmul";

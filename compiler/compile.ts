@@ -48,8 +48,13 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
   const maxBatch = lowered.static ? 1 : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
   const arenaBytes = planArena(program, maxBatch);
 
-  const labels = options.labels ?? labelsFromMetadata(model) ?? lowered.outputs.find((o) => o.value.zipMapLabels)?.value.zipMapLabels;
-  const shapeOf = (v: RtValue): Dim[] => (lowered.static ? [1, ...v.dims] : ['N', ...v.dims.slice(1)]);
+  const labels =
+    options.labels ??
+    labelsFromMetadata(model) ??
+    lowered.outputs.find((o) => o.value.zipMapLabels)?.value.zipMapLabels ??
+    lowered.outputs.find((o) => o.value.categories)?.value.categories?.map(String);
+  const shapeOf = (v: RtValue): Dim[] =>
+    lowered.static ? [1, ...v.dims] : [v.dims[0] === 1 ? 'N' : `N*${v.dims[0]}`, ...v.dims.slice(1)];
   const inputs: TensorMeta[] = lowered.inputs.map(({ name, value }) => ({ name, dtype: 'float32', shape: shapeOf(value), kind: 'values' }));
   const outputs: TensorMeta[] = lowered.outputs.map(({ name, value }) => outputMeta(model, name, value, shapeOf(value)));
   const task = options.task ?? taskFromMetadata(model) ?? (outputs.some((o) => o.kind !== 'values') ? 'classification' : 'regression');
@@ -93,9 +98,18 @@ function lowerWithBatch(model: OnnxModel, batch: 'auto' | 'dynamic' | 'static'):
   try {
     return { ...lower(model, 'dynamic'), static: false };
   } catch (err) {
-    // Some graphs mix the rows of a batch (e.g. flatten everything): they still run at their exported shape.
-    if (batch === 'auto' && err instanceof CompileError && err.code === 'batch') return { ...lower(model, 'static'), static: true };
-    throw err;
+    // Some graphs mix the rows of a batch (e.g. flatten everything): they still run at their exported
+    // shape when it is fixed. When it is not, the batch problem is the one to report.
+    if (batch !== 'auto' || !(err instanceof CompileError) || err.code !== 'batch') throw err;
+    try {
+      return { ...lower(model, 'static'), static: true };
+    } catch {
+      throw new CompileError(
+        'batch',
+        'The model mixes the rows of a batch, which ml-widgets runs independently, and its input shapes are not fixed. Export it with a fixed batch size to compile it at that shape:',
+        err.problems,
+      );
+    }
   }
 }
 

@@ -20,7 +20,10 @@ export interface Buffer {
   offset: number;
 }
 
-/** A tensor computed at run time. Axis 0 of a batched value is the batch (`dims[0]` is a placeholder 1). */
+/**
+ * A tensor computed at run time. Axis 0 of a batched value runs over the batch: it has `rows × dims[0]`
+ * entries, so `dims[0]` is 1 unless a reshape made several entries per row (e.g. [N,2,12] → [2N,12]).
+ */
 export interface RtValue {
   kind: 'rt';
   dims: number[];
@@ -74,7 +77,8 @@ export interface Step {
   writes: Buffer[];
 }
 
-export const rowSize = (v: RtValue): number => product(v.batched ? v.dims.slice(1) : v.dims);
+/** Elements per batch row (batched) or in total. */
+export const rowSize = (v: RtValue): number => product(v.dims);
 
 /** Elements in a value: `rows × per-row` for batched values, a constant otherwise. */
 export const countArg = (v: RtValue, factor = 1): Arg =>
@@ -96,7 +100,7 @@ export class Program {
   newValue(dims: number[], batched: boolean, dtype: RtValue['dtype'] = 'float32'): RtValue {
     const buffer: Buffer = {
       id: this.buffers.length,
-      rowBytes: product(batched ? dims.slice(1) : dims) * 4,
+      rowBytes: product(dims) * 4,
       batched,
       first: Infinity,
       last: -Infinity,

@@ -6,8 +6,16 @@ export const META_SECTION = 'ml.meta';
 export const META_FORMAT = 'ml-widgets';
 export const META_VERSION = 1;
 
-/** Dimension: a number, or the symbolic batch dimension (always axis 0 of inputs and outputs). */
-export type Dim = number | 'N';
+/**
+ * Dimension: a number, or the batch dimension (always axis 0): "N" for one entry per row, "N*k" for
+ * k entries per row (an output that reshaped rows, e.g. [N,2,12] → [2N,12]).
+ */
+export type Dim = number | 'N' | `N*${number}`;
+
+/** Entries along axis 0 per batch row. */
+export function perRow(dim: Dim): number {
+  return typeof dim === 'string' && dim.startsWith('N*') ? Number(dim.slice(2)) : 1;
+}
 
 export type DType = 'float32' | 'int32' | 'int64' | 'string';
 
@@ -56,7 +64,7 @@ export interface ModelMeta {
 
 /** Elements per row: the product of all dims after the batch dim. */
 export function rowSize(t: Pick<TensorMeta, 'shape'>): number {
-  let n = 1;
+  let n = perRow(t.shape[0]);
   for (let i = 1; i < t.shape.length; i++) n *= t.shape[i] as number;
   return n;
 }

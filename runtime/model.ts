@@ -1,5 +1,5 @@
 import { ModelError } from './errors.js';
-import { rowSize, type ModelMeta, type TensorMeta } from './meta.js';
+import { perRow, rowSize, type ModelMeta, type TensorMeta } from './meta.js';
 
 /** The fixed ABI every compiled model exports. */
 export interface ModelExports {
@@ -87,7 +87,7 @@ export class Model {
     }
     const outputs: Outputs = {};
     this.meta.outputs.forEach((t, i) => {
-      outputs[t.name] = { dtype: t.dtype, shape: [n, ...(t.shape.slice(1) as number[])], data: mapCategories(t, outData[i]) };
+      outputs[t.name] = { dtype: t.dtype, shape: [n * perRow(t.shape[0]), ...(t.shape.slice(1) as number[])], data: mapCategories(t, outData[i]) };
     });
     return outputs;
   }

@@ -124,12 +124,13 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
       continue;
     }
     if (v.kind === 'const' && v.tensor.dims[0] !== 1) throw new NodeProblem(`a constant of shape [${v.tensor.dims}] varies along the batch axis`, 'batch');
+    if (v.kind === 'rt' && v.batched && v.dims[0] !== out[0]) throw new NodeProblem('inputs with different entries per batch row would broadcast across the batch', 'batch');
   }
   if (out.length === 0) out = [1];
   const strides = (v: Value): number[] => {
     if (v.kind === 'const') return broadcastStrides(v.tensor.dims, out!);
     const s = broadcastStrides(v.dims, out!);
-    // A batched operand steps one row per batch index, although its placeholder dim 0 is 1.
+    // Axis 0 of a batched operand has rows × dims[0] entries, whatever its dims[0].
     if (v.batched) s[0] = product(v.dims.slice(1));
     return s;
   };
@@ -142,7 +143,7 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
   const arg = (v: Value) =>
     v.kind === 'rt' ? { t: 'buf' as const, b: v.buffer } : { t: 'data' as const, d: ctx.program.addFloats(v.tensor.toFloat32()) };
   const [argA, argB] = [arg(a), arg(b)];
-  const rows = batched ? { t: 'rows' as const, times: 1 } : { t: 'i32' as const, v: out[0] };
+  const rows = batched ? { t: 'rows' as const, times: out[0] } : { t: 'i32' as const, v: out[0] };
   ctx.program.addStep(kernel, () => [argA, argB, buf(y), rows, { t: 'data', d: table }], [a, b].filter((v): v is RtValue => v.kind === 'rt'), [y]);
   return y;
 }

@@ -14,7 +14,7 @@ function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: (k: num
   const weights = ctx.program.addFloats(packPanels(K, N, b));
   const y = ctx.newValue(outDims, x.batched);
   const epilogue: GemmEpilogue = { n: N, bias: null, biasValues: null, act: ACT.none, p0: 0, p1: 0 };
-  const rowsPerBatchRow = product(x.batched ? x.dims.slice(1) : x.dims) / K;
+  const rowsPerBatchRow = product(x.dims) / K;
   const m: Arg = x.batched ? { t: 'rows', times: rowsPerBatchRow } : i32(rowsPerBatchRow);
   ctx.program.addStep(
     'gemm',
@@ -40,6 +40,7 @@ const matMul: OpHandler = {
   fold: (_ctx, [a, b]) => [foldMatMul(a!, b!)],
   lower(ctx) {
     const x = ctx.rt(0);
+    if (ctx.input(1)?.kind === 'rt') return ctx.output(0, lowerRuntimeMatMul(ctx, x, ctx.rt(1)));
     const w = ctx.constant(1, 'the second MatMul operand (weights)');
     if (x.dims.length < 1 || x.dims.length === 1) throw new NodeProblem('a 1-D first operand is not supported');
     const K = x.dims[x.dims.length - 1];
@@ -116,6 +117,23 @@ const gemm: OpHandler = {
     ctx.output(0, lowerBinary(ctx, 'binary_add', { ...y, gemm: undefined }, cScaled));
   },
 };
+
+/** MatMul of two run-time tensors [.., M, K] · [.., K, N] with equal leading dims (attention). */
+function lowerRuntimeMatMul(ctx: NodeContext, a: RtValue, b: RtValue): RtValue {
+  const ra = a.dims.length;
+  if (ra < 3 || b.dims.length !== ra || !a.batched || !b.batched) {
+    throw new NodeProblem(`a MatMul of two run-time tensors needs equal-rank batched operands of rank ≥ 3, got [${a.dims}] and [${b.dims}]`, a.batched && ra === 2 ? 'batch' : 'unsupported-ops');
+  }
+  const lead = a.dims.slice(0, -2);
+  if (lead.some((d, i) => d !== b.dims[i])) throw new NodeProblem(`broadcasting the leading dims [${lead}] and [${b.dims.slice(0, -2)}] is not supported yet`);
+  const [M, K] = a.dims.slice(-2);
+  const [K2, N] = b.dims.slice(-2);
+  if (K !== K2) throw new NodeProblem(`inner dimensions differ: [${a.dims}] · [${b.dims}]`, 'invalid-graph');
+  const y = ctx.newValue([...lead, M, N], true);
+  const batches: Arg = { t: 'rows', times: product(lead) };
+  ctx.program.addStep('matmul', () => [buf(a), buf(b), buf(y), batches, i32(M), i32(N), i32(K)], [a, b], [y]);
+  return y;
+}
 
 function transpose(t: Tensor): Tensor {
   const [r, c] = t.dims;

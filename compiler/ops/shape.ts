@@ -49,14 +49,18 @@ function reshapeDims(ctx: NodeContext, inDims: number[], target: number[], batch
   const allowZero = ctx.int('allowzero', 0) !== 0;
   const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
   if (dims.some((d, i) => d === undefined || d < -1)) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
-  const total = product(batched ? inDims.slice(1) : inDims);
+  const total = product(inDims);
   if (batched) {
-    // Axis 0 stays the batch: the target's first dim must be 0, -1 or the exported batch size 1,
-    // and the rest must hold exactly one row.
-    if (![0, -1, 1].includes(target[0])) throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
-    const rest = resolveMinusOne(dims.slice(1), total, target);
-    if (product(rest) !== total) throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
-    return [1, ...rest];
+    // Axis 0 stays the batch axis, with dims[0] entries per row. Models are exported with batch 1 or
+    // a symbolic batch, so a fixed target size there counts entries per row: [1, -1] keeps one,
+    // [2, -1] makes two; 0 keeps the input's; -1 takes what the other dims leave of a row.
+    if (dims.slice(1).includes(-1) && target[0] === -1) throw new NodeProblem(`shape [${target}] has more than one -1`, 'invalid-graph');
+    const rest = resolveMinusOne(dims.slice(1), dims[0] === -1 ? total : total / dims[0], target);
+    const perRow = dims[0] === -1 ? total / product(rest) : dims[0];
+    if (!Number.isInteger(perRow) || perRow < 1 || perRow * product(rest) !== total) {
+      throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
+    }
+    return [perRow, ...rest];
   }
   const out = resolveMinusOne(dims, total, target);
   if (product(out) !== total) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');

@@ -41,7 +41,7 @@ function handler(kernel: 'softmax' | 'log_softmax'): OpHandler {
       const { axis, outer, len, inner } = view(ctx, x.dims);
       ctx.checkNotBatchAxis(x, axis, kernel === 'softmax' ? 'Softmax' : 'LogSoftmax');
       const y = ctx.inPlaceOr(x, x.dims, x.batched);
-      // dims[0] of a batched value is a placeholder 1, so `outer` is per row: scale it by the row count.
+      // For a batched value `outer` counts per batch row: scale it by the row count.
       const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
       ctx.program.addStep(kernel, () => [buf(x), buf(y), outerArg, i32(len), i32(inner)], [x], [y]);
       ctx.output(0, y);
