@@ -54,8 +54,18 @@ function vactivate(v: v128, act: i32, p0: v128, p1: v128): v128 {
     hi = f32x4.add(hi, v128.load(bias, 16));
   }
   if (act != ACT_NONE) {
-    lo = vactivate(lo, act, p0, p1);
-    hi = vactivate(hi, act, p0, p1);
+    // Piecewise-linear activations inline (a call per vector is measurable in batch-1 GEMV);
+    // transcendental ones out of line to keep the code small.
+    if (act == ACT_RELU) {
+      lo = f32x4.max(lo, vsplat(0.0));
+      hi = f32x4.max(hi, vsplat(0.0));
+    } else if (act == ACT_CLIP) {
+      lo = f32x4.max(p0, f32x4.min(p1, lo));
+      hi = f32x4.max(p0, f32x4.min(p1, hi));
+    } else {
+      lo = vactivate(lo, act, p0, p1);
+      hi = vactivate(hi, act, p0, p1);
+    }
   }
   if (cols >= 8) {
     v128.store(c, lo);
