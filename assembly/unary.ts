@@ -48,6 +48,7 @@ const OP_GELU: i32 = 14;
 // `op` is a constant at every call site, so after inlining only one case survives.
 // @ts-ignore: decorator
 @inline function mapUnary(x: usize, y: usize, n: i32, op: i32, p0: f32, p1: f32): void {
+  if (n <= 0) return;
   const v0 = vsplat(p0);
   const v1 = vsplat(p1);
   const end4 = <usize>(n & ~3) << 2;
@@ -56,7 +57,7 @@ const OP_GELU: i32 = 14;
     v128.store(y + off, applyUnary(v128.load(x + off), op, v0, v1));
   }
   const rest = n & 3;
-  if (n > 0 && rest != 0) {
+  if (rest != 0) {
     storePartial(y + off, applyUnary(loadPartial(x + off, rest), op, v0, v1), rest);
   }
 }
