@@ -44,6 +44,7 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
   }
   const lowered = lowerWithBatch(model, options.batch ?? 'auto');
   const { program } = lowered;
+  program.finishData();
   computeLifetimes(program);
   const maxBatch = lowered.static ? 1 : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
   const arenaBytes = planArena(program, maxBatch);

@@ -46,10 +46,12 @@ export interface ConstValue {
 
 export type Value = RtValue | ConstValue;
 
+/** What a GEMM still absorbs while nothing else reads its output: per-column affine and activation. */
 export interface GemmEpilogue {
   n: number;
-  bias: DataRef | null;
-  biasValues: Float32Array | null;
+  /** Per-column scale, folded into the weights when they are packed (BatchNormalization, Mul). */
+  scale: Float32Array | null;
+  bias: Float32Array | null;
   act: number;
   p0: number;
   p1: number;
@@ -96,6 +98,17 @@ export class Program {
   private readonly chunks: Uint8Array[] = [];
   private dataBytes = 0;
   private readonly small = new Map<string, DataRef>();
+  private readonly pending: (() => void)[] = [];
+
+  /** Defer adding data until lowering is done (GEMM weights, once fusion has settled their scale). */
+  beforeLayout(fn: () => void): void {
+    this.pending.push(fn);
+  }
+
+  /** Run deferred data additions; the data segment is final afterwards. */
+  finishData(): void {
+    this.pending.splice(0).forEach((fn) => fn());
+  }
 
   newValue(dims: number[], batched: boolean, dtype: RtValue['dtype'] = 'float32'): RtValue {
     const buffer: Buffer = {

@@ -2,6 +2,7 @@ import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
 import { buf, countArg, f32, type RtValue, type Value } from '../program.js';
 import { broadcastMap, broadcastShapes, broadcastStrides, product, Tensor } from '../tensor.js';
+import { fuseColumnAffine } from './gemm.js';
 import type { OpHandler } from './index.js';
 
 /** GEMM epilogue activation codes (assembly/gemm.ts). */
@@ -176,27 +177,25 @@ function binaryHandler(name: string, spec: BinarySpec): OpHandler {
     lower(ctx) {
       const a = ctx.input(0)!;
       const b = ctx.input(1)!;
-      const fused = fuseBias(ctx, name, a, b);
+      const fused = fuseIntoGemm(ctx, name, a, b);
       ctx.output(0, fused ?? lowerBinary(ctx, spec.kernel, a, b));
     },
   };
 }
 
-/** Add/Sub of a constant row vector right after a GEMM becomes the GEMM's bias. */
-function fuseBias(ctx: NodeContext, name: string, a: Value, b: Value): RtValue | null {
-  if (name !== 'Add' && name !== 'Sub') return null;
-  const [x, c, sign] =
-    a.kind === 'rt' && b.kind === 'const' ? [a, b.tensor, name === 'Sub' ? -1 : 1] : name === 'Add' && b.kind === 'rt' && a.kind === 'const' ? [b, a.tensor, 1] : [null, null, 0];
-  if (!x || !c || !x.gemm || x.gemm.act !== 0 || x.buffer.pendingReads !== 0) return null;
+/** Add/Sub/Mul of a constant row vector (or scalar) right after a GEMM folds into the GEMM. */
+function fuseIntoGemm(ctx: NodeContext, name: string, a: Value, b: Value): RtValue | null {
+  if (name !== 'Add' && name !== 'Sub' && name !== 'Mul') return null;
+  const commutes = name !== 'Sub';
+  const [x, c] = a.kind === 'rt' && b.kind === 'const' ? [a, b.tensor] : commutes && b.kind === 'rt' && a.kind === 'const' ? [b, a.tensor] : [null, null];
+  if (!x?.gemm || !c) return null;
   const n = x.gemm.n;
-  const rowVector = c.size === 1 || (c.dims[c.dims.length - 1] === n && c.size === n && c.dims.length <= x.dims.length);
+  const rowVector = c.size === 1 || (c.size === n && c.dims[c.dims.length - 1] === n && c.dims.length <= x.dims.length);
   if (!rowVector) return null;
   const values = c.toFloat32();
-  const bias = x.gemm.biasValues ?? new Float32Array(Math.ceil(n / 8) * 8);
-  for (let j = 0; j < n; j++) bias[j] = Math.fround(bias[j] + sign * values[c.size === 1 ? 0 : j]);
-  x.gemm.biasValues = bias;
-  x.gemm.bias = ctx.program.addFloats(bias);
-  return { ...ctx.alias(x, x.dims), gemm: x.gemm };
+  const at = (j: number) => values[c.size === 1 ? 0 : j];
+  if (name === 'Mul') return fuseColumnAffine(ctx, x, at, null);
+  return fuseColumnAffine(ctx, x, null, name === 'Sub' ? (j) => -at(j) : at);
 }
 
 /** Sum, Mean, Max, Min take any number of inputs: a chain of binary calls. */

@@ -1,7 +1,7 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
 import { packPanels, padBias } from '../pack.js';
-import { buf, data, f32, i32, type Arg, type GemmEpilogue, type RtValue } from '../program.js';
+import { buf, data, f32, i32, type Arg, type DataRef, type GemmEpilogue, type RtValue } from '../program.js';
 import { product, Tensor } from '../tensor.js';
 import { ACT, lowerBinary } from './elementwise.js';
 import type { OpHandler } from './index.js';
@@ -11,18 +11,40 @@ import type { OpHandler } from './index.js';
  * The returned value carries its epilogue so a following Add/activation can fuse into it.
  */
 function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: (k: number, n: number) => number, outDims: number[]): RtValue {
-  const weights = ctx.program.addFloats(packPanels(K, N, b));
   const y = ctx.newValue(outDims, x.batched);
-  const epilogue: GemmEpilogue = { n: N, bias: null, biasValues: null, act: ACT.none, p0: 0, p1: 0 };
+  const epilogue: GemmEpilogue = { n: N, scale: null, bias: null, act: ACT.none, p0: 0, p1: 0 };
+  let weights: DataRef | null = null;
+  let bias: DataRef | null = null;
+  ctx.program.beforeLayout(() => {
+    const s = epilogue.scale;
+    weights = ctx.program.addFloats(packPanels(K, N, s ? (k, n) => Math.fround(b(k, n) * s[n]) : b));
+    bias = epilogue.bias ? ctx.program.addFloats(padBias(N, (n) => epilogue.bias![n])) : null;
+  });
   const rowsPerBatchRow = product(x.dims) / K;
   const m: Arg = x.batched ? { t: 'rows', times: rowsPerBatchRow } : i32(rowsPerBatchRow);
   ctx.program.addStep(
     'gemm',
-    () => [buf(x), i32(K), data(weights), data(epilogue.bias), buf(y), i32(N), m, i32(N), i32(K), i32(epilogue.act), f32(epilogue.p0), f32(epilogue.p1)],
+    () => [buf(x), i32(K), data(weights), data(bias), buf(y), i32(N), m, i32(N), i32(K), i32(epilogue.act), f32(epilogue.p0), f32(epilogue.p1)],
     [x],
     [y],
   );
   return { ...y, gemm: epilogue };
+}
+
+/**
+ * Fold y = x·s + t (per output column j, after a GEMM nothing else reads) into that GEMM: weights
+ * scaled by s when packed, bias = bias·s + t. Returns the GEMM's output, or null when it cannot fuse.
+ */
+export function fuseColumnAffine(ctx: NodeContext, x: RtValue, s: ((j: number) => number) | null, t: ((j: number) => number) | null): RtValue | null {
+  const g = x.gemm;
+  if (!g || g.act !== ACT.none || x.buffer.pendingReads !== 0 || x.dims[x.dims.length - 1] !== g.n) return null;
+  if (s) {
+    const scale = g.scale ?? new Float32Array(g.n).fill(1);
+    g.bias = g.bias && g.bias.map((v, j) => v * s(j));
+    g.scale = scale.map((v, j) => v * s(j));
+  }
+  if (t) g.bias = (g.bias ?? new Float32Array(g.n)).map((v, j) => v + t(j));
+  return { ...ctx.alias(x, x.dims), gemm: g };
 }
 
 function foldMatMul(a: Tensor, b: Tensor): Tensor {
@@ -105,9 +127,7 @@ const gemm: OpHandler = {
     if (!c || beta === 0) return ctx.output(0, y);
     if (c.kind === 'const' && (c.tensor.size === 1 || (c.tensor.size === N && c.tensor.dims[c.tensor.dims.length - 1] === N))) {
       const cv = c.tensor.toFloat32();
-      const bias = padBias(N, (n) => beta * cv[c.tensor.size === 1 ? 0 : n]);
-      y.gemm!.biasValues = bias;
-      y.gemm!.bias = ctx.program.addFloats(bias);
+      y.gemm!.bias = Float32Array.from({ length: N }, (_, n) => beta * cv[c.tensor.size === 1 ? 0 : n]);
       return ctx.output(0, y);
     }
     // A full [M, N] or run-time C: add it after the GEMM.

@@ -4,6 +4,7 @@ import { ARGMAX_OPS } from './argmax.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GEMM_OPS } from './gemm.js';
 import { ML_OPS } from './ml.js';
+import { NORMALIZATION_OPS } from './normalization.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
 
@@ -15,6 +16,6 @@ export interface OpHandler {
 
 /** Supported ops by domain. */
 export const OPS: Record<string, Record<string, OpHandler>> = {
-  'ai.onnx': { ...ELEMENTWISE_OPS, ...GEMM_OPS, ...SOFTMAX_OPS, ...SHAPE_OPS, ...ARGMAX_OPS },
+  'ai.onnx': { ...ELEMENTWISE_OPS, ...GEMM_OPS, ...SOFTMAX_OPS, ...SHAPE_OPS, ...ARGMAX_OPS, ...NORMALIZATION_OPS },
   'ai.onnx.ml': ML_OPS,
 };
