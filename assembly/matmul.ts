@@ -1,12 +1,12 @@
-// MatMul of two run-time tensors (attention's Q·Kᵀ and P·V): C[b] = A[b] · B[b] for `batches`
-// contiguous row-major matrices A [M×K], B [K×N], C [M×N]. B is not pre-packed (it changes every run),
-// so each C row is accumulated as a SIMD axpy over B's rows.
+// Batched MatMul (attention's Q·Kᵀ and P·V, and constant per-head weights): C[i] = A[i] · B[i mod
+// bPeriod] for `batches` contiguous row-major matrices A [M×K], C [M×N] and B [K×N]; bPeriod ≤ 0 means
+// no wrap (B has as many matrices as A). B is not pre-packed, so each C row is a SIMD axpy over B's rows.
 
-export function matmul(a: usize, b: usize, c: usize, batches: i32, M: i32, N: i32, K: i32): void {
+export function matmul(a: usize, b: usize, c: usize, batches: i32, M: i32, N: i32, K: i32, bPeriod: i32): void {
   const n4 = N & ~3;
   for (let bt = 0; bt < batches; bt++) {
     const A = a + (<usize>(bt * M * K) << 2);
-    const B = b + (<usize>(bt * K * N) << 2);
+    const B = b + (<usize>((bPeriod > 0 ? bt % bPeriod : bt) * K * N) << 2);
     const C = c + (<usize>(bt * M * N) << 2);
     for (let i = 0; i < M; i++) {
       const row = C + (<usize>(i * N) << 2);

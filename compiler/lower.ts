@@ -20,6 +20,8 @@ export class NodeContext {
     readonly node: OnnxNode,
     readonly opset: number,
     readonly mode: BatchMode,
+    /** The first input's exported batch size (a number), or null when it was symbolic. */
+    readonly exportedBatch: number | null,
     readonly program: Program,
     private readonly values: Map<string, Value>,
     private readonly consumers: Map<string, number>,
@@ -181,6 +183,9 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
     inputs.push({ name: info.name, value });
   }
 
+  const first = graph.inputs.find((i) => !graph.initializers.has(i.name))?.shape?.[0];
+  const exportedBatch = typeof first === 'number' && first > 0 ? first : null;
+
   const consumers = new Map<string, number>();
   for (const n of graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, (consumers.get(i) ?? 0) + 1);
   for (const o of graph.outputs) consumers.set(o.name, (consumers.get(o.name) ?? 0) + 1);
@@ -194,7 +199,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       continue;
     }
     const handler = OPS[n.domain][n.opType];
-    const ctx = new NodeContext(n, model.opsets[n.domain] ?? opset, mode, program, values, consumers);
+    const ctx = new NodeContext(n, model.opsets[n.domain] ?? opset, mode, exportedBatch, program, values, consumers);
     try {
       const inputValues = n.inputs.map((name) => {
         if (!name) return undefined;

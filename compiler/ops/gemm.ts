@@ -72,9 +72,10 @@ const matMul: OpHandler = {
       const v = w.toFloat32();
       return ctx.output(0, emitGemm(ctx, x, K, 1, (k) => v[k], x.dims.slice(0, -1)));
     }
-    if (w.dims.length !== 2) throw new NodeProblem(`a constant second operand of rank ${w.dims.length} is not supported yet (2-D weights only)`);
-    const [K2, N] = w.dims;
+    if (w.dims.slice(0, -2).some((d) => d !== 1)) return ctx.output(0, lowerStackedWeights(ctx, x, w));
+    const [K2, N] = w.dims.slice(-2);
     if (K2 !== K) throw new NodeProblem(`inner dimensions differ: [${x.dims}] · [${w.dims}]`, 'invalid-graph');
+    if (w.dims.length > x.dims.length) throw new NodeProblem(`weights [${w.dims}] have more dims than the input [${x.dims}]`, 'batch');
     const v = w.toFloat32();
     ctx.output(0, emitGemm(ctx, x, K, N, (k, n) => v[k * N + n], [...x.dims.slice(0, -1), N]));
   },
@@ -151,7 +152,30 @@ function lowerRuntimeMatMul(ctx: NodeContext, a: RtValue, b: RtValue): RtValue {
   if (K !== K2) throw new NodeProblem(`inner dimensions differ: [${a.dims}] · [${b.dims}]`, 'invalid-graph');
   const y = ctx.newValue([...lead, M, N], true);
   const batches: Arg = { t: 'rows', times: product(lead) };
-  ctx.program.addStep('matmul', () => [buf(a), buf(b), buf(y), batches, i32(M), i32(N), i32(K)], [a, b], [y]);
+  ctx.program.addStep('matmul', () => [buf(a), buf(b), buf(y), batches, i32(M), i32(N), i32(K), i32(0)], [a, b], [y]);
+  return y;
+}
+
+/**
+ * Run-time x [N, …, M, K] times constant stacked weights [1, …, K, N] (one matrix per leading index,
+ * the same for every batch row): the matmul kernel cycling through the weight matrices.
+ */
+function lowerStackedWeights(ctx: NodeContext, x: RtValue, w: Tensor): RtValue {
+  const wLead = w.dims.slice(0, -2);
+  const xLead = x.dims.slice(0, -2);
+  const pad = xLead.length - wLead.length;
+  const aligned = [...new Array(Math.max(pad, 0)).fill(1), ...wLead];
+  if (pad < 0 || !x.batched || aligned[0] !== 1 || aligned.some((d, i) => i > 0 && d !== xLead[i] && d !== 1) || aligned.slice(1).some((d, i) => d === 1 && xLead[i + 1] !== 1)) {
+    throw new NodeProblem(`weights [${w.dims}] do not stack over the input [${x.dims}] (only equal leading dims are supported)`);
+  }
+  const [M, K] = x.dims.slice(-2);
+  const [K2, N] = w.dims.slice(-2);
+  if (K !== K2) throw new NodeProblem(`inner dimensions differ: [${x.dims}] · [${w.dims}]`, 'invalid-graph');
+  const weights = ctx.program.addFloats(w.toFloat32());
+  const y = ctx.newValue([...xLead, M, N], true);
+  const period = product(wLead);
+  const batches: Arg = { t: 'rows', times: product(xLead) };
+  ctx.program.addStep('matmul', () => [buf(x), data(weights), buf(y), batches, i32(M), i32(N), i32(K), i32(period)], [x], [y]);
   return y;
 }
 

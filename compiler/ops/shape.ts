@@ -51,12 +51,16 @@ function reshapeDims(ctx: NodeContext, inDims: number[], target: number[], batch
   if (dims.some((d, i) => d === undefined || d < -1)) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
   const total = product(inDims);
   if (batched) {
-    // Axis 0 stays the batch axis, with dims[0] entries per row. Models are exported with batch 1 or
-    // a symbolic batch, so a fixed target size there counts entries per row: [1, -1] keeps one,
-    // [2, -1] makes two; 0 keeps the input's; -1 takes what the other dims leave of a row.
+    // Axis 0 stays the batch axis, with dims[0] entries per row. A fixed target size there was written
+    // for the exported batch size B, so it means target/B entries per row (a symbolic export cannot
+    // have one); 0 keeps the input's; -1 takes what the other dims leave of a row.
     if (dims.slice(1).includes(-1) && target[0] === -1) throw new NodeProblem(`shape [${target}] has more than one -1`, 'invalid-graph');
-    const rest = resolveMinusOne(dims.slice(1), dims[0] === -1 ? total : total / dims[0], target);
-    const perRow = dims[0] === -1 ? total / product(rest) : dims[0];
+    if (target[0] > 0 && (ctx.exportedBatch === null || target[0] % ctx.exportedBatch !== 0)) {
+      throw new NodeProblem(`shape [${target}] fixes the batch size`, 'batch');
+    }
+    const first = target[0] > 0 ? target[0] / ctx.exportedBatch! : dims[0];
+    const rest = resolveMinusOne(dims.slice(1), first === -1 ? total : total / first, target);
+    const perRow = first === -1 ? total / product(rest) : first;
     if (!Number.isInteger(perRow) || perRow < 1 || perRow * product(rest) !== total) {
       throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
     }
