@@ -1,0 +1,129 @@
+import { Task, TaskStatus, initialState } from '@lit/task';
+import type { ReactiveController, ReactiveControllerHost } from 'lit';
+import { loadModel, type LoadProgress } from '../../runtime/load.js';
+import type { Model } from '../../runtime/model.js';
+import { WidgetError } from '../shared/errors.js';
+
+export interface ModelControllerOptions {
+  /** The model URL, or empty for none. */
+  src: () => string | undefined | null;
+  /** False while loading should wait (e.g. `loading="lazy"` and still far from the viewport). */
+  enabled: () => boolean;
+  onProgress?: (progress: LoadProgress) => void;
+  onLoad?: (model: Model) => void;
+  /** Load failures except aborts (an aborted load was superseded or its element left the page). */
+  onError?: (error: unknown) => void;
+}
+
+interface Waiter {
+  resolve: (model: Model) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Loads the model named by `src` with @lit/task: a new `src` aborts the running load (the Task aborts
+ * its AbortSignal) and only the newest load's result is ever applied (the Task ignores stale runs).
+ * Leaving the page mid-load aborts too; coming back resumes.
+ */
+export class ModelController implements ReactiveController {
+  private readonly host: ReactiveControllerHost & HTMLElement;
+  private readonly options: ModelControllerOptions;
+  private readonly task: Task<[string, boolean], Model>;
+  private waiters: Waiter[] = [];
+  /** Someone awaits `whenLoaded()`: load now even if lazy loading would still wait. */
+  private wanted = false;
+  private _progress: LoadProgress = { loaded: 0, total: 0 };
+
+  constructor(host: ReactiveControllerHost & HTMLElement, options: ModelControllerOptions) {
+    this.host = host;
+    this.options = options;
+    host.addController(this);
+    this.task = new Task(host, {
+      args: () => [this.options.src() ?? '', this.wanted || this.options.enabled()] as [string, boolean],
+      task: ([src, enabled], { signal }) => {
+        if (!src) {
+          this.rejectWaiters(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
+          return initialState;
+        }
+        if (!enabled) return initialState;
+        this._progress = { loaded: 0, total: 0 };
+        return loadModel(src, {
+          signal,
+          onProgress: (p) => {
+            if (signal.aborted) return; // a superseded load must not move the new one's bar
+            this._progress = p;
+            this.options.onProgress?.(p);
+            this.host.requestUpdate();
+          },
+        });
+      },
+      onComplete: (model) => {
+        const waiters = this.waiters;
+        this.waiters = [];
+        this.options.onLoad?.(model);
+        waiters.forEach((w) => w.resolve(model));
+      },
+      onError: (error) => {
+        if ((error as { code?: string })?.code === 'aborted') return; // resumed in hostConnected
+        this.rejectWaiters(error);
+        this.options.onError?.(error);
+      },
+    });
+  }
+
+  /** The loaded model, or undefined while none is loaded (including while a new `src` loads). */
+  get model(): Model | undefined {
+    return this.task.status === TaskStatus.COMPLETE ? this.task.value : undefined;
+  }
+
+  get loading(): boolean {
+    return this.task.status === TaskStatus.PENDING;
+  }
+
+  get progress(): LoadProgress {
+    return this._progress;
+  }
+
+  /** The last load failure, or undefined. */
+  get error(): unknown {
+    return this.task.status === TaskStatus.ERROR && !isAbort(this.task.error) ? this.task.error : undefined;
+  }
+
+  /** The model once loaded; asks for it now if lazy loading was still waiting. */
+  whenLoaded(): Promise<Model> {
+    const model = this.model;
+    if (model) return Promise.resolve(model);
+    const error = this.error;
+    if (error && this.task.status === TaskStatus.ERROR) return Promise.reject(error);
+    if (!this.options.src()) return Promise.reject(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
+    return new Promise<Model>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (!this.wanted) {
+        this.wanted = true;
+        this.host.requestUpdate();
+      }
+    });
+  }
+
+  hostConnected(): void {
+    // A load aborted because the element left the page: the arguments did not change, so rerun it.
+    if (this.task.status === TaskStatus.ERROR && isAbort(this.task.error)) void this.task.run();
+  }
+
+  hostDisconnected(): void {
+    // Moving an element disconnects and reconnects it in one task: only abort if it stayed out.
+    queueMicrotask(() => {
+      if (!this.host.isConnected) this.task.abort(new WidgetError('aborted', 'The element left the page.'));
+    });
+  }
+
+  private rejectWaiters(error: unknown): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    waiters.forEach((w) => w.reject(error));
+  }
+}
+
+function isAbort(error: unknown): boolean {
+  return (error as { code?: string } | undefined)?.code === 'aborted';
+}

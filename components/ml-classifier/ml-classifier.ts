@@ -1,0 +1,333 @@
+import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { property, state } from 'lit/decorators.js';
+import { styleMap } from 'lit/directives/style-map.js';
+import type { LoadProgress } from '../../runtime/load.js';
+import { rowSize, type ModelMeta } from '../../runtime/meta.js';
+import type { Model, ModelInput, Outputs } from '../../runtime/model.js';
+import { FormBindingController } from '../controllers/form-controller.js';
+import { ModelController } from '../controllers/model-controller.js';
+import { VisibilityController } from '../controllers/visibility-controller.js';
+import { define } from '../define.js';
+import { WidgetError, describeError, type WidgetErrorCode } from '../shared/errors.js';
+import { emit } from '../shared/events.js';
+import { classCount, findScoresOutput, labelFor, toProbabilities, topK, type Prediction } from '../shared/scores.js';
+import { styles } from './ml-classifier.styles.js';
+
+export type { Prediction } from '../shared/scores.js';
+
+export interface PredictResult<P = Prediction[] | Prediction[][]> {
+  /** Top-k classes, best first: for one row a list, for a batch a list per row. */
+  predictions: P;
+  /** Every output of the model, as the runtime returns them. */
+  outputs: Outputs;
+}
+
+export interface MlLoadDetail {
+  meta: ModelMeta;
+}
+export type MlProgressDetail = LoadProgress;
+export type MlPredictionDetail = PredictResult<Prediction[]>;
+export interface MlErrorDetail {
+  code: WidgetErrorCode;
+  message: string;
+}
+
+/** `labels="a, b, c"` ⇄ `['a', 'b', 'c']`. */
+const labelsConverter = {
+  fromAttribute: (value: string | null) =>
+    value === null || value.trim() === '' ? undefined : value.split(',').map((s) => s.trim()),
+  toAttribute: (value: string[] | undefined) => value?.join(', '),
+};
+
+let percentFormat: Intl.NumberFormat | undefined;
+function formatPercent(score: number): string {
+  percentFormat ??= new Intl.NumberFormat(undefined, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return percentFormat.format(score);
+}
+
+/**
+ * Classifies a row of numbers with a compiled model (`.wasm` from the ml-widgets compiler) and shows
+ * the top classes with accessible bars. Input comes from the `input` property or from a form named by
+ * `for`, and is predicted again whenever the form changes.
+ *
+ * @tagname ml-classifier
+ * @summary Top-k class predictions of a compiled model for numeric features, from a form or a property.
+ *
+ * @fires {CustomEvent<{meta: ModelMeta}>} ml-load - The model loaded; `detail.meta` is its metadata.
+ * @fires {CustomEvent<{loaded: number, total: number}>} ml-progress - Download progress in bytes (`total` is 0 when unknown).
+ * @fires {CustomEvent<{predictions: Prediction[], outputs: Outputs}>} ml-prediction - New predictions (top-k, best first) and the model's raw outputs.
+ * @fires {CustomEvent<{code: string, message: string}>} ml-error - Loading or predicting failed; `code` is machine-readable (`http-error`, `not-wasm`, `no-form`, `bad-input`, …).
+ *
+ * @slot loading - Shown while the model downloads, above the progress bar (default: "Loading model…").
+ * @slot error - Shown instead of the default error message.
+ *
+ * @csspart base - The wrapper of everything.
+ * @csspart list - The list of predictions.
+ * @csspart row - One prediction (the best one also has part `row-top`).
+ * @csspart row-top - The best prediction's row.
+ * @csspart label - A class label.
+ * @csspart bar - A score bar's track (role meter).
+ * @csspart bar-fill - A score bar's filled part.
+ * @csspart value - A score as a percentage.
+ * @csspart loading - The loading area (slot and progress bar).
+ * @csspart progress - The download progress bar's track.
+ * @csspart progress-fill - The download progress bar's filled part.
+ * @csspart error - The error message box.
+ * @csspart status - The live region announcing state to screen readers (visually hidden by default).
+ *
+ * @cssprop [--ml-font=inherit] - Font shorthand for the element.
+ * @cssprop [--ml-color=inherit] - Text color.
+ * @cssprop [--ml-muted-color] - Color of secondary text (loading message).
+ * @cssprop [--ml-bar-color=#2563eb] - Fill of the best score's bar and of the progress bar.
+ * @cssprop [--ml-bar-color-secondary] - Fill of the other bars (default: the bar color, lighter).
+ * @cssprop [--ml-bar-background] - Track behind bars (default: 12% of the text color).
+ * @cssprop [--ml-bar-height=0.75em] - Bar thickness.
+ * @cssprop [--ml-bar-radius=999px] - Bar corner radius.
+ * @cssprop [--ml-label-width=9em] - Widest the label column grows.
+ * @cssprop [--ml-gap=0.5em] - Space between rows.
+ * @cssprop [--ml-top-font-weight=600] - Font weight of the best prediction.
+ * @cssprop [--ml-error-color=#b91c1c] - Error text and border color.
+ * @cssprop [--ml-error-background] - Error box background.
+ * @cssprop [--ml-error-radius=0.4em] - Error box corner radius.
+ */
+export class MlClassifier extends LitElement {
+  static override styles = styles;
+
+  /** URL of the compiled model (`.wasm`). Changing it aborts a load in progress. */
+  @property() src = '';
+
+  /**
+   * The id of a `<form>` whose numeric fields are the input: `<input type=number|range>` and `<select>`
+   * in document order, or the fields with `data-feature="0…n"` in that order. Predicts again on the
+   * form's `input` and `change` events.
+   */
+  @property({ attribute: 'for' }) for = '';
+
+  /** How many classes to show, best first. */
+  @property({ attribute: 'top-k', type: Number }) topK = 3;
+
+  /** Class names overriding the model's own, comma-separated in the attribute (an array as property). */
+  @property({ converter: labelsConverter }) labels?: string[];
+
+  /** `eager` loads at once; `lazy` when the element nears the viewport; `auto` is eager for now. */
+  @property() loading: 'auto' | 'lazy' | 'eager' = 'auto';
+
+  /** One row of features; setting it predicts (once the model is loaded). Takes precedence over `for`. */
+  @property({ attribute: false }) input?: number[] | Float32Array | ArrayLike<number>;
+
+  @state() private _predictions: Prediction[] = [];
+  @state() private _error?: MlErrorDetail;
+
+  /** Something the predictions depend on changed: predict again in the next update. */
+  private _dirty = false;
+  private _probs = new Float64Array(0);
+  private _order = new Int32Array(0);
+
+  private readonly _visibility = new VisibilityController(this, { enabled: () => this.loading === 'lazy' });
+
+  private readonly _loader = new ModelController(this, {
+    src: () => this.src,
+    enabled: () => this._visibility.visible,
+    onProgress: (p) => emit<MlProgressDetail>(this, 'ml-progress', { loaded: p.loaded, total: p.total }),
+    onLoad: (model) => {
+      this._dirty = true;
+      emit<MlLoadDetail>(this, 'ml-load', { meta: model.meta });
+    },
+    onError: (error) => this._fail(error),
+  });
+
+  private readonly _form = new FormBindingController(this, {
+    formId: () => this.for,
+    onInput: () => {
+      this._dirty = true;
+      // Called from within an update when `for` changes: update() then still sees the flag.
+      this.requestUpdate();
+    },
+    onMissing: (id) => this._fail(new WidgetError('no-form', `There is no form with id “${id}” on this page for the classifier to read.`)),
+  });
+
+  /** The current top-k predictions, best first (empty until something was predicted). */
+  get predictions(): readonly Prediction[] {
+    return this._predictions;
+  }
+
+  /** The loaded model, or undefined while none is loaded. */
+  get model(): Model | undefined {
+    return this._loader.model;
+  }
+
+  /**
+   * Predict without changing what the element shows: one row gives `Prediction[]`, a batch (nested
+   * rows, or several rows of flat data) a `Prediction[][]`. Waits for the model (and starts a lazy
+   * load). Rejects with an error that has a `code`, like `ml-error`.
+   */
+  async predict(input: ModelInput, rows?: number): Promise<PredictResult> {
+    const model = await this._loader.whenLoaded();
+    const { predictions, outputs } = this._classify(model, input, rows);
+    const nested = Array.isArray(input) && input.length > 0 && typeof input[0] === 'object';
+    return { predictions: nested || predictions.length > 1 ? predictions : predictions[0], outputs };
+  }
+
+  protected override update(changed: PropertyValues<this>): void {
+    // Here, not in willUpdate: controllers have run (a new src has started loading, a new form is bound).
+    if (changed.has('src')) {
+      this._predictions = [];
+      this._error = undefined;
+      this._dirty = true;
+    }
+    if (changed.has('for') && this._error?.code === 'no-form') this._error = undefined;
+    if (changed.has('input') || changed.has('topK') || changed.has('labels')) this._dirty = true;
+    const model = this._loader.model;
+    if (this._dirty && model) {
+      this._dirty = false;
+      this._predictCurrent(model);
+    }
+    super.update(changed);
+  }
+
+  private _predictCurrent(model: Model): void {
+    let input: ModelInput | undefined = this.input;
+    try {
+      if (input === undefined && this._form.form) {
+        const need = rowSize(model.meta.inputs[0]);
+        const have = this._form.fieldCount;
+        if (have !== need) {
+          throw new WidgetError(
+            'bad-input',
+            `The form “${this.for}” has ${have} numeric field${have === 1 ? '' : 's'}, but the model takes ${need} features.`,
+          );
+        }
+        input = this._form.read();
+      }
+      if (input === undefined) return;
+      const { predictions, outputs } = this._classify(model, input);
+      this._predictions = predictions[0];
+      this._error = undefined;
+      emit<MlPredictionDetail>(this, 'ml-prediction', { predictions: this._predictions, outputs });
+    } catch (error) {
+      this._predictions = [];
+      this._fail(error);
+    }
+  }
+
+  /** Run the model and rank each row's scores. */
+  private _classify(model: Model, input: ModelInput, rows?: number): { predictions: Prediction[][]; outputs: Outputs } {
+    const scores = findScoresOutput(model.meta);
+    if (!scores) {
+      throw new WidgetError(
+        'not-a-classifier',
+        'This model has no class-score output (probabilities or logits), so <ml-classifier> cannot rank classes. Is it a regression model?',
+      );
+    }
+    const outputs = model.predict(input, rows);
+    const data = outputs[scores.name].data as Float32Array;
+    const columns = rowSize(scores);
+    const classes = classCount(scores);
+    const k = Number.isFinite(this.topK) && this.topK >= 1 ? Math.floor(this.topK) : 3;
+    if (this._probs.length < classes) this._probs = new Float64Array(classes);
+    if (this._order.length < k) this._order = new Int32Array(k);
+    const override = this.labels;
+    const names = model.meta.labels;
+    const label = (i: number) => labelFor(i, override, names);
+    const n = data.length / columns;
+    const predictions: Prediction[][] = new Array(n);
+    for (let r = 0; r < n; r++) {
+      toProbabilities(data, r * columns, columns, scores.kind, this._probs);
+      predictions[r] = topK(this._probs, classes, k, label, this._order);
+    }
+    return { predictions, outputs };
+  }
+
+  /** Show an error inside the element and tell the page; never throw. */
+  private _fail(error: unknown): void {
+    this._error = describeError(error);
+    emit<MlErrorDetail>(this, 'ml-error', { ...this._error });
+  }
+
+  protected override render() {
+    const loading = this._loader.loading;
+    const error = loading ? undefined : this._error;
+    const predictions = error ? [] : this._predictions;
+    return html`<div class="base" part="base">
+      ${loading ? this._renderLoading(this._loader.progress) : nothing}
+      ${error
+        ? html`<div class="error" part="error">
+            <slot name="error"><span class="error-title">${errorTitle(error.code)}</span> ${error.message}</slot>
+          </div>`
+        : nothing}
+      ${predictions.length
+        ? html`<ol class="list" part="list" aria-label="Predictions">
+            ${predictions.map((p, i) => this._renderRow(p, i))}
+          </ol>`
+        : nothing}
+      <div class="status" part="status" role="status">${this._statusText(loading, error, predictions)}</div>
+    </div>`;
+  }
+
+  private _renderLoading({ loaded, total }: LoadProgress) {
+    const determinate = total > 0;
+    const fraction = determinate ? Math.min(1, loaded / total) : 0;
+    return html`<div class="loading" part="loading">
+      <slot name="loading"><span class="loading-text">Loading model…</span></slot>
+      <div
+        class="progress ${determinate ? '' : 'indeterminate'}"
+        part="progress"
+        role="progressbar"
+        aria-label="Loading model"
+        aria-valuemin="0"
+        aria-valuemax="100"
+        aria-valuenow=${determinate ? Math.round(fraction * 100) : nothing}
+      >
+        <div class="progress-fill" part="progress-fill" style=${styleMap({ transform: determinate ? `scaleX(${fraction})` : undefined })}></div>
+      </div>
+    </div>`;
+  }
+
+  private _renderRow(p: Prediction, i: number) {
+    const text = formatPercent(p.score);
+    const top = i === 0;
+    // The meter is named by the label and speaks the percentage; the visible percentage is not read twice.
+    return html`<li class="row ${top ? 'top' : ''}" part=${top ? 'row row-top' : 'row'}>
+      <span class="label" part="label" id="label-${i}">${p.label}</span>
+      <div
+        class="bar"
+        part="bar"
+        role="meter"
+        aria-labelledby="label-${i}"
+        aria-valuemin="0"
+        aria-valuemax="100"
+        aria-valuenow=${Math.round(p.score * 1000) / 10}
+        aria-valuetext=${text}
+      >
+        <div class="fill" part="bar-fill" style=${styleMap({ transform: `scaleX(${p.score})` })}></div>
+      </div>
+      <span class="value" part="value" aria-hidden="true">${text}</span>
+    </li>`;
+  }
+
+  private _statusText(loading: boolean, error: MlErrorDetail | undefined, predictions: readonly Prediction[]): string {
+    if (loading) return 'Loading model…';
+    if (error) return `${errorTitle(error.code)} ${error.message}`;
+    // Whole percent, so typing in a form does not make the region chatter about decimals.
+    if (predictions.length) return `Prediction: ${predictions[0].label}, ${Math.round(predictions[0].score * 100)}%`;
+    return this._loader.model ? 'Model loaded.' : '';
+  }
+}
+
+function errorTitle(code: WidgetErrorCode): string {
+  return code === 'bad-input' || code === 'no-form' ? 'Cannot predict:' : 'The model could not be loaded:';
+}
+
+define('ml-classifier', MlClassifier);
+
+declare global {
+  interface HTMLElementTagNameMap {
+    'ml-classifier': MlClassifier;
+  }
+  interface HTMLElementEventMap {
+    'ml-load': CustomEvent<MlLoadDetail>;
+    'ml-progress': CustomEvent<MlProgressDetail>;
+    'ml-prediction': CustomEvent<MlPredictionDetail>;
+    'ml-error': CustomEvent<MlErrorDetail>;
+  }
+}

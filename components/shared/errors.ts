@@ -1,0 +1,27 @@
+import type { ModelErrorCode } from '../../runtime/errors.js';
+
+/**
+ * Error codes an element reports in `ml-error`: the runtime's ModelError codes plus the element's own.
+ * - `no-form`: `for` names no `<form>` in the element's document or shadow root
+ * - `no-src`: `predict()` was called on an element without `src`
+ * - `not-a-classifier`: the model has no class-score output (e.g. a regression model)
+ */
+export type WidgetErrorCode = ModelErrorCode | 'no-form' | 'no-src' | 'not-a-classifier';
+
+/** An element-level failure with a machine-readable `code`, shaped like the runtime's ModelError. */
+export class WidgetError extends Error {
+  readonly code: WidgetErrorCode;
+  constructor(code: WidgetErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'WidgetError';
+    this.code = code;
+  }
+}
+
+/** `{code, message}` from anything thrown, so the page always gets a code it can switch on. */
+export function describeError(err: unknown): { code: WidgetErrorCode; message: string } {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? (e.code as WidgetErrorCode) : 'bad-input';
+  const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
+  return { code, message };
+}
