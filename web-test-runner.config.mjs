@@ -1,18 +1,113 @@
-// Web Test Runner: runtime and element tests in real (Debian) Chromium.
-import { existsSync } from 'node:fs';
+// Web Test Runner: runtime and element tests in real (Debian) Chromium, run as root (hence --no-sandbox).
+// @web/dev-server-esbuild maps the NodeNext-style `./x.js` specifiers of our TS sources to `./x.ts`.
+import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { chromeLauncher } from '@web/test-runner';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 
+const root = new URL('./', import.meta.url);
+const fixture = (name) => readFile(new URL(`test/fixtures/build/${name}.wasm`, root));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** Per-key request statistics, read back by tests from /__test/stats/<key>. */
+const stats = new Map();
+const statsFor = (key) => {
+  if (!stats.has(key)) stats.set(key, { requests: 0, completed: 0, aborted: 0 });
+  return stats.get(key);
+};
+
+/**
+ * Test-only endpoints that misbehave on purpose (wrong MIME type, HTML, truncation, slow streams):
+ *   /__test/plain/<model>.wasm          the model as text/plain
+ *   /__test/html/<any>                  an HTML page, as a server answers a wrong path
+ *   /__test/truncated/<model>.wasm      the first half of the model
+ *   /__test/empty-module.wasm           a valid WebAssembly module that is not a model
+ *   /__test/count/<key>/<model>.wasm    the model, counted under <key>, never cached
+ *   /__test/slow/<key>/<ms>/<model>.wasm the model in 8 chunks over <ms> ms, with Content-Length, counted
+ *   /__test/stats/<key>                 {requests, completed, aborted} for <key>
+ */
+async function misbehavingServer(ctx, next) {
+  const parts = ctx.path.split('/').filter(Boolean);
+  if (parts[0] !== '__test') return next();
+  const model = (p) => p.replace(/\.wasm$/, '');
+  ctx.set('Cache-Control', 'no-store');
+  switch (parts[1]) {
+    case 'plain':
+      ctx.type = 'text/plain';
+      ctx.body = await fixture(model(parts[2]));
+      return;
+    case 'html':
+      ctx.type = 'text/html';
+      ctx.body = '<!doctype html><html><head><title>Not found</title></head><body>Page not found</body></html>';
+      return;
+    case 'truncated': {
+      const bytes = await fixture(model(parts[2]));
+      ctx.type = 'application/wasm';
+      ctx.body = bytes.subarray(0, bytes.length >> 1);
+      return;
+    }
+    case 'empty-module.wasm':
+      ctx.type = 'application/wasm';
+      ctx.body = Buffer.from([0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]);
+      return;
+    case 'count': {
+      statsFor(parts[2]).requests++;
+      ctx.type = 'application/wasm';
+      ctx.body = await fixture(model(parts[3]));
+      return;
+    }
+    case 'slow': {
+      const s = statsFor(parts[2]);
+      s.requests++;
+      const ms = Number(parts[3]);
+      const bytes = await fixture(model(parts[4]));
+      const chunks = 8;
+      const size = Math.ceil(bytes.length / chunks);
+      ctx.res.on('close', () => {
+        if (ctx.res.writableFinished) s.completed++;
+        else s.aborted++;
+      });
+      ctx.type = 'application/wasm';
+      ctx.length = bytes.length;
+      ctx.body = Readable.from(
+        (async function* () {
+          for (let i = 0; i < chunks; i++) {
+            if (i > 0) await sleep(ms / chunks);
+            if (ctx.res.destroyed) return;
+            yield bytes.subarray(i * size, (i + 1) * size);
+          }
+        })(),
+      );
+      return;
+    }
+    case 'stats':
+      ctx.type = 'application/json';
+      ctx.body = JSON.stringify(statsFor(parts[2]));
+      return;
+    default:
+      return next();
+  }
+}
+
 export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: true,
+  middleware: [misbehavingServer],
   plugins: [esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) })],
   browsers: [
     chromeLauncher({
       launchOptions: {
         executablePath: '/usr/bin/chromium',
-        args: ['--no-sandbox', '--headless=new', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+        args: [
+          '--no-sandbox',
+          '--headless=new',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--no-first-run',
+          '--disable-sync',
+        ],
       },
     }),
   ],

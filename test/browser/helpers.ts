@@ -1,0 +1,80 @@
+// Shared helpers for the browser tests. Oracles are the reference JSON files written by the source
+// library (PyTorch / scikit-learn) in test/fixtures/make.py — never our own outputs.
+
+export interface RefTensor {
+  shape: number[];
+  dtype?: string;
+  data: (number | string)[];
+}
+export interface Reference {
+  model: string;
+  labels: string[];
+  task: string;
+  inputs: Record<string, RefTensor>;
+  outputs: Record<string, RefTensor>;
+}
+
+export const MODELS = '/test/fixtures/build';
+
+export async function reference(name: string): Promise<Reference> {
+  const res = await fetch(`/test/fixtures/models/${name}.json`);
+  if (!res.ok) throw new Error(`reference ${name}: HTTP ${res.status}`);
+  return res.json();
+}
+
+/** Row `r` of a [rows, ...] reference tensor, flattened. */
+export function row(t: RefTensor, r: number): number[] {
+  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return (t.data as number[]).slice(r * per, (r + 1) * per);
+}
+
+export function rowCount(t: RefTensor): number {
+  return t.shape[0];
+}
+
+/** Softmax in double precision, shifted by the max. */
+export function softmax(xs: number[]): number[] {
+  const m = Math.max(...xs);
+  const e = xs.map((x) => Math.exp(x - m));
+  const s = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / s);
+}
+
+export function argmax(xs: number[]): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+}
+
+/** A key no other test uses, for per-test request counting and fresh URLs. */
+export function uid(prefix = 'k'): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export interface RequestStats {
+  requests: number;
+  completed: number;
+  aborted: number;
+}
+export async function requestStats(key: string): Promise<RequestStats> {
+  return (await fetch(`/__test/stats/${key}`)).json();
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Poll until `check` returns true (or fail after `ms`). */
+export async function until(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
+  const end = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+/** Collect unhandled promise rejections while a test runs: the elements must never leak any. */
+export function watchUnhandledRejections(): { reasons: unknown[]; stop: () => void } {
+  const reasons: unknown[] = [];
+  const onRejection = (e: PromiseRejectionEvent) => reasons.push(e.reason);
+  window.addEventListener('unhandledrejection', onRejection);
+  return { reasons, stop: () => window.removeEventListener('unhandledrejection', onRejection) };
+}
