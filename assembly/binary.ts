@@ -18,6 +18,12 @@ const OP_DIV: i32 = 3;
 const OP_POW: i32 = 4;
 const OP_MAX: i32 = 5;
 const OP_MIN: i32 = 6;
+// Comparisons write 1.0 or 0.0: booleans live as f32 at run time (Cast to float is then free).
+const OP_LESS: i32 = 7;
+const OP_GREATER: i32 = 8;
+const OP_EQUAL: i32 = 9;
+const OP_LESS_EQUAL: i32 = 10;
+const OP_GREATER_EQUAL: i32 = 11;
 
 // @ts-ignore: decorator
 @inline function vop(op: i32, x: v128, y: v128): v128 {
@@ -28,6 +34,11 @@ const OP_MIN: i32 = 6;
     case OP_DIV: return f32x4.div(x, y);
     case OP_MAX: return f32x4.max(x, y);
     case OP_MIN: return f32x4.min(x, y);
+    case OP_LESS: return v128.and(f32x4.lt(x, y), vsplat(1.0));
+    case OP_GREATER: return v128.and(f32x4.gt(x, y), vsplat(1.0));
+    case OP_EQUAL: return v128.and(f32x4.eq(x, y), vsplat(1.0));
+    case OP_LESS_EQUAL: return v128.and(f32x4.le(x, y), vsplat(1.0));
+    case OP_GREATER_EQUAL: return v128.and(f32x4.ge(x, y), vsplat(1.0));
     default: return vpow(x, y);
   }
 }
@@ -41,6 +52,11 @@ const OP_MIN: i32 = 6;
     case OP_DIV: return x / y;
     case OP_MAX: return max<f32>(x, y);
     case OP_MIN: return min<f32>(x, y);
+    case OP_LESS: return x < y ? 1.0 : 0.0;
+    case OP_GREATER: return x > y ? 1.0 : 0.0;
+    case OP_EQUAL: return x == y ? 1.0 : 0.0;
+    case OP_LESS_EQUAL: return x <= y ? 1.0 : 0.0;
+    case OP_GREATER_EQUAL: return x >= y ? 1.0 : 0.0;
     default: return powf(x, y);
   }
 }
@@ -51,7 +67,7 @@ const OP_MIN: i32 = 6;
 // lookup tables as data segments.
 
 // @ts-ignore: decorator
-@inline function exp64(t: f64): f64 {
+@inline export function exp64(t: f64): f64 {
   // Callers only need an f32 result: clamp where f32 over/underflows anyway.
   if (t > 90.0) return Infinity;
   if (t < -105.0) return 0.0;
@@ -77,7 +93,7 @@ const OP_MIN: i32 = 6;
 
 /** ln(x) for finite x > 0 (f64 normal range), ~1e-15 relative. */
 // @ts-ignore: decorator
-@inline function log64(x: f64): f64 {
+@inline export function log64(x: f64): f64 {
   const bits = reinterpret<i64>(x);
   let e = <i32>(bits >> 52) - 1023;
   let m = reinterpret<f64>((bits & 0x000fffffffffffff) | 0x3ff0000000000000); // [1, 2)
@@ -101,7 +117,7 @@ const OP_MIN: i32 = 6;
   return <f64>e * 0.6931471805599453 + 2.0 * f * p;
 }
 
-function powf(xf: f32, yf: f32): f32 {
+export function powf(xf: f32, yf: f32): f32 {
   const x = <f64>xf;
   const y = <f64>yf;
   if (y == 0.0) return 1.0;
@@ -222,3 +238,8 @@ export function binary_div(a: usize, b: usize, y: usize, rows: i32, table: usize
 export function binary_pow(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_POW, a, b, y, rows, table); }
 export function binary_max(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_MAX, a, b, y, rows, table); }
 export function binary_min(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_MIN, a, b, y, rows, table); }
+export function binary_less(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_LESS, a, b, y, rows, table); }
+export function binary_greater(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_GREATER, a, b, y, rows, table); }
+export function binary_equal(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_EQUAL, a, b, y, rows, table); }
+export function binary_less_equal(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_LESS_EQUAL, a, b, y, rows, table); }
+export function binary_greater_equal(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_GREATER_EQUAL, a, b, y, rows, table); }

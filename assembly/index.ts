@@ -6,8 +6,15 @@ export {
   unary_relu, unary_leaky_relu, unary_sigmoid, unary_tanh, unary_exp, unary_log, unary_neg, unary_abs,
   unary_sqrt, unary_reciprocal, unary_erf, unary_clip, unary_hard_sigmoid, unary_hard_swish, unary_gelu,
 } from "./unary";
-export { binary_add, binary_sub, binary_mul, binary_div, binary_pow, binary_max, binary_min } from "./binary";
+export {
+  binary_add, binary_sub, binary_mul, binary_div, binary_pow, binary_max, binary_min,
+  binary_less, binary_greater, binary_equal, binary_less_equal, binary_greater_equal,
+} from "./binary";
 export { softmax, log_softmax } from "./softmax";
 export { copy, fill } from "./memory";
 export { argmax, argmin } from "./argmax";
 export { matmul } from "./matmul";
+export {
+  post_transform, two_class_scores, label_threshold, tree_accumulate, tree_finalize_regressor,
+  tree_finalize_classifier, svm_kernel, svm_classify, svm_regress, normalize_rows, impute, one_hot, gather_columns,
+} from "./ml";

@@ -36,7 +36,9 @@ const MAX_BATCH_LIMIT = 1024;
 export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {}): Promise<CompileResult> {
   const model = decodeOnnx(onnxBytes);
   const opset = model.opsets['ai.onnx'];
-  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+  // Pure ai.onnx.ml graphs (onnxmltools' XGBoost exports) may declare any ai.onnx opset: it is unused.
+  const usesCoreOps = model.graph.nodes.some((n) => n.domain === 'ai.onnx');
+  if (usesCoreOps && (opset < MIN_OPSET || opset > MAX_OPSET)) {
     throw new CompileError(
       'unsupported-ops',
       `The model uses ONNX opset ${opset}; ml-widgets compiles opsets ${MIN_OPSET}–${MAX_OPSET}. Re-export it with opset_version between them.`,
@@ -56,7 +58,15 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
     lowered.outputs.find((o) => o.value.categories)?.value.categories?.map(String);
   const shapeOf = (v: RtValue): Dim[] =>
     lowered.static ? [1, ...v.dims] : [v.dims[0] === 1 ? 'N' : `N*${v.dims[0]}`, ...v.dims.slice(1)];
-  const inputs: TensorMeta[] = lowered.inputs.map(({ name, value }) => ({ name, dtype: 'float32', shape: shapeOf(value), kind: 'values' }));
+  // Models that handle missing values take NaN; for the rest a non-finite input is an error.
+  const missing = program.kernels.has('impute') || program.kernels.has('tree_accumulate');
+  const inputs: TensorMeta[] = lowered.inputs.map(({ name, value }) => ({
+    name,
+    dtype: 'float32',
+    shape: shapeOf(value),
+    kind: 'values',
+    ...(missing ? { missing } : {}),
+  }));
   const outputs: TensorMeta[] = lowered.outputs.map(({ name, value }) => outputMeta(model, name, value, shapeOf(value)));
   const task = options.task ?? taskFromMetadata(model) ?? (outputs.some((o) => o.kind !== 'values') ? 'classification' : 'regression');
   let meta: ModelMeta | undefined;

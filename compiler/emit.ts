@@ -64,6 +64,7 @@ export function emitModel(input: EmitInput): Uint8Array {
       binaryen.Features.MVP |
       binaryen.Features.SIMD128 |
       binaryen.Features.BulkMemory |
+      binaryen.Features.BulkMemoryOpt |
       binaryen.Features.SignExt |
       binaryen.Features.MutableGlobals |
       binaryen.Features.NontrappingFPToInt |

@@ -34,6 +34,8 @@ export interface TensorMeta {
    * module computes indices; the runtime returns `categories[index]`.
    */
   categories?: (string | number)[];
+  /** Inputs only: NaN marks a missing value the model handles (Imputer, tree ensembles). */
+  missing?: boolean;
 }
 
 export interface ModelMeta {

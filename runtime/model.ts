@@ -161,9 +161,11 @@ function toFloat32(v: TensorInput, t: TensorMeta): Float32Array {
       out[i] = x;
     }
   }
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) {
-      throw new ModelError('bad-input', `Input "${t.name}" value ${i} is ${out[i]}: every feature must be a finite number.`);
+  if (!t.missing) {
+    for (let i = 0; i < out.length; i++) {
+      if (!Number.isFinite(out[i])) {
+        throw new ModelError('bad-input', `Input "${t.name}" value ${i} is ${out[i]}: every feature must be a finite number.`);
+      }
     }
   }
   return out;

@@ -91,6 +91,8 @@ const clip: OpHandler = {
 interface BinarySpec {
   kernel: string;
   fn(a: number, b: number): number;
+  /** Comparisons make booleans (1/0; kept as float32 at run time). */
+  bool?: boolean;
   /** For integer tensors (constant folding only). */
   intFn?(a: number, b: number): number;
 }
@@ -103,11 +105,16 @@ const BINARY: Record<string, BinarySpec> = {
   Pow: { kernel: 'binary_pow', fn: Math.pow },
   Max: { kernel: 'binary_max', fn: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)) },
   Min: { kernel: 'binary_min', fn: (a, b) => (a !== a || b !== b ? NaN : Math.min(a, b)) },
+  Less: { kernel: 'binary_less', fn: (a, b) => +(a < b), bool: true },
+  Greater: { kernel: 'binary_greater', fn: (a, b) => +(a > b), bool: true },
+  Equal: { kernel: 'binary_equal', fn: (a, b) => +(a === b), bool: true },
+  LessOrEqual: { kernel: 'binary_less_equal', fn: (a, b) => +(a <= b), bool: true },
+  GreaterOrEqual: { kernel: 'binary_greater_equal', fn: (a, b) => +(a >= b), bool: true },
 };
 
 function foldBinary(spec: BinarySpec, a: Tensor, b: Tensor): Tensor {
   const f = !a.isFloat && spec.intFn ? spec.intFn : spec.fn;
-  return broadcastMap([a, b], a.dtype, f);
+  return broadcastMap([a, b], spec.bool ? 'bool' : a.dtype, f);
 }
 
 /**

@@ -10,7 +10,7 @@ import type { OpHandler } from './index.js';
  * out = act(x · B + bias) for run-time x [rows…, K] and constant B: one call of the packed GEMM kernel.
  * The returned value carries its epilogue so a following Add/activation can fuse into it.
  */
-function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: (k: number, n: number) => number, outDims: number[]): RtValue {
+export function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: (k: number, n: number) => number, outDims: number[]): RtValue {
   const y = ctx.newValue(outDims, x.batched);
   const epilogue: GemmEpilogue = { n: N, scale: null, bias: null, act: ACT.none, p0: 0, p1: 0 };
   let weights: DataRef | null = null;

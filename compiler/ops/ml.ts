@@ -1,22 +1,217 @@
 import { NodeProblem } from '../errors.js';
+import type { NodeContext } from '../lower.js';
+import { buf, data, f32, i32, type Arg, type RtValue } from '../program.js';
+import { Tensor } from '../tensor.js';
+import { lowerBinary } from './elementwise.js';
+import { emitGemm } from './gemm.js';
 import type { OpHandler } from './index.js';
 
 /**
- * ai.onnx.ml ops around classifiers (as skl2onnx and onnxmltools emit them).
- *
- * ArrayFeatureExtractor(classes, argmax) turns a class index into the class value: at run time the
- * index stays an int32 and the value list travels as `categories`, for the runtime to map.
+ * ai.onnx.ml: the ops scikit-learn (skl2onnx) and XGBoost/LightGBM (onnxmltools) export. Semantics
+ * follow onnxruntime's CPU kernels, which the converters are tested against; class labels travel as
+ * `categories` of an int32 index value, mapped by the runtime.
+ */
+
+const POST: Record<string, number> = { NONE: 0, LOGISTIC: 1, SOFTMAX: 2, SOFTMAX_ZERO: 3, PROBIT: 4 };
+
+function postTransform(ctx: NodeContext): number {
+  const name = ctx.string('post_transform', 'NONE');
+  const code = POST[name];
+  if (code === undefined) throw new NodeProblem(`post_transform "${name}" is not supported`, 'invalid-graph');
+  return code;
+}
+
+function floats(ctx: NodeContext, name: string, required = false): number[] {
+  const v = ctx.attr(name) ?? ctx.attr(`${name}_as_tensor`);
+  if (v instanceof Tensor) return Array.from(v.numbers);
+  if (Array.isArray(v)) return v as number[];
+  if (typeof v === 'number') return [v];
+  if (required) throw new NodeProblem(`the "${name}" attribute is missing`, 'invalid-graph');
+  return [];
+}
+
+const ints = (ctx: NodeContext, name: string): number[] => ctx.ints(name) ?? [];
+
+/** Class labels (strings or integers), as the classifier attributes name them. */
+function classLabels(ctx: NodeContext, strings: string, numbers: string): (string | number)[] {
+  const s = ctx.attr(strings);
+  if (Array.isArray(s) && s.length) return s as string[];
+  return ints(ctx, numbers);
+}
+
+/** A 2-D float input [rows, F] (a 1-D input is one row). */
+function table(ctx: NodeContext, i = 0): { x: RtValue; F: number } {
+  const x = ctx.rt(i);
+  if (x.dims.length !== 2 || x.dims[0] !== 1) throw new NodeProblem(`expects a 2-D input [N, features], got [${x.dims}]`);
+  return { x, F: x.dims[1] };
+}
+
+const rowsArg = (x: RtValue): Arg => (x.batched ? { t: 'rows', times: 1 } : i32(1));
+
+/** A label output: int32 class indices standing for `categories`. */
+function labelValue(ctx: NodeContext, x: RtValue, categories: (string | number)[]): RtValue {
+  return { ...ctx.newValue([1], x.batched, 'int32'), categories };
+}
+
+function scratch(ctx: NodeContext, floatsPerRow: number, batched: boolean): RtValue {
+  return ctx.newValue([1, Math.max(floatsPerRow, 1)], batched);
+}
+
+// ---- linear models -------------------------------------------------------------------------------
+
+const linearClassifier: OpHandler = {
+  lower(ctx) {
+    const { x, F } = table(ctx);
+    const coef = floats(ctx, 'coefficients', true);
+    const intercepts = floats(ctx, 'intercepts');
+    const labels = classLabels(ctx, 'classlabels_strings', 'classlabels_ints');
+    const C = intercepts.length || coef.length / F;
+    if (coef.length !== C * F) throw new NodeProblem(`has ${coef.length} coefficients for ${C} classes × ${F} features`, 'invalid-graph');
+    const post = postTransform(ctx);
+    const raw = emitGemm(ctx, x, F, C, (k, n) => coef[n * F + k], [1, C]);
+    raw.gemm!.bias = Float32Array.from({ length: C }, (_, n) => intercepts[n] ?? 0);
+    const strings = labels.some((l) => typeof l === 'string');
+
+    if (ctx.isOutputUsed(0)) {
+      if (C === 1) {
+        const cats = labels.length === 2 ? labels : strings ? ['0', '1'] : [0, 1];
+        const y = labelValue(ctx, x, cats);
+        ctx.program.addStep('label_threshold', () => [buf(raw), buf(y), rowsArg(x), f32(0)], [raw], [y]);
+        ctx.output(0, y);
+      } else {
+        if (labels.length !== C) throw new NodeProblem(`has ${labels.length} class labels for ${C} score columns`, 'invalid-graph');
+        const y = labelValue(ctx, x, labels);
+        ctx.program.addStep('argmax', () => [buf(raw), buf(y), rowsArg(x), i32(C), i32(1), i32(0)], [raw], [y]);
+        ctx.output(0, y);
+      }
+    }
+    if (C === 1 && labels.length === 2) {
+      if (post === POST.PROBIT) throw new NodeProblem('PROBIT on a one-score binary classifier is not supported');
+      const z = ctx.newValue([1, 2], x.batched);
+      ctx.program.addStep('two_class_scores', () => [buf(raw), buf(z), rowsArg(x), i32(1), i32(post)], [raw], [z]);
+      return ctx.output(1, z);
+    }
+    if (post === POST.NONE || (C === 1 && post !== POST.PROBIT)) return ctx.output(1, { ...raw, gemm: undefined });
+    const z = ctx.newValue([1, C], x.batched);
+    ctx.program.addStep('post_transform', () => [buf(raw), buf(z), rowsArg(x), i32(C), i32(C === 1 ? POST.PROBIT : post)], [raw], [z]);
+    ctx.output(1, z);
+  },
+};
+
+const linearRegressor: OpHandler = {
+  lower(ctx) {
+    const { x, F } = table(ctx);
+    const coef = floats(ctx, 'coefficients', true);
+    const T = ctx.int('targets', 1);
+    const intercepts = floats(ctx, 'intercepts');
+    if (coef.length !== T * F) throw new NodeProblem(`has ${coef.length} coefficients for ${T} targets × ${F} features`, 'invalid-graph');
+    if (postTransform(ctx) !== POST.NONE) throw new NodeProblem('only post_transform NONE is supported');
+    const y = emitGemm(ctx, x, F, T, (k, n) => coef[n * F + k], [1, T]);
+    if (intercepts.length) y.gemm!.bias = Float32Array.from({ length: T }, (_, n) => intercepts[intercepts.length === 1 ? 0 : n]);
+    ctx.output(0, y);
+  },
+};
+
+// ---- preprocessing -------------------------------------------------------------------------------
+
+const scaler: OpHandler = {
+  lower(ctx) {
+    const { x, F } = table(ctx);
+    const vec = (name: string, fallback: number) => {
+      const v = floats(ctx, name);
+      if (v.length !== 0 && v.length !== 1 && v.length !== F) throw new NodeProblem(`"${name}" has ${v.length} values for ${F} features`, 'invalid-graph');
+      return Tensor.fromNumbers('float32', [1, v.length === F ? F : 1], v.length ? v : [fallback]);
+    };
+    const shifted = lowerBinary(ctx, 'binary_sub', x, { kind: 'const', tensor: vec('offset', 0) });
+    ctx.output(0, lowerBinary(ctx, 'binary_mul', shifted, { kind: 'const', tensor: vec('scale', 1) }));
+  },
+};
+
+const NORMS: Record<string, number> = { MAX: 0, L1: 1, L2: 2 };
+
+const normalizer: OpHandler = {
+  lower(ctx) {
+    const { x, F } = table(ctx);
+    const norm = NORMS[ctx.string('norm', 'MAX')];
+    if (norm === undefined) throw new NodeProblem(`norm "${ctx.string('norm', '')}" is not MAX, L1 or L2`, 'invalid-graph');
+    const y = ctx.inPlaceOr(x, x.dims, x.batched);
+    ctx.program.addStep('normalize_rows', () => [buf(x), buf(y), rowsArg(x), i32(F), i32(norm)], [x], [y]);
+    ctx.output(0, y);
+  },
+};
+
+const imputer: OpHandler = {
+  lower(ctx) {
+    const { x, F } = table(ctx);
+    const values = floats(ctx, 'imputed_value_floats');
+    if (!values.length) throw new NodeProblem('only imputed_value_floats is supported (float inputs)');
+    if (values.length !== 1 && values.length !== F) throw new NodeProblem(`has ${values.length} imputed values for ${F} features`, 'invalid-graph');
+    const replaced = ctx.float('replaced_value_float', 0);
+    const ref = ctx.program.addFloats(Float32Array.from(values));
+    const y = ctx.inPlaceOr(x, x.dims, x.batched);
+    ctx.program.addStep('impute', () => [buf(x), buf(y), rowsArg(x), i32(F), data(ref), i32(values.length), f32(replaced)], [x], [y]);
+    ctx.output(0, y);
+  },
+};
+
+const binarizer: OpHandler = {
+  lower(ctx) {
+    const x = ctx.rt(0);
+    ctx.output(0, lowerBinary(ctx, 'binary_greater', x, { kind: 'const', tensor: Tensor.scalar('float32', ctx.float('threshold', 0)) }));
+  },
+};
+
+const oneHotEncoder: OpHandler = {
+  lower(ctx) {
+    const x = ctx.rt(0);
+    const cats = ints(ctx, 'cats_int64s');
+    if (!cats.length) throw new NodeProblem('only integer categories (cats_int64s) are supported');
+    const y = ctx.newValue([...x.dims, cats.length], x.batched);
+    const ref = ctx.program.addFloats(Float32Array.from(cats));
+    const per = x.dims.reduce((a, b) => a * b, 1);
+    const n: Arg = x.batched ? { t: 'rows', times: per } : i32(per);
+    ctx.program.addStep('one_hot', () => [buf(x), buf(y), n, data(ref), i32(cats.length)], [x], [y]);
+    ctx.output(0, y);
+  },
+};
+
+/**
+ * ArrayFeatureExtractor: from a constant class list by run-time indices (the label of a classifier:
+ * the indices stay, the list becomes their categories), or columns of a run-time input.
  */
 const arrayFeatureExtractor: OpHandler = {
   lower(ctx) {
-    const data = ctx.input(0);
-    const indices = ctx.rtAny(1);
-    if (data?.kind !== 'const' || data.tensor.dims.length > 1 && data.tensor.dims.slice(0, -1).some((d) => d !== 1)) {
-      throw new NodeProblem('only selecting from a constant 1-D list (class labels) is supported yet');
+    const source = ctx.input(0);
+    if (source?.kind === 'const') {
+      const indices = ctx.rtAny(1);
+      const t = source.tensor;
+      if (t.dims.length > 1 && t.dims.slice(0, -1).some((d) => d !== 1)) throw new NodeProblem('selecting from a constant of rank > 1 is not supported');
+      if (indices.dtype !== 'int32') throw new NodeProblem('the indices must be integers', 'invalid-graph');
+      const values = Array.isArray(t.data) ? t.data : Array.from(t.data);
+      const categories = indices.categories ? indices.categories.map((c) => values[Number(c)]) : values;
+      return ctx.output(0, { ...ctx.alias(indices, indices.dims), categories });
     }
-    if (indices.dtype !== 'int32') throw new NodeProblem('the indices must be integers', 'invalid-graph');
-    const values = data.tensor.data;
-    ctx.output(0, { ...ctx.alias(indices, indices.dims), categories: Array.isArray(values) ? values : Array.from(values) });
+    const { x, F } = table(ctx);
+    const idx = Array.from(ctx.constant(1, 'indices').numbers);
+    if (idx.some((i) => i < 0 || i >= F || !Number.isInteger(i))) throw new NodeProblem(`indices [${idx}] are out of range for ${F} columns`, 'invalid-graph');
+    const ref = ctx.program.addInts(idx);
+    const y = ctx.newValue([1, idx.length], x.batched);
+    ctx.program.addStep('gather_columns', () => [buf(x), buf(y), rowsArg(x), i32(F), data(ref), i32(idx.length)], [x], [y]);
+    ctx.output(0, y);
+  },
+};
+
+/** LabelEncoder on class indices: compose the mapping into the categories (no run-time work). */
+const labelEncoder: OpHandler = {
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    if (x.dtype !== 'int32' || !x.categories) throw new NodeProblem('only re-labelling class labels (after a classifier) is supported');
+    const keys: (string | number)[] = (ctx.attr('keys_strings') as string[] | undefined) ?? ints(ctx, 'keys_int64s');
+    const values: (string | number)[] = (ctx.attr('values_strings') as string[] | undefined) ?? ctx.ints('values_int64s') ?? floats(ctx, 'values_floats');
+    if (keys.length !== values.length) throw new NodeProblem(`has ${keys.length} keys for ${values.length} values`, 'invalid-graph');
+    const fallback = typeof values[0] === 'string' ? ctx.string('default_string', '_Unused') : ctx.int('default_int64', -1);
+    const map = new Map(keys.map((k, i) => [String(k), values[i]]));
+    ctx.output(0, { ...ctx.alias(x, x.dims), categories: x.categories.map((c) => map.get(String(c)) ?? fallback) });
   },
 };
 
@@ -29,11 +224,248 @@ const zipMap: OpHandler = {
     const x = ctx.rt(0);
     if (x.dims.length !== 2) throw new NodeProblem(`expects a 2-D probability matrix, got rank ${x.dims.length}`, 'invalid-graph');
     const strings = ctx.attr('classlabels_strings');
-    const ints = ctx.attr('classlabels_int64s');
-    const labels = (Array.isArray(strings) && strings.length ? strings : Array.isArray(ints) ? ints : []).map(String);
+    const labels = (Array.isArray(strings) && strings.length ? strings : ints(ctx, 'classlabels_int64s')).map(String);
     if (labels.length !== x.dims[1]) throw new NodeProblem(`has ${labels.length} class labels for ${x.dims[1]} columns`, 'invalid-graph');
     ctx.output(0, { ...ctx.alias(x, x.dims), zipMapLabels: labels });
   },
 };
 
-export const ML_OPS: Record<string, OpHandler> = { ArrayFeatureExtractor: arrayFeatureExtractor, ZipMap: zipMap };
+// ---- tree ensembles ------------------------------------------------------------------------------
+
+const MODES: Record<string, number> = { BRANCH_LEQ: 0, BRANCH_LT: 1, BRANCH_GTE: 2, BRANCH_GT: 3, BRANCH_EQ: 4, BRANCH_NEQ: 5, LEAF: 6 };
+const AGGREGATES: Record<string, number> = { SUM: 0, AVERAGE: 1, MIN: 2, MAX: 3 };
+
+interface Forest {
+  nodes: Int32Array; // 4 words a node: head, threshold bits, true, false (leaf: first weight, count)
+  roots: number[];
+  leaves: Int32Array; // (target, weight bits) pairs
+  nTrees: number;
+}
+
+/** Flatten the attribute arrays into the kernel's node and leaf arrays (assembly/ml.ts). */
+function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nOut: number): Forest {
+  const treeIds = ints(ctx, 'nodes_treeids');
+  const nodeIds = ints(ctx, 'nodes_nodeids');
+  const features = ints(ctx, 'nodes_featureids');
+  const modes = (ctx.attr('nodes_modes') as string[] | undefined) ?? [];
+  const values = floats(ctx, 'nodes_values');
+  const trues = ints(ctx, 'nodes_truenodeids');
+  const falses = ints(ctx, 'nodes_falsenodeids');
+  const missing = ints(ctx, 'nodes_missing_value_tracks_true');
+  const n = treeIds.length;
+  if ([nodeIds, features, modes, trues, falses].some((a) => a.length !== n) || values.length !== n) {
+    throw new NodeProblem('the nodes_* attributes have different lengths', 'invalid-graph');
+  }
+  const key = (t: number, id: number) => `${t}:${id}`;
+  const index = new Map<string, number>();
+  treeIds.forEach((t, i) => index.set(key(t, nodeIds[i]), i));
+  const weights = new Map<number, [number, number][]>();
+  const wTrees = ints(ctx, `${prefix}_treeids`);
+  const wNodes = ints(ctx, `${prefix}_nodeids`);
+  const wIds = ints(ctx, `${prefix}_ids`);
+  const wValues = floats(ctx, `${prefix}_weights`);
+  wTrees.forEach((t, i) => {
+    const at = index.get(key(t, wNodes[i]));
+    if (at === undefined) throw new NodeProblem(`a weight names node ${wNodes[i]} of tree ${t}, which does not exist`, 'invalid-graph');
+    if (wIds[i] < 0 || wIds[i] >= nOut) throw new NodeProblem(`a weight targets ${prefix} ${wIds[i]} of ${nOut}`, 'invalid-graph');
+    (weights.get(at) ?? weights.set(at, []).get(at)!).push([wIds[i], wValues[i]]);
+  });
+  const nodes = new Int32Array(n * 4);
+  const view = new DataView(nodes.buffer);
+  const leafWords: number[] = [];
+  const roots = new Map<number, number>();
+  const f32 = new Float32Array(1);
+  for (let i = 0; i < n; i++) {
+    const mode = MODES[modes[i]];
+    if (mode === undefined) throw new NodeProblem(`node mode "${modes[i]}" is not supported`, 'invalid-graph');
+    if (!roots.has(treeIds[i])) roots.set(treeIds[i], i);
+    if (mode === MODES.LEAF) {
+      const w = weights.get(i) ?? [];
+      nodes.set([mode << 24, 0, leafWords.length / 2, w.length], i * 4);
+      for (const [target, value] of w) {
+        f32[0] = value;
+        leafWords.push(target, new Int32Array(f32.buffer)[0]);
+      }
+      continue;
+    }
+    if (features[i] < 0 || features[i] >= F) throw new NodeProblem(`node ${nodeIds[i]} of tree ${treeIds[i]} reads feature ${features[i]} of ${F}`, 'invalid-graph');
+    const child = (id: number) => {
+      const at = index.get(key(treeIds[i], id));
+      if (at === undefined) throw new NodeProblem(`node ${nodeIds[i]} of tree ${treeIds[i]} points to missing node ${id}`, 'invalid-graph');
+      return at;
+    };
+    view.setInt32(i * 16, features[i] | (mode << 24) | ((missing[i] ? 1 : 0) << 28), true);
+    view.setFloat32(i * 16 + 4, values[i], true);
+    view.setInt32(i * 16 + 8, child(trues[i]), true);
+    view.setInt32(i * 16 + 12, child(falses[i]), true);
+  }
+  // A tree's root is the node no other node points to; exporters list it first.
+  const rootList = [...roots.entries()].sort((a, b) => a[0] - b[0]).map(([, i]) => i);
+  return { nodes, roots: rootList, leaves: Int32Array.from(leafWords), nTrees: rootList.length };
+}
+
+/** Emit tree_accumulate; returns the accumulators for the finalisation kernel. */
+function accumulate(ctx: NodeContext, x: RtValue, F: number, forest: Forest, nOut: number, aggregate: number) {
+  const nodes = ctx.program.addData(new Uint8Array(forest.nodes.buffer));
+  const roots = ctx.program.addInts(forest.roots);
+  const leaves = ctx.program.addData(new Uint8Array(forest.leaves.buffer.byteLength ? forest.leaves.buffer : new ArrayBuffer(8)));
+  const acc = ctx.newValue([1, nOut], x.batched);
+  const has = ctx.newValue([1, nOut], x.batched, 'int32');
+  ctx.program.addStep(
+    'tree_accumulate',
+    () => [buf(x), i32(F), rowsArg(x), data(nodes), data(roots), i32(forest.nTrees), data(leaves), i32(nOut), i32(aggregate), buf(acc), buf(has)],
+    [x],
+    [acc, has],
+  );
+  return { acc, has };
+}
+
+const treeEnsembleRegressor: OpHandler = {
+  lower(ctx) {
+    const { x, F } = table(ctx);
+    const T = ctx.int('n_targets', 1);
+    const aggregate = AGGREGATES[ctx.string('aggregate_function', 'SUM')];
+    if (aggregate === undefined) throw new NodeProblem(`aggregate_function "${ctx.string('aggregate_function', '')}" is not supported`, 'invalid-graph');
+    const forest = buildForest(ctx, F, 'target', T);
+    const { acc, has } = accumulate(ctx, x, F, forest, T, aggregate);
+    const base = floats(ctx, 'base_values');
+    const baseRef = ctx.program.addFloats(Float32Array.from(base.length ? base : [0]));
+    const post = postTransform(ctx);
+    const y = ctx.newValue([1, T], x.batched);
+    ctx.program.addStep(
+      'tree_finalize_regressor',
+      () => [buf(acc), buf(has), buf(y), rowsArg(x), i32(T), i32(forest.nTrees), i32(aggregate), data(baseRef), i32(base.length), i32(post)],
+      [acc, has],
+      [y],
+    );
+    ctx.output(0, y);
+  },
+};
+
+const treeEnsembleClassifier: OpHandler = {
+  lower(ctx) {
+    const { x, F } = table(ctx);
+    const labels = classLabels(ctx, 'classlabels_strings', 'classlabels_int64s');
+    const C = labels.length;
+    if (C < 2) throw new NodeProblem(`needs at least two class labels, has ${C}`);
+    const forest = buildForest(ctx, F, 'class', C);
+    const { acc, has } = accumulate(ctx, x, F, forest, C, AGGREGATES.SUM);
+    const base = floats(ctx, 'base_values');
+    const baseRef = ctx.program.addFloats(Float32Array.from(base.length ? base : [0]));
+    const classIds = ints(ctx, 'class_ids');
+    const binaryCase = C === 2 && new Set(classIds).size === 1 ? 1 : 0;
+    const allPositive = floats(ctx, 'class_weights').every((w) => w >= 0) ? 1 : 0;
+    const post = postTransform(ctx);
+    const y = labelValue(ctx, x, labels);
+    const z = ctx.newValue([1, C], x.batched);
+    ctx.program.addStep(
+      'tree_finalize_classifier',
+      () => [buf(acc), buf(has), buf(z), buf(y), rowsArg(x), i32(C), data(baseRef), i32(base.length), i32(post), i32(binaryCase), i32(allPositive)],
+      [acc, has],
+      [z, y],
+    );
+    ctx.output(0, y);
+    ctx.output(1, z);
+  },
+};
+
+// ---- support vector machines ---------------------------------------------------------------------
+
+const KERNELS: Record<string, number> = { LINEAR: 0, POLY: 1, RBF: 2, SIGMOID: 3 };
+
+/** Kernel values of x against the support vectors, as f64 [rows, V] (assembly/ml.ts svm_kernel). */
+function kernelValues(ctx: NodeContext, x: RtValue, F: number, sv: number[], V: number): RtValue {
+  const kind = KERNELS[ctx.string('kernel_type', 'LINEAR')];
+  if (kind === undefined) throw new NodeProblem(`kernel_type "${ctx.string('kernel_type', '')}" is not supported`, 'invalid-graph');
+  const [gamma = 0, coef0 = 0, degree = 0] = floats(ctx, 'kernel_params');
+  const ref = ctx.program.addFloats(Float32Array.from(sv));
+  const k = ctx.newValue([1, 2 * V], x.batched); // f64 values: two floats each
+  ctx.program.addStep('svm_kernel', () => [buf(x), i32(F), rowsArg(x), data(ref), i32(V), i32(kind), f32(gamma), f32(coef0), f32(degree), buf(k)], [x], [k]);
+  return k;
+}
+
+const svmClassifier: OpHandler = {
+  lower(ctx) {
+    const { x, F } = table(ctx);
+    const labels = classLabels(ctx, 'classlabels_strings', 'classlabels_ints');
+    const C = labels.length;
+    const perClass = ints(ctx, 'vectors_per_class');
+    const V = perClass.reduce((a, b) => a + b, 0);
+    const coef = floats(ctx, 'coefficients', true);
+    const rho = floats(ctx, 'rho', true);
+    const probA = floats(ctx, 'prob_a');
+    const probB = floats(ctx, 'prob_b');
+    const post = postTransform(ctx);
+    if (V === 0) throw new NodeProblem('linear (liblinear-mode) SVMClassifier is not supported yet');
+    if (perClass.length !== C) throw new NodeProblem(`vectors_per_class has ${perClass.length} entries for ${C} classes`, 'invalid-graph');
+    const sv = floats(ctx, 'support_vectors', true);
+    if (sv.length !== V * F) throw new NodeProblem(`has ${sv.length} support vector values for ${V} vectors × ${F} features`, 'invalid-graph');
+    const pairs = (C * (C - 1)) / 2;
+    if (coef.length < (C - 1) * V || rho.length < pairs) throw new NodeProblem('coefficients or rho are too short for the classes', 'invalid-graph');
+    const withProba = probA.length > 0;
+    if (withProba && (probA.length < pairs || probB.length < pairs)) throw new NodeProblem('prob_a/prob_b are too short', 'invalid-graph');
+
+    const k = kernelValues(ctx, x, F, sv, V);
+    const refs = {
+      perClass: ctx.program.addInts(perClass),
+      coef: ctx.program.addFloats(Float32Array.from(coef)),
+      rho: ctx.program.addFloats(Float32Array.from(rho)),
+      probA: withProba ? ctx.program.addFloats(Float32Array.from(probA)) : null,
+      probB: withProba ? ctx.program.addFloats(Float32Array.from(probB)) : null,
+    };
+    const cols = withProba ? C : C > 2 ? pairs : 2;
+    const z = ctx.newValue([1, cols], x.batched);
+    const y = labelValue(ctx, x, labels);
+    // votes (C i32) + decision values (pairs f32) + alignment + 2C² + 2C doubles
+    const work = ctx.newValue([C + pairs + 2 + 2 * (2 * C * C + 2 * C)], false);
+    const allPositive = coef.every((c) => c >= 0) ? 1 : 0;
+    ctx.program.addStep(
+      'svm_classify',
+      () => [buf(k), rowsArg(x), i32(V), i32(C), data(refs.perClass), data(refs.coef), data(refs.rho), data(refs.probA), data(refs.probB), buf(z), buf(y), buf(work), i32(post), i32(allPositive)],
+      [k],
+      [z, y, work],
+    );
+    ctx.output(0, y);
+    ctx.output(1, z);
+  },
+};
+
+const svmRegressor: OpHandler = {
+  lower(ctx) {
+    const { x, F } = table(ctx);
+    const coef = floats(ctx, 'coefficients', true);
+    const rho = floats(ctx, 'rho', true);
+    const V = ctx.int('n_supports', 0);
+    if (postTransform(ctx) !== POST.NONE) throw new NodeProblem('only post_transform NONE is supported');
+    if (V === 0) {
+      // liblinear mode: y = x·coef + rho
+      const y = emitGemm(ctx, x, F, 1, (f) => coef[f], [1, 1]);
+      y.gemm!.bias = Float32Array.of(rho[0]);
+      return ctx.output(0, y);
+    }
+    const sv = floats(ctx, 'support_vectors', true);
+    if (sv.length !== V * F || coef.length < V) throw new NodeProblem('support vectors or coefficients do not match n_supports', 'invalid-graph');
+    const k = kernelValues(ctx, x, F, sv, V);
+    const coefRef = ctx.program.addFloats(Float32Array.from(coef.slice(0, V)));
+    const y = ctx.newValue([1, 1], x.batched);
+    ctx.program.addStep('svm_regress', () => [buf(k), rowsArg(x), i32(V), data(coefRef), f32(rho[0]), i32(ctx.int('one_class', 0)), buf(y)], [k], [y]);
+    ctx.output(0, y);
+  },
+};
+
+export const ML_OPS: Record<string, OpHandler> = {
+  ArrayFeatureExtractor: arrayFeatureExtractor,
+  ZipMap: zipMap,
+  LinearClassifier: linearClassifier,
+  LinearRegressor: linearRegressor,
+  Scaler: scaler,
+  Normalizer: normalizer,
+  Imputer: imputer,
+  Binarizer: binarizer,
+  OneHotEncoder: oneHotEncoder,
+  LabelEncoder: labelEncoder,
+  TreeEnsembleClassifier: treeEnsembleClassifier,
+  TreeEnsembleRegressor: treeEnsembleRegressor,
+  SVMClassifier: svmClassifier,
+  SVMRegressor: svmRegressor,
+};

@@ -1,0 +1,581 @@
+// Kernels for classic machine learning (ai.onnx.ml): tree ensembles, SVMs, score post-transforms,
+// Normalizer, Imputer, OneHotEncoder, column gathers. Semantics follow onnxruntime's CPU kernels
+// (the reference the converters are tested against), except where noted to match the source library.
+
+import { exp64, log64, powf } from "./binary";
+import { vexp, vtanh } from "./vmath";
+
+// @ts-ignore: decorator
+@inline function expf_(x: f32): f32 { return f32x4.extract_lane(vexp(f32x4.splat(x)), 0); }
+// @ts-ignore: decorator
+@inline function tanhf_(x: f32): f32 { return f32x4.extract_lane(vtanh(f32x4.splat(x)), 0); }
+
+// onnxruntime's ComputeLogistic: stable for large |x|.
+// @ts-ignore: decorator
+@inline function logistic(x: f32): f32 {
+  const v: f32 = 1.0 / (1.0 + expf_(-abs<f32>(x)));
+  return x < 0 ? 1.0 - v : v;
+}
+
+// onnxruntime's ErfInv approximation (Winitzki), used by PROBIT.
+// @ts-ignore: decorator
+@inline function probit(x: f32): f32 {
+  let v: f32 = 2 * x - 1;
+  const sgn: f32 = v < 0 ? -1.0 : 1.0;
+  v = (1 - v) * (1 + v);
+  const l = <f32>log64(<f64>v);
+  const a: f32 = 2 / (<f32>3.14159 * <f32>0.147) + <f32>0.5 * l;
+  const b: f32 = (<f32>1 / <f32>0.147) * l;
+  const c: f32 = -a + sqrt<f32>(a * a - b);
+  return <f32>1.41421356 * sgn * sqrt<f32>(c);
+}
+
+export const POST_NONE: i32 = 0;
+export const POST_LOGISTIC: i32 = 1;
+export const POST_SOFTMAX: i32 = 2;
+export const POST_SOFTMAX_ZERO: i32 = 3;
+export const POST_PROBIT: i32 = 4;
+
+/** One row of C scores, in place: onnxruntime's write_scores for C ≥ 2. */
+function postRow(s: usize, C: i32, post: i32): void {
+  if (post == POST_LOGISTIC) {
+    for (let j = 0; j < C; j++) store<f32>(s + (<usize>j << 2), logistic(load<f32>(s + (<usize>j << 2))));
+  } else if (post == POST_PROBIT) {
+    for (let j = 0; j < C; j++) store<f32>(s + (<usize>j << 2), probit(load<f32>(s + (<usize>j << 2))));
+  } else if (post == POST_SOFTMAX || post == POST_SOFTMAX_ZERO) {
+    let vmax: f32 = -3.4028234663852886e38;
+    for (let j = 0; j < C; j++) vmax = max<f32>(vmax, load<f32>(s + (<usize>j << 2)));
+    const expNegMax = expf_(-vmax);
+    let sum: f32 = 0;
+    for (let j = 0; j < C; j++) {
+      const p = s + (<usize>j << 2);
+      const v = load<f32>(p);
+      // SOFTMAX_ZERO leaves zero scores (classes no tree voted for) at zero probability.
+      if (post == POST_SOFTMAX || v > <f32>0.0000001 || v < <f32>-0.0000001) {
+        const e = expf_(v - vmax);
+        store<f32>(p, e);
+        sum += e;
+      } else {
+        store<f32>(p, v * expNegMax);
+      }
+    }
+    for (let j = 0; j < C; j++) store<f32>(s + (<usize>j << 2), load<f32>(s + (<usize>j << 2)) / sum);
+  }
+}
+
+/** Row-wise post-transform of [rows, C] scores (x may equal y). */
+export function post_transform(x: usize, y: usize, rows: i32, C: i32, post: i32): void {
+  const bytes = <usize>C << 2;
+  for (let r = 0; r < rows; r++) {
+    if (x != y) memory.copy(y, x, bytes);
+    postRow(y, C, post);
+    x += bytes;
+    y += bytes;
+  }
+}
+
+/**
+ * One score per row expanded to two columns (binary classifiers): mode 0/1 → [1-s, s];
+ * mode 2/3 → [-s, s], or [logistic(-s), logistic(s)] when post is LOGISTIC.
+ */
+export function two_class_scores(x: usize, y: usize, rows: i32, mode: i32, post: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const s = load<f32>(x + (<usize>r << 2));
+    const out = y + (<usize>r << 3);
+    if (mode <= 1) {
+      store<f32>(out, 1 - s);
+      store<f32>(out, s, 4);
+    } else if (post == POST_LOGISTIC) {
+      store<f32>(out, logistic(-s));
+      store<f32>(out, logistic(s), 4);
+    } else {
+      store<f32>(out, -s);
+      store<f32>(out, s, 4);
+    }
+  }
+}
+
+/** Label index 1 where the score exceeds `threshold`, else 0 (binary linear classifiers). */
+export function label_threshold(x: usize, y: usize, rows: i32, threshold: f32): void {
+  for (let r = 0; r < rows; r++) store<i32>(y + (<usize>r << 2), load<f32>(x + (<usize>r << 2)) > threshold ? 1 : 0);
+}
+
+// ---- tree ensembles ------------------------------------------------------------------------------
+// Nodes are 16 bytes: [feature | mode << 24 | missingTracksTrue << 28, threshold (f32), true, false]
+// (indices into the node array); a leaf keeps [.., .., firstWeight, weightCount] into `leaves`, an
+// array of (target: i32, weight: f32) pairs. `roots` holds each tree's root node index.
+
+const MODE_LEQ: i32 = 0;
+const MODE_LT: i32 = 1;
+const MODE_GTE: i32 = 2;
+const MODE_GT: i32 = 3;
+const MODE_EQ: i32 = 4;
+const MODE_NEQ: i32 = 5;
+const MODE_LEAF: i32 = 6;
+
+const AGG_SUM: i32 = 0;
+const AGG_AVERAGE: i32 = 1;
+const AGG_MIN: i32 = 2;
+const AGG_MAX: i32 = 3;
+
+// @ts-ignore: decorator
+@inline function findLeaf(nodes: usize, node: i32, row: usize): usize {
+  while (true) {
+    const p = nodes + (<usize>node << 4);
+    const head = load<i32>(p);
+    const mode = (head >> 24) & 15;
+    if (mode == MODE_LEAF) return p;
+    const v = load<f32>(row + (<usize>(head & 0xffffff) << 2));
+    const t = load<f32>(p, 4);
+    let go: bool;
+    switch (mode) {
+      case MODE_LEQ: go = v <= t; break;
+      case MODE_LT: go = v < t; break;
+      case MODE_GTE: go = v >= t; break;
+      case MODE_GT: go = v > t; break;
+      case MODE_EQ: go = v == t; break;
+      default: go = v != t; break;
+    }
+    // NaN (a missing value) takes the true branch where the node says so.
+    if (!go && (head >> 28) != 0 && v != v) go = true;
+    node = go ? load<i32>(p, 8) : load<i32>(p, 12);
+  }
+}
+
+/**
+ * Accumulate every tree's leaf weights for each row: acc [rows, nOut] and has [rows, nOut] (i32
+ * flags: whether any leaf scored that target, which the classifier's finalisation needs). Trees are
+ * the outer loop so a tree's nodes stay in cache across the batch.
+ */
+export function tree_accumulate(
+  x: usize, F: i32, rows: i32, nodes: usize, roots: usize, nTrees: i32,
+  leaves: usize, nOut: i32, aggregate: i32, acc: usize, has: usize,
+): void {
+  const n = <usize>(rows * nOut) << 2;
+  memory.fill(acc, 0, n);
+  memory.fill(has, 0, n);
+  const rowBytes = <usize>F << 2;
+  for (let t = 0; t < nTrees; t++) {
+    const root = load<i32>(roots + (<usize>t << 2));
+    for (let r = 0; r < rows; r++) {
+      const leaf = findLeaf(nodes, root, x + <usize>r * rowBytes);
+      let w = leaves + (<usize>load<i32>(leaf, 8) << 3);
+      const count = load<i32>(leaf, 12);
+      const base = <usize>(r * nOut) << 2;
+      for (let k = 0; k < count; k++, w += 8) {
+        const at = base + (<usize>load<i32>(w) << 2);
+        const v = load<f32>(w, 4);
+        const seen = load<i32>(has + at) != 0;
+        const cur = load<f32>(acc + at);
+        let next: f32;
+        if (aggregate == AGG_MIN) next = !seen || v < cur ? v : cur;
+        else if (aggregate == AGG_MAX) next = !seen || v > cur ? v : cur;
+        else next = cur + v;
+        store<f32>(acc + at, next);
+        store<i32>(has + at, 1);
+      }
+    }
+  }
+}
+
+/**
+ * TreeEnsembleRegressor finalisation (onnxruntime's FinalizeScores/FinalizeScores1): base values,
+ * averaging, post-transform. scores may equal acc.
+ */
+export function tree_finalize_regressor(
+  acc: usize, has: usize, scores: usize, rows: i32, nOut: i32, nTrees: i32, aggregate: i32,
+  base: usize, nBase: i32, post: i32,
+): void {
+  const useBase = nBase == nOut;
+  const origin: f32 = nBase == 1 ? load<f32>(base) : 0;
+  for (let r = 0; r < rows; r++) {
+    const row = <usize>(r * nOut) << 2;
+    for (let j = 0; j < nOut; j++) {
+      const at = row + (<usize>j << 2);
+      let s = load<f32>(acc + at);
+      const seen = load<i32>(has + at) != 0;
+      if (nOut == 1) {
+        if (aggregate == AGG_AVERAGE) s = s / <f32>nTrees + origin;
+        else if (aggregate == AGG_SUM) s = s + origin;
+        else s = seen ? s + origin : origin;
+        if (post == POST_PROBIT) s = probit(s);
+      } else {
+        const b: f32 = useBase ? load<f32>(base + (<usize>j << 2)) : 0;
+        if (aggregate == AGG_AVERAGE) s = s / <f32>nTrees + b;
+        else if (aggregate == AGG_SUM) s = s + b;
+        else s = b + (seen ? s : 0);
+      }
+      store<f32>(scores + at, s);
+    }
+    if (nOut > 1) postRow(scores + row, nOut, post);
+  }
+}
+
+/**
+ * TreeEnsembleClassifier finalisation, port of onnxruntime's TreeAggregatorClassifier::FinalizeScores
+ * for C ≥ 2 classes: base values, the binary special cases, the label (a class index) and the
+ * post-transform. scores is [rows, C]; acc/has come from tree_accumulate with nOut = C.
+ */
+export function tree_finalize_classifier(
+  acc: usize, has: usize, scores: usize, labels: usize, rows: i32, C: i32,
+  base: usize, nBase: i32, post: i32, binaryCase: i32, allPositive: i32,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const a = acc + (<usize>(r * C) << 2);
+    const h = has + (<usize>(r * C) << 2);
+    const out = scores + (<usize>(r * C) << 2);
+    let label = 0;
+    if (C > 2) {
+      for (let k = 0; k < nBase && k < C; k++) {
+        const b = load<f32>(base + (<usize>k << 2));
+        if (load<i32>(h + (<usize>k << 2)) == 0) {
+          store<i32>(h + (<usize>k << 2), 1);
+          store<f32>(a + (<usize>k << 2), b);
+        } else {
+          store<f32>(a + (<usize>k << 2), load<f32>(a + (<usize>k << 2)) + b);
+        }
+      }
+      let best: f32 = 0;
+      let at = -1;
+      for (let k = 0; k < C; k++) {
+        const v = load<f32>(a + (<usize>k << 2));
+        if (load<i32>(h + (<usize>k << 2)) != 0 && (at == -1 || v > best)) {
+          best = v;
+          at = k;
+        }
+      }
+      label = at < 0 ? 0 : at;
+      for (let k = 0; k < C; k++) store<f32>(out + (<usize>k << 2), load<f32>(a + (<usize>k << 2)));
+      postRow(out, C, post);
+    } else {
+      let s0 = load<f32>(a);
+      let s1 = load<f32>(a, 4);
+      const has0 = load<i32>(h) != 0;
+      let has1 = load<i32>(h, 4) != 0;
+      let size = 2;
+      let extra = -1;
+      if (nBase == 2) {
+        if (has1) {
+          // onnxruntime: base_values[0] is ignored here (it assumes both are equal).
+          s1 = load<f32>(base, 4) + s0;
+          s0 = -s1;
+        } else {
+          s1 += load<f32>(base, 4);
+          s0 += load<f32>(base);
+        }
+      } else if (nBase == 1) {
+        s0 += load<f32>(base);
+        if (!has1) size = 1;
+      } else {
+        extra = 3;
+        if (!has1) size = 1;
+      }
+      // _set_score_binary
+      const pos: f32 = size == 2 && has1 ? s1 : has0 ? s0 : 0;
+      if (binaryCase != 0) {
+        if (allPositive != 0) {
+          if (pos > 0.5) { extra = 0; label = 1; } else { extra = 1; label = 0; }
+        } else {
+          if (pos > 0) { extra = 2; label = 1; } else { extra = 3; label = 0; }
+        }
+      } else {
+        label = pos > 0 ? 1 : 0;
+      }
+      if (size == 2) {
+        store<f32>(out, s0);
+        store<f32>(out, s1, 4);
+        postRow(out, 2, post);
+      } else if (post == POST_PROBIT) {
+        store<f32>(out, probit(s0));
+        store<f32>(out, 0, 4);
+      } else if (extra == 0 || extra == 1) {
+        store<f32>(out, 1 - s0);
+        store<f32>(out, s0, 4);
+      } else if (extra == 2 || extra == 3) {
+        if (post == POST_LOGISTIC) {
+          store<f32>(out, logistic(-s0));
+          store<f32>(out, logistic(s0), 4);
+        } else {
+          store<f32>(out, -s0);
+          store<f32>(out, s0, 4);
+        }
+      } else {
+        store<f32>(out, s0);
+        store<f32>(out, 0, 4);
+      }
+    }
+    if (labels != 0) store<i32>(labels + (<usize>r << 2), label);
+  }
+}
+
+// ---- SVM -----------------------------------------------------------------------------------------
+
+const KERNEL_LINEAR: i32 = 0;
+const KERNEL_POLY: i32 = 1;
+const KERNEL_RBF: i32 = 2;
+const KERNEL_SIGMOID: i32 = 3;
+
+/**
+ * Kernel values K(x_r, sv_v) for every row and support vector, as f64: out [rows, V]. libsvm works in
+ * double; with large feature values (areas, incomes) the one-vs-one sums cancel, and float kernel
+ * values would flip labels near the boundary. RBF's distances are small, so they are summed in f32.
+ */
+export function svm_kernel(x: usize, F: i32, rows: i32, sv: usize, V: i32, kind: i32, gamma: f32, coef0: f32, degree: f32, out: usize): void {
+  const g = <f64>gamma;
+  const c0 = <f64>coef0;
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * F) << 2);
+    for (let v = 0; v < V; v++) {
+      const s = sv + (<usize>(v * F) << 2);
+      let k: f64;
+      if (kind == KERNEL_RBF) {
+        let acc = f32x4.splat(0);
+        let f = 0;
+        for (; f + 4 <= F; f += 4) {
+          const d = f32x4.sub(v128.load(xr + (<usize>f << 2)), v128.load(s + (<usize>f << 2)));
+          acc = f32x4.add(acc, f32x4.mul(d, d));
+        }
+        let sum: f32 = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+        for (; f < F; f++) {
+          const d = load<f32>(xr + (<usize>f << 2)) - load<f32>(s + (<usize>f << 2));
+          sum += d * d;
+        }
+        k = <f64>expf_(-gamma * sum);
+      } else {
+        let acc = f64x2.splat(0);
+        let f = 0;
+        for (; f + 2 <= F; f += 2) {
+          const xa = f64x2.promote_low_f32x4(v128.load64_zero(xr + (<usize>f << 2)));
+          const sa = f64x2.promote_low_f32x4(v128.load64_zero(s + (<usize>f << 2)));
+          acc = f64x2.add(acc, f64x2.mul(xa, sa));
+        }
+        let dot = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+        for (; f < F; f++) dot += <f64>load<f32>(xr + (<usize>f << 2)) * <f64>load<f32>(s + (<usize>f << 2));
+        if (kind == KERNEL_LINEAR) k = dot;
+        else if (kind == KERNEL_POLY) {
+          const b = g * dot + c0;
+          k = degree == 2 ? b * b : degree == 3 ? b * b * b : exp64(<f64>degree * log64(abs(b))) * (b < 0 && (<i32>degree & 1) != 0 ? -1.0 : 1.0);
+        } else {
+          k = <f64>tanhf_(<f32>(g * dot + c0));
+        }
+      }
+      store<f64>(out + (<usize>(r * V + v) << 3), k);
+    }
+  }
+}
+
+/**
+ * SVMClassifier (libsvm SVC) from kernel values: one-vs-one decision values, votes, and with prob_a/
+ * prob_b the pairwise-coupled probabilities. The coupling is libsvm's own (double precision, at least
+ * 100 iterations), so probabilities match scikit-learn's predict_proba; onnxruntime iterates in float.
+ * params (i32 pointers into the data segment): vectors per class (C), coefficients [C-1, V], rho
+ * [C(C-1)/2], probA, probB (or 0). scratch: C*C + 2*C doubles. scores [rows, C] with probabilities,
+ * else [rows, C(C-1)/2] (or [rows, 2] for two classes) decision values. labels: class index.
+ */
+export function svm_classify(
+  kernels: usize, rows: i32, V: i32, C: i32, perClass: usize, coef: usize, rho: usize,
+  probA: usize, probB: usize, scores: usize, labels: usize, scratch: usize, post: i32, allPositive: i32,
+): void {
+  const pairs = C * (C - 1) / 2;
+  const withProba = probA != 0;
+  const votes = scratch; // i32 [C]
+  const dec = scratch + (<usize>C << 2); // f32 [pairs]
+  const q = (scratch + (<usize>(C + pairs) << 2) + 7) & ~<usize>7; // f64 [C*C + 2C]
+  for (let r = 0; r < rows; r++) {
+    const kr = kernels + (<usize>(r * V) << 3);
+    memory.fill(votes, 0, <usize>C << 2);
+    let idx = 0;
+    let startI = 0;
+    for (let i = 0; i < C - 1; i++) {
+      const countI = load<i32>(perClass + (<usize>i << 2));
+      let startJ = startI + countI;
+      for (let j = i + 1; j < C; j++) {
+        const countJ = load<i32>(perClass + (<usize>j << 2));
+        let sum: f64 = 0;
+        for (let m = 0; m < countI; m++) {
+          sum += <f64>load<f32>(coef + (<usize>((j - 1) * V + startI + m) << 2)) * load<f64>(kr + (<usize>(startI + m) << 3));
+        }
+        for (let m = 0; m < countJ; m++) {
+          sum += <f64>load<f32>(coef + (<usize>(i * V + startJ + m) << 2)) * load<f64>(kr + (<usize>(startJ + m) << 3));
+        }
+        sum += <f64>load<f32>(rho + (<usize>idx << 2));
+        store<f32>(dec + (<usize>idx << 2), <f32>sum);
+        const winner = sum > 0 ? i : j;
+        store<i32>(votes + (<usize>winner << 2), load<i32>(votes + (<usize>winner << 2)) + 1);
+        idx++;
+        startJ += countJ;
+      }
+      startI += countI;
+    }
+    // Label: most votes, first on ties (as libsvm and onnxruntime).
+    let best = 0;
+    for (let k = 1; k < C; k++) if (load<i32>(votes + (<usize>k << 2)) > load<i32>(votes + (<usize>best << 2))) best = k;
+    const out = scores + (<usize>(r * (withProba ? C : (C > 2 ? pairs : 2))) << 2);
+    // The label always comes from the votes (as scikit-learn's predict and onnxruntime).
+    if (withProba) {
+      coupleProbabilities(dec, C, probA, probB, q, out);
+    } else if (C > 2) {
+      for (let k = 0; k < pairs; k++) store<f32>(out + (<usize>k << 2), load<f32>(dec + (<usize>k << 2)));
+      postRow(out, pairs, post);
+    } else {
+      const s = load<f32>(dec);
+      if (post == POST_NONE) {
+        store<f32>(out, -s);
+        store<f32>(out, s, 4);
+      } else {
+        store<f32>(out, 1 - s);
+        store<f32>(out, s, 4);
+      }
+    }
+    if (labels != 0) store<i32>(labels + (<usize>r << 2), best);
+  }
+}
+
+/** libsvm's sigmoid_predict and multiclass_probability (Wu, Lin & Weng), in double. */
+function coupleProbabilities(dec: usize, C: i32, probA: usize, probB: usize, q: usize, out: usize): void {
+  const minProb: f64 = 1e-7;
+  const R = q + (<usize>(C * C) << 3); // r[i][j]
+  const Qp = R + (<usize>(C * C) << 3);
+  const P = Qp + (<usize>C << 3);
+  let idx = 0;
+  for (let i = 0; i < C; i++) {
+    for (let j = i + 1; j < C; j++) {
+      // libsvm's decision value is -(ours): onnxruntime's rho carries the opposite sign.
+      const fApB: f64 = <f64>load<f32>(dec + (<usize>idx << 2)) * <f64>load<f32>(probA + (<usize>idx << 2)) + <f64>load<f32>(probB + (<usize>idx << 2));
+      let p: f64 = fApB >= 0 ? exp64(-fApB) / (1.0 + exp64(-fApB)) : 1.0 / (1.0 + exp64(fApB));
+      p = min(max(p, minProb), 1 - minProb);
+      store<f64>(R + (<usize>(i * C + j) << 3), p);
+      store<f64>(R + (<usize>(j * C + i) << 3), 1 - p);
+      idx++;
+    }
+  }
+  if (C == 2) {
+    // libsvm's binary shortcut.
+    store<f32>(out, <f32>load<f64>(R + (<usize>1 << 3)));
+    store<f32>(out, <f32>(1 - load<f64>(R + (<usize>1 << 3))), 4);
+    return;
+  }
+  const k = C;
+  for (let t = 0; t < k; t++) {
+    store<f64>(P + (<usize>t << 3), 1.0 / <f64>k);
+    let qtt: f64 = 0;
+    for (let j = 0; j < t; j++) {
+      const rjt = load<f64>(R + (<usize>(j * k + t) << 3));
+      qtt += rjt * rjt;
+      store<f64>(q + (<usize>(t * k + j) << 3), load<f64>(q + (<usize>(j * k + t) << 3)));
+    }
+    for (let j = t + 1; j < k; j++) {
+      const rjt = load<f64>(R + (<usize>(j * k + t) << 3));
+      qtt += rjt * rjt;
+      store<f64>(q + (<usize>(t * k + j) << 3), -rjt * load<f64>(R + (<usize>(t * k + j) << 3)));
+    }
+    store<f64>(q + (<usize>(t * k + t) << 3), qtt);
+  }
+  const maxIter = max(100, k);
+  const eps: f64 = 0.005 / <f64>k;
+  for (let iter = 0; iter < maxIter; iter++) {
+    let pQp: f64 = 0;
+    for (let t = 0; t < k; t++) {
+      let s: f64 = 0;
+      for (let j = 0; j < k; j++) s += load<f64>(q + (<usize>(t * k + j) << 3)) * load<f64>(P + (<usize>j << 3));
+      store<f64>(Qp + (<usize>t << 3), s);
+      pQp += load<f64>(P + (<usize>t << 3)) * s;
+    }
+    let maxError: f64 = 0;
+    for (let t = 0; t < k; t++) maxError = max(maxError, abs(load<f64>(Qp + (<usize>t << 3)) - pQp));
+    if (maxError < eps) break;
+    for (let t = 0; t < k; t++) {
+      const qtt = load<f64>(q + (<usize>(t * k + t) << 3));
+      const qpt = load<f64>(Qp + (<usize>t << 3));
+      const diff = (-qpt + pQp) / qtt;
+      store<f64>(P + (<usize>t << 3), load<f64>(P + (<usize>t << 3)) + diff);
+      pQp = (pQp + diff * (diff * qtt + 2 * qpt)) / (1 + diff) / (1 + diff);
+      for (let j = 0; j < k; j++) {
+        store<f64>(Qp + (<usize>j << 3), (load<f64>(Qp + (<usize>j << 3)) + diff * load<f64>(q + (<usize>(t * k + j) << 3))) / (1 + diff));
+        store<f64>(P + (<usize>j << 3), load<f64>(P + (<usize>j << 3)) / (1 + diff));
+      }
+    }
+  }
+  for (let t = 0; t < k; t++) store<f32>(out + (<usize>t << 2), <f32>load<f64>(P + (<usize>t << 3)));
+}
+
+/** SVMRegressor from kernel values: y = Σ coef_v K(x, sv_v) + rho (one-class: sign). */
+export function svm_regress(kernels: usize, rows: i32, V: i32, coef: usize, rho: f32, oneClass: i32, y: usize): void {
+  for (let r = 0; r < rows; r++) {
+    let sum: f64 = 0;
+    for (let v = 0; v < V; v++) sum += <f64>load<f32>(coef + (<usize>v << 2)) * load<f64>(kernels + (<usize>(r * V + v) << 3));
+    let s = <f32>(sum + <f64>rho);
+    if (oneClass != 0) s = s > 0 ? 1 : -1;
+    store<f32>(y + (<usize>r << 2), s);
+  }
+}
+
+// ---- preprocessing -------------------------------------------------------------------------------
+
+const NORM_MAX: i32 = 0;
+const NORM_L1: i32 = 1;
+const NORM_L2: i32 = 2;
+
+/** Normalizer per row (onnxruntime's NormalizeMax/L1/L2; a zero norm leaves the row as is). */
+export function normalize_rows(x: usize, y: usize, rows: i32, D: i32, norm: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * D) << 2);
+    const yr = y + (<usize>(r * D) << 2);
+    let z: f32 = norm == NORM_MAX ? -3.4028234663852886e38 : 0;
+    for (let j = 0; j < D; j++) {
+      const v = load<f32>(xr + (<usize>j << 2));
+      if (norm == NORM_MAX) z = max<f32>(z, v);
+      else if (norm == NORM_L1) z += abs<f32>(v);
+      else z += v * v;
+    }
+    for (let j = 0; j < D; j++) {
+      const v = load<f32>(xr + (<usize>j << 2));
+      let o = v;
+      if (z != 0) {
+        if (norm == NORM_L2) {
+          o = sqrt<f32>((v * v) / z);
+          if (v < 0) o = -o;
+        } else {
+          o = v / z;
+        }
+      }
+      store<f32>(yr + (<usize>j << 2), o);
+    }
+  }
+}
+
+/** Imputer: values equal to `replaced` (or NaN when replaced is NaN) become the column's value. */
+export function impute(x: usize, y: usize, rows: i32, D: i32, values: usize, nValues: i32, replaced: f32): void {
+  const nanMode = replaced != replaced;
+  for (let r = 0; r < rows; r++) {
+    for (let j = 0; j < D; j++) {
+      const at = <usize>(r * D + j) << 2;
+      const v = load<f32>(x + at);
+      const hit = nanMode ? v != v : v == replaced;
+      store<f32>(y + at, hit ? load<f32>(values + (<usize>(nValues == 1 ? 0 : j) << 2)) : v);
+    }
+  }
+}
+
+/** OneHotEncoder: each of n values → C floats, 1 at the matching category (none when unknown). */
+export function one_hot(x: usize, y: usize, n: i32, cats: usize, C: i32): void {
+  memory.fill(y, 0, <usize>(n * C) << 2);
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    for (let c = 0; c < C; c++) {
+      if (load<f32>(cats + (<usize>c << 2)) == v) {
+        store<f32>(y + (<usize>(i * C + c) << 2), 1);
+        break;
+      }
+    }
+  }
+}
+
+/** y[r, k] = x[r, indices[k]] (ArrayFeatureExtractor over columns, FeatureVectorizer pieces). */
+export function gather_columns(x: usize, y: usize, rows: i32, D: i32, indices: usize, K: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const xr = x + (<usize>(r * D) << 2);
+    const yr = y + (<usize>(r * K) << 2);
+    for (let k = 0; k < K; k++) store<f32>(yr + (<usize>k << 2), load<f32>(xr + (<usize>load<i32>(indices + (<usize>k << 2)) << 2)));
+  }
+}
