@@ -18,3 +18,4 @@ export {
   post_transform, two_class_scores, label_threshold, tree_accumulate, tree_finalize_regressor,
   tree_finalize_classifier, svm_kernel, svm_classify, svm_regress, normalize_rows, impute, one_hot, gather_columns,
 } from "./ml";
+export { cast_i32_f32, cast_f32_i32, lookup_f32 } from "./cast";

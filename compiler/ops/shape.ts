@@ -1,6 +1,7 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
 
+import { buf, countArg, data } from '../program.js';
 import { product, Tensor, type DataType } from '../tensor.js';
 import { dataTypeName } from '../onnx.js';
 import type { OpHandler } from './index.js';
@@ -137,8 +138,25 @@ const cast: OpHandler = {
     // run-time integers are int32 class indices, which int64/int32 casts leave as they are.
     const floatTarget = to === 'float32' || to === 'float64' || to === 'float16';
     const intTarget = to === 'int64' || to === 'int32';
-    if (x.dtype === 'float32' ? !floatTarget : !intTarget) throw new NodeProblem(`casting a run-time ${x.dtype} tensor to ${to} is not supported`);
-    ctx.output(0, x);
+    if (!floatTarget && !intTarget) throw new NodeProblem(`casting a run-time tensor to ${to} is not supported`);
+    if ((x.dtype === 'float32') === floatTarget) return ctx.output(0, x);
+    const count = countArg(x);
+    if (floatTarget) {
+      // Class indices become their numeric class values; plain integers convert.
+      const y = ctx.newValue(x.dims, x.batched);
+      const cats = x.categories;
+      if (cats && cats.some((c, i) => c !== i)) {
+        if (cats.some((c) => typeof c === 'string')) throw new NodeProblem('casting string labels to numbers is not supported');
+        const table = ctx.program.addFloats(Float32Array.from(cats as number[]));
+        ctx.program.addStep('lookup_f32', () => [buf(x), data(table), buf(y), count], [x], [y]);
+      } else {
+        ctx.program.addStep('cast_i32_f32', () => [buf(x), buf(y), count], [x], [y]);
+      }
+      return ctx.output(0, y);
+    }
+    const y = ctx.newValue(x.dims, x.batched, 'int32');
+    ctx.program.addStep('cast_f32_i32', () => [buf(x), buf(y), count], [x], [y]);
+    ctx.output(0, y);
   },
 };
 
