@@ -112,4 +112,5 @@ export default {
     }),
   ],
   testFramework: { config: { timeout: 20000 } },
+  testsFinishTimeout: 300000,
 };

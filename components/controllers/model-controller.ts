@@ -33,6 +33,8 @@ export class ModelController implements ReactiveController {
   /** Someone awaits `whenLoaded()`: load now even if lazy loading would still wait. */
   private wanted = false;
   private _progress: LoadProgress = { loaded: 0, total: 0 };
+  /** Set before `onLoad` runs (the Task records its value only after), cleared when a new load starts. */
+  private _model?: Model;
 
   constructor(host: ReactiveControllerHost & HTMLElement, options: ModelControllerOptions) {
     this.host = host;
@@ -41,6 +43,7 @@ export class ModelController implements ReactiveController {
     this.task = new Task(host, {
       args: () => [this.options.src() ?? '', this.wanted || this.options.enabled()] as [string, boolean],
       task: ([src, enabled], { signal }) => {
+        this._model = undefined;
         if (!src) {
           this.rejectWaiters(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
           return initialState;
@@ -60,6 +63,7 @@ export class ModelController implements ReactiveController {
       onComplete: (model) => {
         const waiters = this.waiters;
         this.waiters = [];
+        this._model = model;
         this.options.onLoad?.(model);
         waiters.forEach((w) => w.resolve(model));
       },
@@ -73,7 +77,7 @@ export class ModelController implements ReactiveController {
 
   /** The loaded model, or undefined while none is loaded (including while a new `src` loads). */
   get model(): Model | undefined {
-    return this.task.status === TaskStatus.COMPLETE ? this.task.value : undefined;
+    return this._model;
   }
 
   get loading(): boolean {

@@ -151,6 +151,11 @@ export class MlClassifier extends LitElement {
     return this._predictions;
   }
 
+  /** The current error (what `ml-error` last reported), or undefined when all is well. */
+  get error(): Readonly<MlErrorDetail> | undefined {
+    return this._error;
+  }
+
   /** The loaded model, or undefined while none is loaded. */
   get model(): Model | undefined {
     return this._loader.model;
