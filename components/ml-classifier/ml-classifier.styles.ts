@@ -28,7 +28,7 @@ export const styles = css`
   }
   .row {
     display: grid;
-    grid-template-columns: minmax(4em, var(--ml-label-width, 9em)) minmax(3em, 1fr) 4.5em;
+    grid-template-columns: minmax(2em, var(--ml-label-width, 9em)) minmax(3em, 1fr) minmax(3.5em, max-content);
     align-items: center;
     gap: 0.75em;
   }

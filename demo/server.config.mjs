@@ -1,0 +1,11 @@
+// `npm start`: the demo at http://localhost:8000/demo/, TypeScript compiled on the fly.
+import { fileURLToPath } from 'node:url';
+import { esbuildPlugin } from '@web/dev-server-esbuild';
+
+export default {
+  rootDir: fileURLToPath(new URL('..', import.meta.url)),
+  port: 8000,
+  open: '/demo/',
+  nodeResolve: true,
+  plugins: [esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('../tsconfig.json', import.meta.url)) })],
+};
