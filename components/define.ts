@@ -3,6 +3,7 @@
  * must not throw "already defined"; outside browsers (SSR, Node) there is no registry, so do nothing.
  */
 export function define(tagName: string, ctor: CustomElementConstructor): void {
-  if (typeof customElements === 'undefined' || customElements.get(tagName)) return;
-  customElements.define(tagName, ctor);
+  const registry = globalThis.customElements;
+  if (!registry || registry.get(tagName)) return;
+  registry.define(tagName, ctor);
 }

@@ -7,7 +7,6 @@ import type { Model, ModelInput, Outputs } from '../../runtime/model.js';
 import { FormBindingController } from '../controllers/form-controller.js';
 import { ModelController } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
-import { define } from '../define.js';
 import { WidgetError, describeError, type WidgetErrorCode } from '../shared/errors.js';
 import { emit } from '../shared/events.js';
 import { classCount, findScoresOutput, labelFor, toProbabilities, topK, type Prediction } from '../shared/scores.js';
@@ -323,7 +322,10 @@ function errorTitle(code: WidgetErrorCode): string {
   return code === 'bad-input' || code === 'no-form' ? 'Cannot predict:' : 'The model could not be loaded:';
 }
 
-define('ml-classifier', MlClassifier);
+// Guarded inline (not via define()) so the manifest analyzer sees the tag name.
+if (typeof customElements !== 'undefined' && !customElements.get('ml-classifier')) {
+  customElements.define('ml-classifier', MlClassifier);
+}
 
 declare global {
   interface HTMLElementTagNameMap {
