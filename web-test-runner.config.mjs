@@ -24,7 +24,8 @@ const statsFor = (key) => {
  *   /__test/truncated/<model>.wasm      the first half of the model
  *   /__test/empty-module.wasm           a valid WebAssembly module that is not a model
  *   /__test/count/<key>/<model>.wasm    the model, counted under <key>, never cached
- *   /__test/slow/<key>/<ms>/<model>.wasm the model in 8 chunks over <ms> ms, with Content-Length, counted
+ *   /__test/slow/<key>/<ms>/<model>.wasm the model in 8 chunks over <ms> ms, with Content-Length
+ *                                       (without it given ?nolength), counted
  *   /__test/stats/<key>                 {requests, completed, aborted} for <key>
  */
 async function misbehavingServer(ctx, next) {
@@ -69,7 +70,7 @@ async function misbehavingServer(ctx, next) {
         else s.aborted++;
       });
       ctx.type = 'application/wasm';
-      ctx.length = bytes.length;
+      if (!('nolength' in ctx.query)) ctx.length = bytes.length; // ?nolength: chunked, total unknown
       ctx.body = Readable.from(
         (async function* () {
           for (let i = 0; i < chunks; i++) {

@@ -559,6 +559,19 @@ describe('<ml-classifier>', () => {
       expect(statusText(el)).to.equal('Model loaded.');
     });
 
+    it('shows an indeterminate progress bar when the size is unknown', async () => {
+      const key = uid('nolength');
+      const el = await fixture<MlClassifier>(html`<ml-classifier src="/__test/slow/${key}/800/iris_mlp.wasm?nolength"></ml-classifier>`);
+      const { detail } = await oneEvent(el, 'ml-progress');
+      expect(detail.total).to.equal(0);
+      await el.updateComplete;
+      const bar = shadow(el).querySelector('[part="progress"]')!;
+      expect(bar.classList.contains('indeterminate')).to.equal(true);
+      expect(bar.hasAttribute('aria-valuenow')).to.equal(false);
+      await expect(el).to.be.accessible();
+      await oneEvent(el, 'ml-load');
+    });
+
     it('leaving the page mid-load aborts it; coming back resumes', async () => {
       const key = uid('detach');
       const wrapper = await fixture<HTMLElement>(html`<div><ml-classifier src="/__test/slow/${key}/1000/iris_mlp.wasm"></ml-classifier></div>`);
