@@ -19,3 +19,4 @@ export {
   tree_finalize_classifier, svm_kernel, svm_classify, svm_regress, normalize_rows, impute, one_hot, gather_columns,
 } from "./ml";
 export { cast_i32_f32, cast_f32_i32, lookup_f32 } from "./cast";
+export { reduce_sum, reduce_mean, reduce_max, reduce_min, select } from "./reduce";

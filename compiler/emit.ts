@@ -92,7 +92,7 @@ export function emitModel(input: EmitInput): Uint8Array {
         case 'rows':
           return a.times === 1 ? rows() : mod.i32.mul(rows(), mod.i32.const(a.times));
         case 'buf':
-          return mod.i32.const(layout.arenaBase + a.b.offset);
+          return mod.i32.const(layout.arenaBase + a.b.offset + (a.off ?? 0));
         case 'data':
           return mod.i32.const(layout.dataBase + a.d.offset);
         case 'null':

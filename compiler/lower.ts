@@ -6,6 +6,13 @@ import { Tensor } from './tensor.js';
 
 export type BatchMode = 'dynamic' | 'static';
 
+/**
+ * The batch size as it appears in folded shape computations (Shape → Gather → Concat → Reshape, as
+ * PyTorch exports `x.view(x.size(0), -1)`): a sentinel no real dimension has. Reshape reads a
+ * multiple k·BATCH as "k entries per row"; anything else it reaches is a batch problem.
+ */
+export const BATCH = 1_000_000_007;
+
 export interface Lowered {
   program: Program;
   inputs: { name: string; value: RtValue }[];

@@ -67,7 +67,7 @@ export type Arg =
   | { t: 'i32'; v: number }
   | { t: 'f32'; v: number }
   | { t: 'rows'; times: number } // rows * times, for counts that scale with the batch
-  | { t: 'buf'; b: Buffer }
+  | { t: 'buf'; b: Buffer; off?: number } // off: bytes into the buffer
   | { t: 'data'; d: DataRef }
   | { t: 'null' };
 
@@ -88,7 +88,7 @@ export const countArg = (v: RtValue, factor = 1): Arg =>
 
 export const i32 = (v: number): Arg => ({ t: 'i32', v });
 export const f32 = (v: number): Arg => ({ t: 'f32', v });
-export const buf = (v: RtValue): Arg => ({ t: 'buf', b: v.buffer });
+export const buf = (v: RtValue, off = 0): Arg => ({ t: 'buf', b: v.buffer, off });
 export const data = (d: DataRef | null): Arg => (d ? { t: 'data', d } : { t: 'null' });
 
 export class Program {

@@ -7,6 +7,7 @@ import { ML_OPS } from './ml.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
+import { STRUCTURE_OPS } from './structure.js';
 
 /** How one ONNX op compiles: `fold` when every input is a constant, `lower` to kernel calls otherwise. */
 export interface OpHandler {
@@ -16,6 +17,6 @@ export interface OpHandler {
 
 /** Supported ops by domain. */
 export const OPS: Record<string, Record<string, OpHandler>> = {
-  'ai.onnx': { ...ELEMENTWISE_OPS, ...GEMM_OPS, ...SOFTMAX_OPS, ...SHAPE_OPS, ...ARGMAX_OPS, ...NORMALIZATION_OPS },
+  'ai.onnx': { ...ELEMENTWISE_OPS, ...GEMM_OPS, ...SOFTMAX_OPS, ...SHAPE_OPS, ...ARGMAX_OPS, ...NORMALIZATION_OPS, ...STRUCTURE_OPS },
   'ai.onnx.ml': ML_OPS,
 };

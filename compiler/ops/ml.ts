@@ -4,6 +4,7 @@ import { buf, data, f32, i32, type Arg, type RtValue } from '../program.js';
 import { Tensor } from '../tensor.js';
 import { lowerBinary } from './elementwise.js';
 import { emitGemm } from './gemm.js';
+import { lowerConcat } from './structure.js';
 import type { OpHandler } from './index.js';
 
 /**
@@ -453,6 +454,18 @@ const svmRegressor: OpHandler = {
   },
 };
 
+/** FeatureVectorizer: the inputs' columns side by side (each input [N, d]). */
+const featureVectorizer: OpHandler = {
+  lower(ctx) {
+    const inputs = Array.from({ length: ctx.inputCount }, (_, i) => ctx.rt(i));
+    const dims = ctx.ints('inputdimensions') ?? inputs.map((v) => v.dims[1]);
+    inputs.forEach((v, i) => {
+      if (v.dims.length !== 2 || v.dims[1] !== dims[i]) throw new NodeProblem(`input ${i} is [${v.dims}], not [N, ${dims[i]}]`, 'invalid-graph');
+    });
+    ctx.output(0, inputs.length === 1 ? inputs[0] : lowerConcat(ctx, inputs, 1));
+  },
+};
+
 export const ML_OPS: Record<string, OpHandler> = {
   ArrayFeatureExtractor: arrayFeatureExtractor,
   ZipMap: zipMap,
@@ -468,4 +481,5 @@ export const ML_OPS: Record<string, OpHandler> = {
   TreeEnsembleRegressor: treeEnsembleRegressor,
   SVMClassifier: svmClassifier,
   SVMRegressor: svmRegressor,
+  FeatureVectorizer: featureVectorizer,
 };

@@ -1,5 +1,5 @@
 import { NodeProblem } from '../errors.js';
-import type { NodeContext } from '../lower.js';
+import { BATCH, type NodeContext } from '../lower.js';
 
 import { buf, countArg, data } from '../program.js';
 import { product, Tensor, type DataType } from '../tensor.js';
@@ -56,10 +56,12 @@ function reshapeDims(ctx: NodeContext, inDims: number[], target: number[], batch
     // for the exported batch size B, so it means target/B entries per row (a symbolic export cannot
     // have one); 0 keeps the input's; -1 takes what the other dims leave of a row.
     if (dims.slice(1).includes(-1) && target[0] === -1) throw new NodeProblem(`shape [${target}] has more than one -1`, 'invalid-graph');
-    if (target[0] > 0 && (ctx.exportedBatch === null || target[0] % ctx.exportedBatch !== 0)) {
+    if (target.slice(1).some((d) => d >= BATCH)) throw new NodeProblem(`shape [${target}] moves the batch off axis 0`, 'batch');
+    const symbolic = target[0] >= BATCH && target[0] % BATCH === 0;
+    if (target[0] > 0 && !symbolic && (ctx.exportedBatch === null || target[0] % ctx.exportedBatch !== 0)) {
       throw new NodeProblem(`shape [${target}] fixes the batch size`, 'batch');
     }
-    const first = target[0] > 0 ? target[0] / ctx.exportedBatch! : dims[0];
+    const first = symbolic ? target[0] / BATCH : target[0] > 0 ? target[0] / ctx.exportedBatch! : dims[0];
     const rest = resolveMinusOne(dims.slice(1), first === -1 ? total : total / first, target);
     const perRow = first === -1 ? total / product(rest) : first;
     if (!Number.isInteger(perRow) || perRow < 1 || perRow * product(rest) !== total) {

@@ -1,0 +1,535 @@
+import { NodeProblem } from '../errors.js';
+import { BATCH, normalizeAxis, type NodeContext } from '../lower.js';
+import { buf, data, f32, i32, type Arg, type RtValue, type Value } from '../program.js';
+import { broadcastShapes, broadcastStrides, product, stridesOf, Tensor } from '../tensor.js';
+import type { OpHandler } from './index.js';
+
+/**
+ * Ops that move data without arithmetic (Shape, Squeeze/Unsqueeze, Concat, Split, Slice, Gather,
+ * Transpose, Expand, Where) and reductions. Shape subgraphs fold at compile time, with the batch
+ * size as the BATCH sentinel; at run time, copies are one strided-copy kernel call each.
+ */
+
+const asInts = (t: Tensor | undefined): number[] | undefined => (t ? Array.from(t.numbers) : undefined);
+
+/** Axes from the attribute (older opsets) or the input (newer). */
+function axesOf(ctx: NodeContext, inputIndex: number, sinceOpset: number): number[] | undefined {
+  return ctx.opset >= sinceOpset ? asInts(ctx.optionalConstant(inputIndex, 'axes')) : ctx.ints('axes');
+}
+
+function dimsOf(v: Value): number[] {
+  return v.kind === 'rt' ? v.dims : v.tensor.dims;
+}
+
+/** Read `t` at the given element strides (a view): used by every folded data movement. */
+function gatherStrided(t: Tensor, outDims: number[], strides: number[], offset: number): Tensor {
+  const size = product(outDims);
+  const idx = new Array<number>(outDims.length).fill(0);
+  const src = t.data;
+  const out: (number | string)[] = new Array(size);
+  for (let i = 0; i < size; i++) {
+    let at = offset;
+    for (let d = 0; d < outDims.length; d++) at += idx[d] * strides[d];
+    out[i] = src[at];
+    for (let d = outDims.length - 1; d >= 0; d--) {
+      if (++idx[d] < outDims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return t.dtype === 'string' ? new Tensor('string', outDims, out as string[]) : Tensor.fromNumbers(t.dtype, outDims, out as number[]);
+}
+
+/**
+ * y (contiguous, `outDims`) = x read at `strides` from element `offset`: the `transpose` kernel, whose
+ * table is [R, dims, strides] with dim 0 replaced by the run-time row count.
+ */
+function stridedCopy(ctx: NodeContext, x: RtValue, outDims: number[], strides: number[], offset: number): RtValue {
+  const dims = outDims.length ? outDims : [1];
+  const s = outDims.length ? strides : [0];
+  const y = ctx.newValue(dims, x.batched, x.dtype);
+  const table = ctx.program.addInts([dims.length, ...dims, ...s]);
+  const rows: Arg = x.batched ? { t: 'rows', times: dims[0] } : i32(dims[0]);
+  ctx.program.addStep('transpose', () => [buf(x, offset * 4), buf(y), rows, data(table)], [x], [y]);
+  return { ...y, categories: x.categories };
+}
+
+function checkBatchAxis(x: RtValue, axis: number, what: string): void {
+  if (x.batched && axis === 0) throw new NodeProblem(`${what} along axis 0 mixes the rows of a batch`, 'batch');
+}
+
+// ---- shapes ----------------------------------------------------------------------------------------
+
+const shape: OpHandler = {
+  fold: (ctx, [x]) => [shapeTensor(ctx, x!.dims, false)],
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    ctx.output(0, { kind: 'const', tensor: shapeTensor(ctx, x.dims, x.batched) });
+  },
+};
+
+function shapeTensor(ctx: NodeContext, dims: number[], batched: boolean): Tensor {
+  const full = batched ? [BATCH * dims[0], ...dims.slice(1)] : dims;
+  const r = full.length;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+  const start = ctx.opset >= 15 ? clamp(ctx.int('start', 0)) : 0;
+  const end = ctx.opset >= 15 ? clamp(ctx.int('end', r)) : r;
+  return Tensor.fromNumbers('int64', [Math.max(end - start, 0)], full.slice(start, end));
+}
+
+function unsqueezeDims(dims: number[], axes: number[]): number[] {
+  const rank = dims.length + axes.length;
+  const set = new Set(axes.map((a) => normalizeAxis(a, rank)));
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < rank; i++) out.push(set.has(i) ? 1 : dims[j++]);
+  return out;
+}
+
+const unsqueeze: OpHandler = {
+  fold(ctx, [x]) {
+    return [x!.reshape(unsqueezeDims(x!.dims, axesOf(ctx, 1, 13) ?? []))];
+  },
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    const axes = (axesOf(ctx, 1, 13) ?? []).map((a) => normalizeAxis(a, x.dims.length + (axesOf(ctx, 1, 13) ?? []).length));
+    if (x.batched && axes.includes(0)) throw new NodeProblem('inserting an axis before the batch axis', 'batch');
+    ctx.output(0, ctx.alias(x, unsqueezeDims(x.dims, axes)));
+  },
+};
+
+function squeezeDims(dims: number[], axes: number[] | undefined, keepFirst: boolean): number[] {
+  const set = axes ? new Set(axes.map((a) => normalizeAxis(a, dims.length))) : null;
+  for (const a of set ?? []) if (dims[a] !== 1) throw new NodeProblem(`cannot squeeze axis ${a} of size ${dims[a]}`, 'invalid-graph');
+  return dims.filter((d, i) => (keepFirst && i === 0) || !(set ? set.has(i) : d === 1));
+}
+
+const squeeze: OpHandler = {
+  fold: (ctx, [x]) => [x!.reshape(squeezeDims(x!.dims, axesOf(ctx, 1, 13), false))],
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    const axes = axesOf(ctx, 1, 13);
+    if (x.batched && axes?.some((a) => normalizeAxis(a, x.dims.length) === 0)) throw new NodeProblem('squeezing the batch axis', 'batch');
+    ctx.output(0, ctx.alias(x, squeezeDims(x.dims, axes, x.batched)));
+  },
+};
+
+// ---- concat / split / slice / gather ---------------------------------------------------------------
+
+const concat: OpHandler = {
+  fold(ctx, inputs) {
+    const ts = inputs.filter((t): t is Tensor => !!t);
+    const axis = normalizeAxis(ctx.int('axis', 0), ts[0].dims.length);
+    const outDims = [...ts[0].dims];
+    outDims[axis] = ts.reduce((s, t) => s + t.dims[axis], 0);
+    const outer = product(outDims.slice(0, axis));
+    const inner = product(outDims.slice(axis + 1));
+    const values: (number | string)[] = [];
+    for (let o = 0; o < outer; o++) {
+      for (const t of ts) {
+        const chunk = t.dims[axis] * inner;
+        for (let i = 0; i < chunk; i++) values.push(t.data[o * chunk + i]);
+      }
+    }
+    return [ts[0].dtype === 'string' ? new Tensor('string', outDims, values as string[]) : Tensor.fromNumbers(ts[0].dtype, outDims, values as number[])];
+  },
+  lower(ctx) {
+    const inputs = Array.from({ length: ctx.inputCount }, (_, i) => ctx.input(i)).filter((v): v is Value => !!v);
+    ctx.output(0, lowerConcat(ctx, inputs, ctx.int('axis', 0)));
+  },
+};
+
+/** Concatenate run-time (and, without a batch, constant) values: one strided copy per input. */
+export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number): RtValue {
+  {
+    const first = inputs.find((v): v is RtValue => v.kind === 'rt')!;
+    const axis = normalizeAxis(axisAttr, first.dims.length);
+    checkBatchAxis(first, axis, 'Concat');
+    const outDims = [...first.dims];
+    outDims[axis] = inputs.reduce((s, v) => s + dimsOf(v)[axis], 0);
+    const y = ctx.newValue(outDims, first.batched, first.dtype);
+    const inner = product(outDims.slice(axis + 1));
+    const outer = product(outDims.slice(0, axis));
+    const count: Arg = first.batched ? { t: 'rows', times: outer } : i32(outer);
+    let offset = 0;
+    for (const v of inputs) {
+      const chunk = dimsOf(v)[axis] * inner;
+      const at = offset;
+      if (v.kind === 'const') {
+        if (first.batched) throw new NodeProblem('concatenating a constant to a batched tensor is not supported', 'batch');
+        const ref = ctx.program.addFloats(v.tensor.toFloat32());
+        ctx.program.addStep('copy_strided', () => [data(ref), buf(y, at * 4), count, i32(chunk), i32(chunk), i32(outDims[axis] * inner)], [], [y]);
+      } else {
+        if (v.batched !== first.batched || v.dims.length !== outDims.length) throw new NodeProblem('inputs differ in rank or batching', 'invalid-graph');
+        ctx.program.addStep('copy_strided', () => [buf(v), buf(y, at * 4), count, i32(chunk), i32(chunk), i32(outDims[axis] * inner)], [v], [y]);
+      }
+      offset += chunk;
+    }
+    return y;
+  }
+}
+
+interface SliceSpec {
+  outDims: number[];
+  strides: number[];
+  offset: number;
+}
+
+/** Slice semantics (clamping, negative indices and steps) as element strides over the input. */
+function sliceSpec(dims: number[], starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined): SliceSpec {
+  const inStrides = stridesOf(dims);
+  const outDims = [...dims];
+  const strides = [...inStrides];
+  let offset = 0;
+  const ax = axes ?? starts.map((_, i) => i);
+  ax.forEach((a0, i) => {
+    const a = normalizeAxis(a0, dims.length);
+    const d = dims[a];
+    const step = steps?.[i] ?? 1;
+    if (step === 0) throw new NodeProblem('a slice step of 0', 'invalid-graph');
+    let s = starts[i] >= BATCH ? d : starts[i];
+    let e = ends[i] >= BATCH ? d : ends[i];
+    if (s < 0) s += d;
+    if (e < 0) e += d;
+    if (step > 0) {
+      s = Math.min(Math.max(s, 0), d);
+      e = Math.min(Math.max(e, 0), d);
+    } else {
+      s = Math.min(Math.max(s, -1), d - 1);
+      e = Math.min(Math.max(e, -1), d - 1);
+    }
+    const n = Math.max(0, Math.ceil((e - s) / step));
+    outDims[a] = n;
+    strides[a] = inStrides[a] * step;
+    offset += s * inStrides[a];
+  });
+  return { outDims, strides, offset };
+}
+
+function sliceArgs(ctx: NodeContext): [number[], number[], number[] | undefined, number[] | undefined] {
+  if (ctx.opset < 10) return [ctx.ints('starts') ?? [], ctx.ints('ends') ?? [], ctx.ints('axes'), undefined];
+  return [
+    asInts(ctx.constant(1, 'starts'))!,
+    asInts(ctx.constant(2, 'ends'))!,
+    asInts(ctx.optionalConstant(3, 'axes')),
+    asInts(ctx.optionalConstant(4, 'steps')),
+  ];
+}
+
+const slice: OpHandler = {
+  fold(ctx, [x]) {
+    const { outDims, strides, offset } = sliceSpec(x!.dims, ...sliceArgs(ctx));
+    return [gatherStrided(x!, outDims, strides, offset)];
+  },
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    const spec = sliceSpec(x.dims, ...sliceArgs(ctx));
+    if (x.batched && (spec.outDims[0] !== x.dims[0] || spec.strides[0] !== stridesOf(x.dims)[0])) throw new NodeProblem('slicing along the batch axis', 'batch');
+    ctx.output(0, stridedCopy(ctx, x, spec.outDims, spec.strides, spec.offset));
+  },
+};
+
+function splitSizes(ctx: NodeContext, d: number): number[] {
+  const given = ctx.opset >= 13 ? asInts(ctx.optionalConstant(1, 'split')) : ctx.ints('split');
+  if (given?.length) return given;
+  const n = ctx.opset >= 18 && ctx.attr('num_outputs') !== undefined ? ctx.int('num_outputs', 1) : ctx.node.outputs.length;
+  const size = Math.ceil(d / n);
+  return Array.from({ length: n }, (_, i) => Math.min(size, d - i * size));
+}
+
+const split: OpHandler = {
+  fold(ctx, [x]) {
+    const axis = normalizeAxis(ctx.int('axis', 0), x!.dims.length);
+    let start = 0;
+    return splitSizes(ctx, x!.dims[axis]).map((n) => {
+      const starts = [start];
+      start += n;
+      const s = sliceSpec(x!.dims, starts, [start], [axis], undefined);
+      return gatherStrided(x!, s.outDims, s.strides, s.offset);
+    });
+  },
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    const axis = normalizeAxis(ctx.int('axis', 0), x.dims.length);
+    checkBatchAxis(x, axis, 'Split');
+    let start = 0;
+    splitSizes(ctx, x.dims[axis]).forEach((n, i) => {
+      const s = sliceSpec(x.dims, [start], [start + n], [axis], undefined);
+      start += n;
+      if (ctx.isOutputUsed(i)) ctx.output(i, stridedCopy(ctx, x, s.outDims, s.strides, s.offset));
+    });
+  },
+};
+
+const gather: OpHandler = {
+  fold(ctx, [x, idx]) {
+    const axis = normalizeAxis(ctx.int('axis', 0), x!.dims.length);
+    return [gatherConst(x!, axis, Array.from(idx!.numbers), idx!.dims)];
+  },
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    const idx = ctx.constant(1, 'indices');
+    const axis = normalizeAxis(ctx.int('axis', 0), x.dims.length);
+    checkBatchAxis(x, axis, 'Gather');
+    const d = x.dims[axis];
+    const indices = Array.from(idx.numbers, (i) => (i < 0 ? i + d : i));
+    if (indices.some((i) => i < 0 || i >= d)) throw new NodeProblem(`indices out of range for axis of size ${d}`, 'invalid-graph');
+    const strides = stridesOf(x.dims);
+    if (idx.dims.length === 0) {
+      // One index: a slice with the axis removed.
+      const outDims = x.dims.filter((_, i) => i !== axis);
+      return ctx.output(0, stridedCopy(ctx, x, outDims, strides.filter((_, i) => i !== axis), indices[0] * strides[axis]));
+    }
+    const outDims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
+    const y = ctx.newValue(outDims, x.batched, x.dtype);
+    const inner = product(x.dims.slice(axis + 1));
+    const outer = product(x.dims.slice(0, axis));
+    const count: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+    indices.forEach((i, j) => {
+      ctx.program.addStep('copy_strided', () => [buf(x, i * inner * 4), buf(y, j * inner * 4), count, i32(inner), i32(d * inner), i32(indices.length * inner)], [x], [y]);
+    });
+    ctx.output(0, { ...y, categories: x.categories });
+  },
+};
+
+function gatherConst(x: Tensor, axis: number, indices: number[], idxDims: number[]): Tensor {
+  const d = x.dims[axis];
+  const outer = product(x.dims.slice(0, axis));
+  const inner = product(x.dims.slice(axis + 1));
+  const values: (number | string)[] = [];
+  for (let o = 0; o < outer; o++) for (const i0 of indices) {
+    const i = i0 < 0 ? i0 + d : i0;
+    for (let k = 0; k < inner; k++) values.push(x.data[(o * d + i) * inner + k]);
+  }
+  const outDims = [...x.dims.slice(0, axis), ...idxDims, ...x.dims.slice(axis + 1)];
+  return x.dtype === 'string' ? new Tensor('string', outDims, values as string[]) : Tensor.fromNumbers(x.dtype, outDims, values as number[]);
+}
+
+const transpose: OpHandler = {
+  fold(ctx, [x]) {
+    const perm = ctx.ints('perm') ?? x!.dims.map((_, i) => x!.dims.length - 1 - i);
+    const s = stridesOf(x!.dims);
+    return [gatherStrided(x!, perm.map((p) => x!.dims[p]), perm.map((p) => s[p]), 0)];
+  },
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    const perm = ctx.ints('perm') ?? x.dims.map((_, i) => x.dims.length - 1 - i);
+    if (x.batched && perm[0] !== 0) throw new NodeProblem(`perm [${perm}] moves the batch axis`, 'batch');
+    if (perm.every((p, i) => p === i)) return ctx.output(0, x);
+    const s = stridesOf(x.dims);
+    ctx.output(0, stridedCopy(ctx, x, perm.map((p) => x.dims[p]), perm.map((p) => s[p]), 0));
+  },
+};
+
+// ---- expand / where / constants --------------------------------------------------------------------
+
+const constantOfShape: OpHandler = {
+  fold(ctx, [shapeT]) {
+    const dims = Array.from(shapeT!.numbers);
+    if (dims.some((d) => d >= BATCH)) throw new NodeProblem('a constant the size of the batch', 'batch');
+    const value = ctx.attr('value');
+    const t = value instanceof Tensor ? value : Tensor.scalar('float32', 0);
+    return [Tensor.fromNumbers(t.dtype, dims, new Float64Array(product(dims)).fill(t.numbers[0]))];
+  },
+  lower() {
+    throw new NodeProblem('the shape must be known at compile time');
+  },
+};
+
+const range: OpHandler = {
+  fold(_ctx, [start, limit, delta]) {
+    const [s, l, d] = [start!.numbers[0], limit!.numbers[0], delta!.numbers[0]];
+    if ([s, l, d].some((v) => Math.abs(v) >= BATCH)) throw new NodeProblem('a range as long as the batch', 'batch');
+    const n = Math.max(Math.ceil((l - s) / d), 0);
+    return [Tensor.fromNumbers(start!.dtype, [n], Array.from({ length: n }, (_, i) => s + i * d))];
+  },
+  lower() {
+    throw new NodeProblem('start, limit and delta must be known at compile time');
+  },
+};
+
+/** The target of Expand with the batch sentinel read as 1 (a batched value already spans the batch). */
+function expandTarget(t: Tensor): number[] {
+  return Array.from(t.numbers, (d) => (d >= BATCH ? 1 : d));
+}
+
+/** Broadcast a value to `outDims` as a contiguous copy (stride 0 along broadcast axes). */
+function broadcastTo(ctx: NodeContext, v: Value, outDims: number[], batched: boolean): RtValue {
+  if (v.kind === 'const') {
+    const t = v.tensor;
+    const strides = broadcastStrides(t.dims, outDims);
+    const expanded = gatherStrided(t, outDims, strides, 0);
+    if (!batched) {
+      // A static-shape run-time copy of a constant: materialise from the data segment.
+      const y = ctx.newValue(outDims, false);
+      const ref = ctx.program.addFloats(expanded.toFloat32());
+      ctx.program.addStep('copy', () => [data(ref), buf(y), i32(expanded.size * 4)], [], [y]);
+      return y;
+    }
+    throw new NodeProblem('broadcasting a constant over the batch needs a run-time input', 'batch');
+  }
+  const strides = broadcastStrides(v.dims, outDims);
+  if (v.batched) strides[0] = product(v.dims.slice(1));
+  if (v.dims.length === outDims.length && v.dims.every((d, i) => d === outDims[i])) return v;
+  return stridedCopy(ctx, v, outDims, strides, 0);
+}
+
+const expand: OpHandler = {
+  fold(_ctx, [x, shapeT]) {
+    const out = broadcastShapes(x!.dims, expandTarget(shapeT!));
+    if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
+    return [gatherStrided(x!, out, broadcastStrides(x!.dims, out), 0)];
+  },
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    const out = broadcastShapes(x.dims, expandTarget(ctx.constant(1, 'shape')));
+    if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
+    if (x.batched && out.length !== x.dims.length) throw new NodeProblem('expanding to a higher rank moves the batch axis', 'batch');
+    ctx.output(0, broadcastTo(ctx, x, out, x.batched));
+  },
+};
+
+const where: OpHandler = {
+  fold(_ctx, [c, a, b]) {
+    let out = broadcastShapes(c!.dims, a!.dims);
+    out = out && broadcastShapes(out, b!.dims);
+    if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
+    const pick = (t: Tensor) => gatherStrided(t, out!, broadcastStrides(t.dims, out!), 0).numbers;
+    const [cv, av, bv] = [pick(c!), pick(a!), pick(b!)];
+    return [Tensor.fromNumbers(a!.dtype, out, Array.from(cv, (x, i) => (x ? av[i] : bv[i])))];
+  },
+  lower(ctx) {
+    const [c, a, b] = [0, 1, 2].map((i) => ctx.input(i)!);
+    const out = [c, a, b].map(dimsOf).reduce<number[] | null>((s, d) => s && broadcastShapes(s, d), []);
+    if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
+    const batched = [c, a, b].some((v) => v.kind === 'rt' && v.batched);
+    const [cc, aa, bb] = [c, a, b].map((v) => broadcastTo(ctx, v.kind === 'const' && batched ? constPerRow(ctx, v.tensor, out) : v, out, batched));
+    const y = ctx.newValue(out, batched);
+    const n: Arg = batched ? { t: 'rows', times: product(out) } : i32(product(out));
+    ctx.program.addStep('select', () => [buf(cc), buf(aa), buf(bb), buf(y), n], [cc, aa, bb], [y]);
+    ctx.output(0, y);
+  },
+};
+
+/** A constant operand next to batched ones: repeat it for every row with a stride-0 batch copy. */
+function constPerRow(ctx: NodeContext, t: Tensor, out: number[]): Value {
+  const dims = [1, ...out.slice(1)];
+  const expanded = gatherStrided(t, dims, broadcastStrides(t.dims, dims), 0);
+  const src = ctx.newValue(dims, false);
+  const ref = ctx.program.addFloats(expanded.toFloat32());
+  ctx.program.addStep('copy', () => [data(ref), buf(src), i32(expanded.size * 4)], [], [src]);
+  const y = ctx.newValue(dims, true);
+  const table = ctx.program.addInts([dims.length, ...dims, 0, ...stridesOf(dims).slice(1)]);
+  ctx.program.addStep('transpose', () => [buf(src), buf(y), { t: 'rows', times: 1 }, data(table)], [src], [y]);
+  return y;
+}
+
+// ---- reductions ------------------------------------------------------------------------------------
+
+const REDUCE: Record<string, { kernel: string; fn: (xs: number[]) => number; axesInputSince: number }> = {
+  ReduceSum: { kernel: 'reduce_sum', fn: (xs) => xs.reduce((a, b) => a + b, 0), axesInputSince: 13 },
+  ReduceMean: { kernel: 'reduce_mean', fn: (xs) => xs.reduce((a, b) => a + b, 0) / xs.length, axesInputSince: 18 },
+  ReduceMax: { kernel: 'reduce_max', fn: (xs) => Math.max(...xs), axesInputSince: 18 },
+  ReduceMin: { kernel: 'reduce_min', fn: (xs) => Math.min(...xs), axesInputSince: 18 },
+};
+
+function reduceAxes(ctx: NodeContext, rank: number, since: number): number[] {
+  const axes = axesOf(ctx, 1, since);
+  if (!axes || axes.length === 0) {
+    if (ctx.opset >= since && ctx.int('noop_with_empty_axes', 0)) return [];
+    return Array.from({ length: rank }, (_, i) => i);
+  }
+  return [...new Set(axes.map((a) => normalizeAxis(a, rank)))].sort((a, b) => a - b);
+}
+
+function reduceHandler(name: string): OpHandler {
+  const spec = REDUCE[name];
+  return {
+    fold(ctx, [x]) {
+      const axes = reduceAxes(ctx, x!.dims.length, spec.axesInputSince);
+      const keep = ctx.int('keepdims', 1) !== 0;
+      const outDims = x!.dims.map((d, i) => (axes.includes(i) ? 1 : d));
+      const groups = new Map<number, number[]>();
+      const strides = stridesOf(outDims);
+      const xs = x!.numbers;
+      const idx = new Array<number>(x!.dims.length).fill(0);
+      for (let i = 0; i < xs.length; i++) {
+        let at = 0;
+        idx.forEach((v, d) => (at += (axes.includes(d) ? 0 : v) * strides[d]));
+        (groups.get(at) ?? groups.set(at, []).get(at)!).push(xs[i]);
+        for (let d = idx.length - 1; d >= 0; d--) {
+          if (++idx[d] < x!.dims[d]) break;
+          idx[d] = 0;
+        }
+      }
+      const values = Array.from({ length: product(outDims) }, (_, i) => spec.fn(groups.get(i) ?? []));
+      return [Tensor.fromNumbers(x!.dtype, keep ? outDims : outDims.filter((_, i) => !axes.includes(i)), values)];
+    },
+    lower(ctx) {
+      const x = ctx.rt(0);
+      const axes = reduceAxes(ctx, x.dims.length, spec.axesInputSince);
+      if (x.batched && axes.includes(0)) throw new NodeProblem(`${name} over axis 0 mixes the rows of a batch`, 'batch');
+      const keep = ctx.int('keepdims', 1) !== 0;
+      let cur = x;
+      // Reduce the highest axes first; adjacent axes merge into one call.
+      const runs: [number, number][] = [];
+      for (const a of axes) {
+        const last = runs[runs.length - 1];
+        if (last && last[1] === a - 1) last[1] = a;
+        else runs.push([a, a]);
+      }
+      for (const [from, to] of runs.reverse()) {
+        const outer = product(cur.dims.slice(0, from));
+        const len = product(cur.dims.slice(from, to + 1));
+        const inner = product(cur.dims.slice(to + 1));
+        const dims = cur.dims.map((d, i) => (i >= from && i <= to ? 1 : d));
+        const y = ctx.newValue(dims, x.batched);
+        const src = cur;
+        const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+        ctx.program.addStep(spec.kernel, () => [buf(src), buf(y), outerArg, i32(len), i32(inner)], [src], [y]);
+        cur = y;
+      }
+      ctx.output(0, keep ? cur : ctx.alias(cur, cur.dims.filter((_, i) => !axes.includes(i))));
+    },
+  };
+}
+
+// ---- normalisation ---------------------------------------------------------------------------------
+
+const layerNormalization: OpHandler = {
+  lower(ctx) {
+    const x = ctx.rt(0);
+    const axis = normalizeAxis(ctx.int('axis', -1), x.dims.length);
+    if (x.batched && axis === 0) throw new NodeProblem('normalising over the batch axis', 'batch');
+    if (ctx.isOutputUsed(1) || ctx.isOutputUsed(2)) throw new NodeProblem('the mean and inverse-deviation outputs are training-only');
+    const D = product(x.dims.slice(axis));
+    const vec = (i: number, what: string, fallback: number | null) => {
+      const t = ctx.optionalConstant(i, what);
+      if (!t) return fallback === null ? null : ctx.program.addFloats(new Float32Array(D).fill(fallback));
+      return ctx.program.addFloats(Float32Array.from({ length: D }, (_, j) => t.toFloat32()[t.size === 1 ? 0 : j % t.size]));
+    };
+    const scale = vec(1, 'scale', 1);
+    const bias = vec(2, 'bias', null);
+    const y = ctx.inPlaceOr(x, x.dims, x.batched);
+    const outer = product(x.dims.slice(0, axis));
+    const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+    ctx.program.addStep('layer_norm', () => [buf(x), data(scale), data(bias), buf(y), rows, i32(D), f32(ctx.float('epsilon', 1e-5))], [x], [y]);
+    ctx.output(0, y);
+  },
+};
+
+export const STRUCTURE_OPS: Record<string, OpHandler> = {
+  Shape: shape,
+  Unsqueeze: unsqueeze,
+  Squeeze: squeeze,
+  Concat: concat,
+  Split: split,
+  Slice: slice,
+  Gather: gather,
+  Transpose: transpose,
+  ConstantOfShape: constantOfShape,
+  Range: range,
+  Expand: expand,
+  Where: where,
+  LayerNormalization: layerNormalization,
+  ...Object.fromEntries(Object.keys(REDUCE).map((k) => [k, reduceHandler(k)])),
+};
