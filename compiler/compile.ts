@@ -157,6 +157,7 @@ function outputKind(model: OnnxModel, name: string, value: RtValue): TensorMeta[
   while (node && ['Identity', 'Reshape', 'Flatten', 'Dropout', 'Cast'].includes(node.opType)) node = producers.get(node.inputs[0]);
   if (node?.opType === 'Softmax') return 'probabilities';
   if (node?.opType === 'LogSoftmax') return 'log-probabilities';
+  if (node?.opType === 'Sigmoid' && value.dims[value.dims.length - 1] === 1) return 'probabilities'; // binary: p(class 1)
   const last = value.dims[value.dims.length - 1] ?? 1;
   return last > 1 ? 'logits' : 'values';
 }
