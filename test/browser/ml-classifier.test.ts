@@ -329,7 +329,7 @@ describe('<ml-classifier>', () => {
 
     it('names classes from the labels attribute, else the model, else "Class i"', async () => {
       const r = await ref('digits_mlp');
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/digits_mlp.wasm" top-k="10"></ml-classifier>`);
+      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/digits_mlp.unlabelled.wasm" top-k="10"></ml-classifier>`);
       await loaded(el);
       expect(el.model!.meta.labels).to.equal(null);
       el.input = row(r.inputs.input, 0);
