@@ -16,14 +16,25 @@ compile   --labels       class labels: a text file with one per line, or a JSON 
           --max-batch    rows per call into the model (default: fits a 4 MiB arena, at most 1024)
           --relaxed-simd faster FMA kernels for browsers with relaxed SIMD (Chrome 114+); others refuse the file
           --static-batch keep the exported input shapes instead of a variable batch
+          --image WxH|auto the model takes images (size checked against the input shape); with
+                         --mean a,b,c --std a,b,c (after --scale, default 1/255), --channels RGB|BGR|L,
+                         --resize center-crop|fit|stretch, --invert (dark ink on light paper is high)
 inspect   prints the model's metadata (ml.meta) as JSON
 predict   in.json is {"shape":[rows,…],"data":[…]} (or {"<input>": {"shape","data"}, …} for several inputs);
           prints {"<output>": {"dtype","shape","data"}, …}`;
 
 class UsageError extends Error {}
 
-async function main(argv: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
+function parseCommandLine(argv: string[]) {
+  try {
+    return parseOptions(argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+}
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
     args: argv,
     allowPositionals: true,
     options: {
@@ -32,11 +43,22 @@ async function main(argv: string[]): Promise<void> {
       'max-batch': { type: 'string' },
       'relaxed-simd': { type: 'boolean' },
       'static-batch': { type: 'boolean' },
+      image: { type: 'string' },
+      mean: { type: 'string' },
+      std: { type: 'string' },
+      scale: { type: 'string' },
+      channels: { type: 'string' },
+      resize: { type: 'string' },
+      invert: { type: 'boolean' },
       input: { type: 'string', short: 'i' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
   });
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { values, positionals } = parseCommandLine(argv);
   const [command, file, ...extra] = positionals;
   if (values.version) return void console.log(VERSION);
   if (values.help || !command) return void console.log(USAGE);
@@ -53,6 +75,7 @@ async function main(argv: string[]): Promise<void> {
         maxBatch,
         relaxedSimd: values['relaxed-simd'],
         batch: values['static-batch'] ? 'static' : 'auto',
+        image: parseImageOptions(values),
       });
       await writeFile(values.output, wasm);
       console.error(
@@ -88,6 +111,40 @@ async function read(path: string): Promise<Uint8Array> {
   } catch (err) {
     throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
+}
+
+type ImageOptions = NonNullable<Parameters<typeof compile>[1]>['image'];
+
+/** --image [WxH|N|auto] with --mean, --std, --scale, --channels, --resize, --invert. */
+function parseImageOptions(v: Record<string, string | boolean | undefined>): ImageOptions {
+  const flags = ['image', 'mean', 'std', 'scale', 'channels', 'resize', 'invert'];
+  if (!flags.some((f) => v[f] !== undefined)) return undefined;
+  const numbers = (name: string) => {
+    const raw = v[name];
+    if (typeof raw !== 'string') return undefined;
+    const list = raw.split(',').map((s) => Number(s.trim()));
+    if (list.some((n) => !Number.isFinite(n))) throw new UsageError(`--${name} takes comma-separated numbers, e.g. 0.485,0.456,0.406`);
+    return list;
+  };
+  const size = typeof v.image === 'string' && v.image !== 'auto' ? v.image.split('x').map(Number) : [];
+  if (size.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError('--image takes a size like 224 or 224x224 (or auto)');
+  const scaleText = typeof v.scale === 'string' ? v.scale : undefined;
+  const scale = scaleText === undefined ? undefined : scaleText.includes('/') ? Number(scaleText.split('/')[0]) / Number(scaleText.split('/')[1]) : Number(scaleText);
+  if (scale !== undefined && !Number.isFinite(scale)) throw new UsageError('--scale takes a number such as 1/255 or 0.0039');
+  const channels = v.channels as string | undefined;
+  if (channels !== undefined && !['RGB', 'BGR', 'L'].includes(channels)) throw new UsageError('--channels is RGB, BGR or L');
+  const resize = v.resize as string | undefined;
+  if (resize !== undefined && !['center-crop', 'fit', 'stretch'].includes(resize)) throw new UsageError('--resize is center-crop, fit or stretch');
+  return {
+    width: size[0],
+    height: size[1] ?? size[0],
+    mean: numbers('mean'),
+    std: numbers('std'),
+    scale,
+    channels: channels as 'RGB' | 'BGR' | 'L' | undefined,
+    resize: resize as 'center-crop' | 'fit' | 'stretch' | undefined,
+    invert: v.invert === true ? true : undefined,
+  };
 }
 
 export function parseLabels(text: string): string[] {
@@ -142,7 +199,7 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-main(process.argv.slice(2)).catch((err) => {
+run(process.argv.slice(2)).catch((err) => {
   if (err instanceof UsageError) {
     console.error(`ml-widgets: ${err.message}\nRun "ml-widgets --help" for usage.`);
     process.exitCode = 2;

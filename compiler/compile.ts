@@ -1,4 +1,4 @@
-import { META_FORMAT, META_VERSION, type Dim, type ModelMeta, type TensorMeta } from '../runtime/meta.js';
+import { META_FORMAT, META_VERSION, type Dim, type ImagePreprocessing, type ModelMeta, type TensorMeta } from '../runtime/meta.js';
 import { VERSION } from '../runtime/version.js';
 import { emitModel } from './emit.js';
 import { CompileError } from './errors.js';
@@ -20,6 +20,8 @@ export interface CompileOptions {
   kernels?: Uint8Array;
   /** Task override; default: inferred from the outputs. */
   task?: ModelMeta['task'];
+  /** The model takes images: how to preprocess them (missing fields are inferred from the input shape). */
+  image?: Partial<Omit<ImagePreprocessing, 'type' | 'layout'>>;
 }
 
 export interface CompileResult {
@@ -89,7 +91,7 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
         inputs,
         outputs,
         labels: labels ?? null,
-        preprocessing: null,
+        preprocessing: options.image ? imagePreprocessing(options.image, inputs[0]) : null,
         features: options.relaxedSimd ? ['simd', 'relaxed-simd'] : ['simd'],
         ops: lowered.ops.sort(),
         kernels,
@@ -122,6 +124,40 @@ function lowerWithBatch(model: OnnxModel, batch: 'auto' | 'dynamic' | 'static'):
       );
     }
   }
+}
+
+/** Complete the image preprocessing from the input's shape: layout, size and channel count. */
+function imagePreprocessing(given: NonNullable<CompileOptions['image']>, input: TensorMeta): ImagePreprocessing {
+  const dims = input.shape.slice(1) as number[];
+  let layout: ImagePreprocessing['layout'];
+  let c: number, h: number, w: number;
+  if (dims.length === 3 && (dims[0] === 1 || dims[0] === 3)) [layout, c, h, w] = ['NCHW', dims[0], dims[1], dims[2]];
+  else if (dims.length === 3 && (dims[2] === 1 || dims[2] === 3)) [layout, h, w, c] = ['NHWC', dims[0], dims[1], dims[2]];
+  else if (dims.length === 1 && Number.isInteger(Math.sqrt(dims[0]))) [layout, c, h, w] = ['flat', 1, Math.sqrt(dims[0]), Math.sqrt(dims[0])];
+  else if (dims.length === 2) [layout, c, h, w] = ['flat', 1, dims[0], dims[1]];
+  else throw new CompileError('invalid-graph', `Input "${input.name}" has shape [${input.shape}], which is not an image (N×C×H×W, N×H×W×C or N×H·W).`);
+  if ((given.width && given.width !== w) || (given.height && given.height !== h)) {
+    throw new CompileError('invalid-graph', `--image ${given.width}x${given.height} does not match the model's ${w}x${h} input.`);
+  }
+  const channels = given.channels ?? (c === 1 ? 'L' : 'RGB');
+  if ((channels === 'L') !== (c === 1)) throw new CompileError('invalid-graph', `The input has ${c} channel(s) but --channels is ${channels}.`);
+  const perChannel = (v: number[] | undefined, fallback: number) => {
+    const list = v ?? [fallback];
+    if (list.length !== 1 && list.length !== c) throw new CompileError('invalid-graph', `Give 1 or ${c} values for --mean/--std, not ${list.length}.`);
+    return list.length === c ? list : new Array(c).fill(list[0]);
+  };
+  return {
+    type: 'image',
+    width: w,
+    height: h,
+    channels,
+    layout,
+    scale: given.scale ?? 1 / 255,
+    mean: perChannel(given.mean, 0),
+    std: perChannel(given.std, 1),
+    resize: given.resize ?? 'center-crop',
+    ...(given.invert ? { invert: true } : {}),
+  };
 }
 
 /** Labels from metadata_props "labels": a JSON array or comma-separated text. */

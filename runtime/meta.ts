@@ -38,6 +38,25 @@ export interface TensorMeta {
   missing?: boolean;
 }
 
+/**
+ * Image preprocessing: resize to width×height (`resize`), take `channels`, then per channel
+ * value = (pixel · scale − mean[c]) / std[c], written in `layout` ("NCHW", "NHWC", or "flat" for a
+ * [N, H·W] grayscale input, as an MLP on 8×8 digits takes).
+ */
+export interface ImagePreprocessing {
+  type: 'image';
+  width: number;
+  height: number;
+  channels: 'RGB' | 'BGR' | 'L';
+  layout: 'NCHW' | 'NHWC' | 'flat';
+  scale: number;
+  mean: number[];
+  std: number[];
+  resize: 'center-crop' | 'fit' | 'stretch';
+  /** Dark strokes on light paper become high values (digits drawn on a sketch pad). */
+  invert?: boolean;
+}
+
 export interface ModelMeta {
   format: typeof META_FORMAT;
   version: number;
@@ -48,8 +67,8 @@ export interface ModelMeta {
   outputs: TensorMeta[];
   /** Class labels for classification outputs, index-aligned with the scores. */
   labels: string[] | null;
-  /** Image preprocessing, when the model takes images (later work). */
-  preprocessing: null | Record<string, unknown>;
+  /** How to turn an image into the model's input, when the model takes images. */
+  preprocessing: null | ImagePreprocessing;
   /** WebAssembly features the module needs, e.g. ["simd"] or ["simd", "relaxed-simd"]. */
   features: string[];
   /** ONNX op types the model was compiled from. */
