@@ -14,6 +14,7 @@ export type ModelErrorCode =
   | 'has-imports' // the module imports something: models must be self-contained
   | 'memory-mismatch' // the module's memory differs from its declared plan
   | 'bad-input' // the input does not fit the model
+  | 'integrity' // the bytes do not match the given Subresource Integrity hash
   | 'aborted'; // the caller aborted the load
 
 export class ModelError extends Error {

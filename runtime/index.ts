@@ -1,4 +1,4 @@
-export { loadModel, clearModelCache, type LoadOptions, type LoadProgress, type ModelSource } from './load.js';
+export { loadModel, clearModelCache, MODEL_CACHE, type LoadOptions, type LoadProgress, type ModelSource } from './load.js';
 export { Model, type Outputs, type OutputTensor, type ModelInput, type TensorInput } from './model.js';
 export { ModelError, type ModelErrorCode } from './errors.js';
 export { hasWasmFeature } from './features.js';

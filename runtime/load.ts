@@ -12,7 +12,26 @@ export interface LoadProgress {
 export interface LoadOptions {
   signal?: AbortSignal;
   onProgress?: (progress: LoadProgress) => void;
+  /**
+   * Subresource Integrity of the model file ("sha256-…", "sha384-…", "sha512-…"; several may be
+   * given, space-separated). Checked on the streamed bytes before the module is instantiated.
+   */
+  integrity?: string;
+  /** As the `crossorigin` attribute: "anonymous" (default: same-origin credentials) or "use-credentials". */
+  crossOrigin?: 'anonymous' | 'use-credentials' | '';
+  /** "persist": keep the model bytes in the Cache API, so later visits and offline use skip the network. */
+  cache?: 'persist' | 'default';
 }
+
+/** The parts of the options that change what is fetched, so they are part of the sharing key. */
+interface FetchPolicy {
+  integrity: string;
+  credentials: RequestCredentials;
+  persist: boolean;
+}
+
+/** The Cache API cache `cache: 'persist'` uses (a service worker can pre-fill it: see the README). */
+export const MODEL_CACHE = 'ml-widgets-models-v1';
 
 export type ModelSource = string | URL | ArrayBuffer | ArrayBufferView | Response;
 
@@ -40,23 +59,29 @@ export function loadModel(source: ModelSource, options: LoadOptions = {}): Promi
     return withAbort(loadFromBytesOrResponse(source, signal, onProgress), signal);
   }
   const url = resolveUrl(source);
-  let shared = loads.get(url);
+  const policy: FetchPolicy = {
+    integrity: (options.integrity ?? '').trim(),
+    credentials: options.crossOrigin === 'use-credentials' ? 'include' : 'same-origin',
+    persist: options.cache === 'persist',
+  };
+  const key = `${url}\n${policy.integrity}\n${policy.credentials}\n${policy.persist}`;
+  let shared = loads.get(key);
   if (!shared) {
     const controller = new AbortController();
     const progress = new Set<(p: LoadProgress) => void>();
     const entry: SharedLoad = { progress, waiters: 0, controller, promise: undefined as unknown as Promise<Model> };
-    entry.promise = fetchModel(url, controller.signal, (p) => progress.forEach((fn) => fn(p)));
+    entry.promise = fetchModel(url, policy, controller.signal, (p) => progress.forEach((fn) => fn(p)));
     entry.promise.catch(() => {
-      if (loads.get(url) === entry) loads.delete(url); // a failed load is retried next time
+      if (loads.get(key) === entry) loads.delete(key); // a failed load is retried next time
     });
-    loads.set(url, entry);
+    loads.set(key, entry);
     shared = entry;
   }
-  return joinSharedLoad(url, shared, signal, onProgress);
+  return joinSharedLoad(key, shared, signal, onProgress);
 }
 
 function joinSharedLoad(
-  url: string,
+  key: string,
   shared: SharedLoad,
   signal: AbortSignal | undefined,
   onProgress: ((p: LoadProgress) => void) | undefined,
@@ -74,8 +99,8 @@ function joinSharedLoad(
     const onAbort = () => {
       leave();
       // Nobody else wants this download any more: stop it and forget it.
-      if (shared.waiters === 0 && loads.get(url) === shared) {
-        loads.delete(url);
+      if (shared.waiters === 0 && loads.get(key) === shared) {
+        loads.delete(key);
         shared.controller.abort(signal?.reason);
       }
       reject(abortError(signal));
@@ -119,10 +144,20 @@ function withAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
-async function fetchModel(url: string, signal: AbortSignal, onProgress: (p: LoadProgress) => void): Promise<Model> {
+async function fetchModel(url: string, policy: FetchPolicy, signal: AbortSignal, onProgress: (p: LoadProgress) => void): Promise<Model> {
+  const cache = policy.persist ? await openModelCache() : null;
+  const cached = cache ? await cache.match(url).catch(() => undefined) : undefined;
+  if (cached) {
+    try {
+      return await compileResponse(cached, url, signal, onProgress, policy.integrity, null);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      await cache!.delete(url).catch(() => false); // a bad cached copy: fetch a fresh one
+    }
+  }
   let response: Response;
   try {
-    response = await fetch(url, { signal, credentials: 'same-origin' });
+    response = await fetch(url, { signal, credentials: policy.credentials });
   } catch (err) {
     if (signal.aborted) throw abortError(signal);
     throw new ModelError(
@@ -137,7 +172,16 @@ async function fetchModel(url: string, signal: AbortSignal, onProgress: (p: Load
       `The server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''} for the model at ${url}. Check that the file is published at that address.`,
     );
   }
-  return compileResponse(response, url, signal, onProgress);
+  return compileResponse(response, url, signal, onProgress, policy.integrity, cache);
+}
+
+/** The Cache API is only there in secure contexts (and not in every worker or runtime). */
+async function openModelCache(): Promise<Cache | null> {
+  try {
+    return typeof caches === 'object' ? await caches.open(MODEL_CACHE) : null;
+  } catch {
+    return null;
+  }
 }
 
 async function loadFromBytesOrResponse(
@@ -146,7 +190,7 @@ async function loadFromBytesOrResponse(
   onProgress: ((p: LoadProgress) => void) | undefined,
 ): Promise<Model> {
   if (source instanceof Response) {
-    return compileResponse(source, source.url || 'the response', signal ?? new AbortController().signal, onProgress ?? (() => {}));
+    return compileResponse(source, source.url || 'the response', signal ?? new AbortController().signal, onProgress ?? (() => {}), '', null);
   }
   const bytes = ArrayBuffer.isView(source)
     ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
@@ -171,7 +215,12 @@ async function compileResponse(
   where: string,
   signal: AbortSignal,
   onProgress: (p: LoadProgress) => void,
+  integrity: string,
+  cache: Cache | null,
 ): Promise<Model> {
+  // Integrity checks and the persistent cache need the bytes too; otherwise none are kept.
+  const keep = integrity !== '' || cache !== null;
+  const chunks: Uint8Array[] = [];
   checkFeaturesAvailable();
   const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
   const total = encoded ? 0 : Number(response.headers.get('content-length')) || 0;
@@ -190,6 +239,7 @@ async function compileResponse(
           const { done, value } = await reader.read();
           if (done) return controller.close();
           if (loaded < head.length) head.set(value.subarray(0, head.length - loaded), loaded);
+          if (keep) chunks.push(value);
           loaded += value.byteLength;
           onProgress({ loaded, total });
           controller.enqueue(value);
@@ -219,6 +269,7 @@ async function compileResponse(
     }
   } else {
     const bytes = new Uint8Array(await response.arrayBuffer());
+    if (keep) chunks.push(bytes);
     loaded = bytes.byteLength;
     onProgress({ loaded, total: total || loaded });
     try {
@@ -228,7 +279,53 @@ async function compileResponse(
     }
   }
   if (signal.aborted) throw abortError(signal);
+  if (keep) {
+    const bytes = concat(chunks, loaded);
+    if (integrity) await checkIntegrity(bytes, integrity, where);
+    const model = await instantiate(module, where);
+    // Only a model that validated is kept for the next visit.
+    await cache?.put(where, new Response(bytes, { headers: { 'content-type': 'application/wasm' } })).catch(() => undefined);
+    return model;
+  }
   return instantiate(module, where);
+}
+
+function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.byteLength;
+  }
+  return out;
+}
+
+const SRI_ALGORITHMS: Record<string, string> = { sha256: 'SHA-256', sha384: 'SHA-384', sha512: 'SHA-512' };
+
+/**
+ * Subresource Integrity as browsers apply it: the file must match one of the strongest listed hashes.
+ * Unknown algorithms are ignored; a list with none known is an error (it could never pass).
+ */
+async function checkIntegrity(bytes: Uint8Array<ArrayBuffer>, integrity: string, where: string): Promise<void> {
+  const entries = integrity
+    .split(/\s+/)
+    .map((token) => /^(sha256|sha384|sha512)-([A-Za-z0-9+/_-]+={0,2})/.exec(token))
+    .filter((m): m is RegExpExecArray => m !== null);
+  if (!entries.length) {
+    throw new ModelError('integrity', `The integrity value "${integrity}" names no supported hash (sha256, sha384 or sha512).`);
+  }
+  const strongest = ['sha512', 'sha384', 'sha256'].find((a) => entries.some((m) => m[1] === a))!;
+  const digest = new Uint8Array(await crypto.subtle.digest(SRI_ALGORITHMS[strongest], bytes));
+  let binary = '';
+  for (const b of digest) binary += String.fromCharCode(b);
+  const actual = btoa(binary);
+  const normal = (s: string) => s.replace(/-/g, '+').replace(/_/g, '/').replace(/=+$/, '');
+  if (!entries.some((m) => m[1] === strongest && normal(m[2]) === normal(actual))) {
+    throw new ModelError(
+      'integrity',
+      `The model at ${where} does not match its integrity value (${strongest} is ${actual}); it was not run. The file changed, or the integrity attribute is out of date.`,
+    );
+  }
 }
 
 function checkFeaturesAvailable(): void {
