@@ -1,6 +1,6 @@
 import { Task, TaskStatus, initialState } from '@lit/task';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
-import { loadModel, type LoadProgress } from '../../runtime/load.js';
+import { loadModel, type LoadOptions, type LoadProgress } from '../../runtime/load.js';
 import type { Model } from '../../runtime/model.js';
 import { WidgetError } from '../shared/errors.js';
 
@@ -9,6 +9,8 @@ export interface ModelControllerOptions {
   src: () => string | undefined | null;
   /** False while loading should wait (e.g. `loading="lazy"` and still far from the viewport). */
   enabled: () => boolean;
+  /** How to fetch: `integrity`, `crossorigin` and `cache` attributes. A change reloads. */
+  fetchOptions?: () => Pick<LoadOptions, 'integrity' | 'crossOrigin' | 'cache'>;
   onProgress?: (progress: LoadProgress) => void;
   onLoad?: (model: Model) => void;
   /** Load failures except aborts (an aborted load was superseded or its element left the page). */
@@ -28,7 +30,7 @@ interface Waiter {
 export class ModelController implements ReactiveController {
   private readonly host: ReactiveControllerHost & HTMLElement;
   private readonly options: ModelControllerOptions;
-  private readonly task: Task<[string, boolean], Model>;
+  private readonly task: Task<[string, boolean, string], Model>;
   private waiters: Waiter[] = [];
   /** Someone awaits `whenLoaded()`: load now even if lazy loading would still wait. */
   private wanted = false;
@@ -41,8 +43,9 @@ export class ModelController implements ReactiveController {
     this.options = options;
     host.addController(this);
     this.task = new Task(host, {
-      args: () => [this.options.src() ?? '', this.wanted || this.options.enabled()] as [string, boolean],
-      task: ([src, enabled], { signal }) => {
+      args: () =>
+        [this.options.src() ?? '', this.wanted || this.options.enabled(), JSON.stringify(this.options.fetchOptions?.() ?? {})] as [string, boolean, string],
+      task: ([src, enabled, fetchOptions], { signal }) => {
         this._model = undefined;
         if (!src) {
           this.rejectWaiters(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
@@ -51,6 +54,7 @@ export class ModelController implements ReactiveController {
         if (!enabled) return initialState;
         this._progress = { loaded: 0, total: 0 };
         return loadModel(src, {
+          ...(JSON.parse(fetchOptions) as Pick<LoadOptions, 'integrity' | 'crossOrigin' | 'cache'>),
           signal,
           onProgress: (p) => {
             if (signal.aborted) return; // a superseded load must not move the new one's bar

@@ -111,6 +111,15 @@ export class MlClassifier extends LitElement {
   /** `eager` loads at once; `lazy` when the element nears the viewport; `auto` is eager for now. */
   @property() loading: 'auto' | 'lazy' | 'eager' = 'auto';
 
+  /** Subresource Integrity of the model file (`sha384-…`): a mismatch is an `integrity` error. */
+  @property() integrity = '';
+
+  /** As on `<img>`: `anonymous` (default) or `use-credentials` for a model on another origin. */
+  @property({ attribute: 'crossorigin' }) crossOrigin: 'anonymous' | 'use-credentials' | '' = '';
+
+  /** `persist` keeps the model in the Cache API for later visits and offline use. */
+  @property() cache: 'persist' | 'default' = 'default';
+
   /** One row of features; setting it predicts (once the model is loaded). Takes precedence over `for`. */
   @property({ attribute: false }) input?: number[] | Float32Array | ArrayLike<number>;
 
@@ -127,6 +136,7 @@ export class MlClassifier extends LitElement {
   private readonly _loader = new ModelController(this, {
     src: () => this.src,
     enabled: () => this._visibility.visible,
+    fetchOptions: () => ({ integrity: this.integrity || undefined, crossOrigin: this.crossOrigin, cache: this.cache }),
     onProgress: (p) => emit<MlProgressDetail>(this, 'ml-progress', { loaded: p.loaded, total: p.total }),
     onLoad: (model) => {
       this._dirty = true;
