@@ -24,6 +24,8 @@ export const KERNEL_EXPORTS = [
   "unary_hard_swish", "unary_gelu",
   "binary_add", "binary_sub", "binary_mul", "binary_div", "binary_pow", "binary_max", "binary_min",
   "softmax", "log_softmax", "copy", "fill",
+  "im2col", "conv_depthwise", "maxpool", "avgpool", "global_avgpool", "global_maxpool", "lrn", "layer_norm",
+  "nchw_to_nhwc", "nhwc_to_nchw", "transpose", "copy_strided",
 ];
 
 const builds = [
