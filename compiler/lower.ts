@@ -2,6 +2,7 @@ import { CompileError, NodeProblem, type CompileProblem } from './errors.js';
 import type { AttrValue, OnnxModel, OnnxNode } from './onnx.js';
 import { OPS } from './ops/index.js';
 import { Program, type RtValue, type Value } from './program.js';
+import { toPlain } from './layout.js';
 import { Tensor } from './tensor.js';
 
 export type BatchMode = 'dynamic' | 'static';
@@ -50,8 +51,13 @@ export class NodeContext {
     return v;
   }
 
-  /** A run-time input of any element type (for ops that only move or re-view data). */
+  /** A run-time input of any element type (for ops that only move or re-view data), in plain layout. */
   rtAny(i: number): RtValue {
+    return toPlain(this.program, this.rtLayout(i));
+  }
+
+  /** A run-time input as it is held, channels-last or not: for layout-aware ops. */
+  rtLayout(i: number): RtValue {
     const v = this.input(i);
     if (!v) throw new NodeProblem(`input ${i} is missing`, 'invalid-graph');
     if (v.kind !== 'rt') throw new NodeProblem(`input ${i} ("${this.node.inputs[i]}") must not be a constant here`);
@@ -123,7 +129,7 @@ export class NodeContext {
   /** An output that may overwrite `x` when nothing reads `x` later (elementwise ops write in place). */
   inPlaceOr(x: RtValue | undefined, dims: number[], batched: boolean): RtValue {
     if (x && x.buffer.pendingReads === 0 && sameDims(x.dims, dims) && x.batched === batched) {
-      return { kind: 'rt', dims, batched, buffer: x.buffer, dtype: x.dtype };
+      return { kind: 'rt', dims, batched, buffer: x.buffer, dtype: x.dtype, layout: x.layout };
     }
     return this.newValue(dims, batched);
   }
@@ -241,7 +247,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
   const outputs: Lowered['outputs'] = graph.outputs.map((o) => {
     const v = values.get(o.name);
     if (!v) throw new CompileError('invalid-graph', `Graph output "${o.name}" is not produced by any node.`);
-    return { name: o.name, value: materialize(program, v, o.name, mode) };
+    return { name: o.name, value: materialize(program, v.kind === 'rt' ? toPlain(program, v) : v, o.name, mode) };
   });
   for (const { value } of outputs) value.buffer.last = Infinity;
   return { program, inputs, outputs, ops: [...ops] };
@@ -249,7 +255,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
 
 /** A graph output that folded to a constant is copied from the data segment on every run. */
 function materialize(program: Program, v: Value, name: string, mode: BatchMode): RtValue {
-  if (v.kind === 'rt') return v;
+  if (v.kind === 'rt') return v;  // made plain by the caller
   if (mode === 'dynamic') {
     throw new CompileError('batch', `Output "${name}" is a constant with no batch dimension.`);
   }

@@ -33,6 +33,8 @@ export interface RtValue {
   dtype: 'float32' | 'int32';
   /** An int32 value that indexes these class values (ArrayFeatureExtractor over a constant class list). */
   categories?: (string | number)[];
+  /** 'nhwc': an image value [k, C, …spatial] held channels-last in memory (compiler/layout.ts). */
+  layout?: 'nhwc';
   /** Probabilities a ZipMap labelled: these labels become the model's labels. */
   zipMapLabels?: string[];
   /** The GEMM that produced it, while its epilogue can still absorb a bias or activation. */

@@ -123,3 +123,22 @@ export function broadcastMap(
   }
   return Tensor.fromNumbers(dtype, out, result);
 }
+
+/** Read `t` at the given element strides (a view): used by every folded data movement. */
+export function stridedView(t: Tensor, outDims: number[], strides: number[], offset: number): Tensor {
+  const size = product(outDims);
+  const idx = new Array<number>(outDims.length).fill(0);
+  const src = t.data;
+  const out: (number | string)[] = new Array(size);
+  for (let i = 0; i < size; i++) {
+    let at = offset;
+    for (let d = 0; d < outDims.length; d++) at += idx[d] * strides[d];
+    out[i] = src[at];
+    for (let d = outDims.length - 1; d >= 0; d--) {
+      if (++idx[d] < outDims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return t.dtype === 'string' ? new Tensor('string', outDims, out as string[]) : Tensor.fromNumbers(t.dtype, outDims, out as number[]);
+}
+

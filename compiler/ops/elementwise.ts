@@ -1,7 +1,8 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
 import { buf, countArg, f32, type RtValue, type Value } from '../program.js';
-import { broadcastMap, broadcastShapes, broadcastStrides, product, Tensor } from '../tensor.js';
+import { physicalDims, physicalPerm, toPlain } from '../layout.js';
+import { broadcastMap, broadcastShapes, broadcastStrides, product, stridedView, stridesOf, Tensor } from '../tensor.js';
 import { fuseColumnAffine } from './gemm.js';
 import type { OpHandler } from './index.js';
 
@@ -66,14 +67,16 @@ function unaryHandler(spec: UnarySpec): OpHandler {
 }
 
 function lowerUnary(ctx: NodeContext, kernel: string, act: number | undefined, params: number[]): RtValue {
-  const x = ctx.rt(0);
+  // Elementwise: any memory order will do, so channels-last values stay channels-last.
+  const x = ctx.rtLayout(0);
+  if (x.dtype !== 'float32') throw new NodeProblem('integer inputs are not supported here');
   // Fuse into the GEMM that produced x, when x is read by nothing else.
   if (act !== undefined && x.gemm && x.gemm.act === ACT.none && x.buffer.pendingReads === 0) {
     x.gemm.act = act;
     [x.gemm.p0, x.gemm.p1] = [params[0] ?? 0, params[1] ?? 0];
     return { ...ctx.alias(x, x.dims), gemm: undefined };
   }
-  const y = ctx.inPlaceOr(x, x.dims, x.batched);
+  const y = { ...ctx.inPlaceOr(x, x.dims, x.batched), layout: x.layout };
   ctx.program.addStep(kernel, () => [buf(x), buf(y), countArg(x), ...params.map(f32)], [x], [y]);
   return y;
 }
@@ -122,6 +125,26 @@ function foldBinary(spec: BinarySpec, a: Tensor, b: Tensor): Tensor {
  * (written here into the data segment) whose dim 0 is replaced by the run-time row count.
  */
 export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value): RtValue {
+  const nhwc = [a, b].filter((v): v is RtValue => v.kind === 'rt' && v.layout === 'nhwc');
+  if (nhwc.length) {
+    const rank = nhwc[0].dims.length;
+    const allChannelsLast = [a, b].every((v) => v.kind === 'const' ? v.tensor.dims.length <= rank : v.layout === 'nhwc' && v.dims.length === rank);
+    if (allChannelsLast) {
+      // Broadcast in memory order: constants are permuted like the images ([C,1,1] → [1,1,1,C]).
+      const perm = physicalPerm(rank);
+      const physical = (v: Value): Value => {
+        if (v.kind === 'rt') return { ...v, dims: physicalDims(v.dims), layout: undefined, gemm: undefined };
+        const t = v.tensor.reshape([...new Array(rank - v.tensor.dims.length).fill(1), ...v.tensor.dims]);
+        const strides = stridesOf(t.dims);
+        return { kind: 'const', tensor: stridedView(t, perm.map((p) => t.dims[p]), perm.map((p) => strides[p]), 0) };
+      };
+      const y = lowerBinary(ctx, kernel, physical(a), physical(b));
+      const logical = [y.dims[0], y.dims[rank - 1], ...y.dims.slice(1, rank - 1)];
+      return { ...y, dims: logical, layout: 'nhwc' };
+    }
+    a = a.kind === 'rt' ? toPlain(ctx.program, a) : a;
+    b = b.kind === 'rt' ? toPlain(ctx.program, b) : b;
+  }
   const dimsOf = (v: Value) => (v.kind === 'rt' ? v.dims : v.tensor.dims);
   let out = broadcastShapes(dimsOf(a), dimsOf(b));
   if (!out) throw new NodeProblem(`input shapes [${dimsOf(a)}] and [${dimsOf(b)}] do not broadcast`, 'invalid-graph');
@@ -184,6 +207,7 @@ function binaryHandler(name: string, spec: BinarySpec): OpHandler {
     lower(ctx) {
       const a = ctx.input(0)!;
       const b = ctx.input(1)!;
+      if ((a.kind === 'rt' && a.dtype !== 'float32') || (b.kind === 'rt' && b.dtype !== 'float32')) throw new NodeProblem('integer inputs are not supported here');
       const fused = fuseIntoGemm(ctx, name, a, b);
       ctx.output(0, fused ?? lowerBinary(ctx, spec.kernel, a, b));
     },
@@ -197,8 +221,11 @@ function fuseIntoGemm(ctx: NodeContext, name: string, a: Value, b: Value): RtVal
   const [x, c] = a.kind === 'rt' && b.kind === 'const' ? [a, b.tensor] : commutes && b.kind === 'rt' && a.kind === 'const' ? [b, a.tensor] : [null, null];
   if (!x?.gemm || !c) return null;
   const n = x.gemm.n;
-  const rowVector = c.size === 1 || (c.size === n && c.dims[c.dims.length - 1] === n && c.dims.length <= x.dims.length);
-  if (!rowVector) return null;
+  // One value per output channel: the last axis, or axis 1 of a channels-last image ([C,1,1]).
+  const channelAxis = x.layout === 'nhwc' ? 1 : x.dims.length - 1;
+  const aligned = [...new Array(Math.max(x.dims.length - c.dims.length, 0)).fill(1), ...c.dims];
+  const perChannel = c.size === 1 || (c.size === n && c.dims.length <= x.dims.length && aligned[channelAxis] === n);
+  if (!perChannel) return null;
   const values = c.toFloat32();
   const at = (j: number) => values[c.size === 1 ? 0 : j];
   if (name === 'Mul') return fuseColumnAffine(ctx, x, at, null);

@@ -37,7 +37,8 @@ export function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: 
  */
 export function fuseColumnAffine(ctx: NodeContext, x: RtValue, s: ((j: number) => number) | null, t: ((j: number) => number) | null): RtValue | null {
   const g = x.gemm;
-  if (!g || g.act !== ACT.none || x.buffer.pendingReads !== 0 || x.dims[x.dims.length - 1] !== g.n) return null;
+  const channels = x.layout === 'nhwc' ? x.dims[1] : x.dims[x.dims.length - 1];
+  if (!g || g.act !== ACT.none || x.buffer.pendingReads !== 0 || channels !== g.n) return null;
   if (s) {
     const scale = g.scale ?? new Float32Array(g.n).fill(1);
     g.bias = g.bias && g.bias.map((v, j) => v * s(j));

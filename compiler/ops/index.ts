@@ -1,6 +1,7 @@
 import type { NodeContext } from '../lower.js';
 import type { Tensor } from '../tensor.js';
 import { ARGMAX_OPS } from './argmax.js';
+import { CONV_OPS } from './conv.js';
 import { ELEMENTWISE_OPS } from './elementwise.js';
 import { GEMM_OPS } from './gemm.js';
 import { ML_OPS } from './ml.js';
@@ -17,6 +18,6 @@ export interface OpHandler {
 
 /** Supported ops by domain. */
 export const OPS: Record<string, Record<string, OpHandler>> = {
-  'ai.onnx': { ...ELEMENTWISE_OPS, ...GEMM_OPS, ...SOFTMAX_OPS, ...SHAPE_OPS, ...ARGMAX_OPS, ...NORMALIZATION_OPS, ...STRUCTURE_OPS },
+  'ai.onnx': { ...ELEMENTWISE_OPS, ...GEMM_OPS, ...SOFTMAX_OPS, ...SHAPE_OPS, ...ARGMAX_OPS, ...NORMALIZATION_OPS, ...STRUCTURE_OPS, ...CONV_OPS },
   'ai.onnx.ml': ML_OPS,
 };

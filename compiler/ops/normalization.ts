@@ -30,10 +30,11 @@ const batchNormalization: OpHandler = {
     return [Tensor.fromNumbers(x.dtype, x.dims, Array.from(x.numbers, (v, i) => v * a[Math.floor(i / inner) % C] + b[Math.floor(i / inner) % C]))];
   },
   lower(ctx) {
-    const x = ctx.rt(0);
+    const x = ctx.rtLayout(0);
     const { a, b } = affine(ctx, [undefined]);
     if (x.dims.length < 2 || x.dims[1] !== a.length) throw new NodeProblem(`input [${x.dims}] does not have ${a.length} channels on axis 1`, 'invalid-graph');
-    if (x.dims.length === 2) {
+    // After a GEMM or conv (channels-last, channels on the GEMM's columns) it folds into the weights.
+    if (x.dims.length === 2 || x.layout === 'nhwc') {
       const fused = fuseColumnAffine(ctx, x, (j) => a[j], (j) => b[j]);
       if (fused) return ctx.output(0, fused);
     }

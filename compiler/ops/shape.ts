@@ -11,7 +11,7 @@ import type { OpHandler } from './index.js';
 const identity: OpHandler = {
   fold: (_ctx, [x]) => [x!],
   lower(ctx) {
-    ctx.output(0, ctx.rtAny(0));
+    ctx.output(0, ctx.rtLayout(0));
   },
 };
 
@@ -24,7 +24,7 @@ const dropout: OpHandler = {
     const training = ctx.opset >= 12 ? ctx.optionalConstant(2, 'training_mode') : undefined;
     if (training && training.numbers[0]) throw new NodeProblem('training_mode=true is not supported (inference only)');
     if (ctx.isOutputUsed(1)) throw new NodeProblem('the mask output is not supported');
-    ctx.output(0, ctx.rtAny(0));
+    ctx.output(0, ctx.rtLayout(0));
   },
 };
 

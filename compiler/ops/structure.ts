@@ -1,7 +1,8 @@
 import { NodeProblem } from '../errors.js';
+import { physicalDims, toPlain } from '../layout.js';
 import { BATCH, normalizeAxis, type NodeContext } from '../lower.js';
 import { buf, data, f32, i32, type Arg, type RtValue, type Value } from '../program.js';
-import { broadcastShapes, broadcastStrides, product, stridesOf, Tensor } from '../tensor.js';
+import { broadcastShapes, broadcastStrides, product, stridedView, stridesOf, Tensor } from '../tensor.js';
 import type { OpHandler } from './index.js';
 
 /**
@@ -19,24 +20,6 @@ function axesOf(ctx: NodeContext, inputIndex: number, sinceOpset: number): numbe
 
 function dimsOf(v: Value): number[] {
   return v.kind === 'rt' ? v.dims : v.tensor.dims;
-}
-
-/** Read `t` at the given element strides (a view): used by every folded data movement. */
-function gatherStrided(t: Tensor, outDims: number[], strides: number[], offset: number): Tensor {
-  const size = product(outDims);
-  const idx = new Array<number>(outDims.length).fill(0);
-  const src = t.data;
-  const out: (number | string)[] = new Array(size);
-  for (let i = 0; i < size; i++) {
-    let at = offset;
-    for (let d = 0; d < outDims.length; d++) at += idx[d] * strides[d];
-    out[i] = src[at];
-    for (let d = outDims.length - 1; d >= 0; d--) {
-      if (++idx[d] < outDims[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return t.dtype === 'string' ? new Tensor('string', outDims, out as string[]) : Tensor.fromNumbers(t.dtype, outDims, out as number[]);
 }
 
 /**
@@ -140,6 +123,16 @@ const concat: OpHandler = {
 
 /** Concatenate run-time (and, without a batch, constant) values: one strided copy per input. */
 export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number): RtValue {
+  const images = inputs.filter((v): v is RtValue => v.kind === 'rt' && v.layout === 'nhwc');
+  if (images.length) {
+    const rank = images[0].dims.length;
+    // Channel concat of channels-last images (SqueezeNet's fire modules) is a last-axis concat in memory.
+    if (images.length === inputs.length && images.every((v) => v.dims.length === rank) && normalizeAxis(axisAttr, rank) === 1) {
+      const y = lowerConcat(ctx, images.map((v) => ({ ...v, dims: physicalDims(v.dims), layout: undefined, gemm: undefined })), rank - 1);
+      return { ...y, dims: [y.dims[0], y.dims[rank - 1], ...y.dims.slice(1, rank - 1)], layout: 'nhwc' };
+    }
+    inputs = inputs.map((v) => (v.kind === 'rt' ? toPlain(ctx.program, v) : v));
+  }
   {
     const first = inputs.find((v): v is RtValue => v.kind === 'rt')!;
     const axis = normalizeAxis(axisAttr, first.dims.length);
@@ -218,7 +211,7 @@ function sliceArgs(ctx: NodeContext): [number[], number[], number[] | undefined,
 const slice: OpHandler = {
   fold(ctx, [x]) {
     const { outDims, strides, offset } = sliceSpec(x!.dims, ...sliceArgs(ctx));
-    return [gatherStrided(x!, outDims, strides, offset)];
+    return [stridedView(x!, outDims, strides, offset)];
   },
   lower(ctx) {
     const x = ctx.rtAny(0);
@@ -244,7 +237,7 @@ const split: OpHandler = {
       const starts = [start];
       start += n;
       const s = sliceSpec(x!.dims, starts, [start], [axis], undefined);
-      return gatherStrided(x!, s.outDims, s.strides, s.offset);
+      return stridedView(x!, s.outDims, s.strides, s.offset);
     });
   },
   lower(ctx) {
@@ -308,7 +301,7 @@ const transpose: OpHandler = {
   fold(ctx, [x]) {
     const perm = ctx.ints('perm') ?? x!.dims.map((_, i) => x!.dims.length - 1 - i);
     const s = stridesOf(x!.dims);
-    return [gatherStrided(x!, perm.map((p) => x!.dims[p]), perm.map((p) => s[p]), 0)];
+    return [stridedView(x!, perm.map((p) => x!.dims[p]), perm.map((p) => s[p]), 0)];
   },
   lower(ctx) {
     const x = ctx.rtAny(0);
@@ -357,7 +350,7 @@ function broadcastTo(ctx: NodeContext, v: Value, outDims: number[], batched: boo
   if (v.kind === 'const') {
     const t = v.tensor;
     const strides = broadcastStrides(t.dims, outDims);
-    const expanded = gatherStrided(t, outDims, strides, 0);
+    const expanded = stridedView(t, outDims, strides, 0);
     if (!batched) {
       // A static-shape run-time copy of a constant: materialise from the data segment.
       const y = ctx.newValue(outDims, false);
@@ -377,7 +370,7 @@ const expand: OpHandler = {
   fold(_ctx, [x, shapeT]) {
     const out = broadcastShapes(x!.dims, expandTarget(shapeT!));
     if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
-    return [gatherStrided(x!, out, broadcastStrides(x!.dims, out), 0)];
+    return [stridedView(x!, out, broadcastStrides(x!.dims, out), 0)];
   },
   lower(ctx) {
     const x = ctx.rtAny(0);
@@ -393,7 +386,7 @@ const where: OpHandler = {
     let out = broadcastShapes(c!.dims, a!.dims);
     out = out && broadcastShapes(out, b!.dims);
     if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
-    const pick = (t: Tensor) => gatherStrided(t, out!, broadcastStrides(t.dims, out!), 0).numbers;
+    const pick = (t: Tensor) => stridedView(t, out!, broadcastStrides(t.dims, out!), 0).numbers;
     const [cv, av, bv] = [pick(c!), pick(a!), pick(b!)];
     return [Tensor.fromNumbers(a!.dtype, out, Array.from(cv, (x, i) => (x ? av[i] : bv[i])))];
   },
@@ -413,7 +406,7 @@ const where: OpHandler = {
 /** A constant operand next to batched ones: repeat it for every row with a stride-0 batch copy. */
 function constPerRow(ctx: NodeContext, t: Tensor, out: number[]): Value {
   const dims = [1, ...out.slice(1)];
-  const expanded = gatherStrided(t, dims, broadcastStrides(t.dims, dims), 0);
+  const expanded = stridedView(t, dims, broadcastStrides(t.dims, dims), 0);
   const src = ctx.newValue(dims, false);
   const ref = ctx.program.addFloats(expanded.toFloat32());
   ctx.program.addStep('copy', () => [data(ref), buf(src), i32(expanded.size * 4)], [], [src]);

@@ -1,0 +1,57 @@
+import { buf, i32, type Arg, type Program, type RtValue } from './program.js';
+import { product } from './tensor.js';
+
+/**
+ * Image tensors run channels-last (NHWC) between convolutions: 1×1 convs are then exactly the packed
+ * GEMM and depthwise convs vectorise over channels. Values keep their logical ONNX dims ([N, C, H, W]
+ * or [N, C, L]); `layout: 'nhwc'` says memory holds them as [N, H, W, C]. Ops that are not
+ * layout-aware get a plain copy, made once per value.
+ */
+const plainCopies = new WeakMap<RtValue, RtValue>();
+const SHARED = 1 << 30;
+const nhwcCopies = new WeakMap<RtValue, RtValue>();
+
+/** Images per batch row × spatial size × channels of an image value [k, C, …spatial]. */
+export function imageGeometry(x: RtValue): { images: Arg; C: number; HW: number } {
+  const C = x.dims[1];
+  const HW = product(x.dims.slice(2));
+  return { images: x.batched ? { t: 'rows', times: x.dims[0] } : i32(x.dims[0]), C, HW };
+}
+
+/** The value in plain (NCHW) memory order. */
+export function toPlain(program: Program, x: RtValue): RtValue {
+  if (x.layout !== 'nhwc') return x;
+  const { images, C, HW } = imageGeometry(x);
+  if (HW === 1 || C === 1) return { ...x, layout: undefined, gemm: undefined }; // same bytes either way
+  let y = plainCopies.get(x);
+  if (!y) {
+    y = program.newValue(x.dims, x.batched);
+    y.buffer.pendingReads = SHARED; // other consumers of x may read this copy later: never overwrite it
+    const out = y;
+    program.addStep('nhwc_to_nchw', () => [buf(x), buf(out), images, i32(C), i32(HW)], [x], [out]);
+    plainCopies.set(x, y);
+  }
+  return y;
+}
+
+/** The value in channels-last memory order (for convolutions and pools). */
+export function toNHWC(program: Program, x: RtValue): RtValue {
+  if (x.layout === 'nhwc') return x;
+  const { images, C, HW } = imageGeometry(x);
+  if (HW === 1 || C === 1) return { ...x, layout: 'nhwc', gemm: undefined };
+  let y = nhwcCopies.get(x);
+  if (!y) {
+    const out: RtValue = { ...program.newValue(x.dims, x.batched), layout: 'nhwc' };
+    out.buffer.pendingReads = SHARED;
+    program.addStep('nchw_to_nhwc', () => [buf(x), buf(out), images, i32(C), i32(HW)], [x], [out]);
+    nhwcCopies.set(x, out);
+    y = out;
+  }
+  return y;
+}
+
+/** Logical dims → memory order for an NHWC value: [k, C, …S] → [k, …S, C]. */
+export const physicalDims = (dims: number[]): number[] => [dims[0], ...dims.slice(2), dims[1]];
+
+/** Memory-order permutation of a logical axis list of an NHWC value. */
+export const physicalPerm = (rank: number): number[] => [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1];
