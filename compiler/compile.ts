@@ -18,6 +18,8 @@ export interface CompileOptions {
   batch?: 'auto' | 'dynamic' | 'static';
   /** The kernel library bytes; default: dist/kernels.wasm (or kernels-relaxed.wasm) beside the compiler. */
   kernels?: Uint8Array;
+  /** Export every kernel call as `step<i>:<kernel>(rows)` too, for profiling. */
+  exportSteps?: boolean;
   /** Task override; default: inferred from the outputs. */
   task?: ModelMeta['task'];
   /** The model takes images: how to preprocess them (missing fields are inferred from the input shape). */
@@ -81,6 +83,7 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
     outputOffsets: lowered.outputs.map((o) => o.value.buffer.offset),
     maxBatch,
     arenaBytes,
+    exportSteps: options.exportSteps,
     meta: ({ memoryBytes, weightBytes, kernels }) => {
       meta = {
         format: META_FORMAT,

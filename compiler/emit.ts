@@ -10,6 +10,8 @@ export interface EmitInput {
   outputOffsets: number[];
   maxBatch: number;
   arenaBytes: number;
+  /** Also export each kernel call as `step<i>(rows)`, for profiling (bench/profile.mjs). */
+  exportSteps?: boolean;
   /** Called with the final memory layout, returns the ml.meta JSON bytes. */
   meta(layout: { memoryBytes: number; weightBytes: number; kernels: string[] }): Uint8Array;
 }
@@ -104,6 +106,14 @@ export function emitModel(input: EmitInput): Uint8Array {
       if (!fn) throw new CompileError('unsupported-ops', `The kernel library has no "${step.kernel}" kernel (rebuild it with npm run build:kernels).`);
       return mod.call(fn, step.args().map(expr), binaryen.none);
     });
+    if (input.exportSteps) {
+      // Each step again as its own function (the kernel calls are re-built: expressions cannot be shared).
+      program.steps.forEach((step, i) => {
+        const body = mod.call(kernelFunctions.get(step.kernel)!, step.args().map(expr), binaryen.none);
+        mod.addFunction(`step${i}`, binaryen.createType([binaryen.i32]), binaryen.none, [], body);
+        mod.addFunctionExport(`step${i}`, `step${i}:${step.kernel}`);
+      });
+    }
     mod.addFunction('run', binaryen.createType([binaryen.i32]), binaryen.none, [], mod.block(null, calls, binaryen.none));
     mod.addFunctionExport('run', 'run');
 
