@@ -23,3 +23,4 @@ export { reduce_sum, reduce_mean, reduce_max, reduce_min, select } from "./reduc
 export { im2col, conv_depthwise } from "./conv";
 export { maxpool, avgpool, global_avgpool, global_maxpool, lrn, layer_norm } from "./pool";
 export { nchw_to_nhwc, nhwc_to_nchw, transpose, copy_strided } from "./layout";
+export { pad, col2im } from "./pad";

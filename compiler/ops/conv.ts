@@ -146,6 +146,66 @@ const conv: OpHandler = {
   },
 };
 
+/**
+ * ConvTranspose: one GEMM per input pixel row (x [pixels, Ci] · W [Ci, KH·KW·Co]) into a column
+ * buffer, then col2im adds each column into the output pixel it lands on (bias first). group 1 only.
+ */
+const convTranspose: OpHandler = {
+  lower(ctx) {
+    const x = toNHWC(ctx.program, ctx.rtLayout(0));
+    const W = ctx.constant(1, 'weights W');
+    const B = ctx.optionalConstant(2, 'bias B');
+    if (ctx.int('group', 1) !== 1) throw new NodeProblem('grouped ConvTranspose is not supported');
+    const [Ci, Co] = W.dims;
+    if (x.dims[1] !== Ci) throw new NodeProblem(`weights [${W.dims}] do not fit ${x.dims[1]} input channels`, 'invalid-graph');
+    const rank = x.dims.length - 2;
+    if (rank !== 1 && rank !== 2) throw new NodeProblem(`${rank}-D ConvTranspose is not supported`);
+    const lift = (v: number[]) => (rank === 1 ? [1, v[0]] : v);
+    const [KH, KW] = lift(ctx.ints('kernel_shape') ?? W.dims.slice(2));
+    const [SH, SW] = lift(ctx.ints('strides') ?? new Array(rank).fill(1));
+    const [DH, DW] = lift(ctx.ints('dilations') ?? new Array(rank).fill(1));
+    const outPad = rank === 1 ? [0, ...(ctx.ints('output_padding') ?? [0])] : ctx.ints('output_padding') ?? [0, 0];
+    const [H, Wd] = lift(x.dims.slice(2));
+    let pads = ctx.ints('pads') ?? new Array(2 * rank).fill(0);
+    pads = rank === 1 ? [0, pads[0], 0, pads[1]] : [...pads];
+    const full = [0, 1].map((i) => [SH, SW][i] * ([H, Wd][i] - 1) + outPad[i] + ([KH, KW][i] - 1) * [DH, DW][i] + 1);
+    const given = ctx.ints('output_shape');
+    const autoPad = ctx.string('auto_pad', 'NOTSET');
+    if (given || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+      const target = given ? lift(given.slice(-rank)) : [H * SH, Wd * SW];
+      [0, 1].forEach((i) => {
+        const total = full[i] - target[i];
+        const small = Math.floor(total / 2);
+        [pads[i], pads[i + 2]] = autoPad === 'SAME_LOWER' ? [total - small, small] : [small, total - small];
+      });
+    }
+    const out = [0, 1].map((i) => full[i] - pads[i] - pads[i + 2]);
+    if (out.some((o) => o < 1)) throw new NodeProblem('the output would be empty', 'invalid-graph');
+    const y: RtValue = { ...ctx.newValue(rank === 1 ? [x.dims[0], Co, out[1]] : [x.dims[0], Co, out[0], out[1]], x.batched), layout: 'nhwc' };
+    const wv = W.toFloat32();
+    const N = KH * KW * Co;
+    // B[ci][(kh·KW + kw)·Co + co] = W[ci][co][kh][kw]
+    const packed = ctx.program.addFloats(packPanels(Ci, N, (ci, n) => {
+      const co = n % Co;
+      const tap = (n - co) / Co;
+      return wv[((ci * Co + co) * KH + Math.floor(tap / KW)) * KW + (tap % KW)];
+    }));
+    const biasRef = B ? ctx.program.addFloats(B.toFloat32()) : null;
+    const { images } = imageGeometry(x);
+    const pixels = H * Wd;
+    const col = ctx.newValue([x.dims[0], pixels, N], x.batched);
+    const m: Arg = x.batched ? { t: 'rows', times: x.dims[0] * pixels } : i32(x.dims[0] * pixels);
+    ctx.program.addStep('gemm', () => [buf(x), i32(Ci), data(packed), data(null), buf(col), i32(N), m, i32(N), i32(Ci), i32(0), f32(0), f32(0)], [x], [col]);
+    ctx.program.addStep(
+      'col2im',
+      () => [buf(col), buf(y), images, ...[H, Wd, Co, KH, KW, SH, SW, DH, DW, pads[0], pads[1], out[0], out[1]].map(i32), data(biasRef)],
+      [col],
+      [y],
+    );
+    ctx.output(0, y);
+  },
+};
+
 function poolHandler(kind: 'max' | 'avg'): OpHandler {
   return {
     lower(ctx) {
@@ -212,6 +272,7 @@ const lrn: OpHandler = {
 
 export const CONV_OPS: Record<string, OpHandler> = {
   Conv: conv,
+  ConvTranspose: convTranspose,
   MaxPool: poolHandler('max'),
   AveragePool: poolHandler('avg'),
   GlobalAveragePool: globalPool('global_avgpool'),
