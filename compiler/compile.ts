@@ -2,7 +2,7 @@ import { META_FORMAT, META_VERSION, type Dim, type ImagePreprocessing, type Mode
 import { VERSION } from '../runtime/version.js';
 import { emitModel } from './emit.js';
 import { CompileError } from './errors.js';
-import { lower, type Lowered } from './lower.js';
+import { lower, type BatchMode, type Lowered } from './lower.js';
 import { decodeOnnx, type OnnxModel } from './onnx.js';
 import { chooseMaxBatch, computeLifetimes, planArena } from './plan.js';
 import type { RtValue } from './program.js';
@@ -52,7 +52,7 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
   const { program } = lowered;
   program.finishData();
   computeLifetimes(program);
-  const maxBatch = lowered.static ? 1 : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
+  const maxBatch = lowered.mode !== 'dynamic' ? 1 : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
   const arenaBytes = planArena(program, maxBatch);
 
   const labels =
@@ -61,7 +61,7 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
     lowered.outputs.find((o) => o.value.zipMapLabels)?.value.zipMapLabels ??
     lowered.outputs.find((o) => o.value.categories)?.value.categories?.map(String);
   const shapeOf = (v: RtValue): Dim[] =>
-    lowered.static ? [1, ...v.dims] : [v.dims[0] === 1 ? 'N' : `N*${v.dims[0]}`, ...v.dims.slice(1)];
+    lowered.mode === 'static' ? [1, ...v.dims] : [v.dims[0] === 1 ? 'N' : `N*${v.dims[0]}`, ...v.dims.slice(1)];
   // Models that handle missing values take NaN; for the rest a non-finite input is an error.
   const missing = program.kernels.has('impute') || program.kernels.has('tree_accumulate');
   const inputs: TensorMeta[] = lowered.inputs.map(({ name, value }) => ({
@@ -109,16 +109,22 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
   return { wasm, meta: meta! };
 }
 
-function lowerWithBatch(model: OnnxModel, batch: 'auto' | 'dynamic' | 'static'): Lowered & { static: boolean } {
-  if (batch === 'static') return { ...lower(model, 'static'), static: true };
+function lowerWithBatch(model: OnnxModel, batch: 'auto' | 'dynamic' | 'static'): Lowered & { mode: BatchMode } {
+  if (batch === 'static') return { ...lower(model, 'static'), mode: 'static' };
   try {
-    return { ...lower(model, 'dynamic'), static: false };
+    return { ...lower(model, 'dynamic'), mode: 'dynamic' };
   } catch (err) {
-    // Some graphs mix the rows of a batch (e.g. flatten everything): they still run at their exported
-    // shape when it is fixed. When it is not, the batch problem is the one to report.
     if (batch !== 'auto' || !(err instanceof CompileError) || err.code !== 'batch') throw err;
+    // Graphs that move the batch axis around without mixing rows (attention) run one row per call.
     try {
-      return { ...lower(model, 'static'), static: true };
+      return { ...lower(model, 'rowwise'), mode: 'rowwise' };
+    } catch (rowErr) {
+      if (!(rowErr instanceof CompileError) || rowErr.code !== 'batch') throw rowErr;
+    }
+    // Graphs that do mix rows (e.g. flatten everything) still run at their exported shape when it is
+    // fixed. When it is not, the batch problem is the one to report.
+    try {
+      return { ...lower(model, 'static'), mode: 'static' };
     } catch {
       throw new CompileError(
         'batch',

@@ -1,11 +1,16 @@
 import { CompileError, NodeProblem, type CompileProblem } from './errors.js';
 import type { AttrValue, OnnxModel, OnnxNode } from './onnx.js';
 import { OPS } from './ops/index.js';
-import { Program, type RtValue, type Value } from './program.js';
+import { batchAxisOf, Program, type RtValue, type Value } from './program.js';
 import { toPlain } from './layout.js';
 import { Tensor } from './tensor.js';
 
-export type BatchMode = 'dynamic' | 'static';
+/**
+ * 'dynamic': the batch is axis 0 everywhere and any number of rows runs per call. 'rowwise': ops may
+ * move the batch to another axis as long as none mixes rows; the model then runs one row per call.
+ * 'static': the exported shapes, batch and all.
+ */
+export type BatchMode = 'dynamic' | 'rowwise' | 'static';
 
 /**
  * The batch size as it appears in folded shape computations (Shape → Gather → Concat → Reshape, as
@@ -45,23 +50,31 @@ export class NodeContext {
   }
 
   /** A float input computed at run time (constants never reach here: their nodes fold). */
-  rt(i: number): RtValue {
-    const v = this.rtAny(i);
+  rt(i: number, movedBatchOk = false): RtValue {
+    const v = this.rtAny(i, movedBatchOk);
     if (v.dtype !== 'float32') throw new NodeProblem(`input ${i} ("${this.node.inputs[i]}") is an integer tensor; only float tensors are supported here`);
     return v;
   }
 
   /** A run-time input of any element type (for ops that only move or re-view data), in plain layout. */
-  rtAny(i: number): RtValue {
-    return toPlain(this.program, this.rtLayout(i));
+  rtAny(i: number, movedBatchOk = false): RtValue {
+    return toPlain(this.program, this.rtLayout(i, movedBatchOk));
   }
 
   /** A run-time input as it is held, channels-last or not: for layout-aware ops. */
-  rtLayout(i: number): RtValue {
+  rtLayout(i: number, movedBatchOk = false): RtValue {
     const v = this.input(i);
     if (!v) throw new NodeProblem(`input ${i} is missing`, 'invalid-graph');
     if (v.kind !== 'rt') throw new NodeProblem(`input ${i} ("${this.node.inputs[i]}") must not be a constant here`);
+    // Ops that do not follow a moved batch axis must see it first.
+    if (!movedBatchOk && batchAxisOf(v) > 0) throw new NodeProblem(`needs the batch on axis 0, but it is on axis ${batchAxisOf(v)} here`, 'batch');
     return v;
+  }
+
+  /** Check a new batch axis: off axis 0 only in 'rowwise' mode. */
+  movedBatch(axis: number, what: string): number {
+    if (axis !== 0 && this.mode !== 'rowwise') throw new NodeProblem(`${what} moves the batch to axis ${axis}`, 'batch');
+    return axis;
   }
 
   /** An input that must be known at compile time (weights, shapes, axes). */
@@ -129,15 +142,15 @@ export class NodeContext {
   /** An output that may overwrite `x` when nothing reads `x` later (elementwise ops write in place). */
   inPlaceOr(x: RtValue | undefined, dims: number[], batched: boolean): RtValue {
     if (x && x.buffer.pendingReads === 0 && sameDims(x.dims, dims) && x.batched === batched) {
-      return { kind: 'rt', dims, batched, buffer: x.buffer, dtype: x.dtype, layout: x.layout };
+      return { kind: 'rt', dims, batched, buffer: x.buffer, dtype: x.dtype, layout: x.layout, batchAxis: x.batchAxis };
     }
-    return this.newValue(dims, batched);
+    return { ...this.newValue(dims, batched), batchAxis: x?.batchAxis };
   }
 
   /** Axis 0 of a batched value is the batch: an op along it would mix rows. */
   checkNotBatchAxis(x: RtValue, axis: number, what: string): void {
-    if (x.batched && axis === 0) {
-      throw new NodeProblem(`${what} along axis 0 mixes the rows of a batch`, 'batch');
+    if (axis === batchAxisOf(x)) {
+      throw new NodeProblem(`${what} along axis ${axis} mixes the rows of a batch`, 'batch');
     }
   }
 }
@@ -181,7 +194,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
     }
     if (!info.shape) throw new CompileError('invalid-graph', `Input "${info.name}" has no shape; export the model with input shapes.`);
     const dims = info.shape.map((d, i) => {
-      if (i === 0 && mode === 'dynamic') return 1; // the batch dimension, whatever it was exported as
+      if (i === 0 && mode !== 'static') return 1; // the batch dimension, whatever it was exported as
       if (typeof d !== 'number' || d <= 0) {
         throw new CompileError(
           'invalid-graph',
@@ -190,7 +203,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       }
       return d;
     });
-    const value = program.newValue(dims, mode === 'dynamic' && dims.length > 0);
+    const value = program.newValue(dims, mode !== 'static' && dims.length > 0);
     value.buffer.first = -1;
     values.set(info.name, value);
     inputs.push({ name: info.name, value });
@@ -230,7 +243,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       ops.add(n.domain === 'ai.onnx' ? n.opType : `${n.domain}.${n.opType}`);
     } catch (err) {
       if (!(err instanceof NodeProblem)) throw err;
-      if (err.code === 'batch' && mode === 'dynamic') throw new CompileError('batch', err.message, [toProblem(n, err.message)]);
+      if (err.code === 'batch' && mode !== 'static') throw new CompileError('batch', err.message, [toProblem(n, err.message)]);
       problem(n, err.message);
       n.outputs.forEach((o) => poisoned.add(o));
     }
@@ -247,6 +260,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
   const outputs: Lowered['outputs'] = graph.outputs.map((o) => {
     const v = values.get(o.name);
     if (!v) throw new CompileError('invalid-graph', `Graph output "${o.name}" is not produced by any node.`);
+    if (batchAxisOf(v) > 0) throw new CompileError('batch', `Output "${o.name}" has the batch on axis ${batchAxisOf(v)}; outputs need it first.`);
     return { name: o.name, value: materialize(program, v.kind === 'rt' ? toPlain(program, v) : v, o.name, mode) };
   });
   for (const { value } of outputs) value.buffer.last = Infinity;
@@ -256,7 +270,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
 /** A graph output that folded to a constant is copied from the data segment on every run. */
 function materialize(program: Program, v: Value, name: string, mode: BatchMode): RtValue {
   if (v.kind === 'rt') return v;  // made plain by the caller
-  if (mode === 'dynamic') {
+  if (mode !== 'static') {
     throw new CompileError('batch', `Output "${name}" is a constant with no batch dimension.`);
   }
   const t = v.tensor;

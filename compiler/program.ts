@@ -33,6 +33,11 @@ export interface RtValue {
   dtype: 'float32' | 'int32';
   /** An int32 value that indexes these class values (ArrayFeatureExtractor over a constant class list). */
   categories?: (string | number)[];
+  /**
+   * Where the batch is when an op moved it off axis 0 (attention's [S, N, E] transposes); only in
+   * 'rowwise' mode, where each run is one row and every size is static. Undefined means 0.
+   */
+  batchAxis?: number;
   /** 'nhwc': an image value [k, C, …spatial] held channels-last in memory (compiler/layout.ts). */
   layout?: 'nhwc';
   /** Probabilities a ZipMap labelled: these labels become the model's labels. */
@@ -80,6 +85,9 @@ export interface Step {
   reads: Buffer[];
   writes: Buffer[];
 }
+
+/** The batch axis of a value, or -1 when it has none (constants, static shapes). */
+export const batchAxisOf = (v: Value): number => (v.kind === 'rt' && v.batched ? v.batchAxis ?? 0 : -1);
 
 /** Elements per batch row (batched) or in total. */
 export const rowSize = (v: RtValue): number => product(v.dims);

@@ -1,6 +1,6 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
-import { buf, countArg, f32, type RtValue, type Value } from '../program.js';
+import { batchAxisOf, buf, countArg, f32, type RtValue, type Value } from '../program.js';
 import { physicalDims, physicalPerm, toPlain } from '../layout.js';
 import { broadcastMap, broadcastShapes, broadcastStrides, product, stridedView, stridesOf, Tensor } from '../tensor.js';
 import { fuseColumnAffine } from './gemm.js';
@@ -68,7 +68,7 @@ function unaryHandler(spec: UnarySpec): OpHandler {
 
 function lowerUnary(ctx: NodeContext, kernel: string, act: number | undefined, params: number[]): RtValue {
   // Elementwise: any memory order will do, so channels-last values stay channels-last.
-  const x = ctx.rtLayout(0);
+  const x = ctx.rtLayout(0, true);
   if (x.dtype !== 'float32') throw new NodeProblem('integer inputs are not supported here');
   // Fuse into the GEMM that produced x, when x is read by nothing else.
   if (act !== undefined && x.gemm && x.gemm.act === ACT.none && x.buffer.pendingReads === 0) {
@@ -149,20 +149,29 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
   let out = broadcastShapes(dimsOf(a), dimsOf(b));
   if (!out) throw new NodeProblem(`input shapes [${dimsOf(a)}] and [${dimsOf(b)}] do not broadcast`, 'invalid-graph');
   const batched = (a.kind === 'rt' && a.batched) || (b.kind === 'rt' && b.batched);
+  // Every batched operand must put its batch on the same output axis, and nothing else may vary there.
+  let outBatch = -1;
   for (const v of [a, b]) {
-    if (!batched || dimsOf(v).length !== out.length) {
-      if (v.kind === 'rt' && v.batched) throw new NodeProblem('a batched input of lower rank would broadcast across the batch', 'batch');
-      continue;
+    if (batchAxisOf(v) < 0) continue;
+    const at = batchAxisOf(v) + out.length - dimsOf(v).length;
+    if (outBatch >= 0 && at !== outBatch) throw new NodeProblem('the inputs have their batches on different axes', 'batch');
+    outBatch = at;
+  }
+  if (batched) {
+    ctx.movedBatch(outBatch, 'broadcasting a lower-rank batched input');
+    for (const v of [a, b]) {
+      const d = dimsOf(v);
+      const own = d[outBatch - (out.length - d.length)] ?? 1;
+      if (v.kind === 'const' && own !== 1) throw new NodeProblem(`a constant of shape [${d}] varies along the batch axis`, 'batch');
+      if (v.kind === 'rt' && v.batched && own !== out[outBatch]) throw new NodeProblem('inputs with different entries per batch row would broadcast across the batch', 'batch');
     }
-    if (v.kind === 'const' && v.tensor.dims[0] !== 1) throw new NodeProblem(`a constant of shape [${v.tensor.dims}] varies along the batch axis`, 'batch');
-    if (v.kind === 'rt' && v.batched && v.dims[0] !== out[0]) throw new NodeProblem('inputs with different entries per batch row would broadcast across the batch', 'batch');
   }
   if (out.length === 0) out = [1];
   const strides = (v: Value): number[] => {
     if (v.kind === 'const') return broadcastStrides(v.tensor.dims, out!);
     const s = broadcastStrides(v.dims, out!);
     // Axis 0 of a batched operand has rows × dims[0] entries, whatever its dims[0].
-    if (v.batched) s[0] = product(v.dims.slice(1));
+    if (v.batched && v.dims.length === out!.length) s[0] = product(v.dims.slice(1));
     return s;
   };
   const [dims, as, bs] = collapse(out, strides(a), strides(b));
@@ -170,7 +179,7 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
 
   const operand = (v: Value) => (v.kind === 'rt' ? v : null);
   const reusable = [operand(a), operand(b)].find((v) => v && v.batched === batched && v.dims.length === out!.length && v.dims.every((d, i) => d === out![i]));
-  const y = ctx.inPlaceOr(reusable ?? undefined, out, batched);
+  const y = { ...ctx.inPlaceOr(reusable ?? undefined, out, batched), batchAxis: outBatch > 0 ? outBatch : undefined };
   const arg = (v: Value) =>
     v.kind === 'rt' ? { t: 'buf' as const, b: v.buffer } : { t: 'data' as const, d: ctx.program.addFloats(v.tensor.toFloat32()) };
   const [argA, argB] = [arg(a), arg(b)];

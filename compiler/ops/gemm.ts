@@ -1,7 +1,7 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
 import { packPanels, padBias } from '../pack.js';
-import { buf, data, f32, i32, type Arg, type DataRef, type GemmEpilogue, type RtValue } from '../program.js';
+import { batchAxisOf, buf, data, f32, i32, type Arg, type DataRef, type GemmEpilogue, type RtValue } from '../program.js';
 import { product, Tensor } from '../tensor.js';
 import { ACT, lowerBinary } from './elementwise.js';
 import type { OpHandler } from './index.js';
@@ -11,7 +11,7 @@ import type { OpHandler } from './index.js';
  * The returned value carries its epilogue so a following Add/activation can fuse into it.
  */
 export function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: (k: number, n: number) => number, outDims: number[]): RtValue {
-  const y = ctx.newValue(outDims, x.batched);
+  const y: RtValue = { ...ctx.newValue(outDims, x.batched), batchAxis: x.batchAxis };
   const epilogue: GemmEpilogue = { n: N, scale: null, bias: null, act: ACT.none, p0: 0, p1: 0 };
   let weights: DataRef | null = null;
   let bias: DataRef | null = null;
@@ -62,8 +62,9 @@ function foldMatMul(a: Tensor, b: Tensor): Tensor {
 const matMul: OpHandler = {
   fold: (_ctx, [a, b]) => [foldMatMul(a!, b!)],
   lower(ctx) {
-    const x = ctx.rt(0);
-    if (ctx.input(1)?.kind === 'rt') return ctx.output(0, lowerRuntimeMatMul(ctx, x, ctx.rt(1)));
+    const x = ctx.rt(0, true);
+    if (batchAxisOf(x) === x.dims.length - 1) throw new NodeProblem('MatMul would sum over the batch axis', 'batch');
+    if (ctx.input(1)?.kind === 'rt') return ctx.output(0, lowerRuntimeMatMul(ctx, x, ctx.rt(1, true)));
     const w = ctx.constant(1, 'the second MatMul operand (weights)');
     if (x.dims.length < 1 || x.dims.length === 1) throw new NodeProblem('a 1-D first operand is not supported');
     const K = x.dims[x.dims.length - 1];
@@ -73,7 +74,10 @@ const matMul: OpHandler = {
       const v = w.toFloat32();
       return ctx.output(0, emitGemm(ctx, x, K, 1, (k) => v[k], x.dims.slice(0, -1)));
     }
-    if (w.dims.slice(0, -2).some((d) => d !== 1)) return ctx.output(0, lowerStackedWeights(ctx, x, w));
+    if (w.dims.slice(0, -2).some((d) => d !== 1)) {
+      if (batchAxisOf(x) > 0) throw new NodeProblem('stacked weights over a moved batch axis', 'batch');
+      return ctx.output(0, lowerStackedWeights(ctx, x, w));
+    }
     const [K2, N] = w.dims.slice(-2);
     if (K2 !== K) throw new NodeProblem(`inner dimensions differ: [${x.dims}] · [${w.dims}]`, 'invalid-graph');
     if (w.dims.length > x.dims.length) throw new NodeProblem(`weights [${w.dims}] have more dims than the input [${x.dims}]`, 'batch');
@@ -148,10 +152,11 @@ function lowerRuntimeMatMul(ctx: NodeContext, a: RtValue, b: RtValue): RtValue {
   }
   const lead = a.dims.slice(0, -2);
   if (lead.some((d, i) => d !== b.dims[i])) throw new NodeProblem(`broadcasting the leading dims [${lead}] and [${b.dims.slice(0, -2)}] is not supported yet`);
+  if (batchAxisOf(a) !== batchAxisOf(b) || batchAxisOf(b) >= ra - 2) throw new NodeProblem('MatMul would mix the rows of a batch', 'batch');
   const [M, K] = a.dims.slice(-2);
   const [K2, N] = b.dims.slice(-2);
   if (K !== K2) throw new NodeProblem(`inner dimensions differ: [${a.dims}] · [${b.dims}]`, 'invalid-graph');
-  const y = ctx.newValue([...lead, M, N], true);
+  const y: RtValue = { ...ctx.newValue([...lead, M, N], true), batchAxis: a.batchAxis };
   const batches: Arg = { t: 'rows', times: product(lead) };
   ctx.program.addStep('matmul', () => [buf(a), buf(b), buf(y), batches, i32(M), i32(N), i32(K), i32(0)], [a, b], [y]);
   return y;

@@ -1,7 +1,7 @@
 import { NodeProblem } from '../errors.js';
 import { BATCH, type NodeContext } from '../lower.js';
 
-import { buf, countArg, data } from '../program.js';
+import { batchAxisOf, buf, countArg, data } from '../program.js';
 import { product, Tensor, type DataType } from '../tensor.js';
 import { dataTypeName } from '../onnx.js';
 import type { OpHandler } from './index.js';
@@ -11,7 +11,7 @@ import type { OpHandler } from './index.js';
 const identity: OpHandler = {
   fold: (_ctx, [x]) => [x!],
   lower(ctx) {
-    ctx.output(0, ctx.rtLayout(0));
+    ctx.output(0, ctx.rtLayout(0, true));
   },
 };
 
@@ -24,7 +24,7 @@ const dropout: OpHandler = {
     const training = ctx.opset >= 12 ? ctx.optionalConstant(2, 'training_mode') : undefined;
     if (training && training.numbers[0]) throw new NodeProblem('training_mode=true is not supported (inference only)');
     if (ctx.isOutputUsed(1)) throw new NodeProblem('the mask output is not supported');
-    ctx.output(0, ctx.rtLayout(0));
+    ctx.output(0, ctx.rtLayout(0, true));
   },
 };
 
@@ -46,32 +46,38 @@ const flatten: OpHandler = {
 };
 
 /** Resolve Reshape's target: 0 copies the input dim (unless allowzero), -1 takes what is left. */
-function reshapeDims(ctx: NodeContext, inDims: number[], target: number[], batched: boolean): number[] {
+function reshapeDims(ctx: NodeContext, inDims: number[], target: number[]): number[] {
   const allowZero = ctx.int('allowzero', 0) !== 0;
   const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
-  if (dims.some((d, i) => d === undefined || d < -1)) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
+  if (dims.some((d) => d === undefined || d < -1)) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
   const total = product(inDims);
-  if (batched) {
-    // Axis 0 stays the batch axis, with dims[0] entries per row. A fixed target size there was written
-    // for the exported batch size B, so it means target/B entries per row (a symbolic export cannot
-    // have one); 0 keeps the input's; -1 takes what the other dims leave of a row.
-    if (dims.slice(1).includes(-1) && target[0] === -1) throw new NodeProblem(`shape [${target}] has more than one -1`, 'invalid-graph');
-    if (target.slice(1).some((d) => d >= BATCH)) throw new NodeProblem(`shape [${target}] moves the batch off axis 0`, 'batch');
-    const symbolic = target[0] >= BATCH && target[0] % BATCH === 0;
-    if (target[0] > 0 && !symbolic && (ctx.exportedBatch === null || target[0] % ctx.exportedBatch !== 0)) {
-      throw new NodeProblem(`shape [${target}] fixes the batch size`, 'batch');
-    }
-    const first = symbolic ? target[0] / BATCH : target[0] > 0 ? target[0] / ctx.exportedBatch! : dims[0];
-    const rest = resolveMinusOne(dims.slice(1), first === -1 ? total : total / first, target);
-    const perRow = first === -1 ? total / product(rest) : first;
-    if (!Number.isInteger(perRow) || perRow < 1 || perRow * product(rest) !== total) {
-      throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
-    }
-    return [perRow, ...rest];
-  }
   const out = resolveMinusOne(dims, total, target);
   if (product(out) !== total) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
   return out;
+}
+
+/**
+ * Reshape of a batched value: where the batch goes and how many entries per row it has there. A
+ * folded Shape marks it (k·BATCH); a 0 at the batch's axis copies it; on axis 0, -1 takes what a row
+ * leaves and a fixed size was written for the exported batch size B (k·B means k entries per row).
+ */
+function reshapeBatched(ctx: NodeContext, inDims: number[], target: number[], batchAxis: number): { dims: number[]; batchAxis: number } {
+  const allowZero = ctx.int('allowzero', 0) !== 0;
+  const marked = target.flatMap((d, i) => (d >= BATCH && d % BATCH === 0 ? [i] : []));
+  if (marked.length > 1 || target.some((d) => d >= BATCH && d % BATCH !== 0)) throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
+  let at: number;
+  let entries: number;
+  if (marked.length === 1) [at, entries] = [marked[0], target[marked[0]] / BATCH];
+  else if (!allowZero && target[batchAxis] === 0) [at, entries] = [batchAxis, inDims[batchAxis]];
+  else if (batchAxis === 0 && target[0] === -1) [at, entries] = [0, -1];
+  else if (batchAxis === 0 && target[0] > 0 && ctx.exportedBatch !== null && target[0] % ctx.exportedBatch === 0) [at, entries] = [0, target[0] / ctx.exportedBatch];
+  else throw new NodeProblem(`shape [${target}] fixes the batch size or cannot show where the batch goes`, 'batch');
+  const dims = target.map((d, i) => (i === at ? entries : d === 0 && !allowZero ? inDims[i] : d));
+  if (dims.some((d) => d === undefined || d < -1)) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
+  const total = product(inDims);
+  const out = resolveMinusOne(dims, total, target);
+  if (!Number.isInteger(out[at]) || out[at] < 1 || product(out) !== total) throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
+  return { dims: out, batchAxis: ctx.movedBatch(at, `Reshape to [${target}]`) };
 }
 
 function resolveMinusOne(dims: number[], total: number, target: number[]): number[] {
@@ -88,10 +94,13 @@ function reshapeTarget(ctx: NodeContext): number[] {
 }
 
 const reshape: OpHandler = {
-  fold: (ctx, [x]) => [x!.reshape(reshapeDims(ctx, x!.dims, reshapeTarget(ctx), false))],
+  fold: (ctx, [x]) => [x!.reshape(reshapeDims(ctx, x!.dims, reshapeTarget(ctx)))],
   lower(ctx) {
-    const x = ctx.rtAny(0);
-    ctx.output(0, ctx.alias(x, reshapeDims(ctx, x.dims, reshapeTarget(ctx), x.batched)));
+    const x = ctx.rtAny(0, true);
+    const ba = batchAxisOf(x);
+    if (ba < 0) return ctx.output(0, ctx.alias(x, reshapeDims(ctx, x.dims, reshapeTarget(ctx))));
+    const { dims, batchAxis } = reshapeBatched(ctx, x.dims, reshapeTarget(ctx), ba);
+    ctx.output(0, { ...ctx.alias(x, dims), batchAxis: batchAxis > 0 ? batchAxis : undefined });
   },
 };
 
@@ -135,7 +144,7 @@ const cast: OpHandler = {
   },
   lower(ctx) {
     const to = dataTypeName(ctx.int('to', 1));
-    const x = ctx.rtAny(0);
+    const x = ctx.rtAny(0, true);
     // Run-time floats are float32 (float64/float16 targets compute in float32, within the 1e-4 budget);
     // run-time integers are int32 class indices, which int64/int32 casts leave as they are.
     const floatTarget = to === 'float32' || to === 'float64' || to === 'float16';
@@ -146,6 +155,7 @@ const cast: OpHandler = {
     if (floatTarget) {
       // Class indices become their numeric class values; plain integers convert.
       const y = ctx.newValue(x.dims, x.batched);
+      y.batchAxis = x.batchAxis;
       const cats = x.categories;
       if (cats && cats.some((c, i) => c !== i)) {
         if (cats.some((c) => typeof c === 'string')) throw new NodeProblem('casting string labels to numbers is not supported');
@@ -157,6 +167,7 @@ const cast: OpHandler = {
       return ctx.output(0, y);
     }
     const y = ctx.newValue(x.dims, x.batched, 'int32');
+    y.batchAxis = x.batchAxis;
     ctx.program.addStep('cast_f32_i32', () => [buf(x), buf(y), count], [x], [y]);
     ctx.output(0, y);
   },

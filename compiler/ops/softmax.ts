@@ -1,6 +1,7 @@
 import type { NodeContext } from '../lower.js';
 import { normalizeAxis } from '../lower.js';
-import { buf, i32, type Arg } from '../program.js';
+import { NodeProblem } from '../errors.js';
+import { batchAxisOf, buf, i32, type Arg } from '../program.js';
 import { product, Tensor } from '../tensor.js';
 import type { OpHandler } from './index.js';
 
@@ -37,9 +38,11 @@ function handler(kernel: 'softmax' | 'log_softmax'): OpHandler {
       return [Tensor.fromNumbers(x!.dtype, x!.dims, out)];
     },
     lower(ctx) {
-      const x = ctx.rt(0);
+      const x = ctx.rt(0, true);
       const { axis, outer, len, inner } = view(ctx, x.dims);
-      ctx.checkNotBatchAxis(x, axis, kernel === 'softmax' ? 'Softmax' : 'LogSoftmax');
+      const ba = batchAxisOf(x);
+      // Before opset 13 the softmax runs over every axis from `axis` on.
+      if (ba >= 0 && (ctx.opset < 13 ? ba >= axis : ba === axis)) throw new NodeProblem(`${kernel === 'softmax' ? 'Softmax' : 'LogSoftmax'} over the batch axis mixes the rows of a batch`, 'batch');
       const y = ctx.inPlaceOr(x, x.dims, x.batched);
       // For a batched value `outer` counts per batch row: scale it by the row count.
       const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);

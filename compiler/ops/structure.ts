@@ -1,7 +1,7 @@
 import { NodeProblem } from '../errors.js';
 import { physicalDims, toPlain } from '../layout.js';
 import { BATCH, normalizeAxis, type NodeContext } from '../lower.js';
-import { buf, data, f32, i32, type Arg, type RtValue, type Value } from '../program.js';
+import { batchAxisOf, buf, data, f32, i32, type Arg, type RtValue, type Value } from '../program.js';
 import { broadcastShapes, broadcastStrides, product, stridedView, stridesOf, Tensor } from '../tensor.js';
 import type { OpHandler } from './index.js';
 
@@ -37,21 +37,24 @@ function stridedCopy(ctx: NodeContext, x: RtValue, outDims: number[], strides: n
 }
 
 function checkBatchAxis(x: RtValue, axis: number, what: string): void {
-  if (x.batched && axis === 0) throw new NodeProblem(`${what} along axis 0 mixes the rows of a batch`, 'batch');
+  if (axis === batchAxisOf(x)) throw new NodeProblem(`${what} along axis ${axis} mixes the rows of a batch`, 'batch');
 }
+
+/** The same value with its batch on `axis` (undefined for 0, the usual place). */
+const onAxis = (v: RtValue, axis: number): RtValue => ({ ...v, batchAxis: axis > 0 ? axis : undefined });
 
 // ---- shapes ----------------------------------------------------------------------------------------
 
 const shape: OpHandler = {
-  fold: (ctx, [x]) => [shapeTensor(ctx, x!.dims, false)],
+  fold: (ctx, [x]) => [shapeTensor(ctx, x!.dims)],
   lower(ctx) {
-    const x = ctx.rtAny(0);
-    ctx.output(0, { kind: 'const', tensor: shapeTensor(ctx, x.dims, x.batched) });
+    const x = ctx.rtLayout(0, true);
+    ctx.output(0, { kind: 'const', tensor: shapeTensor(ctx, x.dims, batchAxisOf(x)) });
   },
 };
 
-function shapeTensor(ctx: NodeContext, dims: number[], batched: boolean): Tensor {
-  const full = batched ? [BATCH * dims[0], ...dims.slice(1)] : dims;
+function shapeTensor(ctx: NodeContext, dims: number[], batchAxis = -1): Tensor {
+  const full = dims.map((d, i) => (i === batchAxis ? BATCH * d : d));
   const r = full.length;
   const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
   const start = ctx.opset >= 15 ? clamp(ctx.int('start', 0)) : 0;
@@ -73,10 +76,14 @@ const unsqueeze: OpHandler = {
     return [x!.reshape(unsqueezeDims(x!.dims, axesOf(ctx, 1, 13) ?? []))];
   },
   lower(ctx) {
-    const x = ctx.rtAny(0);
+    const x = ctx.rtAny(0, true);
     const axes = (axesOf(ctx, 1, 13) ?? []).map((a) => normalizeAxis(a, x.dims.length + (axesOf(ctx, 1, 13) ?? []).length));
-    if (x.batched && axes.includes(0)) throw new NodeProblem('inserting an axis before the batch axis', 'batch');
-    ctx.output(0, ctx.alias(x, unsqueezeDims(x.dims, axes)));
+    const y = ctx.alias(x, unsqueezeDims(x.dims, axes));
+    const ba = batchAxisOf(x);
+    if (ba < 0) return ctx.output(0, y);
+    // The batch dim keeps its place among the original dims.
+    const kept = y.dims.map((_, i) => i).filter((i) => !axes.includes(i));
+    ctx.output(0, onAxis(y, ctx.movedBatch(kept[ba], 'inserting an axis before the batch')));
   },
 };
 
@@ -89,10 +96,14 @@ function squeezeDims(dims: number[], axes: number[] | undefined, keepFirst: bool
 const squeeze: OpHandler = {
   fold: (ctx, [x]) => [x!.reshape(squeezeDims(x!.dims, axesOf(ctx, 1, 13), false))],
   lower(ctx) {
-    const x = ctx.rtAny(0);
-    const axes = axesOf(ctx, 1, 13);
-    if (x.batched && axes?.some((a) => normalizeAxis(a, x.dims.length) === 0)) throw new NodeProblem('squeezing the batch axis', 'batch');
-    ctx.output(0, ctx.alias(x, squeezeDims(x.dims, axes, x.batched)));
+    const x = ctx.rtAny(0, true);
+    const ba = batchAxisOf(x);
+    const given = axesOf(ctx, 1, 13)?.map((a) => normalizeAxis(a, x.dims.length));
+    if (given?.includes(ba)) throw new NodeProblem('squeezing the batch axis', 'batch');
+    // Without axes every size-1 dim goes, except the batch's.
+    const axes = given ?? x.dims.flatMap((d, i) => (d === 1 && i !== ba ? [i] : []));
+    const y = ctx.alias(x, squeezeDims(x.dims, axes, false));
+    ctx.output(0, ba < 0 ? y : onAxis(y, ba - axes.filter((a) => a < ba).length));
   },
 };
 
@@ -117,6 +128,7 @@ const concat: OpHandler = {
   },
   lower(ctx) {
     const inputs = Array.from({ length: ctx.inputCount }, (_, i) => ctx.input(i)).filter((v): v is Value => !!v);
+    if (inputs.some((v) => batchAxisOf(v) > 0) && inputs.some((v) => v.kind === 'rt' && v.layout)) throw new NodeProblem('channels-last images with a moved batch', 'batch');
     ctx.output(0, lowerConcat(ctx, inputs, ctx.int('axis', 0)));
   },
 };
@@ -137,9 +149,10 @@ export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number)
     const first = inputs.find((v): v is RtValue => v.kind === 'rt')!;
     const axis = normalizeAxis(axisAttr, first.dims.length);
     checkBatchAxis(first, axis, 'Concat');
+    if (inputs.some((v) => v.kind === 'rt' && batchAxisOf(v) !== batchAxisOf(first))) throw new NodeProblem('the inputs have their batches on different axes', 'batch');
     const outDims = [...first.dims];
     outDims[axis] = inputs.reduce((s, v) => s + dimsOf(v)[axis], 0);
-    const y = ctx.newValue(outDims, first.batched, first.dtype);
+    const y = onAxis(ctx.newValue(outDims, first.batched, first.dtype), batchAxisOf(first));
     const inner = product(outDims.slice(axis + 1));
     const outer = product(outDims.slice(0, axis));
     const count: Arg = first.batched ? { t: 'rows', times: outer } : i32(outer);
@@ -214,10 +227,11 @@ const slice: OpHandler = {
     return [stridedView(x!, outDims, strides, offset)];
   },
   lower(ctx) {
-    const x = ctx.rtAny(0);
+    const x = ctx.rtAny(0, true);
     const spec = sliceSpec(x.dims, ...sliceArgs(ctx));
-    if (x.batched && (spec.outDims[0] !== x.dims[0] || spec.strides[0] !== stridesOf(x.dims)[0])) throw new NodeProblem('slicing along the batch axis', 'batch');
-    ctx.output(0, stridedCopy(ctx, x, spec.outDims, spec.strides, spec.offset));
+    const ba = batchAxisOf(x);
+    if (ba >= 0 && (spec.outDims[ba] !== x.dims[ba] || spec.strides[ba] !== stridesOf(x.dims)[ba])) throw new NodeProblem('slicing along the batch axis', 'batch');
+    ctx.output(0, onAxis(stridedCopy(ctx, x, spec.outDims, spec.strides, spec.offset), ba));
   },
 };
 
@@ -241,14 +255,14 @@ const split: OpHandler = {
     });
   },
   lower(ctx) {
-    const x = ctx.rtAny(0);
+    const x = ctx.rtAny(0, true);
     const axis = normalizeAxis(ctx.int('axis', 0), x.dims.length);
     checkBatchAxis(x, axis, 'Split');
     let start = 0;
     splitSizes(ctx, x.dims[axis]).forEach((n, i) => {
       const s = sliceSpec(x.dims, [start], [start + n], [axis], undefined);
       start += n;
-      if (ctx.isOutputUsed(i)) ctx.output(i, stridedCopy(ctx, x, s.outDims, s.strides, s.offset));
+      if (ctx.isOutputUsed(i)) ctx.output(i, onAxis(stridedCopy(ctx, x, s.outDims, s.strides, s.offset), batchAxisOf(x)));
     });
   },
 };
@@ -259,10 +273,14 @@ const gather: OpHandler = {
     return [gatherConst(x!, axis, Array.from(idx!.numbers), idx!.dims)];
   },
   lower(ctx) {
-    const x = ctx.rtAny(0);
+    const x = ctx.rtAny(0, true);
     const idx = ctx.constant(1, 'indices');
     const axis = normalizeAxis(ctx.int('axis', 0), x.dims.length);
     checkBatchAxis(x, axis, 'Gather');
+    const ba = batchAxisOf(x);
+    // The gathered axis is replaced by the indices' dims: later axes shift.
+    const shifted = ba < 0 ? -1 : ba < axis ? ba : ba + idx.dims.length - 1;
+    if (shifted > 0) ctx.movedBatch(shifted, 'Gather');
     const d = x.dims[axis];
     const indices = Array.from(idx.numbers, (i) => (i < 0 ? i + d : i));
     if (indices.some((i) => i < 0 || i >= d)) throw new NodeProblem(`indices out of range for axis of size ${d}`, 'invalid-graph');
@@ -270,7 +288,7 @@ const gather: OpHandler = {
     if (idx.dims.length === 0) {
       // One index: a slice with the axis removed.
       const outDims = x.dims.filter((_, i) => i !== axis);
-      return ctx.output(0, stridedCopy(ctx, x, outDims, strides.filter((_, i) => i !== axis), indices[0] * strides[axis]));
+      return ctx.output(0, onAxis(stridedCopy(ctx, x, outDims, strides.filter((_, i) => i !== axis), indices[0] * strides[axis]), shifted));
     }
     const outDims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
     const y = ctx.newValue(outDims, x.batched, x.dtype);
@@ -280,7 +298,7 @@ const gather: OpHandler = {
     indices.forEach((i, j) => {
       ctx.program.addStep('copy_strided', () => [buf(x, i * inner * 4), buf(y, j * inner * 4), count, i32(inner), i32(d * inner), i32(indices.length * inner)], [x], [y]);
     });
-    ctx.output(0, { ...y, categories: x.categories });
+    ctx.output(0, onAxis({ ...y, categories: x.categories }, shifted));
   },
 };
 
@@ -304,12 +322,13 @@ const transpose: OpHandler = {
     return [stridedView(x!, perm.map((p) => x!.dims[p]), perm.map((p) => s[p]), 0)];
   },
   lower(ctx) {
-    const x = ctx.rtAny(0);
+    const x = ctx.rtAny(0, true);
     const perm = ctx.ints('perm') ?? x.dims.map((_, i) => x.dims.length - 1 - i);
-    if (x.batched && perm[0] !== 0) throw new NodeProblem(`perm [${perm}] moves the batch axis`, 'batch');
+    const ba = batchAxisOf(x);
+    const moved = ba < 0 ? -1 : ctx.movedBatch(perm.indexOf(ba), `Transpose with perm [${perm}]`);
     if (perm.every((p, i) => p === i)) return ctx.output(0, x);
     const s = stridesOf(x.dims);
-    ctx.output(0, stridedCopy(ctx, x, perm.map((p) => x.dims[p]), perm.map((p) => s[p]), 0));
+    ctx.output(0, onAxis(stridedCopy(ctx, x, perm.map((p) => x.dims[p]), perm.map((p) => s[p]), 0), moved));
   },
 };
 
@@ -521,9 +540,10 @@ function reduceHandler(name: string): OpHandler {
       return [Tensor.fromNumbers(x!.dtype, keep ? outDims : outDims.filter((_, i) => !axes.includes(i)), values)];
     },
     lower(ctx) {
-      const x = ctx.rt(0);
+      const x = ctx.rt(0, true);
       const axes = reduceAxes(ctx, x.dims.length, spec.axesInputSince);
-      if (x.batched && axes.includes(0)) throw new NodeProblem(`${name} over axis 0 mixes the rows of a batch`, 'batch');
+      const ba = batchAxisOf(x);
+      if (axes.includes(ba)) throw new NodeProblem(`${name} over the batch axis mixes the rows of a batch`, 'batch');
       const keep = ctx.int('keepdims', 1) !== 0;
       let cur = x;
       // Reduce the highest axes first; adjacent axes merge into one call.
@@ -538,13 +558,13 @@ function reduceHandler(name: string): OpHandler {
         const len = product(cur.dims.slice(from, to + 1));
         const inner = product(cur.dims.slice(to + 1));
         const dims = cur.dims.map((d, i) => (i >= from && i <= to ? 1 : d));
-        const y = ctx.newValue(dims, x.batched);
+        const y = onAxis(ctx.newValue(dims, x.batched), ba);
         const src = cur;
         const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
         ctx.program.addStep(spec.kernel, () => [buf(src), buf(y), outerArg, i32(len), i32(inner)], [src], [y]);
         cur = y;
       }
-      ctx.output(0, keep ? cur : ctx.alias(cur, cur.dims.filter((_, i) => !axes.includes(i))));
+      ctx.output(0, keep ? cur : onAxis(ctx.alias(cur, cur.dims.filter((_, i) => !axes.includes(i))), ba - axes.filter((a) => a < ba).length));
     },
   };
 }
