@@ -4,7 +4,7 @@ import { emitModel } from './emit.js';
 import { CompileError } from './errors.js';
 import { lower, type BatchMode, type Lowered } from './lower.js';
 import { decodeOnnx, type OnnxModel } from './onnx.js';
-import { chooseMaxBatch, computeLifetimes, planArena } from './plan.js';
+import { chooseMaxBatch, computeLifetimes, peakLiveBytes, planArena } from './plan.js';
 import type { RtValue } from './program.js';
 
 export interface CompileOptions {
@@ -100,6 +100,7 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
         kernels,
         weightBytes,
         arenaBytes,
+        peakLiveBytes: peakLiveBytes(program, maxBatch),
         memoryBytes,
         maxBatch,
       };

@@ -43,6 +43,18 @@ export function planArena(program: Program, maxBatch: number): number {
   return arena;
 }
 
+/** The largest sum of buffers alive at any one step: the least any plan could use. */
+export function peakLiveBytes(program: Program, maxBatch: number): number {
+  let peak = 0;
+  const used = program.buffers.filter((b) => b.first !== Infinity || b.last !== -Infinity);
+  for (let i = 0; i < program.steps.length; i++) {
+    let live = 0;
+    for (const b of used) if (b.first <= i && b.last >= i) live += bufferBytes(b, maxBatch);
+    peak = Math.max(peak, live);
+  }
+  return peak;
+}
+
 /** Peak arena bytes per batch row, to size the batch so the arena stays within a budget. */
 export function chooseMaxBatch(program: Program, budgetBytes: number, limit: number): number {
   const perRow = planArena(program, 1);

@@ -77,6 +77,8 @@ export interface ModelMeta {
   kernels: string[];
   weightBytes: number;
   arenaBytes: number;
+  /** The largest set of buffers alive at once: the arena can be no smaller than this. */
+  peakLiveBytes?: number;
   /** Exact linear memory size; the memory cannot grow. */
   memoryBytes: number;
   /** Rows per `run` call; the runtime chunks larger batches. */
