@@ -5,6 +5,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { chromeLauncher } from '@web/test-runner';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
+import { serveTsAsJs } from './demo/serve-ts-as-js.mjs';
 
 const root = new URL('./', import.meta.url);
 const fixture = (name) => readFile(new URL(`test/fixtures/build/${name}.wasm`, root));
@@ -94,7 +95,7 @@ async function misbehavingServer(ctx, next) {
 export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: true,
-  middleware: [misbehavingServer],
+  middleware: [misbehavingServer, serveTsAsJs(root)],
   plugins: [esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) })],
   browsers: [
     chromeLauncher({
