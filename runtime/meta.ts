@@ -36,6 +36,19 @@ export interface TensorMeta {
   categories?: (string | number)[];
   /** Inputs only: NaN marks a missing value the model handles (Imputer, tree ensembles). */
   missing?: boolean;
+  /**
+   * Inputs only: per column of a row, what the model does with it beyond plain arithmetic (null for a
+   * plain number). Absent when every column is a plain number. Forms map `<select>`s through it.
+   */
+  features?: (FeatureMeta | null)[];
+}
+
+/** A column the model one-hot encodes (scikit-learn's OneHotEncoder on integer codes). */
+export interface FeatureMeta {
+  /** The integer codes the encoder knows, in the order of its one-hot columns. */
+  categories: number[];
+  /** `ignore`: any other code encodes as all zeros; `error`: the original encoder rejects it. */
+  unknown: 'ignore' | 'error';
 }
 
 /**

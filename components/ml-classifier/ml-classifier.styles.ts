@@ -1,131 +1,64 @@
 import { css } from 'lit';
+import { baseStyles } from '../shared/styles.js';
 
-export const styles = css`
-  :host {
-    /* A block, so a theme's content column holds it (an inline custom element escapes it). */
-    display: block;
-    font: var(--ml-font, inherit);
-    color: var(--ml-color, inherit);
-    --_accent: var(--ml-bar-color, #2563eb);
-    --_track: var(--ml-bar-background, color-mix(in srgb, currentColor 12%, transparent));
-    --_height: var(--ml-bar-height, 0.75em);
-    --_radius: var(--ml-bar-radius, 999px);
-  }
-  :host([hidden]) {
-    display: none;
-  }
-  .base {
-    position: relative;
-    display: grid;
-    gap: var(--ml-gap, 0.5em);
-  }
-  .list {
-    list-style: none;
-    margin: 0;
-    padding: 0;
-    display: grid;
-    gap: var(--ml-gap, 0.5em);
-  }
-  .row {
-    display: grid;
-    grid-template-columns: minmax(2em, var(--ml-label-width, 9em)) minmax(3em, 1fr) minmax(3.5em, max-content);
-    align-items: center;
-    gap: 0.75em;
-  }
-  .label {
-    overflow-wrap: anywhere;
-  }
-  .row.top .label,
-  .row.top .value {
-    font-weight: var(--ml-top-font-weight, 600);
-  }
-  .bar,
-  .progress {
-    position: relative;
-    overflow: hidden;
-    height: var(--_height);
-    border-radius: var(--_radius);
-    background: var(--_track);
-  }
-  .fill,
-  .progress-fill {
-    height: 100%;
-    background: var(--_accent);
-    transform-origin: left center;
-    transition: transform 0.2s ease-out;
-  }
-  :host(:dir(rtl)) .fill,
-  :host(:dir(rtl)) .progress-fill {
-    transform-origin: right center;
-  }
-  .row:not(.top) .fill {
-    background: var(--ml-bar-color-secondary, color-mix(in srgb, var(--_accent) 55%, transparent));
-  }
-  .value {
-    text-align: end;
-    font-variant-numeric: tabular-nums;
-  }
-  .loading {
-    display: grid;
-    gap: 0.4em;
-  }
-  .loading-text,
-  .muted {
-    color: var(--ml-muted-color, color-mix(in srgb, currentColor 65%, transparent));
-  }
-  .progress.indeterminate .progress-fill {
-    width: 40%;
-    animation: ml-slide 1.2s ease-in-out infinite;
-  }
-  @keyframes ml-slide {
-    from {
-      transform: translateX(-100%);
+export const styles = [
+  baseStyles,
+  css`
+    .list {
+      list-style: none;
+      margin: 0;
+      padding: 0;
+      display: grid;
+      gap: var(--ml-gap, 0.5em);
     }
-    to {
-      transform: translateX(250%);
+    .row {
+      display: grid;
+      grid-template-columns: minmax(2em, var(--ml-label-width, 9em)) minmax(3em, 1fr) minmax(3.5em, max-content);
+      align-items: center;
+      gap: 0.75em;
     }
-  }
-  .error {
-    padding: 0.6em 0.8em;
-    border-radius: var(--ml-error-radius, 0.4em);
-    border: 1px solid var(--ml-error-color, #b91c1c);
-    color: var(--ml-error-color, #b91c1c);
-    background: var(--ml-error-background, color-mix(in srgb, var(--ml-error-color, #b91c1c) 8%, transparent));
-    overflow-wrap: anywhere;
-  }
-  .error-title {
-    font-weight: 600;
-  }
-  /* Read by screen readers, not shown (unless a page styles ::part(status)). */
-  .status {
-    position: absolute;
-    width: 1px;
-    height: 1px;
-    margin: -1px;
-    padding: 0;
-    overflow: hidden;
-    clip: rect(0 0 0 0);
-    clip-path: inset(50%);
-    white-space: nowrap;
-    border: 0;
-  }
-  @media (prefers-reduced-motion: reduce) {
-    .fill,
-    .progress-fill {
-      transition: none;
+    .label {
+      overflow-wrap: anywhere;
     }
-    .progress.indeterminate .progress-fill {
-      animation-duration: 3s;
+    .row.top .label,
+    .row.top .value {
+      font-weight: var(--ml-top-font-weight, 600);
     }
-  }
-  @media (forced-colors: active) {
-    .fill,
-    .progress-fill {
-      background: Highlight;
+    .bar {
+      position: relative;
+      overflow: hidden;
+      height: var(--_height);
+      border-radius: var(--_radius);
+      background: var(--_track);
     }
-    .bar,
-    .progress {
-      border: 1px solid CanvasText;
+    .fill {
+      height: 100%;
+      background: var(--_accent);
+      transform-origin: left center;
+      transition: transform 0.2s ease-out;
     }
-  }
-`;
+    :host(:dir(rtl)) .fill {
+      transform-origin: right center;
+    }
+    .row:not(.top) .fill {
+      background: var(--ml-bar-color-secondary, color-mix(in srgb, var(--_accent) 55%, transparent));
+    }
+    .value {
+      text-align: end;
+      font-variant-numeric: tabular-nums;
+    }
+    @media (prefers-reduced-motion: reduce) {
+      .fill {
+        transition: none;
+      }
+    }
+    @media (forced-colors: active) {
+      .fill {
+        background: Highlight;
+      }
+      .bar {
+        border: 1px solid CanvasText;
+      }
+    }
+  `,
+];

@@ -1,18 +1,21 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
-import type { LoadProgress } from '../../runtime/load.js';
-import { rowSize, type ModelMeta } from '../../runtime/meta.js';
+import { rowSize } from '../../runtime/meta.js';
 import type { Model, ModelInput, Outputs } from '../../runtime/model.js';
 import { FormBindingController } from '../controllers/form-controller.js';
 import { ModelController } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
-import { WidgetError, describeError, type WidgetErrorCode } from '../shared/errors.js';
+import { labelsConverter } from '../shared/converters.js';
+import { WidgetError, describeError } from '../shared/errors.js';
 import { emit } from '../shared/events.js';
+import { errorTitle, renderError, renderLoading } from '../shared/render.js';
+import type { MlErrorDetail, MlLoadDetail, MlProgressDetail } from '../shared/types.js';
 import { classCount, findScoresOutput, labelFor, toProbabilities, topK, type Prediction } from '../shared/scores.js';
 import { styles } from './ml-classifier.styles.js';
 
 export type { Prediction } from '../shared/scores.js';
+export type { MlErrorDetail, MlLoadDetail, MlProgressDetail } from '../shared/types.js';
 
 export interface PredictResult<P = Prediction[] | Prediction[][]> {
   /** Top-k classes, best first: for one row a list, for a batch a list per row. */
@@ -21,22 +24,7 @@ export interface PredictResult<P = Prediction[] | Prediction[][]> {
   outputs: Outputs;
 }
 
-export interface MlLoadDetail {
-  meta: ModelMeta;
-}
-export type MlProgressDetail = LoadProgress;
 export type MlPredictionDetail = PredictResult<Prediction[]>;
-export interface MlErrorDetail {
-  code: WidgetErrorCode;
-  message: string;
-}
-
-/** `labels="a, b, c"` ⇄ `['a', 'b', 'c']`. */
-const labelsConverter = {
-  fromAttribute: (value: string | null) =>
-    value === null || value.trim() === '' ? undefined : value.split(',').map((s) => s.trim()),
-  toAttribute: (value: string[] | undefined) => value?.join(', '),
-};
 
 let percentFormat: Intl.NumberFormat | undefined;
 function formatPercent(score: number): string {
@@ -96,9 +84,10 @@ export class MlClassifier extends LitElement {
   @property() src = '';
 
   /**
-   * The id of a `<form>` whose numeric fields are the input: `<input type=number|range>` and `<select>`
-   * in document order, or the fields with `data-feature="0…n"` in that order. Predicts again on the
-   * form's `input` and `change` events.
+   * The id of a `<form>` whose fields are the input: `<input type=number|range>`, `<select>`, checkboxes
+   * (1/0) and radio groups in document order, or the fields with `data-feature` (a column number or a
+   * model input's name). Selects on columns the model one-hot encodes map to its categories. Predicts
+   * again on the form's `input` and `change` events.
    */
   @property({ attribute: 'for' }) for = '';
 
@@ -202,17 +191,7 @@ export class MlClassifier extends LitElement {
   private _predictCurrent(model: Model): void {
     let input: ModelInput | undefined = this.input;
     try {
-      if (input === undefined && this._form.form) {
-        const need = rowSize(model.meta.inputs[0]);
-        const have = this._form.fieldCount;
-        if (have !== need) {
-          throw new WidgetError(
-            'bad-input',
-            `The form “${this.for}” has ${have} numeric field${have === 1 ? '' : 's'}, but the model takes ${need} features.`,
-          );
-        }
-        input = this._form.read();
-      }
+      if (input === undefined && this._form.form) input = this._form.readInput(model.meta);
       if (input === undefined) return;
       const { predictions, outputs } = this._classify(model, input);
       this._predictions = predictions[0];
@@ -263,37 +242,14 @@ export class MlClassifier extends LitElement {
     const error = loading ? undefined : this._error;
     const predictions = error ? [] : this._predictions;
     return html`<div class="base" part="base">
-      ${loading ? this._renderLoading(this._loader.progress) : nothing}
-      ${error
-        ? html`<div class="error" part="error">
-            <slot name="error"><span class="error-title">${errorTitle(error.code)}</span> ${error.message}</slot>
-          </div>`
-        : nothing}
+      ${loading ? renderLoading(this._loader.progress) : nothing}
+      ${error ? renderError(error) : nothing}
       ${predictions.length
         ? html`<ol class="list" part="list" aria-label="Predictions">
             ${predictions.map((p, i) => this._renderRow(p, i))}
           </ol>`
         : nothing}
       <div class="status" part="status" role="status">${this._statusText(loading, error, predictions)}</div>
-    </div>`;
-  }
-
-  private _renderLoading({ loaded, total }: LoadProgress) {
-    const determinate = total > 0;
-    const fraction = determinate ? Math.min(1, loaded / total) : 0;
-    return html`<div class="loading" part="loading">
-      <slot name="loading"><span class="loading-text">Loading model…</span></slot>
-      <div
-        class="progress ${determinate ? '' : 'indeterminate'}"
-        part="progress"
-        role="progressbar"
-        aria-label="Loading model"
-        aria-valuemin="0"
-        aria-valuemax="100"
-        aria-valuenow=${determinate ? Math.round(fraction * 100) : nothing}
-      >
-        <div class="progress-fill" part="progress-fill" style=${styleMap({ transform: determinate ? `scaleX(${fraction})` : undefined })}></div>
-      </div>
     </div>`;
   }
 
@@ -326,10 +282,6 @@ export class MlClassifier extends LitElement {
     if (predictions.length) return `Prediction: ${predictions[0].label}, ${Math.round(predictions[0].score * 100)}%`;
     return this._loader.model ? 'Model loaded.' : '';
   }
-}
-
-function errorTitle(code: WidgetErrorCode): string {
-  return code === 'bad-input' || code === 'no-form' ? 'Cannot predict:' : 'The model could not be loaded:';
 }
 
 // Guarded inline (not via define()) so the manifest analyzer sees the tag name.

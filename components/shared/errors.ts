@@ -5,8 +5,10 @@ import type { ModelErrorCode } from '../../runtime/errors.js';
  * - `no-form`: `for` names no `<form>` in the element's document or shadow root
  * - `no-src`: `predict()` was called on an element without `src`
  * - `not-a-classifier`: the model has no class-score output (e.g. a regression model)
+ * - `not-a-regressor`: the model has no numeric value output (e.g. a classifier's labels only)
+ * - `bad-format`: a formatting attribute (`unit`, `currency`, `locale`, `digits`) is not valid for Intl.NumberFormat
  */
-export type WidgetErrorCode = ModelErrorCode | 'no-form' | 'no-src' | 'not-a-classifier';
+export type WidgetErrorCode = ModelErrorCode | 'no-form' | 'no-src' | 'not-a-classifier' | 'not-a-regressor' | 'bad-format';
 
 /** An element-level failure with a machine-readable `code`, shaped like the runtime's ModelError. */
 export class WidgetError extends Error {
