@@ -2,6 +2,7 @@ import { abortError, ModelError } from './errors.js';
 import { missingWasmFeatures } from './features.js';
 import { META_FORMAT, META_SECTION, META_VERSION, type ModelMeta } from './meta.js';
 import { Model, type ModelExports } from './model.js';
+import { SectionScanner, type ModuleShape } from './sections.js';
 
 export interface LoadProgress {
   loaded: number;
@@ -202,7 +203,7 @@ async function loadFromBytesOrResponse(
   } catch (err) {
     throw compileFailure(bytes.subarray(0, 8), 'the model bytes', err);
   }
-  return instantiate(module, 'the model bytes');
+  return instantiate(module, 'the model bytes', scanShape(bytes));
 }
 
 /**
@@ -225,6 +226,7 @@ async function compileResponse(
   const encoded = (response.headers.get('content-encoding') ?? 'identity') !== 'identity';
   const total = encoded ? 0 : Number(response.headers.get('content-length')) || 0;
   const head = new Uint8Array(8);
+  const scanner = new SectionScanner();
   let loaded = 0;
   let networkError: unknown;
   onProgress({ loaded, total });
@@ -239,6 +241,7 @@ async function compileResponse(
           const { done, value } = await reader.read();
           if (done) return controller.close();
           if (loaded < head.length) head.set(value.subarray(0, head.length - loaded), loaded);
+          scanner.push(value);
           if (keep) chunks.push(value);
           loaded += value.byteLength;
           onProgress({ loaded, total });
@@ -269,6 +272,7 @@ async function compileResponse(
     }
   } else {
     const bytes = new Uint8Array(await response.arrayBuffer());
+    scanner.push(bytes);
     if (keep) chunks.push(bytes);
     loaded = bytes.byteLength;
     onProgress({ loaded, total: total || loaded });
@@ -282,12 +286,12 @@ async function compileResponse(
   if (keep) {
     const bytes = concat(chunks, loaded);
     if (integrity) await checkIntegrity(bytes, integrity, where);
-    const model = await instantiate(module, where);
+    const model = await instantiate(module, where, scanner.result(true));
     // Only a model that validated is kept for the next visit.
     await cache?.put(where, new Response(bytes, { headers: { 'content-type': 'application/wasm' } })).catch(() => undefined);
     return model;
   }
-  return instantiate(module, where);
+  return instantiate(module, where, scanner.result(true));
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
@@ -357,8 +361,19 @@ function compileFailure(head: Uint8Array, where: string, err: unknown): ModelErr
   );
 }
 
-/** Check the module is an ml-widgets model of a known format with no imports, then instantiate it. */
-export async function instantiate(module: WebAssembly.Module, where: string): Promise<Model> {
+function scanShape(bytes: Uint8Array): ModuleShape | null {
+  const scanner = new SectionScanner();
+  scanner.push(bytes);
+  return scanner.result(true);
+}
+
+/**
+ * Check the module is an ml-widgets model of a known format with no imports, no start function and
+ * exactly the memory its plan declares, then instantiate it. `shape` comes from the module's bytes
+ * (see SectionScanner): null if it could not be read (refused); without it a start function cannot be
+ * ruled out and memory is checked only after instantiation.
+ */
+export async function instantiate(module: WebAssembly.Module, where: string, shape?: ModuleShape | null): Promise<Model> {
   const sections = WebAssembly.Module.customSections(module, META_SECTION);
   if (sections.length !== 1) {
     throw new ModelError(
@@ -403,10 +418,39 @@ export async function instantiate(module: WebAssembly.Module, where: string): Pr
   if (absent.length) {
     throw new ModelError('not-a-model', `${where} lacks the model exports ${absent.join(', ')}.`);
   }
-  const instance = await WebAssembly.instantiate(module, {});
+  if (shape === null) {
+    throw new ModelError('memory-mismatch', `${where} has over 1 MiB of sections before its code, so its memory could not be checked; it was not run.`);
+  }
+  if (shape) checkDeclaredMemory(shape, meta, where);
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, {});
+  } catch (err) {
+    throw new ModelError('invalid-wasm', `${where} could not be instantiated (${(err as Error).message}).`, { cause: err });
+  }
   const exports = instance.exports as unknown as ModelExports;
   checkMemoryPlan(exports.memory, meta, where);
   return new Model(meta, exports);
+}
+
+/**
+ * Before anything runs: one fixed-size memory of exactly the planned bytes (so a model cannot make
+ * the page allocate more than `ml.meta` says), and no start function (nothing executes on instantiate).
+ */
+function checkDeclaredMemory(shape: ModuleShape, meta: ModelMeta, where: string): void {
+  if (shape.hasStart) {
+    throw new ModelError('not-a-model', `${where} has a start function, which ml-widgets models never have; it was not run.`);
+  }
+  const [memory, ...more] = shape.memories;
+  const declared = `declares ${meta.memoryBytes} bytes of memory`;
+  if (!memory || more.length) {
+    throw new ModelError('memory-mismatch', `${where} ${declared} but defines ${shape.memories.length} memories; it was not run.`);
+  }
+  const bytes = memory.initial * 65536;
+  if (bytes !== meta.memoryBytes || memory.maximum !== memory.initial || memory.shared || memory.memory64) {
+    const max = memory.maximum === undefined ? 'no maximum' : `a maximum of ${memory.maximum * 65536} bytes`;
+    throw new ModelError('memory-mismatch', `${where} ${declared} but asks for ${bytes} bytes with ${max}; it was not run.`);
+  }
 }
 
 /** The memory must be exactly the planned size and unable to grow: a model cannot take more than it declared. */
