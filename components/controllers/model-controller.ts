@@ -2,23 +2,36 @@ import { Task, TaskStatus, initialState } from '@lit/task';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { loadModel, type LoadOptions, type LoadProgress } from '../../runtime/load.js';
 import type { Model } from '../../runtime/model.js';
+import { loadModelInWorker, type RemoteModel } from '../../runtime/remote.js';
 import { WidgetError } from '../shared/errors.js';
 
-export interface ModelControllerOptions {
+/**
+ * What the controller loads: a `Model` on the main thread (synchronous `predict`), or with the
+ * `worker` option a `RemoteModel` in the page's module Worker (`predict` returns a Promise).
+ * Same metadata and the same numbers either way: elements handle `predict` returning either.
+ */
+export type LoadedModel = Model | RemoteModel;
+
+export interface ModelControllerOptions<M extends LoadedModel = Model> {
   /** The model URL, or empty for none. */
   src: () => string | undefined | null;
   /** False while loading should wait (e.g. `loading="lazy"` and still far from the viewport). */
   enabled: () => boolean;
   /** How to fetch: `integrity`, `crossorigin` and `cache` attributes. A change reloads. */
   fetchOptions?: () => Pick<LoadOptions, 'integrity' | 'crossOrigin' | 'cache'>;
+  /**
+   * True to load and run the model in a module Worker (the elements' `worker` attribute); the model is
+   * then a RemoteModel, so only a `ModelController<LoadedModel>` should pass this. A change reloads.
+   */
+  worker?: () => boolean;
   onProgress?: (progress: LoadProgress) => void;
-  onLoad?: (model: Model) => void;
+  onLoad?: (model: M) => void;
   /** Load failures except aborts (an aborted load was superseded or its element left the page). */
   onError?: (error: unknown) => void;
 }
 
-interface Waiter {
-  resolve: (model: Model) => void;
+interface Waiter<M> {
+  resolve: (model: M) => void;
   reject: (error: unknown) => void;
 }
 
@@ -27,25 +40,30 @@ interface Waiter {
  * its AbortSignal) and only the newest load's result is ever applied (the Task ignores stale runs).
  * Leaving the page mid-load aborts too; coming back resumes.
  */
-export class ModelController implements ReactiveController {
+export class ModelController<M extends LoadedModel = Model> implements ReactiveController {
   private readonly host: ReactiveControllerHost & HTMLElement;
-  private readonly options: ModelControllerOptions;
-  private readonly task: Task<[string, boolean, string], Model>;
-  private waiters: Waiter[] = [];
+  private readonly options: ModelControllerOptions<M>;
+  private readonly task: Task<[string, boolean, string, boolean], M>;
+  private waiters: Waiter<M>[] = [];
   /** Someone awaits `whenLoaded()`: load now even if lazy loading would still wait. */
   private wanted = false;
   private _progress: LoadProgress = { loaded: 0, total: 0 };
   /** Set before `onLoad` runs (the Task records its value only after), cleared when a new load starts. */
-  private _model?: Model;
+  private _model?: M;
 
-  constructor(host: ReactiveControllerHost & HTMLElement, options: ModelControllerOptions) {
+  constructor(host: ReactiveControllerHost & HTMLElement, options: ModelControllerOptions<M>) {
     this.host = host;
     this.options = options;
     host.addController(this);
     this.task = new Task(host, {
       args: () =>
-        [this.options.src() ?? '', this.wanted || this.options.enabled(), JSON.stringify(this.options.fetchOptions?.() ?? {})] as [string, boolean, string],
-      task: ([src, enabled, fetchOptions], { signal }) => {
+        [
+          this.options.src() ?? '',
+          this.wanted || this.options.enabled(),
+          JSON.stringify(this.options.fetchOptions?.() ?? {}),
+          this.options.worker?.() ?? false,
+        ] as [string, boolean, string, boolean],
+      task: ([src, enabled, fetchOptions, inWorker], { signal }) => {
         this._model = undefined;
         if (!src) {
           this.rejectWaiters(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
@@ -53,7 +71,10 @@ export class ModelController implements ReactiveController {
         }
         if (!enabled) return initialState;
         this._progress = { loaded: 0, total: 0 };
-        return loadModel(src, {
+        // Same options, progress and abort either way; the worker resolves src against this page.
+        // An element that can run in a worker types its controller ModelController<LoadedModel>.
+        const load = (inWorker ? loadModelInWorker : loadModel) as (src: string, options: LoadOptions) => Promise<M>;
+        return load(src, {
           ...(JSON.parse(fetchOptions) as Pick<LoadOptions, 'integrity' | 'crossOrigin' | 'cache'>),
           signal,
           onProgress: (p) => {
@@ -80,7 +101,7 @@ export class ModelController implements ReactiveController {
   }
 
   /** The loaded model, or undefined while none is loaded (including while a new `src` loads). */
-  get model(): Model | undefined {
+  get model(): M | undefined {
     return this._model;
   }
 
@@ -98,13 +119,13 @@ export class ModelController implements ReactiveController {
   }
 
   /** The model once loaded; asks for it now if lazy loading was still waiting. */
-  whenLoaded(): Promise<Model> {
+  whenLoaded(): Promise<M> {
     const model = this.model;
     if (model) return Promise.resolve(model);
     const error = this.error;
     if (error && this.task.status === TaskStatus.ERROR) return Promise.reject(error);
     if (!this.options.src()) return Promise.reject(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
-    return new Promise<Model>((resolve, reject) => {
+    return new Promise<M>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (!this.wanted) {
         this.wanted = true;

@@ -2,9 +2,9 @@ import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
 import { styleMap } from 'lit/directives/style-map.js';
 import { rowSize } from '../../runtime/meta.js';
-import type { Model, ModelInput, Outputs } from '../../runtime/model.js';
+import type { ModelInput, Outputs } from '../../runtime/model.js';
 import { FormBindingController } from '../controllers/form-controller.js';
-import { ModelController } from '../controllers/model-controller.js';
+import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
 import { labelsConverter } from '../shared/converters.js';
 import { WidgetError, describeError } from '../shared/errors.js';
@@ -109,6 +109,12 @@ export class MlClassifier extends LitElement {
   /** `persist` keeps the model in the Cache API for later visits and offline use. */
   @property() cache: 'persist' | 'default' = 'default';
 
+  /**
+   * Load and run the model in a module Worker (started from its own URL, CSP-safe), keeping the main
+   * thread free for big models. Same predictions and events; they arrive a message later.
+   */
+  @property({ type: Boolean }) worker = false;
+
   /** One row of features; setting it predicts (once the model is loaded). Takes precedence over `for`. */
   @property({ attribute: false }) input?: number[] | Float32Array | ArrayLike<number>;
 
@@ -119,13 +125,16 @@ export class MlClassifier extends LitElement {
   private _dirty = false;
   private _probs = new Float64Array(0);
   private _order = new Int32Array(0);
+  /** Counts predictions started, so a worker's late answer to an outdated input is dropped. */
+  private _run = 0;
 
   private readonly _visibility = new VisibilityController(this, { enabled: () => this.loading === 'lazy' });
 
-  private readonly _loader = new ModelController(this, {
+  private readonly _loader = new ModelController<LoadedModel>(this, {
     src: () => this.src,
     enabled: () => this._visibility.visible,
     fetchOptions: () => ({ integrity: this.integrity || undefined, crossOrigin: this.crossOrigin, cache: this.cache }),
+    worker: () => this.worker,
     onProgress: (p) => emit<MlProgressDetail>(this, 'ml-progress', { loaded: p.loaded, total: p.total }),
     onLoad: (model) => {
       this._dirty = true;
@@ -154,8 +163,8 @@ export class MlClassifier extends LitElement {
     return this._error;
   }
 
-  /** The loaded model, or undefined while none is loaded. */
-  get model(): Model | undefined {
+  /** The loaded model (a `RemoteModel` with `worker`), or undefined while none is loaded. */
+  get model(): LoadedModel | undefined {
     return this._loader.model;
   }
 
@@ -166,7 +175,8 @@ export class MlClassifier extends LitElement {
    */
   async predict(input: ModelInput, rows?: number): Promise<PredictResult> {
     const model = await this._loader.whenLoaded();
-    const { predictions, outputs } = this._classify(model, input, rows);
+    const outputs = await this._outputs(model, input, rows);
+    const predictions = this._rank(model, outputs);
     const nested = Array.isArray(input) && input.length > 0 && typeof input[0] === 'object';
     return { predictions: nested || predictions.length > 1 ? predictions : predictions[0], outputs };
   }
@@ -174,6 +184,7 @@ export class MlClassifier extends LitElement {
   protected override update(changed: PropertyValues<this>): void {
     // Here, not in willUpdate: controllers have run (a new src has started loading, a new form is bound).
     if (changed.has('src')) {
+      this._run++; // drop a worker's answer for the old model
       this._predictions = [];
       this._error = undefined;
       this._dirty = true;
@@ -188,31 +199,50 @@ export class MlClassifier extends LitElement {
     super.update(changed);
   }
 
-  private _predictCurrent(model: Model): void {
+  private _predictCurrent(model: LoadedModel): void {
+    const run = ++this._run;
     let input: ModelInput | undefined = this.input;
     try {
       if (input === undefined && this._form.form) input = this._form.readInput(model.meta);
       if (input === undefined) return;
-      const { predictions, outputs } = this._classify(model, input);
-      this._predictions = predictions[0];
-      this._error = undefined;
-      emit<MlPredictionDetail>(this, 'ml-prediction', { predictions: this._predictions, outputs });
+      const outputs = this._outputs(model, input);
+      if (outputs instanceof Promise) {
+        const current = () => run === this._run && this._loader.model === model;
+        outputs.then(
+          (o) => current() && this._show(model, o),
+          (error) => {
+            if (!current()) return;
+            this._predictions = [];
+            this._fail(error);
+          },
+        );
+      } else this._show(model, outputs);
     } catch (error) {
       this._predictions = [];
       this._fail(error);
     }
   }
 
-  /** Run the model and rank each row's scores. */
-  private _classify(model: Model, input: ModelInput, rows?: number): { predictions: Prediction[][]; outputs: Outputs } {
-    const scores = findScoresOutput(model.meta);
-    if (!scores) {
+  private _show(model: LoadedModel, outputs: Outputs): void {
+    this._predictions = this._rank(model, outputs)[0];
+    this._error = undefined;
+    emit<MlPredictionDetail>(this, 'ml-prediction', { predictions: this._predictions, outputs });
+  }
+
+  /** Run the model: the outputs at once on the main thread, a Promise from a worker. */
+  private _outputs(model: LoadedModel, input: ModelInput, rows?: number): Outputs | Promise<Outputs> {
+    if (!findScoresOutput(model.meta)) {
       throw new WidgetError(
         'not-a-classifier',
         'This model has no class-score output (probabilities or logits), so <ml-classifier> cannot rank classes. Is it a regression model?',
       );
     }
-    const outputs = model.predict(input, rows);
+    return model.predict(input, rows);
+  }
+
+  /** Rank each row's scores, best first. */
+  private _rank(model: LoadedModel, outputs: Outputs): Prediction[][] {
+    const scores = findScoresOutput(model.meta)!;
     const data = outputs[scores.name].data as Float32Array;
     const columns = rowSize(scores);
     const classes = classCount(scores);
@@ -228,7 +258,7 @@ export class MlClassifier extends LitElement {
       toProbabilities(data, r * columns, columns, scores.kind, this._probs);
       predictions[r] = topK(this._probs, classes, k, label, this._order);
     }
-    return { predictions, outputs };
+    return predictions;
   }
 
   /** Show an error inside the element and tell the page; never throw. */
