@@ -204,6 +204,9 @@ function outputKind(model: OnnxModel, name: string, value: RtValue): TensorMeta[
   if (node?.opType === 'Softmax') return 'probabilities';
   if (node?.opType === 'LogSoftmax') return 'log-probabilities';
   if (node?.opType === 'Sigmoid' && value.dims[value.dims.length - 1] === 1) return 'probabilities'; // binary: p(class 1)
+  // Several targets of a regressor are values, not class logits.
+  if (node && ['LinearRegressor', 'TreeEnsembleRegressor', 'SVMRegressor'].includes(node.opType)) return 'values';
+  if (taskFromMetadata(model) === 'regression') return 'values';
   const last = value.dims[value.dims.length - 1] ?? 1;
   return last > 1 ? 'logits' : 'values';
 }
