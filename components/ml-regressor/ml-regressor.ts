@@ -1,9 +1,9 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { rowSize, type ModelMeta, type TensorMeta } from '../../runtime/meta.js';
+import { rowSize, type TensorMeta } from '../../runtime/meta.js';
 import type { ModelInput, Outputs } from '../../runtime/model.js';
 import { FormBindingController } from '../controllers/form-controller.js';
-import { ModelController } from '../controllers/model-controller.js';
+import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
 import { labelsConverter } from '../shared/converters.js';
 import { WidgetError, describeError } from '../shared/errors.js';
@@ -28,11 +28,8 @@ export interface MlRegressionDetail {
   outputs: Outputs;
 }
 
-/** A model on the main thread (outputs at once) or in a worker (a Promise of them). */
-type AnyModel = { readonly meta: ModelMeta; predict(input: ModelInput, rows?: number): Outputs | Promise<Outputs> };
-
 /** The output holding the predicted values: the first float32 output of kind `values`. */
-function findValuesOutput(model: AnyModel): TensorMeta {
+function findValuesOutput(model: LoadedModel): TensorMeta {
   const t = model.meta.outputs.find((o) => o.dtype === 'float32' && o.kind === 'values');
   if (!t) {
     throw new WidgetError(
@@ -134,6 +131,12 @@ export class MlRegressor extends LitElement {
   /** `persist` keeps the model in the Cache API for later visits and offline use. */
   @property() cache: 'persist' | 'default' = 'default';
 
+  /**
+   * Load and run the model in a module Worker (started from its own URL, CSP-safe), keeping the main
+   * thread free for big models. Same values and events; they arrive a message later.
+   */
+  @property({ type: Boolean }) worker = false;
+
   /** One row of features; setting it predicts (once the model is loaded). Takes precedence over `for`. */
   @property({ attribute: false }) input?: number[] | Float32Array | ArrayLike<number>;
 
@@ -153,6 +156,7 @@ export class MlRegressor extends LitElement {
     src: () => this.src,
     enabled: () => this._visibility.visible,
     fetchOptions: () => ({ integrity: this.integrity || undefined, crossOrigin: this.crossOrigin, cache: this.cache }),
+    worker: () => this.worker,
     onProgress: (p) => emit<MlProgressDetail>(this, 'ml-progress', { loaded: p.loaded, total: p.total }),
     onLoad: (model) => {
       this._dirty = true;
@@ -199,8 +203,8 @@ export class MlRegressor extends LitElement {
     return this._error ?? this._formatError;
   }
 
-  /** The loaded model, or undefined while none is loaded. */
-  get model(): AnyModel | undefined {
+  /** The loaded model (a `RemoteModel` with `worker`), or undefined while none is loaded. */
+  get model(): LoadedModel | undefined {
     return this._loader.model;
   }
 
@@ -274,7 +278,7 @@ export class MlRegressor extends LitElement {
     return new Intl.NumberFormat(this.locale || undefined, options);
   }
 
-  private _predictCurrent(model: AnyModel): void {
+  private _predictCurrent(model: LoadedModel): void {
     const run = ++this._run;
     let input: ModelInput | undefined = this.input;
     const failed = (error: unknown) => {
@@ -298,14 +302,14 @@ export class MlRegressor extends LitElement {
     }
   }
 
-  private _show(model: AnyModel, outputs: Outputs): void {
+  private _show(model: LoadedModel, outputs: Outputs): void {
     this._values = this._split(model, outputs)[0];
     this._error = undefined;
     emit<MlRegressionDetail>(this, 'ml-prediction', { value: this._values[0], values: this._values, names: this.names, outputs });
   }
 
   /** The value output's rows. */
-  private _split(model: AnyModel, outputs: Outputs): number[][] {
+  private _split(model: LoadedModel, outputs: Outputs): number[][] {
     const t = findValuesOutput(model);
     const data = outputs[t.name].data as Float32Array;
     const columns = rowSize(t);

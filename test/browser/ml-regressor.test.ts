@@ -112,6 +112,22 @@ describe('<ml-regressor>', () => {
     });
   });
 
+  describe('worker', () => {
+    it('runs the model in a worker with the same values (worker attribute)', async () => {
+      const r = await ref('linnerud_ridge');
+      const el = await fixture<MlRegressor>(html`<ml-regressor worker src="${MODELS}/linnerud_ridge.wasm?worker"></ml-regressor>`);
+      await loaded(el);
+      for (const i of [0, 7, 19]) {
+        const next = nextPrediction(el);
+        el.input = row(r.inputs.X, i);
+        const { detail } = await next;
+        detail.values.forEach((v, j) => expectClose(v, row(r.outputs.variable, i)[j], `worker row ${i}.${j}`));
+      }
+      const batch = (await el.predict([row(r.inputs.X, 2), row(r.inputs.X, 4)])).values as number[][];
+      batch[1].forEach((v, j) => expectClose(v, row(r.outputs.variable, 4)[j], `worker batch ${j}`));
+    });
+  });
+
   describe('formatting attributes', () => {
     it('formats with a unit, a currency, digits and a locale like Intl.NumberFormat', async () => {
       const r = await ref('diabetes_sklearn_mlpreg');
