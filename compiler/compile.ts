@@ -1,5 +1,6 @@
-import { META_FORMAT, META_VERSION, type Dim, type ImagePreprocessing, type ModelMeta, type TensorMeta } from '../runtime/meta.js';
+import { META_FORMAT, META_VERSION, rowSize, type Dim, type ImagePreprocessing, type ModelMeta, type TensorMeta } from '../runtime/meta.js';
 import { VERSION } from '../runtime/version.js';
+import { categoricalFeatures } from './categorical.js';
 import { emitModel } from './emit.js';
 import { CompileError } from './errors.js';
 import { lower, type BatchMode, type Lowered } from './lower.js';
@@ -71,6 +72,9 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
     kind: 'values',
     ...(missing ? { missing } : {}),
   }));
+  // Columns the model one-hot encodes: forms map a <select> to the encoder's categories.
+  const categorical = categoricalFeatures(model, inputs.map((t) => t.name), inputs.map(rowSize));
+  inputs.forEach((t, i) => categorical[i] && (t.features = categorical[i]));
   const outputs: TensorMeta[] = lowered.outputs.map(({ name, value }) => outputMeta(model, name, value, shapeOf(value)));
   const task = options.task ?? taskFromMetadata(model) ?? (outputs.some((o) => o.kind !== 'values') ? 'classification' : 'regression');
   let meta: ModelMeta | undefined;
