@@ -1,0 +1,238 @@
+// Form binding (components/controllers/form-controller.ts) through the elements' public API: `for` a form
+// of number inputs, selects, checkboxes and radio groups, in document order or by data-feature, with
+// predictions compared with the source library's reference rows (test/fixtures/models/<name>.json).
+import { expect, fixture, html, oneEvent } from '@open-wc/testing';
+import '../../components/index.js';
+import type { MlClassifier, MlRegressionDetail, MlRegressor, Prediction } from '../../components/index.js';
+import { argmax, MODELS, reference, row, sleep, watchUnhandledRejections, type Reference } from './helpers.js';
+
+const refs = new Map<string, Promise<Reference>>();
+const ref = (name: string) => {
+  if (!refs.has(name)) refs.set(name, reference(name));
+  return refs.get(name)!;
+};
+
+type Element_ = MlClassifier | MlRegressor;
+async function firstError(el: Element_): Promise<{ code: string; message: string }> {
+  if (el.error) return el.error;
+  return (await oneEvent(el, 'ml-error')).detail;
+}
+async function classified(el: MlClassifier): Promise<readonly Prediction[]> {
+  if (el.predictions.length) return el.predictions;
+  return (await oneEvent(el, 'ml-prediction')).detail.predictions;
+}
+async function regressed(el: MlRegressor): Promise<number> {
+  if (el.values.length) return el.value!;
+  return ((await oneEvent(el, 'ml-prediction')) as CustomEvent<MlRegressionDetail>).detail.value;
+}
+const fire = (field: Element, type: 'input' | 'change' = 'change') => field.dispatchEvent(new Event(type, { bubbles: true }));
+const errorText = (el: Element_) => el.shadowRoot!.querySelector('[part="error"]')?.textContent ?? null;
+
+function expectClose(ours: number, theirs: number, where: string): void {
+  expect(Math.abs(ours - theirs), `${where}: ${ours} vs ${theirs}`).to.be.at.most(1e-4 * Math.max(1, Math.abs(theirs)));
+}
+function expectClassification(predictions: readonly Prediction[], expected: number[], labels: string[], where: string): void {
+  expect(predictions[0].label, where).to.equal(labels[argmax(expected)]);
+  for (const p of predictions) expectClose(p.score, expected[p.index], `${where}: ${p.label}`);
+}
+
+describe('form binding', () => {
+  let rejections: ReturnType<typeof watchUnhandledRejections>;
+  beforeEach(() => (rejections = watchUnhandledRejections()));
+  afterEach(async () => {
+    await sleep(0);
+    rejections.stop();
+    expect(rejections.reasons.map(String), 'unhandled rejections').to.deep.equal([]);
+  });
+
+  it('reads <select>s with numeric option values as numbers, and re-predicts on change', async () => {
+    const r = await ref('iris_mlp');
+    const rows = [0, 5, 11].map((i) => row(r.inputs.input, i));
+    const names = ['Sepal length', 'Sepal width', 'Petal length', 'Petal width'];
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-selects">
+        ${names.map(
+          (n, j) => html`<label>${n}
+            <select name=${'f' + j}>
+              ${rows.map((values, k) => html`<option value=${String(values[j])} ?selected=${k === 0}>${values[j]}</option>`)}
+            </select></label
+          >`,
+        )}
+      </form>
+      <ml-classifier for="fb-selects" src="${MODELS}/iris_mlp.wasm"></ml-classifier>
+    </div>`);
+    const el = wrapper.querySelector('ml-classifier')!;
+    expectClassification(await classified(el), row(r.outputs.output, 0), r.labels, 'row 0');
+    const selects = Array.from(wrapper.querySelectorAll('select'));
+    for (const [k, i] of [[1, 5], [2, 11]]) {
+      selects.forEach((s) => (s.selectedIndex = k));
+      const next = oneEvent(el, 'ml-prediction');
+      fire(selects[0]);
+      expectClassification((await next).detail.predictions, row(r.outputs.output, i), r.labels, `row ${i}`);
+    }
+  });
+
+  it('reads a radio group as the checked radio’s value (diabetes sex), in document order', async () => {
+    const r = await ref('diabetes_sklearn_mlpreg');
+    const output = Object.keys(r.outputs)[0];
+    const pick = [0, 1, 2, 3, 4, 5].map((i) => ({ i, x: row(r.inputs.X, i) }));
+    const codes = [-0.44641638, 0.5068012];
+    const first = pick[0].x;
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-radio">
+        <label>Age <input type="number" step="any" name="age" .value=${String(first[0])} /></label>
+        <fieldset>
+          <legend>Sex</legend>
+          ${codes.map((c) => html`<label><input type="radio" name="sex" value=${String(c)} ?checked=${c === first[1]} /> ${c}</label>`)}
+        </fieldset>
+        ${first.slice(2).map((v, j) => html`<label>F${j + 2} <input type="number" step="any" .value=${String(v)} /></label>`)}
+        <input type="text" name="comment" value="not a feature" />
+      </form>
+      <ml-regressor for="fb-radio" src="${MODELS}/diabetes_sklearn_mlpreg.wasm"></ml-regressor>
+    </div>`);
+    const el = wrapper.querySelector('ml-regressor')!;
+    expectClose(await regressed(el), r.outputs[output].data[0] as number, 'row 0');
+    const numbers = Array.from(wrapper.querySelectorAll<HTMLInputElement>('input[type=number]'));
+    const radios = Array.from(wrapper.querySelectorAll<HTMLInputElement>('input[type=radio]'));
+    // Rows of both sexes: the radio group must carry the code into column 1.
+    expect(new Set(pick.map((p) => p.x[1])).size).to.equal(2);
+    for (const { i, x } of pick.slice(1)) {
+      numbers[0].value = String(x[0]);
+      x.slice(2).forEach((v, j) => (numbers[j + 1].value = String(v)));
+      radios[codes.indexOf(x[1])].checked = true;
+      const next = oneEvent(el, 'ml-prediction') as Promise<CustomEvent<MlRegressionDetail>>;
+      fire(radios[0]);
+      expectClose((await next).detail.value, r.outputs[output].data[i] as number, `row ${i}`);
+    }
+
+    // No radio checked: the element says which group, and sends nothing to the model.
+    radios.forEach((radio) => (radio.checked = false));
+    const error = oneEvent(el, 'ml-error');
+    fire(radios[0]);
+    const { detail } = await error;
+    expect(detail.code).to.equal('bad-input');
+    expect(detail.message).to.contain('Sex').and.contain('choose');
+    expect(el.values).to.deep.equal([]);
+  });
+
+  it('reads a checkbox as 1 when checked and 0 when not, like the same row given as numbers', async () => {
+    const r = await ref('iris_mlp');
+    const x = row(r.inputs.input, 3);
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-check">
+        <label>Sepal length <input type="number" step="any" .value=${String(x[0])} /></label>
+        <label>Sepal width <input type="number" step="any" .value=${String(x[1])} /></label>
+        <label>Petal length <input type="number" step="any" .value=${String(x[2])} /></label>
+        <label>Petal width is one <input type="checkbox" name="pw" /></label>
+      </form>
+      <ml-classifier for="fb-check" src="${MODELS}/iris_mlp.wasm" top-k="3"></ml-classifier>
+    </div>`);
+    const el = wrapper.querySelector('ml-classifier')!;
+    const unchecked = await classified(el);
+    const zero = (await el.predict([x[0], x[1], x[2], 0])).predictions as Prediction[];
+    expect(unchecked).to.deep.equal(zero);
+    const box = wrapper.querySelector<HTMLInputElement>('input[type=checkbox]')!;
+    box.checked = true;
+    const next = oneEvent(el, 'ml-prediction');
+    fire(box);
+    const one = (await el.predict([x[0], x[1], x[2], 1])).predictions as Prediction[];
+    expect((await next).detail.predictions).to.deep.equal(one);
+    expect(one.map((p) => p.score)).to.not.deep.equal(zero.map((p) => p.score));
+  });
+
+  it('orders by data-feature on fields and fieldsets, and ignores untagged fields', async () => {
+    const r = await ref('diabetes_sklearn_mlpreg');
+    const output = Object.keys(r.outputs)[0];
+    const x = row(r.inputs.X, 7);
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-tagged">
+        ${[9, 8, 7, 6, 5, 4, 3, 2].map((j) => html`<label>F${j} <input data-feature=${String(j)} type="number" step="any" .value=${String(x[j])} /></label>`)}
+        <label>Untagged <input type="number" value="123" /></label>
+        <fieldset data-feature="1">
+          <legend>Sex</legend>
+          <label><input type="radio" name="s" value="-0.44641638" ?checked=${x[1] < 0} /> one</label>
+          <label><input type="radio" name="s" value="0.5068012" ?checked=${x[1] > 0} /> two</label>
+        </fieldset>
+        <label>Age <select data-feature="0"><option value=${String(x[0])}>age</option></select></label>
+      </form>
+      <ml-regressor for="fb-tagged" src="${MODELS}/diabetes_sklearn_mlpreg.wasm"></ml-regressor>
+    </div>`);
+    const el = wrapper.querySelector('ml-regressor')!;
+    expectClose(await regressed(el), r.outputs[output].data[7] as number, 'tagged row 7');
+  });
+
+  it('reports a data-feature that is neither a column number nor an input name', async () => {
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-badname">
+        <label>Sepal length <input data-feature="sepal_length" type="number" value="5" /></label>
+        <input data-feature="1" type="number" value="3" /><input data-feature="2" type="number" value="1" />
+        <input data-feature="3" type="number" value="0.2" />
+      </form>
+      <ml-classifier for="fb-badname" src="${MODELS}/iris_mlp.wasm"></ml-classifier>
+    </div>`);
+    const el = wrapper.querySelector('ml-classifier')!;
+    const detail = await firstError(el);
+    expect(detail.code).to.equal('bad-input');
+    expect(detail.message).to.contain('sepal_length').and.contain('Sepal length').and.contain('input');
+  });
+
+  it('an empty select (placeholder) or empty number is a clear message, never NaN sent to the model', async () => {
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-empty">
+        <label>Sepal length <input type="number" value="5.1" /></label>
+        <label>Sepal width <input type="number" value="3.5" /></label>
+        <label>Petal length <input type="number" value="1.4" /></label>
+        <label>Petal width
+          <select required>
+            <option value="">Choose…</option>
+            <option value="0.2">0.2</option>
+          </select>
+        </label>
+      </form>
+      <ml-regressor for="fb-empty" src="${MODELS}/diabetes_sklearn_mlpreg.wasm"></ml-regressor>
+      <ml-classifier for="fb-empty" src="${MODELS}/iris_mlp.wasm"></ml-classifier>
+    </div>`);
+    const el = wrapper.querySelector('ml-classifier')!;
+    const detail = await firstError(el);
+    expect(detail.code).to.equal('bad-input');
+    expect(detail.message).to.equal('“Petal width” is empty: choose an option.');
+    await el.updateComplete;
+    expect(errorText(el)).to.contain('Petal width');
+
+    const select = wrapper.querySelector('select')!;
+    select.selectedIndex = 1;
+    const ok = oneEvent(el, 'ml-prediction');
+    fire(select);
+    expect((await ok).detail.predictions[0].label).to.equal('setosa');
+
+    const number = wrapper.querySelector<HTMLInputElement>('input')!;
+    number.value = '';
+    const again = oneEvent(el, 'ml-error');
+    fire(number, 'input');
+    expect((await again).detail.message).to.equal('“Sepal length” is empty: enter a number.');
+    // The regressor on the same form counts 4 features against its model's 10.
+    const reg = wrapper.querySelector('ml-regressor')!;
+    const mismatch = await firstError(reg);
+    expect(mismatch.message).to.contain('4 numeric fields').and.contain('10 features');
+  });
+
+  it('is accessible beside its form', async () => {
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-a11y">
+        <label>Sepal length <input type="number" value="5.1" /></label>
+        <label>Sepal width <input type="number" value="3.5" /></label>
+        <label>Petal length <select><option value="1.4">1.4</option><option value="4.5">4.5</option></select></label>
+        <fieldset>
+          <legend>Petal width</legend>
+          <label><input type="radio" name="pw" value="0.2" checked /> 0.2</label>
+          <label><input type="radio" name="pw" value="1.5" /> 1.5</label>
+        </fieldset>
+      </form>
+      <ml-classifier for="fb-a11y" src="${MODELS}/iris_mlp.wasm"></ml-classifier>
+    </div>`);
+    const el = wrapper.querySelector('ml-classifier')!;
+    expect((await classified(el))[0].label).to.equal('setosa');
+    await el.updateComplete;
+    await expect(wrapper).to.be.accessible();
+  });
+});
