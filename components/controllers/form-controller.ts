@@ -22,7 +22,7 @@ interface Feature {
 }
 
 const NUMERIC_TYPES = new Set(['number', 'range']);
-const IGNORED_TYPES = new Set(['button', 'submit', 'reset', 'image', 'file', 'hidden', 'color']);
+const IGNORED_TYPES = new Set(['button', 'submit', 'reset', 'image', 'file']);
 
 /**
  * Binds the host to a form by id, looked up in the host's root node (document or shadow root), so the
@@ -235,6 +235,10 @@ function isImplicitFeature(f: Field): boolean {
   return f instanceof HTMLInputElement && (NUMERIC_TYPES.has(f.type) || f.type === 'checkbox' || f.type === 'radio');
 }
 
+function isRadio(f: Field): f is HTMLInputElement {
+  return f instanceof HTMLInputElement && f.type === 'radio';
+}
+
 function collectFeatures(container: Element): Feature[] {
   const all: Field[] =
     container instanceof HTMLFormElement
@@ -245,6 +249,8 @@ function collectFeatures(container: Element): Feature[] {
   const tagged = taggedSets.length > 0 || usable.some((f) => f.hasAttribute('data-feature'));
   const features: Feature[] = [];
   const groups = new Map<string, Feature>();
+  // Radio groups with a tag on any of their radios: the untagged radios still belong to the group.
+  const taggedGroups = new Set(usable.filter((f) => isRadio(f) && f.name && f.hasAttribute('data-feature')).map((f) => f.name));
   const claimed = new Set<Field>();
   // A tagged fieldset is one feature: its radio group, or its one field.
   for (const set of taggedSets) {
@@ -258,8 +264,8 @@ function collectFeatures(container: Element): Feature[] {
   for (const f of usable) {
     if (claimed.has(f)) continue;
     const key = f.getAttribute('data-feature');
-    if (tagged ? key === null : !isImplicitFeature(f)) continue;
-    if (f instanceof HTMLInputElement && f.type === 'radio' && f.name) {
+    if (tagged ? key === null && !(isRadio(f) && taggedGroups.has(f.name)) : !isImplicitFeature(f)) continue;
+    if (isRadio(f) && f.name) {
       // One feature per radio group, at its first radio; a tag on any of its radios tags the group.
       const group = groups.get(f.name);
       if (group) {
@@ -285,19 +291,22 @@ function readFeature(feature: Feature, i: number, meta: FeatureMeta | null, miss
   const field = feature.fields[0];
   if (field instanceof HTMLInputElement && field.type === 'checkbox') return checkCategory(field, i, field.checked ? 1 : 0, meta);
   let text: string;
-  let choice: { index: number; count: number } | undefined;
-  if (field instanceof HTMLInputElement && field.type === 'radio') {
+  /** Which choice is made, by position: only needed for a category named by text (so computed lazily). */
+  let choice: (() => { index: number; count: number }) | undefined;
+  if (isRadio(field)) {
     const radios = feature.fields as HTMLInputElement[];
     const index = radios.findIndex((r) => r.checked);
     if (index < 0) return missing(feature, i, missingOk, 'choose an option');
     text = radios[index].value.trim();
-    choice = { index, count: radios.length };
+    choice = () => ({ index, count: radios.length });
   } else if (field instanceof HTMLSelectElement) {
     text = field.value.trim();
     if (text === '') return missing(feature, i, missingOk, 'choose an option');
     // Position among the real options (a placeholder with an empty value does not count).
-    const options = Array.from(field.options).filter((o) => o.value.trim() !== '');
-    choice = { index: options.indexOf(field.selectedOptions[0]), count: options.length };
+    choice = () => {
+      const options = Array.from(field.options).filter((o) => o.value.trim() !== '');
+      return { index: options.indexOf(field.selectedOptions[0]), count: options.length };
+    };
   } else if (field instanceof HTMLInputElement && NUMERIC_TYPES.has(field.type)) {
     const v = field.valueAsNumber;
     if (Number.isFinite(v)) return checkCategory(field, i, v, meta);
@@ -310,7 +319,8 @@ function readFeature(feature: Feature, i: number, meta: FeatureMeta | null, miss
   const v = Number(text);
   if (Number.isFinite(v)) return checkCategory(field, i, v, meta);
   // A category named by its position: the n-th option stands for the model's n-th category.
-  if (meta && choice && choice.index >= 0 && choice.count === meta.categories.length) return meta.categories[choice.index];
+  const chosen = meta && choice?.();
+  if (meta && chosen && chosen.index >= 0 && chosen.count === meta.categories.length) return meta.categories[chosen.index];
   if (meta) {
     throw new WidgetError(
       'bad-input',

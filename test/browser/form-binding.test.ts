@@ -161,6 +161,21 @@ describe('form binding', () => {
     expectClose(await regressed(el), r.outputs[output].data[7] as number, 'tagged row 7');
   });
 
+  it('a data-feature on one radio tags its whole group', async () => {
+    const r = await ref('iris_mlp');
+    const x = row(r.inputs.input, 9);
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-radio-tag">
+        <input data-feature="3" type="radio" name="pw" value="99" aria-label="99" />
+        <input type="radio" name="pw" .value=${String(x[3])} checked aria-label=${String(x[3])} />
+        ${[0, 1, 2].map((j) => html`<input data-feature=${String(j)} type="number" step="any" .value=${String(x[j])} aria-label=${'f' + j} />`)}
+      </form>
+      <ml-classifier for="fb-radio-tag" src="${MODELS}/iris_mlp.wasm"></ml-classifier>
+    </div>`);
+    const el = wrapper.querySelector('ml-classifier')!;
+    expectClassification(await classified(el), row(r.outputs.output, 9), r.labels, 'row 9');
+  });
+
   it('reports a data-feature that is neither a column number nor an input name', async () => {
     const wrapper = await fixture<HTMLElement>(html`<div>
       <form id="fb-badname">
