@@ -13,6 +13,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Per-key request statistics, read back by tests from /__test/stats/<key>. */
 const stats = new Map();
+/** Bytes tests crafted (POST /__test/put/<key>), served back by /__test/bytes/<key>.wasm. */
+const uploads = new Map();
 const statsFor = (key) => {
   if (!stats.has(key)) stats.set(key, { requests: 0, completed: 0, aborted: 0 });
   return stats.get(key);
@@ -28,6 +30,10 @@ const statsFor = (key) => {
  *   /__test/slow/<key>/<ms>/<model>.wasm the model in 8 chunks over <ms> ms, with Content-Length
  *                                       (without it given ?nolength), counted
  *   /__test/stats/<key>                 {requests, completed, aborted} for <key>
+ *   /__test/status/<code>/<any>         an HTML error page with that HTTP status (e.g. 500)
+ *   /__test/broken/<key>/<model>.wasm   Content-Length of the whole model, half the bytes, then a reset socket
+ *   POST /__test/put/<key>              keep the request body (bytes a test crafted) under <key>;
+ *   /__test/bytes/<key>.wasm            then serve them as application/wasm, counted under <key>
  */
 async function misbehavingServer(ctx, next) {
   const parts = ctx.path.split('/').filter(Boolean);
@@ -83,6 +89,36 @@ async function misbehavingServer(ctx, next) {
       );
       return;
     }
+    case 'status':
+      ctx.status = Number(parts[2]);
+      ctx.type = 'text/html';
+      ctx.body = `<!doctype html><title>Error ${parts[2]}</title><h1>Something went wrong</h1>`;
+      return;
+    case 'broken': {
+      statsFor(parts[2]).requests++;
+      const bytes = await fixture(model(parts[3]));
+      const res = ctx.res;
+      ctx.respond = false; // raw response: the socket dies mid-body
+      res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.length, 'cache-control': 'no-store' });
+      res.write(bytes.subarray(0, bytes.length >> 1));
+      setTimeout(() => res.destroy(), 50);
+      return;
+    }
+    case 'put': {
+      const chunks = [];
+      for await (const c of ctx.req) chunks.push(c);
+      uploads.set(parts[2], Buffer.concat(chunks));
+      ctx.body = 'ok';
+      return;
+    }
+    case 'bytes': {
+      const key = model(parts[2]);
+      statsFor(key).requests++;
+      if (!uploads.has(key)) return next();
+      ctx.type = 'application/wasm';
+      ctx.body = uploads.get(key);
+      return;
+    }
     case 'stats':
       ctx.type = 'application/json';
       ctx.body = JSON.stringify(statsFor(parts[2]));
@@ -109,6 +145,9 @@ export default {
           '--disable-component-update',
           '--no-first-run',
           '--disable-sync',
+          // Exact performance.memory and a callable gc(), so leak tests measure instead of guessing.
+          '--enable-precise-memory-info',
+          '--js-flags=--expose-gc',
         ],
       },
     }),

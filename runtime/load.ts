@@ -346,11 +346,15 @@ function compileFailure(head: Uint8Array, where: string, err: unknown): ModelErr
   const isWasm = head.length >= 4 && WASM_MAGIC.every((b, i) => head[i] === b);
   if (!isWasm) {
     const text = new TextDecoder().decode(head).replace(/[^\x20-\x7e]/g, '?');
+    // An ONNX file (protobuf, field 1 = ir_version) is the likeliest wrong file after an HTML page.
+    const onnx = /\.onnx($|[?#])/i.test(where) || (head[0] === 0x08 && head[1] > 0 && head[1] < 0x20 && head[2] === 0x12);
     return new ModelError(
       'not-wasm',
       head.length === 0
         ? `The model file at ${where} is empty.`
-        : `The file at ${where} is not a WebAssembly model (it starts with "${text}"). Check the path: servers often answer a wrong path with an HTML page.`,
+        : onnx
+          ? `The file at ${where} looks like an ONNX model, not a compiled one. Compile it with "ml-widgets compile model.onnx" and use the .wasm it writes.`
+          : `The file at ${where} is not a WebAssembly model (it starts with "${text}"). Check the path: servers often answer a wrong path with an HTML page.`,
       { cause: err },
     );
   }
