@@ -448,3 +448,72 @@ describe('security', () => {
     });
   });
 });
+
+describe('worker attribute', () => {
+  afterEach(() => clearModelCache());
+
+  it('predicts exactly what the main-thread element predicts, with the same events and states', async () => {
+    const key = uid('worker-events');
+    const seen: string[] = [];
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <ml-classifier id="main" src=${IRIS}></ml-classifier>
+      <ml-classifier id="off" worker src="/__test/slow/${key}/400/iris_mlp.wasm"></ml-classifier>
+    </div>`);
+    const [main, off] = Array.from(wrapper.querySelectorAll('ml-classifier'));
+    for (const t of ['ml-progress', 'ml-load', 'ml-prediction', 'ml-error']) off.addEventListener(t, () => seen.push(t));
+    expect(off.worker).to.equal(true);
+    await until(() => shadow(off).querySelector('[part="progress"]') !== null, 3000, 'the progress bar');
+    expect(statusText(off)).to.equal('Loading model…');
+    if (!main.model) await oneEvent(main, 'ml-load');
+    if (!off.model) await oneEvent(off, 'ml-load');
+    expect('maxBatch' in off.model!, 'a RemoteModel, not a main-thread Model').to.equal(false);
+    expect(off.model!.meta).to.deep.equal(main.model!.meta);
+    await off.updateComplete;
+    expect(statusText(off)).to.equal('Model loaded.');
+
+    for (let i = 0; i < rowCount(irisRef.inputs.input); i++) {
+      const input = row(irisRef.inputs.input, i);
+      const [a, b] = [oneEvent(main, 'ml-prediction'), oneEvent(off, 'ml-prediction')];
+      main.input = input;
+      off.input = input;
+      const [da, db] = [(await a).detail, (await b).detail];
+      expect(db.predictions, `row ${i}`).to.deep.equal(da.predictions);
+      expect(Array.from(db.outputs.output.data as Float32Array)).to.deep.equal(Array.from(da.outputs.output.data as Float32Array));
+      await off.updateComplete;
+      expect(renderedLabels(off)).to.deep.equal(renderedLabels(main));
+    }
+    expect(seen.filter((t) => t === 'ml-progress').length).to.be.at.least(2);
+    expect(seen.indexOf('ml-load')).to.be.greaterThan(seen.indexOf('ml-progress'));
+    expect(seen).to.not.include('ml-error');
+    expect(statusText(off)).to.equal(statusText(main));
+  });
+
+  it('switching the attribute reloads in the other mode and keeps predicting', async () => {
+    const el = await fixture<MlClassifier>(html`<ml-classifier src=${IRIS} .input=${SETOSA}></ml-classifier>`);
+    await until(() => el.predictions.length > 0, 5000, 'main-thread prediction');
+    expect('maxBatch' in el.model!).to.equal(true);
+    const reloaded = oneEvent(el, 'ml-prediction');
+    el.setAttribute('worker', '');
+    expect((await reloaded).detail.predictions[0].label).to.equal('setosa');
+    expect('maxBatch' in el.model!).to.equal(false);
+  });
+
+  it('a late worker answer for an old input never replaces the newer one', async () => {
+    const el = await fixture<MlClassifier>(html`<ml-classifier worker src=${IRIS}></ml-classifier>`);
+    if (!el.model) await oneEvent(el, 'ml-load');
+    const shown: string[] = [];
+    el.addEventListener('ml-prediction', (e) => shown.push(e.detail.predictions[0].label));
+    // Three inputs in a row without waiting: only the last one's answer is applied.
+    const virginica = row(irisRef.inputs.input, irisRef.outputs.output.data.length / 3 - 1);
+    el.input = SETOSA;
+    await el.updateComplete;
+    el.input = [6.0, 2.7, 5.1, 1.6];
+    await el.updateComplete;
+    el.input = virginica;
+    await until(() => shown.length > 0, 3000, 'a prediction');
+    await sleep(200);
+    const expected = irisRef.labels[argmaxOf(row(irisRef.outputs.output, irisRef.outputs.output.data.length / 3 - 1))];
+    expect(shown).to.deep.equal([expected]);
+    expect(el.predictions[0].label).to.equal(expected);
+  });
+});
