@@ -1,6 +1,5 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { styleMap } from 'lit/directives/style-map.js';
 import { rowSize } from '../../runtime/meta.js';
 import type { ModelInput, Outputs } from '../../runtime/model.js';
 import { FormBindingController } from '../controllers/form-controller.js';
@@ -9,6 +8,7 @@ import { VisibilityController } from '../controllers/visibility-controller.js';
 import { labelsConverter } from '../shared/converters.js';
 import { WidgetError, describeError } from '../shared/errors.js';
 import { emit } from '../shared/events.js';
+import { styleProps } from '../shared/style-props.js';
 import { errorTitle, renderError, renderLoading } from '../shared/render.js';
 import type { MlErrorDetail, MlLoadDetail, MlProgressDetail } from '../shared/types.js';
 import { classCount, findScoresOutput, labelFor, toProbabilities, topK, type Prediction } from '../shared/scores.js';
@@ -299,7 +299,7 @@ export class MlClassifier extends LitElement {
         aria-valuenow=${Math.round(p.score * 1000) / 10}
         aria-valuetext=${text}
       >
-        <div class="fill" part="bar-fill" style=${styleMap({ transform: `scaleX(${p.score})` })}></div>
+        <div class="fill" part="bar-fill" ${styleProps({ transform: `scaleX(${p.score})` })}></div>
       </div>
       <span class="value" part="value" aria-hidden="true">${text}</span>
     </li>`;

@@ -1,6 +1,6 @@
 // Rendering shared by the elements: the loading area with its progress bar, and the error box.
 import { html, nothing } from 'lit';
-import { styleMap } from 'lit/directives/style-map.js';
+import { styleProps } from './style-props.js';
 import type { LoadProgress } from '../../runtime/load.js';
 import type { WidgetErrorCode } from './errors.js';
 import type { MlErrorDetail } from './types.js';
@@ -20,7 +20,7 @@ export function renderLoading({ loaded, total }: LoadProgress) {
       aria-valuemax="100"
       aria-valuenow=${determinate ? Math.round(fraction * 100) : nothing}
     >
-      <div class="progress-fill" part="progress-fill" style=${styleMap({ transform: determinate ? `scaleX(${fraction})` : undefined })}></div>
+      <div class="progress-fill" part="progress-fill" ${styleProps({ transform: determinate ? `scaleX(${fraction})` : undefined })}></div>
     </div>
   </div>`;
 }
