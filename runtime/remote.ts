@@ -14,10 +14,40 @@ let worker: Worker | undefined;
 let nextId = 1;
 const pending = new Map<number, { resolve(reply: WorkerReply): void; progress?(loaded: number, total: number): void }>();
 
+interface TrustedTypePolicyLike {
+  createScriptURL(url: string): unknown;
+}
+let policy: TrustedTypePolicyLike | undefined;
+
+/**
+ * Under `require-trusted-types-for 'script'` a Worker's URL must be a TrustedScriptURL. The
+ * "ml-widgets" policy passes exactly one URL, our own worker module's (a page with a `trusted-types`
+ * allow-list must name it, as it names "lit-html" for Lit).
+ */
+function trustedWorkerUrl(url: URL): string | URL {
+  const tt = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(u: string): string }): TrustedTypePolicyLike } }).trustedTypes;
+  if (!tt) return url;
+  policy ??= tt.createPolicy('ml-widgets', {
+    createScriptURL: (u) => {
+      if (u !== url.href) throw new TypeError(`The ml-widgets Trusted Types policy only allows its own worker, not ${u}.`);
+      return u;
+    },
+  });
+  return policy.createScriptURL(url.href) as string;
+}
+
 /** One worker per page, started on first use from its own module URL (CSP-friendly: no blob:). */
 function getWorker(): Worker {
   if (!worker) {
-    worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'ml-widgets' });
+    try {
+      worker = new Worker(trustedWorkerUrl(new URL('./worker.js', import.meta.url)), { type: 'module', name: 'ml-widgets' });
+    } catch (err) {
+      throw new ModelError(
+        'unsupported',
+        `The ml-widgets worker could not start (${(err as Error).message}). Under a Trusted Types allow-list, allow the "ml-widgets" policy; or drop the worker attribute.`,
+        { cause: err },
+      );
+    }
     worker.onmessage = ({ data }: MessageEvent<WorkerReply>) => {
       const entry = pending.get(data.id);
       if (!entry) return;
