@@ -438,6 +438,22 @@ describe('security', () => {
     await expectInert(el);
   });
 
+  it('sizes score bars and the progress bar through the CSSOM, never a style="…" string (CSP style-src)', async () => {
+    const key = uid('cssom');
+    const el = await fixture<MlClassifier>(html`<ml-classifier src="/__test/slow/${key}/800/digits_mlp.wasm" .input=${new Array(64).fill(0)}></ml-classifier>`);
+    await until(() => (shadow(el).querySelector<HTMLElement>('[part="progress-fill"]')?.style.transform ?? '').startsWith('scaleX('), 3000, 'progress fill');
+    await until(() => el.predictions.length > 0, 5000, 'prediction');
+    await el.updateComplete;
+    const fills = Array.from(shadow(el).querySelectorAll<HTMLElement>('[part="bar-fill"]'));
+    expect(fills).to.have.length(3);
+    fills.forEach((fill, i) => {
+      const scale = /^scaleX\(([^)]+)\)$/.exec(fill.style.transform);
+      expect(scale, fill.style.transform).to.not.equal(null);
+      expect(Number(scale![1])).to.be.closeTo(el.predictions[i].score, 1e-5);
+    });
+    expect(getComputedStyle(fills[0]).transform).to.not.equal('none');
+  });
+
   it('refuses a module asking for more memory than its plan before instantiating it', async () => {
     await countingWasm(async (calls) => {
       const el = await fixture<MlClassifier>(html`<ml-classifier src=${crafted.bigMemory}></ml-classifier>`);
