@@ -7,6 +7,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/index.js';
 import { clearModelCache, type MlClassifier, type Prediction } from '../../components/index.js';
 import { META_VERSION, type ModelMeta } from '../../runtime/meta.js';
+import { SectionScanner } from '../../runtime/sections.js';
 import { MODELS, reference, requestStats, row, rowCount, sleep, uid, until, watchUnhandledRejections, type Reference } from './helpers.js';
 
 const IRIS = `${MODELS}/iris_mlp.wasm`;
@@ -87,6 +88,26 @@ function importingModule(meta: ModelMeta): Uint8Array {
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, [1, 0x60, 0, 0]), // type 0: () -> ()
     ...section(2, [1, ...leb(3), ...utf8('env'), ...leb(1), ...utf8('f'), 0x00, 0]), // import env.f: func type 0
+    ...customSection('ml.meta', utf8(JSON.stringify(meta))),
+  ]);
+}
+
+/**
+ * A module with the model ABI, the planned memory and iris' ml.meta, plus a start function that
+ * traps: anything that instantiates it runs code the model's plan never declared.
+ */
+function startFunctionModule(meta: ModelMeta): Uint8Array {
+  const exp = (name: string, kind: number, index: number) => [...leb(utf8(name).length), ...utf8(name), kind, index];
+  const body = (code: number[]) => [...leb(code.length + 1), 0, ...code]; // no locals
+  const pages = meta.memoryBytes / 65536;
+  return new Uint8Array([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    ...section(1, [4, 0x60, 0, 0, 0x60, 1, 0x7f, 0, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 0, 1, 0x7f]), // ()→(), (i32)→(), (i32)→i32, ()→i32
+    ...section(3, [5, 0, 1, 2, 2, 3]), // start, run, inputPtr, outputPtr, maxBatch
+    ...section(5, [1, 1, ...leb(pages), ...leb(pages)]),
+    ...section(7, [5, ...exp('memory', 2, 0), ...exp('run', 0, 1), ...exp('inputPtr', 0, 2), ...exp('outputPtr', 0, 3), ...exp('maxBatch', 0, 4)]),
+    ...section(8, [0]), // start: function 0
+    ...section(10, [5, ...body([0x00, 0x0b]), ...body([0x0b]), ...body([0x41, 0, 0x0b]), ...body([0x41, 0, 0x0b]), ...body([0x41, 1, 0x0b])]),
     ...customSection('ml.meta', utf8(JSON.stringify(meta))),
   ]);
 }
@@ -175,6 +196,7 @@ before(async () => {
   crafted.bigMemory = await serve(withMemory(irisBytes, 16384, 16384));
   // The planned size, but free to grow.
   crafted.growable = await serve(withMemory(irisBytes, meta.memoryBytes / 65536));
+  crafted.startFunction = await serve(startFunctionModule(meta));
   crafted.pngNamedWasm = await serve(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82]));
   crafted.xssMeta = await serve(
     withMeta(irisBytes, (m) => (m.labels = ['<img src=x onerror="window.__mlXss=(window.__mlXss||0)+1"><script>window.__mlXss=(window.__mlXss||0)+1</script>', 'b', 'c'])),
@@ -454,6 +476,18 @@ describe('security', () => {
     expect(getComputedStyle(fills[0]).transform).to.not.equal('none');
   });
 
+  it('refuses a module with a start function before instantiating it (nothing runs)', async () => {
+    expect(WebAssembly.validate(startFunctionModule(metaOf(irisBytes)) as Uint8Array<ArrayBuffer>), 'a valid module').to.equal(true);
+    await countingWasm(async (calls) => {
+      const el = await fixture<MlClassifier>(html`<ml-classifier src=${crafted.startFunction}></ml-classifier>`);
+      const detail = await failed(el);
+      await expectRenderedError(el, detail, 'not-a-model');
+      expect(detail.message).to.contain('start function');
+      expect(calls.instantiate, 'never instantiated').to.equal(0);
+      await expectRecovers(el);
+    });
+  });
+
   it('refuses a module asking for more memory than its plan before instantiating it', async () => {
     await countingWasm(async (calls) => {
       const el = await fixture<MlClassifier>(html`<ml-classifier src=${crafted.bigMemory}></ml-classifier>`);
@@ -531,5 +565,37 @@ describe('worker attribute', () => {
     const expected = irisRef.labels[argmaxOf(row(irisRef.outputs.output, irisRef.outputs.output.data.length / 3 - 1))];
     expect(shown).to.deep.equal([expected]);
     expect(el.predictions[0].label).to.equal(expected);
+  });
+});
+
+describe('SectionScanner (memory and start read from streamed bytes)', () => {
+  const scan = (bytes: Uint8Array, chunk: (i: number) => number) => {
+    const scanner = new SectionScanner();
+    for (let at = 0, i = 0; at < bytes.length; i++) {
+      const n = Math.max(1, chunk(i));
+      scanner.push(bytes.subarray(at, at + n));
+      at += n;
+    }
+    return scanner.result(true);
+  };
+
+  it('reads the same limits whatever the chunking', async () => {
+    for (const name of ['iris_mlp', 'digits_mlp']) {
+      const bytes = new Uint8Array(await (await fetch(`${MODELS}/${name}.wasm`)).arrayBuffer());
+      const pages = metaOf(bytes).memoryBytes / 65536;
+      const expected = { memories: [{ initial: pages, maximum: pages, shared: false, memory64: false }], hasStart: false };
+      expect(scan(bytes, () => bytes.length), `${name} whole`).to.deep.equal(expected);
+      expect(scan(bytes, () => 1), `${name} byte by byte`).to.deep.equal(expected);
+      expect(scan(bytes, (i) => (i * 7919) % 13), `${name} odd chunks`).to.deep.equal(expected);
+    }
+    expect(scan(startFunctionModule(metaOf(irisBytes)), () => 3)!.hasStart).to.equal(true);
+    expect(scan(withMemory(irisBytes, 16384), () => 5)!.memories).to.deep.equal([{ initial: 16384, maximum: undefined, shared: false, memory64: false }]);
+  });
+
+  it('knows the answer once the code section starts, before the weights arrive', () => {
+    const code = sectionsOf(irisBytes).find((x) => x.id === 10)!;
+    const scanner = new SectionScanner();
+    scanner.push(irisBytes.subarray(0, code.start + 1));
+    expect(scanner.result(false)!.memories).to.have.length(1);
   });
 });
