@@ -25,8 +25,8 @@ describe('loadModelInWorker', () => {
     await loadModelInWorker('/test/fixtures/build/no-such-model.wasm').catch((e) => (error = e));
     expect(error?.code).to.equal('http-error');
     const remote = await loadModelInWorker(MODEL);
-    error = undefined;
-    await remote.predict([1, 2, 3]).catch((e) => (error = e));
-    expect(error?.code).to.equal('bad-input');
+    let predictError: { code?: string } | undefined;
+    await remote.predict([1, 2, 3]).catch((e) => (predictError = e));
+    expect(predictError?.code).to.equal('bad-input');
   });
 });
