@@ -197,6 +197,10 @@ before(async () => {
   // The planned size, but free to grow.
   crafted.growable = await serve(withMemory(irisBytes, meta.memoryBytes / 65536));
   crafted.startFunction = await serve(startFunctionModule(meta));
+  crafted.metaNotJson = await serve(replaceSection(irisBytes, (s) => isMeta(irisBytes, s), customSection('ml.meta', utf8('{"format": "ml-widgets", '))));
+  crafted.otherFormat = await serve(withMeta(irisBytes, (m) => (m.format = 'someone-elses-format')));
+  crafted.twoMetas = await serve(new Uint8Array([...irisBytes, ...customSection('ml.meta', utf8(JSON.stringify(meta)))]));
+  crafted.unknownFeature = await serve(withMeta(irisBytes, (m) => (m.features = ['simd', 'a-future-feature'])));
   crafted.pngNamedWasm = await serve(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82]));
   crafted.xssMeta = await serve(
     withMeta(irisBytes, (m) => (m.labels = ['<img src=x onerror="window.__mlXss=(window.__mlXss||0)+1"><script>window.__mlXss=(window.__mlXss||0)+1</script>', 'b', 'c'])),
@@ -212,7 +216,11 @@ const fileCases: [string, () => string, string, (() => Promise<string>)?, RegExp
   ['file: an ONNX file instead of the compiled model', () => '/test/fixtures/models/iris_mlp.onnx', 'not-wasm', undefined, /ONNX model.*ml-widgets compile/],
   ['file: a PNG named .wasm', () => crafted.pngNamedWasm, 'not-wasm'],
   ['file: wasm that is not a model', () => '/__test/empty-module.wasm', 'not-a-model'],
-  ['file: future format version', () => crafted.future, 'unsupported-version'],
+  ['file: future format version', () => crafted.future, 'unsupported-version', undefined, new RegExp(`version ${META_VERSION + 1}.*Update ml-widgets`)],
+  ['file: ml.meta that is not JSON', () => crafted.metaNotJson, 'bad-meta'],
+  ['file: ml.meta of another format', () => crafted.otherFormat, 'bad-meta'],
+  ['file: two ml.meta sections', () => crafted.twoMetas, 'not-a-model'],
+  ['file: needs a WebAssembly feature this browser lacks', () => crafted.unknownFeature, 'unsupported', undefined, /a-future-feature/],
   ['file: truncated', () => '/__test/truncated/iris_mlp.wasm', 'invalid-wasm'],
   ['file: imports present', () => crafted.imports, 'has-imports'],
   ['file: memory beyond the declared plan', () => crafted.bigMemory, 'memory-mismatch'],
