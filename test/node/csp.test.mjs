@@ -7,7 +7,8 @@
 // a canary page with an inline script proves that violations are enforced and do get reported.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -86,7 +87,13 @@ before(async () => {
   // script beside it, where `new URL('./worker.js', import.meta.url)` looks for it.
   outDir = await mkdtemp(join(tmpdir(), 'ml-csp-'));
   await esbuild.build({
-    entryPoints: { 'ml-widgets': fileURLToPath(new URL('components/index.ts', root)), worker: fileURLToPath(new URL('runtime/worker.ts', root)) },
+    entryPoints: {
+      'ml-widgets': fileURLToPath(new URL('components/index.ts', root)),
+      worker: fileURLToPath(new URL('runtime/worker.ts', root)),
+      // The demo page's script with the elements inside it, and its worker beside it.
+      'demo/demo': fileURLToPath(new URL('demo/demo.ts', root)),
+      'demo/worker': fileURLToPath(new URL('runtime/worker.ts', root)),
+    },
     bundle: true,
     format: 'esm',
     outdir: outDir,
@@ -102,6 +109,13 @@ before(async () => {
     '/worker.js': ['text/javascript', await readFile(join(outDir, 'worker.js'))],
     '/models/iris_mlp.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/iris_mlp.wasm', root))],
     '/models/iris_mlp.json': ['application/json', await readFile(new URL('test/fixtures/models/iris_mlp.json', root))],
+    // The demo as `npm start` serves it, but its TypeScript bundled (a dev server's transforms stay out).
+    '/demo/index.html': ['text/html', (await readFile(new URL('demo/index.html', root), 'utf8')).replace('src="./demo.ts"', 'src="./demo.js"')],
+    '/demo/demo.css': ['text/css', await readFile(new URL('demo/demo.css', root))],
+    '/demo/favicon.svg': ['image/svg+xml', await readFile(new URL('demo/favicon.svg', root))],
+    '/demo/demo.js': ['text/javascript', await readFile(join(outDir, 'demo/demo.js'))],
+    '/demo/worker.js': ['text/javascript', await readFile(join(outDir, 'demo/worker.js'))],
+    ...(await demoModels()),
   };
   server = createServer((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
@@ -133,6 +147,38 @@ after(async () => {
   server?.close();
   if (outDir) await rm(outDir, { recursive: true, force: true });
 });
+
+/** demo/models as `npm run build:demo` writes them; compiled here from the same fixtures when absent (fresh clone). */
+async function demoModels() {
+  const dir = new URL('demo/models/', root);
+  const names = ['iris.wasm', 'digits.wasm', 'digit-samples.json'];
+  if (!names.every((n) => existsSync(new URL(n, dir)))) {
+    const { compile } = await import('../../dist/compiler/index.js');
+    const fixtures = new URL('test/fixtures/models/', root);
+    const out = join(outDir, 'demo-models');
+    await mkdir(out, { recursive: true });
+    for (const [onnx, wasm, labels] of [
+      ['iris_mlp.onnx', 'iris.wasm', ['setosa', 'versicolor', 'virginica']],
+      ['digits_mlp.onnx', 'digits.wasm', ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']],
+    ]) {
+      const compiled = await compile(new Uint8Array(await readFile(new URL(onnx, fixtures))), { labels });
+      await writeFile(join(out, wasm), compiled.wasm);
+    }
+    const ref = JSON.parse(await readFile(new URL('digits_mlp.json', fixtures), 'utf8'));
+    const samples = {};
+    for (let r = 0; r < ref.inputs.input.shape[0]; r++) {
+      const logits = ref.outputs.output.data.slice(r * 10, r * 10 + 10);
+      samples[logits.indexOf(Math.max(...logits))] ??= ref.inputs.input.data.slice(r * 64, r * 64 + 64).map((v) => Math.round(v * 16));
+    }
+    await writeFile(join(out, 'digit-samples.json'), JSON.stringify(samples));
+    return Object.fromEntries(
+      await Promise.all(names.map(async (n) => [`/demo/models/${n}`, [n.endsWith('.json') ? 'application/json' : 'application/wasm', await readFile(join(out, n))]])),
+    );
+  }
+  return Object.fromEntries(
+    await Promise.all(names.map(async (n) => [`/demo/models/${n}`, [n.endsWith('.json') ? 'application/json' : 'application/wasm', await readFile(new URL(n, dir))]])),
+  );
+}
 
 /** Wait until the server has every report the browser sent (they arrive asynchronously). */
 async function settleReports(ms = 1500) {
@@ -190,6 +236,45 @@ test('elements load and predict under the strict CSP, on the main thread and in 
     const sent = await settleReports();
     assert.deepEqual(sent, [], 'violation reports (page and worker)');
     assert.deepEqual(console.filter((l) => /error|refused|violat/i.test(l)), []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('the demo page runs under the strict CSP with no violations', async () => {
+  const page = await browser.newPage();
+  const console = [];
+  page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
+  try {
+    await page.evaluateOnNewDocument(violationsJs); // the demo has no listener of its own; DevTools adds ours
+    await page.goto(`${origin}/demo/index.html`);
+    // The iris form predicts at load; the lazy digits element loads once scrolled to and predicts when drawn on.
+    const state = () =>
+      page.evaluate(() =>
+        Array.from(document.querySelectorAll('ml-classifier'), (el) => ({
+          id: el.id,
+          error: el.error ?? null,
+          top: el.predictions[0]?.label ?? null,
+          bars: Array.from(el.shadowRoot.querySelectorAll('[part="bar-fill"]'), (f) => f.style.transform),
+        })),
+      );
+    await page.waitForFunction(() => document.querySelector('#iris')?.predictions.length > 0, { timeout: 20000 }).catch(async (e) => {
+      throw new Error(`${e.message}\n${JSON.stringify(await state())}\n${console.join('\n')}`);
+    });
+    await page.evaluate(() => document.querySelector('#digits').scrollIntoView());
+    await page.waitForFunction(() => document.querySelector('#digits')?.model !== undefined, { timeout: 20000 });
+    const elements = await state();
+    assert.ok(elements.length >= 2, JSON.stringify(elements));
+    for (const el of elements) assert.equal(el.error, null, `${el.id}: ${JSON.stringify(el.error)}`);
+    const iris = elements.find((e) => e.id === 'iris');
+    assert.equal(iris.top, 'versicolor', 'the demo form holds a versicolor-like flower');
+    assert.ok(iris.bars.every((t) => /^scaleX\(/.test(t)), `bars sized: ${iris.bars}`);
+
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], 'securitypolicyviolation events');
+    const sent = await settleReports();
+    assert.deepEqual(sent, [], 'violation reports');
+    assert.deepEqual(console.filter((l) => /refused|violat|blocked/i.test(l)), []);
   } finally {
     await page.close();
   }
