@@ -441,6 +441,9 @@ export async function instantiate(module: WebAssembly.Module, where: string, sha
  * Before anything runs: one fixed-size memory of exactly the planned bytes (so a model cannot make
  * the page allocate more than `ml.meta` says), and no start function (nothing executes on instantiate).
  */
+/** The compiler's ceiling (i32 pointers stay positive): a larger memory is no model of ours. */
+const MAX_MODEL_MEMORY = 2 ** 31;
+
 function checkDeclaredMemory(shape: ModuleShape, meta: ModelMeta, where: string): void {
   if (shape.hasStart) {
     throw new ModelError('not-a-model', `${where} has a start function, which ml-widgets models never have; it was not run.`);
@@ -451,6 +454,12 @@ function checkDeclaredMemory(shape: ModuleShape, meta: ModelMeta, where: string)
     throw new ModelError('memory-mismatch', `${where} ${declared} but defines ${shape.memories.length} memories; it was not run.`);
   }
   const bytes = memory.initial * 65536;
+  if (bytes > MAX_MODEL_MEMORY) {
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} asks for ${bytes} bytes of memory, more than any ml-widgets model can use (${MAX_MODEL_MEMORY}); it was not run.`,
+    );
+  }
   if (bytes !== meta.memoryBytes || memory.maximum !== memory.initial || memory.shared || memory.memory64) {
     const max = memory.maximum === undefined ? 'no maximum' : `a maximum of ${memory.maximum * 65536} bytes`;
     throw new ModelError('memory-mismatch', `${where} ${declared} but asks for ${bytes} bytes with ${max}; it was not run.`);

@@ -197,6 +197,8 @@ before(async () => {
   // The planned size, but free to grow.
   crafted.growable = await serve(withMemory(irisBytes, meta.memoryBytes / 65536));
   crafted.startFunction = await serve(startFunctionModule(meta));
+  // 4 GiB, and the plan says so too: still more than any compiled model may take.
+  crafted.hugePlan = await serve(withMeta(withMemory(irisBytes, 65536, 65536), (m) => (m.memoryBytes = 65536 * 65536)));
   crafted.metaNotJson = await serve(replaceSection(irisBytes, (s) => isMeta(irisBytes, s), customSection('ml.meta', utf8('{"format": "ml-widgets", '))));
   crafted.otherFormat = await serve(withMeta(irisBytes, (m) => (m.format = 'someone-elses-format')));
   crafted.twoMetas = await serve(new Uint8Array([...irisBytes, ...customSection('ml.meta', utf8(JSON.stringify(meta)))]));
@@ -224,7 +226,8 @@ const fileCases: [string, () => string, string, (() => Promise<string>)?, RegExp
   ['file: truncated', () => '/__test/truncated/iris_mlp.wasm', 'invalid-wasm'],
   ['file: imports present', () => crafted.imports, 'has-imports'],
   ['file: memory beyond the declared plan', () => crafted.bigMemory, 'memory-mismatch'],
-  ['file: growable memory', () => crafted.growable, 'memory-mismatch'],
+  ['file: growable memory', () => crafted.growable, 'memory-mismatch', undefined, /can grow|no maximum/],
+  ['file: a 4 GiB memory plan', () => crafted.hugePlan, 'memory-mismatch', undefined, /more than any ml-widgets model/],
   ['file: integrity mismatch', () => IRIS, 'integrity', async () => sri(new Uint8Array([1, 2, 3]).buffer)],
 ];
 
