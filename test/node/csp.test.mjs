@@ -4,7 +4,10 @@
 // on every response — the page, the bundled elements, the worker script — and collects the browser's
 // violation reports (report-uri) next to the page's own `securitypolicyviolation` events. The elements
 // must load a compiled model and predict, on the main thread and in the worker, with zero violations;
-// a canary page with an inline script proves that violations are enforced and do get reported.
+// a canary page with an inline script proves that violations are enforced and do get reported. The
+// demo page runs under the same policy, and so does the service-worker recipe of
+// docs/loading-and-security.md (its code blocks are what this test serves), which must make models load
+// with their server unreachable.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -76,6 +79,38 @@ const canaryHtml = `<!doctype html><meta charset="utf-8"><title>canary</title>
 <script src="/violations.js"></script>
 <script>window.__inlineRan = true;</script>`;
 
+/** The service-worker recipe exactly as docs/loading-and-security.md gives it, for this server's model. */
+async function serviceWorkerRecipe() {
+  const doc = await readFile(new URL('docs/loading-and-security.md', root), 'utf8');
+  const block = /<!-- service-worker recipe[^>]*-->\s*```js\n([\s\S]*?)```/.exec(doc);
+  assert.ok(block, 'the recipe block in docs/loading-and-security.md');
+  const code = block[1].replace("const MODELS = ['/models/iris.wasm'];", "const MODELS = ['/models/iris_mlp.wasm'];");
+  assert.notEqual(code, block[1], 'the recipe names its models in one MODELS line');
+  return code;
+}
+
+/** The page side: the documented registration, then a flag once the worker is active. */
+async function serviceWorkerRegistration() {
+  const doc = await readFile(new URL('docs/loading-and-security.md', root), 'utf8');
+  const block = /<!-- service-worker registration[^>]*-->\s*```js\n([\s\S]*?)```/.exec(doc);
+  assert.ok(block, 'the registration block in docs/loading-and-security.md');
+  return `${block[1]}\nawait navigator.serviceWorker.ready;\nwindow.__swReady = true;`;
+}
+
+const offlinePageJs = `for (const el of document.querySelectorAll('ml-classifier')) el.input = [5.1, 3.5, 1.4, 0.2];
+await Promise.all(Array.from(document.querySelectorAll('ml-classifier'), (el) => new Promise((resolve) => {
+  const done = () => resolve();
+  if (el.predictions.length || el.error) return done();
+  el.addEventListener('ml-prediction', done, { once: true });
+  el.addEventListener('ml-error', done, { once: true });
+})));
+window.__offline = Array.from(document.querySelectorAll('ml-classifier'), (el) => ({
+  id: el.id, top: el.predictions[0]?.label ?? null, error: el.error ?? null, controlled: navigator.serviceWorker.controller !== null,
+}));`;
+
+/** Model requests that reached the server, and whether it pretends to be unreachable. */
+const modelTraffic = { hits: 0, down: false };
+
 let server;
 let origin;
 let browser;
@@ -108,6 +143,17 @@ before(async () => {
     '/ml-widgets.js': ['text/javascript', await readFile(join(outDir, 'ml-widgets.js'))],
     '/worker.js': ['text/javascript', await readFile(join(outDir, 'worker.js'))],
     '/models/iris_mlp.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/iris_mlp.wasm', root))],
+    '/sw.js': ['text/javascript', await serviceWorkerRecipe()],
+    '/sw.html': ['text/html', '<!doctype html><meta charset="utf-8"><title>sw</title><script type="module" src="/sw-page.js"></script>'],
+    '/sw-page.js': ['text/javascript', await serviceWorkerRegistration()],
+    '/offline.html': [
+      'text/html',
+      `<!doctype html><meta charset="utf-8"><title>offline</title><script src="/violations.js"></script>
+<script type="module" src="/ml-widgets.js"></script><script type="module" src="/offline.js"></script>
+<ml-classifier id="persist" cache="persist" src="/models/iris_mlp.wasm"></ml-classifier>
+<ml-classifier id="plain" src="/models/iris_mlp.wasm"></ml-classifier>`,
+    ],
+    '/offline.js': ['text/javascript', offlinePageJs],
     '/models/iris_mlp.json': ['application/json', await readFile(new URL('test/fixtures/models/iris_mlp.json', root))],
     // The demo as `npm start` serves it, but its TypeScript bundled (a dev server's transforms stay out).
     '/demo/index.html': ['text/html', (await readFile(new URL('demo/index.html', root), 'utf8')).replace('src="./demo.ts"', 'src="./demo.js"')],
@@ -127,6 +173,10 @@ before(async () => {
         res.writeHead(204).end();
       });
       return;
+    }
+    if (path.startsWith('/models/') && path.endsWith('.wasm')) {
+      if (modelTraffic.down) return res.writeHead(503, { 'content-security-policy': CSP }).end();
+      modelTraffic.hits++;
     }
     const file = files[path];
     if (!file) return res.writeHead(404, { 'content-security-policy': CSP }).end();
@@ -277,5 +327,39 @@ test('the demo page runs under the strict CSP with no violations', async () => {
     assert.deepEqual(console.filter((l) => /refused|violat|blocked/i.test(l)), []);
   } finally {
     await page.close();
+  }
+});
+
+test('the documented service worker pre-fills the model cache: models load with the server unreachable', async () => {
+  const context = await browser.createBrowserContext(); // a fresh profile: no cache, no service worker yet
+  const page = await context.newPage();
+  const log = [];
+  page.on('console', (m) => log.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => log.push(`pageerror: ${e.message}`));
+  const fail = (e) => {
+    throw new Error(`${e.message}\n${log.join('\n')}`);
+  };
+  try {
+    const before = modelTraffic.hits;
+    await page.goto(`${origin}/sw.html`);
+    await page.waitForFunction(() => window.__swReady === true, { timeout: 15000 }).catch(fail);
+    assert.equal(modelTraffic.hits - before, 1, 'the service worker fetched the model once, at install');
+
+    modelTraffic.down = true; // from now on the model URL answers 503
+    await page.goto(`${origin}/offline.html`);
+    await page.waitForFunction(() => window.__offline, { timeout: 15000 }).catch(fail);
+    const results = await page.evaluate(() => window.__offline);
+    for (const r of results) {
+      assert.equal(r.error, null, `${r.id}: ${JSON.stringify(r.error)}`);
+      assert.equal(r.top, 'setosa', r.id);
+      assert.equal(r.controlled, true);
+    }
+    assert.equal(results.length, 2);
+    assert.equal(modelTraffic.hits - before, 1, 'no model request reached the server');
+    assert.deepEqual(await page.evaluate(() => window.__violations), []);
+    assert.deepEqual(await settleReports(500), []);
+  } finally {
+    modelTraffic.down = false;
+    await context.close();
   }
 });
