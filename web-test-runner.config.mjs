@@ -34,6 +34,9 @@ const statsFor = (key) => {
  *   /__test/broken/<key>/<model>.wasm   Content-Length of the whole model, half the bytes, then a reset socket
  *   POST /__test/put/<key>              keep the request body (bytes a test crafted) under <key>;
  *   /__test/bytes/<key>.wasm            then serve them as application/wasm, counted under <key>
+ *   /__test/cors/<mode>/<model>.wasm    the model for a cross-origin page (tests load it from 127.0.0.1 while
+ *                                       the page is on localhost): mode none (no CORS headers), any
+ *                                       (Access-Control-Allow-Origin: *), credentials (the origin + Allow-Credentials)
  */
 async function misbehavingServer(ctx, next) {
   const parts = ctx.path.split('/').filter(Boolean);
@@ -117,6 +120,18 @@ async function misbehavingServer(ctx, next) {
       if (!uploads.has(key)) return next();
       ctx.type = 'application/wasm';
       ctx.body = uploads.get(key);
+      return;
+    }
+    case 'cors': {
+      const origin = ctx.get('origin');
+      if (parts[2] === 'any') ctx.set('Access-Control-Allow-Origin', '*');
+      if (parts[2] === 'credentials' && origin) {
+        ctx.set('Access-Control-Allow-Origin', origin);
+        ctx.set('Access-Control-Allow-Credentials', 'true');
+        ctx.set('Vary', 'Origin');
+      }
+      ctx.type = 'application/wasm';
+      ctx.body = await fixture(model(parts[3]));
       return;
     }
     case 'stats':

@@ -375,6 +375,36 @@ for (const worker of [false, true]) {
   });
 }
 
+describe('cross-origin src', () => {
+  afterEach(() => clearModelCache());
+  // The page is on localhost; the same test server answers on 127.0.0.1, which is another origin.
+  const other = (mode: string) => `${location.protocol}//127.0.0.1:${location.port}/__test/cors/${mode}/iris_mlp.wasm?${uid()}`;
+
+  for (const [mode, crossorigin, ok] of [
+    ['any', '', true],
+    ['credentials', 'use-credentials', true],
+    ['none', '', false],
+    ['any', 'use-credentials', false], // credentials never go with a wildcard
+  ] as const) {
+    it(`${mode} CORS headers, crossorigin="${crossorigin}" → ${ok ? 'loads' : 'fetch-failed naming CORS, then recovers'}`, async () => {
+      expect(location.hostname).to.equal('localhost');
+      const el = await fixture<MlClassifier>(html`<ml-classifier crossorigin=${crossorigin} .input=${SETOSA}></ml-classifier>`);
+      el.src = other(mode);
+      if (ok) {
+        await until(() => el.predictions.length > 0 || el.error !== undefined, 5000, 'a result');
+        expect(el.error).to.equal(undefined);
+        expect(el.predictions[0].label).to.equal('setosa');
+      } else {
+        const detail = await failed(el);
+        await expectRenderedError(el, detail, 'fetch-failed');
+        expect(detail.message).to.contain('CORS');
+        el.crossOrigin = '';
+        await expectRecovers(el);
+      }
+    });
+  }
+});
+
 describe('load', () => {
   afterEach(() => clearModelCache());
 
