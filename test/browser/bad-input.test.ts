@@ -200,7 +200,7 @@ before(async () => {
   // 4 GiB, and the plan says so too: still more than any compiled model may take.
   crafted.hugePlan = await serve(withMeta(withMemory(irisBytes, 65536, 65536), (m) => (m.memoryBytes = 65536 * 65536)));
   crafted.metaNotJson = await serve(replaceSection(irisBytes, (s) => isMeta(irisBytes, s), customSection('ml.meta', utf8('{"format": "ml-widgets", '))));
-  crafted.otherFormat = await serve(withMeta(irisBytes, (m) => (m.format = 'someone-elses-format')));
+  crafted.otherFormat = await serve(withMeta(irisBytes, (m) => ((m as Record<string, unknown>).format = 'someone-elses-format')));
   crafted.twoMetas = await serve(new Uint8Array([...irisBytes, ...customSection('ml.meta', utf8(JSON.stringify(meta)))]));
   crafted.unknownFeature = await serve(withMeta(irisBytes, (m) => (m.features = ['simd', 'a-future-feature'])));
   crafted.pngNamedWasm = await serve(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82]));
