@@ -30,3 +30,51 @@ for (let r = 0; r < x.shape[0]; r++) {
 }
 await writeFile(new URL('digit-samples.json', out), JSON.stringify(samples));
 console.log(`demo/models/digit-samples.json: ${Object.keys(samples).length} sample digits`);
+
+// classic.html: form-driven models from the fixtures (test/fixtures/make.py), and a few held-out rows per
+// model, named by what the source library itself predicted for them.
+const classic = [
+  { id: 'wine', onnx: 'wine_leaky_logsoftmax_op9', wasm: 'wine.wasm' },
+  { id: 'diabetes', onnx: 'diabetes_sklearn_mlpreg', wasm: 'diabetes.wasm' },
+];
+const classicSamples = {};
+for (const m of classic) {
+  const ref = JSON.parse(await readFile(new URL(`${m.onnx}.json`, fixtures), 'utf8'));
+  const labels = Array.isArray(ref.labels) ? ref.labels.map(String) : undefined; // PyTorch exports carry none
+  const { wasm, meta } = await compile(new Uint8Array(await readFile(new URL(`${m.onnx}.onnx`, fixtures))), { labels });
+  await writeFile(new URL(m.wasm, out), wasm);
+  console.log(`demo/models/${m.wasm}: ${wasm.byteLength} bytes (${meta.ops.join(', ')})`);
+  const x = Object.values(ref.inputs)[0];
+  const per = x.shape[1];
+  const rowAt = (r) => x.data.slice(r * per, (r + 1) * per);
+  const outputs = Object.values(ref.outputs);
+  const picked = [];
+  if (ref.task === 'regression') {
+    // Lowest, middle and highest prediction.
+    const values = outputs[0].data;
+    const order = values.map((v, r) => r).sort((a, b) => values[a] - values[b]);
+    for (const [name, r] of [['Low', order[0]], ['Middle', order[order.length >> 1]], ['High', order.at(-1)]]) {
+      picked.push({ name: `${name} (${Math.round(values[r])})`, row: rowAt(r) });
+    }
+  } else {
+    // One row per class, as the model's label output (or best score) has it.
+    const label = outputs.find((o) => o.dtype === 'string' || o.dtype === 'int64');
+    const scores = outputs.find((o) => o !== label);
+    const classes = scores.shape[1];
+    const labelOf = (r) => {
+      if (label) return String(label.data[r]);
+      const row = scores.data.slice(r * classes, (r + 1) * classes);
+      return String(ref.labels?.[row.indexOf(Math.max(...row))]);
+    };
+    const seen = new Set();
+    for (let r = 0; r < x.shape[0] && seen.size < 4; r++) {
+      const name = labelOf(r);
+      if (seen.has(name)) continue;
+      seen.add(name);
+      picked.push({ name, row: rowAt(r) });
+    }
+  }
+  classicSamples[m.id] = picked;
+}
+await writeFile(new URL('classic-samples.json', out), JSON.stringify(classicSamples));
+console.log(`demo/models/classic-samples.json: ${Object.values(classicSamples).flat().length} example rows`);
