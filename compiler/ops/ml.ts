@@ -1,6 +1,6 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
-import { buf, data, f32, i32, type Arg, type RtValue } from '../program.js';
+import { buf, countArg, data, f32, i32, type Arg, type RtValue } from '../program.js';
 import { Tensor } from '../tensor.js';
 import { lowerBinary } from './elementwise.js';
 import { emitGemm } from './gemm.js';
@@ -164,7 +164,15 @@ const binarizer: OpHandler = {
 
 const oneHotEncoder: OpHandler = {
   lower(ctx) {
-    const x = ctx.rt(0);
+    let x = ctx.rtAny(0);
+    if (x.dtype === 'int32') {
+      // skl2onnx casts the column to int64 first (truncating): compare the truncated codes as floats.
+      const f = ctx.newValue(x.dims, x.batched);
+      f.batchAxis = x.batchAxis;
+      const from = x;
+      ctx.program.addStep('cast_i32_f32', () => [buf(from), buf(f), countArg(from)], [from], [f]);
+      x = f;
+    }
     const cats = ints(ctx, 'cats_int64s');
     if (!cats.length) throw new NodeProblem('only integer categories (cats_int64s) are supported');
     const y = ctx.newValue([...x.dims, cats.length], x.batched);
