@@ -4,7 +4,7 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/index.js';
 import type { MlClassifier, MlRegressionDetail, MlRegressor, Prediction } from '../../components/index.js';
-import { argmax, MODELS, reference, row, sleep, watchUnhandledRejections, type Reference } from './helpers.js';
+import { argmax, MODELS, reference, row, rowCount, sleep, watchUnhandledRejections, type Reference } from './helpers.js';
 
 const refs = new Map<string, Promise<Reference>>();
 const ref = (name: string) => {
@@ -229,6 +229,109 @@ describe('form binding', () => {
     const reg = wrapper.querySelector('ml-regressor')!;
     const mismatch = await firstError(reg);
     expect(mismatch.message).to.contain('4 numeric fields').and.contain('10 features');
+  });
+
+  describe('one-hot encoded columns (diabetes_onehot_ridge: age decade and sex one-hot, Ridge)', () => {
+    const MEASURES = ['BMI', 'Blood pressure', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
+    const DECADES = [2, 3, 4, 5, 6, 7];
+    /** A form: age and sex as selects (values, or option positions when `byPosition`), 8 number inputs. */
+    const form = (id: string, x: number[], byPosition: boolean) => html`
+      <form id=${id}>
+        <label>Age
+          <select name="age">
+            <option value="">Choose…</option>
+            ${DECADES.map((d) =>
+              byPosition
+                ? html`<option ?selected=${d === x[0]}>${d}0–${d}9 years</option>`
+                : html`<option value=${String(d)} ?selected=${d === x[0]}>${d}0s</option>`,
+            )}
+          </select>
+        </label>
+        <label>Sex
+          <select name="sex">
+            ${[1, 2].map((c) => (byPosition ? html`<option ?selected=${c === x[1]}>Group ${c === 1 ? 'A' : 'B'}</option>` : html`<option value=${String(c)} ?selected=${c === x[1]}>${c}</option>`))}
+          </select>
+        </label>
+        ${MEASURES.map((m, j) => html`<label>${m} <input type="number" step="any" name=${m} .value=${String(x[j + 2])} /></label>`)}
+      </form>
+    `;
+
+    for (const byPosition of [false, true]) {
+      it(`maps select ${byPosition ? 'option positions' : 'values'} to the encoder's categories: same values as scikit-learn`, async () => {
+        const r = await ref('diabetes_onehot_ridge');
+        const id = `fb-onehot-${byPosition}`;
+        const wrapper = await fixture<HTMLElement>(html`<div>
+          ${form(id, row(r.inputs.X, 0), byPosition)}
+          <ml-regressor for=${id} src="${MODELS}/diabetes_onehot_ridge.wasm"></ml-regressor>
+        </div>`);
+        const el = wrapper.querySelector('ml-regressor')!;
+        expectClose(await regressed(el), r.outputs.variable.data[0] as number, 'row 0');
+        expect(el.model!.meta.inputs[0].features![0]!.categories).to.deep.equal(DECADES);
+        const [age, sex] = Array.from(wrapper.querySelectorAll('select'));
+        const numbers = Array.from(wrapper.querySelectorAll<HTMLInputElement>('input'));
+        const decades = new Set<number>();
+        for (let i = 1; i < rowCount(r.inputs.X); i++) {
+          const x = row(r.inputs.X, i);
+          decades.add(x[0]);
+          // +1: the placeholder option comes first.
+          age.selectedIndex = DECADES.indexOf(x[0]) + 1;
+          sex.selectedIndex = x[1] - 1;
+          x.slice(2).forEach((v, j) => (numbers[j].value = String(v)));
+          const next = oneEvent(el, 'ml-prediction') as Promise<CustomEvent<MlRegressionDetail>>;
+          fire(age);
+          expectClose((await next).detail.value, r.outputs.variable.data[i] as number, `row ${i}`);
+        }
+        expect(decades.size, 'rows cover several age groups').to.be.greaterThan(3);
+      });
+    }
+
+    it('a code the encoder does not know is a clear message (the encoder would refuse it)', async () => {
+      const r = await ref('diabetes_onehot_ridge');
+      const x = row(r.inputs.X, 2);
+      const wrapper = await fixture<HTMLElement>(html`<div>
+        <form id="fb-unknown">
+          <label>Age group <input type="number" name="age" value="9" /></label>
+          <label>Sex <select name="sex"><option value=${String(x[1])}>x</option></select></label>
+          ${MEASURES.map((m, j) => html`<label>${m} <input type="number" step="any" .value=${String(x[j + 2])} /></label>`)}
+        </form>
+        <ml-regressor for="fb-unknown" src="${MODELS}/diabetes_onehot_ridge.wasm"></ml-regressor>
+      </div>`);
+      const el = wrapper.querySelector('ml-regressor')!;
+      const detail = await firstError(el);
+      expect(detail.code).to.equal('bad-input');
+      expect(detail.message).to.equal("“Age group” is 9, which is not one of the model's categories (2, 3, 4, 5, 6, 7).");
+      const ok = oneEvent(el, 'ml-prediction') as Promise<CustomEvent<MlRegressionDetail>>;
+      const age = wrapper.querySelector<HTMLInputElement>('input[name=age]')!;
+      age.value = String(x[0]);
+      fire(age, 'input');
+      expectClose((await ok).detail.value, r.outputs.variable.data[2] as number, 'fixed row 2');
+
+      // A text option on a select whose option count does not match the categories cannot be mapped.
+      const sex = wrapper.querySelector('select')!;
+      sex.append(new Option('Other'), new Option('Unknown'));
+      sex.selectedIndex = 2;
+      const bad = oneEvent(el, 'ml-error');
+      fire(sex);
+      expect((await bad).detail.message).to.contain('“Sex” is “Unknown”').and.contain('1, 2');
+    });
+
+    it('a radio group of plain radios maps by position too', async () => {
+      const r = await ref('diabetes_onehot_ridge');
+      const x = row(r.inputs.X, 5);
+      const wrapper = await fixture<HTMLElement>(html`<div>
+        <form id="fb-onehot-radio">
+          <label>Age <select>${DECADES.map((d) => html`<option value=${String(d)} ?selected=${d === x[0]}>${d}0s</option>`)}</select></label>
+          <fieldset>
+            <legend>Sex</legend>
+            <label><input type="radio" name="sex" ?checked=${x[1] === 1} /> A</label>
+            <label><input type="radio" name="sex" ?checked=${x[1] === 2} /> B</label>
+          </fieldset>
+          ${MEASURES.map((m, j) => html`<label>${m} <input type="number" step="any" .value=${String(x[j + 2])} /></label>`)}
+        </form>
+        <ml-regressor for="fb-onehot-radio" src="${MODELS}/diabetes_onehot_ridge.wasm"></ml-regressor>
+      </div>`);
+      expectClose(await regressed(wrapper.querySelector('ml-regressor')!), r.outputs.variable.data[5] as number, 'row 5');
+    });
   });
 
   it('is accessible beside its form', async () => {
