@@ -334,6 +334,33 @@ describe('form binding', () => {
     });
   });
 
+  it('an empty field is a missing value for a model that handles them (SimpleImputer), unless required', async () => {
+    const r = (await ref('diabetes_imputer_ridge')) as Reference & { missing: { row: number; column: number; value: number }[] };
+    const names = ['Age', 'Sex', 'BMI', 'Blood pressure', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-missing">
+        ${names.map((n, j) => html`<label>${n} <input type="number" step="any" .value=${String(row(r.inputs.X, 0)[j])} /></label>`)}
+      </form>
+      <ml-regressor for="fb-missing" src="${MODELS}/diabetes_imputer_ridge.wasm"></ml-regressor>
+    </div>`);
+    const el = wrapper.querySelector('ml-regressor')!;
+    expectClose(await regressed(el), r.outputs.variable.data[0] as number, 'complete row 0');
+    expect(el.model!.meta.inputs[0].missing).to.equal(true);
+    const inputs = Array.from(wrapper.querySelectorAll('input'));
+    for (const { row: i, column, value } of r.missing.slice(0, 12)) {
+      row(r.inputs.X, i).forEach((v, j) => (inputs[j].value = j === column ? '' : String(v)));
+      const next = oneEvent(el, 'ml-prediction') as Promise<CustomEvent<MlRegressionDetail>>;
+      fire(inputs[0], 'input');
+      expectClose((await next).detail.value, value, `row ${i} without ${names[column]}`);
+    }
+    // `required` still means required.
+    inputs[3].value = '';
+    inputs[3].required = true;
+    const error = oneEvent(el, 'ml-error');
+    fire(inputs[3], 'input');
+    expect((await error).detail.message).to.equal('“Blood pressure” is empty: enter a number.');
+  });
+
   it('is accessible beside its form', async () => {
     const wrapper = await fixture<HTMLElement>(html`<div>
       <form id="fb-a11y">
