@@ -1,0 +1,117 @@
+// The benchmark page: ml-widgets and onnxruntime-web side by side on the same ONNX file, in one page.
+// bench/run.mjs calls window.runCase(spec) per case and window.coldStart(spec) in fresh contexts.
+import * as ort from '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
+import { loadModel } from '/dist/runtime/index.js';
+
+ort.env.wasm.numThreads = 1; // the peer's single-threaded figure; threads need COOP/COEP on the host page
+ort.env.wasm.wasmPaths = { wasm: '/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm' };
+
+export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+/** Seeded inputs: uniform noise for networks, real rows (bench/build/<name>.f32) for classic models. */
+export async function makeInput(spec) {
+  const size = spec.rows * spec.rowShape.reduce((a, b) => a * b, 1);
+  if (spec.rowsFile) {
+    const all = new Float32Array(await (await fetch(spec.rowsFile)).arrayBuffer());
+    return all.slice(0, size);
+  }
+  const x = new Float32Array(size);
+  let s = 12345;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    x[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return x;
+}
+
+/** Worst difference of every output both sides return: floats relative to the output's scale, labels by count. */
+function compare(ours, theirs) {
+  const report = [];
+  for (const [name, t] of Object.entries(theirs)) {
+    const o = ours[name];
+    if (!o) {
+      report.push({ name, missing: true });
+      continue;
+    }
+    const a = o.data;
+    const b = t.data;
+    if (a.length !== b.length) {
+      report.push({ name, lengths: [a.length, b.length] });
+      continue;
+    }
+    if (t.type === 'float32') {
+      let diff = 0;
+      let scale = 1;
+      for (let i = 0; i < b.length; i++) {
+        diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        scale = Math.max(scale, Math.abs(b[i]));
+      }
+      report.push({ name, maxRelDiff: diff / scale });
+    } else {
+      let differ = 0;
+      for (let i = 0; i < b.length; i++) if (Number(a[i]) !== Number(b[i])) differ++;
+      report.push({ name, labelsDiffer: differ, of: b.length });
+    }
+  }
+  const ok = report.every((r) => (r.maxRelDiff !== undefined ? r.maxRelDiff <= 1e-4 : r.labelsDiffer === 0));
+  return { ok, report };
+}
+
+/**
+ * Time both sides on one case. Each sample is k back-to-back calls sized to last ≥ targetMs; samples of
+ * the two sides alternate so machine noise hits both alike. Returns per-call medians in ms.
+ */
+window.runCase = async function runCase(spec) {
+  const onnx = new Uint8Array(await (await fetch(spec.onnx)).arrayBuffer());
+  const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const models = {};
+  for (const [variant, url] of Object.entries(spec.wasm)) models[variant] = await loadModel(url);
+  const input = await makeInput(spec);
+  const dims = [spec.rows, ...spec.rowShape];
+  const feedName = session.inputNames[0];
+  const runOrt = () => session.run({ [feedName]: new ort.Tensor('float32', input, dims) });
+
+  const theirs = await runOrt();
+  const checks = {};
+  for (const [variant, model] of Object.entries(models)) checks[variant] = compare(model.predict(input, spec.rows), theirs);
+
+  const sides = { ort: async () => { await runOrt(); } };
+  for (const [variant, model] of Object.entries(models)) sides[variant] = () => { model.predict(input, spec.rows); };
+
+  // Warm-up (JIT tiers, caches), then size k from one timed call per side.
+  const k = {};
+  for (const [side, run] of Object.entries(sides)) {
+    const until = performance.now() + spec.warmupMs;
+    let calls = 0;
+    while (performance.now() < until || calls < 3) {
+      await run();
+      calls++;
+    }
+    const t0 = performance.now();
+    await run();
+    const one = Math.max(performance.now() - t0, 0.001);
+    k[side] = Math.max(1, Math.ceil(spec.targetMs / one));
+  }
+  const samples = Object.fromEntries(Object.keys(sides).map((s) => [s, []]));
+  for (let i = 0; i < spec.samples; i++) {
+    for (const [side, run] of Object.entries(sides)) {
+      const t0 = performance.now();
+      for (let j = 0; j < k[side]; j++) await run();
+      samples[side].push((performance.now() - t0) / k[side]);
+    }
+  }
+  await session.release();
+  const meta = Object.values(models)[0].meta;
+  return {
+    medians: Object.fromEntries(Object.entries(samples).map(([s, xs]) => [s, median(xs)])),
+    k,
+    samples: spec.samples,
+    checks,
+    arenaBytes: meta.arenaBytes,
+    peakLiveBytes: meta.peakLiveBytes ?? null,
+    weightBytes: meta.weightBytes,
+    crossOriginIsolated: globalThis.crossOriginIsolated,
+  };
+};
+
+window.benchReady = true;
