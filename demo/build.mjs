@@ -35,7 +35,7 @@ console.log(`demo/models/digit-samples.json: ${Object.keys(samples).length} samp
 // model, named by what the source library itself predicted for them.
 const classic = [
   { id: 'wine', onnx: 'wine_leaky_logsoftmax_op9', wasm: 'wine.wasm' },
-  { id: 'diabetes', onnx: 'diabetes_sklearn_mlpreg', wasm: 'diabetes.wasm' },
+  { id: 'diabetes', onnx: 'diabetes_onehot_ridge', wasm: 'diabetes.wasm' },
 ];
 const classicSamples = {};
 for (const m of classic) {
