@@ -32,7 +32,10 @@ export function renderError(error: MlErrorDetail) {
   </div>`;
 }
 
-/** Input problems can be fixed on the page; everything else is about the model file. */
+/** Input problems can be fixed on the page; the rest is about the model file. */
 export function errorTitle(code: WidgetErrorCode): string {
-  return code === 'bad-input' || code === 'no-form' ? 'Cannot predict:' : code === 'bad-format' ? 'Cannot show the value:' : 'The model could not be loaded:';
+  if (code === 'bad-input' || code === 'no-form') return 'Cannot predict:';
+  if (code === 'bad-format') return 'Cannot show the value:';
+  if (code === 'not-a-classifier' || code === 'not-a-regressor') return 'Wrong kind of model:';
+  return 'The model could not be loaded:';
 }
