@@ -72,6 +72,29 @@ describe('form binding', () => {
     }
   });
 
+  it('a 13-field form drives a scikit-learn random forest (ZipMap, string labels): its labels and probabilities', async () => {
+    const r = await ref('wine_rf');
+    const x0 = row(r.inputs.X, 0);
+    const wrapper = await fixture<HTMLElement>(html`<div>
+      <form id="fb-wine">${x0.map((v, j) => html`<label>F${j} <input type="number" step="any" .value=${String(v)} /></label>`)}</form>
+      <ml-classifier for="fb-wine" src="${MODELS}/wine_rf.wasm" top-k="3"></ml-classifier>
+    </div>`);
+    const el = wrapper.querySelector('ml-classifier')!;
+    expectClassification(await classified(el), row(r.outputs.output_probability, 0), r.labels, 'row 0');
+    const inputs = Array.from(wrapper.querySelectorAll('input'));
+    for (let i = 1; i < rowCount(r.inputs.X); i++) {
+      row(r.inputs.X, i).forEach((v, j) => (inputs[j].value = String(v)));
+      const next = oneEvent(el, 'ml-prediction');
+      fire(inputs[12], 'input');
+      const { detail } = await next;
+      const expected = row(r.outputs.output_probability, i);
+      for (const p of detail.predictions) expectClose(p.score, expected[p.index], `row ${i}: ${p.label}`);
+      // Ties between classes keep either label; otherwise the label is scikit-learn's.
+      const sorted = [...expected].sort((a, b) => b - a);
+      if (sorted[0] - sorted[1] > 1e-6) expect(detail.predictions[0].label, `row ${i}`).to.equal(r.outputs.output_label.data[i]);
+    }
+  });
+
   it('reads a radio group as the checked radio’s value (diabetes sex), in document order', async () => {
     const r = await ref('diabetes_sklearn_mlpreg');
     const output = Object.keys(r.outputs)[0];

@@ -66,6 +66,22 @@ describe('<ml-regressor>', () => {
       expect(statusText(el)).to.equal(`Disease progression: ${format.format(el.value!)}`);
     });
 
+    it('matches GradientBoostingRegressor (tree ensemble) on every diabetes reference row', async () => {
+      const r = await ref('diabetes_gbr');
+      const el = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/diabetes_gbr.wasm" currency="USD" locale="en-US"></ml-regressor>`);
+      await loaded(el);
+      const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+      const x = Object.values(r.inputs)[0];
+      const y = Object.values(r.outputs)[0];
+      for (let i = 0; i < rowCount(x); i++) {
+        el.input = row(x, i);
+        await el.updateComplete;
+        expectClose(el.value!, y.data[i] as number, `row ${i}`);
+        expect(renderedValues(el)[0], `row ${i}`).to.equal(usd.format(y.data[i] as number));
+      }
+      expect(renderedNames(el)).to.deep.equal(['Prediction']);
+    });
+
     it('shows every output of a multi-output regressor, named by the model, or by labels', async () => {
       const r = await ref('linnerud_ridge');
       const el = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/linnerud_ridge.wasm" digits="2" locale="en-US" label="Body"></ml-regressor>`);
