@@ -34,7 +34,7 @@ console.log(`demo/models/digit-samples.json: ${Object.keys(samples).length} samp
 // classic.html: form-driven models from the fixtures (test/fixtures/make.py), and a few held-out rows per
 // model, named by what the source library itself predicted for them.
 const classic = [
-  { id: 'wine', onnx: 'wine_leaky_logsoftmax_op9', wasm: 'wine.wasm' },
+  { id: 'wine', onnx: 'wine_rf', wasm: 'wine-rf.wasm' },
   { id: 'diabetes', onnx: 'diabetes_onehot_ridge', wasm: 'diabetes.wasm' },
 ];
 const classicSamples = {};
