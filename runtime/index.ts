@@ -4,4 +4,4 @@ export { ModelError, type ModelErrorCode } from './errors.js';
 export { hasWasmFeature } from './features.js';
 export { VERSION } from './version.js';
 export { loadModelInWorker, type RemoteModel } from './remote.js';
-export { META_SECTION, META_FORMAT, META_VERSION, rowSize, perRow, type ModelMeta, type TensorMeta, type ImagePreprocessing, type Dim, type DType } from './meta.js';
+export { META_SECTION, META_FORMAT, META_VERSION, rowSize, perRow, type ModelMeta, type TensorMeta, type FeatureMeta, type ImagePreprocessing, type Dim, type DType } from './meta.js';
