@@ -4,11 +4,14 @@ Run by bench/run.mjs when bench/build/ lacks a model (or alone, from the reposit
 
     PYTHONPATH=../shared/vendor/python /usr/bin/python3 bench/make_models.py [name ...]
 
+(/usr/bin/python3 is Debian's, which has torch; a pyenv python3 earlier on PATH may not.)
+
 Writes bench/build/<name>.onnx and, for the classic models, bench/build/<name>.f32 (10 000 rows of
 real feature vectors, tiled from the data set's rows, little-endian float32) so both runtimes see
 realistic inputs (trees take different paths on random noise).
 
-Weights are seeded; torchvision models use random weights (nothing can be downloaded here).
+Weights are seeded; torchvision models use random weights (nothing can be downloaded here) with
+BatchNorm statistics estimated from seeded noise (see torchvision_model).
 Classic models are exported with options {zipmap: False}: onnxruntime's JavaScript bindings cannot
 return ZipMap's sequence-of-maps output, and the benchmark runs the same file on both sides.
 """
@@ -48,7 +51,19 @@ def torchvision_model(name):
     import torch
     import torchvision
     torch.manual_seed(0)
-    net = getattr(torchvision.models, name)(weights=None).eval()
+    net = getattr(torchvision.models, name)(weights=None)
+    # torchvision's init with default BatchNorm statistics makes MobileNetV2's activations vanish
+    # (logits ~1e-9: any comparison passes). Estimate the BatchNorm statistics from seeded noise, as
+    # training would, so every layer carries O(1) values; the weights stay random.
+    bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average over the calibration batches
+    net.train()
+    with torch.no_grad():
+        for _ in range(4):
+            net(torch.randn(8, 3, 224, 224))
+    net.eval()
     path = os.path.join(OUT, name + '.onnx')
     os.makedirs(OUT, exist_ok=True)
     torch.onnx.export(net, torch.randn(1, 3, 224, 224), path, opset_version=13,

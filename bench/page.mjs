@@ -40,13 +40,16 @@ function compare(ours, theirs) {
       continue;
     }
     if (t.type === 'float32') {
+      // Absolute below 1, relative to the output's largest magnitude above it (large logits). A NaN
+      // anywhere makes diff NaN, which fails the check.
       let diff = 0;
-      let scale = 1;
+      let scale = 0;
       for (let i = 0; i < b.length; i++) {
-        diff = Math.max(diff, Math.abs(a[i] - b[i]));
+        const d = Math.abs(a[i] - b[i]);
+        diff = d > diff || Number.isNaN(d) ? d : diff;
         scale = Math.max(scale, Math.abs(b[i]));
       }
-      report.push({ name, maxRelDiff: diff / scale });
+      report.push({ name, maxRelDiff: diff / Math.max(1, scale), maxAbsDiff: diff, scale });
     } else {
       let differ = 0;
       for (let i = 0; i < b.length; i++) if (Number(a[i]) !== Number(b[i])) differ++;
@@ -78,22 +81,34 @@ window.runCase = async function runCase(spec) {
   const sides = { ort: async () => { await runOrt(); } };
   for (const [variant, model] of Object.entries(models)) sides[variant] = () => { model.predict(input, spec.rows); };
 
-  // Warm-up (JIT tiers, caches), then size k from one timed call per side.
+  // Warm-up (JIT tiers, caches), then size k from the mean call time over the second half of the
+  // warm-up (one timed call can be an outlier and would make the samples far too short or long).
   const k = {};
+  let slowest = 0;
   for (const [side, run] of Object.entries(sides)) {
-    const until = performance.now() + spec.warmupMs;
+    const start = performance.now();
     let calls = 0;
-    while (performance.now() < until || calls < 3) {
+    let t1 = 0;
+    let calls1 = 0;
+    while (performance.now() - start < spec.warmupMs || calls < 4) {
+      if (!t1 && performance.now() - start >= spec.warmupMs / 2 && calls >= 2) [t1, calls1] = [performance.now(), calls];
       await run();
       calls++;
     }
-    const t0 = performance.now();
-    await run();
-    const one = Math.max(performance.now() - t0, 0.001);
+    if (!t1) {
+      // One call jumped past the whole warm-up: time one more.
+      [t1, calls1] = [performance.now(), calls];
+      await run();
+      calls++;
+    }
+    const one = Math.max((performance.now() - t1) / (calls - calls1), 1e-4);
+    slowest = Math.max(slowest, one);
     k[side] = Math.max(1, Math.ceil(spec.targetMs / one));
   }
+  // µs-scale calls: more samples (they are cheap, and scheduler noise matters more there).
+  const nSamples = slowest < 1 ? spec.samples * 2 : spec.samples;
   const samples = Object.fromEntries(Object.keys(sides).map((s) => [s, []]));
-  for (let i = 0; i < spec.samples; i++) {
+  for (let i = 0; i < nSamples; i++) {
     for (const [side, run] of Object.entries(sides)) {
       const t0 = performance.now();
       for (let j = 0; j < k[side]; j++) await run();
@@ -105,7 +120,7 @@ window.runCase = async function runCase(spec) {
   return {
     medians: Object.fromEntries(Object.entries(samples).map(([s, xs]) => [s, median(xs)])),
     k,
-    samples: spec.samples,
+    samples: nSamples,
     checks,
     arenaBytes: meta.arenaBytes,
     peakLiveBytes: meta.peakLiveBytes ?? null,
