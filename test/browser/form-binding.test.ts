@@ -308,6 +308,40 @@ describe('form binding', () => {
       });
     }
 
+    it('<ml-classifier> with day and time selects named by text (tips_onehot): scikit-learn’s probabilities', async () => {
+      const r = await ref('tips_onehot');
+      const x0 = row(r.inputs.X, 0);
+      const DAYS = ['Thursday', 'Friday', 'Saturday', 'Sunday'];
+      const wrapper = await fixture<HTMLElement>(html`<div>
+        <form id="fb-tips">
+          <label>Total bill <input type="number" step="any" .value=${String(x0[0])} /></label>
+          <label>Party size <input type="number" step="1" .value=${String(x0[1])} /></label>
+          <label>Day <select>${DAYS.map((d, k) => html`<option ?selected=${k === x0[2]}>${d}</option>`)}</select></label>
+          <fieldset>
+            <legend>Time</legend>
+            <label><input type="radio" name="time" ?checked=${x0[3] === 0} /> Lunch</label>
+            <label><input type="radio" name="time" ?checked=${x0[3] === 1} /> Dinner</label>
+          </fieldset>
+        </form>
+        <ml-classifier for="fb-tips" src="${MODELS}/tips_onehot.wasm"></ml-classifier>
+      </div>`);
+      const el = wrapper.querySelector('ml-classifier')!;
+      expectClassification(await classified(el), row(r.outputs.output_probability, 0), r.labels, 'row 0');
+      const [bill, size] = Array.from(wrapper.querySelectorAll<HTMLInputElement>('input[type=number]'));
+      const day = wrapper.querySelector('select')!;
+      const times = Array.from(wrapper.querySelectorAll<HTMLInputElement>('input[type=radio]'));
+      for (let i = 1; i < rowCount(r.inputs.X); i++) {
+        const x = row(r.inputs.X, i);
+        bill.value = String(x[0]);
+        size.value = String(x[1]);
+        day.selectedIndex = x[2];
+        times[x[3]].checked = true;
+        const next = oneEvent(el, 'ml-prediction');
+        fire(day);
+        expectClassification((await next).detail.predictions, row(r.outputs.output_probability, i), r.labels, `row ${i}`);
+      }
+    });
+
     it('a code the encoder does not know is a clear message (the encoder would refuse it)', async () => {
       const r = await ref('diabetes_onehot_ridge');
       const x = row(r.inputs.X, 2);
