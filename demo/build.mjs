@@ -36,6 +36,7 @@ console.log(`demo/models/digit-samples.json: ${Object.keys(samples).length} samp
 const classic = [
   { id: 'wine', onnx: 'wine_rf', wasm: 'wine-rf.wasm' },
   { id: 'diabetes', onnx: 'diabetes_onehot_ridge', wasm: 'diabetes.wasm' },
+  { id: 'tips', onnx: 'tips_onehot', wasm: 'tips.wasm' },
 ];
 const classicSamples = {};
 for (const m of classic) {

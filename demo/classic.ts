@@ -1,6 +1,7 @@
 // classic.html: example rows from the held-out sets fill the forms; model facts and an event log.
 import '../components/index.js';
 import type { MlClassifier, MlRegressor } from '../components/index.js';
+import type { FeatureMeta } from '../runtime/index.js';
 
 interface Sample {
   /** What the source library predicted for this row (a class label, or a value). */
@@ -11,8 +12,11 @@ type Samples = Record<string, Sample[]>;
 
 const log = document.querySelector<HTMLOutputElement>('#log')!;
 
-/** Put one row into a form's features in document order: number inputs, selects, radio groups. */
-function fill(form: HTMLFormElement, row: number[]): void {
+/**
+ * Put one row into a form's features in document order: number inputs, selects, radio groups. A select
+ * whose options are named by text takes the option at the category's position in the model's encoder.
+ */
+function fill(form: HTMLFormElement, row: number[], features: (FeatureMeta | null)[] = []): void {
   let i = 0;
   const seen = new Set<string>();
   const same = (text: string, v: number) => text.trim() !== '' && Math.fround(Number(text)) === Math.fround(v);
@@ -25,8 +29,10 @@ function fill(form: HTMLFormElement, row: number[]): void {
     } else if (el instanceof HTMLInputElement && el.type === 'number') {
       el.value = String(row[i++]);
     } else if (el instanceof HTMLSelectElement) {
+      const column = i;
       const v = row[i++];
-      const option = Array.from(el.options).find((o) => same(o.value, v));
+      const options = Array.from(el.options).filter((o) => o.value.trim() !== '');
+      const option = options.find((o) => same(o.value, v)) ?? options[features[column]?.categories.indexOf(v) ?? -1];
       if (option) option.selected = true;
     }
   }
@@ -75,7 +81,8 @@ for (const [id, list] of Object.entries(samples)) {
     const button = document.createElement('button');
     button.type = 'button';
     button.textContent = sample.name;
-    button.addEventListener('click', () => fill(form, sample.row));
+    const element = document.querySelector<MlClassifier | MlRegressor>(`[for="${form.id}"]`);
+    button.addEventListener('click', () => fill(form, sample.row, element?.model?.meta.inputs[0].features));
     box.append(button);
   }
 }
