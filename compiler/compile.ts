@@ -4,7 +4,7 @@ import { categoricalFeatures } from './categorical.js';
 import { emitModel } from './emit.js';
 import { CompileError } from './errors.js';
 import { lower, type BatchMode, type Lowered } from './lower.js';
-import { decodeOnnx, type OnnxModel } from './onnx.js';
+import { decodeOnnx, type OnnxModel, type OnnxNode } from './onnx.js';
 import { chooseMaxBatch, computeLifetimes, peakLiveBytes, planArena } from './plan.js';
 import type { RtValue } from './program.js';
 
@@ -208,8 +208,15 @@ function outputKind(model: OnnxModel, name: string, value: RtValue): TensorMeta[
   if (node?.opType === 'Softmax') return 'probabilities';
   if (node?.opType === 'LogSoftmax') return 'log-probabilities';
   if (node?.opType === 'Sigmoid' && value.dims[value.dims.length - 1] === 1) return 'probabilities'; // binary: p(class 1)
-  // Several targets of a regressor are values, not class logits.
-  if (node && ['LinearRegressor', 'TreeEnsembleRegressor', 'SVMRegressor'].includes(node.opType)) return 'values';
+  // Several targets of a regressor are values, not class logits (also one regressor per target, concatenated).
+  const REGRESSORS = ['LinearRegressor', 'TreeEnsembleRegressor', 'SVMRegressor'];
+  const fromRegressors = (n: OnnxNode | undefined, depth = 0): boolean => {
+    while (n && ['Identity', 'Reshape', 'Flatten', 'Cast'].includes(n.opType)) n = producers.get(n.inputs[0]);
+    if (!n || depth > 8) return false;
+    if (REGRESSORS.includes(n.opType)) return true;
+    return n.opType === 'Concat' && n.inputs.every((i) => fromRegressors(producers.get(i), depth + 1));
+  };
+  if (fromRegressors(node)) return 'values';
   if (taskFromMetadata(model) === 'regression') return 'values';
   const last = value.dims[value.dims.length - 1] ?? 1;
   return last > 1 ? 'logits' : 'values';
