@@ -575,3 +575,30 @@ export function gather_columns(x: usize, y: usize, rows: i32, D: i32, indices: u
     for (let k = 0; k < K; k++) store<f32>(yr + (<usize>k << 2), load<f32>(xr + (<usize>load<i32>(indices + (<usize>k << 2)) << 2)));
   }
 }
+
+/**
+ * LabelEncoder on numbers (OrdinalEncoder exports: float category → int64 code): y[i] = values[k] where
+ * keys[k] == x[i], else `fallback`. Keys are sorted ascending at compile time (binary search); x and y
+ * are f32, or i32 when xInt / yInt. NaN matches no key.
+ */
+export function label_encode(x: usize, y: usize, n: i32, keys: usize, values: usize, K: i32, fallback: f32, xInt: i32, yInt: i32): void {
+  for (let i = 0; i < n; i++) {
+    const at = <usize>i << 2;
+    const v: f32 = xInt ? <f32>load<i32>(x + at) : load<f32>(x + at);
+    let lo = 0;
+    let hi = K - 1;
+    let out = fallback;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const k = load<f32>(keys + (<usize>mid << 2));
+      if (k < v) lo = mid + 1;
+      else if (k > v) hi = mid - 1;
+      else {
+        out = load<f32>(values + (<usize>mid << 2));
+        break;
+      }
+    }
+    if (yInt) store<i32>(y + at, <i32>out);
+    else store<f32>(y + at, out);
+  }
+}

@@ -210,11 +210,14 @@ const arrayFeatureExtractor: OpHandler = {
   },
 };
 
-/** LabelEncoder on class indices: compose the mapping into the categories (no run-time work). */
+/**
+ * LabelEncoder on class indices: compose the mapping into the categories (no run-time work). On numbers
+ * (skl2onnx's OrdinalEncoder: float category → int64 code) a run-time lookup.
+ */
 const labelEncoder: OpHandler = {
   lower(ctx) {
     const x = ctx.rtAny(0);
-    if (x.dtype !== 'int32' || !x.categories) throw new NodeProblem('only re-labelling class labels (after a classifier) is supported');
+    if (!x.categories) return numericLabelEncoder(ctx, x);
     const keys: (string | number)[] = (ctx.attr('keys_strings') as string[] | undefined) ?? ints(ctx, 'keys_int64s');
     const values: (string | number)[] = (ctx.attr('values_strings') as string[] | undefined) ?? ctx.ints('values_int64s') ?? floats(ctx, 'values_floats');
     if (keys.length !== values.length) throw new NodeProblem(`has ${keys.length} keys for ${values.length} values`, 'invalid-graph');
@@ -223,6 +226,30 @@ const labelEncoder: OpHandler = {
     ctx.output(0, { ...ctx.alias(x, x.dims), categories: x.categories.map((c) => map.get(String(c)) ?? fallback) });
   },
 };
+
+function numericLabelEncoder(ctx: NodeContext, x: RtValue): void {
+  const keys = floats(ctx, 'keys_floats').length ? floats(ctx, 'keys_floats') : ints(ctx, 'keys_int64s');
+  const intValues = ctx.ints('values_int64s');
+  const values = intValues ?? floats(ctx, 'values_floats');
+  if (!keys.length || !values.length) {
+    throw new NodeProblem('only numeric keys_floats/keys_int64s to values_int64s/values_floats are supported on run-time values (strings are not)');
+  }
+  if (keys.length !== values.length) throw new NodeProblem(`has ${keys.length} keys for ${values.length} values`, 'invalid-graph');
+  // ONNX defaults: default_int64 −1, default_float −0.0
+  const fallback = intValues ? ctx.int('default_int64', -1) : ctx.float('default_float', -0);
+  const order = keys.map((_, i) => i).sort((a, b) => keys[a] - keys[b]);
+  const sortedKeys = ctx.program.addFloats(Float32Array.from(order, (i) => keys[i]));
+  const sortedValues = ctx.program.addFloats(Float32Array.from(order, (i) => values[i]));
+  const y = ctx.newValue(x.dims, x.batched, intValues ? 'int32' : 'float32');
+  y.batchAxis = x.batchAxis;
+  ctx.program.addStep(
+    'label_encode',
+    () => [buf(x), buf(y), countArg(x), data(sortedKeys), data(sortedValues), i32(keys.length), f32(fallback), i32(x.dtype === 'int32' ? 1 : 0), i32(intValues ? 1 : 0)],
+    [x],
+    [y],
+  );
+  ctx.output(0, y);
+}
 
 /**
  * ZipMap turns a probability matrix into a list of {label: probability} maps. Compiled away: the output
