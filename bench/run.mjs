@@ -234,7 +234,7 @@ async function ourRuntimeBytes() {
 function report(rows, env) {
   const lines = [];
   lines.push(`ml-widgets vs onnxruntime-web ${env.onnxruntimeWeb} (wasm EP, 1 thread), same ONNX file, same page`);
-  lines.push(`${env.date} · ${env.chromium} · ${env.cpu} ×${env.cores} · commit ${env.commit} · median of ${env.samples} interleaved samples after warm-up`);
+  lines.push(`${env.date} · ${env.chromium} · ${env.cpu} ×${env.cores} · commit ${env.commit} · median per call of ${env.samples} interleaved samples (${env.samples * 2} for sub-ms cases) after warm-up${quick ? ' (--quick)' : ''}`);
   lines.push('');
   lines.push('| case | ours (SIMD) | ours (relaxed SIMD) | onnxruntime-web | ratio (ort ÷ ours) | target | met | outputs vs ort |');
   lines.push('|---|---:|---:|---:|---:|---|---|---|');
