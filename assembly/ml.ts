@@ -23,6 +23,8 @@ import { vexp, vtanh } from "./vmath";
   let v: f32 = 2 * x - 1;
   const sgn: f32 = v < 0 ? -1.0 : 1.0;
   v = (1 - v) * (1 + v);
+  // outside (0, 1) the inverse CDF is undefined: onnxruntime's std::log gives NaN (−inf at 0 and 1 → ±inf)
+  if (!(v > 0)) return v == 0 ? sgn * Infinity : NaN;
   const l = <f32>log64(<f64>v);
   const a: f32 = 2 / (<f32>3.14159 * <f32>0.147) + <f32>0.5 * l;
   const b: f32 = (<f32>1 / <f32>0.147) * l;

@@ -89,7 +89,10 @@ const linearClassifier: OpHandler = {
     if (C === 1 && labels.length === 2) {
       if (post === POST.PROBIT) throw new NodeProblem('PROBIT on a one-score binary classifier is not supported');
       const z = ctx.newValue([1, 2], x.batched);
-      ctx.program.addStep('two_class_scores', () => [buf(raw), buf(z), rowsArg(x), i32(1), i32(post)], [raw], [z]);
+      // onnxruntime (1.30) applies LOGISTIC before expanding the score s to [1 − p, p]: mode 2 gives
+      // [logistic(−s), logistic(s)]; otherwise [1 − s, s] (mode 1) whatever the post-transform
+      const mode = post === POST.LOGISTIC ? 2 : 1;
+      ctx.program.addStep('two_class_scores', () => [buf(raw), buf(z), rowsArg(x), i32(mode), i32(post)], [raw], [z]);
       return ctx.output(1, z);
     }
     if (post === POST.NONE || (C === 1 && post !== POST.PROBIT)) return ctx.output(1, { ...raw, gemm: undefined });
