@@ -176,7 +176,8 @@ const convTranspose: OpHandler = {
       [0, 1].forEach((i) => {
         const total = full[i] - target[i];
         const small = Math.floor(total / 2);
-        [pads[i], pads[i + 2]] = autoPad === 'SAME_LOWER' ? [total - small, small] : [small, total - small];
+        // ONNX: SAME_UPPER puts the odd pixel at the end; SAME_LOWER and an explicit output_shape at the start.
+        [pads[i], pads[i + 2]] = autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
       });
     }
     const out = [0, 1].map((i) => full[i] - pads[i] - pads[i + 2]);

@@ -2,8 +2,9 @@ import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
 import { packPanels, padBias } from '../pack.js';
 import { batchAxisOf, buf, data, f32, i32, type Arg, type DataRef, type GemmEpilogue, type RtValue } from '../program.js';
-import { product, Tensor } from '../tensor.js';
+import { broadcastStrides, product, stridedView, Tensor } from '../tensor.js';
 import { ACT, lowerBinary } from './elementwise.js';
+import { broadcastTo, constPerRow } from './structure.js';
 import type { OpHandler } from './index.js';
 
 /**
@@ -62,6 +63,7 @@ function foldMatMul(a: Tensor, b: Tensor): Tensor {
 const matMul: OpHandler = {
   fold: (_ctx, [a, b]) => [foldMatMul(a!, b!)],
   lower(ctx) {
+    if (ctx.input(0)?.kind === 'const') return ctx.output(0, lowerConstantLeft(ctx, ctx.constant(0, 'A'), ctx.rt(1, true)));
     const x = ctx.rt(0, true);
     if (batchAxisOf(x) === x.dims.length - 1) throw new NodeProblem('MatMul would sum over the batch axis', 'batch');
     if (ctx.input(1)?.kind === 'rt') return ctx.output(0, lowerRuntimeMatMul(ctx, x, ctx.rt(1, true)));
@@ -150,9 +152,17 @@ function lowerRuntimeMatMul(ctx: NodeContext, a: RtValue, b: RtValue): RtValue {
   if (ra < 3 || b.dims.length !== ra || !a.batched || !b.batched) {
     throw new NodeProblem(`a MatMul of two run-time tensors needs equal-rank batched operands of rank ≥ 3, got [${a.dims}] and [${b.dims}]`, a.batched && ra === 2 ? 'batch' : 'unsupported-ops');
   }
-  const lead = a.dims.slice(0, -2);
-  if (lead.some((d, i) => d !== b.dims[i])) throw new NodeProblem(`broadcasting the leading dims [${lead}] and [${b.dims.slice(0, -2)}] is not supported yet`);
   if (batchAxisOf(a) !== batchAxisOf(b) || batchAxisOf(b) >= ra - 2) throw new NodeProblem('MatMul would mix the rows of a batch', 'batch');
+  // Leading dims broadcast (numpy rules, the batch excepted): copy the size-1 side out first.
+  const lead = a.dims.slice(0, -2).map((d, i) => (i === batchAxisOf(a) ? d : Math.max(d, b.dims[i])));
+  for (const v of [a, b]) {
+    if (v.dims.slice(0, -2).some((d, i) => d !== lead[i] && d !== 1)) throw new NodeProblem(`the leading dims of [${a.dims}] and [${b.dims}] do not broadcast`, 'invalid-graph');
+  }
+  if (batchAxisOf(a) > 0 && (a.dims.slice(0, -2).some((d, i) => d !== lead[i]) || b.dims.slice(0, -2).some((d, i) => d !== lead[i]))) {
+    throw new NodeProblem('broadcasting leading dims around a moved batch axis', 'batch');
+  }
+  a = broadcastTo(ctx, a, [...lead, ...a.dims.slice(-2)], true);
+  b = broadcastTo(ctx, b, [...lead, ...b.dims.slice(-2)], true);
   const [M, K] = a.dims.slice(-2);
   const [K2, N] = b.dims.slice(-2);
   if (K !== K2) throw new NodeProblem(`inner dimensions differ: [${a.dims}] · [${b.dims}]`, 'invalid-graph');
@@ -168,21 +178,37 @@ function lowerRuntimeMatMul(ctx: NodeContext, a: RtValue, b: RtValue): RtValue {
  */
 function lowerStackedWeights(ctx: NodeContext, x: RtValue, w: Tensor): RtValue {
   const wLead = w.dims.slice(0, -2);
-  const xLead = x.dims.slice(0, -2);
-  const pad = xLead.length - wLead.length;
-  const aligned = [...new Array(Math.max(pad, 0)).fill(1), ...wLead];
-  if (pad < 0 || !x.batched || aligned[0] !== 1 || aligned.some((d, i) => i > 0 && d !== xLead[i] && d !== 1) || aligned.slice(1).some((d, i) => d === 1 && xLead[i + 1] !== 1)) {
-    throw new NodeProblem(`weights [${w.dims}] do not stack over the input [${x.dims}] (only equal leading dims are supported)`);
+  const pad = x.dims.length - w.dims.length;
+  if (pad < 0 || !x.batched) throw new NodeProblem(`weights [${w.dims}] have more dims than the input [${x.dims}]`, 'batch');
+  const aligned = [...new Array(pad).fill(1), ...wLead];
+  if (aligned[0] !== 1) throw new NodeProblem(`weights [${w.dims}] would broadcast over the batch of [${x.dims}]`, 'batch');
+  // Leading dims broadcast both ways: the input is copied out where it has 1s, the weights where they do.
+  const xLead = x.dims.slice(0, -2).map((d, i) => (i === 0 ? d : Math.max(d, aligned[i])));
+  if (x.dims.slice(1, -2).some((d, i) => d !== xLead[i + 1] && d !== 1) || aligned.slice(1).some((d, i) => d !== xLead[i + 1] && d !== 1)) {
+    throw new NodeProblem(`weights [${w.dims}] and the input [${x.dims}] do not broadcast`, 'invalid-graph');
   }
   const [M, K] = x.dims.slice(-2);
   const [K2, N] = w.dims.slice(-2);
   if (K !== K2) throw new NodeProblem(`inner dimensions differ: [${x.dims}] · [${w.dims}]`, 'invalid-graph');
-  const weights = ctx.program.addFloats(w.toFloat32());
+  x = broadcastTo(ctx, x, [...xLead, M, K], true);
+  const wDims = [...xLead.slice(1), K, N];
+  const weights = ctx.program.addFloats(stridedView(w, wDims, broadcastStrides(w.dims, wDims), 0).toFloat32());
   const y = ctx.newValue([...xLead, M, N], true);
-  const period = product(wLead);
+  const period = product(xLead.slice(1));
   const batches: Arg = { t: 'rows', times: product(xLead) };
   ctx.program.addStep('matmul', () => [buf(x), data(weights), buf(y), batches, i32(M), i32(N), i32(K), i32(period)], [x], [y]);
   return y;
+}
+
+/** Constant A [.., M, K] times run-time B [N, .., K, Nn]: A copied out for every row, then the batched kernel. */
+function lowerConstantLeft(ctx: NodeContext, a: Tensor, b: RtValue): RtValue {
+  if (!b.batched || b.dims.length < 3 || batchAxisOf(b) !== 0) throw new NodeProblem('a constant first MatMul operand needs a batched second operand of rank ≥ 3', 'batch');
+  if (a.dims.length < 2 || a.dims.length > b.dims.length) throw new NodeProblem(`constant [${a.dims}] · run-time [${b.dims}] is not supported`);
+  const aligned = [...new Array(b.dims.length - a.dims.length).fill(1), ...a.dims];
+  if (aligned[0] !== 1) throw new NodeProblem(`constant [${a.dims}] would broadcast over the batch of [${b.dims}]`, 'batch');
+  const lead = b.dims.slice(0, -2).map((d, i) => Math.max(d, aligned[i]));
+  const full = constPerRow(ctx, a, [...lead, ...a.dims.slice(-2)]);
+  return lowerRuntimeMatMul(ctx, full as RtValue, b);
 }
 
 function transpose(t: Tensor): Tensor {

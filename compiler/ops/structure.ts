@@ -365,7 +365,7 @@ function expandTarget(t: Tensor): number[] {
 }
 
 /** Broadcast a value to `outDims` as a contiguous copy (stride 0 along broadcast axes). */
-function broadcastTo(ctx: NodeContext, v: Value, outDims: number[], batched: boolean): RtValue {
+export function broadcastTo(ctx: NodeContext, v: Value, outDims: number[], batched: boolean): RtValue {
   if (v.kind === 'const') {
     const t = v.tensor;
     const strides = broadcastStrides(t.dims, outDims);
@@ -423,7 +423,7 @@ const where: OpHandler = {
 };
 
 /** A constant operand next to batched ones: repeat it for every row with a stride-0 batch copy. */
-function constPerRow(ctx: NodeContext, t: Tensor, out: number[]): Value {
+export function constPerRow(ctx: NodeContext, t: Tensor, out: number[]): Value {
   const dims = [1, ...out.slice(1)];
   const expanded = stridedView(t, dims, broadcastStrides(t.dims, dims), 0);
   const src = ctx.newValue(dims, false);
