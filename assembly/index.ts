@@ -19,7 +19,7 @@ export {
   tree_finalize_classifier, svm_kernel, svm_classify, svm_regress, normalize_rows, impute, one_hot, gather_columns, label_encode,
 } from "./ml";
 export { cast_i32_f32, cast_f32_i32, lookup_f32 } from "./cast";
-export { reduce_sum, reduce_mean, reduce_max, reduce_min, select } from "./reduce";
+export { reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod, reduce_logsumexp, select } from "./reduce";
 export { im2col, conv_depthwise } from "./conv";
 export { maxpool, avgpool, global_avgpool, global_maxpool, lrn, layer_norm } from "./pool";
 export { nchw_to_nhwc, nhwc_to_nchw, transpose, copy_strided } from "./layout";

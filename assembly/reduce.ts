@@ -1,3 +1,5 @@
+import { exp64, log64 } from "./binary";
+
 // Reductions over a tensor viewed as [outer, len, inner], reducing the middle axis: y is [outer, inner].
 // The compiler merges adjacent reduced axes into one `len`; non-adjacent axes take several calls.
 // inner == 1 reduces contiguous rows (SIMD along the row); inner > 1 accumulates whole inner rows
@@ -7,11 +9,13 @@ const RED_SUM: i32 = 0;
 const RED_MEAN: i32 = 1;
 const RED_MAX: i32 = 2;
 const RED_MIN: i32 = 3;
+const RED_PROD: i32 = 4;
 
 // @ts-ignore: decorator
 @inline function combine(op: i32, a: v128, b: v128): v128 {
   if (op == RED_MAX) return f32x4.max(a, b);
   if (op == RED_MIN) return f32x4.min(a, b);
+  if (op == RED_PROD) return f32x4.mul(a, b);
   return f32x4.add(a, b);
 }
 
@@ -19,6 +23,7 @@ const RED_MIN: i32 = 3;
 @inline function combine1(op: i32, a: f32, b: f32): f32 {
   if (op == RED_MAX) return a != a || b != b ? NaN : max<f32>(a, b);
   if (op == RED_MIN) return a != a || b != b ? NaN : min<f32>(a, b);
+  if (op == RED_PROD) return a * b;
   return a + b;
 }
 
@@ -69,6 +74,33 @@ export function reduce_sum(x: usize, y: usize, outer: i32, len: i32, inner: i32)
 export function reduce_mean(x: usize, y: usize, outer: i32, len: i32, inner: i32): void { reduce(RED_MEAN, x, y, outer, len, inner); }
 export function reduce_max(x: usize, y: usize, outer: i32, len: i32, inner: i32): void { reduce(RED_MAX, x, y, outer, len, inner); }
 export function reduce_min(x: usize, y: usize, outer: i32, len: i32, inner: i32): void { reduce(RED_MIN, x, y, outer, len, inner); }
+export function reduce_prod(x: usize, y: usize, outer: i32, len: i32, inner: i32): void { reduce(RED_PROD, x, y, outer, len, inner); }
+
+/**
+ * log(Σ exp(x)) over the middle axis, stably: max + log(Σ exp(x − max)) in f64 (naive sums underflow
+ * for naive Bayes' joint log-likelihoods in the hundreds below zero).
+ */
+export function reduce_logsumexp(x: usize, y: usize, outer: i32, len: i32, inner: i32): void {
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      const base = x + (<usize>(o * len * inner + i) << 2);
+      const step = <usize>inner << 2;
+      let m: f64 = -Infinity;
+      for (let k = 0; k < len; k++) {
+        const v = <f64>load<f32>(base + <usize>k * step);
+        if (v != v) { m = NaN; break; }
+        if (v > m) m = v;
+      }
+      let out: f64 = m;
+      if (m == m && m != Infinity && m != -Infinity) {
+        let s: f64 = 0;
+        for (let k = 0; k < len; k++) s += exp64(<f64>load<f32>(base + <usize>k * step) - m);
+        out = m + log64(s);
+      }
+      store<f32>(y + (<usize>(o * inner + i) << 2), <f32>out);
+    }
+  }
+}
 
 /** Where: y = cond != 0 ? a : b, all three already broadcast to y's contiguous layout (n elements). */
 export function select(cond: usize, a: usize, b: usize, y: usize, n: i32): void {

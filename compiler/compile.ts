@@ -63,8 +63,9 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
     lowered.outputs.find((o) => o.value.categories)?.value.categories?.map(String);
   const shapeOf = (v: RtValue): Dim[] =>
     lowered.mode === 'static' ? [1, ...v.dims] : [v.dims[0] === 1 ? 'N' : `N*${v.dims[0]}`, ...v.dims.slice(1)];
-  // Models that handle missing values take NaN; for the rest a non-finite input is an error.
-  const missing = program.kernels.has('impute') || program.kernels.has('tree_accumulate');
+  // Models that handle missing values (Imputer, trees, an explicit IsNaN test) take NaN; for the rest a
+  // non-finite input is an error.
+  const missing = program.kernels.has('impute') || program.kernels.has('tree_accumulate') || model.graph.nodes.some((n) => n.opType === 'IsNaN');
   const inputs: TensorMeta[] = lowered.inputs.map(({ name, value }) => ({
     name,
     dtype: 'float32',

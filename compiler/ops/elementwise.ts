@@ -1,6 +1,6 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
-import { batchAxisOf, buf, countArg, f32, type RtValue, type Value } from '../program.js';
+import { batchAxisOf, buf, countArg, data, f32, type RtValue, type Value } from '../program.js';
 import { physicalDims, physicalPerm, toPlain } from '../layout.js';
 import { broadcastMap, broadcastShapes, broadcastStrides, product, stridedView, stridesOf, Tensor } from '../tensor.js';
 import { fuseColumnAffine } from './gemm.js';
@@ -214,8 +214,14 @@ function binaryHandler(name: string, spec: BinarySpec): OpHandler {
   return {
     fold: (_ctx, [a, b]) => [foldBinary(spec, a!, b!)],
     lower(ctx) {
-      const a = ctx.input(0)!;
-      const b = ctx.input(1)!;
+      let a = ctx.input(0)!;
+      let b = ctx.input(1)!;
+      if (spec.bool) {
+        // Comparing integers (class indices against codes: AdaBoost, ColumnTransformer exports) as floats
+        // is exact below 2^24.
+        a = a.kind === 'rt' ? asFloat(ctx, a) : a;
+        b = b.kind === 'rt' ? asFloat(ctx, b) : b;
+      }
       if ((a.kind === 'rt' && a.dtype !== 'float32') || (b.kind === 'rt' && b.dtype !== 'float32')) throw new NodeProblem('integer inputs are not supported here');
       const fused = fuseIntoGemm(ctx, name, a, b);
       ctx.output(0, fused ?? lowerBinary(ctx, spec.kernel, a, b));
@@ -258,6 +264,55 @@ function variadicHandler(kernel: string, f: (a: number, b: number) => number, me
   };
 }
 
+/** A run-time value as float32: integers convert, class indices become their numeric class values. */
+export function asFloat(ctx: NodeContext, x: RtValue): RtValue {
+  if (x.dtype === 'float32') return x;
+  const y = ctx.newValue(x.dims, x.batched);
+  y.batchAxis = x.batchAxis;
+  const cats = x.categories;
+  const count = countArg(x);
+  if (cats && cats.some((c, i) => c !== i)) {
+    if (cats.some((c) => typeof c === 'string')) throw new NodeProblem('string class labels cannot be used as numbers');
+    const table = ctx.program.addFloats(Float32Array.from(cats as number[]));
+    ctx.program.addStep('lookup_f32', () => [buf(x), data(table), buf(y), count], [x], [y]);
+  } else {
+    ctx.program.addStep('cast_i32_f32', () => [buf(x), buf(y), count], [x], [y]);
+  }
+  return y;
+}
+
+const scalar = (v: number): Value => ({ kind: 'const', tensor: Tensor.scalar('float32', v) });
+
+/** x != 0 as a run-time boolean (1/0 float; NaN is true, as ONNX casts it). */
+export function lowerNonZero(ctx: NodeContext, x: RtValue): RtValue {
+  return lowerBinary(ctx, 'binary_sub', scalar(1), lowerBinary(ctx, 'binary_equal', asFloat(ctx, x), scalar(0)));
+}
+
+/**
+ * Logical ops on run-time booleans, which are 1/0 floats: Not = 1 − x, And = a·b, Or = max, Xor = a ≠ b;
+ * IsNaN = 1 − (x == x). Converters emit them around classic models (SGDClassifier, calibration,
+ * PowerTransformer, QuantileTransformer).
+ */
+function logicalHandler(arity: 1 | 2, fn: (a: number, b: number) => number, lower: (ctx: NodeContext, a: Value, b: Value) => RtValue): OpHandler {
+  return {
+    fold: (_ctx, [a, b]) => [broadcastMap(arity === 1 ? [a!] : [a!, b!], 'bool', fn)],
+    lower(ctx) {
+      const a = ctx.input(0)!;
+      const b = arity === 2 ? ctx.input(1)! : a;
+      ctx.output(0, lower(ctx, a.kind === 'rt' ? asFloat(ctx, a) : a, b.kind === 'rt' ? asFloat(ctx, b) : b));
+    },
+  };
+}
+
+const not = (ctx: NodeContext, x: Value) => lowerBinary(ctx, 'binary_sub', scalar(1), x);
+const LOGICAL: Record<string, OpHandler> = {
+  Not: logicalHandler(1, (a) => +!a, (ctx, a) => not(ctx, a)),
+  And: logicalHandler(2, (a, b) => +(!!a && !!b), (ctx, a, b) => lowerBinary(ctx, 'binary_mul', a, b)),
+  Or: logicalHandler(2, (a, b) => +(!!a || !!b), (ctx, a, b) => lowerBinary(ctx, 'binary_max', a, b)),
+  Xor: logicalHandler(2, (a, b) => +(!!a !== !!b), (ctx, a, b) => not(ctx, lowerBinary(ctx, 'binary_equal', a, b))),
+  IsNaN: logicalHandler(1, (a) => +Number.isNaN(a), (ctx, a) => not(ctx, lowerBinary(ctx, 'binary_equal', a, a))),
+};
+
 /** erf for constant folding: Numerical Recipes' erfc approximation, fractional error < 1.2e-7. */
 function erf(x: number): number {
   const z = Math.abs(x);
@@ -276,6 +331,7 @@ export const ELEMENTWISE_OPS: Record<string, OpHandler> = {
   ...Object.fromEntries(Object.entries(UNARY).map(([k, s]) => [k, unaryHandler(s)])),
   ...Object.fromEntries(Object.entries(BINARY).map(([k, s]) => [k, binaryHandler(k, s)])),
   Clip: clip,
+  ...LOGICAL,
   Sum: variadicHandler('binary_add', (a, b) => a + b),
   Mean: variadicHandler('binary_add', (a, b) => a + b, true),
 };

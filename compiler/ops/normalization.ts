@@ -1,5 +1,6 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
+import { buf, i32, type Arg } from '../program.js';
 import { Tensor } from '../tensor.js';
 import { lowerBinary } from './elementwise.js';
 import { fuseColumnAffine } from './gemm.js';
@@ -45,4 +46,26 @@ const batchNormalization: OpHandler = {
   },
 };
 
-export const NORMALIZATION_OPS: Record<string, OpHandler> = { BatchNormalization: batchNormalization };
+/**
+ * LpNormalization along the last axis (p = 1 or 2): skl2onnx's OneVsRestClassifier normalises the
+ * per-class probabilities with it. The ai.onnx.ml Normalizer kernel does the same per row.
+ */
+const lpNormalization: OpHandler = {
+  lower(ctx) {
+    const x = ctx.rt(0);
+    const rank = x.dims.length;
+    const axis = ctx.int('axis', -1);
+    if ((axis < 0 ? axis + rank : axis) !== rank - 1) throw new NodeProblem('only normalising along the last axis is supported');
+    if (x.batched && rank === 1) throw new NodeProblem('normalising over the batch axis', 'batch');
+    const p = ctx.int('p', 2);
+    if (p !== 1 && p !== 2) throw new NodeProblem(`p must be 1 or 2, not ${p}`, 'invalid-graph');
+    const D = x.dims[rank - 1];
+    const outer = x.dims.slice(0, -1).reduce((a, b) => a * b, 1);
+    const y = ctx.inPlaceOr(x, x.dims, x.batched);
+    const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+    ctx.program.addStep('normalize_rows', () => [buf(x), buf(y), rows, i32(D), i32(p)], [x], [y]);
+    ctx.output(0, y);
+  },
+};
+
+export const NORMALIZATION_OPS: Record<string, OpHandler> = { BatchNormalization: batchNormalization, LpNormalization: lpNormalization };

@@ -4,6 +4,7 @@ import { BATCH, type NodeContext } from '../lower.js';
 import { batchAxisOf, buf, countArg, data } from '../program.js';
 import { product, Tensor, type DataType } from '../tensor.js';
 import { dataTypeName } from '../onnx.js';
+import { lowerNonZero } from './elementwise.js';
 import type { OpHandler } from './index.js';
 
 /** Ops that only rename or re-view data: at run time they alias their input's buffer (no copy). */
@@ -149,6 +150,8 @@ const cast: OpHandler = {
     // run-time integers are int32 class indices, which int64/int32 casts leave as they are.
     const floatTarget = to === 'float32' || to === 'float64' || to === 'float16';
     const intTarget = to === 'int64' || to === 'int32';
+    // Run-time booleans are 1/0 floats: nonzero (and NaN) becomes 1.
+    if (to === 'bool') return ctx.output(0, lowerNonZero(ctx, x));
     if (!floatTarget && !intTarget) throw new NodeProblem(`casting a run-time tensor to ${to} is not supported`);
     if ((x.dtype === 'float32') === floatTarget) return ctx.output(0, x);
     const count = countArg(x);

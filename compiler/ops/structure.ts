@@ -228,9 +228,17 @@ const slice: OpHandler = {
   },
   lower(ctx) {
     const x = ctx.rtAny(0, true);
-    const spec = sliceSpec(x.dims, ...sliceArgs(ctx));
+    const args = sliceArgs(ctx);
+    const spec = sliceSpec(x.dims, ...args);
     const ba = batchAxisOf(x);
     if (ba >= 0 && (spec.outDims[ba] !== x.dims[ba] || spec.strides[ba] !== stridesOf(x.dims)[ba])) throw new NodeProblem('slicing along the batch axis', 'batch');
+    // The batch dim is 1 here, so a slice such as [0:3] of it looks whole: only [0:end-or-more] with step 1 keeps every row.
+    const [starts, ends, axes, steps] = args;
+    (axes ?? starts.map((_, i) => i)).forEach((a, i) => {
+      if (ba < 0 || normalizeAxis(a, x.dims.length) !== ba) return;
+      const whole = (starts[i] === 0 || starts[i] <= -BATCH) && ends[i] >= BATCH && (steps?.[i] ?? 1) === 1;
+      if (!whole) throw new NodeProblem(`slicing the batch axis [${starts[i]}:${ends[i]}]`, 'batch');
+    });
     ctx.output(0, onAxis(stridedCopy(ctx, x, spec.outDims, spec.strides, spec.offset), ba));
   },
 };
@@ -393,9 +401,13 @@ const expand: OpHandler = {
   },
   lower(ctx) {
     const x = ctx.rtAny(0);
-    const out = broadcastShapes(x.dims, expandTarget(ctx.constant(1, 'shape')));
+    const target = ctx.constant(1, 'shape');
+    const out = broadcastShapes(x.dims, expandTarget(target));
     if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
     if (x.batched && out.length !== x.dims.length) throw new NodeProblem('expanding to a higher rank moves the batch axis', 'batch');
+    // A literal size on the batch axis (not 1, not the batch itself) fixes the batch size.
+    const onBatch = target.size === x.dims.length ? target.numbers[0] : 1;
+    if (x.batched && onBatch !== 1 && onBatch < BATCH) throw new NodeProblem(`the target shape fixes the batch size to ${onBatch}`, 'batch');
     ctx.output(0, broadcastTo(ctx, x, out, x.batched));
   },
 };
@@ -505,6 +517,9 @@ const REDUCE: Record<string, { kernel: string; fn: (xs: number[]) => number; axe
   ReduceMean: { kernel: 'reduce_mean', fn: (xs) => xs.reduce((a, b) => a + b, 0) / xs.length, axesInputSince: 18 },
   ReduceMax: { kernel: 'reduce_max', fn: (xs) => Math.max(...xs), axesInputSince: 18 },
   ReduceMin: { kernel: 'reduce_min', fn: (xs) => Math.min(...xs), axesInputSince: 18 },
+  ReduceProd: { kernel: 'reduce_prod', fn: (xs) => xs.reduce((a, b) => a * b, 1), axesInputSince: 18 },
+  // naive Bayes' predict_proba normalises joint log-likelihoods with it (skl2onnx)
+  ReduceLogSumExp: { kernel: 'reduce_logsumexp', fn: (xs) => { const m = Math.max(...xs); return Number.isFinite(m) ? m + Math.log(xs.reduce((a, v) => a + Math.exp(v - m), 0)) : m; }, axesInputSince: 18 },
 };
 
 function reduceAxes(ctx: NodeContext, rank: number, since: number): number[] {
