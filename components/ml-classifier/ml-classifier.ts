@@ -6,6 +6,7 @@ import { FormBindingController } from '../controllers/form-controller.js';
 import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
 import { labelsConverter } from '../shared/converters.js';
+import { canDefine } from '../define.js';
 import { WidgetError, describeError } from '../shared/errors.js';
 import { emit } from '../shared/events.js';
 import { styleProps } from '../shared/style-props.js';
@@ -314,10 +315,9 @@ export class MlClassifier extends LitElement {
   }
 }
 
-// Guarded inline (not via define()) so the manifest analyzer sees the tag name.
-if (typeof customElements !== 'undefined' && !customElements.get('ml-classifier')) {
-  customElements.define('ml-classifier', MlClassifier);
-}
+// Guarded (a second copy of ml-widgets warns instead of throwing); the literal customElements.define
+// is what the manifest analyzer reads the tag name from.
+if (canDefine('ml-classifier', MlClassifier)) customElements.define('ml-classifier', MlClassifier);
 
 declare global {
   interface HTMLElementTagNameMap {

@@ -6,6 +6,7 @@ import { FormBindingController } from '../controllers/form-controller.js';
 import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
 import { labelsConverter } from '../shared/converters.js';
+import { canDefine } from '../define.js';
 import { WidgetError, describeError } from '../shared/errors.js';
 import { emit } from '../shared/events.js';
 import { errorTitle, renderError, renderLoading } from '../shared/render.js';
@@ -360,10 +361,9 @@ export class MlRegressor extends LitElement {
   }
 }
 
-// Guarded inline (not via define()) so the manifest analyzer sees the tag name.
-if (typeof customElements !== 'undefined' && !customElements.get('ml-regressor')) {
-  customElements.define('ml-regressor', MlRegressor);
-}
+// Guarded (a second copy of ml-widgets warns instead of throwing); the literal customElements.define
+// is what the manifest analyzer reads the tag name from.
+if (canDefine('ml-regressor', MlRegressor)) customElements.define('ml-regressor', MlRegressor);
 
 declare global {
   interface HTMLElementTagNameMap {
