@@ -1,7 +1,8 @@
 // Which input columns a model one-hot encodes, for the `features` metadata of its inputs: forms map a
 // `<select>` to the categories the encoder knows. Follows each input column through the column picks
 // converters emit before an encoder (skl2onnx's ColumnTransformer: ArrayFeatureExtractor, Gather on
-// axis 1, Cast) to `ai.onnx.ml` OneHotEncoder nodes with integer categories.
+// axis 1, Cast) to `ai.onnx.ml` OneHotEncoder nodes with integer categories, or to the LabelEncoder an
+// OrdinalEncoder exports as.
 import type { FeatureMeta } from '../runtime/meta.js';
 import type { OnnxModel } from './onnx.js';
 import { Tensor } from './tensor.js';
@@ -49,6 +50,14 @@ export function categoricalFeatures(model: OnnxModel, inputNames: string[], widt
         const list = (found[input] ??= new Array(widths[input]).fill(null));
         list[column] = { categories: (cats as number[]).slice(), unknown };
       }
+    }
+    else if (ml && n.opType === 'LabelEncoder') {
+      // skl2onnx's OrdinalEncoder: one LabelEncoder per column, its keys the categories in code order; an
+      // unknown value takes the default code (the encoder itself would have refused it)
+      const keys = n.attrs.get('keys_floats') ?? n.attrs.get('keys_int64s');
+      if (!Array.isArray(keys) || !keys.length || typeof keys[0] !== 'number' || source.length !== 1) continue;
+      const [input, column] = source[0];
+      (found[input] ??= new Array(widths[input]).fill(null))[column] = { categories: (keys as number[]).slice(), unknown: 'error' };
     }
     if (out) columns.set(n.outputs[0], out);
   }

@@ -7,6 +7,8 @@
 //    1e-4 absolute, regressions within 1e-4 relative, labels identical. Tie rule: make_classic.py refuses
 //    to write a classifier fixture in which any held-out row has its two top probabilities exactly equal
 //    (the label would then depend on tie-breaking), so here every label must match, with no exceptions.
+//  - the categories of one-hot and ordinal encoded columns in the inputs' features metadata (forms bind
+//    <select>s to them) against the fitted encoders' categories_.
 //  - single ai.onnx.ml ops the real exports do not reach (PROBIT, SOFTMAX_ZERO, MIN/MAX/AVERAGE
 //    aggregation, every branch mode, LabelEncoder defaults…), made by make_classic.py with onnx.helper
 //    into test/fixtures/ml_ops/, against onnxruntime-node on seeded random inputs.
@@ -124,6 +126,25 @@ describe('classic-ML fixtures within the issue tolerances (probabilities 1e-4 ab
   test('largest errors seen', (t) => {
     t.diagnostic(`probabilities ${worst.proba.toExponential(2)} abs; regressions ${worst.regression.toExponential(2)} rel; decision scores ${worst.scores.toExponential(2)} abs`);
   });
+});
+
+describe("encoded columns in the inputs' features metadata match scikit-learn's fitted encoders", () => {
+  const encoded = refs.filter((r) => r.encoded_columns);
+  test('one-hot and ordinal fixtures are there', () => {
+    for (const id of ['tips_onehot', 'tips_ordinal_rf']) assert.ok(encoded.some((r) => r.id === id), `${id} missing`);
+  });
+  for (const r of encoded) {
+    test(`${r.id}: features list the categories per encoded column, null elsewhere`, async () => {
+      const { meta } = await compileAndLoad(api, onnxBytes(r));
+      const features = meta.inputs[0].features;
+      assert.ok(features, 'no features metadata');
+      features.forEach((f, column) => {
+        const want = r.encoded_columns[String(column)];
+        if (want) assert.deepEqual(f?.categories, want, `column ${column}`);
+        else assert.equal(f, null, `column ${column} is a plain number`);
+      });
+    });
+  }
 });
 
 const OPS_DIR = path.join(FIXTURES, 'ml_ops');
