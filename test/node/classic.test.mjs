@@ -7,6 +7,8 @@
 //    1e-4 absolute, regressions within 1e-4 relative, labels identical. Tie rule: make_classic.py refuses
 //    to write a classifier fixture in which any held-out row has its two top probabilities exactly equal
 //    (the label would then depend on tie-breaking), so here every label must match, with no exceptions.
+//  - tree ensembles on rows that sit exactly on split thresholds (and one float32 either side): XGBoost
+//    against the library, every directly-fed forest against onnxruntime-node.
 //  - the categories of one-hot and ordinal encoded columns in the inputs' features metadata (forms bind
 //    <select>s to them) against the fitted encoders' categories_.
 //  - single ai.onnx.ml ops the real exports do not reach (PROBIT, SOFTMAX_ZERO, MIN/MAX/AVERAGE
@@ -16,7 +18,7 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, readJSON, loadApi, compileAndLoad, mismatch, toPlain, ortSession, ort, rng, randomFloats } from './helpers.mjs';
+import { FIXTURES, readJSON, loadApi, compileAndLoad, mismatch, toPlain, ortSession, ort, onnx, rng, randomFloats } from './helpers.mjs';
 
 const DIR = path.join(FIXTURES, 'models');
 const refs = readdirSync(DIR)
@@ -143,6 +145,74 @@ describe("encoded columns in the inputs' features metadata match scikit-learn's 
         if (want) assert.deepEqual(f?.categories, want, `column ${column}`);
         else assert.equal(f, null, `column ${column} is a plain number`);
       });
+    });
+  }
+});
+
+describe('trees at their split thresholds (where < and <= part ways)', () => {
+  // XGBoost compares float32 features with float32 thresholds as the ONNX file does: the library's own
+  // predictions on rows sitting exactly on a threshold are the reference.
+  for (const r of refs.filter((x) => x.threshold_inputs)) {
+    test(`${r.id}: ${r.threshold_inputs.shape[0]} rows on split thresholds match ${r.source}`, async () => {
+      const { model } = await compileAndLoad(api, onnxBytes(r));
+      const ours = model.predict(Float32Array.from(r.threshold_inputs.data), r.threshold_inputs.shape[0]);
+      for (const [name, want] of Object.entries(r.threshold_inputs.outputs)) compare(ours[name].data, want, `output "${name}"`);
+    });
+  }
+  // Every fixture whose trees read the graph input directly: each split threshold, and the float32 on
+  // either side of it, against onnxruntime-node (scikit-learn itself compares in float64 against
+  // thresholds the converter rounded to float32, so at these exact points the converter's semantics
+  // are what a runtime can match).
+  const treeInput = (r) => {
+    const m = onnx.ModelProto.decode(onnxBytes(r));
+    const tree = m.graph.node.find((n) => n.opType.startsWith('TreeEnsemble'));
+    const inputs = m.graph.input.map((i) => i.name);
+    if (!tree || inputs.length !== 1 || tree.input[0] !== inputs[0]) return null;
+    const attr = (k) => tree.attribute.find((a) => a.name === k);
+    const modes = attr('nodes_modes').strings.map((b) => Buffer.from(b).toString());
+    const feats = attr('nodes_featureids').ints.map(Number);
+    const values = attr('nodes_values').floats;
+    return { input: inputs[0], splits: modes.map((mo, i) => mo !== 'LEAF' && [feats[i], values[i]]).filter(Boolean) };
+  };
+  for (const r of refs.filter((x) => x.ops.some((o) => o.includes('TreeEnsemble')))) {
+    const t = treeInput(r);
+    if (!t) continue;
+    test(`${r.id}: rows on and beside its split thresholds agree with onnxruntime-node`, async (tt) => {
+      const x0 = Object.values(r.inputs)[0];
+      const F = x0.shape[1];
+      const rows = [];
+      const f32 = new Float32Array(1);
+      const u32 = new Uint32Array(f32.buffer);
+      const step = Math.max(1, Math.floor(t.splits.length / 150));
+      t.splits.filter((_, i) => i % step === 0).forEach(([f, v], i) => {
+        f32[0] = v;
+        for (const delta of [0, 1, -1]) {
+          const row = x0.data.slice((i % x0.shape[0]) * F, (i % x0.shape[0] + 1) * F);
+          const bits = u32[0];
+          // the next float32 up (delta 1) or down (−1): bit patterns step away from zero for either sign
+          if (v === 0) f32[0] = delta * 1.4e-45;
+          else u32[0] = bits + (v > 0 ? delta : -delta);
+          row[f] = f32[0];
+          u32[0] = bits;
+          rows.push(...row);
+        }
+      });
+      const n = rows.length / F;
+      const x = Float32Array.from(rows);
+      const session = await ortSession(`${r.model}#thr`, onnxBytes(r));
+      const { model } = await compileAndLoad(api, onnxBytes(r));
+      const ours = model.predict(x, n);
+      let checked = 0;
+      for (const name of Object.keys(r.outputs)) {
+        const om = session.outputMetadata?.find((o) => o.name === name);
+        if (om && om.isTensor === false) continue; // ZipMap: the label output still checks every row
+        const want = (await session.run({ [t.input]: new ort.Tensor('float32', x, [n, F]) }, [name]))[name];
+        if (want.type === 'float32') assert.equal(mismatch(ours[name].data, want.data, { atol: 1e-5, rtol: 1e-5 }), null, name);
+        else assert.deepEqual(toPlain(ours[name].data), toPlain(want.data), `labels of "${name}"`);
+        checked++;
+      }
+      assert.ok(checked > 0, 'no tensor output to compare');
+      tt.diagnostic(`${n} rows`);
     });
   }
 });
