@@ -422,7 +422,8 @@ const where: OpHandler = {
     return [Tensor.fromNumbers(a!.dtype, out, Array.from(cv, (x, i) => (x ? av[i] : bv[i])))];
   },
   lower(ctx) {
-    const [c, a, b] = [0, 1, 2].map((i) => ctx.input(i)!);
+    // Run-time operands in plain layout (a conv's channels-last output would be read in the wrong order).
+    const [c, a, b] = [0, 1, 2].map((i): Value => (ctx.input(i)!.kind === 'rt' ? ctx.rtAny(i) : ctx.input(i)!));
     const out = [c, a, b].map(dimsOf).reduce<number[] | null>((s, d) => s && broadcastShapes(s, d), []);
     if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
     const batched = [c, a, b].some((v) => v.kind === 'rt' && v.batched);
