@@ -342,16 +342,25 @@ const transpose: OpHandler = {
 
 // ---- expand / where / constants --------------------------------------------------------------------
 
+/**
+ * A constant of a known shape folds. One whose first dimension is the batch (k·N, from Shape of a
+ * batched value: skl2onnx's PolynomialFeatures makes its bias column this way) becomes a batched
+ * run-time value, filled each run.
+ */
 const constantOfShape: OpHandler = {
-  fold(ctx, [shapeT]) {
-    const dims = Array.from(shapeT!.numbers);
-    if (dims.some((d) => d >= BATCH)) throw new NodeProblem('a constant the size of the batch', 'batch');
+  lower(ctx) {
+    const dims = Array.from(ctx.constant(0, 'shape').numbers);
     const value = ctx.attr('value');
     const t = value instanceof Tensor ? value : Tensor.scalar('float32', 0);
-    return [Tensor.fromNumbers(t.dtype, dims, new Float64Array(product(dims)).fill(t.numbers[0]))];
-  },
-  lower() {
-    throw new NodeProblem('the shape must be known at compile time');
+    if (!dims.some((d) => d >= BATCH)) {
+      return ctx.output(0, { kind: 'const', tensor: Tensor.fromNumbers(t.dtype, dims, new Float64Array(product(dims)).fill(t.numbers[0])) });
+    }
+    const perRow = dims[0] / BATCH;
+    if (!Number.isInteger(perRow) || dims.slice(1).some((d) => d >= BATCH)) throw new NodeProblem('a constant the size of the batch', 'batch');
+    if (!t.isFloat) throw new NodeProblem('an integer constant the size of the batch is not supported');
+    const y = ctx.newValue([perRow, ...dims.slice(1)], true);
+    ctx.program.addStep('fill', () => [buf(y), { t: 'rows', times: product(y.dims) }, f32(t.numbers[0])], [], [y]);
+    ctx.output(0, y);
   },
 };
 
