@@ -119,6 +119,8 @@ window.runCase = async function runCase(spec) {
   const meta = Object.values(models)[0].meta;
   return {
     medians: Object.fromEntries(Object.entries(samples).map(([s, xs]) => [s, median(xs)])),
+    // Fastest sample per side: the least disturbed by other load on a shared machine.
+    mins: Object.fromEntries(Object.entries(samples).map(([s, xs]) => [s, Math.min(...xs)])),
     k,
     samples: nSamples,
     checks,
