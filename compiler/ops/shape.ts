@@ -72,13 +72,28 @@ function reshapeBatched(ctx: NodeContext, inDims: number[], target: number[], ba
   else if (!allowZero && target[batchAxis] === 0) [at, entries] = [batchAxis, inDims[batchAxis]];
   else if (batchAxis === 0 && target[0] === -1) [at, entries] = [0, -1];
   else if (batchAxis === 0 && target[0] > 0 && ctx.exportedBatch !== null && target[0] % ctx.exportedBatch === 0) [at, entries] = [0, target[0] / ctx.exportedBatch];
-  else throw new NodeProblem(`shape [${target}] fixes the batch size or cannot show where the batch goes`, 'batch');
+  else if (minusOneTakesBatch(target, inDims, batchAxis, allowZero)) {
+    // [N, k] → [1, -1, 1] (skl2onnx's bagging ensembles stack estimators this way): with only 1s before
+    // the -1, the rows stay in order along its axis, each keeping its own entries
+    at = target.indexOf(-1);
+    const known = product(target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d)).filter((_, i) => i !== at));
+    entries = product(inDims) / known;
+  } else throw new NodeProblem(`shape [${target}] fixes the batch size or cannot show where the batch goes`, 'batch');
   const dims = target.map((d, i) => (i === at ? entries : d === 0 && !allowZero ? inDims[i] : d));
   if (dims.some((d) => d === undefined || d < -1)) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
   const total = product(inDims);
   const out = resolveMinusOne(dims, total, target);
   if (!Number.isInteger(out[at]) || out[at] < 1 || product(out) !== total) throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
   return { dims: out, batchAxis: ctx.movedBatch(at, `Reshape to [${target}]`) };
+}
+
+function minusOneTakesBatch(target: number[], inDims: number[], batchAxis: number, allowZero: boolean): boolean {
+  const j = target.indexOf(-1);
+  if (j < 0 || target.lastIndexOf(-1) !== j) return false;
+  const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
+  if (dims.some((d) => d === undefined) || !dims.slice(0, j).every((d) => d === 1) || !inDims.slice(0, batchAxis).every((d) => d === 1)) return false;
+  const known = product(dims.filter((_, i) => i !== j));
+  return known > 0 && product(inDims) % known === 0;
 }
 
 function resolveMinusOne(dims: number[], total: number, target: number[]): number[] {
