@@ -145,6 +145,8 @@ const common = {
   target: 'es2022',
   minify: true,
   legalComments: 'none',
+  // Module scripts are always decoded as UTF-8, so “quotes” in messages can stay one character, not \u201C.
+  charset: 'utf8',
   tsconfig: path('tsconfig.json'),
   // Lit's production build (no dev-mode warnings); `node` would pick its SSR build.
   conditions: ['production'],
