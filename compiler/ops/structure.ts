@@ -157,9 +157,14 @@ export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number)
     const outer = product(outDims.slice(0, axis));
     const count: Arg = first.batched ? { t: 'rows', times: outer } : i32(outer);
     let offset = 0;
-    for (const v of inputs) {
+    for (let v of inputs) {
       const chunk = dimsOf(v)[axis] * inner;
       const at = offset;
+      if (v.kind === 'const' && first.batched && batchAxisOf(first) <= 0 && v.tensor.dims.length === outDims.length && v.tensor.dims[0] === 1) {
+        // One row's worth of constant next to a batch (a class token expanded to the batch size, as
+        // vision transformers do, folds to this): repeat it for every row.
+        v = constPerRow(ctx, v.tensor, v.tensor.dims);
+      }
       if (v.kind === 'const') {
         if (first.batched) throw new NodeProblem('concatenating a constant to a batched tensor is not supported', 'batch');
         const ref = ctx.program.addFloats(v.tensor.toFloat32());
