@@ -1,6 +1,5 @@
 import { LitElement, html, nothing, type PropertyValues } from 'lit';
 import { property, state } from 'lit/decorators.js';
-import { rowSize } from '../../runtime/meta.js';
 import type { ModelInput, Outputs } from '../../runtime/model.js';
 import { FormBindingController } from '../controllers/form-controller.js';
 import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
@@ -9,10 +8,10 @@ import { labelsConverter } from '../shared/converters.js';
 import { canDefine } from '../define.js';
 import { WidgetError, describeError } from '../shared/errors.js';
 import { emit } from '../shared/events.js';
-import { styleProps } from '../shared/style-props.js';
 import { errorTitle, renderError, renderLoading } from '../shared/render.js';
 import type { MlErrorDetail, MlLoadDetail, MlProgressDetail } from '../shared/types.js';
-import { classCount, findScoresOutput, labelFor, toProbabilities, topK, type Prediction } from '../shared/scores.js';
+import type { Prediction } from '../shared/scores.js';
+import { Ranker, assertClassifier, predictionStatus, renderPredictions } from '../shared/predictions.js';
 import { styles } from './ml-classifier.styles.js';
 
 export type { Prediction } from '../shared/scores.js';
@@ -26,12 +25,6 @@ export interface PredictResult<P = Prediction[] | Prediction[][]> {
 }
 
 export type MlPredictionDetail = PredictResult<Prediction[]>;
-
-let percentFormat: Intl.NumberFormat | undefined;
-function formatPercent(score: number): string {
-  percentFormat ??= new Intl.NumberFormat(undefined, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
-  return percentFormat.format(score);
-}
 
 /**
  * Classifies a row of numbers with a compiled model (`.wasm` from the ml-widgets compiler) and shows
@@ -124,8 +117,7 @@ export class MlClassifier extends LitElement {
 
   /** Something the predictions depend on changed: predict again in the next update. */
   private _dirty = false;
-  private _probs = new Float64Array(0);
-  private _order = new Int32Array(0);
+  private readonly _ranker = new Ranker();
   /** Counts predictions started, so a worker's late answer to an outdated input is dropped. */
   private _run = 0;
 
@@ -232,34 +224,13 @@ export class MlClassifier extends LitElement {
 
   /** Run the model: the outputs at once on the main thread, a Promise from a worker. */
   private _outputs(model: LoadedModel, input: ModelInput, rows?: number): Outputs | Promise<Outputs> {
-    if (!findScoresOutput(model.meta)) {
-      throw new WidgetError(
-        'not-a-classifier',
-        'This model has no class-score output (probabilities or logits), so <ml-classifier> cannot rank classes. Is it a regression model?',
-      );
-    }
+    assertClassifier(model.meta, 'ml-classifier');
     return model.predict(input, rows);
   }
 
   /** Rank each row's scores, best first. */
   private _rank(model: LoadedModel, outputs: Outputs): Prediction[][] {
-    const scores = findScoresOutput(model.meta)!;
-    const data = outputs[scores.name].data as Float32Array;
-    const columns = rowSize(scores);
-    const classes = classCount(scores);
-    const k = Number.isFinite(this.topK) && this.topK >= 1 ? Math.floor(this.topK) : 3;
-    if (this._probs.length < classes) this._probs = new Float64Array(classes);
-    if (this._order.length < k) this._order = new Int32Array(k);
-    const override = this.labels;
-    const names = model.meta.labels;
-    const label = (i: number) => labelFor(i, override, names);
-    const n = data.length / columns;
-    const predictions: Prediction[][] = new Array(n);
-    for (let r = 0; r < n; r++) {
-      toProbabilities(data, r * columns, columns, scores.kind, this._probs);
-      predictions[r] = topK(this._probs, classes, k, label, this._order);
-    }
-    return predictions;
+    return this._ranker.rank(model.meta, outputs, this.topK, this.labels);
   }
 
   /** Show an error inside the element and tell the page; never throw. */
@@ -275,42 +246,16 @@ export class MlClassifier extends LitElement {
     return html`<div class="base" part="base">
       ${loading ? renderLoading(this._loader.progress) : nothing}
       ${error ? renderError(error) : nothing}
-      ${predictions.length
-        ? html`<ol class="list" part="list" aria-label="Predictions">
-            ${predictions.map((p, i) => this._renderRow(p, i))}
-          </ol>`
-        : nothing}
+      ${renderPredictions(predictions)}
       <div class="status" part="status" role="status">${this._statusText(loading, error, predictions)}</div>
     </div>`;
-  }
-
-  private _renderRow(p: Prediction, i: number) {
-    const text = formatPercent(p.score);
-    const top = i === 0;
-    // The meter is named by the label and speaks the percentage; the visible percentage is not read twice.
-    return html`<li class="row ${top ? 'top' : ''}" part=${top ? 'row row-top' : 'row'}>
-      <span class="label" part="label" id="label-${i}">${p.label}</span>
-      <div
-        class="bar"
-        part="bar"
-        role="meter"
-        aria-labelledby="label-${i}"
-        aria-valuemin="0"
-        aria-valuemax="100"
-        aria-valuenow=${Math.round(p.score * 1000) / 10}
-        aria-valuetext=${text}
-      >
-        <div class="fill" part="bar-fill" ${styleProps({ transform: `scaleX(${p.score})` })}></div>
-      </div>
-      <span class="value" part="value" aria-hidden="true">${text}</span>
-    </li>`;
   }
 
   private _statusText(loading: boolean, error: MlErrorDetail | undefined, predictions: readonly Prediction[]): string {
     if (loading) return 'Loading model…';
     if (error) return `${errorTitle(error.code)} ${error.message}`;
     // Whole percent, so typing in a form does not make the region chatter about decimals.
-    if (predictions.length) return `Prediction: ${predictions[0].label}, ${Math.round(predictions[0].score * 100)}%`;
+    if (predictions.length) return predictionStatus(predictions);
     return this._loader.model ? 'Model loaded.' : '';
   }
 }

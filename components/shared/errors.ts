@@ -7,8 +7,26 @@ import type { ModelErrorCode } from '../../runtime/errors.js';
  * - `not-a-classifier`: the model has no class-score output (e.g. a regression model)
  * - `not-a-regressor`: the model has no numeric value output (e.g. a classifier's labels only)
  * - `bad-format`: a formatting attribute (`unit`, `currency`, `locale`, `digits`) is not valid for Intl.NumberFormat
+ * - `bad-image`: an image could not be read (not loaded, not decodable, cross-origin without CORS)
+ * - `not-an-image-model`: the model's input is not an image and the model has no image preprocessing
+ * - `bad-preprocessing`: an image attribute (`mean`, `std`, `scale`, `resize`, `channels`) does not fit the model
+ * - `camera-denied`: the person (or the browser's settings) refused camera access
+ * - `camera-unavailable`: no camera, or no camera API (pages not served over HTTPS)
+ * - `no-target`: `<ml-sketch-pad for>` names no classifier element
  */
-export type WidgetErrorCode = ModelErrorCode | 'no-form' | 'no-src' | 'not-a-classifier' | 'not-a-regressor' | 'bad-format';
+export type WidgetErrorCode =
+  | ModelErrorCode
+  | 'no-form'
+  | 'no-src'
+  | 'not-a-classifier'
+  | 'not-a-regressor'
+  | 'bad-format'
+  | 'bad-image'
+  | 'not-an-image-model'
+  | 'bad-preprocessing'
+  | 'camera-denied'
+  | 'camera-unavailable'
+  | 'no-target';
 
 /** An element-level failure with a machine-readable `code`, shaped like the runtime's ModelError. */
 export class WidgetError extends Error {
