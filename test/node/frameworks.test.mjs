@@ -22,6 +22,8 @@ const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/cs
 const ref = readJSON(path.join(FIXTURES, 'models/iris_mlp.json'));
 const LABELS = ref.labels;
 const FIXTURE_URL = '/test/fixtures/build/iris_mlp.wasm';
+// The policy docs/embedding.md promises the CDN file works under.
+const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; require-trusted-types-for 'script'";
 
 /** Reference row `i`: its features and PyTorch's probabilities. */
 function row(i) {
@@ -60,7 +62,9 @@ before(async () => {
     if (!file.startsWith(ROOT + path.sep)) return res.writeHead(403).end();
     try {
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' }).end(body);
+      const headers = { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream' };
+      if (url.searchParams.has('csp')) headers['content-security-policy'] = CSP;
+      res.writeHead(200, headers).end(body);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }
@@ -80,6 +84,11 @@ async function open(url) {
   const page = await browser.newPage();
   await page.setViewport({ width: 720, height: 720 });
   const problems = [];
+  // CSP violations also land here (as console errors, and through this event).
+  await page.exposeFunction('__violation', (v) => problems.push(`csp: ${v}`));
+  await page.evaluateOnNewDocument(() =>
+    document.addEventListener('securitypolicyviolation', (e) => window.__violation(`${e.violatedDirective} ${e.blockedURI}`)),
+  );
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
   await page.goto(origin + url, { waitUntil: 'load' });
@@ -152,8 +161,9 @@ for (const [name, url, stateText] of [
   });
 }
 
-test('CMS snippet: one script from cdn/ + a form + one element predicts, and the worker attribute works from cdn/', async () => {
-  const { page, problems } = await open('/demo/embed.html');
+test('CMS snippet under a strict CSP: one script from cdn/ + a form + one element predicts, and the worker attribute works from cdn/', async () => {
+  const { page, problems } = await open('/demo/embed.html?csp');
+  assert.equal((await page.goto(origin + '/demo/embed.html?csp')).headers()['content-security-policy'], CSP);
   try {
     await page.evaluate((vals) => {
       const inputs = document.querySelectorAll('#iris-form input');
