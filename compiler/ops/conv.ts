@@ -148,15 +148,17 @@ const conv: OpHandler = {
 
 /**
  * ConvTranspose: one GEMM per input pixel row (x [pixels, Ci] · W [Ci, KH·KW·Co]) into a column
- * buffer, then col2im adds each column into the output pixel it lands on (bias first). group 1 only.
+ * buffer, then col2im adds each column into the output pixel it lands on (bias first). Groups: a block-diagonal W.
  */
 const convTranspose: OpHandler = {
   lower(ctx) {
     const x = toNHWC(ctx.program, ctx.rtLayout(0));
     const W = ctx.constant(1, 'weights W');
     const B = ctx.optionalConstant(2, 'bias B');
-    if (ctx.int('group', 1) !== 1) throw new NodeProblem('grouped ConvTranspose is not supported');
-    const [Ci, Co] = W.dims;
+    const group = ctx.int('group', 1);
+    const [Ci, Cog] = W.dims;
+    const Co = Cog * group;
+    if (Ci % group !== 0) throw new NodeProblem(`${Ci} input channels do not split into ${group} groups`, 'invalid-graph');
     if (x.dims[1] !== Ci) throw new NodeProblem(`weights [${W.dims}] do not fit ${x.dims[1]} input channels`, 'invalid-graph');
     const rank = x.dims.length - 2;
     if (rank !== 1 && rank !== 2) throw new NodeProblem(`${rank}-D ConvTranspose is not supported`);
@@ -185,11 +187,15 @@ const convTranspose: OpHandler = {
     const y: RtValue = { ...ctx.newValue(rank === 1 ? [x.dims[0], Co, out[1]] : [x.dims[0], Co, out[0], out[1]], x.batched), layout: 'nhwc' };
     const wv = W.toFloat32();
     const N = KH * KW * Co;
-    // B[ci][(kh·KW + kw)·Co + co] = W[ci][co][kh][kw]
+    // B[ci][(kh·KW + kw)·Co + co] = W[ci][co - g·Cog][kh][kw] for co in ci's group g, else 0: groups
+    // become one block-diagonal GEMM (group× the multiply-adds; grouped transposed convs are small).
+    const Cig = Ci / group;
     const packed = ctx.program.addFloats(packPanels(Ci, N, (ci, n) => {
       const co = n % Co;
       const tap = (n - co) / Co;
-      return wv[((ci * Co + co) * KH + Math.floor(tap / KW)) * KW + (tap % KW)];
+      const g = Math.floor(ci / Cig);
+      if (Math.floor(co / Cog) !== g) return 0;
+      return wv[((ci * Cog + (co - g * Cog)) * KH + Math.floor(tap / KW)) * KW + (tap % KW)];
     }));
     const biasRef = B ? ctx.program.addFloats(B.toFloat32()) : null;
     const { images } = imageGeometry(x);
