@@ -37,8 +37,24 @@ export const MAX_OPSET = 21;
 const ARENA_BUDGET = 4 << 20;
 const MAX_BATCH_LIMIT = 1024;
 
-/** Compile ONNX model bytes into one self-contained `.wasm` model file. */
+/** WebAssembly memory a model may plan: 2 GiB keeps every pointer positive in i32 arithmetic. */
+const MAX_MEMORY = 2 ** 31;
+
+/**
+ * Compile ONNX model bytes into one self-contained `.wasm` model file. Every failure is a CompileError:
+ * anything else escaping is a compiler bug, still reported as one (code 'internal').
+ */
 export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {}): Promise<CompileResult> {
+  try {
+    return await compileModel(onnxBytes, options);
+  } catch (err) {
+    if (err instanceof CompileError) throw err;
+    const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    throw new CompileError('internal', `Internal compiler error (${what}). The model is probably malformed in a way the compiler does not check yet; please report it with the model.`);
+  }
+}
+
+async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Promise<CompileResult> {
   const model = decodeOnnx(onnxBytes);
   const opset = model.opsets['ai.onnx'];
   // Pure ai.onnx.ml graphs (onnxmltools' XGBoost exports) may declare any ai.onnx opset: it is unused.
@@ -55,6 +71,14 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
   computeLifetimes(program);
   const maxBatch = lowered.mode !== 'dynamic' ? 1 : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
   const arenaBytes = planArena(program, maxBatch);
+  // Checked before emitting: a plan past wasm's limits must be refused, not wrapped into i32 offsets.
+  if (!(program.dataSize + arenaBytes <= MAX_MEMORY)) {
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    throw new CompileError(
+      'too-large',
+      `The model needs ${mib(program.dataSize)} of weights and ${mib(arenaBytes)} of working memory for ${maxBatch} row(s) per call, more than the ${mib(MAX_MEMORY)} of WebAssembly memory a model may plan.${maxBatch > 1 ? ' Lower --max-batch, or use' : ' Use'} a smaller model or smaller inputs.`,
+    );
+  }
 
   const labels =
     options.labels ??

@@ -131,7 +131,7 @@ export function emitModel(input: EmitInput): Uint8Array {
     mod.addFunctionExport('maxBatch', 'maxBatch');
 
     const memoryBytes = Math.ceil((layout.arenaBase + input.arenaBytes) / PAGE) * PAGE;
-    if (memoryBytes > MAX_MEMORY) {
+    if (!(memoryBytes <= MAX_MEMORY)) {
       throw new CompileError('too-large', `The model needs ${memoryBytes} bytes of memory; the limit is ${MAX_MEMORY}. Lower --max-batch.`);
     }
     // setMemory replaces the data segments: keep the library's own static data first.

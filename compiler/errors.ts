@@ -12,7 +12,8 @@ export type CompileErrorCode =
   | 'unsupported-ops' // ops (or op variants) this compiler cannot compile
   | 'invalid-graph' // a graph ONNX itself would reject: cycles, missing values, bad shapes
   | 'batch' // an op mixes rows of the batch (only compilable with a static batch)
-  | 'too-large'; // tensors or memory beyond what a model file can hold
+  | 'too-large' // tensors or memory beyond what a model file can hold
+  | 'internal'; // a compiler bug met on this model: the message names the node; please report it
 
 /**
  * The compiler's only error. It lists every problem at once, so a user sees all unsupported ops of a

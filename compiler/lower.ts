@@ -1,4 +1,4 @@
-import { CompileError, NodeProblem, type CompileProblem } from './errors.js';
+import { CompileError, NodeProblem, type CompileErrorCode, type CompileProblem } from './errors.js';
 import type { AttrValue, OnnxModel, OnnxNode } from './onnx.js';
 import { OPS } from './ops/index.js';
 import { batchAxisOf, Program, type RtValue, type Value } from './program.js';
@@ -18,6 +18,9 @@ export type BatchMode = 'dynamic' | 'rowwise' | 'static';
  * multiple k·BATCH as "k entries per row"; anything else it reaches is a batch problem.
  */
 export const BATCH = 1_000_000_007;
+
+/** The most dimensions an input may have (ONNX models use up to 6; more is a damaged shape). */
+const MAX_RANK = 16;
 
 export interface Lowered {
   program: Program;
@@ -163,6 +166,39 @@ export function normalizeAxis(axis: number, rank: number): number {
   return a;
 }
 
+/**
+ * Inputs the ONNX spec requires (present and non-empty) per op, where more than the first: checked before
+ * an op's handler runs, so a graph that leaves one out is an invalid graph, not a crash. Ops not listed
+ * need their first input (except Constant, which has none).
+ */
+const REQUIRED_INPUTS: Record<string, number | ((opset: number) => number)> = {
+  Constant: 0,
+  ...Object.fromEntries(
+    ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Less', 'Greater', 'Equal', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Expand', 'Gather', 'LayerNormalization'].map((op) => [op, 2]),
+  ),
+  Where: 3,
+  Range: 3,
+  BatchNormalization: 5,
+  Reshape: (opset) => (opset >= 5 ? 2 : 1),
+  Unsqueeze: (opset) => (opset >= 13 ? 2 : 1),
+  Pad: (opset) => (opset >= 11 ? 2 : 1),
+  Slice: (opset) => (opset >= 10 ? 3 : 1),
+};
+
+function checkRequiredInputs(n: OnnxNode, opset: number): void {
+  const rule = n.domain === 'ai.onnx' ? REQUIRED_INPUTS[n.opType] ?? 1 : 1;
+  const need = typeof rule === 'function' ? rule(opset) : rule;
+  for (let i = 0; i < need; i++) {
+    if (!n.inputs[i]) throw new NodeProblem(`input ${i} is required but ${i < n.inputs.length ? 'empty' : 'missing'} (the node has ${n.inputs.length} input(s))`, 'invalid-graph');
+  }
+  // Variadic ops take no optional inputs: an empty name among them is a hole in the graph.
+  if (['Sum', 'Mean', 'Max', 'Min', 'Concat', 'FeatureVectorizer'].includes(n.opType)) {
+    const hole = n.inputs.findIndex((name) => !name);
+    if (hole >= 0) throw new NodeProblem(`input ${hole} is empty; every input of ${n.opType} is required`, 'invalid-graph');
+  }
+  if (!n.outputs[0]) throw new NodeProblem('its first output has no name, so nothing can read it', 'invalid-graph');
+}
+
 /** Lower an ONNX graph to a Program: fold what is constant, turn the rest into kernel calls. */
 export function lower(model: OnnxModel, mode: BatchMode): Lowered {
   const opset = model.opsets['ai.onnx'];
@@ -195,7 +231,10 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
     if (!info.shape) throw new CompileError('invalid-graph', `Input "${info.name}" has no shape; export the model with input shapes.`);
     const dims = info.shape.map((d, i) => {
       if (i === 0 && mode !== 'static') return 1; // the batch dimension, whatever it was exported as
-      if (typeof d !== 'number' || d <= 0) {
+      if (typeof d === 'number' && d > 2 ** 24) {
+        throw new CompileError('too-large', `Input "${info.name}" dimension ${i} is ${d}, far more than a model in a web page can take; check the exported shape.`);
+      }
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0) {
         throw new CompileError(
           'invalid-graph',
           `Input "${info.name}" dimension ${i} is ${d === null ? 'unknown' : `"${d}"`}: only the first (batch) dimension may vary. Export the model with a fixed size for it.`,
@@ -203,6 +242,13 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       }
       return d;
     });
+    if (dims.length > MAX_RANK) {
+      throw new CompileError('invalid-graph', `Input "${info.name}" has ${dims.length} dimensions; ml-widgets takes inputs of at most ${MAX_RANK}. Check the exported input shape.`);
+    }
+    const rowElements = dims.reduce((a, b) => a * b, 1);
+    if (rowElements > 2 ** 26) {
+      throw new CompileError('too-large', `Input "${info.name}" has shape [${info.shape}]: ${rowElements} values per row, far more than a model in a web page can take. Check the exported input shape.`);
+    }
     const value = program.newValue(dims, mode !== 'static' && dims.length > 0);
     value.buffer.first = -1;
     values.set(info.name, value);
@@ -219,6 +265,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
 
   const ops = new Set<string>();
   const poisoned = new Set<string>();
+  const codes = new Set<CompileErrorCode>();
   for (const n of topologicalOrder(graph.nodes, values)) {
     if (n.inputs.some((i) => poisoned.has(i))) {
       n.outputs.forEach((o) => poisoned.add(o));
@@ -227,6 +274,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
     const handler = OPS[n.domain][n.opType];
     const ctx = new NodeContext(n, model.opsets[n.domain] ?? opset, mode, exportedBatch, program, values, consumers);
     try {
+      checkRequiredInputs(n, ctx.opset);
       const inputValues = n.inputs.map((name) => {
         if (!name) return undefined;
         const v = values.get(name);
@@ -242,14 +290,29 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       }
       ops.add(n.domain === 'ai.onnx' ? n.opType : `${n.domain}.${n.opType}`);
     } catch (err) {
-      if (!(err instanceof NodeProblem)) throw err;
+      if (err instanceof CompileError) throw err;
+      if (!(err instanceof NodeProblem)) {
+        // A handler met something it did not expect (an attribute of the wrong type, a shape no valid
+        // graph has): still a CompileError naming the node, never a crash. The fuzz test treats these
+        // as bugs to fix with a specific check.
+        const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+        codes.add('internal');
+        problem(n, `internal error while compiling this node (${what}); the node's attributes or input shapes are probably invalid. Please report this with the model.`);
+        n.outputs.forEach((o) => poisoned.add(o));
+        continue;
+      }
       if (err.code === 'batch' && mode !== 'static') throw new CompileError('batch', err.message, [toProblem(n, err.message)]);
+      codes.add(err.code);
       problem(n, err.message);
       n.outputs.forEach((o) => poisoned.add(o));
     }
   }
   if (problems.length) {
-    const code = problems.every((p) => p.message.includes('not produced')) ? 'invalid-graph' : 'unsupported-ops';
+    const code: CompileErrorCode = codes.has('internal')
+      ? 'internal'
+      : codes.size === 1 && codes.has('too-large')
+        ? 'too-large'
+        : problems.every((p) => p.message.includes('not produced')) ? 'invalid-graph' : 'unsupported-ops';
     throw new CompileError(code, `The model has ${problems.length} node(s) ml-widgets cannot compile:`, problems);
   }
 

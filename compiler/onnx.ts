@@ -1,7 +1,7 @@
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { CompileError } from './errors.js';
-import { Tensor, type DataType } from './tensor.js';
+import { MAX_ELEMENTS, Tensor, type DataType } from './tensor.js';
 
 const { onnx } = onnxProto;
 type IGraphProto = OnnxTypes.IGraphProto;
@@ -104,7 +104,9 @@ function decodeGraph(g: IGraphProto): OnnxGraph {
       domain: n.domain || 'ai.onnx',
       inputs: n.input ?? [],
       outputs: n.output ?? [],
-      attrs: new Map((n.attribute ?? []).map((a) => [a.name ?? '', decodeAttr(a)])),
+      // GRAPHS, SPARSE_TENSOR(S) and TYPE_PROTO(S) attributes (10–14) belong to ops ml-widgets does not
+      // compile (Optional, Scan…): left out here, so the op itself is what gets reported.
+      attrs: new Map((n.attribute ?? []).filter((a) => !(num(a.type as Long) >= 10 && num(a.type as Long) <= 14)).map((a) => [a.name ?? '', decodeAttr(a, n.name || `${n.opType}_${i}`)])),
     })),
     initializers,
     inputs: (g.input ?? []).map(decodeValueInfo),
@@ -126,24 +128,46 @@ function decodeValueInfo(v: IValueInfoProto): OnnxValueInfo {
   return { name: v.name ?? '', dtype: 'unknown', shape: null };
 }
 
+/** Dims of a stored tensor: non-negative integers whose product fits MAX_ELEMENTS. */
+function tensorDims(t: ITensorProto): { dims: number[]; count: number } {
+  const dims = (t.dims ?? []).map((d) => num(d as Long));
+  const bad = dims.find((d) => !Number.isSafeInteger(d) || d < 0);
+  if (bad !== undefined) {
+    throw new CompileError('invalid-onnx', `Tensor "${t.name}" has an invalid dimension ${bad} in its shape [${dims}]; dimensions are counts (0 or more). The file is damaged or was written wrongly.`);
+  }
+  let count = 1;
+  for (const d of dims) count *= d;
+  if (count > MAX_ELEMENTS) {
+    throw new CompileError('too-large', `Tensor "${t.name}" has shape [${dims}]: ${count} elements, more than the ${MAX_ELEMENTS} a model in a web page can hold.`);
+  }
+  return { dims, count };
+}
+
 /** Decode a TensorProto (typed fields or raw_data, little-endian) into a Tensor. */
 export function decodeTensor(t: ITensorProto): Tensor {
-  const dtype = dataTypeName(t.dataType ?? 0);
-  const dims = (t.dims ?? []).map((d) => num(d as Long));
-  const count = dims.reduce((a, b) => a * b, 1);
+  if (t.dataType == null || !DTYPES[t.dataType]) {
+    throw new CompileError('invalid-onnx', `Tensor "${t.name}" has element type ${t.dataType ?? 'none'}, which ml-widgets does not read (supported: ${Object.keys(DTYPES).map((k) => `${k} ${DTYPES[+k]}`).join(', ')}).`);
+  }
+  const dtype = dataTypeName(t.dataType);
+  const { dims, count } = tensorDims(t);
   if (t.dataLocation === 1) {
     throw new CompileError('invalid-onnx', `Tensor "${t.name}" keeps its data in an external file; save the model with its weights inside.`);
   }
   if (dtype === 'string') {
     const dec = new TextDecoder();
-    return new Tensor('string', dims, (t.stringData ?? []).map((b) => dec.decode(b)));
+    const strings = (t.stringData ?? []).map((b) => dec.decode(b));
+    if (strings.length !== count) {
+      throw new CompileError('invalid-onnx', `Tensor "${t.name}" has ${strings.length} strings but its shape [${dims}] needs ${count}.`);
+    }
+    return new Tensor('string', dims, strings);
   }
   const raw = t.rawData && t.rawData.length ? t.rawData : null;
   let values: ArrayLike<number>;
   if (raw) {
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     const size = byteSize(dtype);
-    if (raw.byteLength < count * size) {
+    // Exactly: extra bytes mean the shape or the type was written wrong, and the values would be misread.
+    if (raw.byteLength !== count * size) {
       throw new CompileError('invalid-onnx', `Tensor "${t.name}" has ${raw.byteLength} bytes of data but its shape [${dims}] needs ${count * size}.`);
     }
     const out = new Float64Array(count);
@@ -232,7 +256,10 @@ function halfToFloat(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-function decodeAttr(a: IAttributeProto): AttrValue {
+function decodeAttr(a: IAttributeProto, node: string): AttrValue {
+  const missing = (field: string): never => {
+    throw new CompileError('invalid-onnx', `Attribute "${a.name}" of node "${node}" is declared as a ${field} but holds none; the file is damaged or was written wrongly.`);
+  };
   switch (a.type) {
     case 1: // FLOAT
       return a.f ?? 0;
@@ -241,9 +268,9 @@ function decodeAttr(a: IAttributeProto): AttrValue {
     case 3: // STRING
       return new TextDecoder().decode(a.s ?? new Uint8Array());
     case 4: // TENSOR
-      return decodeTensor(a.t!);
+      return decodeTensor(a.t ?? missing('tensor'));
     case 5: // GRAPH
-      return decodeGraph(a.g!);
+      return decodeGraph(a.g ?? missing('graph'));
     case 6: // FLOATS
       return [...(a.floats ?? [])];
     case 7: // INTS
@@ -252,7 +279,9 @@ function decodeAttr(a: IAttributeProto): AttrValue {
       return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
     case 9: // TENSORS
       return (a.tensors ?? []).map(decodeTensor);
-    default: {
+    case 0:
+    case null:
+    case undefined: {
       // Old exporters leave `type` unset: infer it from the field present.
       if (a.t) return decodeTensor(a.t);
       if (a.floats?.length) return [...a.floats];
@@ -262,5 +291,8 @@ function decodeAttr(a: IAttributeProto): AttrValue {
       if (a.i != null && num(a.i as Long) !== 0) return num(a.i as Long);
       return a.f ?? 0;
     }
+    default:
+      // Codes from the future or from damage.
+      throw new CompileError('invalid-onnx', `Attribute "${a.name}" of node "${node}" has attribute type ${a.type}, which ONNX does not define (types 1–14) or ml-widgets does not read; the file is damaged or newer than this compiler.`);
   }
 }

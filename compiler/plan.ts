@@ -24,13 +24,15 @@ export function computeLifetimes(program: Program): void {
 export function planArena(program: Program, maxBatch: number): number {
   const used = program.buffers.filter((b) => b.first !== Infinity || b.last !== -Infinity);
   const order = [...used].sort((a, b) => a.first - b.first || bufferBytes(b, maxBatch) - bufferBytes(a, maxBatch));
-  const placed: { start: number; end: number; last: number }[] = [];
+  let placed: { start: number; end: number; last: number }[] = [];
   let arena = 0;
   for (const b of order) {
     const size = bufferBytes(b, maxBatch);
     // Bytes of buffers still alive when b is first written are taken (equal steps overlap: a kernel
-    // must not write its output over an input it is still reading).
-    const live = placed.filter((p) => p.last >= b.first).sort((x, y) => x.start - y.start);
+    // must not write its output over an input it is still reading). Buffers are visited by first step,
+    // so one dead now stays dead: dropping it keeps long graphs linear, not quadratic.
+    placed = placed.filter((p) => p.last >= b.first);
+    const live = [...placed].sort((x, y) => x.start - y.start);
     let offset = 0;
     for (const p of live) {
       if (p.start - offset >= size) break;
@@ -45,13 +47,22 @@ export function planArena(program: Program, maxBatch: number): number {
 
 /** The largest sum of buffers alive at any one step: the least any plan could use. */
 export function peakLiveBytes(program: Program, maxBatch: number): number {
-  let peak = 0;
-  const used = program.buffers.filter((b) => b.first !== Infinity || b.last !== -Infinity);
-  for (let i = 0; i < program.steps.length; i++) {
-    let live = 0;
-    for (const b of used) if (b.first <= i && b.last >= i) live += bufferBytes(b, maxBatch);
-    peak = Math.max(peak, live);
+  // A sweep over lifetime ends (sizes enter at a buffer's first step, leave after its last), clamped to
+  // the step range as the per-step count was; linear in the buffers, so long graphs stay fast.
+  const steps = program.steps.length;
+  const delta = new Float64Array(steps + 1);
+  for (const b of program.buffers) {
+    if (b.first === Infinity && b.last === -Infinity) continue;
+    const from = Math.max(b.first, 0);
+    const to = Math.min(b.last, steps - 1);
+    if (from > to) continue;
+    const size = bufferBytes(b, maxBatch);
+    delta[from] += size;
+    delta[to + 1] -= size;
   }
+  let peak = 0;
+  let live = 0;
+  for (let i = 0; i < steps; i++) peak = Math.max(peak, (live += delta[i]));
   return peak;
 }
 

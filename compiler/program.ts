@@ -1,4 +1,4 @@
-import { product, type Tensor } from './tensor.js';
+import { checkShape, product, type Tensor } from './tensor.js';
 
 /**
  * The lowered model: a straight-line list of kernel calls over planned buffers and constant data.
@@ -123,7 +123,7 @@ export class Program {
   newValue(dims: number[], batched: boolean, dtype: RtValue['dtype'] = 'float32'): RtValue {
     const buffer: Buffer = {
       id: this.buffers.length,
-      rowBytes: product(dims) * 4,
+      rowBytes: checkShape(dims, 'a run-time tensor') * 4,
       batched,
       first: Infinity,
       last: -Infinity,

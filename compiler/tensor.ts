@@ -1,3 +1,5 @@
+import { NodeProblem } from './errors.js';
+
 /** Constant tensors known at compile time: initializers, Constant nodes and folded results. */
 export type DataType =
   | 'float32'
@@ -60,6 +62,23 @@ export class Tensor {
 
 export const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b, 1);
 
+/**
+ * Most elements one tensor the compiler makes may have (2^28 float32 values are 1 GiB, more than a
+ * model in a web page can hold): checked before allocating, so a corrupt shape is a clear error rather
+ * than an attempt to allocate terabytes.
+ */
+export const MAX_ELEMENTS = 2 ** 28;
+
+/** Check a shape the compiler is about to allocate; returns its element count. */
+export function checkShape(dims: readonly number[], what: string): number {
+  const shown = dims.length > 8 ? `${dims.slice(0, 8)},… (${dims.length} dims)` : `${dims}`;
+  const bad = dims.find((d) => !Number.isSafeInteger(d) || d < 0);
+  if (bad !== undefined) throw new NodeProblem(`${what} would have the invalid dimension ${bad} (shape [${shown}])`, 'invalid-graph');
+  const n = product(dims);
+  if (n > MAX_ELEMENTS) throw new NodeProblem(`${what} would have shape [${shown}]: ${n} elements, more than the ${MAX_ELEMENTS} a model can hold`, 'too-large');
+  return n;
+}
+
 /** Row-major strides of a shape, in elements. */
 export function stridesOf(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length);
@@ -103,7 +122,7 @@ export function broadcastMap(
     if (!next) throw new Error(`shapes [${inputs.map((x) => x.dims).join('] and [')}] do not broadcast`);
     out = next;
   }
-  const size = product(out);
+  const size = checkShape(out, 'the folded result');
   const strides = inputs.map((t) => broadcastStrides(t.dims, out));
   const values = inputs.map((t) => t.numbers);
   const result = new Float64Array(size);
@@ -126,7 +145,7 @@ export function broadcastMap(
 
 /** Read `t` at the given element strides (a view): used by every folded data movement. */
 export function stridedView(t: Tensor, outDims: number[], strides: number[], offset: number): Tensor {
-  const size = product(outDims);
+  const size = checkShape(outDims, 'the folded result');
   const idx = new Array<number>(outDims.length).fill(0);
   const src = t.data;
   const out: (number | string)[] = new Array(size);

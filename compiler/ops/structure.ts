@@ -2,7 +2,7 @@ import { NodeProblem } from '../errors.js';
 import { physicalDims, toPlain } from '../layout.js';
 import { BATCH, normalizeAxis, type NodeContext } from '../lower.js';
 import { batchAxisOf, buf, data, f32, i32, type Arg, type RtValue, type Value } from '../program.js';
-import { broadcastShapes, broadcastStrides, product, stridedView, stridesOf, Tensor } from '../tensor.js';
+import { broadcastShapes, broadcastStrides, checkShape, product, stridedView, stridesOf, Tensor } from '../tensor.js';
 import type { OpHandler } from './index.js';
 
 /**
@@ -328,15 +328,24 @@ function gatherConst(x: Tensor, axis: number, indices: number[], idxDims: number
   return x.dtype === 'string' ? new Tensor('string', outDims, values as string[]) : Tensor.fromNumbers(x.dtype, outDims, values as number[]);
 }
 
+/** Transpose's perm: a permutation of the axes (default: reversed). */
+function transposePerm(ctx: NodeContext, rank: number): number[] {
+  const perm = ctx.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
+  if (perm.length !== rank || perm.some((p, i) => !Number.isInteger(p) || p < 0 || p >= rank || perm.indexOf(p) !== i)) {
+    throw new NodeProblem(`perm [${perm.slice(0, 8)}${perm.length > 8 ? ',…' : ''}] is not a permutation of the ${rank} axes of its input`, 'invalid-graph');
+  }
+  return perm;
+}
+
 const transpose: OpHandler = {
   fold(ctx, [x]) {
-    const perm = ctx.ints('perm') ?? x!.dims.map((_, i) => x!.dims.length - 1 - i);
+    const perm = transposePerm(ctx, x!.dims.length);
     const s = stridesOf(x!.dims);
     return [stridedView(x!, perm.map((p) => x!.dims[p]), perm.map((p) => s[p]), 0)];
   },
   lower(ctx) {
     const x = ctx.rtAny(0, true);
-    const perm = ctx.ints('perm') ?? x.dims.map((_, i) => x.dims.length - 1 - i);
+    const perm = transposePerm(ctx, x.dims.length);
     const ba = batchAxisOf(x);
     const moved = ba < 0 ? -1 : ctx.movedBatch(perm.indexOf(ba), `Transpose with perm [${perm}]`);
     if (perm.every((p, i) => p === i)) return ctx.output(0, x);
@@ -358,7 +367,7 @@ const constantOfShape: OpHandler = {
     const value = ctx.attr('value');
     const t = value instanceof Tensor ? value : Tensor.scalar('float32', 0);
     if (!dims.some((d) => d >= BATCH)) {
-      return ctx.output(0, { kind: 'const', tensor: Tensor.fromNumbers(t.dtype, dims, new Float64Array(product(dims)).fill(t.numbers[0])) });
+      return ctx.output(0, { kind: 'const', tensor: Tensor.fromNumbers(t.dtype, dims, new Float64Array(checkShape(dims, 'the constant')).fill(t.numbers[0])) });
     }
     const perRow = dims[0] / BATCH;
     if (!Number.isInteger(perRow) || dims.slice(1).some((d) => d >= BATCH)) throw new NodeProblem('a constant the size of the batch', 'batch');
@@ -374,6 +383,8 @@ const range: OpHandler = {
     const [s, l, d] = [start!.numbers[0], limit!.numbers[0], delta!.numbers[0]];
     if ([s, l, d].some((v) => Math.abs(v) >= BATCH)) throw new NodeProblem('a range as long as the batch', 'batch');
     const n = Math.max(Math.ceil((l - s) / d), 0);
+    if (!Number.isFinite(n)) throw new NodeProblem(`a range from ${s} to ${l} in steps of ${d} never ends`, 'invalid-graph');
+    checkShape([n], 'the range');
     return [Tensor.fromNumbers(start!.dtype, [n], Array.from({ length: n }, (_, i) => s + i * d))];
   },
   lower() {
