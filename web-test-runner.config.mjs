@@ -4,6 +4,8 @@ import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { chromeLauncher } from '@web/test-runner';
+import { puppeteerLauncher } from '@web/test-runner-puppeteer';
+import { existsSync } from 'node:fs';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { serveTsAsJs } from './demo/serve-ts-as-js.mjs';
 
@@ -143,13 +145,23 @@ async function misbehavingServer(ctx, next) {
   }
 }
 
+// Browsers: Debian's Chromium, plus Firefox ESR (over WebDriver BiDi, via puppeteer) when it is installed.
+// ML_BROWSERS=chromium (or firefox) restricts the run; CI must have both (.ci/run installs them).
+const FIREFOX = '/usr/bin/firefox-esr';
+const wanted = (process.env.ML_BROWSERS || 'chromium,firefox').split(',').map((s) => s.trim());
+if (process.env.CI && wanted.includes('firefox') && !existsSync(FIREFOX)) throw new Error(`CI needs Firefox ESR at ${FIREFOX}`);
+const firefox =
+  wanted.includes('firefox') && existsSync(FIREFOX)
+    ? [puppeteerLauncher({ launchOptions: { browser: 'firefox', executablePath: FIREFOX, protocol: 'webDriverBiDi', headless: true } })]
+    : [];
+
 export default {
   files: ['test/browser/**/*.test.ts'],
   nodeResolve: true,
   middleware: [misbehavingServer, serveTsAsJs(root)],
   plugins: [esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) })],
   browsers: [
-    chromeLauncher({
+    ...(!wanted.includes('chromium') ? [] : [chromeLauncher({
       launchOptions: {
         executablePath: '/usr/bin/chromium',
         args: [
@@ -165,7 +177,8 @@ export default {
           '--js-flags=--expose-gc',
         ],
       },
-    }),
+    })]),
+    ...firefox,
   ],
   testFramework: { config: { timeout: 20000 } },
   testsFinishTimeout: 300000,
