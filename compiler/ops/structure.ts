@@ -3,6 +3,7 @@ import { physicalDims, toPlain } from '../layout.js';
 import { BATCH, normalizeAxis, type NodeContext } from '../lower.js';
 import { batchAxisOf, buf, data, f32, i32, type Arg, type RtValue, type Value } from '../program.js';
 import { broadcastShapes, broadcastStrides, checkShape, product, stridedView, stridesOf, Tensor } from '../tensor.js';
+import { asFloat } from './elementwise.js';
 import type { OpHandler } from './index.js';
 
 /**
@@ -448,7 +449,11 @@ const where: OpHandler = {
   },
   lower(ctx) {
     // Run-time operands in plain layout (a conv's channels-last output would be read in the wrong order).
-    const [c, a, b] = [0, 1, 2].map((i): Value => (ctx.input(i)!.kind === 'rt' ? ctx.rtAny(i) : ctx.input(i)!));
+    let [c, a, b] = [0, 1, 2].map((i): Value => (ctx.input(i)!.kind === 'rt' ? ctx.rtAny(i) : ctx.input(i)!));
+    // Choosing between integers (k-NN's neighbour indices): select their float values (exact below
+    // 2^24), then back to int32.
+    const ints = [a, b].some((v) => (v.kind === 'rt' ? v.dtype === 'int32' : !v.tensor.isFloat));
+    if (ints) [c, a, b] = [c, a, b].map((v) => (v.kind === 'rt' ? asFloat(ctx, v) : v));
     const out = [c, a, b].map(dimsOf).reduce<number[] | null>((s, d) => s && broadcastShapes(s, d), []);
     if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
     const batched = [c, a, b].some((v) => v.kind === 'rt' && v.batched);
@@ -456,7 +461,10 @@ const where: OpHandler = {
     const y = ctx.newValue(out, batched);
     const n: Arg = batched ? { t: 'rows', times: product(out) } : i32(product(out));
     ctx.program.addStep('select', () => [buf(cc), buf(aa), buf(bb), buf(y), n], [cc, aa, bb], [y]);
-    ctx.output(0, y);
+    if (!ints) return ctx.output(0, y);
+    const yi = ctx.newValue(out, batched, 'int32');
+    ctx.program.addStep('cast_f32_i32', () => [buf(y), buf(yi), n], [y], [yi]);
+    ctx.output(0, yi);
   },
 };
 
