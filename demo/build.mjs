@@ -10,9 +10,13 @@ await mkdir(out, { recursive: true });
 const models = [
   { onnx: 'iris_mlp.onnx', wasm: 'iris.wasm', labels: ['setosa', 'versicolor', 'virginica'] },
   { onnx: 'digits_mlp.onnx', wasm: 'digits.wasm', labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] },
+  // vision.html: the digits CNN for the sketch pad (ink high, 0..1 as scikit-learn's digits / 16) and the
+  // colour-square CNN for the image classifier (ImageNet mean/std), preprocessing recorded in the model.
+  { onnx: 'digits_cnn.onnx', wasm: 'digits-cnn.wasm', labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], image: { channels: 'L', scale: 1 / 255, invert: true, resize: 'fit' } },
+  { onnx: 'colors_cnn.onnx', wasm: 'colors.wasm', image: { channels: 'RGB', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } },
 ];
 for (const m of models) {
-  const { wasm, meta } = await compile(new Uint8Array(await readFile(new URL(m.onnx, fixtures))), { labels: m.labels });
+  const { wasm, meta } = await compile(new Uint8Array(await readFile(new URL(m.onnx, fixtures))), { labels: m.labels, image: m.image });
   await writeFile(new URL(m.wasm, out), wasm);
   console.log(`demo/models/${m.wasm}: ${wasm.byteLength} bytes (${meta.ops.join(', ')})`);
 }
