@@ -338,6 +338,32 @@ describe('<ml-image-classifier>', () => {
     expect(error.code).to.equal('bad-preprocessing');
   });
 
+  it('loading="lazy" waits until it nears the viewport; ml-progress and ml-load follow', async () => {
+    const wrap = await fixture<HTMLDivElement>(html`<div>
+      <div style="height: 6000px"></div>
+      <ml-image-classifier loading="lazy" src="${SRC}?lazy"><img src=${await sampleUrl(2)} alt="Sample" /></ml-image-classifier>
+    </div>`);
+    const el = wrap.querySelector('ml-image-classifier')!;
+    await sleep(300);
+    expect(el.model, 'not loaded while far away').to.equal(undefined);
+    const progress: number[] = [];
+    el.addEventListener('ml-progress', (e) => progress.push(e.detail.loaded));
+    const load = oneEvent(el, 'ml-load');
+    el.scrollIntoView();
+    await load;
+    expect(progress.length, 'ml-progress fired').to.be.above(0);
+    expect(Math.max(...progress)).to.be.above(0);
+    await expectMatches(await predicted(el), 2);
+  });
+
+  it('runs in a worker with the same answers', async () => {
+    const el = await fixture<MlImageClassifier>(html`<ml-image-classifier worker src=${SRC}></ml-image-classifier>`);
+    await loaded(el);
+    const next = nextPrediction(el);
+    el.image = await sampleCanvas(3);
+    await expectMatches(await next, 3);
+  });
+
   it('is accessible (axe) with a preview and predictions', async () => {
     const el = await fixture<MlImageClassifier>(html`<ml-image-classifier src=${SRC}></ml-image-classifier>`);
     await loaded(el);
