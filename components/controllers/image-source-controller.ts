@@ -168,6 +168,11 @@ export class ImageSourceController implements ReactiveController {
       origin = 'for';
       if (!(target instanceof HTMLImageElement || target instanceof HTMLVideoElement)) {
         this.setWatched(undefined, origin);
+        if (!target && document.readyState === 'loading') {
+          // Defined while the page is still parsing: the picture may come later in the document.
+          document.addEventListener('DOMContentLoaded', () => this.host.isConnected && this.bind(), { once: true });
+          return;
+        }
         if (this.host.isConnected) {
           this.options.onError(new WidgetError('bad-image', `There is no <img> or <video> with id “${id}” on this page to classify.`));
         }

@@ -363,7 +363,6 @@ export class MlSketchPad extends LitElement {
         @pointermove=${this._move}
         @pointerup=${this._up}
         @pointercancel=${this._up}
-        @keydown=${this._key}
       ></canvas>
       <button type="button" part="clear-button" @click=${() => this.clear()} @keydown=${this._key}>Clear</button>
       ${error ? renderError(error) : ''}
