@@ -298,11 +298,16 @@ export class MlImageClassifier extends LitElement {
       );
       return;
     }
+    if (this._bitmap && !live) {
+      this._bitmap.close(); // the previous file's pixels
+      this._bitmap = undefined;
+    }
     // Pictures already on the page (children, `for`, the camera's video) are not drawn twice.
     const shown = origin === 'child' || origin === 'for' || origin === 'camera' || (source instanceof Element && source.isConnected);
     if (live) {
       // A video frame: predict now, without re-rendering anything but the new predictions.
       this._drawable = source;
+      this._previewSource = undefined; // the video itself is on show
       const model = this._loader.model;
       if (model && !this._inFlight) this._predictCurrent(model);
       return;
