@@ -16,7 +16,7 @@ export { argmax, argmin } from "./argmax";
 export { matmul } from "./matmul";
 export {
   post_transform, two_class_scores, label_threshold, tree_accumulate, tree_finalize_regressor,
-  tree_finalize_classifier, svm_kernel, svm_classify, svm_regress, normalize_rows, impute, one_hot, gather_columns, label_encode, sq_dist, topk,
+  tree_finalize_classifier, svm_kernel, svm_classify, svm_regress, normalize_rows, impute, one_hot, gather_columns, label_encode, sq_dist, topk, cumsum_rows, gather_row_elements,
 } from "./ml";
 export { cast_i32_f32, cast_f32_i32, lookup_f32 } from "./cast";
 export { reduce_sum, reduce_mean, reduce_max, reduce_min, reduce_prod, reduce_logsumexp, select } from "./reduce";

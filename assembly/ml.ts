@@ -646,3 +646,34 @@ export function topk(x: usize, vals: usize, idx: usize, rows: i32, D: i32, K: i3
     }
   }
 }
+
+/** Cumulative sums along rows of D (AdaBoost's weighted median): exclusive / reverse as ONNX CumSum. */
+export function cumsum_rows(x: usize, y: usize, rows: i32, D: i32, exclusive: i32, reverse: i32): void {
+  for (let r = 0; r < rows; r++) {
+    let s: f32 = 0;
+    for (let k = 0; k < D; k++) {
+      const j = reverse ? D - 1 - k : k;
+      const at = <usize>(r * D + j) << 2;
+      const v = load<f32>(x + at);
+      if (exclusive) {
+        store<f32>(y + at, s);
+        s += v;
+      } else {
+        s += v;
+        store<f32>(y + at, s);
+      }
+    }
+  }
+}
+
+/** GatherElements on the last axis of [rows, D]: y[r, k] = x[r, idx[r, k]] (32-bit values, any type). */
+export function gather_row_elements(x: usize, idx: usize, y: usize, rows: i32, D: i32, K: i32): void {
+  for (let r = 0; r < rows; r++) {
+    for (let k = 0; k < K; k++) {
+      let j = load<i32>(idx + (<usize>(r * K + k) << 2));
+      if (j < 0) j += D;
+      const v = j >= 0 && j < D ? load<u32>(x + (<usize>(r * D + j) << 2)) : 0;
+      store<u32>(y + (<usize>(r * K + k) << 2), v);
+    }
+  }
+}

@@ -2,11 +2,14 @@ import { NodeProblem } from '../errors.js';
 import type { OnnxGraph } from '../onnx.js';
 import { batchAxisOf, buf, data, i32, type Arg, type RtValue } from '../program.js';
 import { product } from '../tensor.js';
+import { normalizeAxis, type NodeContext } from '../lower.js';
+import { asFloat } from './elementwise.js';
 import type { OpHandler } from './index.js';
 
 /**
  * What skl2onnx's nearest-neighbour models (KNeighborsClassifier/Regressor) export around the
- * ai.onnx.ml ops: a Scan computing the distances to every training row, then TopK.
+ * ai.onnx.ml ops: a Scan computing the distances to every training row, then TopK; and the weighted
+ * median of AdaBoostRegressor (TopK, CumSum, GatherElements).
  */
 
 /**
@@ -71,4 +74,42 @@ const topK: OpHandler = {
   },
 };
 
-export const NEIGHBOR_OPS: Record<string, OpHandler> = { Scan: scan, TopK: topK };
+/** The last axis of a run-time value, as [outer rows, D] for a row kernel. */
+function lastAxis(ctx: NodeContext, x: RtValue, what: string): { D: number; rows: Arg } {
+  const rank = x.dims.length;
+  const axis = normalizeAxis(what === 'CumSum' ? Number(ctx.constant(1, 'axis').numbers[0]) : ctx.int('axis', 0), rank);
+  if (axis !== rank - 1) throw new NodeProblem(`only ${what} along the last axis is supported`);
+  if (batchAxisOf(x) === rank - 1) throw new NodeProblem(`${what} over the batch axis mixes the rows of a batch`, 'batch');
+  const outer = product(x.dims.slice(0, -1));
+  return { D: x.dims[rank - 1], rows: x.batched ? { t: 'rows', times: outer } : i32(outer) };
+}
+
+/** CumSum along the last axis (AdaBoostRegressor's weighted median over its estimators). */
+const cumSum: OpHandler = {
+  lower(ctx) {
+    const x = asFloat(ctx, ctx.rtAny(0));
+    const { D, rows } = lastAxis(ctx, x, 'CumSum');
+    const y = { ...ctx.newValue(x.dims, x.batched), batchAxis: x.batchAxis };
+    ctx.program.addStep('cumsum_rows', () => [buf(x), buf(y), rows, i32(D), i32(ctx.int('exclusive', 0)), i32(ctx.int('reverse', 0))], [x], [y]);
+    ctx.output(0, y);
+  },
+};
+
+/** GatherElements along the last axis, indices of the same rows (picking the median estimator). */
+const gatherElements: OpHandler = {
+  lower(ctx) {
+    const x = ctx.rtAny(0);
+    const { D, rows } = lastAxis(ctx, x, 'GatherElements');
+    const idx = ctx.rtAny(1);
+    if (idx.dtype !== 'int32') throw new NodeProblem('the indices must be integers', 'invalid-graph');
+    if (idx.dims.length !== x.dims.length || idx.dims.slice(0, -1).some((d, i) => d !== x.dims[i]) || idx.batched !== x.batched) {
+      throw new NodeProblem(`indices [${idx.dims}] do not match data [${x.dims}] outside the gathered axis`);
+    }
+    const K = idx.dims[idx.dims.length - 1];
+    const y: RtValue = { ...ctx.newValue(idx.dims, x.batched, x.dtype), batchAxis: x.batchAxis, ...(x.categories ? { categories: x.categories } : {}) };
+    ctx.program.addStep('gather_row_elements', () => [buf(x), buf(idx), buf(y), rows, i32(D), i32(K)], [x, idx], [y]);
+    ctx.output(0, y);
+  },
+};
+
+export const NEIGHBOR_OPS: Record<string, OpHandler> = { Scan: scan, TopK: topK, CumSum: cumSum, GatherElements: gatherElements };
