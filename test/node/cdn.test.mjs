@@ -10,6 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { ROOT } from './helpers.mjs';
+import { CORE_TAGS } from '../../components/bundle.mjs';
 
 const run = promisify(execFile);
 const script = path.join(ROOT, 'components/bundle.mjs');
@@ -28,21 +29,24 @@ test('writes ml-widgets.js, worker.js and one entry per element, with a size rep
   try {
     assert.equal(code, 0, stderr);
     const files = readdirSync(out);
-    for (const f of ['ml-widgets.js', 'worker.js', ...elements.map((e) => `${e}.js`)]) assert.ok(files.includes(f), `${f} missing from ${files}`);
+    for (const f of ['ml-widgets.js', 'ml-widgets-all.js', 'worker.js', ...elements.map((e) => `${e}.js`)]) assert.ok(files.includes(f), `${f} missing from ${files}`);
     for (const f of files) {
       const bytes = readFileSync(path.join(out, f));
       const gz = gzipSync(bytes, { level: 9 }).length;
       // The report line names the file with its raw and gzip size.
       assert.match(stdout, new RegExp(`cdn/${f.replace('.', '\\.')}\\s+${(bytes.length / 1024).toFixed(1)} KB raw\\s+${(gz / 1024).toFixed(1)} KB gzip`));
     }
-    for (const f of ['ml-widgets.js', 'worker.js']) {
+    for (const f of ['ml-widgets.js', 'ml-widgets-all.js', 'worker.js']) {
       const text = readFileSync(path.join(out, f), 'utf8');
       // Static `import … from "…"`, bare `import "…"` or dynamic `import(…)`: none (DOM's importNode is fine).
       assert.ok(!/\bfrom\s*["']|\bimport\s*["']|\bimport\s*\(/.test(text), `${f} must not import anything`);
       assert.ok(!/["']node:/.test(text), `${f} must not need Node`);
     }
+    // The budgeted embed file registers the form widgets; the -all file registers every element.
     const main = readFileSync(path.join(out, 'ml-widgets.js'), 'utf8');
-    for (const e of elements) assert.match(main, new RegExp(`customElements\\.define\\("${e}"`), `${e} is not registered by ml-widgets.js`);
+    for (const e of CORE_TAGS) assert.match(main, new RegExp(`customElements\\.define\\("${e}"`), `${e} is not registered by ml-widgets.js`);
+    const all = readFileSync(path.join(out, 'ml-widgets-all.js'), 'utf8');
+    for (const e of elements) assert.match(all, new RegExp(`customElements\\.define\\("${e}"`), `${e} is not registered by ml-widgets-all.js`);
     // Code splitting: per-element entries are small and import shared chunks instead of each holding Lit.
     const chunks = files.filter((f) => f.startsWith('chunk-'));
     assert.ok(chunks.length >= 1);
