@@ -105,7 +105,7 @@ await Promise.all(Array.from(document.querySelectorAll('ml-classifier'), (el) =>
   el.addEventListener('ml-error', done, { once: true });
 })));
 window.__offline = Array.from(document.querySelectorAll('ml-classifier'), (el) => ({
-  id: el.id, top: el.predictions[0]?.label ?? null, error: el.error ?? null, controlled: navigator.serviceWorker.controller !== null,
+  id: el.id, top: el.predictions?.[0]?.label ?? null, error: el.error ?? null, controlled: navigator.serviceWorker.controller !== null,
 }));`;
 
 /** Model requests that reached the server, and whether it pretends to be unreachable. */
@@ -305,11 +305,11 @@ test('the demo page runs under the strict CSP with no violations', async () => {
         Array.from(document.querySelectorAll('ml-classifier'), (el) => ({
           id: el.id,
           error: el.error ?? null,
-          top: el.predictions[0]?.label ?? null,
-          bars: Array.from(el.shadowRoot.querySelectorAll('[part="bar-fill"]'), (f) => f.style.transform),
+          top: el.predictions?.[0]?.label ?? null,
+          bars: Array.from(el.shadowRoot?.querySelectorAll(`[part="bar-fill"]`) ?? [], (f) => f.style.transform),
         })),
       );
-    await page.waitForFunction(() => document.querySelector('#iris')?.predictions.length > 0, { timeout: 20000 }).catch(async (e) => {
+    await page.waitForFunction(() => document.querySelector("#iris")?.predictions?.length > 0, { timeout: 20000 }).catch(async (e) => {
       throw new Error(`${e.message}\n${JSON.stringify(await state())}\n${console.join('\n')}`);
     });
     await page.evaluate(() => document.querySelector('#digits').scrollIntoView());
