@@ -4,7 +4,7 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/index.js';
 import type { MlClassifier, MlRegressionDetail, MlRegressor, Prediction } from '../../components/index.js';
-import { argmax, MODELS, reference, row, rowCount, sleep, watchUnhandledRejections, type Reference } from './helpers.js';
+import { argmax, MODELS, reference, row, rowCount, sleep, type Reference, failOnUnhandledRejections } from './helpers.js';
 
 const refs = new Map<string, Promise<Reference>>();
 const ref = (name: string) => {
@@ -37,13 +37,7 @@ function expectClassification(predictions: readonly Prediction[], expected: numb
 }
 
 describe('form binding', () => {
-  let rejections: ReturnType<typeof watchUnhandledRejections>;
-  beforeEach(() => (rejections = watchUnhandledRejections()));
-  afterEach(async () => {
-    await sleep(0);
-    rejections.stop();
-    expect(rejections.reasons.map(String), 'unhandled rejections').to.deep.equal([]);
-  });
+  failOnUnhandledRejections((reasons) => expect(reasons, 'unhandled rejections').to.deep.equal([]));
 
   it('reads <select>s with numeric option values as numbers, and re-predicts on change', async () => {
     const r = await ref('iris_mlp');

@@ -78,3 +78,17 @@ export function watchUnhandledRejections(): { reasons: unknown[]; stop: () => vo
   window.addEventListener('unhandledrejection', onRejection);
   return { reasons, stop: () => window.removeEventListener('unhandledrejection', onRejection) };
 }
+
+/**
+ * Inside a `describe`: fail any test after which an unhandled promise rejection was seen (the elements
+ * must never leak one into the page). Checked a tick after the test, so late rejections count.
+ */
+export function failOnUnhandledRejections(expectation: (reasons: string[]) => void): void {
+  let rejections: ReturnType<typeof watchUnhandledRejections>;
+  beforeEach(() => (rejections = watchUnhandledRejections()));
+  afterEach(async () => {
+    await sleep(0);
+    rejections.stop();
+    expectation(rejections.reasons.map(String));
+  });
+}

@@ -15,8 +15,8 @@ import {
   softmax,
   uid,
   until,
-  watchUnhandledRejections,
   type Reference,
+  failOnUnhandledRejections,
 } from './helpers.js';
 
 const refs = new Map<string, Promise<Reference>>();
@@ -72,13 +72,7 @@ function setField(input: HTMLInputElement, value: string): void {
 }
 
 describe('<ml-classifier>', () => {
-  let rejections: ReturnType<typeof watchUnhandledRejections>;
-  beforeEach(() => (rejections = watchUnhandledRejections()));
-  afterEach(async () => {
-    await sleep(0);
-    rejections.stop();
-    expect(rejections.reasons.map(String), 'unhandled rejections').to.deep.equal([]);
-  });
+  failOnUnhandledRejections((reasons) => expect(reasons, 'unhandled rejections').to.deep.equal([]));
 
   describe('predictions against the source library', () => {
     it('matches PyTorch softmax probabilities on every iris reference row', async () => {

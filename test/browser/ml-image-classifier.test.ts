@@ -5,7 +5,7 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/index.js';
 import type { MlImageClassifier, Prediction } from '../../components/index.js';
-import { MODELS, reference, row, sleep, softmax, until, watchUnhandledRejections, type Reference } from './helpers.js';
+import { MODELS, reference, row, sleep, softmax, until, type Reference, failOnUnhandledRejections } from './helpers.js';
 
 interface ColorsRef extends Reference {
   pixels: { shape: number[]; data: number[] };
@@ -86,13 +86,7 @@ function colourStream(colour: string): { canvas: HTMLCanvasElement; stream: Medi
 }
 
 describe('<ml-image-classifier>', () => {
-  let rejections: ReturnType<typeof watchUnhandledRejections>;
-  beforeEach(() => (rejections = watchUnhandledRejections()));
-  afterEach(async () => {
-    await sleep(0);
-    rejections.stop();
-    expect(rejections.reasons.map(String), 'unhandled rejections').to.deep.equal([]);
-  });
+  failOnUnhandledRejections((reasons) => expect(reasons, 'unhandled rejections').to.deep.equal([]));
 
   it('classifies a child <img> as PyTorch does, with the model’s preprocessing', async () => {
     const url = await sampleUrl(0);

@@ -4,7 +4,7 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/index.js';
 import { MlRegressor, type MlRegressionDetail } from '../../components/index.js';
-import { MODELS, reference, row, rowCount, sleep, watchUnhandledRejections, type Reference } from './helpers.js';
+import { MODELS, reference, row, rowCount, sleep, type Reference, failOnUnhandledRejections } from './helpers.js';
 
 const refs = new Map<string, Promise<Reference>>();
 const ref = (name: string) => {
@@ -38,13 +38,7 @@ function expectClose(ours: number, theirs: number, where: string): void {
 }
 
 describe('<ml-regressor>', () => {
-  let rejections: ReturnType<typeof watchUnhandledRejections>;
-  beforeEach(() => (rejections = watchUnhandledRejections()));
-  afterEach(async () => {
-    await sleep(0);
-    rejections.stop();
-    expect(rejections.reasons.map(String), 'unhandled rejections').to.deep.equal([]);
-  });
+  failOnUnhandledRejections((reasons) => expect(reasons, 'unhandled rejections').to.deep.equal([]));
 
   describe('values against scikit-learn', () => {
     it('matches MLPRegressor on every diabetes reference row, rendered with Intl.NumberFormat', async () => {

@@ -6,7 +6,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../../components/index.js';
 import type { MlClassifier, MlImageClassifier, MlSketchDetail, MlSketchPad } from '../../components/index.js';
-import { MODELS, sleep, until, watchUnhandledRejections } from './helpers.js';
+import { MODELS, sleep, until, failOnUnhandledRejections } from './helpers.js';
 
 const CNN = `${MODELS}/digits_cnn.wasm`;
 
@@ -35,13 +35,7 @@ async function loaded(el: MlClassifier | MlImageClassifier): Promise<void> {
 }
 
 describe('<ml-sketch-pad>', () => {
-  let rejections: ReturnType<typeof watchUnhandledRejections>;
-  beforeEach(() => (rejections = watchUnhandledRejections()));
-  afterEach(async () => {
-    await sleep(0);
-    rejections.stop();
-    expect(rejections.reasons.map(String), 'unhandled rejections').to.deep.equal([]);
-  });
+  failOnUnhandledRejections((reasons) => expect(reasons, 'unhandled rejections').to.deep.equal([]));
 
   it('downsamples a stroke to the model’s 8×8 input (inverted ink, 0..1) and feeds <ml-classifier>', async () => {
     const wrap = await fixture<HTMLDivElement>(html`<div>
