@@ -1,9 +1,9 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { html, nothing, type PropertyValues } from 'lit';
+import { ModelElement } from '../shared/model-element.js';
 import { property, state } from 'lit/decorators.js';
 import type { ModelInput, Outputs } from '../../runtime/model.js';
 import { FormBindingController } from '../controllers/form-controller.js';
-import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
-import { VisibilityController } from '../controllers/visibility-controller.js';
+import type { LoadedModel } from '../controllers/model-controller.js';
 import { labelsConverter } from '../shared/converters.js';
 import { canDefine } from '../define.js';
 import { WidgetError, describeError } from '../shared/errors.js';
@@ -71,11 +71,8 @@ export type MlPredictionDetail = PredictResult<Prediction[]>;
  * @cssprop [--ml-error-background] - Error box background.
  * @cssprop [--ml-error-radius=0.4em] - Error box corner radius.
  */
-export class MlClassifier extends LitElement {
+export class MlClassifier extends ModelElement {
   static override styles = styles;
-
-  /** URL of the compiled model (`.wasm`). Changing it aborts a load in progress. */
-  @property() src = '';
 
   /**
    * The id of a `<form>` whose fields are the input: `<input type=number|range>`, `<select>`, checkboxes
@@ -91,24 +88,6 @@ export class MlClassifier extends LitElement {
   /** Class names overriding the model's own, comma-separated in the attribute (an array as property). */
   @property({ converter: labelsConverter }) labels?: string[];
 
-  /** `eager` loads at once; `lazy` when the element nears the viewport; `auto` is eager for now. */
-  @property() loading: 'auto' | 'lazy' | 'eager' = 'auto';
-
-  /** Subresource Integrity of the model file (`sha384-…`): a mismatch is an `integrity` error. */
-  @property() integrity = '';
-
-  /** As on `<img>`: `anonymous` (default) or `use-credentials` for a model on another origin. */
-  @property({ attribute: 'crossorigin' }) crossOrigin: 'anonymous' | 'use-credentials' | '' = '';
-
-  /** `persist` keeps the model in the Cache API for later visits and offline use. */
-  @property() cache: 'persist' | 'default' = 'default';
-
-  /**
-   * Load and run the model in a module Worker (started from its own URL, CSP-safe), keeping the main
-   * thread free for big models. Same predictions and events; they arrive a message later.
-   */
-  @property({ type: Boolean }) worker = false;
-
   /** One row of features; setting it predicts (once the model is loaded). Takes precedence over `for`. */
   @property({ attribute: false }) input?: number[] | Float32Array | ArrayLike<number>;
 
@@ -120,21 +99,6 @@ export class MlClassifier extends LitElement {
   private readonly _ranker = new Ranker();
   /** Counts predictions started, so a worker's late answer to an outdated input is dropped. */
   private _run = 0;
-
-  private readonly _visibility = new VisibilityController(this, { enabled: () => this.loading === 'lazy' });
-
-  private readonly _loader = new ModelController<LoadedModel>(this, {
-    src: () => this.src,
-    enabled: () => this._visibility.visible,
-    fetchOptions: () => ({ integrity: this.integrity || undefined, crossOrigin: this.crossOrigin, cache: this.cache }),
-    worker: () => this.worker,
-    onProgress: (p) => emit<MlProgressDetail>(this, 'ml-progress', { loaded: p.loaded, total: p.total }),
-    onLoad: (model) => {
-      this._dirty = true;
-      emit<MlLoadDetail>(this, 'ml-load', { meta: model.meta });
-    },
-    onError: (error) => this._fail(error),
-  });
 
   private readonly _form = new FormBindingController(this, {
     formId: () => this.for,
@@ -154,11 +118,6 @@ export class MlClassifier extends LitElement {
   /** The current error (what `ml-error` last reported), or undefined when all is well. */
   get error(): Readonly<MlErrorDetail> | undefined {
     return this._error;
-  }
-
-  /** The loaded model (a `RemoteModel` with `worker`), or undefined while none is loaded. */
-  get model(): LoadedModel | undefined {
-    return this._loader.model;
   }
 
   /**
@@ -233,8 +192,12 @@ export class MlClassifier extends LitElement {
     return this._ranker.rank(model.meta, outputs, this.topK, this.labels);
   }
 
+  protected override _modelLoaded(): void {
+    this._dirty = true;
+  }
+
   /** Show an error inside the element and tell the page; never throw. */
-  private _fail(error: unknown): void {
+  protected override _fail(error: unknown): void {
     this._error = describeError(error);
     emit<MlErrorDetail>(this, 'ml-error', { ...this._error });
   }

@@ -1,10 +1,10 @@
-import { LitElement, html, nothing, type PropertyValues } from 'lit';
+import { html, nothing, type PropertyValues } from 'lit';
+import { ModelElement } from '../shared/model-element.js';
 import { property, query, state } from 'lit/decorators.js';
 import type { ImagePreprocessing } from '../../runtime/meta.js';
 import type { ModelInput, Outputs } from '../../runtime/model.js';
 import { ImageSourceController, type ImageOrigin } from '../controllers/image-source-controller.js';
-import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
-import { VisibilityController } from '../controllers/visibility-controller.js';
+import type { LoadedModel } from '../controllers/model-controller.js';
 import { canDefine } from '../define.js';
 import {
   ImagePreprocessor,
@@ -24,7 +24,7 @@ import { emit } from '../shared/events.js';
 import { Ranker, assertClassifier, predictionStatus, renderPredictions } from '../shared/predictions.js';
 import { errorTitle, renderError, renderLoading } from '../shared/render.js';
 import type { Prediction } from '../shared/scores.js';
-import type { MlErrorDetail, MlLoadDetail, MlProgressDetail } from '../shared/types.js';
+import type { MlErrorDetail } from '../shared/types.js';
 import type { MlPredictionDetail, PredictResult } from '../ml-classifier/ml-classifier.js';
 import { styles } from './ml-image-classifier.styles.js';
 
@@ -86,11 +86,8 @@ const PREVIEW_SIZE = 224;
  * @cssprop [--ml-preview-max-height=16em] - Tallest the preview grows.
  * @cssprop [--ml-button-background=transparent] - Background of the buttons.
  */
-export class MlImageClassifier extends LitElement {
+export class MlImageClassifier extends ModelElement {
   static override styles = styles;
-
-  /** URL of the compiled model (`.wasm`). Changing it aborts a load in progress. */
-  @property() src = '';
 
   /** The id of an `<img>` or `<video>` on the page to classify (instead of a child). */
   @property({ attribute: 'for' }) for = '';
@@ -100,21 +97,6 @@ export class MlImageClassifier extends LitElement {
 
   /** Class names overriding the model's own, comma-separated in the attribute (an array as property). */
   @property({ converter: labelsConverter }) labels?: string[];
-
-  /** `eager` loads at once; `lazy` when the element nears the viewport; `auto` is eager for now. */
-  @property() loading: 'auto' | 'lazy' | 'eager' = 'auto';
-
-  /** Subresource Integrity of the model file (`sha384-…`). */
-  @property() integrity = '';
-
-  /** As on `<img>`: `anonymous` (default) or `use-credentials` for a model on another origin. */
-  @property({ attribute: 'crossorigin' }) crossOrigin: 'anonymous' | 'use-credentials' | '' = '';
-
-  /** `persist` keeps the model in the Cache API for later visits and offline use. */
-  @property() cache: 'persist' | 'default' = 'default';
-
-  /** Load and run the model in a module Worker. */
-  @property({ type: Boolean }) worker = false;
 
   /** Text alternative of the preview (default: says where the image came from). */
   @property() alt = '';
@@ -161,28 +143,6 @@ export class MlImageClassifier extends LitElement {
   private readonly _ranker = new Ranker();
   private readonly _preprocessor = new ImagePreprocessor();
 
-  private readonly _visibility = new VisibilityController(this, { enabled: () => this.loading === 'lazy' });
-
-  private readonly _loader = new ModelController<LoadedModel>(this, {
-    src: () => this.src,
-    enabled: () => this._visibility.visible,
-    fetchOptions: () => ({ integrity: this.integrity || undefined, crossOrigin: this.crossOrigin, cache: this.cache }),
-    worker: () => this.worker,
-    onProgress: (p) => emit<MlProgressDetail>(this, 'ml-progress', { loaded: p.loaded, total: p.total }),
-    onLoad: (model) => {
-      this._dirty = true;
-      emit<MlLoadDetail>(this, 'ml-load', { meta: model.meta });
-      // A model that cannot take images says so at once, not at the first picture.
-      try {
-        assertClassifier(model.meta, 'ml-image-classifier');
-        this._resolve(model);
-      } catch (error) {
-        this._fail(error);
-      }
-    },
-    onError: (error) => this._fail(error),
-  });
-
   private readonly _sources = new ImageSourceController(this, {
     forId: () => this.for,
     interval: () => this.interval,
@@ -202,11 +162,6 @@ export class MlImageClassifier extends LitElement {
   /** The current error (what `ml-error` last reported), or undefined when all is well. */
   get error(): Readonly<MlErrorDetail> | undefined {
     return this._error;
-  }
-
-  /** The loaded model, or undefined while none is loaded. */
-  get model(): LoadedModel | undefined {
-    return this._loader.model;
   }
 
   /** The preprocessing in use: the model's, with the attributes applied (undefined until loaded). */
@@ -380,7 +335,18 @@ export class MlImageClassifier extends LitElement {
     emit<MlPredictionDetail>(this, 'ml-prediction', { predictions: this._predictions, outputs });
   }
 
-  private _fail(error: unknown): void {
+  protected override _modelLoaded(model: LoadedModel): void {
+    this._dirty = true;
+    // A model that cannot take images says so at once, not at the first picture.
+    try {
+      assertClassifier(model.meta, 'ml-image-classifier');
+      this._resolve(model);
+    } catch (error) {
+      this._fail(error);
+    }
+  }
+
+  protected override _fail(error: unknown): void {
     this._error = describeError(error);
     emit<MlErrorDetail>(this, 'ml-error', { ...this._error });
   }

@@ -1,0 +1,61 @@
+import { LitElement } from 'lit';
+import { property } from 'lit/decorators.js';
+import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
+import { VisibilityController } from '../controllers/visibility-controller.js';
+import { emit } from './events.js';
+import type { MlLoadDetail, MlProgressDetail } from './types.js';
+
+/**
+ * What every element that shows a model's predictions shares: where the model is and how and when to
+ * load it (`src`, `loading`, `integrity`, `crossorigin`, `cache`, `worker`), the loader that fires
+ * `ml-progress` and `ml-load`, and the loaded `model`. Subclasses say what a loaded model means to them
+ * (`_modelLoaded`) and how they show a failure (`_fail`).
+ */
+export abstract class ModelElement extends LitElement {
+  /** URL of the compiled model (`.wasm`). Changing it aborts a load in progress. */
+  @property() src = '';
+
+  /** `eager` loads at once; `lazy` when the element nears the viewport; `auto` is eager for now. */
+  @property() loading: 'auto' | 'lazy' | 'eager' = 'auto';
+
+  /** Subresource Integrity of the model file (`sha384-…`): a mismatch is an `integrity` error. */
+  @property() integrity = '';
+
+  /** As on `<img>`: `anonymous` (default) or `use-credentials` for a model on another origin. */
+  @property({ attribute: 'crossorigin' }) crossOrigin: 'anonymous' | 'use-credentials' | '' = '';
+
+  /** `persist` keeps the model in the Cache API for later visits and offline use. */
+  @property() cache: 'persist' | 'default' = 'default';
+
+  /**
+   * Load and run the model in a module Worker (started from its own URL, CSP-safe), keeping the main
+   * thread free for big models. Same results and events; they arrive a message later.
+   */
+  @property({ type: Boolean }) worker = false;
+
+  private readonly _visibility = new VisibilityController(this, { enabled: () => this.loading === 'lazy' });
+
+  protected readonly _loader = new ModelController<LoadedModel>(this, {
+    src: () => this.src,
+    enabled: () => this._visibility.visible,
+    fetchOptions: () => ({ integrity: this.integrity || undefined, crossOrigin: this.crossOrigin, cache: this.cache }),
+    worker: () => this.worker,
+    onProgress: (p) => emit<MlProgressDetail>(this, 'ml-progress', { loaded: p.loaded, total: p.total }),
+    onLoad: (model) => {
+      emit<MlLoadDetail>(this, 'ml-load', { meta: model.meta });
+      this._modelLoaded(model);
+    },
+    onError: (error) => this._fail(error),
+  });
+
+  /** The loaded model (a `RemoteModel` with `worker`), or undefined while none is loaded. */
+  get model(): LoadedModel | undefined {
+    return this._loader.model;
+  }
+
+  /** A model loaded (after `ml-load` fired): predict with it at the next update. */
+  protected abstract _modelLoaded(model: LoadedModel): void;
+
+  /** Show a failure in the element and fire `ml-error`. */
+  protected abstract _fail(error: unknown): void;
+}
