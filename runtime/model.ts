@@ -128,7 +128,9 @@ function mapCategories(t: TensorMeta, data: Float32Array | Int32Array): OutputTe
   const categories = t.categories;
   if (!categories) return data;
   if (t.dtype === 'string') return Array.from(data, (i) => String(categories[i]));
-  return data.map((i) => Number(categories[i]));
+  // In place: `data` is this prediction's own copy, so a second array is not needed.
+  for (let i = 0; i < data.length; i++) data[i] = Number(categories[data[i]]);
+  return data;
 }
 
 function describeRow(t: TensorMeta): string {
