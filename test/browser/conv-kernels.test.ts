@@ -1,82 +1,11 @@
 // Conv / pool / layout kernels of dist/kernels*.wasm (NHWC) against plain double-precision JS
 // references on odd shapes, with canary floats after every output. Run `npm run build:kernels` first.
 import { expect } from '@open-wc/testing';
+import { Arena, CANARY, TAIL, erfRef, hardSigmoidRef, loadKernels, mismatch, randomArray, rng, type KernelExports as Kernels, type Ptr } from './kernel-harness.js';
 
-type Ptr = number;
 type Fn = (...args: number[]) => void;
 
-interface Kernels {
-  memory: WebAssembly.Memory;
-  [name: string]: unknown;
-}
-
-async function loadKernels(url: string): Promise<Kernels | null> {
-  const response = await fetch(url);
-  expect(response.ok, `fetch ${url}`).to.equal(true);
-  const bytes = await response.arrayBuffer();
-  if (!WebAssembly.validate(bytes)) return null; // relaxed build on an engine without relaxed SIMD
-  const { instance } = await WebAssembly.instantiate(bytes, {});
-  return instance.exports as unknown as Kernels;
-}
-
-const CANARY = -7777.25;
-const TAIL = 8;
-
-/** Bump allocator over the module memory; every output gets TAIL canary floats after it. */
-class Arena {
-  private next = 1 << 20;
-  constructor(private readonly k: Kernels) {}
-  reset(): void { this.next = 1 << 20; }
-  alloc(n: number, misalign = 0): Ptr {
-    const p = this.next + misalign;
-    this.next = (p + (n + TAIL) * 4 + 64 + 15) & ~15;
-    if (this.next > this.k.memory.buffer.byteLength) throw new Error('arena overflow');
-    return p;
-  }
-  f32(p: Ptr, n: number): Float32Array { return new Float32Array(this.k.memory.buffer, p, n); }
-  put(values: ArrayLike<number>, misalign = 0): Ptr {
-    const p = this.alloc(values.length, misalign);
-    this.f32(p, values.length).set(values);
-    return p;
-  }
-  putI32(values: number[]): Ptr {
-    const p = this.alloc(values.length);
-    new Int32Array(this.k.memory.buffer, p, values.length).set(values);
-    return p;
-  }
-  /** Output buffer of n floats, pre-filled with canaries (including TAIL past the end). */
-  out(n: number, misalign = 0): Ptr {
-    const p = this.alloc(n, misalign);
-    this.f32(p, n + TAIL).fill(CANARY);
-    return p;
-  }
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
-  return a;
-}
-
 const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-
-function mismatch(got: number, ref: number, rtol: number, atol: number): string | null {
-  if (Number.isNaN(ref) || Number.isNaN(got)) return Number.isNaN(ref) && Number.isNaN(got) ? null : `got ${got}, want ${ref}`;
-  if (got === ref) return null;
-  if (!Number.isFinite(ref) || !Number.isFinite(got)) return `got ${got}, want ${ref}`;
-  return Math.abs(got - ref) <= atol + rtol * Math.abs(ref) ? null : `got ${got}, want ${ref} (|err| ${Math.abs(got - ref)})`;
-}
 
 /** Compares n outputs (atol per element may be an array) and checks the canaries after them. */
 function expectOut(arena: Arena, p: Ptr, ref: ArrayLike<number>, rtol: number, atol: number | ArrayLike<number>, what: string): void {
@@ -91,28 +20,6 @@ function expectOut(arena: Arena, p: Ptr, ref: ArrayLike<number>, rtol: number, a
 }
 
 // ---- activations (codes shared with gemm) -------------------------------------------------------
-
-function erfRef(x: number): number {
-  const ax = Math.abs(x);
-  let r: number;
-  if (ax < 3) {
-    let sum = 0;
-    let term = ax;
-    for (let n = 0; n < 200; n++) {
-      const t = term / (2 * n + 1);
-      sum += t;
-      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
-      term *= (-ax * ax) / (n + 1);
-    }
-    r = (2 / Math.sqrt(Math.PI)) * sum;
-  } else {
-    let cf = 0;
-    for (let k = 80; k >= 1; k--) cf = k / 2 / (ax + cf);
-    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + cf);
-  }
-  return x < 0 ? -r : r;
-}
-const hardSigmoidRef = (x: number, a: number, b: number): number => Math.max(0, Math.min(1, a * x + b));
 
 const ACTS: { code: number; name: string; p0: number; p1: number; f: (x: number) => number }[] = [
   { code: 0, name: 'none', p0: 0, p1: 0, f: (x) => x },

@@ -1,88 +1,22 @@
 // Kernel library (dist/kernels.wasm, dist/kernels-relaxed.wasm) against plain double-precision JS
 // references. Run `npm run build:kernels` first.
 import { expect } from '@open-wc/testing';
+import {
+  Arena, CANARY, clipRef, erfRef, geluRef, hardSigmoidRef, hardSwishRef, leakyRef, loadKernels, mismatch, randomArray, rng, sigmoidRef,
+  type KernelExports, type Ptr,
+} from './kernel-harness.js';
 
-type Ptr = number;
-
-interface Kernels {
-  memory: WebAssembly.Memory;
+interface Kernels extends KernelExports {
   gemm(a: Ptr, lda: number, w: Ptr, bias: Ptr, c: Ptr, ldc: number, M: number, N: number, K: number,
     act: number, p0: number, p1: number): void;
   softmax(x: Ptr, y: Ptr, outer: number, axis: number, inner: number): void;
   log_softmax(x: Ptr, y: Ptr, outer: number, axis: number, inner: number): void;
   copy(x: Ptr, y: Ptr, nbytes: number): void;
   fill(y: Ptr, n: number, v: number): void;
-  [name: string]: unknown;
 }
 
 type UnaryFn = (x: Ptr, y: Ptr, n: number, p0?: number, p1?: number) => void;
 type BinaryFn = (a: Ptr, b: Ptr, y: Ptr, rows: number, table: Ptr) => void;
-
-async function loadKernels(url: string): Promise<Kernels | null> {
-  const response = await fetch(url);
-  expect(response.ok, `fetch ${url}`).to.equal(true);
-  const bytes = await response.arrayBuffer();
-  // The relaxed build validates only where the engine has relaxed SIMD: that is the feature test.
-  if (!WebAssembly.validate(bytes)) return null;
-  const module = await WebAssembly.compile(bytes);
-  expect(WebAssembly.Module.imports(module), 'imports').to.have.length(0);
-  const instance = await WebAssembly.instantiate(module, {});
-  return instance.exports as unknown as Kernels;
-}
-
-// ---- memory helpers ---------------------------------------------------------------------------------
-
-/** Bump allocator over the kernel module's memory (asc's own static data is empty / tiny). */
-class Arena {
-  private next = 1 << 20;
-  constructor(private readonly k: Kernels) {}
-  reset(): void { this.next = 1 << 20; }
-  /** 16-byte aligned block of n floats (plus `misalign` bytes of offset). */
-  alloc(n: number, misalign = 0): Ptr {
-    const p = this.next + misalign;
-    this.next = (p + n * 4 + 64 + 15) & ~15;
-    if (this.next > this.k.memory.buffer.byteLength) throw new Error('arena overflow');
-    return p;
-  }
-  f32(p: Ptr, n: number): Float32Array { return new Float32Array(this.k.memory.buffer, p, n); }
-  i32(p: Ptr, n: number): Int32Array { return new Int32Array(this.k.memory.buffer, p, n); }
-  put(values: ArrayLike<number>, misalign = 0): Ptr {
-    const p = this.alloc(values.length, misalign);
-    this.f32(p, values.length).set(values);
-    return p;
-  }
-  putI32(values: number[]): Ptr {
-    const p = this.alloc(values.length);
-    this.i32(p, values.length).set(values);
-    return p;
-  }
-}
-
-/** Deterministic PRNG so failures reproduce. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Float32Array {
-  const a = new Float32Array(n);
-  for (let i = 0; i < n; i++) a[i] = lo + (hi - lo) * rand();
-  return a;
-}
-
-/** Returns a failure description or null. Both NaN, or equal (incl. ±Inf), or within atol + rtol·|ref|. */
-function mismatch(got: number, ref: number, rtol: number, atol: number): string | null {
-  if (Number.isNaN(ref) || Number.isNaN(got)) return Number.isNaN(ref) && Number.isNaN(got) ? null : `got ${got}, want ${ref}`;
-  if (got === ref) return null;
-  if (!Number.isFinite(ref) || !Number.isFinite(got)) return `got ${got}, want ${ref}`;
-  return Math.abs(got - ref) <= atol + rtol * Math.abs(ref) ? null : `got ${got}, want ${ref} (|err| ${Math.abs(got - ref)})`;
-}
 
 function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, rtol: number, atol: number, what: string,
   inputs?: ArrayLike<number>): void {
@@ -94,39 +28,6 @@ function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, rtol: numbe
 }
 
 // ---- scalar references (double precision) ---------------------------------------------------------
-
-/** erf to ~1e-14: Maclaurin series below 3, continued fraction for erfc above. */
-function erfRef(x: number): number {
-  if (Number.isNaN(x)) return NaN;
-  const ax = Math.abs(x);
-  let r: number;
-  if (ax < 3) {
-    let sum = 0;
-    let term = ax;
-    for (let n = 0; n < 200; n++) {
-      const t = term / (2 * n + 1);
-      sum += t;
-      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
-      term *= (-ax * ax) / (n + 1);
-    }
-    r = (2 / Math.sqrt(Math.PI)) * sum;
-  } else if (ax === Infinity) {
-    r = 1;
-  } else {
-    let cf = 0;
-    for (let k = 80; k >= 1; k--) cf = k / 2 / (ax + cf);
-    r = 1 - Math.exp(-ax * ax) / Math.sqrt(Math.PI) / (ax + cf);
-  }
-  return x < 0 ? -r : r;
-}
-
-const sigmoidRef = (x: number): number => 1 / (1 + Math.exp(-x));
-const hardSigmoidRef = (x: number, alpha: number, beta: number): number => Math.max(0, Math.min(1, alpha * x + beta));
-// gelu and hard_swish use the limit 0 at -Infinity (not -Infinity·0 = NaN), as the kernels do.
-const geluRef = (x: number): number => (x === -Infinity ? 0 : 0.5 * x * (1 + erfRef(x / Math.SQRT2)));
-const hardSwishRef = (x: number): number => (x === -Infinity ? 0 : x * hardSigmoidRef(x, 1 / 6, 0.5));
-const clipRef = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, x));
-const leakyRef = (x: number, alpha: number): number => (x < 0 ? x * alpha : x);
 
 // GEMM activation codes (the ABI).
 const ACTS: { code: number; name: string; p0: number; p1: number; f: (x: number) => number }[] = [
@@ -160,7 +61,6 @@ function packB(B: Float32Array, K: number, N: number): Float32Array {
   return out;
 }
 
-const CANARY = -7777.25;
 
 interface GemmCase { M: number; N: number; K: number; act: number; bias: boolean; ldaPad: number; ldcPad: number; aMisalign: number }
 
@@ -226,7 +126,7 @@ for (const build of BUILDS) {
     let arena: Arena;
 
     before(async function () {
-      const loaded = await loadKernels(build.url);
+      const loaded = await loadKernels<Kernels>(build.url);
       if (!loaded) {
         // Only the relaxed build may be unsupported; the plain SIMD build must always load.
         expect(build.name, 'the SIMD build must validate').to.equal('relaxed-simd');
