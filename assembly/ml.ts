@@ -103,81 +103,137 @@ export function label_threshold(x: usize, y: usize, rows: i32, threshold: f32): 
 }
 
 // ---- tree ensembles ------------------------------------------------------------------------------
-// Nodes are 16 bytes: [feature | mode << 24 | missingTracksTrue << 28, threshold (f32), true, false]
-// (indices into the node array); a leaf keeps [.., .., firstWeight, weightCount] into `leaves`, an
-// array of (target: i32, weight: f32) pairs. `roots` holds each tree's root node index.
-
-const MODE_LEQ: i32 = 0;
-const MODE_LT: i32 = 1;
-const MODE_GTE: i32 = 2;
-const MODE_GT: i32 = 3;
-const MODE_EQ: i32 = 4;
-const MODE_NEQ: i32 = 5;
-const MODE_LEAF: i32 = 6;
+// The compiler normalises every split to one test, `x[feature] <= threshold` → next node, else → the
+// node at `right` (compiler/ops/ml.ts buildForest), so a walk is branch-free: nodes are 16 bytes
+// [feature byte offset, threshold, right (byte offset), nanLeft] laid out so the left child follows
+// its parent. A leaf is [0, NaN, itself, -(payload + 1)]: every test fails there, so walking a tree
+// for its height always ends on the row's leaf. `trees` holds (root byte offset, height) pairs; a
+// payload in `table` is [count, (target byte offset, weight) × count].
 
 const AGG_SUM: i32 = 0;
 const AGG_AVERAGE: i32 = 1;
 const AGG_MIN: i32 = 2;
 const AGG_MAX: i32 = 3;
 
+// One step down. A NaN fails `<=` and goes right unless the node says missing values go left; the
+// NaN-aware walk is only taken when the batch has a NaN and the forest has such a node.
 // @ts-ignore: decorator
-@inline function findLeaf(nodes: usize, node: i32, row: usize): usize {
-  while (true) {
-    const p = nodes + (<usize>node << 4);
-    const head = load<i32>(p);
-    const mode = (head >> 24) & 15;
-    if (mode == MODE_LEAF) return p;
-    const v = load<f32>(row + (<usize>(head & 0xffffff) << 2));
-    const t = load<f32>(p, 4);
-    let go: bool;
-    switch (mode) {
-      case MODE_LEQ: go = v <= t; break;
-      case MODE_LT: go = v < t; break;
-      case MODE_GTE: go = v >= t; break;
-      case MODE_GT: go = v > t; break;
-      case MODE_EQ: go = v == t; break;
-      default: go = v != t; break;
+@inline function step(nodes: usize, p: usize, row: usize, nanAware: bool): usize {
+  const v = load<f32>(row + <usize>load<i32>(p));
+  let left = v <= load<f32>(p, 4);
+  if (nanAware) left = left | ((v != v) & (load<i32>(p, 12) > 0));
+  return select<usize>(p + 16, nodes + <usize>load<i32>(p, 8), left);
+}
+
+// @ts-ignore: decorator
+@inline function addLeaf(p: usize, table: usize, at: usize, has: usize, aggregate: i32): void {
+  let w = table + (<usize>(-1 - load<i32>(p, 12)) << 2);
+  const count = load<i32>(w);
+  for (let k = 0; k < count; k++, w += 8) {
+    const o = at + <usize>load<i32>(w, 4);
+    const v = load<f32>(w, 8);
+    if (aggregate >= AGG_MIN) {
+      const cur = load<f32>(o);
+      const seen = load<i32>(has - at + o) != 0;
+      store<f32>(o, !seen || (aggregate == AGG_MIN ? v < cur : v > cur) ? v : cur);
+    } else {
+      store<f32>(o, load<f32>(o) + v);
     }
-    // NaN (a missing value) takes the true branch where the node says so.
-    if (!go && (head >> 28) != 0 && v != v) go = true;
-    node = go ? load<i32>(p, 8) : load<i32>(p, 12);
+    store<i32>(has - at + o, 1);
+  }
+}
+
+// Trees outer, rows inner (a tree's nodes stay in cache across the batch). Eight rows walk a tree
+// together so their loads overlap instead of each waiting on the last, until all eight are at leaves
+// (at most the tree's height).
+// @ts-ignore: decorator
+@inline function walkForest(
+  x: usize, rowBytes: usize, rows: i32, nodes: usize, trees: usize, nTrees: i32,
+  table: usize, outBytes: usize, aggregate: i32, acc: usize, has: usize, nanAware: bool,
+): void {
+  for (let t = 0; t < nTrees; t++) {
+    const root = nodes + <usize>load<i32>(trees + (<usize>t << 3));
+    const height = load<i32>(trees + (<usize>t << 3), 4);
+    let r = 0;
+    for (; r + 8 <= rows; r += 8) {
+      const x0 = x + <usize>r * rowBytes;
+      const x1 = x0 + rowBytes;
+      const x2 = x1 + rowBytes;
+      const x3 = x2 + rowBytes;
+      const x4 = x3 + rowBytes;
+      const x5 = x4 + rowBytes;
+      const x6 = x5 + rowBytes;
+      const x7 = x6 + rowBytes;
+      let p0 = root, p1 = root, p2 = root, p3 = root, p4 = root, p5 = root, p6 = root, p7 = root;
+      for (let s = 0; s < height; s++) {
+        p0 = step(nodes, p0, x0, nanAware);
+        p1 = step(nodes, p1, x1, nanAware);
+        p2 = step(nodes, p2, x2, nanAware);
+        p3 = step(nodes, p3, x3, nanAware);
+        p4 = step(nodes, p4, x4, nanAware);
+        p5 = step(nodes, p5, x5, nanAware);
+        p6 = step(nodes, p6, x6, nanAware);
+        p7 = step(nodes, p7, x7, nanAware);
+        const leaves = load<i32>(p0, 12) & load<i32>(p1, 12) & load<i32>(p2, 12) & load<i32>(p3, 12)
+          & load<i32>(p4, 12) & load<i32>(p5, 12) & load<i32>(p6, 12) & load<i32>(p7, 12);
+        if (leaves < 0) break;
+      }
+      const a = acc + <usize>r * outBytes;
+      const h = has + <usize>r * outBytes;
+      addLeaf(p0, table, a, h, aggregate);
+      addLeaf(p1, table, a + 1 * outBytes, h + 1 * outBytes, aggregate);
+      addLeaf(p2, table, a + 2 * outBytes, h + 2 * outBytes, aggregate);
+      addLeaf(p3, table, a + 3 * outBytes, h + 3 * outBytes, aggregate);
+      addLeaf(p4, table, a + 4 * outBytes, h + 4 * outBytes, aggregate);
+      addLeaf(p5, table, a + 5 * outBytes, h + 5 * outBytes, aggregate);
+      addLeaf(p6, table, a + 6 * outBytes, h + 6 * outBytes, aggregate);
+      addLeaf(p7, table, a + 7 * outBytes, h + 7 * outBytes, aggregate);
+    }
+    for (; r < rows; r++) {
+      const row = x + <usize>r * rowBytes;
+      // one row alone: stop at its leaf rather than at the tree's height
+      let p = root;
+      while (load<i32>(p, 12) >= 0) p = step(nodes, p, row, nanAware);
+      const a = acc + <usize>r * outBytes;
+      addLeaf(p, table, a, has - acc + a, aggregate);
+    }
   }
 }
 
 /**
  * Accumulate every tree's leaf weights for each row: acc [rows, nOut] and has [rows, nOut] (i32
- * flags: whether any leaf scored that target, which the classifier's finalisation needs). Trees are
- * the outer loop so a tree's nodes stay in cache across the batch.
+ * flags: whether any leaf scored that target, which the finalisation needs). `nanLeft` says whether
+ * any node sends missing values left, which needs the slower NaN-aware walk when the batch has one.
  */
 export function tree_accumulate(
-  x: usize, F: i32, rows: i32, nodes: usize, roots: usize, nTrees: i32,
-  leaves: usize, nOut: i32, aggregate: i32, acc: usize, has: usize,
+  x: usize, F: i32, rows: i32, nodes: usize, trees: usize, nTrees: i32,
+  table: usize, nOut: i32, aggregate: i32, nanLeft: i32, acc: usize, has: usize,
 ): void {
   const n = <usize>(rows * nOut) << 2;
   memory.fill(acc, 0, n);
   memory.fill(has, 0, n);
   const rowBytes = <usize>F << 2;
-  for (let t = 0; t < nTrees; t++) {
-    const root = load<i32>(roots + (<usize>t << 2));
-    for (let r = 0; r < rows; r++) {
-      const leaf = findLeaf(nodes, root, x + <usize>r * rowBytes);
-      let w = leaves + (<usize>load<i32>(leaf, 8) << 3);
-      const count = load<i32>(leaf, 12);
-      const base = <usize>(r * nOut) << 2;
-      for (let k = 0; k < count; k++, w += 8) {
-        const at = base + (<usize>load<i32>(w) << 2);
-        const v = load<f32>(w, 4);
-        const seen = load<i32>(has + at) != 0;
-        const cur = load<f32>(acc + at);
-        let next: f32;
-        if (aggregate == AGG_MIN) next = !seen || v < cur ? v : cur;
-        else if (aggregate == AGG_MAX) next = !seen || v > cur ? v : cur;
-        else next = cur + v;
-        store<f32>(acc + at, next);
-        store<i32>(has + at, 1);
-      }
-    }
+  const outBytes = <usize>nOut << 2;
+  if (nanLeft != 0 && hasNaN(x, rows * F)) {
+    walkForest(x, rowBytes, rows, nodes, trees, nTrees, table, outBytes, aggregate, acc, has, true);
+  } else {
+    walkForest(x, rowBytes, rows, nodes, trees, nTrees, table, outBytes, aggregate, acc, has, false);
   }
+}
+
+function hasNaN(x: usize, n: i32): bool {
+  let any = i32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(x + (<usize>i << 2));
+    any = v128.or(any, f32x4.ne(v, v));
+  }
+  let found = v128.any_true(any);
+  for (; i < n; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    found = found || v != v;
+  }
+  return found;
 }
 
 /**

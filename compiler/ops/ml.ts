@@ -271,17 +271,78 @@ const zipMap: OpHandler = {
 
 // ---- tree ensembles ------------------------------------------------------------------------------
 
-const MODES: Record<string, number> = { BRANCH_LEQ: 0, BRANCH_LT: 1, BRANCH_GTE: 2, BRANCH_GT: 3, BRANCH_EQ: 4, BRANCH_NEQ: 5, LEAF: 6 };
 const AGGREGATES: Record<string, number> = { SUM: 0, AVERAGE: 1, MIN: 2, MAX: 3 };
+const SPLIT_MODES = new Set(['BRANCH_LEQ', 'BRANCH_LT', 'BRANCH_GTE', 'BRANCH_GT', 'BRANCH_EQ', 'BRANCH_NEQ']);
 
 interface Forest {
-  nodes: Int32Array; // 4 words a node: head, threshold bits, true, false (leaf: first weight, count)
-  roots: number[];
-  leaves: Int32Array; // (target, weight bits) pairs
+  nodes: Int32Array; // 4 words a node, the kernel's layout (assembly/ml.ts tree ensembles)
+  trees: Int32Array; // (root byte offset, height) a tree
+  table: Int32Array; // leaf payloads: count, then (target byte offset, weight bits) pairs
   nTrees: number;
+  nanLeft: boolean; // some node sends a missing value left
 }
 
-/** Flatten the attribute arrays into the kernel's node and leaf arrays (assembly/ml.ts). */
+/** A split as the kernel evaluates it: `x[feature] <= threshold` → left, else right. */
+interface Test { feature: number; threshold: number; left: Ref; right: Ref; nanLeft: boolean }
+/** A node of the normalised graph: an ONNX node index, or the second test of an EQ/NEQ split. */
+type Ref = number | { second: Test };
+
+const float32 = new Float32Array(1);
+const bits = new Int32Array(float32.buffer);
+const NAN_BITS = 0x7fc00000;
+
+/** The float32 just below f (a float32 number), or NaN below −∞. */
+function stepDown(f: number): number {
+  if (f === -Infinity) return NaN;
+  float32[0] = f;
+  if (f === 0) bits[0] = 0x80000001;
+  else bits[0] += f > 0 ? -1 : 1;
+  return float32[0];
+}
+
+/**
+ * The largest float32 ≤ t, so `v <= t` is `v <= atMost(t)` for every float32 v; thresholds given as
+ * doubles (nodes_values_as_tensor) compare exactly too.
+ */
+function atMost(t: number): number {
+  const f = Math.fround(t);
+  return f > t ? stepDown(f) : f;
+}
+
+/** The largest float32 < t: `v < t` is `v <= below(t)`. NaN when there is none (t is −∞). */
+function below(t: number): number {
+  const f = atMost(t);
+  return f === t ? stepDown(f) : f;
+}
+
+/**
+ * Normalise one ONNX split into the kernel's single test. LT/GTE use the float below t; GTE/GT
+ * swap the children; EQ/NEQ become two tests (≤ t, then ≤ below(t)) sharing the not-equal child.
+ * A missing value fails every test and goes right unless `nanLeft`, so it is set where ONNX sends
+ * NaN (the false child, or the true child for NEQ or missing_value_tracks_true) to the left child.
+ */
+function normalise(mode: string, feature: number, t: number, onTrue: number, onFalse: number, tracksTrue: boolean): Test {
+  const nanTo = tracksTrue || mode === 'BRANCH_NEQ' ? onTrue : onFalse;
+  const test = (threshold: number, left: Ref, right: Ref, nanGoes: Ref): Test => ({ feature, threshold, left, right, nanLeft: nanGoes === left && left !== right });
+  if (t !== t) {
+    // every comparison with a NaN threshold is false: NEQ is always true
+    const always = mode === 'BRANCH_NEQ' ? onTrue : onFalse;
+    return test(NaN, nanTo, always, nanTo);
+  }
+  switch (mode) {
+    case 'BRANCH_LEQ': return test(atMost(t), onTrue, onFalse, nanTo);
+    case 'BRANCH_LT': return test(below(t), onTrue, onFalse, nanTo);
+    case 'BRANCH_GTE': return test(below(t), onFalse, onTrue, nanTo);
+    case 'BRANCH_GT': return test(atMost(t), onFalse, onTrue, nanTo);
+    default: {
+      const [equal, unequal] = mode === 'BRANCH_EQ' ? [onTrue, onFalse] : [onFalse, onTrue];
+      const second: Ref = { second: { feature, threshold: below(t), left: unequal, right: equal, nanLeft: false } };
+      return test(atMost(t), second, unequal, nanTo === equal ? second : unequal);
+    }
+  }
+}
+
+/** Flatten the attribute arrays into the kernel's node, tree and payload arrays (assembly/ml.ts). */
 function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nOut: number): Forest {
   const treeIds = ints(ctx, 'nodes_treeids');
   const nodeIds = ints(ctx, 'nodes_nodeids');
@@ -309,50 +370,125 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
     if (wIds[i] < 0 || wIds[i] >= nOut) throw new NodeProblem(`a weight targets ${prefix} ${wIds[i]} of ${nOut}`, 'invalid-graph');
     (weights.get(at) ?? weights.set(at, []).get(at)!).push([wIds[i], wValues[i]]);
   });
-  const nodes = new Int32Array(n * 4);
-  const view = new DataView(nodes.buffer);
-  const leafWords: number[] = [];
-  const roots = new Map<number, number>();
-  const f32 = new Float32Array(1);
-  for (let i = 0; i < n; i++) {
-    const mode = MODES[modes[i]];
-    if (mode === undefined) throw new NodeProblem(`node mode "${modes[i]}" is not supported`, 'invalid-graph');
-    if (!roots.has(treeIds[i])) roots.set(treeIds[i], i);
-    if (mode === MODES.LEAF) {
-      const w = weights.get(i) ?? [];
-      nodes.set([mode << 24, 0, leafWords.length / 2, w.length], i * 4);
-      for (const [target, value] of w) {
-        f32[0] = value;
-        leafWords.push(target, new Int32Array(f32.buffer)[0]);
-      }
-      continue;
-    }
+
+  const tests = new Map<number, Test>();
+  const testOf = (i: number): Test | undefined => {
+    if (modes[i] === 'LEAF') return undefined;
+    let test = tests.get(i);
+    if (test) return test;
+    if (!SPLIT_MODES.has(modes[i])) throw new NodeProblem(`node mode "${modes[i]}" is not supported`, 'invalid-graph');
     if (features[i] < 0 || features[i] >= F) throw new NodeProblem(`node ${nodeIds[i]} of tree ${treeIds[i]} reads feature ${features[i]} of ${F}`, 'invalid-graph');
     const child = (id: number) => {
       const at = index.get(key(treeIds[i], id));
       if (at === undefined) throw new NodeProblem(`node ${nodeIds[i]} of tree ${treeIds[i]} points to missing node ${id}`, 'invalid-graph');
       return at;
     };
-    view.setInt32(i * 16, features[i] | (mode << 24) | ((missing[i] ? 1 : 0) << 28), true);
-    view.setFloat32(i * 16 + 4, values[i], true);
-    view.setInt32(i * 16 + 8, child(trues[i]), true);
-    view.setInt32(i * 16 + 12, child(falses[i]), true);
-  }
+    test = normalise(modes[i], features[i], values[i], child(trues[i]), child(falses[i]), !!missing[i]);
+    tests.set(i, test);
+    return test;
+  };
+
+  // Lay each tree out depth-first with a node's left child right after it. A node reached a second
+  // time (exporters don't share nodes, but ONNX allows it) gets a jump: a test that always fails.
+  const words: number[] = [];
+  const tableWords: number[] = [];
+  const trees: number[] = [];
+  const placed = new Map<Ref, number>();
+  const patches: [number, Ref][] = []; // word index of a `right` field, node it names
+  const leafPayload = new Map<number, number>();
+  const emitTest = (feature: number, threshold: number, right: Ref, nanLeft: boolean) => {
+    float32[0] = threshold;
+    patches.push([words.length + 2, right]);
+    words.push(feature * 4, bits[0], 0, nanLeft ? 1 : 0);
+  };
+  let nanLeft = false;
+  const roots = new Map<number, number>();
+  treeIds.forEach((t, i) => roots.has(t) || roots.set(t, i));
   // A tree's root is the node no other node points to; exporters list it first.
-  const rootList = [...roots.entries()].sort((a, b) => a[0] - b[0]).map(([, i]) => i);
-  return { nodes, roots: rootList, leaves: Int32Array.from(leafWords), nTrees: rootList.length };
+  for (const [tree, root] of [...roots.entries()].sort((a, b) => a[0] - b[0])) {
+    const first = words.length / 4;
+    const todo: Ref[] = [root];
+    while (todo.length) {
+      let ref: Ref | undefined = todo.pop()!;
+      while (ref !== undefined && !placed.has(ref)) {
+        placed.set(ref, words.length / 4);
+        const test: Test | undefined = typeof ref === 'number' ? testOf(ref) : ref.second;
+        if (!test) {
+          const i = ref as number;
+          let payload = leafPayload.get(i);
+          if (payload === undefined) {
+            payload = tableWords.length;
+            leafPayload.set(i, payload);
+            const w = weights.get(i) ?? [];
+            tableWords.push(w.length);
+            for (const [target, value] of w) {
+              float32[0] = value;
+              tableWords.push(target * 4, bits[0]);
+            }
+          }
+          words.push(0, NAN_BITS, (words.length / 4) * 16, -1 - payload);
+          break;
+        }
+        nanLeft ||= test.nanLeft;
+        emitTest(test.feature, test.threshold, test.right, test.nanLeft);
+        todo.push(test.right);
+        if (placed.has(test.left)) {
+          // the left child is elsewhere: jump to it
+          emitTest(0, NaN, test.left, false);
+          break;
+        }
+        ref = test.left;
+      }
+    }
+    for (const [at, ref] of patches.splice(0)) words[at] = placed.get(ref)! * 16;
+    trees.push(first * 16, treeHeight(words, first, tree));
+  }
+  return { nodes: Int32Array.from(words), trees: Int32Array.from(trees), table: Int32Array.from(tableWords), nTrees: roots.size, nanLeft };
+}
+
+/**
+ * The most steps a walk from `root` takes to its leaf — the kernel walks every row that many steps.
+ * Refuses a tree with a cycle, whose walk would never reach a leaf.
+ */
+function treeHeight(words: number[], root: number, tree: number): number {
+  const height = new Map<number, number>(); // finished nodes
+  const open = new Set<number>();
+  const stack = [root];
+  while (stack.length) {
+    const at = stack[stack.length - 1];
+    if (words[at * 4 + 3] < 0) {
+      height.set(at, 0);
+      stack.pop();
+      continue;
+    }
+    // a NaN threshold never goes left, unless a missing value is sent there
+    const leftTaken = (words[at * 4 + 1] & 0x7fffffff) <= 0x7f800000 || words[at * 4 + 3] > 0;
+    const kids = leftTaken ? [at + 1, words[at * 4 + 2] / 16] : [words[at * 4 + 2] / 16];
+    open.add(at);
+    const next = kids.find((k) => !height.has(k));
+    if (next === undefined) {
+      height.set(at, 1 + Math.max(...kids.map((k) => height.get(k)!)));
+      open.delete(at);
+      stack.pop();
+    } else if (open.has(next)) {
+      throw new NodeProblem(`tree ${tree} has a cycle: following its nodes can come back to the same node, so some rows never reach a leaf`, 'invalid-graph');
+    } else {
+      stack.push(next);
+    }
+  }
+  return height.get(root)!;
 }
 
 /** Emit tree_accumulate; returns the accumulators for the finalisation kernel. */
 function accumulate(ctx: NodeContext, x: RtValue, F: number, forest: Forest, nOut: number, aggregate: number) {
   const nodes = ctx.program.addData(new Uint8Array(forest.nodes.buffer));
-  const roots = ctx.program.addInts(forest.roots);
-  const leaves = ctx.program.addData(new Uint8Array(forest.leaves.buffer.byteLength ? forest.leaves.buffer : new ArrayBuffer(8)));
+  const trees = ctx.program.addData(new Uint8Array(forest.trees.buffer));
+  const table = ctx.program.addData(new Uint8Array(forest.table.buffer));
   const acc = ctx.newValue([1, nOut], x.batched);
   const has = ctx.newValue([1, nOut], x.batched, 'int32');
   ctx.program.addStep(
     'tree_accumulate',
-    () => [buf(x), i32(F), rowsArg(x), data(nodes), data(roots), i32(forest.nTrees), data(leaves), i32(nOut), i32(aggregate), buf(acc), buf(has)],
+    () => [buf(x), i32(F), rowsArg(x), data(nodes), data(trees), i32(forest.nTrees), data(table), i32(nOut), i32(aggregate), i32(forest.nanLeft ? 1 : 0), buf(acc), buf(has)],
     [x],
     [acc, has],
   );
