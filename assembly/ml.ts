@@ -416,11 +416,12 @@ export function svm_kernel(x: usize, F: i32, rows: i32, sv: usize, V: i32, kind:
           const d0 = xf - load<f32>(s0 + o), d1 = xf - load<f32>(s1 + o), d2 = xf - load<f32>(s2 + o), d3 = xf - load<f32>(s3 + o);
           u0 += d0 * d0; u1 += d1 * d1; u2 += d2 * d2; u3 += d3 * d3;
         }
+        // the four exps in one vector: the same per-lane result as one at a time
+        const u = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(u0), 1, u1), 2, u2), 3, u3);
+        const e = vexp(f32x4.mul(f32x4.splat(-gamma), u));
         const row = out + (<usize>(r * V + v) << 3);
-        store<f64>(row, <f64>expf_(-gamma * u0));
-        store<f64>(row, <f64>expf_(-gamma * u1), 8);
-        store<f64>(row, <f64>expf_(-gamma * u2), 16);
-        store<f64>(row, <f64>expf_(-gamma * u3), 24);
+        v128.store(row, f64x2.promote_low_f32x4(e));
+        v128.store(row, f64x2.promote_low_f32x4(i32x4.shuffle(e, e, 2, 3, 0, 1)), 16);
       }
     }
     for (; v < V; v++) {
@@ -489,13 +490,8 @@ export function svm_classify(
       let startJ = startI + countI;
       for (let j = i + 1; j < C; j++) {
         const countJ = load<i32>(perClass + (<usize>j << 2));
-        let sum: f64 = 0;
-        for (let m = 0; m < countI; m++) {
-          sum += <f64>load<f32>(coef + (<usize>((j - 1) * V + startI + m) << 2)) * load<f64>(kr + (<usize>(startI + m) << 3));
-        }
-        for (let m = 0; m < countJ; m++) {
-          sum += <f64>load<f32>(coef + (<usize>(i * V + startJ + m) << 2)) * load<f64>(kr + (<usize>(startJ + m) << 3));
-        }
+        let sum = dotCoef(coef + (<usize>((j - 1) * V + startI) << 2), kr + (<usize>startI << 3), countI);
+        sum += dotCoef(coef + (<usize>(i * V + startJ) << 2), kr + (<usize>startJ << 3), countJ);
         sum += <f64>load<f32>(rho + (<usize>idx << 2));
         store<f32>(dec + (<usize>idx << 2), <f32>sum);
         const winner = sum > 0 ? i : j;
@@ -527,6 +523,36 @@ export function svm_classify(
     }
     if (labels != 0) store<i32>(labels + (<usize>r << 2), best);
   }
+}
+
+/**
+ * Σ coef[m] · k[m] in double (f32 coefficients, f64 kernel values). Four partial sums, so the adds
+ * overlap instead of each waiting on the last.
+ */
+function dotCoef(coef: usize, k: usize, n: i32): f64 {
+  let a = f64x2.splat(0);
+  let b = f64x2.splat(0);
+  let m = 0;
+  for (; m + 4 <= n; m += 4) {
+    const c = v128.load(coef + (<usize>m << 2));
+    const kk = k + (<usize>m << 3);
+    a = f64x2.add(a, f64x2.mul(f64x2.promote_low_f32x4(c), v128.load(kk)));
+    b = f64x2.add(b, f64x2.mul(f64x2.promote_low_f32x4(i32x4.shuffle(c, c, 2, 3, 0, 1)), v128.load(kk, 16)));
+  }
+  a = f64x2.add(a, b);
+  let sum = f64x2.extract_lane(a, 0) + f64x2.extract_lane(a, 1);
+  for (; m < n; m++) sum += <f64>load<f32>(coef + (<usize>m << 2)) * load<f64>(k + (<usize>m << 3));
+  return sum;
+}
+
+/** Σ a[j] · b[j] over n doubles, two lanes at a time. */
+function dot64(a: usize, b: usize, n: i32): f64 {
+  let acc = f64x2.splat(0);
+  let j = 0;
+  for (; j + 2 <= n; j += 2) acc = f64x2.add(acc, f64x2.mul(v128.load(a + (<usize>j << 3)), v128.load(b + (<usize>j << 3))));
+  let sum = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
+  for (; j < n; j++) sum += load<f64>(a + (<usize>j << 3)) * load<f64>(b + (<usize>j << 3));
+  return sum;
 }
 
 /** libsvm's sigmoid_predict and multiclass_probability (Wu, Lin & Weng), in double. */
@@ -570,8 +596,7 @@ function coupleProbabilities(dec: usize, C: i32, probA: usize, probB: usize, q: 
   for (let iter = 0; iter < maxIter; iter++) {
     let pQp: f64 = 0;
     for (let t = 0; t < k; t++) {
-      let s: f64 = 0;
-      for (let j = 0; j < k; j++) s += load<f64>(q + (<usize>(t * k + j) << 3)) * load<f64>(P + (<usize>j << 3));
+      const s = dot64(q + (<usize>(t * k) << 3), P, k);
       store<f64>(Qp + (<usize>t << 3), s);
       pQp += load<f64>(P + (<usize>t << 3)) * s;
     }
@@ -584,9 +609,20 @@ function coupleProbabilities(dec: usize, C: i32, probA: usize, probB: usize, q: 
       const diff = (-qpt + pQp) / qtt;
       store<f64>(P + (<usize>t << 3), load<f64>(P + (<usize>t << 3)) + diff);
       pQp = (pQp + diff * (diff * qtt + 2 * qpt)) / (1 + diff) / (1 + diff);
-      for (let j = 0; j < k; j++) {
-        store<f64>(Qp + (<usize>j << 3), (load<f64>(Qp + (<usize>j << 3)) + diff * load<f64>(q + (<usize>(t * k + j) << 3))) / (1 + diff));
-        store<f64>(P + (<usize>j << 3), load<f64>(P + (<usize>j << 3)) / (1 + diff));
+      // Qp = (Qp + diff·q[t]) / (1 + diff) and P /= 1 + diff, two at a time
+      const d = f64x2.splat(diff);
+      const scale = f64x2.splat(1 + diff);
+      const qt = q + (<usize>(t * k) << 3);
+      let j = 0;
+      for (; j + 2 <= k; j += 2) {
+        const o = <usize>j << 3;
+        v128.store(Qp + o, f64x2.div(f64x2.add(v128.load(Qp + o), f64x2.mul(d, v128.load(qt + o))), scale));
+        v128.store(P + o, f64x2.div(v128.load(P + o), scale));
+      }
+      for (; j < k; j++) {
+        const o = <usize>j << 3;
+        store<f64>(Qp + o, (load<f64>(Qp + o) + diff * load<f64>(qt + o)) / (1 + diff));
+        store<f64>(P + o, load<f64>(P + o) / (1 + diff));
       }
     }
   }
