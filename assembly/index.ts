@@ -12,6 +12,7 @@ export {
 } from "./binary";
 export { softmax, log_softmax } from "./softmax";
 export { copy, fill } from "./memory";
+export { first_non_finite } from "./check";
 export { argmax, argmin } from "./argmax";
 export { matmul } from "./matmul";
 export {

@@ -129,6 +129,9 @@ export function emitModel(input: EmitInput): Uint8Array {
     pointerTable('outputPtr', input.outputOffsets.map((o) => layout.arenaBase + o));
     mod.addFunction('maxBatch', binaryen.none, binaryen.i32, [], mod.i32.const(input.maxBatch));
     mod.addFunctionExport('maxBatch', 'maxBatch');
+    // Lets the runtime check a batch's numbers in SIMD rather than in JavaScript (optional in the ABI).
+    const check = kernelFunctions.get('first_non_finite');
+    if (check) mod.addFunctionExport(check, 'firstNonFinite');
 
     const memoryBytes = Math.ceil((layout.arenaBase + input.arenaBytes) / PAGE) * PAGE;
     if (!(memoryBytes <= MAX_MEMORY)) {

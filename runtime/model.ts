@@ -8,6 +8,8 @@ export interface ModelExports {
   inputPtr(i: number): number;
   outputPtr(i: number): number;
   maxBatch(): number;
+  /** Index of the first non-finite number among n floats at ptr, or −1 (models from before it lack it). */
+  firstNonFinite?(ptr: number, n: number): number;
 }
 
 export interface OutputTensor {
@@ -51,7 +53,9 @@ export class Model {
    * name. `rows` defaults to what the data length implies.
    */
   predict(input: ModelInput, rows?: number): Outputs {
-    const flat = this.flattenInputs(input);
+    // Where the model can, it checks the numbers for non-finite ones in its memory, in SIMD.
+    const check = this.exports.firstNonFinite;
+    const flat = this.flattenInputs(input, !!check);
     const n = rows ?? this.impliedRows(flat);
     if (!Number.isInteger(n) || n < 1) {
       throw new ModelError('bad-input', `The batch is empty: give at least one row of ${describeRow(this.meta.inputs[0])}.`);
@@ -66,23 +70,32 @@ export class Model {
       }
     });
 
-    const outData = this.meta.outputs.map((t) => {
-      const size = n * rowSize(t);
-      return t.dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
-    });
+    // One chunk: each output is sliced straight out of memory. Several: copied into arrays made once.
+    const single = n <= this.maxBatch;
+    const outData = single
+      ? []
+      : this.meta.outputs.map((t) => {
+          const size = n * rowSize(t);
+          return t.dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
+        });
 
     for (let start = 0; start < n; start += this.maxBatch) {
       const chunk = Math.min(this.maxBatch, n - start);
       this.meta.inputs.forEach((t, i) => {
         const per = rowSize(t);
         this.f32.set(flat[i].subarray(start * per, (start + chunk) * per), this.inputOffsets[i]);
+        if (check && !t.missing) {
+          const at = check(this.inputOffsets[i] << 2, chunk * per);
+          if (at >= 0) throw nonFinite(t, start * per + at, flat[i][start * per + at]);
+        }
       });
       this.exports.run(chunk);
       this.meta.outputs.forEach((t, i) => {
         const per = rowSize(t);
         const view = t.dtype === 'float32' ? this.f32 : this.i32;
         const from = this.outputOffsets[i];
-        outData[i].set(view.subarray(from, from + chunk * per), start * per);
+        if (single) outData[i] = view.slice(from, from + chunk * per);
+        else outData[i].set(view.subarray(from, from + chunk * per), start * per);
       });
     }
     const outputs: Outputs = {};
@@ -92,7 +105,8 @@ export class Model {
     return outputs;
   }
 
-  private flattenInputs(input: ModelInput): Float32Array[] {
+  /** `checked`: the model checks the numbers for non-finite ones once they are in its memory. */
+  private flattenInputs(input: ModelInput, checked: boolean): Float32Array[] {
     const inputs = this.meta.inputs;
     if (isTensorInput(input)) {
       if (inputs.length !== 1) {
@@ -101,12 +115,12 @@ export class Model {
           `This model has ${inputs.length} inputs (${inputs.map((t) => t.name).join(', ')}): pass an object keyed by input name.`,
         );
       }
-      return [toFloat32(input, inputs[0])];
+      return [toFloat32(input, inputs[0], checked)];
     }
     return inputs.map((t) => {
       const v = (input as Record<string, TensorInput>)[t.name];
       if (v === undefined) throw new ModelError('bad-input', `Missing input "${t.name}" (${describeRow(t)} per row).`);
-      return toFloat32(v, t);
+      return toFloat32(v, t, checked);
     });
   }
 
@@ -133,6 +147,10 @@ function mapCategories(t: TensorMeta, data: Float32Array | Int32Array): OutputTe
   return data;
 }
 
+function nonFinite(t: TensorMeta, i: number, value: number): ModelError {
+  return new ModelError('bad-input', `Input "${t.name}" value ${i} is ${value}: every feature must be a finite number.`);
+}
+
 function describeRow(t: TensorMeta): string {
   const dims = t.shape.slice(1);
   const n = rowSize(t);
@@ -143,8 +161,11 @@ function isTensorInput(v: ModelInput): v is TensorInput {
   return ArrayBuffer.isView(v) || Array.isArray(v) || typeof (v as ArrayLike<unknown>).length === 'number';
 }
 
-/** Copy (once) into a Float32Array, flattening nested rows and rejecting anything that is not a finite number. */
-function toFloat32(v: TensorInput, t: TensorMeta): Float32Array {
+/**
+ * Copy (once) into a Float32Array, flattening nested rows and rejecting anything that is not a number,
+ * or (unless `checked`: the model does that) not finite.
+ */
+function toFloat32(v: TensorInput, t: TensorMeta, checked: boolean): Float32Array {
   let out: Float32Array;
   if (v instanceof Float32Array) out = v;
   else {
@@ -163,11 +184,9 @@ function toFloat32(v: TensorInput, t: TensorMeta): Float32Array {
       out[i] = x;
     }
   }
-  if (!t.missing) {
+  if (!t.missing && !checked) {
     for (let i = 0; i < out.length; i++) {
-      if (!Number.isFinite(out[i])) {
-        throw new ModelError('bad-input', `Input "${t.name}" value ${i} is ${out[i]}: every feature must be a finite number.`);
-      }
+      if (!Number.isFinite(out[i])) throw nonFinite(t, i, out[i]);
     }
   }
   return out;
