@@ -356,36 +356,32 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
   if ([nodeIds, features, modes, trues, falses].some((a) => a.length !== n) || values.length !== n) {
     throw new NodeProblem('the nodes_* attributes have different lengths', 'invalid-graph');
   }
-  const key = (t: number, id: number) => `${t}:${id}`;
-  const index = new Map<string, number>();
-  treeIds.forEach((t, i) => index.set(key(t, nodeIds[i]), i));
+  // tree id → node id → attribute index
+  const index = new Map<number, Map<number, number>>();
+  treeIds.forEach((t, i) => (index.get(t) ?? index.set(t, new Map()).get(t)!).set(nodeIds[i], i));
+  const indexOf = (t: number, id: number) => index.get(t)?.get(id);
   const weights = new Map<number, [number, number][]>();
   const wTrees = ints(ctx, `${prefix}_treeids`);
   const wNodes = ints(ctx, `${prefix}_nodeids`);
   const wIds = ints(ctx, `${prefix}_ids`);
   const wValues = floats(ctx, `${prefix}_weights`);
   wTrees.forEach((t, i) => {
-    const at = index.get(key(t, wNodes[i]));
+    const at = indexOf(t, wNodes[i]);
     if (at === undefined) throw new NodeProblem(`a weight names node ${wNodes[i]} of tree ${t}, which does not exist`, 'invalid-graph');
     if (wIds[i] < 0 || wIds[i] >= nOut) throw new NodeProblem(`a weight targets ${prefix} ${wIds[i]} of ${nOut}`, 'invalid-graph');
     (weights.get(at) ?? weights.set(at, []).get(at)!).push([wIds[i], wValues[i]]);
   });
 
-  const tests = new Map<number, Test>();
   const testOf = (i: number): Test | undefined => {
     if (modes[i] === 'LEAF') return undefined;
-    let test = tests.get(i);
-    if (test) return test;
     if (!SPLIT_MODES.has(modes[i])) throw new NodeProblem(`node mode "${modes[i]}" is not supported`, 'invalid-graph');
     if (features[i] < 0 || features[i] >= F) throw new NodeProblem(`node ${nodeIds[i]} of tree ${treeIds[i]} reads feature ${features[i]} of ${F}`, 'invalid-graph');
     const child = (id: number) => {
-      const at = index.get(key(treeIds[i], id));
+      const at = indexOf(treeIds[i], id);
       if (at === undefined) throw new NodeProblem(`node ${nodeIds[i]} of tree ${treeIds[i]} points to missing node ${id}`, 'invalid-graph');
       return at;
     };
-    test = normalise(modes[i], features[i], values[i], child(trues[i]), child(falses[i]), !!missing[i]);
-    tests.set(i, test);
-    return test;
+    return normalise(modes[i], features[i], values[i], child(trues[i]), child(falses[i]), !!missing[i]);
   };
 
   // Lay each tree out depth-first with a node's left child right after it. A node reached a second
@@ -393,9 +389,11 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
   const words: number[] = [];
   const tableWords: number[] = [];
   const trees: number[] = [];
-  const placed = new Map<Ref, number>();
+  // where each node went (−1: not yet); EQ/NEQ second tests by identity
+  const placedNode = new Int32Array(n).fill(-1);
+  const placedSecond = new Map<Ref, number>();
+  const placedAt = (ref: Ref) => (typeof ref === 'number' ? placedNode[ref] : placedSecond.get(ref) ?? -1);
   const patches: [number, Ref][] = []; // word index of a `right` field, node it names
-  const leafPayload = new Map<number, number>();
   const emitTest = (feature: number, threshold: number, right: Ref, nanLeft: boolean) => {
     float32[0] = threshold;
     patches.push([words.length + 2, right]);
@@ -410,21 +408,18 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
     const todo: Ref[] = [root];
     while (todo.length) {
       let ref: Ref | undefined = todo.pop()!;
-      while (ref !== undefined && !placed.has(ref)) {
-        placed.set(ref, words.length / 4);
+      while (ref !== undefined && placedAt(ref) < 0) {
+        if (typeof ref === 'number') placedNode[ref] = words.length / 4;
+        else placedSecond.set(ref, words.length / 4);
         const test: Test | undefined = typeof ref === 'number' ? testOf(ref) : ref.second;
         if (!test) {
-          const i = ref as number;
-          let payload = leafPayload.get(i);
-          if (payload === undefined) {
-            payload = tableWords.length;
-            leafPayload.set(i, payload);
-            const w = weights.get(i) ?? [];
-            tableWords.push(w.length);
-            for (const [target, value] of w) {
-              float32[0] = value;
-              tableWords.push(target * 4, bits[0]);
-            }
+          // a leaf: its payload goes in the table (each node is placed once, so each leaf is written once)
+          const payload = tableWords.length;
+          const w = weights.get(ref as number) ?? [];
+          tableWords.push(w.length);
+          for (const [target, value] of w) {
+            float32[0] = value;
+            tableWords.push(target * 4, bits[0]);
           }
           words.push(0, NAN_BITS, (words.length / 4) * 16, -1 - payload);
           break;
@@ -432,7 +427,7 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
         nanLeft ||= test.nanLeft;
         emitTest(test.feature, test.threshold, test.right, test.nanLeft);
         todo.push(test.right);
-        if (placed.has(test.left)) {
+        if (placedAt(test.left) >= 0) {
           // the left child is elsewhere: jump to it
           emitTest(0, NaN, test.left, false);
           break;
@@ -440,7 +435,7 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
         ref = test.left;
       }
     }
-    for (const [at, ref] of patches.splice(0)) words[at] = placed.get(ref)! * 16;
+    for (const [at, ref] of patches.splice(0)) words[at] = placedAt(ref) * 16;
     trees.push(first * 16, treeHeight(words, first, tree));
   }
   return { nodes: Int32Array.from(words), trees: Int32Array.from(trees), table: Int32Array.from(tableWords), nTrees: roots.size, nanLeft };
@@ -451,32 +446,31 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
  * Refuses a tree with a cycle, whose walk would never reach a leaf.
  */
 function treeHeight(words: number[], root: number, tree: number): number {
-  const height = new Map<number, number>(); // finished nodes
-  const open = new Set<number>();
+  // per node of this tree (they are words[root * 4 ..]): −1 not seen, −2 on the current path, else its height
+  const height = new Int32Array(words.length / 4 - root).fill(-1);
   const stack = [root];
   while (stack.length) {
     const at = stack[stack.length - 1];
     if (words[at * 4 + 3] < 0) {
-      height.set(at, 0);
+      height[at - root] = 0;
       stack.pop();
       continue;
     }
+    height[at - root] = -2;
     // a NaN threshold never goes left, unless a missing value is sent there
     const leftTaken = (words[at * 4 + 1] & 0x7fffffff) <= 0x7f800000 || words[at * 4 + 3] > 0;
-    const kids = leftTaken ? [at + 1, words[at * 4 + 2] / 16] : [words[at * 4 + 2] / 16];
-    open.add(at);
-    const next = kids.find((k) => !height.has(k));
-    if (next === undefined) {
-      height.set(at, 1 + Math.max(...kids.map((k) => height.get(k)!)));
-      open.delete(at);
+    const right = words[at * 4 + 2] / 16;
+    const next = leftTaken && height[at + 1 - root] < 0 ? at + 1 : height[right - root] < 0 ? right : -1;
+    if (next < 0) {
+      height[at - root] = 1 + Math.max(leftTaken ? height[at + 1 - root] : 0, height[right - root]);
       stack.pop();
-    } else if (open.has(next)) {
+    } else if (height[next - root] === -2) {
       throw new NodeProblem(`tree ${tree} has a cycle: following its nodes can come back to the same node, so some rows never reach a leaf`, 'invalid-graph');
     } else {
       stack.push(next);
     }
   }
-  return height.get(root)!;
+  return height[0];
 }
 
 /** Emit tree_accumulate; returns the accumulators for the finalisation kernel. */
