@@ -3,9 +3,10 @@
 // A plain static server (no dev-server transforms, which could inject inline scripts) sends that header
 // on every response — the page, the bundled elements, the worker script — and collects the browser's
 // violation reports (report-uri) next to the page's own `securitypolicyviolation` events. The elements
-// must load a compiled model and predict, on the main thread and in the worker, with zero violations;
-// a canary page with an inline script proves that violations are enforced and do get reported. The
-// demo page runs under the same policy, and so does the service-worker recipe of
+// must load a compiled model and predict, on the main thread and in the worker (<ml-classifier>; in the
+// worker also <ml-regressor> and <ml-image-classifier>, the latter reading same-origin <img>s), with zero
+// violations; a canary page with an inline script proves that violations are enforced and do get
+// reported. The demo page runs under the same policy, and so does the service-worker recipe of
 // docs/loading-and-security.md (its code blocks are what this test serves), which must make models load
 // with their server unreachable.
 import { after, before, test } from 'node:test';
@@ -16,6 +17,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { deflateSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
 import puppeteer from 'puppeteer-core';
 
@@ -75,6 +77,59 @@ const pageHtml = `<!doctype html>
 </body>
 </html>`;
 
+// The other elements in the worker: the regressor on every reference row, the image classifier on a
+// child <img> and on an <img> named by `for`.
+const workersPageJs = `const settle = (el) => new Promise((resolve, reject) => {
+  el.addEventListener('ml-prediction', resolve, { once: true });
+  el.addEventListener('ml-error', (e) => reject(new Error(el.id + ' ' + e.detail.code + ': ' + e.detail.message)), { once: true });
+});
+const reg = document.getElementById('reg');
+const reference = await (await fetch('/models/diabetes_sklearn_mlpreg.json')).json();
+const x = Object.values(reference.inputs)[0];
+const per = x.shape[1];
+if (!reg.model) await new Promise((resolve, reject) => {
+  reg.addEventListener('ml-load', resolve, { once: true });
+  reg.addEventListener('ml-error', (e) => reject(new Error(e.detail.code + ': ' + e.detail.message)), { once: true });
+});
+const results = { regressor: [], regressorRemote: !('maxBatch' in reg.model) };
+for (let r = 0; r < x.shape[0]; r++) {
+  const next = settle(reg);
+  reg.input = x.data.slice(r * per, (r + 1) * per);
+  const { detail } = await next;
+  await reg.updateComplete;
+  const shown = (part) => Array.from(reg.shadowRoot.querySelectorAll('[part="' + part + '"]'), (e) => e.textContent.trim());
+  results.regressor.push({ values: detail.values, shown: shown('value'), names: shown('label') });
+}
+for (const id of ['child', 'named']) {
+  const el = document.getElementById(id);
+  if (!el.predictions.length) await settle(el);
+  await el.updateComplete;
+  results[id] = {
+    predictions: el.predictions.map((p) => ({ label: p.label, score: p.score, index: p.index })),
+    top: el.shadowRoot.querySelector('[part~="row-top"] [part="label"]')?.textContent.trim(),
+    remote: !('maxBatch' in el.model),
+  };
+}
+window.__results = results;`;
+
+// The images are same-origin PNGs: default-src 'self' leaves data: and blob: URLs out.
+const workersHtml = (samples) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>ml-widgets workers under a strict CSP</title>
+<script src="/violations.js"></script>
+<script type="module" src="/ml-widgets.js"></script>
+<script type="module" src="/workers.js"></script>
+</head>
+<body>
+<ml-regressor id="reg" worker src="/models/diabetes_sklearn_mlpreg.wasm" label="Disease progression" digits="1" locale="en-US"></ml-regressor>
+<ml-image-classifier id="child" worker top-k="4" src="/models/colors_cnn.wasm"><img src="/images/colors-${samples[0]}.png" alt="A coloured square"></ml-image-classifier>
+<img id="pic" src="/images/colors-${samples[1]}.png" alt="Another coloured square">
+<ml-image-classifier id="named" worker top-k="4" for="pic" src="/models/colors_cnn.wasm"></ml-image-classifier>
+</body>
+</html>`;
+
 const canaryHtml = `<!doctype html><meta charset="utf-8"><title>canary</title>
 <script src="/violations.js"></script>
 <script>window.__inlineRan = true;</script>`;
@@ -108,6 +163,55 @@ window.__offline = Array.from(document.querySelectorAll('ml-classifier'), (el) =
   id: el.id, top: el.predictions?.[0]?.label ?? null, error: el.error ?? null, controlled: navigator.serviceWorker.controller !== null,
 }));`;
 
+/** colors_cnn's reference (PyTorch's pixels and logits for its held-out images, test/fixtures/make_image.py). */
+async function colorsReference() {
+  return JSON.parse(await readFile(new URL('test/fixtures/models/colors_cnn.json', root), 'utf8'));
+}
+
+/** Row `r` of a [rows, ...] reference tensor, flattened. */
+function refRow(t, r) {
+  const per = t.shape.slice(1).reduce((a, b) => a * b, 1);
+  return t.data.slice(r * per, (r + 1) * per);
+}
+
+/** The first held-out image, and the first one PyTorch puts in another class (so a stale or swapped answer fails). */
+function colorsSamples(ref) {
+  const top = (i) => {
+    const logits = refRow(ref.outputs.output, i);
+    return logits.indexOf(Math.max(...logits));
+  };
+  const other = Array.from({ length: ref.outputs.output.shape[0] }, (_, i) => i).find((i) => top(i) !== top(0));
+  return [0, other];
+}
+
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  for (let k = 0; k < 8; k++) n = n & 1 ? 0xedb88320 ^ (n >>> 1) : n >>> 1;
+  return n >>> 0;
+});
+
+/** Held-out image `i` as a PNG with exactly its 8-bit RGB pixels (lossless, no colour profile). */
+function colorsPng(ref, i) {
+  const [, h, w] = ref.pixels.shape;
+  const px = refRow(ref.pixels, i);
+  const raw = Buffer.alloc(h * (1 + w * 3)); // each scanline: filter type 0, then RGB
+  for (let y = 0; y < h; y++) raw.set(px.slice(y * w * 3, (y + 1) * w * 3), y * (1 + w * 3) + 1);
+  const crc = (buf) => (buf.reduce((c, b) => crcTable[(c ^ b) & 0xff] ^ (c >>> 8), 0xffffffff) ^ 0xffffffff) >>> 0;
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, no filter, no interlace
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
 /** Model requests that reached the server, and whether it pretends to be unreachable. */
 const modelTraffic = { hits: 0, down: false };
 
@@ -115,6 +219,8 @@ let server;
 let origin;
 let browser;
 let outDir;
+/** The two held-out colors_cnn images the worker page shows (indices into the reference). */
+let imageSamples;
 const reports = [];
 
 before(async () => {
@@ -135,6 +241,8 @@ before(async () => {
     tsconfig: fileURLToPath(new URL('tsconfig.json', root)),
     logLevel: 'error',
   });
+  const colors = await colorsReference();
+  imageSamples = colorsSamples(colors);
   const files = {
     '/': ['text/html', pageHtml],
     '/canary.html': ['text/html', canaryHtml],
@@ -155,6 +263,12 @@ before(async () => {
     ],
     '/offline.js': ['text/javascript', offlinePageJs],
     '/models/iris_mlp.json': ['application/json', await readFile(new URL('test/fixtures/models/iris_mlp.json', root))],
+    '/workers.html': ['text/html', workersHtml(imageSamples)],
+    '/workers.js': ['text/javascript', workersPageJs],
+    '/models/diabetes_sklearn_mlpreg.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/diabetes_sklearn_mlpreg.wasm', root))],
+    '/models/diabetes_sklearn_mlpreg.json': ['application/json', await readFile(new URL('test/fixtures/models/diabetes_sklearn_mlpreg.json', root))],
+    '/models/colors_cnn.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/colors_cnn.wasm', root))],
+    ...Object.fromEntries(imageSamples.map((i) => [`/images/colors-${i}.png`, ['image/png', colorsPng(colors, i)]])),
     // The demo as `npm start` serves it, but its TypeScript bundled (a dev server's transforms stay out).
     '/demo/index.html': ['text/html', (await readFile(new URL('demo/index.html', root), 'utf8')).replace('src="./demo.ts"', 'src="./demo.js"')],
     '/demo/demo.css': ['text/css', await readFile(new URL('demo/demo.css', root))],
@@ -281,6 +395,59 @@ test('elements load and predict under the strict CSP, on the main thread and in 
     assert.ok(results.labels.includes(results.mainLabel));
     assert.equal(results.offLabel, results.mainLabel);
     assert.equal(results.form, 'setosa');
+
+    assert.deepEqual(violations, [], 'securitypolicyviolation events in the page');
+    const sent = await settleReports();
+    assert.deepEqual(sent, [], 'violation reports (page and worker)');
+    assert.deepEqual(console.filter((l) => /error|refused|violat/i.test(l)), []);
+  } finally {
+    await page.close();
+  }
+});
+
+test('<ml-regressor> and <ml-image-classifier> predict in a worker under the strict CSP, with no violations', async () => {
+  const page = await browser.newPage();
+  const console = [];
+  page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
+  try {
+    const response = await page.goto(`${origin}/workers.html`);
+    assert.equal(response.headers()['content-security-policy'], CSP);
+    await page.waitForFunction(() => window.__results, { timeout: 30000 }).catch((e) => {
+      throw new Error(`${e.message}\n${console.join('\n')}`);
+    });
+    const results = await page.evaluate(() => window.__results);
+    const violations = await page.evaluate(() => window.__violations);
+
+    // scikit-learn's MLPRegressor predictions on every reference row, shown as Intl.NumberFormat puts them.
+    const reg = JSON.parse(await readFile(new URL('test/fixtures/models/diabetes_sklearn_mlpreg.json', root), 'utf8'));
+    const expected = Object.values(reg.outputs)[0];
+    const format = new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    assert.equal(results.regressorRemote, true, 'the worker regressor runs a RemoteModel');
+    assert.equal(results.regressor.length, expected.shape[0]);
+    results.regressor.forEach(({ values, shown, names }, r) => {
+      const theirs = expected.data[r];
+      assert.equal(values.length, 1);
+      assert.ok(Math.abs(values[0] - theirs) <= 1e-4 * Math.max(1, Math.abs(theirs)), `row ${r}: ${values[0]} vs scikit-learn ${theirs}`);
+      assert.deepEqual(shown, [format.format(theirs)], `row ${r} shown`);
+      assert.deepEqual(names, ['Disease progression']);
+    });
+
+    // PyTorch's class for each image, and its probabilities (softmax of its logits) for every class.
+    const colors = await colorsReference();
+    for (const [id, i] of [['child', imageSamples[0]], ['named', imageSamples[1]]]) {
+      const logits = refRow(colors.outputs.output, i);
+      const m = Math.max(...logits);
+      const e = logits.map((v) => Math.exp(v - m));
+      const probs = e.map((v) => v / e.reduce((a, b) => a + b, 0));
+      const label = colors.labels[logits.indexOf(m)];
+      const { predictions, top, remote } = results[id];
+      assert.equal(remote, true, `${id}: the worker image classifier runs a RemoteModel`);
+      assert.equal(predictions[0].label, label, `${id} (image ${i}): top label`);
+      assert.equal(top, label, `${id}: the top row shows PyTorch's class`);
+      assert.equal(predictions.length, colors.labels.length);
+      for (const p of predictions) assert.ok(Math.abs(p.score - probs[p.index]) <= 1e-4, `${id} ${p.label}: ${p.score} vs PyTorch ${probs[p.index]}`);
+    }
 
     assert.deepEqual(violations, [], 'securitypolicyviolation events in the page');
     const sent = await settleReports();
