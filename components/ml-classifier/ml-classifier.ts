@@ -203,17 +203,19 @@ export class MlClassifier extends ModelElement {
   }
 
   protected override render() {
-    const loading = this._loader.loading;
+    const loading = this._showLoading();
     const error = loading ? undefined : this._error;
     const predictions = error ? [] : this._predictions;
     return html`<div class="base" part="base">
       ${loading ? renderLoading(this._loader.progress) : nothing}
       ${error ? renderError(error) : nothing}
       ${renderPredictions(predictions)}
-      <div class="status" part="status" role="status">${this._statusText(loading, error, predictions)}</div>
+      <div class="status" part="status" role="status">${this._statusText(loading, error, predictions) || nothing}</div>
     </div>`;
   }
 
+  // '' renders as `nothing`: an empty text part in server-rendered HTML takes no later update after
+  // hydration (lit/lit#4937), which would leave the live region silent.
   private _statusText(loading: boolean, error: MlErrorDetail | undefined, predictions: readonly Prediction[]): string {
     if (loading) return 'Loading model…';
     if (error) return `${errorTitle(error.code)} ${error.message}`;

@@ -375,7 +375,7 @@ export class MlImageClassifier extends ModelElement {
   }
 
   protected override render() {
-    const loading = this._loader.loading;
+    const loading = this._showLoading();
     const error = loading ? undefined : this._error;
     const predictions = error ? [] : this._predictions;
     const camera = this._sources.camera;
@@ -406,10 +406,12 @@ export class MlImageClassifier extends ModelElement {
       ${loading ? renderLoading(this._loader.progress) : nothing}
       ${error ? renderError(error) : nothing}
       ${renderPredictions(predictions)}
-      <div class="status" part="status" role="status">${this._statusText(loading, error, predictions, camera)}</div>
+      <div class="status" part="status" role="status">${this._statusText(loading, error, predictions, camera) || nothing}</div>
     </div>`;
   }
 
+  // '' renders as `nothing`: an empty text part in server-rendered HTML takes no later update after
+  // hydration (lit/lit#4937), which would leave the live region silent.
   private _statusText(loading: boolean, error: MlErrorDetail | undefined, predictions: readonly Prediction[], camera: string): string {
     if (loading) return 'Loading model…';
     if (error) return `${errorTitle(error.code)} ${error.message}`;

@@ -290,7 +290,7 @@ export class MlRegressor extends ModelElement {
   }
 
   protected override render() {
-    const loading = this._loader.loading;
+    const loading = this._showLoading();
     const error = loading ? undefined : (this._error ?? this._formatError);
     const values = error || !this._format ? [] : this._values;
     const names = values.length ? this.names : [];
@@ -309,10 +309,12 @@ export class MlRegressor extends ModelElement {
             )}
           </dl>`
         : nothing}
-      <div class="status" part="status" role="status" aria-live="polite" aria-atomic="true">${this._statusText(loading, error, values, names)}</div>
+      <div class="status" part="status" role="status" aria-live="polite" aria-atomic="true">${this._statusText(loading, error, values, names) || nothing}</div>
     </div>`;
   }
 
+  // '' renders as `nothing`: an empty text part in server-rendered HTML takes no later update after
+  // hydration (lit/lit#4937), which would leave the live region silent.
   private _statusText(loading: boolean, error: MlErrorDetail | undefined, values: readonly number[], names: string[]): string {
     if (loading) return 'Loading model…';
     if (error) return `${errorTitle(error.code)} ${error.message}`;

@@ -1,4 +1,4 @@
-import { LitElement } from 'lit';
+import { LitElement, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
@@ -47,6 +47,23 @@ export abstract class ModelElement extends LitElement {
     },
     onError: (error) => this._fail(error),
   });
+
+  /**
+   * Server-rendered (its declarative shadow root was there before the element upgraded). The server
+   * never starts a load, so the hydrating first render must not show one either (Lit refuses a
+   * template that differs from the server's); the loading state appears at the next update.
+   */
+  private readonly _serverRendered = this.shadowRoot !== null;
+
+  /** Whether to show the loading state now (see `_serverRendered`). */
+  protected _showLoading(): boolean {
+    return this._loader.loading && (this.hasUpdated || !this._serverRendered);
+  }
+
+  protected override firstUpdated(changed: PropertyValues): void {
+    super.firstUpdated(changed);
+    if (this._serverRendered && this._loader.loading) this.requestUpdate();
+  }
 
   /** The loaded model (a `RemoteModel` with `worker`), or undefined while none is loaded. */
   get model(): LoadedModel | undefined {
