@@ -24,6 +24,10 @@ const OP_GREATER: i32 = 8;
 const OP_EQUAL: i32 = 9;
 const OP_LESS_EQUAL: i32 = 10;
 const OP_GREATER_EQUAL: i32 = 11;
+// Integer arithmetic on int32 data (int64 tensors at run time: labels, codes, indices), wrapping.
+const OP_IADD: i32 = 12;
+const OP_ISUB: i32 = 13;
+const OP_IMUL: i32 = 14;
 
 // @ts-ignore: decorator
 @inline function vop(op: i32, x: v128, y: v128): v128 {
@@ -39,6 +43,9 @@ const OP_GREATER_EQUAL: i32 = 11;
     case OP_EQUAL: return v128.and(f32x4.eq(x, y), vsplat(1.0));
     case OP_LESS_EQUAL: return v128.and(f32x4.le(x, y), vsplat(1.0));
     case OP_GREATER_EQUAL: return v128.and(f32x4.ge(x, y), vsplat(1.0));
+    case OP_IADD: return i32x4.add(x, y);
+    case OP_ISUB: return i32x4.sub(x, y);
+    case OP_IMUL: return i32x4.mul(x, y);
     default: return vpow(x, y);
   }
 }
@@ -57,6 +64,9 @@ const OP_GREATER_EQUAL: i32 = 11;
     case OP_EQUAL: return x == y ? 1.0 : 0.0;
     case OP_LESS_EQUAL: return x <= y ? 1.0 : 0.0;
     case OP_GREATER_EQUAL: return x >= y ? 1.0 : 0.0;
+    case OP_IADD: return reinterpret<f32>(reinterpret<i32>(x) + reinterpret<i32>(y));
+    case OP_ISUB: return reinterpret<f32>(reinterpret<i32>(x) - reinterpret<i32>(y));
+    case OP_IMUL: return reinterpret<f32>(reinterpret<i32>(x) * reinterpret<i32>(y));
     default: return powf(x, y);
   }
 }
@@ -243,3 +253,6 @@ export function binary_greater(a: usize, b: usize, y: usize, rows: i32, table: u
 export function binary_equal(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_EQUAL, a, b, y, rows, table); }
 export function binary_less_equal(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_LESS_EQUAL, a, b, y, rows, table); }
 export function binary_greater_equal(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_GREATER_EQUAL, a, b, y, rows, table); }
+export function binary_add_i32(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_IADD, a, b, y, rows, table); }
+export function binary_sub_i32(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_ISUB, a, b, y, rows, table); }
+export function binary_mul_i32(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_IMUL, a, b, y, rows, table); }

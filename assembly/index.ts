@@ -4,11 +4,12 @@
 export { gemm } from "./gemm";
 export {
   unary_relu, unary_leaky_relu, unary_sigmoid, unary_tanh, unary_exp, unary_log, unary_neg, unary_abs,
-  unary_sqrt, unary_reciprocal, unary_erf, unary_clip, unary_hard_sigmoid, unary_hard_swish, unary_gelu,
+  unary_sqrt, unary_reciprocal, unary_erf, unary_clip, unary_hard_sigmoid, unary_hard_swish, unary_gelu, unary_sign,
 } from "./unary";
 export {
   binary_add, binary_sub, binary_mul, binary_div, binary_pow, binary_max, binary_min,
   binary_less, binary_greater, binary_equal, binary_less_equal, binary_greater_equal,
+  binary_add_i32, binary_sub_i32, binary_mul_i32,
 } from "./binary";
 export { softmax, log_softmax } from "./softmax";
 export { copy, fill } from "./memory";

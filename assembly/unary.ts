@@ -22,6 +22,7 @@ const OP_CLIP: i32 = 11;
 const OP_HARD_SIGMOID: i32 = 12;
 const OP_HARD_SWISH: i32 = 13;
 const OP_GELU: i32 = 14;
+const OP_SIGN: i32 = 15;
 
 // @ts-ignore: decorator
 @inline function applyUnary(v: v128, op: i32, p0: v128, p1: v128): v128 {
@@ -41,6 +42,8 @@ const OP_GELU: i32 = 14;
     case OP_HARD_SIGMOID: return vhardSigmoid(v, p0, p1);
     case OP_HARD_SWISH: return vhardSwish(v);
     case OP_GELU: return vgelu(v);
+    // 1, −1 or 0 (also for NaN, as onnxruntime: (0 < x) − (x < 0))
+    case OP_SIGN: return v128.or(v128.and(f32x4.gt(v, vsplat(0.0)), vsplat(1.0)), v128.and(f32x4.lt(v, vsplat(0.0)), vsplat(-1.0)));
     default: return v;
   }
 }
@@ -79,3 +82,4 @@ export function unary_hard_sigmoid(x: usize, y: usize, n: i32, alpha: f32, beta:
 }
 export function unary_hard_swish(x: usize, y: usize, n: i32): void { mapUnary(x, y, n, OP_HARD_SWISH, 0, 0); }
 export function unary_gelu(x: usize, y: usize, n: i32): void { mapUnary(x, y, n, OP_GELU, 0, 0); }
+export function unary_sign(x: usize, y: usize, n: i32): void { mapUnary(x, y, n, OP_SIGN, 0, 0); }

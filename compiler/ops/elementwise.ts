@@ -44,6 +44,8 @@ const UNARY: Record<string, UnarySpec> = {
   Sqrt: { kernel: 'unary_sqrt', params: none, fn: () => Math.sqrt },
   Reciprocal: { kernel: 'unary_reciprocal', params: none, fn: () => (x) => 1 / x },
   Erf: { kernel: 'unary_erf', params: none, fn: () => erf },
+  // as onnxruntime: (0 < x) − (x < 0), so NaN gives 0
+  Sign: { kernel: 'unary_sign', params: none, fn: () => (x) => +(x > 0) - +(x < 0) },
 };
 
 /** Clip's bounds: attributes before opset 11, optional constant inputs from 11. */
@@ -98,12 +100,14 @@ interface BinarySpec {
   bool?: boolean;
   /** For integer tensors (constant folding only). */
   intFn?(a: number, b: number): number;
+  /** The kernel for two integer (int64 → int32 at run time) operands, where there is one. */
+  intKernel?: string;
 }
 
 const BINARY: Record<string, BinarySpec> = {
-  Add: { kernel: 'binary_add', fn: (a, b) => a + b },
-  Sub: { kernel: 'binary_sub', fn: (a, b) => a - b },
-  Mul: { kernel: 'binary_mul', fn: (a, b) => a * b },
+  Add: { kernel: 'binary_add', fn: (a, b) => a + b, intKernel: 'binary_add_i32' },
+  Sub: { kernel: 'binary_sub', fn: (a, b) => a - b, intKernel: 'binary_sub_i32' },
+  Mul: { kernel: 'binary_mul', fn: (a, b) => a * b, intKernel: 'binary_mul_i32' },
   Div: { kernel: 'binary_div', fn: (a, b) => a / b, intFn: (a, b) => Math.trunc(a / b) },
   Pow: { kernel: 'binary_pow', fn: Math.pow },
   Max: { kernel: 'binary_max', fn: (a, b) => (a !== a || b !== b ? NaN : Math.max(a, b)) },
@@ -124,7 +128,7 @@ function foldBinary(spec: BinarySpec, a: Tensor, b: Tensor): Tensor {
  * One broadcasting binary kernel call. The kernel walks an i32 table [R, dims, a strides, b strides]
  * (written here into the data segment) whose dim 0 is replaced by the run-time row count.
  */
-export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value): RtValue {
+export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value, dtype: 'float32' | 'int32' = 'float32'): RtValue {
   const nhwc = [a, b].filter((v): v is RtValue => v.kind === 'rt' && v.layout === 'nhwc');
   if (nhwc.length) {
     const rank = nhwc[0].dims.length;
@@ -138,7 +142,7 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
         const strides = stridesOf(t.dims);
         return { kind: 'const', tensor: stridedView(t, perm.map((p) => t.dims[p]), perm.map((p) => strides[p]), 0) };
       };
-      const y = lowerBinary(ctx, kernel, physical(a), physical(b));
+      const y = lowerBinary(ctx, kernel, physical(a), physical(b), dtype);
       const logical = [y.dims[0], y.dims[rank - 1], ...y.dims.slice(1, rank - 1)];
       return { ...y, dims: logical, layout: 'nhwc' };
     }
@@ -179,9 +183,9 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
 
   const operand = (v: Value) => (v.kind === 'rt' ? v : null);
   const reusable = [operand(a), operand(b)].find((v) => v && v.batched === batched && v.dims.length === out!.length && v.dims.every((d, i) => d === out![i]));
-  const y = { ...ctx.inPlaceOr(reusable ?? undefined, out, batched), batchAxis: outBatch > 0 ? outBatch : undefined };
-  const arg = (v: Value) =>
-    v.kind === 'rt' ? { t: 'buf' as const, b: v.buffer } : { t: 'data' as const, d: ctx.program.addFloats(v.tensor.toFloat32()) };
+  const y = { ...ctx.inPlaceOr(reusable ?? undefined, out, batched), batchAxis: outBatch > 0 ? outBatch : undefined, dtype };
+  const constant = (t: Tensor) => (dtype === 'int32' ? ctx.program.addInts(Array.from(t.numbers)) : ctx.program.addFloats(t.toFloat32()));
+  const arg = (v: Value) => (v.kind === 'rt' ? { t: 'buf' as const, b: v.buffer } : { t: 'data' as const, d: constant(v.tensor) });
   const [argA, argB] = [arg(a), arg(b)];
   const rows = batched ? { t: 'rows' as const, times: out[0] } : { t: 'i32' as const, v: out[0] };
   ctx.program.addStep(kernel, () => [argA, argB, buf(y), rows, { t: 'data', d: table }], [a, b].filter((v): v is RtValue => v.kind === 'rt'), [y]);
@@ -221,6 +225,15 @@ function binaryHandler(name: string, spec: BinarySpec): OpHandler {
         // is exact below 2^24.
         a = a.kind === 'rt' ? asFloat(ctx, a) : a;
         b = b.kind === 'rt' ? asFloat(ctx, b) : b;
+      }
+      const isInt = (v: Value) => (v.kind === 'rt' ? v.dtype !== 'float32' : !v.tensor.isFloat);
+      if (spec.intKernel && isInt(a) && isInt(b)) {
+        // Integer arithmetic (IsolationForest's labels: a comparison cast to int64, times −2, plus 1).
+        for (const v of [a, b]) {
+          if (v.kind === 'rt' && v.categories?.some((c, i) => c !== i)) throw new NodeProblem('arithmetic on class labels is not supported');
+        }
+        ctx.output(0, lowerBinary(ctx, spec.intKernel, a, b, 'int32'));
+        return;
       }
       if ((a.kind === 'rt' && a.dtype !== 'float32') || (b.kind === 'rt' && b.dtype !== 'float32')) throw new NodeProblem('integer inputs are not supported here');
       const fused = fuseIntoGemm(ctx, name, a, b);

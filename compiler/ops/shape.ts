@@ -168,6 +168,11 @@ const cast: OpHandler = {
     // Run-time booleans are 1/0 floats: nonzero (and NaN) becomes 1.
     if (to === 'bool') return ctx.output(0, lowerNonZero(ctx, x));
     if (!floatTarget && !intTarget) throw new NodeProblem(`casting a run-time tensor to ${to} is not supported`);
+    // A float cast up to double asks for double-precision arithmetic, which float32 cannot stand in for
+    // (scikit-learn's GaussianProcessRegressor export cancels terms near 1e9): refuse, never answer wrongly.
+    if (to === 'float64' && x.dtype === 'float32') {
+      throw new NodeProblem('casts run-time values to float64: the model computes in double precision, and ml-widgets computes in float32, which can give wrong answers here. Export the model to compute in float32');
+    }
     if ((x.dtype === 'float32') === floatTarget) return ctx.output(0, x);
     const count = countArg(x);
     if (floatTarget) {

@@ -1,9 +1,9 @@
 import { NodeProblem } from '../errors.js';
 import { physicalDims, toPlain } from '../layout.js';
 import { BATCH, normalizeAxis, type NodeContext } from '../lower.js';
-import { batchAxisOf, buf, data, f32, i32, type Arg, type RtValue, type Value } from '../program.js';
+import { batchAxisOf, buf, countArg, data, f32, i32, type Arg, type RtValue, type Value } from '../program.js';
 import { broadcastShapes, broadcastStrides, checkShape, product, stridedView, stridesOf, Tensor } from '../tensor.js';
-import { asFloat } from './elementwise.js';
+import { asFloat, lowerBinary } from './elementwise.js';
 import type { OpHandler } from './index.js';
 
 /**
@@ -546,7 +546,18 @@ const pad: OpHandler = {
 
 // ---- reductions ------------------------------------------------------------------------------------
 
-const REDUCE: Record<string, { kernel: string; fn: (xs: number[]) => number; axesInputSince: number }> = {
+interface ReduceSpec {
+  kernel: string;
+  fn: (xs: number[]) => number;
+  axesInputSince: number;
+  /** An elementwise kernel on the input first, and one on the result (ReduceL2 = sqrt of a sum of squares). */
+  before?: 'unary_abs' | 'square';
+  after?: 'unary_sqrt' | 'unary_log';
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+const REDUCE: Record<string, ReduceSpec> = {
   ReduceSum: { kernel: 'reduce_sum', fn: (xs) => xs.reduce((a, b) => a + b, 0), axesInputSince: 13 },
   ReduceMean: { kernel: 'reduce_mean', fn: (xs) => xs.reduce((a, b) => a + b, 0) / xs.length, axesInputSince: 18 },
   ReduceMax: { kernel: 'reduce_max', fn: (xs) => Math.max(...xs), axesInputSince: 18 },
@@ -554,7 +565,19 @@ const REDUCE: Record<string, { kernel: string; fn: (xs: number[]) => number; axe
   ReduceProd: { kernel: 'reduce_prod', fn: (xs) => xs.reduce((a, b) => a * b, 1), axesInputSince: 18 },
   // naive Bayes' predict_proba normalises joint log-likelihoods with it (skl2onnx)
   ReduceLogSumExp: { kernel: 'reduce_logsumexp', fn: (xs) => { const m = Math.max(...xs); return Number.isFinite(m) ? m + Math.log(xs.reduce((a, v) => a + Math.exp(v - m), 0)) : m; }, axesInputSince: 18 },
+  // KMeans' distances (skl2onnx) are ReduceSumSquare; the rest complete the family
+  ReduceSumSquare: { kernel: 'reduce_sum', fn: (xs) => sum(xs.map((v) => v * v)), axesInputSince: 18, before: 'square' },
+  ReduceL1: { kernel: 'reduce_sum', fn: (xs) => sum(xs.map(Math.abs)), axesInputSince: 18, before: 'unary_abs' },
+  ReduceL2: { kernel: 'reduce_sum', fn: (xs) => Math.sqrt(sum(xs.map((v) => v * v))), axesInputSince: 18, before: 'square', after: 'unary_sqrt' },
+  ReduceLogSum: { kernel: 'reduce_sum', fn: (xs) => Math.log(sum(xs)), axesInputSince: 18, after: 'unary_log' },
 };
+
+/** y = kernel(x) elementwise, in place where nothing else reads x. */
+function elementwise(ctx: NodeContext, kernel: string, x: RtValue): RtValue {
+  const y = { ...ctx.inPlaceOr(x, x.dims, x.batched), layout: x.layout, batchAxis: x.batchAxis };
+  ctx.program.addStep(kernel, () => [buf(x), buf(y), countArg(x)], [x], [y]);
+  return y;
+}
 
 function reduceAxes(ctx: NodeContext, rank: number, since: number): number[] {
   const axes = axesOf(ctx, 1, since);
@@ -589,7 +612,10 @@ function reduceHandler(name: string): OpHandler {
       return [Tensor.fromNumbers(x!.dtype, keep ? outDims : outDims.filter((_, i) => !axes.includes(i)), values)];
     },
     lower(ctx) {
-      const x = ctx.rt(0, true);
+      let x = ctx.rt(0, true);
+      if (x.dtype !== 'float32') throw new NodeProblem('integer inputs are not supported here');
+      if (spec.before === 'square') x = lowerBinary(ctx, 'binary_mul', x, x);
+      else if (spec.before) x = elementwise(ctx, spec.before, x);
       const axes = reduceAxes(ctx, x.dims.length, spec.axesInputSince);
       const ba = batchAxisOf(x);
       if (axes.includes(ba)) throw new NodeProblem(`${name} over the batch axis mixes the rows of a batch`, 'batch');
@@ -613,6 +639,7 @@ function reduceHandler(name: string): OpHandler {
         ctx.program.addStep(spec.kernel, () => [buf(src), buf(y), outerArg, i32(len), i32(inner)], [src], [y]);
         cur = y;
       }
+      if (spec.after) cur = elementwise(ctx, spec.after, cur);
       ctx.output(0, keep ? cur : onAxis(ctx.alias(cur, cur.dims.filter((_, i) => !axes.includes(i))), ba - axes.filter((a) => a < ba).length));
     },
   };
