@@ -12,7 +12,7 @@ export {
   binary_add_i32, binary_sub_i32, binary_mul_i32,
 } from "./binary";
 export { softmax, log_softmax } from "./softmax";
-export { copy, fill } from "./memory";
+export { copy, fill, gather_rows } from "./memory";
 export { first_non_finite } from "./check";
 export { argmax, argmin } from "./argmax";
 export { matmul } from "./matmul";

@@ -19,3 +19,22 @@ export function fill(y: usize, n: i32, v: f32): void {
   if (rest > 1) store<f32>(y, v, 4);
   if (rest > 2) store<f32>(y, v, 8);
 }
+
+/**
+ * y[i, :] = table[idx[i], :] for i < count: a constant table (rows of `inner` 4-byte values) looked up by
+ * run-time int32 indices (Gather axis 0). Negative indices count from the end; an index outside the
+ * table gives a row of NaN rather than another row's numbers.
+ */
+export function gather_rows(idx: usize, table: usize, y: usize, count: i32, inner: i32, rows: i32): void {
+  const rowBytes = <usize>inner << 2;
+  for (let i = 0; i < count; i++) {
+    let j = load<i32>(idx + (<usize>i << 2));
+    if (j < 0) j += rows;
+    const out = y + <usize>i * rowBytes;
+    if (j < 0 || j >= rows) {
+      for (let k = 0; k < inner; k++) store<f32>(out + (<usize>k << 2), NaN);
+    } else {
+      memory.copy(out, table + <usize>j * rowBytes, rowBytes);
+    }
+  }
+}

@@ -287,6 +287,7 @@ const gather: OpHandler = {
     return [gatherConst(x!, axis, Array.from(idx!.numbers), idx!.dims)];
   },
   lower(ctx) {
+    if (ctx.input(0)?.kind === 'const') return lowerLookup(ctx);
     const x = ctx.rtAny(0, true);
     const idx = ctx.constant(1, 'indices');
     const axis = normalizeAxis(ctx.int('axis', 0), x.dims.length);
@@ -315,6 +316,31 @@ const gather: OpHandler = {
     ctx.output(0, onAxis({ ...y, categories: x.categories }, shifted));
   },
 };
+
+/**
+ * Gather from a constant table by run-time indices (LocalOutlierFactor's per-neighbour statistics, an
+ * embedding lookup): rows of the table along axis 0. A 1-D table of strings labels the indices instead.
+ */
+function lowerLookup(ctx: NodeContext): void {
+  const table = ctx.constant(0, 'data');
+  const idx = ctx.rtAny(1, true);
+  const axis = normalizeAxis(ctx.int('axis', 0), table.dims.length);
+  if (axis !== 0) throw new NodeProblem(`a constant table gathered along axis ${axis} by run-time indices is not supported (axis 0 is)`);
+  if (idx.dtype === 'float32') throw new NodeProblem('the indices are not integers', 'invalid-graph');
+  if (idx.categories?.some((c, i) => c !== i)) throw new NodeProblem('indexing a table by class labels is not supported');
+  if (table.dtype === 'string') {
+    if (table.dims.length !== 1) throw new NodeProblem('a string table must be 1-D');
+    return ctx.output(0, { ...ctx.alias(idx, idx.dims), categories: table.data as string[] });
+  }
+  const inner = product(table.dims.slice(1));
+  const dtype = table.isFloat ? 'float32' : 'int32';
+  const values = ctx.program.addData(new Uint8Array((dtype === 'float32' ? table.toFloat32() : Int32Array.from(table.numbers)).buffer));
+  const y = ctx.newValue([...idx.dims, ...table.dims.slice(1)], idx.batched, dtype);
+  y.batchAxis = idx.batchAxis;
+  const count = countArg(idx);
+  ctx.program.addStep('gather_rows', () => [buf(idx), data(values), buf(y), count, i32(inner), i32(table.dims[0])], [idx], [y]);
+  ctx.output(0, y);
+}
 
 function gatherConst(x: Tensor, axis: number, indices: number[], idxDims: number[]): Tensor {
   const d = x.dims[axis];
