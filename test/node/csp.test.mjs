@@ -13,13 +13,12 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
-import puppeteer from 'puppeteer-core';
+import { launchChromium, serve } from './browser.mjs';
 
 const root = new URL('../../', import.meta.url);
 const CSP =
@@ -277,7 +276,7 @@ before(async () => {
     '/demo/worker.js': ['text/javascript', await readFile(join(outDir, 'demo/worker.js'))],
     ...(await demoModels()),
   };
-  server = createServer((req, res) => {
+  ({ server, origin } = await serve((req, res) => {
     const path = new URL(req.url, 'http://x').pathname;
     if (req.method === 'POST' && path === '/csp-report') {
       let body = '';
@@ -296,14 +295,8 @@ before(async () => {
     if (!file) return res.writeHead(404, { 'content-security-policy': CSP }).end();
     res.writeHead(200, { 'content-type': file[0], 'content-security-policy': CSP, 'cache-control': 'no-store' });
     res.end(file[1]);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await puppeteer.launch({
-    executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  }));
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -350,6 +343,31 @@ async function settleReports(ms = 1500) {
   return reports.splice(0);
 }
 
+/**
+ * Open `path` under the policy, wait for the page script's `window.__results`, hand them to `check`, then
+ * require no violation of any kind: securitypolicyviolation events, reports (page and worker), console errors.
+ */
+async function underPolicy(path, check) {
+  const page = await browser.newPage();
+  const console = [];
+  page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
+  try {
+    const response = await page.goto(`${origin}${path}`);
+    assert.equal(response.headers()['content-security-policy'], CSP);
+    await page.waitForFunction(() => window.__results, { timeout: 30000 }).catch((e) => {
+      throw new Error(`${e.message}\n${console.join('\n')}`);
+    });
+    await check(await page.evaluate(() => window.__results), page);
+    assert.deepEqual(await page.evaluate(() => window.__violations), [], 'securitypolicyviolation events in the page');
+    const sent = await settleReports();
+    assert.deepEqual(sent, [], 'violation reports (page and worker)');
+    assert.deepEqual(console.filter((l) => /error|refused|violat/i.test(l)), []);
+  } finally {
+    await page.close();
+  }
+}
+
 test('the canary: an inline script is blocked and reported (the policy is enforced and violations are seen)', async () => {
   const page = await browser.newPage();
   try {
@@ -366,18 +384,7 @@ test('the canary: an inline script is blocked and reported (the policy is enforc
 });
 
 test('elements load and predict under the strict CSP, on the main thread and in a worker, with no violations', async () => {
-  const page = await browser.newPage();
-  const console = [];
-  page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
-  try {
-    const response = await page.goto(`${origin}/`);
-    assert.equal(response.headers()['content-security-policy'], CSP);
-    await page.waitForFunction(() => window.__results, { timeout: 30000 }).catch((e) => {
-      throw new Error(`${e.message}\n${console.join('\n')}`);
-    });
-    const results = await page.evaluate(() => window.__results);
-    const violations = await page.evaluate(() => window.__violations);
+  await underPolicy('/', async (results, page) => {
     assert.equal(await page.evaluate(() => typeof window.trustedTypes), 'object');
 
     // Same numbers as PyTorch on every reference row, in both modes.
@@ -395,30 +402,11 @@ test('elements load and predict under the strict CSP, on the main thread and in 
     assert.ok(results.labels.includes(results.mainLabel));
     assert.equal(results.offLabel, results.mainLabel);
     assert.equal(results.form, 'setosa');
-
-    assert.deepEqual(violations, [], 'securitypolicyviolation events in the page');
-    const sent = await settleReports();
-    assert.deepEqual(sent, [], 'violation reports (page and worker)');
-    assert.deepEqual(console.filter((l) => /error|refused|violat/i.test(l)), []);
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 test('<ml-regressor> and <ml-image-classifier> predict in a worker under the strict CSP, with no violations', async () => {
-  const page = await browser.newPage();
-  const console = [];
-  page.on('console', (m) => console.push(`${m.type()}: ${m.text()}`));
-  page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
-  try {
-    const response = await page.goto(`${origin}/workers.html`);
-    assert.equal(response.headers()['content-security-policy'], CSP);
-    await page.waitForFunction(() => window.__results, { timeout: 30000 }).catch((e) => {
-      throw new Error(`${e.message}\n${console.join('\n')}`);
-    });
-    const results = await page.evaluate(() => window.__results);
-    const violations = await page.evaluate(() => window.__violations);
-
+  await underPolicy('/workers.html', async (results) => {
     // scikit-learn's MLPRegressor predictions on every reference row, shown as Intl.NumberFormat puts them.
     const reg = JSON.parse(await readFile(new URL('test/fixtures/models/diabetes_sklearn_mlpreg.json', root), 'utf8'));
     const expected = Object.values(reg.outputs)[0];
@@ -448,14 +436,7 @@ test('<ml-regressor> and <ml-image-classifier> predict in a worker under the str
       assert.equal(predictions.length, colors.labels.length);
       for (const p of predictions) assert.ok(Math.abs(p.score - probs[p.index]) <= 1e-4, `${id} ${p.label}: ${p.score} vs PyTorch ${probs[p.index]}`);
     }
-
-    assert.deepEqual(violations, [], 'securitypolicyviolation events in the page');
-    const sent = await settleReports();
-    assert.deepEqual(sent, [], 'violation reports (page and worker)');
-    assert.deepEqual(console.filter((l) => /error|refused|violat/i.test(l)), []);
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 test('the demo page runs under the strict CSP with no violations', async () => {

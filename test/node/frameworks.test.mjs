@@ -5,14 +5,13 @@
 // iris_mlp.json). Screenshots go to $TMPDIR/ml-widgets-screenshots/. Needs `npm run build`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import puppeteer from 'puppeteer-core';
+import { launchChromium, serve } from './browser.mjs';
 import { ROOT, FIXTURES, readJSON } from './helpers.mjs';
 import { buildReactDemo } from '../../demo/react/build.mjs';
 import { buildVueDemo } from '../../demo/vue/build.mjs';
@@ -54,7 +53,7 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
 
   // A plain static server, like the CDN or CMS that would serve these files.
-  server = createServer(async (req, res) => {
+  ({ server, origin } = await serve(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     requested.push(url.pathname);
     if (url.pathname === '/__blank') return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>blank</title><link rel="icon" href="data:,">');
@@ -68,10 +67,8 @@ before(async () => {
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     }
-  });
-  await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await puppeteer.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  }));
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -9,10 +9,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import puppeteer from 'puppeteer-core';
+import { launchChromium, serve } from './browser.mjs';
 
 const root = new URL('../../', import.meta.url);
 const readJson = async (path) => JSON.parse(await readFile(new URL(path, root), 'utf8'));
@@ -134,19 +133,13 @@ window.__hydrated = true;`;
     '/models/diabetes_sklearn_mlpreg.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/diabetes_sklearn_mlpreg.wasm', root))],
   };
   for (const out of built.outputFiles) files[out.path] = ['text/javascript', out.contents];
-  server = createServer((req, res) => {
+  ({ server, origin } = await serve((req, res) => {
     const file = files[new URL(req.url, 'http://x').pathname];
     if (!file) return res.writeHead(404).end();
     res.writeHead(200, { 'content-type': file[0], 'cache-control': 'no-store' });
     res.end(file[1]);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${server.address().port}`;
-  browser = await puppeteer.launch({
-    executablePath: process.env.CHROME_PATH || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  }));
+  browser = await launchChromium();
 });
 
 after(async () => {
