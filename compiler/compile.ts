@@ -242,6 +242,11 @@ function outputKind(model: OnnxModel, name: string, value: RtValue): TensorMeta[
     return n.opType === 'Concat' && n.inputs.every((i) => fromRegressors(producers.get(i), depth + 1));
   };
   if (fromRegressors(node)) return 'values';
+  // Scores whose class is picked by ArgMin are distances (KMeans: the label is the nearest centre), where
+  // smaller is better: not logits to rank by a softmax.
+  let source = name;
+  for (let n = producers.get(source); n && ['Identity', 'Reshape', 'Flatten', 'Cast', 'Sqrt'].includes(n.opType); n = producers.get(source)) source = n.inputs[0];
+  if (model.graph.nodes.some((n) => n.opType === 'ArgMin' && (n.inputs[0] === source || n.inputs[0] === name))) return 'values';
   if (taskFromMetadata(model) === 'regression') return 'values';
   const last = value.dims[value.dims.length - 1] ?? 1;
   return last > 1 ? 'logits' : 'values';

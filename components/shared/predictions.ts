@@ -15,12 +15,15 @@ export function formatPercent(score: number): string {
 
 /** `not-a-classifier` unless the model has a class-score output. */
 export function assertClassifier(meta: ModelMeta, tag: string): void {
-  if (!findScoresOutput(meta)) {
-    throw new WidgetError(
-      'not-a-classifier',
-      `This model has no class-score output (probabilities or logits), so <${tag}> cannot rank classes. Is it a regression model?`,
-    );
-  }
+  if (findScoresOutput(meta)) return;
+  // A label with no class scores: an outlier detector or a clusterer (IsolationForest, KMeans).
+  const labelOnly = meta.outputs.some((t) => t.kind === 'label');
+  throw new WidgetError(
+    'not-a-classifier',
+    labelOnly
+      ? `This model gives a label but no class scores (probabilities or logits), as outlier detectors and clusterers do, so <${tag}> cannot rank classes. Read its outputs with the element's model.predict(), or show its numeric outputs with <ml-regressor>.`
+      : `This model has no class-score output (probabilities or logits), so <${tag}> cannot rank classes. Is it a regression model?`,
+  );
 }
 
 /** Ranks rows of class scores, best first, in scratch buffers kept between calls. */

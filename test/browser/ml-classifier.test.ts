@@ -484,6 +484,17 @@ describe('<ml-classifier>', () => {
       expect((await failed).detail.code).to.equal('not-a-classifier');
     });
 
+    it('reports not-a-classifier for a label-only model (KMeans clusters), naming what to use instead', async () => {
+      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/wine_kmeans.wasm"></ml-classifier>`);
+      await loaded(el);
+      const failed = oneEvent(el, 'ml-error');
+      el.input = new Array(13).fill(1);
+      const { detail } = await failed;
+      expect(detail.code).to.equal('not-a-classifier');
+      expect(detail.message).to.contain('a label but no class scores');
+      expect(detail.message).to.contain('<ml-regressor>');
+    });
+
     it('reports bad-input for an input of the wrong length, then recovers', async () => {
       const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/iris_mlp.wasm"></ml-classifier>`);
       await loaded(el);

@@ -76,6 +76,21 @@ describe('<ml-regressor>', () => {
       expect(renderedNames(el)).to.deep.equal(['Prediction']);
     });
 
+    it("shows an outlier detector's score: IsolationForest's decision_function on every reference row", async () => {
+      const r = await ref('cancer_isolation_forest');
+      const el = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/cancer_isolation_forest.wasm" digits="4" locale="en-US"></ml-regressor>`);
+      await loaded(el);
+      const x = Object.values(r.inputs)[0];
+      const scores = r.outputs.scores;
+      const format = new Intl.NumberFormat('en-US', { minimumFractionDigits: 4, maximumFractionDigits: 4 });
+      for (let i = 0; i < rowCount(x); i++) {
+        el.input = row(x, i);
+        await el.updateComplete;
+        expectClose(el.value!, scores.data[i] as number, `row ${i}`);
+        expect(renderedValues(el)[0], `row ${i}`).to.equal(format.format(el.value!));
+      }
+    });
+
     it('shows every output of a multi-output regressor, named by the model, or by labels', async () => {
       const r = await ref('linnerud_ridge');
       const el = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/linnerud_ridge.wasm" digits="2" locale="en-US" label="Body"></ml-regressor>`);
