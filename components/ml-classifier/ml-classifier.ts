@@ -94,11 +94,7 @@ export class MlClassifier extends ModelElement {
   @state() private _predictions: Prediction[] = [];
   @state() private _error?: MlErrorDetail;
 
-  /** Something the predictions depend on changed: predict again in the next update. */
-  private _dirty = false;
   private readonly _ranker = new Ranker();
-  /** Counts predictions started, so a worker's late answer to an outdated input is dropped. */
-  private _run = 0;
 
   private readonly _form = new FormBindingController(this, {
     formId: () => this.for,
@@ -134,48 +130,23 @@ export class MlClassifier extends ModelElement {
   }
 
   protected override update(changed: PropertyValues<this>): void {
-    // Here, not in willUpdate: controllers have run (a new src has started loading, a new form is bound).
-    if (changed.has('src')) {
-      this._run++; // drop a worker's answer for the old model
-      this._predictions = [];
-      this._error = undefined;
-      this._dirty = true;
-    }
     if (changed.has('for') && this._error?.code === 'no-form') this._error = undefined;
     if (changed.has('input') || changed.has('topK') || changed.has('labels')) this._dirty = true;
-    const model = this._loader.model;
-    if (this._dirty && model) {
-      this._dirty = false;
-      this._predictCurrent(model);
-    }
     super.update(changed);
   }
 
-  private _predictCurrent(model: LoadedModel): void {
-    const run = ++this._run;
+  protected override _startPrediction(model: LoadedModel): Outputs | Promise<Outputs> | undefined {
     let input: ModelInput | undefined = this.input;
-    try {
-      if (input === undefined && this._form.form) input = this._form.readInput(model.meta);
-      if (input === undefined) return;
-      const outputs = this._outputs(model, input);
-      if (outputs instanceof Promise) {
-        const current = () => run === this._run && this._loader.model === model;
-        outputs.then(
-          (o) => current() && this._show(model, o),
-          (error) => {
-            if (!current()) return;
-            this._predictions = [];
-            this._fail(error);
-          },
-        );
-      } else this._show(model, outputs);
-    } catch (error) {
-      this._predictions = [];
-      this._fail(error);
-    }
+    if (input === undefined && this._form.form) input = this._form.readInput(model.meta);
+    return input === undefined ? undefined : this._outputs(model, input);
   }
 
-  private _show(model: LoadedModel, outputs: Outputs): void {
+  protected override _clearResult(withError: boolean): void {
+    this._predictions = [];
+    if (withError) this._error = undefined;
+  }
+
+  protected override _show(model: LoadedModel, outputs: Outputs): void {
     this._predictions = this._rank(model, outputs)[0];
     this._error = undefined;
     emit<MlPredictionDetail>(this, 'ml-prediction', { predictions: this._predictions, outputs });

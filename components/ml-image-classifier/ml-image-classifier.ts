@@ -136,10 +136,7 @@ export class MlImageClassifier extends ModelElement {
   /** The decoded form of `_source` (a Blob decodes once, then predicts again from the bitmap). */
   private _drawable?: ImageSource;
   private _bitmap?: ImageBitmap;
-  private _dirty = false;
-  private _run = 0;
   private _decodeRun = 0;
-  private _inFlight = false;
   private readonly _ranker = new Ranker();
   private readonly _preprocessor = new ImagePreprocessor();
 
@@ -264,7 +261,7 @@ export class MlImageClassifier extends ModelElement {
       this._drawable = source;
       this._previewSource = undefined; // the video itself is on show
       const model = this._loader.model;
-      if (model && !this._inFlight) this._predictCurrent(model);
+      if (model && !this._inFlight) this._predict(model);
       return;
     }
     this._setDrawable(source, !shown);
@@ -278,19 +275,8 @@ export class MlImageClassifier extends ModelElement {
   }
 
   protected override update(changed: PropertyValues<this>): void {
-    if (changed.has('src')) {
-      this._run++;
-      this._predictions = [];
-      this._error = undefined;
-      this._dirty = true;
-    }
     for (const key of ['topK', 'labels', 'mean', 'std', 'scale', 'resize', 'channels', 'invert'] as const) {
       if (changed.has(key)) this._dirty = true;
-    }
-    const model = this._loader.model;
-    if (this._dirty && model) {
-      this._dirty = false;
-      this._predictCurrent(model);
     }
     super.update(changed);
   }
@@ -299,37 +285,19 @@ export class MlImageClassifier extends ModelElement {
     this._drawPreview();
   }
 
-  private _predictCurrent(model: LoadedModel): void {
+  protected override _startPrediction(model: LoadedModel): Outputs | Promise<Outputs> | undefined {
     const source = this._drawable;
-    if (!source) return;
-    const run = ++this._run;
-    try {
-      assertClassifier(model.meta, 'ml-image-classifier');
-      const input = this._preprocessor.run(source, this._resolve(model));
-      const outputs = model.predict(input);
-      if (outputs instanceof Promise) {
-        this._inFlight = true;
-        const current = () => run === this._run && this._loader.model === model;
-        outputs.then(
-          (o) => {
-            this._inFlight = false;
-            if (current()) this._show(model, o);
-          },
-          (error) => {
-            this._inFlight = false;
-            if (!current()) return;
-            this._predictions = [];
-            this._fail(error);
-          },
-        );
-      } else this._show(model, outputs);
-    } catch (error) {
-      this._predictions = [];
-      this._fail(error);
-    }
+    if (!source) return undefined;
+    assertClassifier(model.meta, 'ml-image-classifier');
+    return model.predict(this._preprocessor.run(source, this._resolve(model)));
   }
 
-  private _show(model: LoadedModel, outputs: Outputs): void {
+  protected override _clearResult(withError: boolean): void {
+    this._predictions = [];
+    if (withError) this._error = undefined;
+  }
+
+  protected override _show(model: LoadedModel, outputs: Outputs): void {
     this._predictions = this._ranker.rank(model.meta, outputs, this.topK, this.labels)[0];
     this._error = undefined;
     emit<MlPredictionDetail>(this, 'ml-prediction', { predictions: this._predictions, outputs });

@@ -125,10 +125,7 @@ export class MlRegressor extends ModelElement {
   /** A formatting attribute is invalid: shown instead of the values until it is fixed. */
   @state() private _formatError?: MlErrorDetail;
 
-  private _dirty = false;
   private _format?: Intl.NumberFormat;
-  /** Counts predictions started, so a worker's late answer to an outdated input is dropped. */
-  private _run = 0;
 
   private readonly _form = new FormBindingController(this, {
     formId: () => this.for,
@@ -204,20 +201,8 @@ export class MlRegressor extends ModelElement {
   }
 
   protected override update(changed: PropertyValues<this>): void {
-    // Here, not in willUpdate: controllers have run (a new src has started loading, a new form is bound).
-    if (changed.has('src')) {
-      this._run++; // drop a worker's answer for the old model
-      this._values = [];
-      this._error = undefined;
-      this._dirty = true;
-    }
     if (changed.has('for') && this._error?.code === 'no-form') this._error = undefined;
     if (changed.has('input') || changed.has('labels') || changed.has('label')) this._dirty = true;
-    const model = this._loader.model;
-    if (this._dirty && model) {
-      this._dirty = false;
-      this._predictCurrent(model);
-    }
     super.update(changed);
   }
 
@@ -238,31 +223,20 @@ export class MlRegressor extends ModelElement {
     return new Intl.NumberFormat(this.locale || undefined, options);
   }
 
-  private _predictCurrent(model: LoadedModel): void {
-    const run = ++this._run;
+  protected override _startPrediction(model: LoadedModel): Outputs | Promise<Outputs> | undefined {
     let input: ModelInput | undefined = this.input;
-    const failed = (error: unknown) => {
-      this._values = [];
-      this._fail(error);
-    };
-    try {
-      if (input === undefined && this._form.form) input = this._form.readInput(model.meta);
-      if (input === undefined) return;
-      findValuesOutput(model);
-      const outputs = model.predict(input);
-      if (outputs instanceof Promise) {
-        const current = () => run === this._run && this._loader.model === model;
-        outputs.then(
-          (o) => current() && this._show(model, o),
-          (error) => current() && failed(error),
-        );
-      } else this._show(model, outputs);
-    } catch (error) {
-      failed(error);
-    }
+    if (input === undefined && this._form.form) input = this._form.readInput(model.meta);
+    if (input === undefined) return undefined;
+    findValuesOutput(model);
+    return model.predict(input);
   }
 
-  private _show(model: LoadedModel, outputs: Outputs): void {
+  protected override _clearResult(withError: boolean): void {
+    this._values = [];
+    if (withError) this._error = undefined;
+  }
+
+  protected override _show(model: LoadedModel, outputs: Outputs): void {
     this._values = this._split(model, outputs)[0];
     this._error = undefined;
     emit<MlRegressionDetail>(this, 'ml-prediction', { value: this._values[0], values: this._values, names: this.names, outputs });

@@ -1,5 +1,6 @@
 import { LitElement, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
+import type { Outputs } from '../../runtime/model.js';
 import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
 import { emit } from './events.js';
@@ -8,8 +9,10 @@ import type { MlLoadDetail, MlProgressDetail } from './types.js';
 /**
  * What every element that shows a model's predictions shares: where the model is and how and when to
  * load it (`src`, `loading`, `integrity`, `crossorigin`, `cache`, `worker`), the loader that fires
- * `ml-progress` and `ml-load`, and the loaded `model`. Subclasses say what a loaded model means to them
- * (`_modelLoaded`) and how they show a failure (`_fail`).
+ * `ml-progress` and `ml-load`, the loaded `model`, and when to predict: once per update when something the
+ * result depends on changed (`_dirty`), dropping a worker's late answer to an outdated input or model.
+ * Subclasses say how to start a prediction (`_startPrediction`), show one (`_show`), clear it
+ * (`_clearResult`) and show a failure (`_fail`), and what a loaded model means to them (`_modelLoaded`).
  */
 export abstract class ModelElement extends LitElement {
   /** URL of the compiled model (`.wasm`). Changing it aborts a load in progress. */
@@ -64,6 +67,67 @@ export abstract class ModelElement extends LitElement {
     super.firstUpdated(changed);
     if (this._serverRendered && this._loader.loading) this.requestUpdate();
   }
+
+  /** Something the shown result depends on changed: predict again at the next update. */
+  protected _dirty = false;
+  /** A worker's prediction is on its way (a live video skips frames meanwhile). */
+  protected _inFlight = false;
+  /** Counts predictions started, so a worker's late answer to an outdated input or model is dropped. */
+  private _run = 0;
+
+  protected override update(changed: PropertyValues): void {
+    // Here, not in willUpdate: controllers have run (a new src has started loading, a new form is bound).
+    if (changed.has('src')) {
+      this._run++; // drop a worker's answer for the old model
+      this._clearResult(true);
+      this._dirty = true;
+    }
+    const model = this._loader.model;
+    if (this._dirty && model) {
+      this._dirty = false;
+      this._predict(model);
+    }
+    super.update(changed);
+  }
+
+  /** Predict from the current input and show it; a worker's answer shows when it comes, unless outdated. */
+  protected _predict(model: LoadedModel): void {
+    const run = ++this._run;
+    const failed = (error: unknown) => {
+      this._clearResult(false);
+      this._fail(error);
+    };
+    try {
+      const outputs = this._startPrediction(model);
+      if (!(outputs instanceof Promise)) {
+        if (outputs) this._show(model, outputs);
+        return;
+      }
+      this._inFlight = true;
+      const current = () => run === this._run && this._loader.model === model;
+      outputs.then(
+        (o) => {
+          this._inFlight = false;
+          if (current()) this._show(model, o);
+        },
+        (error) => {
+          this._inFlight = false;
+          if (current()) failed(error);
+        },
+      );
+    } catch (error) {
+      failed(error);
+    }
+  }
+
+  /** Run the model on the current input (a promise with `worker`); undefined when there is no input yet. */
+  protected abstract _startPrediction(model: LoadedModel): Outputs | Promise<Outputs> | undefined;
+
+  /** Show a prediction's outputs and fire `ml-prediction`. */
+  protected abstract _show(model: LoadedModel, outputs: Outputs): void;
+
+  /** Drop the shown result (before a failure is shown); for a new model (`withError`), its error too. */
+  protected abstract _clearResult(withError: boolean): void;
 
   /** The loaded model (a `RemoteModel` with `worker`), or undefined while none is loaded. */
   get model(): LoadedModel | undefined {
