@@ -14,6 +14,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import onnxProto from 'onnx-proto';
+import { rng } from './rng.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { onnx } = onnxProto;
@@ -50,18 +51,6 @@ if (!isMainThread) {
   const TIMEOUT_MS = 10_000;
   const WORKERS = 2;
   const HEAP_MB = 512;
-
-  /** mulberry32. */
-  const prng = (seed) => {
-    let a = seed >>> 0;
-    return () => {
-      a = (a + 0x6d2b79f5) >>> 0;
-      let t = a;
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  };
 
   // Small sources, so 1 000+ compiles fit in about a minute: every small trained model and a spread of
   // single-op models (sorted by name, so the set is the same on every machine).
@@ -296,7 +285,7 @@ if (!isMainThread) {
   /** Build case i: pick a source and a mutation from its own seed. */
   function makeCase(i) {
     const seed = (BASE + i * 0x9e3779b1) >>> 0;
-    const r = prng(seed);
+    const r = rng(seed);
     const one = (list) => (list && list.length ? list[(r() * list.length) | 0] : undefined);
     const src = one(SOURCES);
     const bytes = src.bytes;

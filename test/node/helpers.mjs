@@ -34,17 +34,7 @@ export async function compileAndLoad(api, bytes, opts) {
   return { wasm, meta, model };
 }
 
-/** mulberry32: small seeded PRNG, so failures reproduce. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { rng } from './rng.mjs';
 
 export function seedOf(str) {
   let h = 2166136261;
