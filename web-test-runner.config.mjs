@@ -104,7 +104,11 @@ async function misbehavingServer(ctx, next) {
       const bytes = await fixture(model(parts[3]));
       const res = ctx.res;
       ctx.respond = false; // raw response: the socket dies mid-body
-      res.writeHead(200, { 'content-type': 'application/wasm', 'content-length': bytes.length, 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': 'application/wasm',
+        'content-length': bytes.length,
+        'cache-control': 'no-store',
+      });
       res.write(bytes.subarray(0, bytes.length >> 1));
       setTimeout(() => res.destroy(), 50);
       return;
@@ -149,10 +153,15 @@ async function misbehavingServer(ctx, next) {
 // ML_BROWSERS=chromium (or firefox) restricts the run; CI must have both (.ci/run installs them).
 const FIREFOX = '/usr/bin/firefox-esr';
 const wanted = (process.env.ML_BROWSERS || 'chromium,firefox').split(',').map((s) => s.trim());
-if (process.env.CI && wanted.includes('firefox') && !existsSync(FIREFOX)) throw new Error(`CI needs Firefox ESR at ${FIREFOX}`);
+if (process.env.CI && wanted.includes('firefox') && !existsSync(FIREFOX))
+  throw new Error(`CI needs Firefox ESR at ${FIREFOX}`);
 const firefox =
   wanted.includes('firefox') && existsSync(FIREFOX)
-    ? [puppeteerLauncher({ launchOptions: { browser: 'firefox', executablePath: FIREFOX, protocol: 'webDriverBiDi', headless: true } })]
+    ? [
+        puppeteerLauncher({
+          launchOptions: { browser: 'firefox', executablePath: FIREFOX, protocol: 'webDriverBiDi', headless: true },
+        }),
+      ]
     : [];
 
 export default {
@@ -161,23 +170,27 @@ export default {
   middleware: [misbehavingServer, serveTsAsJs(root)],
   plugins: [esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) })],
   browsers: [
-    ...(!wanted.includes('chromium') ? [] : [chromeLauncher({
-      launchOptions: {
-        executablePath: '/usr/bin/chromium',
-        args: [
-          '--no-sandbox',
-          '--headless=new',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-          '--disable-sync',
-          // Exact performance.memory and a callable gc(), so leak tests measure instead of guessing.
-          '--enable-precise-memory-info',
-          '--js-flags=--expose-gc',
-        ],
-      },
-    })]),
+    ...(!wanted.includes('chromium')
+      ? []
+      : [
+          chromeLauncher({
+            launchOptions: {
+              executablePath: '/usr/bin/chromium',
+              args: [
+                '--no-sandbox',
+                '--headless=new',
+                '--disable-gpu',
+                '--disable-background-networking',
+                '--disable-component-update',
+                '--no-first-run',
+                '--disable-sync',
+                // Exact performance.memory and a callable gc(), so leak tests measure instead of guessing.
+                '--enable-precise-memory-info',
+                '--js-flags=--expose-gc',
+              ],
+            },
+          }),
+        ]),
     ...firefox,
   ],
   testFramework: { config: { timeout: 20000 } },

@@ -3,34 +3,74 @@
 //   dist/kernels-relaxed.wasm  SIMD + relaxed SIMD (f32x4.relaxed_madd in GEMM), picked by feature detection
 // and checks what the model compiler relies on: zero imports, no start function, exported memory and
 // every ABI export present. Any failure exits non-zero.
-import asc from "assemblyscript/asc";
-import { mkdir, readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
-import path from "node:path";
+import asc from 'assemblyscript/asc';
+import { mkdir, readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const entry = path.join(root, "assembly", "index.ts");
-const outDir = path.join(root, "dist");
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const entry = path.join(root, 'assembly', 'index.ts');
+const outDir = path.join(root, 'dist');
 
 const COMMON_FLAGS = [
-  "-O3", "--noAssert", "--runtime", "stub", "--enable", "simd", "--use", "abort=",
-  "--initialMemory", "256",
+  '-O3',
+  '--noAssert',
+  '--runtime',
+  'stub',
+  '--enable',
+  'simd',
+  '--use',
+  'abort=',
+  '--initialMemory',
+  '256',
 ];
 
 export const KERNEL_EXPORTS = [
-  "memory", "gemm",
-  "unary_relu", "unary_leaky_relu", "unary_sigmoid", "unary_tanh", "unary_exp", "unary_log", "unary_neg",
-  "unary_abs", "unary_sqrt", "unary_reciprocal", "unary_erf", "unary_clip", "unary_hard_sigmoid",
-  "unary_hard_swish", "unary_gelu",
-  "binary_add", "binary_sub", "binary_mul", "binary_div", "binary_pow", "binary_max", "binary_min",
-  "softmax", "log_softmax", "copy", "fill",
-  "im2col", "conv_depthwise", "maxpool", "avgpool", "global_avgpool", "global_maxpool", "lrn", "layer_norm",
-  "nchw_to_nhwc", "nhwc_to_nchw", "transpose", "copy_strided",
+  'memory',
+  'gemm',
+  'unary_relu',
+  'unary_leaky_relu',
+  'unary_sigmoid',
+  'unary_tanh',
+  'unary_exp',
+  'unary_log',
+  'unary_neg',
+  'unary_abs',
+  'unary_sqrt',
+  'unary_reciprocal',
+  'unary_erf',
+  'unary_clip',
+  'unary_hard_sigmoid',
+  'unary_hard_swish',
+  'unary_gelu',
+  'binary_add',
+  'binary_sub',
+  'binary_mul',
+  'binary_div',
+  'binary_pow',
+  'binary_max',
+  'binary_min',
+  'softmax',
+  'log_softmax',
+  'copy',
+  'fill',
+  'im2col',
+  'conv_depthwise',
+  'maxpool',
+  'avgpool',
+  'global_avgpool',
+  'global_maxpool',
+  'lrn',
+  'layer_norm',
+  'nchw_to_nhwc',
+  'nhwc_to_nchw',
+  'transpose',
+  'copy_strided',
 ];
 
 const builds = [
-  { file: "kernels.wasm", flags: [] },
-  { file: "kernels-relaxed.wasm", flags: ["--enable", "relaxed-simd"] },
+  { file: 'kernels.wasm', flags: [] },
+  { file: 'kernels-relaxed.wasm', flags: ['--enable', 'relaxed-simd'] },
 ];
 
 const IMPORT_SECTION = 2;
@@ -45,7 +85,9 @@ const DATA_SECTION = 11;
 function inspectWasm(bytes) {
   let pos = 8;
   const leb = () => {
-    let result = 0, shift = 0, byte;
+    let result = 0,
+      shift = 0,
+      byte;
     do {
       byte = bytes[pos++];
       result |= (byte & 0x7f) << shift;
@@ -54,7 +96,7 @@ function inspectWasm(bytes) {
     return result >>> 0;
   };
   const info = { sections: [], importCount: 0, exports: new Map(), dataBytes: 0 };
-  const kinds = ["function", "table", "memory", "global", "tag"];
+  const kinds = ['function', 'table', 'memory', 'global', 'tag'];
   while (pos < bytes.length) {
     const id = bytes[pos++];
     const size = leb();
@@ -87,14 +129,19 @@ await mkdir(outDir, { recursive: true });
 for (const build of builds) {
   const outFile = path.join(outDir, build.file);
   const stderrChunks = [];
-  const stderr = { write: (chunk) => { stderrChunks.push(String(chunk)); return true; } };
-  const { error } = await asc.main(
-    [entry, "-o", outFile, ...COMMON_FLAGS, ...build.flags],
-    { stdout: process.stdout, stderr },
-  );
-  const diagnostics = stderrChunks.join("");
+  const stderr = {
+    write: (chunk) => {
+      stderrChunks.push(String(chunk));
+      return true;
+    },
+  };
+  const { error } = await asc.main([entry, '-o', outFile, ...COMMON_FLAGS, ...build.flags], {
+    stdout: process.stdout,
+    stderr,
+  });
+  const diagnostics = stderrChunks.join('');
   if (diagnostics) process.stderr.write(diagnostics);
-  if (error || /\bERROR\b/.test(diagnostics)) fail(`asc failed for ${build.file}${error ? `: ${error.message}` : ""}`);
+  if (error || /\bERROR\b/.test(diagnostics)) fail(`asc failed for ${build.file}${error ? `: ${error.message}` : ''}`);
 
   const bytes = new Uint8Array(await readFile(outFile));
   const info = inspectWasm(bytes);
@@ -103,12 +150,12 @@ for (const build of builds) {
   // Where the engine can compile it (not the relaxed build on Node 20), cross-check with the real API.
   if (WebAssembly.validate(bytes)) {
     const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
-    if (imports.length) fail(`${build.file} has imports: ${imports.map((i) => `${i.module}.${i.name}`).join(", ")}`);
+    if (imports.length) fail(`${build.file} has imports: ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}`);
   }
   const exports = info.exports;
-  if (exports.get("memory") !== "memory") fail(`${build.file} does not export its memory`);
+  if (exports.get('memory') !== 'memory') fail(`${build.file} does not export its memory`);
   const missing = KERNEL_EXPORTS.filter((name) => !exports.has(name));
-  if (missing.length) fail(`${build.file} lacks exports: ${missing.join(", ")}`);
+  if (missing.length) fail(`${build.file} lacks exports: ${missing.join(', ')}`);
 
   console.log(`${path.relative(root, outFile)}  ${bytes.length} bytes (data segments: ${info.dataBytes} bytes)`);
 }

@@ -66,7 +66,10 @@ function compare(ours, theirs) {
  */
 window.runCase = async function runCase(spec) {
   const onnx = new Uint8Array(await (await fetch(spec.onnx)).arrayBuffer());
-  const session = await ort.InferenceSession.create(onnx, { executionProviders: ['wasm'], graphOptimizationLevel: 'all' });
+  const session = await ort.InferenceSession.create(onnx, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
   const models = {};
   for (const [variant, url] of Object.entries(spec.wasm)) models[variant] = await loadModel(url);
   const input = await makeInput(spec);
@@ -76,10 +79,18 @@ window.runCase = async function runCase(spec) {
 
   const theirs = await runOrt();
   const checks = {};
-  for (const [variant, model] of Object.entries(models)) checks[variant] = compare(model.predict(input, spec.rows), theirs);
+  for (const [variant, model] of Object.entries(models))
+    checks[variant] = compare(model.predict(input, spec.rows), theirs);
 
-  const sides = { ort: async () => { await runOrt(); } };
-  for (const [variant, model] of Object.entries(models)) sides[variant] = () => { model.predict(input, spec.rows); };
+  const sides = {
+    ort: async () => {
+      await runOrt();
+    },
+  };
+  for (const [variant, model] of Object.entries(models))
+    sides[variant] = () => {
+      model.predict(input, spec.rows);
+    };
 
   // Warm-up (JIT tiers, caches), then size k from the mean call time over the second half of the
   // warm-up (one timed call can be an outlier and would make the samples far too short or long).
@@ -91,7 +102,8 @@ window.runCase = async function runCase(spec) {
     let t1 = 0;
     let calls1 = 0;
     while (performance.now() - start < spec.warmupMs || calls < 4) {
-      if (!t1 && performance.now() - start >= spec.warmupMs / 2 && calls >= 2) [t1, calls1] = [performance.now(), calls];
+      if (!t1 && performance.now() - start >= spec.warmupMs / 2 && calls >= 2)
+        [t1, calls1] = [performance.now(), calls];
       await run();
       calls++;
     }

@@ -7,7 +7,9 @@ const [file, rowsArg = '1', runsArg = '15'] = process.argv.slice(2);
 const rows = Number(rowsArg);
 const { wasm, meta } = await compile(new Uint8Array(readFileSync(file)), { exportSteps: true });
 const { instance } = await WebAssembly.instantiate(wasm, {});
-const steps = Object.keys(instance.exports).filter((k) => k.startsWith('step')).sort((a, b) => parseInt(a.slice(4)) - parseInt(b.slice(4)));
+const steps = Object.keys(instance.exports)
+  .filter((k) => k.startsWith('step'))
+  .sort((a, b) => parseInt(a.slice(4)) - parseInt(b.slice(4)));
 const times = new Map(steps.map((s) => [s, []]));
 for (let r = 0; r < Number(runsArg); r++) {
   for (const s of steps) {
@@ -25,7 +27,13 @@ for (const s of steps) {
   const kernel = s.split(':')[1];
   byKernel.set(kernel, (byKernel.get(kernel) ?? 0) + m);
 }
-console.log(`${file}: ${steps.length} kernel calls, ${total.toFixed(2)} ms per run of ${rows} row(s); ops ${meta.ops.join(' ')}`);
-for (const [k, t] of [...byKernel].sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(24)} ${t.toFixed(2).padStart(8)} ms  ${((100 * t) / total).toFixed(1).padStart(5)}%`);
-const top = steps.map((s) => [s, median(times.get(s))]).sort((a, b) => b[1] - a[1]).slice(0, 8);
+console.log(
+  `${file}: ${steps.length} kernel calls, ${total.toFixed(2)} ms per run of ${rows} row(s); ops ${meta.ops.join(' ')}`,
+);
+for (const [k, t] of [...byKernel].sort((a, b) => b[1] - a[1]))
+  console.log(`  ${k.padEnd(24)} ${t.toFixed(2).padStart(8)} ms  ${((100 * t) / total).toFixed(1).padStart(5)}%`);
+const top = steps
+  .map((s) => [s, median(times.get(s))])
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 8);
 console.log('  slowest calls:', top.map(([s, t]) => `${s} ${t.toFixed(2)}ms`).join(', '));

@@ -27,17 +27,42 @@ const cold = !args.includes('--no-cold');
 const SAMPLES = quick ? 7 : 25;
 
 const GEMM = (n) => ({
-  id: `gemm${n}`, title: `MatMul ${n}³ (B constant)`, model: `matmul${n}`, rows: n, flops: 2 * n ** 3, relaxed: true,
-  target: 1.5, targetNote: '≥ 1.5× (NOTES: 128-bit SIMD ceiling)',
+  id: `gemm${n}`,
+  title: `MatMul ${n}³ (B constant)`,
+  model: `matmul${n}`,
+  rows: n,
+  flops: 2 * n ** 3,
+  relaxed: true,
+  target: 1.5,
+  targetNote: '≥ 1.5× (NOTES: 128-bit SIMD ceiling)',
 });
-const CNN = (model, title) => ({ id: model, title: `${title} 224², batch 1`, model, rows: 1, target: 1.25, targetNote: 'latency ≤ 0.8×', arena: true, targetMs: 1 });
+const CNN = (model, title) => ({
+  id: model,
+  title: `${title} 224², batch 1`,
+  model,
+  rows: 1,
+  target: 1.25,
+  targetNote: 'latency ≤ 0.8×',
+  arena: true,
+  targetMs: 1,
+});
 const CLASSIC = (model, title) => [
   { id: `${model}-1`, title: `${title}, batch 1`, model, rows: 1, rowsFile: true, target: 3, targetNote: '≥ 3×' },
-  { id: `${model}-10000`, title: `${title}, batch 10 000`, model, rows: 10_000, rowsFile: true, target: 1.5, targetNote: '≥ 1.5×' },
+  {
+    id: `${model}-10000`,
+    title: `${title}, batch 10 000`,
+    model,
+    rows: 10_000,
+    rowsFile: true,
+    target: 1.5,
+    targetNote: '≥ 1.5×',
+  },
 ];
 const MLP = 'test/fixtures/models/digits_mlp.onnx';
 const CASES = [
-  GEMM(64), GEMM(256), GEMM(512),
+  GEMM(64),
+  GEMM(256),
+  GEMM(512),
   { id: 'mlp-1', title: 'digits MLP, batch 1', onnx: MLP, rows: 1, target: 5, targetNote: '≥ 5×', cold: true },
   { id: 'mlp-1000', title: 'digits MLP, batch 1000', onnx: MLP, rows: 1000 },
   { ...CNN('mobilenet_v2', 'MobileNetV2'), cold: true },
@@ -51,7 +76,9 @@ const CASES = [
 // ---------------------------------------------------------------- models
 
 function ensureModels() {
-  const missing = [...new Set(CASES.filter((c) => c.model && !existsSync(path.join(BUILD, `${c.model}.onnx`))).map((c) => c.model))];
+  const missing = [
+    ...new Set(CASES.filter((c) => c.model && !existsSync(path.join(BUILD, `${c.model}.onnx`))).map((c) => c.model)),
+  ];
   if (!missing.length) return new Set();
   console.error(`making ${missing.join(', ')} with bench/make_models.py …`);
   // Debian's python3 has torch/sklearn/xgboost; a pyenv or venv python3 earlier on PATH may not.
@@ -77,7 +104,9 @@ async function prepare(c) {
   mkdirSync(BUILD, { recursive: true });
   const wasm = {};
   let meta;
-  for (const [variant, options] of Object.entries(c.relaxed ? { simd: {}, relaxed: { relaxedSimd: true } } : { simd: {} })) {
+  for (const [variant, options] of Object.entries(
+    c.relaxed ? { simd: {}, relaxed: { relaxedSimd: true } } : { simd: {} },
+  )) {
     const out = await compile(bytes, options);
     meta ??= out.meta;
     const file = path.join(BUILD, `${name}.${variant}.wasm`);
@@ -102,7 +131,13 @@ async function prepare(c) {
 
 // ---------------------------------------------------------------- server
 
-const TYPES = { '.html': 'text/html', '.mjs': 'text/javascript', '.js': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
+const TYPES = {
+  '.html': 'text/html',
+  '.mjs': 'text/javascript',
+  '.js': 'text/javascript',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 function serve() {
   const server = createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -136,7 +171,12 @@ async function main() {
   const browser = await puppeteer.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-timer-throttling', '--disable-renderer-backgrounding'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-timer-throttling',
+      '--disable-renderer-backgrounding',
+    ],
     protocolTimeout: 30 * 60_000,
   });
   const page = await browser.newPage();
@@ -157,7 +197,7 @@ async function main() {
       const row = { ...c, spec, size, ...r, ratio: r.medians.ort / r.medians.simd };
       if (r.medians.relaxed) row.ratioRelaxed = r.medians.ort / r.medians.relaxed;
       row.ratioBest = r.mins.ort / Math.min(r.mins.simd, r.mins.relaxed ?? Infinity);
-      if (c.cold) row.coldStart = await coldStart(browser, origin, spec);
+      if (cold && c.cold) row.coldStart = await coldStart(browser, origin, spec);
       rows.push(row);
       process.stderr.write(`ours ${fmtMs(r.medians.simd)}, ort ${fmtMs(r.medians.ort)}, ×${row.ratio.toFixed(2)}\n`);
     } catch (e) {
@@ -171,7 +211,8 @@ async function main() {
     cpu: cpus()[0]?.model,
     cores: cpus().length,
     commit: gitHead(),
-    onnxruntimeWeb: JSON.parse(readFileSync(path.join(ROOT, 'node_modules/onnxruntime-web/package.json'), 'utf8')).version,
+    onnxruntimeWeb: JSON.parse(readFileSync(path.join(ROOT, 'node_modules/onnxruntime-web/package.json'), 'utf8'))
+      .version,
     samples: SAMPLES,
     peerBytes: peerBytes(),
     ourRuntimeBytes: await ourRuntimeBytes(),
@@ -224,7 +265,14 @@ function peerBytes() {
 async function ourRuntimeBytes() {
   try {
     const { build } = await import('esbuild');
-    const out = await build({ entryPoints: [path.join(ROOT, 'dist/runtime/index.js')], bundle: true, minify: true, format: 'esm', write: false, logLevel: 'silent' });
+    const out = await build({
+      entryPoints: [path.join(ROOT, 'dist/runtime/index.js')],
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      write: false,
+      logLevel: 'silent',
+    });
     const b = out.outputFiles[0].contents;
     return { raw: b.length, gzip: gzipSync(b).length };
   } catch (e) {
@@ -235,9 +283,13 @@ async function ourRuntimeBytes() {
 function report(rows, env) {
   const lines = [];
   lines.push(`ml-widgets vs onnxruntime-web ${env.onnxruntimeWeb} (wasm EP, 1 thread), same ONNX file, same page`);
-  lines.push(`${env.date} · ${env.chromium} · ${env.cpu} ×${env.cores} · commit ${env.commit} · median per call of ${env.samples} interleaved samples (${env.samples * 2} for sub-ms cases) after warm-up${quick ? ' (--quick)' : ''}`);
+  lines.push(
+    `${env.date} · ${env.chromium} · ${env.cpu} ×${env.cores} · commit ${env.commit} · median per call of ${env.samples} interleaved samples (${env.samples * 2} for sub-ms cases) after warm-up${quick ? ' (--quick)' : ''}`,
+  );
   lines.push('');
-  lines.push('| case | ours (SIMD) | ours (relaxed SIMD) | onnxruntime-web | ratio (ort ÷ ours) | target | met | best-sample ratio | outputs vs ort |');
+  lines.push(
+    '| case | ours (SIMD) | ours (relaxed SIMD) | onnxruntime-web | ratio (ort ÷ ours) | target | met | best-sample ratio | outputs vs ort |',
+  );
   lines.push('|---|---:|---:|---:|---:|---|---|---:|---|');
   for (const r of rows) {
     if (r.skipped || r.error) {
@@ -246,7 +298,13 @@ function report(rows, env) {
     }
     const cell = (ms) => (r.flops ? `${fmtMs(ms)} (${(r.flops / ms / 1e6).toFixed(1)} GFLOP/s)` : fmtMs(ms));
     const ratio = `×${r.ratio.toFixed(2)}${r.ratioRelaxed ? ` (relaxed ×${r.ratioRelaxed.toFixed(2)})` : ''}`;
-    const met = !r.target ? '—' : r.ratio >= r.target ? 'yes' : (r.ratioRelaxed ?? 0) >= r.target ? 'yes (relaxed)' : 'no';
+    const met = !r.target
+      ? '—'
+      : r.ratio >= r.target
+        ? 'yes'
+        : (r.ratioRelaxed ?? 0) >= r.target
+          ? 'yes (relaxed)'
+          : 'no';
     const ok = Object.values(r.checks).every((c) => c.ok);
     const many = Object.keys(r.checks).length > 1;
     const worst = Object.entries(r.checks)
@@ -276,15 +334,29 @@ function report(rows, env) {
     );
   }
   lines.push('');
-  const rt = env.ourRuntimeBytes.error ? 'could not be measured' : `${kb(env.ourRuntimeBytes.raw)} (${kb(env.ourRuntimeBytes.gzip)} gzip, bundled and minified) of JS plus the model's .wasm above`;
-  lines.push(`Bytes before the first prediction: onnxruntime-web ${mb(env.peerBytes.raw)} (${mb(env.peerBytes.gzip)} gzip) of JS + wasm plus the .onnx; ours ${rt}.`);
-  lines.push('Cold start = import + fetch + compile/create + first prediction in a fresh browser context (median of the samples). Ratios = onnxruntime-web time ÷ ours: above 1 we are faster. "met" judges the median ratio (GEMM: the SIMD build, else the relaxed one); the best-sample ratio (fastest sample of each side, ours the faster build) is a check on how much other load on the machine moved the medians.');
-  lines.push('MobileNetV2 and ResNet18 have random weights with BatchNorm statistics estimated from noise (bench/make_models.py), so the outputs compared are O(1), not vanishing. Float outputs: max abs diff, relative to the largest |value| where that exceeds 1; FAIL above 1e-4.');
-  lines.push('Classic models are exported with zipmap=False: onnxruntime-web cannot return ZipMap outputs, and both sides run the same file.');
+  const rt = env.ourRuntimeBytes.error
+    ? 'could not be measured'
+    : `${kb(env.ourRuntimeBytes.raw)} (${kb(env.ourRuntimeBytes.gzip)} gzip, bundled and minified) of JS plus the model's .wasm above`;
+  lines.push(
+    `Bytes before the first prediction: onnxruntime-web ${mb(env.peerBytes.raw)} (${mb(env.peerBytes.gzip)} gzip) of JS + wasm plus the .onnx; ours ${rt}.`,
+  );
+  lines.push(
+    'Cold start = import + fetch + compile/create + first prediction in a fresh browser context (median of the samples). Ratios = onnxruntime-web time ÷ ours: above 1 we are faster. "met" judges the median ratio (GEMM: the SIMD build, else the relaxed one); the best-sample ratio (fastest sample of each side, ours the faster build) is a check on how much other load on the machine moved the medians.',
+  );
+  lines.push(
+    'MobileNetV2 and ResNet18 have random weights with BatchNorm statistics estimated from noise (bench/make_models.py), so the outputs compared are O(1), not vanishing. Float outputs: max abs diff, relative to the largest |value| where that exceeds 1; FAIL above 1e-4.',
+  );
+  lines.push(
+    'Classic models are exported with zipmap=False: onnxruntime-web cannot return ZipMap outputs, and both sides run the same file.',
+  );
   const md = lines.join('\n');
   console.log(md);
   mkdirSync(RESULTS, { recursive: true });
-  const json = JSON.stringify({ env, rows: rows.map(({ spec, ...r }) => ({ ...r, rowShape: spec?.rowShape })) }, null, 1);
+  const json = JSON.stringify(
+    { env, rows: rows.map(({ spec, ...r }) => ({ ...r, rowShape: spec?.rowShape })) },
+    null,
+    1,
+  );
   writeFileSync(path.join(RESULTS, `${env.date.slice(0, 19).replace(/:/g, '-')}.json`), json);
   writeFileSync(path.join(RESULTS, 'latest.json'), json);
   writeFileSync(path.join(RESULTS, 'latest.md'), md + '\n');

@@ -11,7 +11,11 @@ import { Tensor } from './tensor.js';
 type Columns = [number, number][];
 
 /** Per graph input (by position), per column: the encoder's categories, or null. Undefined when there are none. */
-export function categoricalFeatures(model: OnnxModel, inputNames: string[], widths: number[]): ((FeatureMeta | null)[] | undefined)[] {
+export function categoricalFeatures(
+  model: OnnxModel,
+  inputNames: string[],
+  widths: number[],
+): ((FeatureMeta | null)[] | undefined)[] {
   const g = model.graph;
   const constants = new Map<string, Tensor>(g.initializers);
   for (const n of g.nodes) {
@@ -19,7 +23,12 @@ export function categoricalFeatures(model: OnnxModel, inputNames: string[], widt
     if (n.opType === 'Constant' && v instanceof Tensor) constants.set(n.outputs[0], v);
   }
   const columns = new Map<string, Columns>();
-  inputNames.forEach((name, i) => columns.set(name, Array.from({ length: widths[i] }, (_, c) => [i, c] as [number, number])));
+  inputNames.forEach((name, i) =>
+    columns.set(
+      name,
+      Array.from({ length: widths[i] }, (_, c) => [i, c] as [number, number]),
+    ),
+  );
   const found: ((FeatureMeta | null)[] | undefined)[] = inputNames.map(() => undefined);
 
   const pick = (source: Columns, indicesName: string): Columns | undefined => {
@@ -40,7 +49,8 @@ export function categoricalFeatures(model: OnnxModel, inputNames: string[], widt
     const ml = n.domain === 'ai.onnx.ml';
     let out: Columns | undefined;
     if (ml && n.opType === 'ArrayFeatureExtractor') out = pick(source, n.inputs[1]);
-    else if (!ml && n.opType === 'Gather' && [1, -1].includes(Number(n.attrs.get('axis') ?? 0))) out = pick(source, n.inputs[1]);
+    else if (!ml && n.opType === 'Gather' && [1, -1].includes(Number(n.attrs.get('axis') ?? 0)))
+      out = pick(source, n.inputs[1]);
     else if (!ml && (n.opType === 'Cast' || n.opType === 'Identity')) out = source;
     else if (ml && n.opType === 'OneHotEncoder') {
       const cats = n.attrs.get('cats_int64s');
@@ -50,14 +60,16 @@ export function categoricalFeatures(model: OnnxModel, inputNames: string[], widt
         const list = (found[input] ??= new Array(widths[input]).fill(null));
         list[column] = { categories: (cats as number[]).slice(), unknown };
       }
-    }
-    else if (ml && n.opType === 'LabelEncoder') {
+    } else if (ml && n.opType === 'LabelEncoder') {
       // skl2onnx's OrdinalEncoder: one LabelEncoder per column, its keys the categories in code order; an
       // unknown value takes the default code (the encoder itself would have refused it)
       const keys = n.attrs.get('keys_floats') ?? n.attrs.get('keys_int64s');
       if (!Array.isArray(keys) || !keys.length || typeof keys[0] !== 'number' || source.length !== 1) continue;
       const [input, column] = source[0];
-      (found[input] ??= new Array(widths[input]).fill(null))[column] = { categories: (keys as number[]).slice(), unknown: 'error' };
+      (found[input] ??= new Array(widths[input]).fill(null))[column] = {
+        categories: (keys as number[]).slice(),
+        unknown: 'error',
+      };
     }
     if (out) columns.set(n.outputs[0], out);
   }

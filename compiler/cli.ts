@@ -69,7 +69,8 @@ async function run(argv: string[]): Promise<void> {
     case 'compile': {
       if (!values.output) throw new UsageError('compile needs -o <model.wasm>');
       const maxBatch = values['max-batch'] !== undefined ? Number(values['max-batch']) : undefined;
-      if (maxBatch !== undefined && !(Number.isInteger(maxBatch) && maxBatch >= 1)) throw new UsageError('--max-batch must be a whole number ≥ 1');
+      if (maxBatch !== undefined && !(Number.isInteger(maxBatch) && maxBatch >= 1))
+        throw new UsageError('--max-batch must be a whole number ≥ 1');
       const { wasm, meta } = await compile(await read(file), {
         labels: values.labels ? parseLabels(await readFile(values.labels, 'utf8')) : undefined,
         maxBatch,
@@ -96,7 +97,8 @@ async function run(argv: string[]): Promise<void> {
       const { input, rows } = parsePredictInput(text, model.meta);
       const outputs = model.predict(input, rows);
       const json: Record<string, unknown> = {};
-      for (const [name, t] of Object.entries(outputs)) json[name] = { dtype: t.dtype, shape: t.shape, data: Array.from(t.data as ArrayLike<number | string>) };
+      for (const [name, t] of Object.entries(outputs))
+        json[name] = { dtype: t.dtype, shape: t.shape, data: Array.from(t.data as ArrayLike<number | string>) };
       console.log(JSON.stringify(json));
       return;
     }
@@ -109,7 +111,9 @@ async function read(path: string): Promise<Uint8Array> {
   try {
     return new Uint8Array(await readFile(path));
   } catch (err) {
-    throw new UsageError(`cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    throw new UsageError(
+      `cannot read ${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`,
+    );
   }
 }
 
@@ -123,18 +127,28 @@ function parseImageOptions(v: Record<string, string | boolean | undefined>): Ima
     const raw = v[name];
     if (typeof raw !== 'string') return undefined;
     const list = raw.split(',').map((s) => Number(s.trim()));
-    if (list.some((n) => !Number.isFinite(n))) throw new UsageError(`--${name} takes comma-separated numbers, e.g. 0.485,0.456,0.406`);
+    if (list.some((n) => !Number.isFinite(n)))
+      throw new UsageError(`--${name} takes comma-separated numbers, e.g. 0.485,0.456,0.406`);
     return list;
   };
   const size = typeof v.image === 'string' && v.image !== 'auto' ? v.image.split('x').map(Number) : [];
-  if (size.some((n) => !Number.isInteger(n) || n < 1)) throw new UsageError('--image takes a size like 224 or 224x224 (or auto)');
+  if (size.some((n) => !Number.isInteger(n) || n < 1))
+    throw new UsageError('--image takes a size like 224 or 224x224 (or auto)');
   const scaleText = typeof v.scale === 'string' ? v.scale : undefined;
-  const scale = scaleText === undefined ? undefined : scaleText.includes('/') ? Number(scaleText.split('/')[0]) / Number(scaleText.split('/')[1]) : Number(scaleText);
-  if (scale !== undefined && !Number.isFinite(scale)) throw new UsageError('--scale takes a number such as 1/255 or 0.0039');
+  const scale =
+    scaleText === undefined
+      ? undefined
+      : scaleText.includes('/')
+        ? Number(scaleText.split('/')[0]) / Number(scaleText.split('/')[1])
+        : Number(scaleText);
+  if (scale !== undefined && !Number.isFinite(scale))
+    throw new UsageError('--scale takes a number such as 1/255 or 0.0039');
   const channels = v.channels as string | undefined;
-  if (channels !== undefined && !['RGB', 'BGR', 'L'].includes(channels)) throw new UsageError('--channels is RGB, BGR or L');
+  if (channels !== undefined && !['RGB', 'BGR', 'L'].includes(channels))
+    throw new UsageError('--channels is RGB, BGR or L');
   const resize = v.resize as string | undefined;
-  if (resize !== undefined && !['center-crop', 'fit', 'stretch'].includes(resize)) throw new UsageError('--resize is center-crop, fit or stretch');
+  if (resize !== undefined && !['center-crop', 'fit', 'stretch'].includes(resize))
+    throw new UsageError('--resize is center-crop, fit or stretch');
   return {
     width: size[0],
     height: size[1] ?? size[0],
@@ -154,7 +168,10 @@ export function parseLabels(text: string): string[] {
     if (!Array.isArray(parsed)) throw new UsageError('the labels file is not a JSON array');
     return parsed.map(String);
   }
-  return trimmed.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+  return trimmed
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0);
 }
 
 interface TensorJson {
@@ -170,20 +187,29 @@ function parsePredictInput(text: string, meta: ModelMeta): { input: Record<strin
     throw new UsageError(`the input is not JSON: ${(err as Error).message}`);
   }
   const byName: Record<string, TensorJson> =
-    parsed && typeof parsed === 'object' && 'data' in parsed ? { [meta.inputs[0].name]: parsed as TensorJson } : (parsed as Record<string, TensorJson>);
+    parsed && typeof parsed === 'object' && 'data' in parsed
+      ? { [meta.inputs[0].name]: parsed as TensorJson }
+      : (parsed as Record<string, TensorJson>);
   let rows = -1;
   const input: Record<string, Float32Array> = {};
   for (const t of meta.inputs) {
     const given = byName?.[t.name];
     if (!given || !Array.isArray(given.data) || !Array.isArray(given.shape)) {
-      throw new UsageError(`the input needs {"shape":[rows,${t.shape.slice(1).join(',')}],"data":[…]} for input "${t.name}"`);
+      throw new UsageError(
+        `the input needs {"shape":[rows,${t.shape.slice(1).join(',')}],"data":[…]} for input "${t.name}"`,
+      );
     }
     const count = given.shape.reduce((a, b) => a * b, 1);
-    if (count !== given.data.length) throw new UsageError(`input "${t.name}": shape [${given.shape}] holds ${count} numbers but data has ${given.data.length}`);
+    if (count !== given.data.length)
+      throw new UsageError(
+        `input "${t.name}": shape [${given.shape}] holds ${count} numbers but data has ${given.data.length}`,
+      );
     const per = rowSize(t);
     const givenRow = given.shape.slice(1).reduce((a, b) => a * b, 1);
     if (givenRow !== per) {
-      throw new UsageError(`input "${t.name}": the model takes rows of shape [${t.shape.slice(1).join(',')}] (${per} numbers), not [${given.shape.slice(1)}]`);
+      throw new UsageError(
+        `input "${t.name}": the model takes rows of shape [${t.shape.slice(1).join(',')}] (${per} numbers), not [${given.shape.slice(1)}]`,
+      );
     }
     rows = given.shape[0];
     const bad = given.data.findIndex((v) => typeof v !== 'number');

@@ -1,4 +1,12 @@
-import { META_FORMAT, META_VERSION, rowSize, type Dim, type ImagePreprocessing, type ModelMeta, type TensorMeta } from '../runtime/meta.js';
+import {
+  META_FORMAT,
+  META_VERSION,
+  rowSize,
+  type Dim,
+  type ImagePreprocessing,
+  type ModelMeta,
+  type TensorMeta,
+} from '../runtime/meta.js';
 import { VERSION } from '../runtime/version.js';
 import { categoricalFeatures } from './categorical.js';
 import { emitModel } from './emit.js';
@@ -50,7 +58,10 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
   } catch (err) {
     if (err instanceof CompileError) throw err;
     const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    throw new CompileError('internal', `Internal compiler error (${what}). The model is probably malformed in a way the compiler does not check yet; please report it with the model.`);
+    throw new CompileError(
+      'internal',
+      `Internal compiler error (${what}). The model is probably malformed in a way the compiler does not check yet; please report it with the model.`,
+    );
   }
 }
 
@@ -69,7 +80,10 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
   const { program } = lowered;
   program.finishData();
   computeLifetimes(program);
-  const maxBatch = lowered.mode !== 'dynamic' ? 1 : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
+  const maxBatch =
+    lowered.mode !== 'dynamic'
+      ? 1
+      : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
   const arenaBytes = planArena(program, maxBatch);
   // Checked before emitting: a plan past wasm's limits must be refused, not wrapped into i32 offsets.
   if (!(program.dataSize + arenaBytes <= MAX_MEMORY)) {
@@ -89,7 +103,10 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
     lowered.mode === 'static' ? [1, ...v.dims] : [v.dims[0] === 1 ? 'N' : `N*${v.dims[0]}`, ...v.dims.slice(1)];
   // Models that handle missing values (Imputer, trees, an explicit IsNaN test) take NaN; for the rest a
   // non-finite input is an error.
-  const missing = program.kernels.has('impute') || program.kernels.has('tree_accumulate') || model.graph.nodes.some((n) => n.opType === 'IsNaN');
+  const missing =
+    program.kernels.has('impute') ||
+    program.kernels.has('tree_accumulate') ||
+    model.graph.nodes.some((n) => n.opType === 'IsNaN');
   const inputs: TensorMeta[] = lowered.inputs.map(({ name, value }) => ({
     name,
     dtype: 'float32',
@@ -98,10 +115,19 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
     ...(missing ? { missing } : {}),
   }));
   // Columns the model one-hot encodes: forms map a <select> to the encoder's categories.
-  const categorical = categoricalFeatures(model, inputs.map((t) => t.name), inputs.map(rowSize));
+  const categorical = categoricalFeatures(
+    model,
+    inputs.map((t) => t.name),
+    inputs.map(rowSize),
+  );
   inputs.forEach((t, i) => categorical[i] && (t.features = categorical[i]));
-  const outputs: TensorMeta[] = lowered.outputs.map(({ name, value }) => outputMeta(model, name, value, shapeOf(value)));
-  const task = options.task ?? taskFromMetadata(model) ?? (outputs.some((o) => o.kind !== 'values') ? 'classification' : 'regression');
+  const outputs: TensorMeta[] = lowered.outputs.map(({ name, value }) =>
+    outputMeta(model, name, value, shapeOf(value)),
+  );
+  const task =
+    options.task ??
+    taskFromMetadata(model) ??
+    (outputs.some((o) => o.kind !== 'values') ? 'classification' : 'regression');
   let meta: ModelMeta | undefined;
 
   const wasm = emitModel({
@@ -118,7 +144,12 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
         format: META_FORMAT,
         version: META_VERSION,
         producer: { name: 'ml-widgets', version: VERSION },
-        source: { producer: `${model.producer} ${model.producerVersion}`.trim(), producerVersion: model.producerVersion, opset, domains: model.opsets },
+        source: {
+          producer: `${model.producer} ${model.producerVersion}`.trim(),
+          producerVersion: model.producerVersion,
+          opset,
+          domains: model.opsets,
+        },
         task,
         inputs,
         outputs,
@@ -171,18 +202,29 @@ function imagePreprocessing(given: NonNullable<CompileOptions['image']>, input: 
   let layout: ImagePreprocessing['layout'];
   let c: number, h: number, w: number;
   if (dims.length === 3 && (dims[0] === 1 || dims[0] === 3)) [layout, c, h, w] = ['NCHW', dims[0], dims[1], dims[2]];
-  else if (dims.length === 3 && (dims[2] === 1 || dims[2] === 3)) [layout, h, w, c] = ['NHWC', dims[0], dims[1], dims[2]];
-  else if (dims.length === 1 && Number.isInteger(Math.sqrt(dims[0]))) [layout, c, h, w] = ['flat', 1, Math.sqrt(dims[0]), Math.sqrt(dims[0])];
+  else if (dims.length === 3 && (dims[2] === 1 || dims[2] === 3))
+    [layout, h, w, c] = ['NHWC', dims[0], dims[1], dims[2]];
+  else if (dims.length === 1 && Number.isInteger(Math.sqrt(dims[0])))
+    [layout, c, h, w] = ['flat', 1, Math.sqrt(dims[0]), Math.sqrt(dims[0])];
   else if (dims.length === 2) [layout, c, h, w] = ['flat', 1, dims[0], dims[1]];
-  else throw new CompileError('invalid-graph', `Input "${input.name}" has shape [${input.shape}], which is not an image (N×C×H×W, N×H×W×C or N×H·W).`);
+  else
+    throw new CompileError(
+      'invalid-graph',
+      `Input "${input.name}" has shape [${input.shape}], which is not an image (N×C×H×W, N×H×W×C or N×H·W).`,
+    );
   if ((given.width && given.width !== w) || (given.height && given.height !== h)) {
-    throw new CompileError('invalid-graph', `--image ${given.width}x${given.height} does not match the model's ${w}x${h} input.`);
+    throw new CompileError(
+      'invalid-graph',
+      `--image ${given.width}x${given.height} does not match the model's ${w}x${h} input.`,
+    );
   }
   const channels = given.channels ?? (c === 1 ? 'L' : 'RGB');
-  if ((channels === 'L') !== (c === 1)) throw new CompileError('invalid-graph', `The input has ${c} channel(s) but --channels is ${channels}.`);
+  if ((channels === 'L') !== (c === 1))
+    throw new CompileError('invalid-graph', `The input has ${c} channel(s) but --channels is ${channels}.`);
   const perChannel = (v: number[] | undefined, fallback: number) => {
     const list = v ?? [fallback];
-    if (list.length !== 1 && list.length !== c) throw new CompileError('invalid-graph', `Give 1 or ${c} values for --mean/--std, not ${list.length}.`);
+    if (list.length !== 1 && list.length !== c)
+      throw new CompileError('invalid-graph', `Give 1 or ${c} values for --mean/--std, not ${list.length}.`);
     return list.length === c ? list : new Array(c).fill(list[0]);
   };
   return {
@@ -218,7 +260,13 @@ function taskFromMetadata(model: OnnxModel): ModelMeta['task'] | undefined {
 }
 
 function outputMeta(model: OnnxModel, name: string, value: RtValue, shape: Dim[]): TensorMeta {
-  if (value.dtype === 'float32') return { name, dtype: 'float32', shape, kind: value.zipMapLabels ? 'probabilities' : outputKind(model, name, value) };
+  if (value.dtype === 'float32')
+    return {
+      name,
+      dtype: 'float32',
+      shape,
+      kind: value.zipMapLabels ? 'probabilities' : outputKind(model, name, value),
+    };
   const declared = model.graph.outputs.find((o) => o.name === name)?.dtype;
   const categories = value.categories;
   const dtype = categories?.some((c) => typeof c === 'string') ? 'string' : declared === 'int32' ? 'int32' : 'int64';
@@ -229,7 +277,8 @@ function outputMeta(model: OnnxModel, name: string, value: RtValue, shape: Dim[]
 function outputKind(model: OnnxModel, name: string, value: RtValue): TensorMeta['kind'] {
   const producers = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
   let node = producers.get(name);
-  while (node && ['Identity', 'Reshape', 'Flatten', 'Dropout', 'Cast'].includes(node.opType)) node = producers.get(node.inputs[0]);
+  while (node && ['Identity', 'Reshape', 'Flatten', 'Dropout', 'Cast'].includes(node.opType))
+    node = producers.get(node.inputs[0]);
   if (node?.opType === 'Softmax') return 'probabilities';
   if (node?.opType === 'LogSoftmax') return 'log-probabilities';
   if (node?.opType === 'Sigmoid' && value.dims[value.dims.length - 1] === 1) return 'probabilities'; // binary: p(class 1)
@@ -245,8 +294,14 @@ function outputKind(model: OnnxModel, name: string, value: RtValue): TensorMeta[
   // Scores whose class is picked by ArgMin are distances (KMeans: the label is the nearest centre), where
   // smaller is better: not logits to rank by a softmax.
   let source = name;
-  for (let n = producers.get(source); n && ['Identity', 'Reshape', 'Flatten', 'Cast', 'Sqrt'].includes(n.opType); n = producers.get(source)) source = n.inputs[0];
-  if (model.graph.nodes.some((n) => n.opType === 'ArgMin' && (n.inputs[0] === source || n.inputs[0] === name))) return 'values';
+  for (
+    let n = producers.get(source);
+    n && ['Identity', 'Reshape', 'Flatten', 'Cast', 'Sqrt'].includes(n.opType);
+    n = producers.get(source)
+  )
+    source = n.inputs[0];
+  if (model.graph.nodes.some((n) => n.opType === 'ArgMin' && (n.inputs[0] === source || n.inputs[0] === name)))
+    return 'values';
   if (taskFromMetadata(model) === 'regression') return 'values';
   const last = value.dims[value.dims.length - 1] ?? 1;
   return last > 1 ? 'logits' : 'values';
@@ -264,6 +319,9 @@ async function loadKernels(relaxed: boolean): Promise<Uint8Array> {
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
   } catch (err) {
-    throw new CompileError('invalid-onnx', `The kernel library ${url.href} is missing (${(err as Error).message}); run "npm run build:kernels".`);
+    throw new CompileError(
+      'invalid-onnx',
+      `The kernel library ${url.href} is missing (${(err as Error).message}); run "npm run build:kernels".`,
+    );
   }
 }

@@ -103,7 +103,11 @@ export function emitModel(input: EmitInput): Uint8Array {
     };
     const calls = program.steps.map((step) => {
       const fn = kernelFunctions.get(step.kernel);
-      if (!fn) throw new CompileError('unsupported-ops', `The kernel library has no "${step.kernel}" kernel (rebuild it with npm run build:kernels).`);
+      if (!fn)
+        throw new CompileError(
+          'unsupported-ops',
+          `The kernel library has no "${step.kernel}" kernel (rebuild it with npm run build:kernels).`,
+        );
       return mod.call(fn, step.args().map(expr), binaryen.none);
     });
     if (input.exportSteps) {
@@ -114,7 +118,13 @@ export function emitModel(input: EmitInput): Uint8Array {
         mod.addFunctionExport(`step${i}`, `step${i}:${step.kernel}`);
       });
     }
-    mod.addFunction('run', binaryen.createType([binaryen.i32]), binaryen.none, [], mod.block(null, calls, binaryen.none));
+    mod.addFunction(
+      'run',
+      binaryen.createType([binaryen.i32]),
+      binaryen.none,
+      [],
+      mod.block(null, calls, binaryen.none),
+    );
     mod.addFunctionExport('run', 'run');
 
     const pointerTable = (name: string, ptrs: number[]) => {
@@ -125,8 +135,14 @@ export function emitModel(input: EmitInput): Uint8Array {
       mod.addFunction(name, binaryen.createType([binaryen.i32]), binaryen.i32, [], body);
       mod.addFunctionExport(name, name);
     };
-    pointerTable('inputPtr', input.inputOffsets.map((o) => layout.arenaBase + o));
-    pointerTable('outputPtr', input.outputOffsets.map((o) => layout.arenaBase + o));
+    pointerTable(
+      'inputPtr',
+      input.inputOffsets.map((o) => layout.arenaBase + o),
+    );
+    pointerTable(
+      'outputPtr',
+      input.outputOffsets.map((o) => layout.arenaBase + o),
+    );
     mod.addFunction('maxBatch', binaryen.none, binaryen.i32, [], mod.i32.const(input.maxBatch));
     mod.addFunctionExport('maxBatch', 'maxBatch');
     // Lets the runtime check a batch's numbers in SIMD rather than in JavaScript (optional in the ABI).
@@ -135,7 +151,10 @@ export function emitModel(input: EmitInput): Uint8Array {
 
     const memoryBytes = Math.ceil((layout.arenaBase + input.arenaBytes) / PAGE) * PAGE;
     if (!(memoryBytes <= MAX_MEMORY)) {
-      throw new CompileError('too-large', `The model needs ${memoryBytes} bytes of memory; the limit is ${MAX_MEMORY}. Lower --max-batch.`);
+      throw new CompileError(
+        'too-large',
+        `The model needs ${memoryBytes} bytes of memory; the limit is ${MAX_MEMORY}. Lower --max-batch.`,
+      );
     }
     // setMemory replaces the data segments: keep the library's own static data first.
     const segments: binaryen.MemorySegment[] = dataSegments(mod).map((seg) => ({

@@ -55,7 +55,10 @@ export class NodeContext {
   /** A float input computed at run time (constants never reach here: their nodes fold). */
   rt(i: number, movedBatchOk = false): RtValue {
     const v = this.rtAny(i, movedBatchOk);
-    if (v.dtype !== 'float32') throw new NodeProblem(`input ${i} ("${this.node.inputs[i]}") is an integer tensor; only float tensors are supported here`);
+    if (v.dtype !== 'float32')
+      throw new NodeProblem(
+        `input ${i} ("${this.node.inputs[i]}") is an integer tensor; only float tensors are supported here`,
+      );
     return v;
   }
 
@@ -70,13 +73,15 @@ export class NodeContext {
     if (!v) throw new NodeProblem(`input ${i} is missing`, 'invalid-graph');
     if (v.kind !== 'rt') throw new NodeProblem(`input ${i} ("${this.node.inputs[i]}") must not be a constant here`);
     // Ops that do not follow a moved batch axis must see it first.
-    if (!movedBatchOk && batchAxisOf(v) > 0) throw new NodeProblem(`needs the batch on axis 0, but it is on axis ${batchAxisOf(v)} here`, 'batch');
+    if (!movedBatchOk && batchAxisOf(v) > 0)
+      throw new NodeProblem(`needs the batch on axis 0, but it is on axis ${batchAxisOf(v)} here`, 'batch');
     return v;
   }
 
   /** Check a new batch axis: off axis 0 only in 'rowwise' mode. */
   movedBatch(axis: number, what: string): number {
-    if (axis !== 0 && this.mode !== 'rowwise') throw new NodeProblem(`${what} moves the batch to axis ${axis}`, 'batch');
+    if (axis !== 0 && this.mode !== 'rowwise')
+      throw new NodeProblem(`${what} moves the batch to axis ${axis}`, 'batch');
     return axis;
   }
 
@@ -84,7 +89,10 @@ export class NodeContext {
   constant(i: number, what: string): Tensor {
     const v = this.input(i);
     if (!v) throw new NodeProblem(`${what} (input ${i}) is missing`, 'invalid-graph');
-    if (v.kind !== 'const') throw new NodeProblem(`${what} (input ${i}, "${this.node.inputs[i]}") must be a constant, but it is computed at run time`);
+    if (v.kind !== 'const')
+      throw new NodeProblem(
+        `${what} (input ${i}, "${this.node.inputs[i]}") must be a constant, but it is computed at run time`,
+      );
     return v.tensor;
   }
 
@@ -162,7 +170,8 @@ const sameDims = (a: number[], b: number[]) => a.length === b.length && a.every(
 
 export function normalizeAxis(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= Math.max(rank, 1)) throw new NodeProblem(`axis ${axis} is out of range for rank ${rank}`, 'invalid-graph');
+  if (a < 0 || a >= Math.max(rank, 1))
+    throw new NodeProblem(`axis ${axis} is out of range for rank ${rank}`, 'invalid-graph');
   return a;
 }
 
@@ -174,7 +183,28 @@ export function normalizeAxis(axis: number, rank: number): number {
 const REQUIRED_INPUTS: Record<string, number | ((opset: number) => number)> = {
   Constant: 0,
   ...Object.fromEntries(
-    ['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Less', 'Greater', 'Equal', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'MatMul', 'Gemm', 'Conv', 'ConvTranspose', 'Expand', 'Gather', 'LayerNormalization'].map((op) => [op, 2]),
+    [
+      'Add',
+      'Sub',
+      'Mul',
+      'Div',
+      'Pow',
+      'Less',
+      'Greater',
+      'Equal',
+      'LessOrEqual',
+      'GreaterOrEqual',
+      'And',
+      'Or',
+      'Xor',
+      'MatMul',
+      'Gemm',
+      'Conv',
+      'ConvTranspose',
+      'Expand',
+      'Gather',
+      'LayerNormalization',
+    ].map((op) => [op, 2]),
   ),
   Where: 3,
   Range: 3,
@@ -186,15 +216,20 @@ const REQUIRED_INPUTS: Record<string, number | ((opset: number) => number)> = {
 };
 
 function checkRequiredInputs(n: OnnxNode, opset: number): void {
-  const rule = n.domain === 'ai.onnx' ? REQUIRED_INPUTS[n.opType] ?? 1 : 1;
+  const rule = n.domain === 'ai.onnx' ? (REQUIRED_INPUTS[n.opType] ?? 1) : 1;
   const need = typeof rule === 'function' ? rule(opset) : rule;
   for (let i = 0; i < need; i++) {
-    if (!n.inputs[i]) throw new NodeProblem(`input ${i} is required but ${i < n.inputs.length ? 'empty' : 'missing'} (the node has ${n.inputs.length} input(s))`, 'invalid-graph');
+    if (!n.inputs[i])
+      throw new NodeProblem(
+        `input ${i} is required but ${i < n.inputs.length ? 'empty' : 'missing'} (the node has ${n.inputs.length} input(s))`,
+        'invalid-graph',
+      );
   }
   // Variadic ops take no optional inputs: an empty name among them is a hole in the graph.
   if (['Sum', 'Mean', 'Max', 'Min', 'Concat', 'FeatureVectorizer'].includes(n.opType)) {
     const hole = n.inputs.findIndex((name) => !name);
-    if (hole >= 0) throw new NodeProblem(`input ${hole} is empty; every input of ${n.opType} is required`, 'invalid-graph');
+    if (hole >= 0)
+      throw new NodeProblem(`input ${hole} is empty; every input of ${n.opType} is required`, 'invalid-graph');
   }
   if (!n.outputs[0]) throw new NodeProblem('its first output has no name, so nothing can read it', 'invalid-graph');
 }
@@ -210,12 +245,21 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
   // Every unsupported op is reported at once, before any other work.
   for (const n of graph.nodes) {
     if (!OPS[n.domain]?.[n.opType]) {
-      problem(n, model.opsets[n.domain] === undefined && n.domain !== 'ai.onnx' ? `the domain "${n.domain}" is not supported` : 'this op is not supported');
+      problem(
+        n,
+        model.opsets[n.domain] === undefined && n.domain !== 'ai.onnx'
+          ? `the domain "${n.domain}" is not supported`
+          : 'this op is not supported',
+      );
     }
   }
   if (problems.length) {
     const kinds = [...new Set(problems.map((p) => p.op))];
-    throw new CompileError('unsupported-ops', `The model uses ${problems.length} node(s) with ops ml-widgets cannot compile (${kinds.join(', ')}):`, problems);
+    throw new CompileError(
+      'unsupported-ops',
+      `The model uses ${problems.length} node(s) with ops ml-widgets cannot compile (${kinds.join(', ')}):`,
+      problems,
+    );
   }
 
   const program = new Program();
@@ -226,13 +270,20 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
   for (const info of graph.inputs) {
     if (values.has(info.name)) continue; // old exports list initializers among the inputs: they are constants
     if (info.dtype !== 'float32') {
-      throw new CompileError('unsupported-ops', `Input "${info.name}" has element type ${info.dtype}; ml-widgets models take float32 inputs.`);
+      throw new CompileError(
+        'unsupported-ops',
+        `Input "${info.name}" has element type ${info.dtype}; ml-widgets models take float32 inputs.`,
+      );
     }
-    if (!info.shape) throw new CompileError('invalid-graph', `Input "${info.name}" has no shape; export the model with input shapes.`);
+    if (!info.shape)
+      throw new CompileError('invalid-graph', `Input "${info.name}" has no shape; export the model with input shapes.`);
     const dims = info.shape.map((d, i) => {
       if (i === 0 && mode !== 'static') return 1; // the batch dimension, whatever it was exported as
       if (typeof d === 'number' && d > 2 ** 24) {
-        throw new CompileError('too-large', `Input "${info.name}" dimension ${i} is ${d}, far more than a model in a web page can take; check the exported shape.`);
+        throw new CompileError(
+          'too-large',
+          `Input "${info.name}" dimension ${i} is ${d}, far more than a model in a web page can take; check the exported shape.`,
+        );
       }
       if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0) {
         throw new CompileError(
@@ -243,11 +294,17 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       return d;
     });
     if (dims.length > MAX_RANK) {
-      throw new CompileError('invalid-graph', `Input "${info.name}" has ${dims.length} dimensions; ml-widgets takes inputs of at most ${MAX_RANK}. Check the exported input shape.`);
+      throw new CompileError(
+        'invalid-graph',
+        `Input "${info.name}" has ${dims.length} dimensions; ml-widgets takes inputs of at most ${MAX_RANK}. Check the exported input shape.`,
+      );
     }
     const rowElements = dims.reduce((a, b) => a * b, 1);
     if (rowElements > 2 ** 26) {
-      throw new CompileError('too-large', `Input "${info.name}" has shape [${info.shape}]: ${rowElements} values per row, far more than a model in a web page can take. Check the exported input shape.`);
+      throw new CompileError(
+        'too-large',
+        `Input "${info.name}" has shape [${info.shape}]: ${rowElements} values per row, far more than a model in a web page can take. Check the exported input shape.`,
+      );
     }
     const value = program.newValue(dims, mode !== 'static' && dims.length > 0);
     value.buffer.first = -1;
@@ -278,12 +335,19 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       const inputValues = n.inputs.map((name) => {
         if (!name) return undefined;
         const v = values.get(name);
-        if (!v) throw new NodeProblem(`its input "${name}" is not produced by any node, initializer or graph input`, 'invalid-graph');
+        if (!v)
+          throw new NodeProblem(
+            `its input "${name}" is not produced by any node, initializer or graph input`,
+            'invalid-graph',
+          );
         return v;
       });
       for (const v of inputValues) if (v?.kind === 'rt') v.buffer.pendingReads--;
       if (handler.fold && inputValues.every((v) => !v || v.kind === 'const')) {
-        const results = handler.fold(ctx, inputValues.map((v) => (v as { tensor: Tensor } | undefined)?.tensor));
+        const results = handler.fold(
+          ctx,
+          inputValues.map((v) => (v as { tensor: Tensor } | undefined)?.tensor),
+        );
         results.forEach((t, i) => ctx.output(i, { kind: 'const', tensor: t }));
       } else {
         handler.lower(ctx);
@@ -297,11 +361,15 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
         // as bugs to fix with a specific check.
         const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
         codes.add('internal');
-        problem(n, `internal error while compiling this node (${what}); the node's attributes or input shapes are probably invalid. Please report this with the model.`);
+        problem(
+          n,
+          `internal error while compiling this node (${what}); the node's attributes or input shapes are probably invalid. Please report this with the model.`,
+        );
         n.outputs.forEach((o) => poisoned.add(o));
         continue;
       }
-      if (err.code === 'batch' && mode !== 'static') throw new CompileError('batch', err.message, [toProblem(n, err.message)]);
+      if (err.code === 'batch' && mode !== 'static')
+        throw new CompileError('batch', err.message, [toProblem(n, err.message)]);
       codes.add(err.code);
       problem(n, err.message);
       n.outputs.forEach((o) => poisoned.add(o));
@@ -312,7 +380,9 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       ? 'internal'
       : codes.size === 1 && codes.has('too-large')
         ? 'too-large'
-        : problems.every((p) => p.message.includes('not produced')) ? 'invalid-graph' : 'unsupported-ops';
+        : problems.every((p) => p.message.includes('not produced'))
+          ? 'invalid-graph'
+          : 'unsupported-ops';
     throw new CompileError(code, `The model has ${problems.length} node(s) ml-widgets cannot compile:`, problems);
   }
 
@@ -323,7 +393,11 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
   const outputs: Lowered['outputs'] = graph.outputs.map((o) => {
     const v = values.get(o.name);
     if (!v) throw new CompileError('invalid-graph', `Graph output "${o.name}" is not produced by any node.`);
-    if (batchAxisOf(v) > 0) throw new CompileError('batch', `Output "${o.name}" has the batch on axis ${batchAxisOf(v)}; outputs need it first.`);
+    if (batchAxisOf(v) > 0)
+      throw new CompileError(
+        'batch',
+        `Output "${o.name}" has the batch on axis ${batchAxisOf(v)}; outputs need it first.`,
+      );
     return { name: o.name, value: materialize(program, v.kind === 'rt' ? toPlain(program, v) : v, o.name, mode) };
   });
   for (const { value } of outputs) value.buffer.last = Infinity;
@@ -332,14 +406,23 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
 
 /** A graph output that folded to a constant is copied from the data segment on every run. */
 function materialize(program: Program, v: Value, name: string, mode: BatchMode): RtValue {
-  if (v.kind === 'rt') return v;  // made plain by the caller
+  if (v.kind === 'rt') return v; // made plain by the caller
   if (mode !== 'static') {
     throw new CompileError('batch', `Output "${name}" is a constant with no batch dimension.`);
   }
   const t = v.tensor;
   const out = program.newValue(t.dims.length ? t.dims : [1], false);
   const ref = program.addFloats(t.toFloat32());
-  program.addStep('copy', () => [{ t: 'data', d: ref }, { t: 'buf', b: out.buffer }, { t: 'i32', v: t.size * 4 }], [], [out]);
+  program.addStep(
+    'copy',
+    () => [
+      { t: 'data', d: ref },
+      { t: 'buf', b: out.buffer },
+      { t: 'i32', v: t.size * 4 },
+    ],
+    [],
+    [out],
+  );
   return out;
 }
 
@@ -367,7 +450,10 @@ function topologicalOrder(nodes: OnnxNode[], known: Map<string, Value>): OnnxNod
   }
   if (order.length !== nodes.length) {
     const stuck = nodes.filter((_, i) => indegree[i] > 0).map((n) => `"${n.name}"`);
-    throw new CompileError('invalid-graph', `The graph has a cycle through nodes ${stuck.slice(0, 5).join(', ')}${stuck.length > 5 ? '…' : ''}.`);
+    throw new CompileError(
+      'invalid-graph',
+      `The graph has a cycle through nodes ${stuck.slice(0, 5).join(', ')}${stuck.length > 5 ? '…' : ''}.`,
+    );
   }
   return order;
 }

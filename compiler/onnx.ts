@@ -106,7 +106,11 @@ function decodeGraph(g: IGraphProto): OnnxGraph {
       outputs: n.output ?? [],
       // GRAPHS, SPARSE_TENSOR(S) and TYPE_PROTO(S) attributes (10–14) belong to ops ml-widgets does not
       // compile (Optional, Scan…): left out here, so the op itself is what gets reported.
-      attrs: new Map((n.attribute ?? []).filter((a) => !(num(a.type as Long) >= 10 && num(a.type as Long) <= 14)).map((a) => [a.name ?? '', decodeAttr(a, n.name || `${n.opType}_${i}`)])),
+      attrs: new Map(
+        (n.attribute ?? [])
+          .filter((a) => !(num(a.type as Long) >= 10 && num(a.type as Long) <= 14))
+          .map((a) => [a.name ?? '', decodeAttr(a, n.name || `${n.opType}_${i}`)]),
+      ),
     })),
     initializers,
     inputs: (g.input ?? []).map(decodeValueInfo),
@@ -118,7 +122,9 @@ function decodeValueInfo(v: IValueInfoProto): OnnxValueInfo {
   const t = v.type;
   if (t?.tensorType) {
     const shape = t.tensorType.shape
-      ? (t.tensorType.shape.dim ?? []).map((d) => (d.dimParam ? d.dimParam : d.dimValue != null ? num(d.dimValue as Long) : null))
+      ? (t.tensorType.shape.dim ?? []).map((d) =>
+          d.dimParam ? d.dimParam : d.dimValue != null ? num(d.dimValue as Long) : null,
+        )
       : null;
     const elem = num(t.tensorType.elemType as Long);
     return { name: v.name ?? '', dtype: DTYPES[elem] ?? 'unknown', shape };
@@ -133,12 +139,18 @@ function tensorDims(t: ITensorProto): { dims: number[]; count: number } {
   const dims = (t.dims ?? []).map((d) => num(d as Long));
   const bad = dims.find((d) => !Number.isSafeInteger(d) || d < 0);
   if (bad !== undefined) {
-    throw new CompileError('invalid-onnx', `Tensor "${t.name}" has an invalid dimension ${bad} in its shape [${dims}]; dimensions are counts (0 or more). The file is damaged or was written wrongly.`);
+    throw new CompileError(
+      'invalid-onnx',
+      `Tensor "${t.name}" has an invalid dimension ${bad} in its shape [${dims}]; dimensions are counts (0 or more). The file is damaged or was written wrongly.`,
+    );
   }
   let count = 1;
   for (const d of dims) count *= d;
   if (count > MAX_ELEMENTS) {
-    throw new CompileError('too-large', `Tensor "${t.name}" has shape [${dims}]: ${count} elements, more than the ${MAX_ELEMENTS} a model in a web page can hold.`);
+    throw new CompileError(
+      'too-large',
+      `Tensor "${t.name}" has shape [${dims}]: ${count} elements, more than the ${MAX_ELEMENTS} a model in a web page can hold.`,
+    );
   }
   return { dims, count };
 }
@@ -146,18 +158,31 @@ function tensorDims(t: ITensorProto): { dims: number[]; count: number } {
 /** Decode a TensorProto (typed fields or raw_data, little-endian) into a Tensor. */
 export function decodeTensor(t: ITensorProto): Tensor {
   if (t.dataType == null || !DTYPES[t.dataType]) {
-    throw new CompileError('invalid-onnx', `Tensor "${t.name}" has element type ${t.dataType ?? 'none'}, which ml-widgets does not read (supported: ${Object.keys(DTYPES).map((k) => `${k} ${DTYPES[+k]}`).join(', ')}).`);
+    throw new CompileError(
+      'invalid-onnx',
+      `Tensor "${t.name}" has element type ${t.dataType ?? 'none'}, which ml-widgets does not read (supported: ${Object.keys(
+        DTYPES,
+      )
+        .map((k) => `${k} ${DTYPES[+k]}`)
+        .join(', ')}).`,
+    );
   }
   const dtype = dataTypeName(t.dataType);
   const { dims, count } = tensorDims(t);
   if (t.dataLocation === 1) {
-    throw new CompileError('invalid-onnx', `Tensor "${t.name}" keeps its data in an external file; save the model with its weights inside.`);
+    throw new CompileError(
+      'invalid-onnx',
+      `Tensor "${t.name}" keeps its data in an external file; save the model with its weights inside.`,
+    );
   }
   if (dtype === 'string') {
     const dec = new TextDecoder();
     const strings = (t.stringData ?? []).map((b) => dec.decode(b));
     if (strings.length !== count) {
-      throw new CompileError('invalid-onnx', `Tensor "${t.name}" has ${strings.length} strings but its shape [${dims}] needs ${count}.`);
+      throw new CompileError(
+        'invalid-onnx',
+        `Tensor "${t.name}" has ${strings.length} strings but its shape [${dims}] needs ${count}.`,
+      );
     }
     return new Tensor('string', dims, strings);
   }
@@ -168,7 +193,10 @@ export function decodeTensor(t: ITensorProto): Tensor {
     const size = byteSize(dtype);
     // Exactly: extra bytes mean the shape or the type was written wrong, and the values would be misread.
     if (raw.byteLength !== count * size) {
-      throw new CompileError('invalid-onnx', `Tensor "${t.name}" has ${raw.byteLength} bytes of data but its shape [${dims}] needs ${count * size}.`);
+      throw new CompileError(
+        'invalid-onnx',
+        `Tensor "${t.name}" has ${raw.byteLength} bytes of data but its shape [${dims}] needs ${count * size}.`,
+      );
     }
     const out = new Float64Array(count);
     for (let i = 0; i < count; i++) out[i] = readScalar(view, i * size, dtype);
@@ -195,7 +223,10 @@ export function decodeTensor(t: ITensorProto): Tensor {
         values = t.int32Data ?? [];
     }
     if (values.length !== count) {
-      throw new CompileError('invalid-onnx', `Tensor "${t.name}" has ${values.length} values but its shape [${dims}] needs ${count}.`);
+      throw new CompileError(
+        'invalid-onnx',
+        `Tensor "${t.name}" has ${values.length} values but its shape [${dims}] needs ${count}.`,
+      );
     }
   }
   return Tensor.fromNumbers(dtype, dims, values);
@@ -258,7 +289,10 @@ function halfToFloat(h: number): number {
 
 function decodeAttr(a: IAttributeProto, node: string): AttrValue {
   const missing = (field: string): never => {
-    throw new CompileError('invalid-onnx', `Attribute "${a.name}" of node "${node}" is declared as a ${field} but holds none; the file is damaged or was written wrongly.`);
+    throw new CompileError(
+      'invalid-onnx',
+      `Attribute "${a.name}" of node "${node}" is declared as a ${field} but holds none; the file is damaged or was written wrongly.`,
+    );
   };
   switch (a.type) {
     case 1: // FLOAT
@@ -293,6 +327,9 @@ function decodeAttr(a: IAttributeProto, node: string): AttrValue {
     }
     default:
       // Codes from the future or from damage.
-      throw new CompileError('invalid-onnx', `Attribute "${a.name}" of node "${node}" has attribute type ${a.type}, which ONNX does not define (types 1–14) or ml-widgets does not read; the file is damaged or newer than this compiler.`);
+      throw new CompileError(
+        'invalid-onnx',
+        `Attribute "${a.name}" of node "${node}" has attribute type ${a.type}, which ONNX does not define (types 1–14) or ml-widgets does not read; the file is damaged or newer than this compiler.`,
+      );
   }
 }

@@ -87,7 +87,7 @@ export interface Step {
 }
 
 /** The batch axis of a value, or -1 when it has none (constants, static shapes). */
-export const batchAxisOf = (v: Value): number => (v.kind === 'rt' && v.batched ? v.batchAxis ?? 0 : -1);
+export const batchAxisOf = (v: Value): number => (v.kind === 'rt' && v.batched ? (v.batchAxis ?? 0) : -1);
 
 /** Elements per batch row (batched) or in total. */
 export const rowSize = (v: RtValue): number => product(v.dims);

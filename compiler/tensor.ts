@@ -27,7 +27,10 @@ export class Tensor {
   ) {}
 
   static fromNumbers(dtype: DataType, dims: number[], values: ArrayLike<number>): Tensor {
-    const data = dtype === 'float32' || dtype === 'float16' || dtype === 'float64' ? Float32Array.from(values) : Float64Array.from(values);
+    const data =
+      dtype === 'float32' || dtype === 'float16' || dtype === 'float64'
+        ? Float32Array.from(values)
+        : Float64Array.from(values);
     return new Tensor(dtype === 'float16' || dtype === 'float64' ? 'float32' : dtype, dims, data);
   }
 
@@ -73,9 +76,14 @@ export const MAX_ELEMENTS = 2 ** 28;
 export function checkShape(dims: readonly number[], what: string): number {
   const shown = dims.length > 8 ? `${dims.slice(0, 8)},… (${dims.length} dims)` : `${dims}`;
   const bad = dims.find((d) => !Number.isSafeInteger(d) || d < 0);
-  if (bad !== undefined) throw new NodeProblem(`${what} would have the invalid dimension ${bad} (shape [${shown}])`, 'invalid-graph');
+  if (bad !== undefined)
+    throw new NodeProblem(`${what} would have the invalid dimension ${bad} (shape [${shown}])`, 'invalid-graph');
   const n = product(dims);
-  if (n > MAX_ELEMENTS) throw new NodeProblem(`${what} would have shape [${shown}]: ${n} elements, more than the ${MAX_ELEMENTS} a model can hold`, 'too-large');
+  if (n > MAX_ELEMENTS)
+    throw new NodeProblem(
+      `${what} would have shape [${shown}]: ${n} elements, more than the ${MAX_ELEMENTS} a model can hold`,
+      'too-large',
+    );
   return n;
 }
 
@@ -111,11 +119,7 @@ export function broadcastStrides(dims: readonly number[], out: readonly number[]
 }
 
 /** Evaluate an elementwise function over broadcast inputs (used for constant folding). */
-export function broadcastMap(
-  inputs: Tensor[],
-  dtype: DataType,
-  fn: (...xs: number[]) => number,
-): Tensor {
+export function broadcastMap(inputs: Tensor[], dtype: DataType, fn: (...xs: number[]) => number): Tensor {
   let out: number[] = [];
   for (const t of inputs) {
     const next = broadcastShapes(out, t.dims);
@@ -158,6 +162,7 @@ export function stridedView(t: Tensor, outDims: number[], strides: number[], off
       idx[d] = 0;
     }
   }
-  return t.dtype === 'string' ? new Tensor('string', outDims, out as string[]) : Tensor.fromNumbers(t.dtype, outDims, out as number[]);
+  return t.dtype === 'string'
+    ? new Tensor('string', outDims, out as string[])
+    : Tensor.fromNumbers(t.dtype, outDims, out as number[]);
 }
-

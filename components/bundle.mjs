@@ -124,7 +124,12 @@ export function minifyTemplates(source) {
   return out;
 }
 const squeezeCss = (s) =>
-  s.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\s+/g, ' ').replace(/\s*([{};,>])\s*/g, '$1').replace(/;}/g, '}').replace(/:\s+/g, ':');
+  s
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/\s+/g, ' ')
+    .replace(/\s*([{};,>])\s*/g, '$1')
+    .replace(/;}/g, '}')
+    .replace(/:\s+/g, ':');
 const squeezeHtml = (s) => s.replace(/>\s*\n\s*</g, '><').replace(/\s*\n\s*/g, ' ');
 
 const minifyLitTemplates = {
@@ -169,7 +174,8 @@ function checkNoNode(metafile, what) {
   for (const [file, out] of Object.entries(metafile.outputs)) {
     for (const imp of out.imports) if (imp.external || /^node:/.test(imp.path)) bad.push(`${file} imports ${imp.path}`);
   }
-  for (const file of Object.keys(metafile.inputs)) if (/(^|\/)compiler\//.test(file)) bad.push(`${file} (the compiler) is bundled`);
+  for (const file of Object.keys(metafile.inputs))
+    if (/(^|\/)compiler\//.test(file)) bad.push(`${file} (the compiler) is bundled`);
   if (bad.length) throw new Error(`${what} must run in a browser without Node, but:\n  ${bad.join('\n  ')}`);
 }
 
@@ -188,13 +194,20 @@ export async function bundle() {
   const allElements = {
     name: 'all-elements',
     setup(b) {
-      b.onResolve({ filter: /^ml-widgets:(core|all)$/ }, (args) => ({ path: args.path.slice(11), namespace: 'ml-widgets' }));
+      b.onResolve({ filter: /^ml-widgets:(core|all)$/ }, (args) => ({
+        path: args.path.slice(11),
+        namespace: 'ml-widgets',
+      }));
       b.onLoad({ filter: /.*/, namespace: 'ml-widgets' }, (args) => ({
         // Re-exports, not bare imports: package.json "sideEffects" names the dist/ files, so esbuild would
         // drop a bare import of a source module as side-effect free.
         contents: (args.path === 'all'
           ? [`export * from './index.js';`, ...reexports(tags)]
-          : [...reexports(core), `export { define } from './define.js';`, `export { loadModel, clearModelCache, ModelError } from '../runtime/index.js';`]
+          : [
+              ...reexports(core),
+              `export { define } from './define.js';`,
+              `export { loadModel, clearModelCache, ModelError } from '../runtime/index.js';`,
+            ]
         ).join('\n'),
         resolveDir: path('components'),
         loader: 'ts',
@@ -232,7 +245,13 @@ export async function bundle() {
     // A second minifier pass: terser's compressor finds what esbuild's single pass leaves (about 3% of
     // the gzip size here), which is most of the headroom under the budget.
     const file = `${outdir}/${name}`;
-    const squeezed = await minify(await readFile(file, 'utf8'), { module: true, ecma: 2022, compress: { passes: 2 }, mangle: true, format: { comments: false } });
+    const squeezed = await minify(await readFile(file, 'utf8'), {
+      module: true,
+      ecma: 2022,
+      compress: { passes: 2 },
+      mangle: true,
+      format: { comments: false },
+    });
     await writeFile(file, squeezed.code);
     const bytes = await readFile(file);
     report.push({ name, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length });
@@ -244,7 +263,9 @@ const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
 
 export function formatReport(report) {
   const width = Math.max(...report.map((r) => r.name.length));
-  const lines = report.map((r) => `  cdn/${r.name.padEnd(width)}  ${kb(r.raw).padStart(9)} raw  ${kb(r.gzip).padStart(8)} gzip`);
+  const lines = report.map(
+    (r) => `  cdn/${r.name.padEnd(width)}  ${kb(r.raw).padStart(9)} raw  ${kb(r.gzip).padStart(8)} gzip`,
+  );
   return lines.join('\n');
 }
 
@@ -254,7 +275,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     console.log(`CDN bundle in ${outdir} (${tags.join(', ')}):\n${formatReport(report)}`);
     const main = report.find((r) => r.name === 'ml-widgets.js');
     if (main.gzip > budget) {
-      console.error(`\nBudget exceeded: cdn/ml-widgets.js is ${main.gzip} bytes (${kb(main.gzip)}) gzipped, over the ${kb(budget)} budget by ${main.gzip - budget} bytes.`);
+      console.error(
+        `\nBudget exceeded: cdn/ml-widgets.js is ${main.gzip} bytes (${kb(main.gzip)}) gzipped, over the ${kb(budget)} budget by ${main.gzip - budget} bytes.`,
+      );
       process.exit(1);
     }
     console.log(`  cdn/ml-widgets.js within budget: ${kb(main.gzip)} of ${kb(budget)} gzip`);

@@ -1,14 +1,39 @@
 // Importing this module defines every element (a guarded define: importing twice is harmless).
-export { MlClassifier, type PredictResult, type MlLoadDetail, type MlProgressDetail, type MlPredictionDetail, type MlErrorDetail } from './ml-classifier/ml-classifier.js';
+export {
+  MlClassifier,
+  type PredictResult,
+  type MlLoadDetail,
+  type MlProgressDetail,
+  type MlPredictionDetail,
+  type MlErrorDetail,
+} from './ml-classifier/ml-classifier.js';
 export type { Prediction } from './shared/scores.js';
 export { MlRegressor, type RegressionResult, type MlRegressionDetail } from './ml-regressor/ml-regressor.js';
 export { MlImageClassifier, type ImageInput, type ImageSource } from './ml-image-classifier/ml-image-classifier.js';
 export { MlSketchPad, type MlSketchDetail } from './ml-sketch-pad/ml-sketch-pad.js';
-export { ImagePreprocessor, resolvePreprocessing, inferPreprocessing, type PreprocessingOverrides, type Region } from './image/preprocess.js';
-export { ImageSourceController, type ImageSourceOptions, type ImageOrigin, type CameraState } from './controllers/image-source-controller.js';
+export {
+  ImagePreprocessor,
+  resolvePreprocessing,
+  inferPreprocessing,
+  type PreprocessingOverrides,
+  type Region,
+} from './image/preprocess.js';
+export {
+  ImageSourceController,
+  type ImageSourceOptions,
+  type ImageOrigin,
+  type CameraState,
+} from './controllers/image-source-controller.js';
 export { WidgetError, type WidgetErrorCode } from './shared/errors.js';
 export { define } from './define.js';
 export { ModelController, type ModelControllerOptions, type LoadedModel } from './controllers/model-controller.js';
 export { VisibilityController, type VisibilityControllerOptions } from './controllers/visibility-controller.js';
 export { FormBindingController, type FormBindingOptions } from './controllers/form-controller.js';
-export { loadModel, clearModelCache, ModelError, type ModelErrorCode, type ModelMeta, type Outputs } from '../runtime/index.js';
+export {
+  loadModel,
+  clearModelCache,
+  ModelError,
+  type ModelErrorCode,
+  type ModelMeta,
+  type Outputs,
+} from '../runtime/index.js';

@@ -12,11 +12,23 @@ const models = [
   { onnx: 'digits_mlp.onnx', wasm: 'digits.wasm', labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'] },
   // vision.html: the digits CNN for the sketch pad (ink high, 0..1 as scikit-learn's digits / 16) and the
   // colour-square CNN for the image classifier (ImageNet mean/std), preprocessing recorded in the model.
-  { onnx: 'digits_cnn.onnx', wasm: 'digits-cnn.wasm', labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], image: { channels: 'L', scale: 1 / 255, invert: true, resize: 'fit' } },
-  { onnx: 'colors_cnn.onnx', wasm: 'colors.wasm', image: { channels: 'RGB', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } },
+  {
+    onnx: 'digits_cnn.onnx',
+    wasm: 'digits-cnn.wasm',
+    labels: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+    image: { channels: 'L', scale: 1 / 255, invert: true, resize: 'fit' },
+  },
+  {
+    onnx: 'colors_cnn.onnx',
+    wasm: 'colors.wasm',
+    image: { channels: 'RGB', scale: 1 / 255, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] },
+  },
 ];
 for (const m of models) {
-  const { wasm, meta } = await compile(new Uint8Array(await readFile(new URL(m.onnx, fixtures))), { labels: m.labels, image: m.image });
+  const { wasm, meta } = await compile(new Uint8Array(await readFile(new URL(m.onnx, fixtures))), {
+    labels: m.labels,
+    image: m.image,
+  });
   await writeFile(new URL(m.wasm, out), wasm);
   console.log(`demo/models/${m.wasm}: ${wasm.byteLength} bytes (${meta.ops.join(', ')})`);
 }
@@ -58,7 +70,11 @@ for (const m of classic) {
     // Lowest, middle and highest prediction.
     const values = outputs[0].data;
     const order = values.map((v, r) => r).sort((a, b) => values[a] - values[b]);
-    for (const [name, r] of [['Low', order[0]], ['Middle', order[order.length >> 1]], ['High', order.at(-1)]]) {
+    for (const [name, r] of [
+      ['Low', order[0]],
+      ['Middle', order[order.length >> 1]],
+      ['High', order.at(-1)],
+    ]) {
       picked.push({ name: `${name} (${Math.round(values[r])})`, row: rowAt(r) });
     }
   } else {

@@ -25,7 +25,9 @@ function fill(form: HTMLFormElement, row: number[], features: (FeatureMeta | nul
       if (seen.has(el.name)) continue;
       seen.add(el.name);
       const v = row[i++];
-      form.querySelectorAll<HTMLInputElement>(`input[type=radio][name="${el.name}"]`).forEach((r) => (r.checked = same(r.value, v)));
+      form
+        .querySelectorAll<HTMLInputElement>(`input[type=radio][name="${el.name}"]`)
+        .forEach((r) => (r.checked = same(r.value, v)));
     } else if (el instanceof HTMLInputElement && el.type === 'number') {
       el.value = String(row[i++]);
     } else if (el instanceof HTMLSelectElement) {

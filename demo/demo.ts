@@ -48,7 +48,10 @@ function paint(i: number, value: number): void {
   pixels[i] = value;
   const cell = cells[i];
   cell.style.setProperty('--ink', String(value / MAX));
-  cell.setAttribute('aria-label', `Row ${Math.floor(i / SIZE) + 1}, column ${(i % SIZE) + 1}: ${value === 0 ? 'blank' : `ink ${value} of ${MAX}`}`);
+  cell.setAttribute(
+    'aria-label',
+    `Row ${Math.floor(i / SIZE) + 1}, column ${(i % SIZE) + 1}: ${value === 0 ? 'blank' : `ink ${value} of ${MAX}`}`,
+  );
 }
 
 function classify(): void {
@@ -71,7 +74,12 @@ function stroke(i: number): void {
   const c = i % SIZE;
   if (drawing > 0) {
     paint(i, MAX);
-    for (const [dr, dc] of [[0, 1], [1, 0], [0, -1], [-1, 0]]) {
+    for (const [dr, dc] of [
+      [0, 1],
+      [1, 0],
+      [0, -1],
+      [-1, 0],
+    ]) {
       const rr = r + dr;
       const cc = c + dc;
       if (rr >= 0 && rr < SIZE && cc >= 0 && cc < SIZE) paint(rr * SIZE + cc, Math.max(pixels[rr * SIZE + cc], 6));
@@ -128,13 +136,19 @@ for (const type of ['ml-load', 'ml-prediction', 'ml-error'] as const) {
     const who = (e.target as Element).id;
     const detail = (e as CustomEvent).detail;
     const what =
-      type === 'ml-prediction' ? `${detail.predictions[0]?.label}` : type === 'ml-error' ? `${detail.code}` : `${detail.meta.ops.length} ops`;
+      type === 'ml-prediction'
+        ? `${detail.predictions[0]?.label}`
+        : type === 'ml-error'
+          ? `${detail.code}`
+          : `${detail.meta.ops.length} ops`;
     log.textContent = `${type} from #${who} (${what})`;
   });
 }
 
 // Sample digits from the held-out set (written by demo/build.mjs).
-const samples: Record<string, number[]> = await fetch(new URL('./models/digit-samples.json', import.meta.url)).then((r) => r.json());
+const samples: Record<string, number[]> = await fetch(new URL('./models/digit-samples.json', import.meta.url)).then(
+  (r) => r.json(),
+);
 const sampleBox = document.querySelector('#samples')!;
 for (const [digit, values] of Object.entries(samples)) {
   const button = document.createElement('button');
@@ -145,4 +159,3 @@ for (const [digit, values] of Object.entries(samples)) {
   sampleBox.append(button);
 }
 setAll(samples['3'] ?? new Array(64).fill(0));
-

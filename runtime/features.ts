@@ -6,8 +6,8 @@ const SIMD_PROBE = new Uint8Array([
 ]);
 // (func (result v128) i32.const 1 i8x16.splat i32.const 2 i8x16.splat i8x16.relaxed_swizzle)
 const RELAXED_SIMD_PROBE = new Uint8Array([
-  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253,
-  15, 253, 128, 2, 11,
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 15, 1, 13, 0, 65, 1, 253, 15, 65, 2, 253, 15,
+  253, 128, 2, 11,
 ]);
 
 const PROBES: Record<string, Uint8Array<ArrayBuffer>> = { simd: SIMD_PROBE, 'relaxed-simd': RELAXED_SIMD_PROBE };

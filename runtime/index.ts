@@ -1,7 +1,26 @@
-export { loadModel, clearModelCache, MODEL_CACHE, type LoadOptions, type LoadProgress, type ModelSource } from './load.js';
+export {
+  loadModel,
+  clearModelCache,
+  MODEL_CACHE,
+  type LoadOptions,
+  type LoadProgress,
+  type ModelSource,
+} from './load.js';
 export { Model, type Outputs, type OutputTensor, type ModelInput, type TensorInput } from './model.js';
 export { ModelError, type ModelErrorCode } from './errors.js';
 export { hasWasmFeature } from './features.js';
 export { VERSION } from './version.js';
 export { loadModelInWorker, type RemoteModel } from './remote.js';
-export { META_SECTION, META_FORMAT, META_VERSION, rowSize, perRow, type ModelMeta, type TensorMeta, type FeatureMeta, type ImagePreprocessing, type Dim, type DType } from './meta.js';
+export {
+  META_SECTION,
+  META_FORMAT,
+  META_VERSION,
+  rowSize,
+  perRow,
+  type ModelMeta,
+  type TensorMeta,
+  type FeatureMeta,
+  type ImagePreprocessing,
+  type Dim,
+  type DType,
+} from './meta.js';

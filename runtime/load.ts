@@ -128,7 +128,8 @@ export function clearModelCache(): void {
 }
 
 function resolveUrl(source: string | URL): string {
-  const base = typeof document !== 'undefined' ? document.baseURI : (globalThis as { location?: Location }).location?.href;
+  const base =
+    typeof document !== 'undefined' ? document.baseURI : (globalThis as { location?: Location }).location?.href;
   try {
     return new URL(source, base).href;
   } catch {
@@ -145,7 +146,12 @@ function withAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
   });
 }
 
-async function fetchModel(url: string, policy: FetchPolicy, signal: AbortSignal, onProgress: (p: LoadProgress) => void): Promise<Model> {
+async function fetchModel(
+  url: string,
+  policy: FetchPolicy,
+  signal: AbortSignal,
+  onProgress: (p: LoadProgress) => void,
+): Promise<Model> {
   const cache = policy.persist ? await openModelCache() : null;
   const cached = cache ? await cache.match(url).catch(() => undefined) : undefined;
   if (cached) {
@@ -191,7 +197,14 @@ async function loadFromBytesOrResponse(
   onProgress: ((p: LoadProgress) => void) | undefined,
 ): Promise<Model> {
   if (source instanceof Response) {
-    return compileResponse(source, source.url || 'the response', signal ?? new AbortController().signal, onProgress ?? (() => {}), '', null);
+    return compileResponse(
+      source,
+      source.url || 'the response',
+      signal ?? new AbortController().signal,
+      onProgress ?? (() => {}),
+      '',
+      null,
+    );
   }
   const bytes = ArrayBuffer.isView(source)
     ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
@@ -288,7 +301,9 @@ async function compileResponse(
     if (integrity) await checkIntegrity(bytes, integrity, where);
     const model = await instantiate(module, where, scanner.result(true));
     // Only a model that validated is kept for the next visit.
-    await cache?.put(where, new Response(bytes, { headers: { 'content-type': 'application/wasm' } })).catch(() => undefined);
+    await cache
+      ?.put(where, new Response(bytes, { headers: { 'content-type': 'application/wasm' } }))
+      .catch(() => undefined);
     return model;
   }
   return instantiate(module, where, scanner.result(true));
@@ -316,7 +331,10 @@ async function checkIntegrity(bytes: Uint8Array<ArrayBuffer>, integrity: string,
     .map((token) => /^(sha256|sha384|sha512)-([A-Za-z0-9+/_-]+={0,2})/.exec(token))
     .filter((m): m is RegExpExecArray => m !== null);
   if (!entries.length) {
-    throw new ModelError('integrity', `The integrity value "${integrity}" names no supported hash (sha256, sha384 or sha512).`);
+    throw new ModelError(
+      'integrity',
+      `The integrity value "${integrity}" names no supported hash (sha256, sha384 or sha512).`,
+    );
   }
   const strongest = ['sha512', 'sha384', 'sha256'].find((a) => entries.some((m) => m[1] === a))!;
   const digest = new Uint8Array(await crypto.subtle.digest(SRI_ALGORITHMS[strongest], bytes));
@@ -347,7 +365,8 @@ function compileFailure(head: Uint8Array, where: string, err: unknown): ModelErr
   if (!isWasm) {
     const text = new TextDecoder().decode(head).replace(/[^\x20-\x7e]/g, '?');
     // An ONNX file (protobuf, field 1 = ir_version) is the likeliest wrong file after an HTML page.
-    const onnx = /\.onnx($|[?#])/i.test(where) || (head[0] === 0x08 && head[1] > 0 && head[1] < 0x20 && head[2] === 0x12);
+    const onnx =
+      /\.onnx($|[?#])/i.test(where) || (head[0] === 0x08 && head[1] > 0 && head[1] < 0x20 && head[2] === 0x12);
     return new ModelError(
       'not-wasm',
       head.length === 0
@@ -377,7 +396,11 @@ function scanShape(bytes: Uint8Array): ModuleShape | null {
  * (see SectionScanner): null if it could not be read (refused); without it a start function cannot be
  * ruled out and memory is checked only after instantiation.
  */
-export async function instantiate(module: WebAssembly.Module, where: string, shape?: ModuleShape | null): Promise<Model> {
+export async function instantiate(
+  module: WebAssembly.Module,
+  where: string,
+  shape?: ModuleShape | null,
+): Promise<Model> {
   const sections = WebAssembly.Module.customSections(module, META_SECTION);
   if (sections.length !== 1) {
     throw new ModelError(
@@ -392,7 +415,10 @@ export async function instantiate(module: WebAssembly.Module, where: string, sha
     throw new ModelError('bad-meta', `The "${META_SECTION}" section of ${where} is not valid JSON.`, { cause: err });
   }
   if (meta?.format !== META_FORMAT || typeof meta.version !== 'number') {
-    throw new ModelError('bad-meta', `The "${META_SECTION}" section of ${where} does not describe an ml-widgets model.`);
+    throw new ModelError(
+      'bad-meta',
+      `The "${META_SECTION}" section of ${where} does not describe an ml-widgets model.`,
+    );
   }
   if (meta.version !== META_VERSION) {
     throw new ModelError(
@@ -423,14 +449,19 @@ export async function instantiate(module: WebAssembly.Module, where: string, sha
     throw new ModelError('not-a-model', `${where} lacks the model exports ${absent.join(', ')}.`);
   }
   if (shape === null) {
-    throw new ModelError('memory-mismatch', `${where} has over 1 MiB of sections before its code, so its memory could not be checked; it was not run.`);
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} has over 1 MiB of sections before its code, so its memory could not be checked; it was not run.`,
+    );
   }
   if (shape) checkDeclaredMemory(shape, meta, where);
   let instance: WebAssembly.Instance;
   try {
     instance = await WebAssembly.instantiate(module, {});
   } catch (err) {
-    throw new ModelError('invalid-wasm', `${where} could not be instantiated (${(err as Error).message}).`, { cause: err });
+    throw new ModelError('invalid-wasm', `${where} could not be instantiated (${(err as Error).message}).`, {
+      cause: err,
+    });
   }
   const exports = instance.exports as unknown as ModelExports;
   checkMemoryPlan(exports.memory, meta, where);
@@ -446,12 +477,18 @@ const MAX_MODEL_MEMORY = 2 ** 31;
 
 function checkDeclaredMemory(shape: ModuleShape, meta: ModelMeta, where: string): void {
   if (shape.hasStart) {
-    throw new ModelError('not-a-model', `${where} has a start function, which ml-widgets models never have; it was not run.`);
+    throw new ModelError(
+      'not-a-model',
+      `${where} has a start function, which ml-widgets models never have; it was not run.`,
+    );
   }
   const [memory, ...more] = shape.memories;
   const declared = `declares ${meta.memoryBytes} bytes of memory`;
   if (!memory || more.length) {
-    throw new ModelError('memory-mismatch', `${where} ${declared} but defines ${shape.memories.length} memories; it was not run.`);
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} ${declared} but defines ${shape.memories.length} memories; it was not run.`,
+    );
   }
   const bytes = memory.initial * 65536;
   if (bytes > MAX_MODEL_MEMORY) {
@@ -462,7 +499,10 @@ function checkDeclaredMemory(shape: ModuleShape, meta: ModelMeta, where: string)
   }
   if (bytes !== meta.memoryBytes || memory.maximum !== memory.initial || memory.shared || memory.memory64) {
     const max = memory.maximum === undefined ? 'no maximum' : `a maximum of ${memory.maximum * 65536} bytes`;
-    throw new ModelError('memory-mismatch', `${where} ${declared} but asks for ${bytes} bytes with ${max}; it was not run.`);
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} ${declared} but asks for ${bytes} bytes with ${max}; it was not run.`,
+    );
   }
 }
 

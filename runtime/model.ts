@@ -58,7 +58,10 @@ export class Model {
     const flat = this.flattenInputs(input, !!check);
     const n = rows ?? this.impliedRows(flat);
     if (!Number.isInteger(n) || n < 1) {
-      throw new ModelError('bad-input', `The batch is empty: give at least one row of ${describeRow(this.meta.inputs[0])}.`);
+      throw new ModelError(
+        'bad-input',
+        `The batch is empty: give at least one row of ${describeRow(this.meta.inputs[0])}.`,
+      );
     }
     this.meta.inputs.forEach((t, i) => {
       const need = n * rowSize(t);
@@ -100,7 +103,11 @@ export class Model {
     }
     const outputs: Outputs = {};
     this.meta.outputs.forEach((t, i) => {
-      outputs[t.name] = { dtype: t.dtype, shape: [n * perRow(t.shape[0]), ...(t.shape.slice(1) as number[])], data: mapCategories(t, outData[i]) };
+      outputs[t.name] = {
+        dtype: t.dtype,
+        shape: [n * perRow(t.shape[0]), ...(t.shape.slice(1) as number[])],
+        data: mapCategories(t, outData[i]),
+      };
     });
     return outputs;
   }
@@ -148,7 +155,10 @@ function mapCategories(t: TensorMeta, data: Float32Array | Int32Array): OutputTe
 }
 
 function nonFinite(t: TensorMeta, i: number, value: number): ModelError {
-  return new ModelError('bad-input', `Input "${t.name}" value ${i} is ${value}: every feature must be a finite number.`);
+  return new ModelError(
+    'bad-input',
+    `Input "${t.name}" value ${i} is ${value}: every feature must be a finite number.`,
+  );
 }
 
 function describeRow(t: TensorMeta): string {
@@ -171,7 +181,9 @@ function toFloat32(v: TensorInput, t: TensorMeta, checked: boolean): Float32Arra
   else {
     const rows = v as ArrayLike<unknown>;
     const nested = rows.length > 0 && typeof rows[0] === 'object' && rows[0] !== null;
-    const values: unknown[] = nested ? Array.from(rows as ArrayLike<ArrayLike<unknown>>, (r) => Array.from(r)).flat() : Array.from(rows);
+    const values: unknown[] = nested
+      ? Array.from(rows as ArrayLike<ArrayLike<unknown>>, (r) => Array.from(r)).flat()
+      : Array.from(rows);
     out = new Float32Array(values.length);
     for (let i = 0; i < values.length; i++) {
       const x = values[i];

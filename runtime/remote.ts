@@ -12,7 +12,10 @@ export interface RemoteModel {
 
 let worker: Worker | undefined;
 let nextId = 1;
-const pending = new Map<number, { resolve(reply: WorkerReply): void; progress?(loaded: number, total: number): void }>();
+const pending = new Map<
+  number,
+  { resolve(reply: WorkerReply): void; progress?(loaded: number, total: number): void }
+>();
 
 interface TrustedTypePolicyLike {
   createScriptURL(url: string): unknown;
@@ -25,11 +28,18 @@ let policy: TrustedTypePolicyLike | undefined;
  * allow-list must name it, as it names "lit-html" for Lit).
  */
 function trustedWorkerUrl(url: URL): string | URL {
-  const tt = (globalThis as { trustedTypes?: { createPolicy(name: string, rules: { createScriptURL(u: string): string }): TrustedTypePolicyLike } }).trustedTypes;
+  const tt = (
+    globalThis as {
+      trustedTypes?: {
+        createPolicy(name: string, rules: { createScriptURL(u: string): string }): TrustedTypePolicyLike;
+      };
+    }
+  ).trustedTypes;
   if (!tt) return url;
   policy ??= tt.createPolicy('ml-widgets', {
     createScriptURL: (u) => {
-      if (u !== url.href) throw new TypeError(`The ml-widgets Trusted Types policy only allows its own worker, not ${u}.`);
+      if (u !== url.href)
+        throw new TypeError(`The ml-widgets Trusted Types policy only allows its own worker, not ${u}.`);
       return u;
     },
   });
@@ -40,7 +50,10 @@ function trustedWorkerUrl(url: URL): string | URL {
 function getWorker(): Worker {
   if (!worker) {
     try {
-      worker = new Worker(trustedWorkerUrl(new URL('./worker.js', import.meta.url)), { type: 'module', name: 'ml-widgets' });
+      worker = new Worker(trustedWorkerUrl(new URL('./worker.js', import.meta.url)), {
+        type: 'module',
+        name: 'ml-widgets',
+      });
     } catch (err) {
       throw new ModelError(
         'unsupported',
@@ -57,7 +70,12 @@ function getWorker(): Worker {
     };
     worker.onerror = (event) => {
       // The worker script itself failed (e.g. not served): fail everything waiting, start afresh next time.
-      const failure: WorkerReply = { id: 0, type: 'error', code: 'fetch-failed', message: `The ml-widgets worker could not start: ${event.message || 'its script did not load'}.` };
+      const failure: WorkerReply = {
+        id: 0,
+        type: 'error',
+        code: 'fetch-failed',
+        message: `The ml-widgets worker could not start: ${event.message || 'its script did not load'}.`,
+      };
       pending.forEach((entry) => entry.resolve(failure));
       pending.clear();
       worker = undefined;
@@ -68,7 +86,11 @@ function getWorker(): Worker {
 
 type Unsent<T> = T extends unknown ? Omit<T, 'id'> : never;
 
-function request(message: Unsent<WorkerRequest>, progress?: (loaded: number, total: number) => void, signal?: AbortSignal): Promise<WorkerReply> {
+function request(
+  message: Unsent<WorkerRequest>,
+  progress?: (loaded: number, total: number) => void,
+  signal?: AbortSignal,
+): Promise<WorkerReply> {
   const id = nextId++;
   return new Promise((resolve, reject) => {
     pending.set(id, { resolve, progress });
@@ -96,7 +118,11 @@ export async function loadModelInWorker(src: string | URL, options: LoadOptions 
   if (signal?.aborted) throw abortError(signal);
   const base = typeof document !== 'undefined' ? document.baseURI : undefined;
   const url = new URL(src, base).href;
-  const reply = await request({ type: 'load', src: url, options: { integrity, crossOrigin, cache } }, (loaded, total) => onProgress?.({ loaded, total }), signal);
+  const reply = await request(
+    { type: 'load', src: url, options: { integrity, crossOrigin, cache } },
+    (loaded, total) => onProgress?.({ loaded, total }),
+    signal,
+  );
   if (reply.type !== 'loaded') fail(reply);
   const { model, meta } = reply;
   return {

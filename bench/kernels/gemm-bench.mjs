@@ -11,13 +11,24 @@ await benchEachBuild(async (bytesArr) => {
   const base = 1 << 20;
   const out = {};
   // The machine is shared: report the median and the best sample (best = what the kernel can do).
-  const stats = (xs) => { xs.sort((a, c) => a - c); return { median: +xs[xs.length >> 1].toFixed(1), best: +xs[xs.length - 1].toFixed(1) }; };
+  const stats = (xs) => {
+    xs.sort((a, c) => a - c);
+    return { median: +xs[xs.length >> 1].toFixed(1), best: +xs[xs.length - 1].toFixed(1) };
+  };
   const SAMPLES = 15;
   for (const n of [64, 256, 512]) {
-    const M = n, N = n, K = n;
-    const a = base, w = a + M * K * 4, c = w + Math.ceil(N / 8) * 8 * K * 4;
-    f32(a, M * K).forEach((_, i, arr) => { arr[i] = Math.random() - 0.5; });
-    f32(w, Math.ceil(N / 8) * 8 * K).forEach((_, i, arr) => { arr[i] = Math.random() - 0.5; });
+    const M = n,
+      N = n,
+      K = n;
+    const a = base,
+      w = a + M * K * 4,
+      c = w + Math.ceil(N / 8) * 8 * K * 4;
+    f32(a, M * K).forEach((_, i, arr) => {
+      arr[i] = Math.random() - 0.5;
+    });
+    f32(w, Math.ceil(N / 8) * 8 * K).forEach((_, i, arr) => {
+      arr[i] = Math.random() - 0.5;
+    });
     const flops = 2 * M * N * K;
     // Calibrate to ~50 ms per sample (this also warms up), then take SAMPLES samples.
     let reps = 1;
@@ -37,7 +48,12 @@ await benchEachBuild(async (bytesArr) => {
   }
   // Batch-1 GEMV: 1×64 · 64×128 (+bias, relu), ns per call.
   {
-    const K = 64, N = 128, a = base, w = a + 4096, bias = w + K * N * 4, c = bias + N * 4;
+    const K = 64,
+      N = 128,
+      a = base,
+      w = a + 4096,
+      bias = w + K * N * 4,
+      c = bias + N * 4;
     const reps = 50000;
     const samples = [];
     for (let s = 0; s < SAMPLES; s++) {

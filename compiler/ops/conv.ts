@@ -55,7 +55,8 @@ function convWindow(ctx: NodeContext, x: RtValue, kernelShape: number[], ceil = 
     if (ceil && (o - 1) * strides[i] >= dims[i] + pads[i]) o--;
     return o;
   });
-  if (out.some((o) => o < 1)) throw new NodeProblem(`the window is larger than the input [${spatial}]`, 'invalid-graph');
+  if (out.some((o) => o < 1))
+    throw new NodeProblem(`the window is larger than the input [${spatial}]`, 'invalid-graph');
   return { spatial: dims, kernel, strides, dilations, pads, out };
 }
 
@@ -65,7 +66,18 @@ function outputValue(ctx: NodeContext, x: RtValue, channels: number, w: Window):
 }
 
 const windowArgs = (w: Window): Arg[] =>
-  [w.kernel[0], w.kernel[1], w.strides[0], w.strides[1], w.dilations[0], w.dilations[1], w.pads[0], w.pads[1], w.out[0], w.out[1]].map(i32);
+  [
+    w.kernel[0],
+    w.kernel[1],
+    w.strides[0],
+    w.strides[1],
+    w.dilations[0],
+    w.dilations[1],
+    w.pads[0],
+    w.pads[1],
+    w.out[0],
+    w.out[1],
+  ].map(i32);
 
 const conv: OpHandler = {
   lower(ctx) {
@@ -75,7 +87,8 @@ const conv: OpHandler = {
     const group = ctx.int('group', 1);
     const [Co, Cig] = W.dims;
     const C = x.dims[1];
-    if (Cig * group !== C || Co % group !== 0) throw new NodeProblem(`weights [${W.dims}] with group ${group} do not fit ${C} input channels`, 'invalid-graph');
+    if (Cig * group !== C || Co % group !== 0)
+      throw new NodeProblem(`weights [${W.dims}] with group ${group} do not fit ${C} input channels`, 'invalid-graph');
     const kernelShape = ctx.ints('kernel_shape') ?? W.dims.slice(2);
     const win = convWindow(ctx, x, kernelShape);
     const y = outputValue(ctx, x, Co, win);
@@ -96,13 +109,29 @@ const conv: OpHandler = {
       ctx.program.beforeLayout(() => {
         const s = epilogue.scale;
         const w = new Float32Array(KH * KW * Cp);
-        for (let kh = 0; kh < KH; kh++) for (let kw = 0; kw < KW; kw++) for (let c = 0; c < C; c++) w[(kh * KW + kw) * Cp + c] = weight(c, 0, kh, kw) * (s ? s[c] : 1);
+        for (let kh = 0; kh < KH; kh++)
+          for (let kw = 0; kw < KW; kw++)
+            for (let c = 0; c < C; c++) w[(kh * KW + kw) * Cp + c] = weight(c, 0, kh, kw) * (s ? s[c] : 1);
         packed = ctx.program.addFloats(w);
-        if (epilogue.bias) biasRef = ctx.program.addFloats(Float32Array.from({ length: Cp }, (_, c) => (c < C ? epilogue.bias![c] : 0)));
+        if (epilogue.bias)
+          biasRef = ctx.program.addFloats(Float32Array.from({ length: Cp }, (_, c) => (c < C ? epilogue.bias![c] : 0)));
       });
       ctx.program.addStep(
         'conv_depthwise',
-        () => [buf(x), data(packed), data(biasRef), buf(y), images, i32(H), i32(Wd), i32(C), ...windowArgs(win), i32(epilogue.act), f32(epilogue.p0), f32(epilogue.p1)],
+        () => [
+          buf(x),
+          data(packed),
+          data(biasRef),
+          buf(y),
+          images,
+          i32(H),
+          i32(Wd),
+          i32(C),
+          ...windowArgs(win),
+          i32(epilogue.act),
+          f32(epilogue.p0),
+          f32(epilogue.p1),
+        ],
         [x],
         [y],
       );
@@ -128,16 +157,39 @@ const conv: OpHandler = {
             return weight(co0 + n, c, Math.floor(tap / KW), tap % KW) * (s ? s[co0 + n] : 1);
           }),
         );
-        if (epilogue.bias) biasRef = ctx.program.addFloats(Float32Array.from({ length: Math.ceil(Cog / PANEL_WIDTH) * PANEL_WIDTH }, (_, n) => (n < Cog ? epilogue.bias![co0 + n] : 0)));
+        if (epilogue.bias)
+          biasRef = ctx.program.addFloats(
+            Float32Array.from({ length: Math.ceil(Cog / PANEL_WIDTH) * PANEL_WIDTH }, (_, n) =>
+              n < Cog ? epilogue.bias![co0 + n] : 0,
+            ),
+          );
       });
       if (!pointwise) {
-        ctx.program.addStep('im2col', () => [buf(x), buf(col), images, i32(H), i32(Wd), i32(C), i32(g * Cig), i32(Cig), ...windowArgs(win)], [x], [col]);
+        ctx.program.addStep(
+          'im2col',
+          () => [buf(x), buf(col), images, i32(H), i32(Wd), i32(C), i32(g * Cig), i32(Cig), ...windowArgs(win)],
+          [x],
+          [col],
+        );
       }
       const a: Arg = pointwise && group > 1 ? buf(x, g * Cig * 4) : buf(col);
       const lda = pointwise ? C : K;
       ctx.program.addStep(
         'gemm',
-        () => [a, i32(lda), data(packed), data(biasRef), buf(y, g * Cog * 4), i32(Co), rowsArg, i32(Cog), i32(K), i32(epilogue.act), f32(epilogue.p0), f32(epilogue.p1)],
+        () => [
+          a,
+          i32(lda),
+          data(packed),
+          data(biasRef),
+          buf(y, g * Cog * 4),
+          i32(Co),
+          rowsArg,
+          i32(Cog),
+          i32(K),
+          i32(epilogue.act),
+          f32(epilogue.p0),
+          f32(epilogue.p1),
+        ],
         [pointwise ? x : col],
         [y],
       );
@@ -158,15 +210,17 @@ const convTranspose: OpHandler = {
     const group = ctx.int('group', 1);
     const [Ci, Cog] = W.dims;
     const Co = Cog * group;
-    if (Ci % group !== 0) throw new NodeProblem(`${Ci} input channels do not split into ${group} groups`, 'invalid-graph');
-    if (x.dims[1] !== Ci) throw new NodeProblem(`weights [${W.dims}] do not fit ${x.dims[1]} input channels`, 'invalid-graph');
+    if (Ci % group !== 0)
+      throw new NodeProblem(`${Ci} input channels do not split into ${group} groups`, 'invalid-graph');
+    if (x.dims[1] !== Ci)
+      throw new NodeProblem(`weights [${W.dims}] do not fit ${x.dims[1]} input channels`, 'invalid-graph');
     const rank = x.dims.length - 2;
     if (rank !== 1 && rank !== 2) throw new NodeProblem(`${rank}-D ConvTranspose is not supported`);
     const lift = (v: number[]) => (rank === 1 ? [1, v[0]] : v);
     const [KH, KW] = lift(ctx.ints('kernel_shape') ?? W.dims.slice(2));
     const [SH, SW] = lift(ctx.ints('strides') ?? new Array(rank).fill(1));
     const [DH, DW] = lift(ctx.ints('dilations') ?? new Array(rank).fill(1));
-    const outPad = rank === 1 ? [0, ...(ctx.ints('output_padding') ?? [0])] : ctx.ints('output_padding') ?? [0, 0];
+    const outPad = rank === 1 ? [0, ...(ctx.ints('output_padding') ?? [0])] : (ctx.ints('output_padding') ?? [0, 0]);
     const [H, Wd] = lift(x.dims.slice(2));
     let pads = ctx.ints('pads') ?? new Array(2 * rank).fill(0);
     pads = rank === 1 ? [0, pads[0], 0, pads[1]] : [...pads];
@@ -184,28 +238,44 @@ const convTranspose: OpHandler = {
     }
     const out = [0, 1].map((i) => full[i] - pads[i] - pads[i + 2]);
     if (out.some((o) => o < 1)) throw new NodeProblem('the output would be empty', 'invalid-graph');
-    const y: RtValue = { ...ctx.newValue(rank === 1 ? [x.dims[0], Co, out[1]] : [x.dims[0], Co, out[0], out[1]], x.batched), layout: 'nhwc' };
+    const y: RtValue = {
+      ...ctx.newValue(rank === 1 ? [x.dims[0], Co, out[1]] : [x.dims[0], Co, out[0], out[1]], x.batched),
+      layout: 'nhwc',
+    };
     const wv = W.toFloat32();
     const N = KH * KW * Co;
     // B[ci][(kh·KW + kw)·Co + co] = W[ci][co - g·Cog][kh][kw] for co in ci's group g, else 0: groups
     // become one block-diagonal GEMM (group× the multiply-adds; grouped transposed convs are small).
     const Cig = Ci / group;
-    const packed = ctx.program.addFloats(packPanels(Ci, N, (ci, n) => {
-      const co = n % Co;
-      const tap = (n - co) / Co;
-      const g = Math.floor(ci / Cig);
-      if (Math.floor(co / Cog) !== g) return 0;
-      return wv[((ci * Cog + (co - g * Cog)) * KH + Math.floor(tap / KW)) * KW + (tap % KW)];
-    }));
+    const packed = ctx.program.addFloats(
+      packPanels(Ci, N, (ci, n) => {
+        const co = n % Co;
+        const tap = (n - co) / Co;
+        const g = Math.floor(ci / Cig);
+        if (Math.floor(co / Cog) !== g) return 0;
+        return wv[((ci * Cog + (co - g * Cog)) * KH + Math.floor(tap / KW)) * KW + (tap % KW)];
+      }),
+    );
     const biasRef = B ? ctx.program.addFloats(B.toFloat32()) : null;
     const { images } = imageGeometry(x);
     const pixels = H * Wd;
     const col = ctx.newValue([x.dims[0], pixels, N], x.batched);
     const m: Arg = x.batched ? { t: 'rows', times: x.dims[0] * pixels } : i32(x.dims[0] * pixels);
-    ctx.program.addStep('gemm', () => [buf(x), i32(Ci), data(packed), data(null), buf(col), i32(N), m, i32(N), i32(Ci), i32(0), f32(0), f32(0)], [x], [col]);
+    ctx.program.addStep(
+      'gemm',
+      () => [buf(x), i32(Ci), data(packed), data(null), buf(col), i32(N), m, i32(N), i32(Ci), i32(0), f32(0), f32(0)],
+      [x],
+      [col],
+    );
     ctx.program.addStep(
       'col2im',
-      () => [buf(col), buf(y), images, ...[H, Wd, Co, KH, KW, SH, SW, DH, DW, pads[0], pads[1], out[0], out[1]].map(i32), data(biasRef)],
+      () => [
+        buf(col),
+        buf(y),
+        images,
+        ...[H, Wd, Co, KH, KW, SH, SW, DH, DW, pads[0], pads[1], out[0], out[1]].map(i32),
+        data(biasRef),
+      ],
       [col],
       [y],
     );
@@ -219,12 +289,18 @@ function poolHandler(kind: 'max' | 'avg'): OpHandler {
       const x = toNHWC(ctx.program, ctx.rtLayout(0));
       if (ctx.isOutputUsed(1)) throw new NodeProblem('the Indices output is not supported');
       const win = convWindow(ctx, x, ctx.ints('kernel_shape') ?? [], ctx.int('ceil_mode', 0) !== 0);
-      if (kind === 'avg' && win.dilations.some((d) => d !== 1)) throw new NodeProblem('dilated AveragePool is not supported');
+      if (kind === 'avg' && win.dilations.some((d) => d !== 1))
+        throw new NodeProblem('dilated AveragePool is not supported');
       const y = outputValue(ctx, x, x.dims[1], win);
       const { images, C } = imageGeometry(x);
       const [H, W] = win.spatial;
       if (kind === 'max') {
-        ctx.program.addStep('maxpool', () => [buf(x), buf(y), images, i32(H), i32(W), i32(C), ...windowArgs(win)], [x], [y]);
+        ctx.program.addStep(
+          'maxpool',
+          () => [buf(x), buf(y), images, i32(H), i32(W), i32(C), ...windowArgs(win)],
+          [x],
+          [y],
+        );
       } else {
         const [KH, KW] = win.kernel;
         const [SH, SW] = win.strides;
@@ -232,7 +308,15 @@ function poolHandler(kind: 'max' | 'avg'): OpHandler {
         const include = ctx.int('count_include_pad', 0);
         ctx.program.addStep(
           'avgpool',
-          () => [buf(x), buf(y), images, i32(H), i32(W), i32(C), ...[KH, KW, SH, SW, PT, PL, PB, PR, win.out[0], win.out[1], include].map(i32)],
+          () => [
+            buf(x),
+            buf(y),
+            images,
+            i32(H),
+            i32(W),
+            i32(C),
+            ...[KH, KW, SH, SW, PT, PL, PB, PR, win.out[0], win.out[1], include].map(i32),
+          ],
           [x],
           [y],
         );
@@ -272,7 +356,12 @@ const lrn: OpHandler = {
     const y = { ...ctx.newValue(x.dims, x.batched), layout: 'nhwc' as const };
     const size = ctx.int('size', 1);
     const [alpha, beta, bias] = [ctx.float('alpha', 1e-4), ctx.float('beta', 0.75), ctx.float('bias', 1)];
-    ctx.program.addStep('lrn', () => [buf(x), buf(y), images, i32(HW), i32(C), i32(size), f32(alpha), f32(beta), f32(bias)], [x], [y]);
+    ctx.program.addStep(
+      'lrn',
+      () => [buf(x), buf(y), images, i32(HW), i32(C), i32(size), f32(alpha), f32(beta), f32(bias)],
+      [x],
+      [y],
+    );
     ctx.output(0, y);
   },
 };

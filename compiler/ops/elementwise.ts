@@ -7,7 +7,17 @@ import { fuseColumnAffine } from './gemm.js';
 import type { OpHandler } from './index.js';
 
 /** GEMM epilogue activation codes (assembly/gemm.ts). */
-export const ACT = { none: 0, relu: 1, leakyRelu: 2, sigmoid: 3, tanh: 4, clip: 5, hardSigmoid: 6, hardSwish: 7, gelu: 8 };
+export const ACT = {
+  none: 0,
+  relu: 1,
+  leakyRelu: 2,
+  sigmoid: 3,
+  tanh: 4,
+  clip: 5,
+  hardSigmoid: 6,
+  hardSwish: 7,
+  gelu: 8,
+};
 
 interface UnarySpec {
   kernel: string;
@@ -26,7 +36,10 @@ const UNARY: Record<string, UnarySpec> = {
     kernel: 'unary_leaky_relu',
     act: ACT.leakyRelu,
     params: (ctx) => [ctx.float('alpha', 0.01)],
-    fn: ([a]) => (x) => (x >= 0 ? x : a * x),
+    fn:
+      ([a]) =>
+      (x) =>
+        x >= 0 ? x : a * x,
   },
   Sigmoid: { kernel: 'unary_sigmoid', act: ACT.sigmoid, params: none, fn: () => (x) => 1 / (1 + Math.exp(-x)) },
   Tanh: { kernel: 'unary_tanh', act: ACT.tanh, params: none, fn: () => Math.tanh },
@@ -34,9 +47,17 @@ const UNARY: Record<string, UnarySpec> = {
     kernel: 'unary_hard_sigmoid',
     act: ACT.hardSigmoid,
     params: (ctx) => [ctx.float('alpha', 0.2), ctx.float('beta', 0.5)],
-    fn: ([a, b]) => (x) => Math.max(0, Math.min(1, a * x + b)),
+    fn:
+      ([a, b]) =>
+      (x) =>
+        Math.max(0, Math.min(1, a * x + b)),
   },
-  HardSwish: { kernel: 'unary_hard_swish', act: ACT.hardSwish, params: none, fn: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)) },
+  HardSwish: {
+    kernel: 'unary_hard_swish',
+    act: ACT.hardSwish,
+    params: none,
+    fn: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
+  },
   Exp: { kernel: 'unary_exp', params: none, fn: () => Math.exp },
   Log: { kernel: 'unary_log', params: none, fn: () => Math.log },
   Neg: { kernel: 'unary_neg', params: none, fn: () => (x) => -x },
@@ -128,11 +149,19 @@ function foldBinary(spec: BinarySpec, a: Tensor, b: Tensor): Tensor {
  * One broadcasting binary kernel call. The kernel walks an i32 table [R, dims, a strides, b strides]
  * (written here into the data segment) whose dim 0 is replaced by the run-time row count.
  */
-export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value, dtype: 'float32' | 'int32' = 'float32'): RtValue {
+export function lowerBinary(
+  ctx: NodeContext,
+  kernel: string,
+  a: Value,
+  b: Value,
+  dtype: 'float32' | 'int32' = 'float32',
+): RtValue {
   const nhwc = [a, b].filter((v): v is RtValue => v.kind === 'rt' && v.layout === 'nhwc');
   if (nhwc.length) {
     const rank = nhwc[0].dims.length;
-    const allChannelsLast = [a, b].every((v) => v.kind === 'const' ? v.tensor.dims.length <= rank : v.layout === 'nhwc' && v.dims.length === rank);
+    const allChannelsLast = [a, b].every((v) =>
+      v.kind === 'const' ? v.tensor.dims.length <= rank : v.layout === 'nhwc' && v.dims.length === rank,
+    );
     if (allChannelsLast) {
       // Broadcast in memory order: constants are permuted like the images ([C,1,1] → [1,1,1,C]).
       const perm = physicalPerm(rank);
@@ -140,7 +169,15 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
         if (v.kind === 'rt') return { ...v, dims: physicalDims(v.dims), layout: undefined, gemm: undefined };
         const t = v.tensor.reshape([...new Array(rank - v.tensor.dims.length).fill(1), ...v.tensor.dims]);
         const strides = stridesOf(t.dims);
-        return { kind: 'const', tensor: stridedView(t, perm.map((p) => t.dims[p]), perm.map((p) => strides[p]), 0) };
+        return {
+          kind: 'const',
+          tensor: stridedView(
+            t,
+            perm.map((p) => t.dims[p]),
+            perm.map((p) => strides[p]),
+            0,
+          ),
+        };
       };
       const y = lowerBinary(ctx, kernel, physical(a), physical(b), dtype);
       const logical = [y.dims[0], y.dims[rank - 1], ...y.dims.slice(1, rank - 1)];
@@ -158,7 +195,8 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
   for (const v of [a, b]) {
     if (batchAxisOf(v) < 0) continue;
     const at = batchAxisOf(v) + out.length - dimsOf(v).length;
-    if (outBatch >= 0 && at !== outBatch) throw new NodeProblem('the inputs have their batches on different axes', 'batch');
+    if (outBatch >= 0 && at !== outBatch)
+      throw new NodeProblem('the inputs have their batches on different axes', 'batch');
     outBatch = at;
   }
   if (batched) {
@@ -166,8 +204,10 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
     for (const v of [a, b]) {
       const d = dimsOf(v);
       const own = d[outBatch - (out.length - d.length)] ?? 1;
-      if (v.kind === 'const' && own !== 1) throw new NodeProblem(`a constant of shape [${d}] varies along the batch axis`, 'batch');
-      if (v.kind === 'rt' && v.batched && own !== out[outBatch]) throw new NodeProblem('inputs with different entries per batch row would broadcast across the batch', 'batch');
+      if (v.kind === 'const' && own !== 1)
+        throw new NodeProblem(`a constant of shape [${d}] varies along the batch axis`, 'batch');
+      if (v.kind === 'rt' && v.batched && own !== out[outBatch])
+        throw new NodeProblem('inputs with different entries per batch row would broadcast across the batch', 'batch');
     }
   }
   if (out.length === 0) out = [1];
@@ -182,13 +222,26 @@ export function lowerBinary(ctx: NodeContext, kernel: string, a: Value, b: Value
   const table = ctx.program.addInts([dims.length, ...dims, ...as, ...bs]);
 
   const operand = (v: Value) => (v.kind === 'rt' ? v : null);
-  const reusable = [operand(a), operand(b)].find((v) => v && v.batched === batched && v.dims.length === out!.length && v.dims.every((d, i) => d === out![i]));
-  const y = { ...ctx.inPlaceOr(reusable ?? undefined, out, batched), batchAxis: outBatch > 0 ? outBatch : undefined, dtype };
-  const constant = (t: Tensor) => (dtype === 'int32' ? ctx.program.addInts(Array.from(t.numbers)) : ctx.program.addFloats(t.toFloat32()));
-  const arg = (v: Value) => (v.kind === 'rt' ? { t: 'buf' as const, b: v.buffer } : { t: 'data' as const, d: constant(v.tensor) });
+  const reusable = [operand(a), operand(b)].find(
+    (v) => v && v.batched === batched && v.dims.length === out!.length && v.dims.every((d, i) => d === out![i]),
+  );
+  const y = {
+    ...ctx.inPlaceOr(reusable ?? undefined, out, batched),
+    batchAxis: outBatch > 0 ? outBatch : undefined,
+    dtype,
+  };
+  const constant = (t: Tensor) =>
+    dtype === 'int32' ? ctx.program.addInts(Array.from(t.numbers)) : ctx.program.addFloats(t.toFloat32());
+  const arg = (v: Value) =>
+    v.kind === 'rt' ? { t: 'buf' as const, b: v.buffer } : { t: 'data' as const, d: constant(v.tensor) };
   const [argA, argB] = [arg(a), arg(b)];
   const rows = batched ? { t: 'rows' as const, times: out[0] } : { t: 'i32' as const, v: out[0] };
-  ctx.program.addStep(kernel, () => [argA, argB, buf(y), rows, { t: 'data', d: table }], [a, b].filter((v): v is RtValue => v.kind === 'rt'), [y]);
+  ctx.program.addStep(
+    kernel,
+    () => [argA, argB, buf(y), rows, { t: 'data', d: table }],
+    [a, b].filter((v): v is RtValue => v.kind === 'rt'),
+    [y],
+  );
   return y;
 }
 
@@ -230,12 +283,14 @@ function binaryHandler(name: string, spec: BinarySpec): OpHandler {
       if (spec.intKernel && isInt(a) && isInt(b)) {
         // Integer arithmetic (IsolationForest's labels: a comparison cast to int64, times −2, plus 1).
         for (const v of [a, b]) {
-          if (v.kind === 'rt' && v.categories?.some((c, i) => c !== i)) throw new NodeProblem('arithmetic on class labels is not supported');
+          if (v.kind === 'rt' && v.categories?.some((c, i) => c !== i))
+            throw new NodeProblem('arithmetic on class labels is not supported');
         }
         ctx.output(0, lowerBinary(ctx, spec.intKernel, a, b, 'int32'));
         return;
       }
-      if ((a.kind === 'rt' && a.dtype !== 'float32') || (b.kind === 'rt' && b.dtype !== 'float32')) throw new NodeProblem('integer inputs are not supported here');
+      if ((a.kind === 'rt' && a.dtype !== 'float32') || (b.kind === 'rt' && b.dtype !== 'float32'))
+        throw new NodeProblem('integer inputs are not supported here');
       const fused = fuseIntoGemm(ctx, name, a, b);
       ctx.output(0, fused ?? lowerBinary(ctx, spec.kernel, a, b));
     },
@@ -246,7 +301,12 @@ function binaryHandler(name: string, spec: BinarySpec): OpHandler {
 function fuseIntoGemm(ctx: NodeContext, name: string, a: Value, b: Value): RtValue | null {
   if (name !== 'Add' && name !== 'Sub' && name !== 'Mul') return null;
   const commutes = name !== 'Sub';
-  const [x, c] = a.kind === 'rt' && b.kind === 'const' ? [a, b.tensor] : commutes && b.kind === 'rt' && a.kind === 'const' ? [b, a.tensor] : [null, null];
+  const [x, c] =
+    a.kind === 'rt' && b.kind === 'const'
+      ? [a, b.tensor]
+      : commutes && b.kind === 'rt' && a.kind === 'const'
+        ? [b, a.tensor]
+        : [null, null];
   if (!x?.gemm || !c) return null;
   const n = x.gemm.n;
   // One value per output channel: the last axis, or axis 1 of a channels-last image ([C,1,1]).
@@ -271,7 +331,11 @@ function variadicHandler(kernel: string, f: (a: number, b: number) => number, me
     lower(ctx) {
       let acc: Value = ctx.input(0)!;
       for (let i = 1; i < ctx.inputCount; i++) acc = lowerBinary(ctx, kernel, acc, ctx.input(i)!);
-      if (mean) acc = lowerBinary(ctx, 'binary_mul', acc, { kind: 'const', tensor: Tensor.scalar('float32', 1 / ctx.inputCount) });
+      if (mean)
+        acc = lowerBinary(ctx, 'binary_mul', acc, {
+          kind: 'const',
+          tensor: Tensor.scalar('float32', 1 / ctx.inputCount),
+        });
       ctx.output(0, acc);
     },
   };
@@ -306,7 +370,11 @@ export function lowerNonZero(ctx: NodeContext, x: RtValue): RtValue {
  * IsNaN = 1 − (x == x). Converters emit them around classic models (SGDClassifier, calibration,
  * PowerTransformer, QuantileTransformer).
  */
-function logicalHandler(arity: 1 | 2, fn: (a: number, b: number) => number, lower: (ctx: NodeContext, a: Value, b: Value) => RtValue): OpHandler {
+function logicalHandler(
+  arity: 1 | 2,
+  fn: (a: number, b: number) => number,
+  lower: (ctx: NodeContext, a: Value, b: Value) => RtValue,
+): OpHandler {
   return {
     fold: (_ctx, [a, b]) => [broadcastMap(arity === 1 ? [a!] : [a!, b!], 'bool', fn)],
     lower(ctx) {
@@ -319,11 +387,31 @@ function logicalHandler(arity: 1 | 2, fn: (a: number, b: number) => number, lowe
 
 const not = (ctx: NodeContext, x: Value) => lowerBinary(ctx, 'binary_sub', scalar(1), x);
 const LOGICAL: Record<string, OpHandler> = {
-  Not: logicalHandler(1, (a) => +!a, (ctx, a) => not(ctx, a)),
-  And: logicalHandler(2, (a, b) => +(!!a && !!b), (ctx, a, b) => lowerBinary(ctx, 'binary_mul', a, b)),
-  Or: logicalHandler(2, (a, b) => +(!!a || !!b), (ctx, a, b) => lowerBinary(ctx, 'binary_max', a, b)),
-  Xor: logicalHandler(2, (a, b) => +(!!a !== !!b), (ctx, a, b) => not(ctx, lowerBinary(ctx, 'binary_equal', a, b))),
-  IsNaN: logicalHandler(1, (a) => +Number.isNaN(a), (ctx, a) => not(ctx, lowerBinary(ctx, 'binary_equal', a, a))),
+  Not: logicalHandler(
+    1,
+    (a) => +!a,
+    (ctx, a) => not(ctx, a),
+  ),
+  And: logicalHandler(
+    2,
+    (a, b) => +(!!a && !!b),
+    (ctx, a, b) => lowerBinary(ctx, 'binary_mul', a, b),
+  ),
+  Or: logicalHandler(
+    2,
+    (a, b) => +(!!a || !!b),
+    (ctx, a, b) => lowerBinary(ctx, 'binary_max', a, b),
+  ),
+  Xor: logicalHandler(
+    2,
+    (a, b) => +(!!a !== !!b),
+    (ctx, a, b) => not(ctx, lowerBinary(ctx, 'binary_equal', a, b)),
+  ),
+  IsNaN: logicalHandler(
+    1,
+    (a) => +Number.isNaN(a),
+    (ctx, a) => not(ctx, lowerBinary(ctx, 'binary_equal', a, a)),
+  ),
 };
 
 /** erf for constant folding: Numerical Recipes' erfc approximation, fractional error < 1.2e-7. */
@@ -335,7 +423,16 @@ function erf(x: number): number {
     Math.exp(
       -z * z -
         1.26551223 +
-        t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - r : r - 1;
 }

@@ -1,7 +1,17 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
 import { packPanels, padBias } from '../pack.js';
-import { batchAxisOf, buf, data, f32, i32, type Arg, type DataRef, type GemmEpilogue, type RtValue } from '../program.js';
+import {
+  batchAxisOf,
+  buf,
+  data,
+  f32,
+  i32,
+  type Arg,
+  type DataRef,
+  type GemmEpilogue,
+  type RtValue,
+} from '../program.js';
 import { broadcastStrides, product, stridedView, Tensor } from '../tensor.js';
 import { ACT, lowerBinary } from './elementwise.js';
 import { broadcastTo, constPerRow } from './structure.js';
@@ -11,7 +21,14 @@ import type { OpHandler } from './index.js';
  * out = act(x · B + bias) for run-time x [rows…, K] and constant B: one call of the packed GEMM kernel.
  * The returned value carries its epilogue so a following Add/activation can fuse into it.
  */
-export function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: (k: number, n: number) => number, outDims: number[]): RtValue {
+export function emitGemm(
+  ctx: NodeContext,
+  x: RtValue,
+  K: number,
+  N: number,
+  b: (k: number, n: number) => number,
+  outDims: number[],
+): RtValue {
   const y: RtValue = { ...ctx.newValue(outDims, x.batched), batchAxis: x.batchAxis };
   const epilogue: GemmEpilogue = { n: N, scale: null, bias: null, act: ACT.none, p0: 0, p1: 0 };
   let weights: DataRef | null = null;
@@ -25,7 +42,20 @@ export function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: 
   const m: Arg = x.batched ? { t: 'rows', times: rowsPerBatchRow } : i32(rowsPerBatchRow);
   ctx.program.addStep(
     'gemm',
-    () => [buf(x), i32(K), data(weights), data(bias), buf(y), i32(N), m, i32(N), i32(K), i32(epilogue.act), f32(epilogue.p0), f32(epilogue.p1)],
+    () => [
+      buf(x),
+      i32(K),
+      data(weights),
+      data(bias),
+      buf(y),
+      i32(N),
+      m,
+      i32(N),
+      i32(K),
+      i32(epilogue.act),
+      f32(epilogue.p0),
+      f32(epilogue.p1),
+    ],
     [x],
     [y],
   );
@@ -36,7 +66,12 @@ export function emitGemm(ctx: NodeContext, x: RtValue, K: number, N: number, b: 
  * Fold y = x·s + t (per output column j, after a GEMM nothing else reads) into that GEMM: weights
  * scaled by s when packed, bias = bias·s + t. Returns the GEMM's output, or null when it cannot fuse.
  */
-export function fuseColumnAffine(ctx: NodeContext, x: RtValue, s: ((j: number) => number) | null, t: ((j: number) => number) | null): RtValue | null {
+export function fuseColumnAffine(
+  ctx: NodeContext,
+  x: RtValue,
+  s: ((j: number) => number) | null,
+  t: ((j: number) => number) | null,
+): RtValue | null {
   const g = x.gemm;
   const channels = x.layout === 'nhwc' ? x.dims[1] : x.dims[x.dims.length - 1];
   if (!g || g.act !== ACT.none || x.buffer.pendingReads !== 0 || channels !== g.n) return null;
@@ -50,20 +85,23 @@ export function fuseColumnAffine(ctx: NodeContext, x: RtValue, s: ((j: number) =
 }
 
 function foldMatMul(a: Tensor, b: Tensor): Tensor {
-  if (a.dims.length !== 2 || b.dims.length !== 2) throw new NodeProblem('constant MatMul folding supports 2-D operands only');
+  if (a.dims.length !== 2 || b.dims.length !== 2)
+    throw new NodeProblem('constant MatMul folding supports 2-D operands only');
   const [M, K] = a.dims;
   const N = b.dims[1];
   const out = new Float64Array(M * N);
   const A = a.numbers;
   const B = b.numbers;
-  for (let i = 0; i < M; i++) for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) out[i * N + j] += A[i * K + k] * B[k * N + j];
+  for (let i = 0; i < M; i++)
+    for (let k = 0; k < K; k++) for (let j = 0; j < N; j++) out[i * N + j] += A[i * K + k] * B[k * N + j];
   return Tensor.fromNumbers(a.dtype, [M, N], out);
 }
 
 const matMul: OpHandler = {
   fold: (_ctx, [a, b]) => [foldMatMul(a!, b!)],
   lower(ctx) {
-    if (ctx.input(0)?.kind === 'const') return ctx.output(0, lowerConstantLeft(ctx, ctx.constant(0, 'A'), ctx.rt(1, true)));
+    if (ctx.input(0)?.kind === 'const')
+      return ctx.output(0, lowerConstantLeft(ctx, ctx.constant(0, 'A'), ctx.rt(1, true)));
     const x = ctx.rt(0, true);
     if (batchAxisOf(x) === x.dims.length - 1) throw new NodeProblem('MatMul would sum over the batch axis', 'batch');
     if (ctx.input(1)?.kind === 'rt') return ctx.output(0, lowerRuntimeMatMul(ctx, x, ctx.rt(1, true)));
@@ -74,7 +112,10 @@ const matMul: OpHandler = {
       // [.., K] · [K] → [..]: a one-column GEMM.
       if (w.dims[0] !== K) throw new NodeProblem(`inner dimensions differ: ${K} and ${w.dims[0]}`, 'invalid-graph');
       const v = w.toFloat32();
-      return ctx.output(0, emitGemm(ctx, x, K, 1, (k) => v[k], x.dims.slice(0, -1)));
+      return ctx.output(
+        0,
+        emitGemm(ctx, x, K, 1, (k) => v[k], x.dims.slice(0, -1)),
+      );
     }
     if (w.dims.slice(0, -2).some((d) => d !== 1)) {
       if (batchAxisOf(x) > 0) throw new NodeProblem('stacked weights over a moved batch axis', 'batch');
@@ -82,9 +123,13 @@ const matMul: OpHandler = {
     }
     const [K2, N] = w.dims.slice(-2);
     if (K2 !== K) throw new NodeProblem(`inner dimensions differ: [${x.dims}] · [${w.dims}]`, 'invalid-graph');
-    if (w.dims.length > x.dims.length) throw new NodeProblem(`weights [${w.dims}] have more dims than the input [${x.dims}]`, 'batch');
+    if (w.dims.length > x.dims.length)
+      throw new NodeProblem(`weights [${w.dims}] have more dims than the input [${x.dims}]`, 'batch');
     const v = w.toFloat32();
-    ctx.output(0, emitGemm(ctx, x, K, N, (k, n) => v[k * N + n], [...x.dims.slice(0, -1), N]));
+    ctx.output(
+      0,
+      emitGemm(ctx, x, K, N, (k, n) => v[k * N + n], [...x.dims.slice(0, -1), N]),
+    );
   },
 };
 
@@ -97,16 +142,29 @@ const gemm: OpHandler = {
     const A = ta ? transpose(a!) : a!;
     const B = tb ? transpose(b!) : b!;
     let y = foldMatMul(A, B);
-    y = Tensor.fromNumbers(y.dtype, y.dims, y.numbers.map((v) => v * alpha));
+    y = Tensor.fromNumbers(
+      y.dtype,
+      y.dims,
+      y.numbers.map((v) => v * alpha),
+    );
     if (c) {
       const ct = c;
-      const scaled = Tensor.fromNumbers(ct.dtype, ct.dims, ct.numbers.map((v) => v * beta));
+      const scaled = Tensor.fromNumbers(
+        ct.dtype,
+        ct.dims,
+        ct.numbers.map((v) => v * beta),
+      );
       const sum = new Float64Array(y.size);
       const [M, N] = y.dims;
       const cs = scaled.numbers;
       for (let i = 0; i < M; i++)
         for (let j = 0; j < N; j++) {
-          const ci = scaled.dims.length === 0 || scaled.size === 1 ? 0 : scaled.dims.length === 1 ? j : (scaled.dims[0] === 1 ? 0 : i) * scaled.dims[1] + (scaled.dims[1] === 1 ? 0 : j);
+          const ci =
+            scaled.dims.length === 0 || scaled.size === 1
+              ? 0
+              : scaled.dims.length === 1
+                ? j
+                : (scaled.dims[0] === 1 ? 0 : i) * scaled.dims[1] + (scaled.dims[1] === 1 ? 0 : j);
           sum[i * N + j] = y.numbers[i * N + j] + cs[ci];
         }
       y = Tensor.fromNumbers(y.dtype, y.dims, sum);
@@ -116,7 +174,8 @@ const gemm: OpHandler = {
   lower(ctx) {
     const x = ctx.rt(0);
     const w = ctx.constant(1, 'B (weights)');
-    if (x.dims.length !== 2 || w.dims.length !== 2) throw new NodeProblem(`Gemm needs 2-D A and B, got [${x.dims}] and [${w.dims}]`, 'invalid-graph');
+    if (x.dims.length !== 2 || w.dims.length !== 2)
+      throw new NodeProblem(`Gemm needs 2-D A and B, got [${x.dims}] and [${w.dims}]`, 'invalid-graph');
     if (ctx.int('transA', 0)) {
       if (x.batched) throw new NodeProblem('transA=1 on a run-time input transposes the batch away', 'batch');
       throw new NodeProblem('transA=1 on a run-time input is not supported');
@@ -126,21 +185,37 @@ const gemm: OpHandler = {
     const beta = ctx.float('beta', 1);
     const K = x.dims[1];
     const [K2, N] = transB ? [w.dims[1], w.dims[0]] : w.dims;
-    if (K2 !== K) throw new NodeProblem(`inner dimensions differ: A is [${x.dims}], B is [${w.dims}]${transB ? ' (transposed)' : ''}`, 'invalid-graph');
+    if (K2 !== K)
+      throw new NodeProblem(
+        `inner dimensions differ: A is [${x.dims}], B is [${w.dims}]${transB ? ' (transposed)' : ''}`,
+        'invalid-graph',
+      );
     const v = w.toFloat32();
     const at = transB ? (k: number, n: number) => alpha * v[n * K + k] : (k: number, n: number) => alpha * v[k * N + n];
     const y = emitGemm(ctx, x, K, N, at, [x.dims[0], N]);
 
     const c = ctx.input(2);
     if (!c || beta === 0) return ctx.output(0, y);
-    if (c.kind === 'const' && (c.tensor.size === 1 || (c.tensor.size === N && c.tensor.dims[c.tensor.dims.length - 1] === N))) {
+    if (
+      c.kind === 'const' &&
+      (c.tensor.size === 1 || (c.tensor.size === N && c.tensor.dims[c.tensor.dims.length - 1] === N))
+    ) {
       const cv = c.tensor.toFloat32();
       y.gemm!.bias = Float32Array.from({ length: N }, (_, n) => beta * cv[c.tensor.size === 1 ? 0 : n]);
       return ctx.output(0, y);
     }
     // A full [M, N] or run-time C: add it after the GEMM.
     const cScaled =
-      beta === 1 || c.kind !== 'const' ? c : { kind: 'const' as const, tensor: Tensor.fromNumbers('float32', c.tensor.dims, c.tensor.numbers.map((t) => t * beta)) };
+      beta === 1 || c.kind !== 'const'
+        ? c
+        : {
+            kind: 'const' as const,
+            tensor: Tensor.fromNumbers(
+              'float32',
+              c.tensor.dims,
+              c.tensor.numbers.map((t) => t * beta),
+            ),
+          };
     if (c.kind !== 'const' && beta !== 1) throw new NodeProblem('beta ≠ 1 with a run-time C is not supported');
     ctx.output(0, lowerBinary(ctx, 'binary_add', { ...y, gemm: undefined }, cScaled));
   },
@@ -150,15 +225,23 @@ const gemm: OpHandler = {
 function lowerRuntimeMatMul(ctx: NodeContext, a: RtValue, b: RtValue): RtValue {
   const ra = a.dims.length;
   if (ra < 3 || b.dims.length !== ra || !a.batched || !b.batched) {
-    throw new NodeProblem(`a MatMul of two run-time tensors needs equal-rank batched operands of rank ≥ 3, got [${a.dims}] and [${b.dims}]`, a.batched && ra === 2 ? 'batch' : 'unsupported-ops');
+    throw new NodeProblem(
+      `a MatMul of two run-time tensors needs equal-rank batched operands of rank ≥ 3, got [${a.dims}] and [${b.dims}]`,
+      a.batched && ra === 2 ? 'batch' : 'unsupported-ops',
+    );
   }
-  if (batchAxisOf(a) !== batchAxisOf(b) || batchAxisOf(b) >= ra - 2) throw new NodeProblem('MatMul would mix the rows of a batch', 'batch');
+  if (batchAxisOf(a) !== batchAxisOf(b) || batchAxisOf(b) >= ra - 2)
+    throw new NodeProblem('MatMul would mix the rows of a batch', 'batch');
   // Leading dims broadcast (numpy rules, the batch excepted): copy the size-1 side out first.
   const lead = a.dims.slice(0, -2).map((d, i) => (i === batchAxisOf(a) ? d : Math.max(d, b.dims[i])));
   for (const v of [a, b]) {
-    if (v.dims.slice(0, -2).some((d, i) => d !== lead[i] && d !== 1)) throw new NodeProblem(`the leading dims of [${a.dims}] and [${b.dims}] do not broadcast`, 'invalid-graph');
+    if (v.dims.slice(0, -2).some((d, i) => d !== lead[i] && d !== 1))
+      throw new NodeProblem(`the leading dims of [${a.dims}] and [${b.dims}] do not broadcast`, 'invalid-graph');
   }
-  if (batchAxisOf(a) > 0 && (a.dims.slice(0, -2).some((d, i) => d !== lead[i]) || b.dims.slice(0, -2).some((d, i) => d !== lead[i]))) {
+  if (
+    batchAxisOf(a) > 0 &&
+    (a.dims.slice(0, -2).some((d, i) => d !== lead[i]) || b.dims.slice(0, -2).some((d, i) => d !== lead[i]))
+  ) {
     throw new NodeProblem('broadcasting leading dims around a moved batch axis', 'batch');
   }
   a = broadcastTo(ctx, a, [...lead, ...a.dims.slice(-2)], true);
@@ -179,12 +262,17 @@ function lowerRuntimeMatMul(ctx: NodeContext, a: RtValue, b: RtValue): RtValue {
 function lowerStackedWeights(ctx: NodeContext, x: RtValue, w: Tensor): RtValue {
   const wLead = w.dims.slice(0, -2);
   const pad = x.dims.length - w.dims.length;
-  if (pad < 0 || !x.batched) throw new NodeProblem(`weights [${w.dims}] have more dims than the input [${x.dims}]`, 'batch');
+  if (pad < 0 || !x.batched)
+    throw new NodeProblem(`weights [${w.dims}] have more dims than the input [${x.dims}]`, 'batch');
   const aligned = [...new Array(pad).fill(1), ...wLead];
-  if (aligned[0] !== 1) throw new NodeProblem(`weights [${w.dims}] would broadcast over the batch of [${x.dims}]`, 'batch');
+  if (aligned[0] !== 1)
+    throw new NodeProblem(`weights [${w.dims}] would broadcast over the batch of [${x.dims}]`, 'batch');
   // Leading dims broadcast both ways: the input is copied out where it has 1s, the weights where they do.
   const xLead = x.dims.slice(0, -2).map((d, i) => (i === 0 ? d : Math.max(d, aligned[i])));
-  if (x.dims.slice(1, -2).some((d, i) => d !== xLead[i + 1] && d !== 1) || aligned.slice(1).some((d, i) => d !== xLead[i + 1] && d !== 1)) {
+  if (
+    x.dims.slice(1, -2).some((d, i) => d !== xLead[i + 1] && d !== 1) ||
+    aligned.slice(1).some((d, i) => d !== xLead[i + 1] && d !== 1)
+  ) {
     throw new NodeProblem(`weights [${w.dims}] and the input [${x.dims}] do not broadcast`, 'invalid-graph');
   }
   const [M, K] = x.dims.slice(-2);
@@ -196,16 +284,24 @@ function lowerStackedWeights(ctx: NodeContext, x: RtValue, w: Tensor): RtValue {
   const y = ctx.newValue([...xLead, M, N], true);
   const period = product(xLead.slice(1));
   const batches: Arg = { t: 'rows', times: product(xLead) };
-  ctx.program.addStep('matmul', () => [buf(x), data(weights), buf(y), batches, i32(M), i32(N), i32(K), i32(period)], [x], [y]);
+  ctx.program.addStep(
+    'matmul',
+    () => [buf(x), data(weights), buf(y), batches, i32(M), i32(N), i32(K), i32(period)],
+    [x],
+    [y],
+  );
   return y;
 }
 
 /** Constant A [.., M, K] times run-time B [N, .., K, Nn]: A copied out for every row, then the batched kernel. */
 function lowerConstantLeft(ctx: NodeContext, a: Tensor, b: RtValue): RtValue {
-  if (!b.batched || b.dims.length < 3 || batchAxisOf(b) !== 0) throw new NodeProblem('a constant first MatMul operand needs a batched second operand of rank ≥ 3', 'batch');
-  if (a.dims.length < 2 || a.dims.length > b.dims.length) throw new NodeProblem(`constant [${a.dims}] · run-time [${b.dims}] is not supported`);
+  if (!b.batched || b.dims.length < 3 || batchAxisOf(b) !== 0)
+    throw new NodeProblem('a constant first MatMul operand needs a batched second operand of rank ≥ 3', 'batch');
+  if (a.dims.length < 2 || a.dims.length > b.dims.length)
+    throw new NodeProblem(`constant [${a.dims}] · run-time [${b.dims}] is not supported`);
   const aligned = [...new Array(b.dims.length - a.dims.length).fill(1), ...a.dims];
-  if (aligned[0] !== 1) throw new NodeProblem(`constant [${a.dims}] would broadcast over the batch of [${b.dims}]`, 'batch');
+  if (aligned[0] !== 1)
+    throw new NodeProblem(`constant [${a.dims}] would broadcast over the batch of [${b.dims}]`, 'batch');
   const lead = b.dims.slice(0, -2).map((d, i) => Math.max(d, aligned[i]));
   const full = constPerRow(ctx, a, [...lead, ...a.dims.slice(-2)]);
   return lowerRuntimeMatMul(ctx, full as RtValue, b);

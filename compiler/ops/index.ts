@@ -19,6 +19,16 @@ export interface OpHandler {
 
 /** Supported ops by domain. */
 export const OPS: Record<string, Record<string, OpHandler>> = {
-  'ai.onnx': { ...ELEMENTWISE_OPS, ...GEMM_OPS, ...SOFTMAX_OPS, ...SHAPE_OPS, ...ARGMAX_OPS, ...NORMALIZATION_OPS, ...STRUCTURE_OPS, ...CONV_OPS, ...NEIGHBOR_OPS },
+  'ai.onnx': {
+    ...ELEMENTWISE_OPS,
+    ...GEMM_OPS,
+    ...SOFTMAX_OPS,
+    ...SHAPE_OPS,
+    ...ARGMAX_OPS,
+    ...NORMALIZATION_OPS,
+    ...STRUCTURE_OPS,
+    ...CONV_OPS,
+    ...NEIGHBOR_OPS,
+  },
   'ai.onnx.ml': ML_OPS,
 };

@@ -43,7 +43,8 @@ function classLabels(ctx: NodeContext, strings: string, numbers: string): (strin
 /** A 2-D float input [rows, F] (a 1-D input is one row). */
 function table(ctx: NodeContext, i = 0): { x: RtValue; F: number } {
   const x = ctx.rt(i);
-  if (x.dims.length !== 2 || x.dims[0] !== 1) throw new NodeProblem(`expects a 2-D input [N, features], got [${x.dims}]`);
+  if (x.dims.length !== 2 || x.dims[0] !== 1)
+    throw new NodeProblem(`expects a 2-D input [N, features], got [${x.dims}]`);
   return { x, F: x.dims[1] };
 }
 
@@ -52,10 +53,6 @@ const rowsArg = (x: RtValue): Arg => (x.batched ? { t: 'rows', times: 1 } : i32(
 /** A label output: int32 class indices standing for `categories`. */
 function labelValue(ctx: NodeContext, x: RtValue, categories: (string | number)[]): RtValue {
   return { ...ctx.newValue([1], x.batched, 'int32'), categories };
-}
-
-function scratch(ctx: NodeContext, floatsPerRow: number, batched: boolean): RtValue {
-  return ctx.newValue([1, Math.max(floatsPerRow, 1)], batched);
 }
 
 // ---- linear models -------------------------------------------------------------------------------
@@ -67,7 +64,8 @@ const linearClassifier: OpHandler = {
     const intercepts = floats(ctx, 'intercepts');
     const labels = classLabels(ctx, 'classlabels_strings', 'classlabels_ints');
     const C = intercepts.length || coef.length / F;
-    if (coef.length !== C * F) throw new NodeProblem(`has ${coef.length} coefficients for ${C} classes × ${F} features`, 'invalid-graph');
+    if (coef.length !== C * F)
+      throw new NodeProblem(`has ${coef.length} coefficients for ${C} classes × ${F} features`, 'invalid-graph');
     const post = postTransform(ctx);
     const raw = emitGemm(ctx, x, F, C, (k, n) => coef[n * F + k], [1, C]);
     raw.gemm!.bias = Float32Array.from({ length: C }, (_, n) => intercepts[n] ?? 0);
@@ -80,7 +78,8 @@ const linearClassifier: OpHandler = {
         ctx.program.addStep('label_threshold', () => [buf(raw), buf(y), rowsArg(x), f32(0)], [raw], [y]);
         ctx.output(0, y);
       } else {
-        if (labels.length !== C) throw new NodeProblem(`has ${labels.length} class labels for ${C} score columns`, 'invalid-graph');
+        if (labels.length !== C)
+          throw new NodeProblem(`has ${labels.length} class labels for ${C} score columns`, 'invalid-graph');
         const y = labelValue(ctx, x, labels);
         ctx.program.addStep('argmax', () => [buf(raw), buf(y), rowsArg(x), i32(C), i32(1), i32(0)], [raw], [y]);
         ctx.output(0, y);
@@ -97,7 +96,12 @@ const linearClassifier: OpHandler = {
     }
     if (post === POST.NONE || (C === 1 && post !== POST.PROBIT)) return ctx.output(1, { ...raw, gemm: undefined });
     const z = ctx.newValue([1, C], x.batched);
-    ctx.program.addStep('post_transform', () => [buf(raw), buf(z), rowsArg(x), i32(C), i32(C === 1 ? POST.PROBIT : post)], [raw], [z]);
+    ctx.program.addStep(
+      'post_transform',
+      () => [buf(raw), buf(z), rowsArg(x), i32(C), i32(C === 1 ? POST.PROBIT : post)],
+      [raw],
+      [z],
+    );
     ctx.output(1, z);
   },
 };
@@ -108,10 +112,12 @@ const linearRegressor: OpHandler = {
     const coef = floats(ctx, 'coefficients', true);
     const T = ctx.int('targets', 1);
     const intercepts = floats(ctx, 'intercepts');
-    if (coef.length !== T * F) throw new NodeProblem(`has ${coef.length} coefficients for ${T} targets × ${F} features`, 'invalid-graph');
+    if (coef.length !== T * F)
+      throw new NodeProblem(`has ${coef.length} coefficients for ${T} targets × ${F} features`, 'invalid-graph');
     if (postTransform(ctx) !== POST.NONE) throw new NodeProblem('only post_transform NONE is supported');
     const y = emitGemm(ctx, x, F, T, (k, n) => coef[n * F + k], [1, T]);
-    if (intercepts.length) y.gemm!.bias = Float32Array.from({ length: T }, (_, n) => intercepts[intercepts.length === 1 ? 0 : n]);
+    if (intercepts.length)
+      y.gemm!.bias = Float32Array.from({ length: T }, (_, n) => intercepts[intercepts.length === 1 ? 0 : n]);
     ctx.output(0, y);
   },
 };
@@ -123,7 +129,8 @@ const scaler: OpHandler = {
     const { x, F } = table(ctx);
     const vec = (name: string, fallback: number) => {
       const v = floats(ctx, name);
-      if (v.length !== 0 && v.length !== 1 && v.length !== F) throw new NodeProblem(`"${name}" has ${v.length} values for ${F} features`, 'invalid-graph');
+      if (v.length !== 0 && v.length !== 1 && v.length !== F)
+        throw new NodeProblem(`"${name}" has ${v.length} values for ${F} features`, 'invalid-graph');
       return Tensor.fromNumbers('float32', [1, v.length === F ? F : 1], v.length ? v : [fallback]);
     };
     const shifted = lowerBinary(ctx, 'binary_sub', x, { kind: 'const', tensor: vec('offset', 0) });
@@ -137,7 +144,8 @@ const normalizer: OpHandler = {
   lower(ctx) {
     const { x, F } = table(ctx);
     const norm = NORMS[ctx.string('norm', 'MAX')];
-    if (norm === undefined) throw new NodeProblem(`norm "${ctx.string('norm', '')}" is not MAX, L1 or L2`, 'invalid-graph');
+    if (norm === undefined)
+      throw new NodeProblem(`norm "${ctx.string('norm', '')}" is not MAX, L1 or L2`, 'invalid-graph');
     const y = ctx.inPlaceOr(x, x.dims, x.batched);
     ctx.program.addStep('normalize_rows', () => [buf(x), buf(y), rowsArg(x), i32(F), i32(norm)], [x], [y]);
     ctx.output(0, y);
@@ -149,11 +157,17 @@ const imputer: OpHandler = {
     const { x, F } = table(ctx);
     const values = floats(ctx, 'imputed_value_floats');
     if (!values.length) throw new NodeProblem('only imputed_value_floats is supported (float inputs)');
-    if (values.length !== 1 && values.length !== F) throw new NodeProblem(`has ${values.length} imputed values for ${F} features`, 'invalid-graph');
+    if (values.length !== 1 && values.length !== F)
+      throw new NodeProblem(`has ${values.length} imputed values for ${F} features`, 'invalid-graph');
     const replaced = ctx.float('replaced_value_float', 0);
     const ref = ctx.program.addFloats(Float32Array.from(values));
     const y = ctx.inPlaceOr(x, x.dims, x.batched);
-    ctx.program.addStep('impute', () => [buf(x), buf(y), rowsArg(x), i32(F), data(ref), i32(values.length), f32(replaced)], [x], [y]);
+    ctx.program.addStep(
+      'impute',
+      () => [buf(x), buf(y), rowsArg(x), i32(F), data(ref), i32(values.length), f32(replaced)],
+      [x],
+      [y],
+    );
     ctx.output(0, y);
   },
 };
@@ -161,7 +175,13 @@ const imputer: OpHandler = {
 const binarizer: OpHandler = {
   lower(ctx) {
     const x = ctx.rt(0);
-    ctx.output(0, lowerBinary(ctx, 'binary_greater', x, { kind: 'const', tensor: Tensor.scalar('float32', ctx.float('threshold', 0)) }));
+    ctx.output(
+      0,
+      lowerBinary(ctx, 'binary_greater', x, {
+        kind: 'const',
+        tensor: Tensor.scalar('float32', ctx.float('threshold', 0)),
+      }),
+    );
   },
 };
 
@@ -197,7 +217,8 @@ const arrayFeatureExtractor: OpHandler = {
     if (source?.kind === 'const') {
       const indices = ctx.rtAny(1);
       const t = source.tensor;
-      if (t.dims.length > 1 && t.dims.slice(0, -1).some((d) => d !== 1)) throw new NodeProblem('selecting from a constant of rank > 1 is not supported');
+      if (t.dims.length > 1 && t.dims.slice(0, -1).some((d) => d !== 1))
+        throw new NodeProblem('selecting from a constant of rank > 1 is not supported');
       if (indices.dtype !== 'int32') throw new NodeProblem('the indices must be integers', 'invalid-graph');
       const values = Array.isArray(t.data) ? t.data : Array.from(t.data);
       const categories = indices.categories ? indices.categories.map((c) => values[Number(c)]) : values;
@@ -205,10 +226,16 @@ const arrayFeatureExtractor: OpHandler = {
     }
     const { x, F } = table(ctx);
     const idx = Array.from(ctx.constant(1, 'indices').numbers);
-    if (idx.some((i) => i < 0 || i >= F || !Number.isInteger(i))) throw new NodeProblem(`indices [${idx}] are out of range for ${F} columns`, 'invalid-graph');
+    if (idx.some((i) => i < 0 || i >= F || !Number.isInteger(i)))
+      throw new NodeProblem(`indices [${idx}] are out of range for ${F} columns`, 'invalid-graph');
     const ref = ctx.program.addInts(idx);
     const y = ctx.newValue([1, idx.length], x.batched);
-    ctx.program.addStep('gather_columns', () => [buf(x), buf(y), rowsArg(x), i32(F), data(ref), i32(idx.length)], [x], [y]);
+    ctx.program.addStep(
+      'gather_columns',
+      () => [buf(x), buf(y), rowsArg(x), i32(F), data(ref), i32(idx.length)],
+      [x],
+      [y],
+    );
     ctx.output(0, y);
   },
 };
@@ -222,9 +249,12 @@ const labelEncoder: OpHandler = {
     const x = ctx.rtAny(0);
     if (!x.categories) return numericLabelEncoder(ctx, x);
     const keys: (string | number)[] = (ctx.attr('keys_strings') as string[] | undefined) ?? ints(ctx, 'keys_int64s');
-    const values: (string | number)[] = (ctx.attr('values_strings') as string[] | undefined) ?? ctx.ints('values_int64s') ?? floats(ctx, 'values_floats');
-    if (keys.length !== values.length) throw new NodeProblem(`has ${keys.length} keys for ${values.length} values`, 'invalid-graph');
-    const fallback = typeof values[0] === 'string' ? ctx.string('default_string', '_Unused') : ctx.int('default_int64', -1);
+    const values: (string | number)[] =
+      (ctx.attr('values_strings') as string[] | undefined) ?? ctx.ints('values_int64s') ?? floats(ctx, 'values_floats');
+    if (keys.length !== values.length)
+      throw new NodeProblem(`has ${keys.length} keys for ${values.length} values`, 'invalid-graph');
+    const fallback =
+      typeof values[0] === 'string' ? ctx.string('default_string', '_Unused') : ctx.int('default_int64', -1);
     const map = new Map(keys.map((k, i) => [String(k), values[i]]));
     ctx.output(0, { ...ctx.alias(x, x.dims), categories: x.categories.map((c) => map.get(String(c)) ?? fallback) });
   },
@@ -235,9 +265,12 @@ function numericLabelEncoder(ctx: NodeContext, x: RtValue): void {
   const intValues = ctx.ints('values_int64s');
   const values = intValues ?? floats(ctx, 'values_floats');
   if (!keys.length || !values.length) {
-    throw new NodeProblem('only numeric keys_floats/keys_int64s to values_int64s/values_floats are supported on run-time values (strings are not)');
+    throw new NodeProblem(
+      'only numeric keys_floats/keys_int64s to values_int64s/values_floats are supported on run-time values (strings are not)',
+    );
   }
-  if (keys.length !== values.length) throw new NodeProblem(`has ${keys.length} keys for ${values.length} values`, 'invalid-graph');
+  if (keys.length !== values.length)
+    throw new NodeProblem(`has ${keys.length} keys for ${values.length} values`, 'invalid-graph');
   // ONNX defaults: default_int64 −1, default_float −0.0
   const fallback = intValues ? ctx.int('default_int64', -1) : ctx.float('default_float', -0);
   const order = keys.map((_, i) => i).sort((a, b) => keys[a] - keys[b]);
@@ -247,7 +280,17 @@ function numericLabelEncoder(ctx: NodeContext, x: RtValue): void {
   y.batchAxis = x.batchAxis;
   ctx.program.addStep(
     'label_encode',
-    () => [buf(x), buf(y), countArg(x), data(sortedKeys), data(sortedValues), i32(keys.length), f32(fallback), i32(x.dtype === 'int32' ? 1 : 0), i32(intValues ? 1 : 0)],
+    () => [
+      buf(x),
+      buf(y),
+      countArg(x),
+      data(sortedKeys),
+      data(sortedValues),
+      i32(keys.length),
+      f32(fallback),
+      i32(x.dtype === 'int32' ? 1 : 0),
+      i32(intValues ? 1 : 0),
+    ],
     [x],
     [y],
   );
@@ -261,10 +304,12 @@ function numericLabelEncoder(ctx: NodeContext, x: RtValue): void {
 const zipMap: OpHandler = {
   lower(ctx) {
     const x = ctx.rt(0);
-    if (x.dims.length !== 2) throw new NodeProblem(`expects a 2-D probability matrix, got rank ${x.dims.length}`, 'invalid-graph');
+    if (x.dims.length !== 2)
+      throw new NodeProblem(`expects a 2-D probability matrix, got rank ${x.dims.length}`, 'invalid-graph');
     const strings = ctx.attr('classlabels_strings');
     const labels = (Array.isArray(strings) && strings.length ? strings : ints(ctx, 'classlabels_int64s')).map(String);
-    if (labels.length !== x.dims[1]) throw new NodeProblem(`has ${labels.length} class labels for ${x.dims[1]} columns`, 'invalid-graph');
+    if (labels.length !== x.dims[1])
+      throw new NodeProblem(`has ${labels.length} class labels for ${x.dims[1]} columns`, 'invalid-graph');
     ctx.output(0, { ...ctx.alias(x, x.dims), zipMapLabels: labels });
   },
 };
@@ -283,7 +328,13 @@ interface Forest {
 }
 
 /** A split as the kernel evaluates it: `x[feature] <= threshold` → left, else right. */
-interface Test { feature: number; threshold: number; left: Ref; right: Ref; nanLeft: boolean }
+interface Test {
+  feature: number;
+  threshold: number;
+  left: Ref;
+  right: Ref;
+  nanLeft: boolean;
+}
 /** A node of the normalised graph: an ONNX node index, or the second test of an EQ/NEQ split. */
 type Ref = number | { second: Test };
 
@@ -321,19 +372,36 @@ function below(t: number): number {
  * A missing value fails every test and goes right unless `nanLeft`, so it is set where ONNX sends
  * NaN (the false child, or the true child for NEQ or missing_value_tracks_true) to the left child.
  */
-function normalise(mode: string, feature: number, t: number, onTrue: number, onFalse: number, tracksTrue: boolean): Test {
+function normalise(
+  mode: string,
+  feature: number,
+  t: number,
+  onTrue: number,
+  onFalse: number,
+  tracksTrue: boolean,
+): Test {
   const nanTo = tracksTrue || mode === 'BRANCH_NEQ' ? onTrue : onFalse;
-  const test = (threshold: number, left: Ref, right: Ref, nanGoes: Ref): Test => ({ feature, threshold, left, right, nanLeft: nanGoes === left && left !== right });
+  const test = (threshold: number, left: Ref, right: Ref, nanGoes: Ref): Test => ({
+    feature,
+    threshold,
+    left,
+    right,
+    nanLeft: nanGoes === left && left !== right,
+  });
   if (t !== t) {
     // every comparison with a NaN threshold is false: NEQ is always true
     const always = mode === 'BRANCH_NEQ' ? onTrue : onFalse;
     return test(NaN, nanTo, always, nanTo);
   }
   switch (mode) {
-    case 'BRANCH_LEQ': return test(atMost(t), onTrue, onFalse, nanTo);
-    case 'BRANCH_LT': return test(below(t), onTrue, onFalse, nanTo);
-    case 'BRANCH_GTE': return test(below(t), onFalse, onTrue, nanTo);
-    case 'BRANCH_GT': return test(atMost(t), onFalse, onTrue, nanTo);
+    case 'BRANCH_LEQ':
+      return test(atMost(t), onTrue, onFalse, nanTo);
+    case 'BRANCH_LT':
+      return test(below(t), onTrue, onFalse, nanTo);
+    case 'BRANCH_GTE':
+      return test(below(t), onFalse, onTrue, nanTo);
+    case 'BRANCH_GT':
+      return test(atMost(t), onFalse, onTrue, nanTo);
     default: {
       const [equal, unequal] = mode === 'BRANCH_EQ' ? [onTrue, onFalse] : [onFalse, onTrue];
       const second: Ref = { second: { feature, threshold: below(t), left: unequal, right: equal, nanLeft: false } };
@@ -367,18 +435,25 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
   const wValues = floats(ctx, `${prefix}_weights`);
   wTrees.forEach((t, i) => {
     const at = indexOf(t, wNodes[i]);
-    if (at === undefined) throw new NodeProblem(`a weight names node ${wNodes[i]} of tree ${t}, which does not exist`, 'invalid-graph');
-    if (wIds[i] < 0 || wIds[i] >= nOut) throw new NodeProblem(`a weight targets ${prefix} ${wIds[i]} of ${nOut}`, 'invalid-graph');
+    if (at === undefined)
+      throw new NodeProblem(`a weight names node ${wNodes[i]} of tree ${t}, which does not exist`, 'invalid-graph');
+    if (wIds[i] < 0 || wIds[i] >= nOut)
+      throw new NodeProblem(`a weight targets ${prefix} ${wIds[i]} of ${nOut}`, 'invalid-graph');
     (weights.get(at) ?? weights.set(at, []).get(at)!).push([wIds[i], wValues[i]]);
   });
 
   const testOf = (i: number): Test | undefined => {
     if (modes[i] === 'LEAF') return undefined;
     if (!SPLIT_MODES.has(modes[i])) throw new NodeProblem(`node mode "${modes[i]}" is not supported`, 'invalid-graph');
-    if (features[i] < 0 || features[i] >= F) throw new NodeProblem(`node ${nodeIds[i]} of tree ${treeIds[i]} reads feature ${features[i]} of ${F}`, 'invalid-graph');
+    if (features[i] < 0 || features[i] >= F)
+      throw new NodeProblem(
+        `node ${nodeIds[i]} of tree ${treeIds[i]} reads feature ${features[i]} of ${F}`,
+        'invalid-graph',
+      );
     const child = (id: number) => {
       const at = indexOf(treeIds[i], id);
-      if (at === undefined) throw new NodeProblem(`node ${nodeIds[i]} of tree ${treeIds[i]} points to missing node ${id}`, 'invalid-graph');
+      if (at === undefined)
+        throw new NodeProblem(`node ${nodeIds[i]} of tree ${treeIds[i]} points to missing node ${id}`, 'invalid-graph');
       return at;
     };
     return normalise(modes[i], features[i], values[i], child(trues[i]), child(falses[i]), !!missing[i]);
@@ -392,7 +467,7 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
   // where each node went (−1: not yet); EQ/NEQ second tests by identity
   const placedNode = new Int32Array(n).fill(-1);
   const placedSecond = new Map<Ref, number>();
-  const placedAt = (ref: Ref) => (typeof ref === 'number' ? placedNode[ref] : placedSecond.get(ref) ?? -1);
+  const placedAt = (ref: Ref) => (typeof ref === 'number' ? placedNode[ref] : (placedSecond.get(ref) ?? -1));
   const patches: [number, Ref][] = []; // word index of a `right` field, node it names
   const emitTest = (feature: number, threshold: number, right: Ref, nanLeft: boolean) => {
     float32[0] = threshold;
@@ -438,7 +513,13 @@ function buildForest(ctx: NodeContext, F: number, prefix: 'class' | 'target', nO
     for (const [at, ref] of patches.splice(0)) words[at] = placedAt(ref) * 16;
     trees.push(first * 16, treeHeight(words, first, tree));
   }
-  return { nodes: Int32Array.from(words), trees: Int32Array.from(trees), table: Int32Array.from(tableWords), nTrees: roots.size, nanLeft };
+  return {
+    nodes: Int32Array.from(words),
+    trees: Int32Array.from(trees),
+    table: Int32Array.from(tableWords),
+    nTrees: roots.size,
+    nanLeft,
+  };
 }
 
 /**
@@ -465,7 +546,10 @@ function treeHeight(words: number[], root: number, tree: number): number {
       height[at - root] = 1 + Math.max(leftTaken ? height[at + 1 - root] : 0, height[right - root]);
       stack.pop();
     } else if (height[next - root] === -2) {
-      throw new NodeProblem(`tree ${tree} has a cycle: following its nodes can come back to the same node, so some rows never reach a leaf`, 'invalid-graph');
+      throw new NodeProblem(
+        `tree ${tree} has a cycle: following its nodes can come back to the same node, so some rows never reach a leaf`,
+        'invalid-graph',
+      );
     } else {
       stack.push(next);
     }
@@ -482,7 +566,20 @@ function accumulate(ctx: NodeContext, x: RtValue, F: number, forest: Forest, nOu
   const has = ctx.newValue([1, nOut], x.batched, 'int32');
   ctx.program.addStep(
     'tree_accumulate',
-    () => [buf(x), i32(F), rowsArg(x), data(nodes), data(trees), i32(forest.nTrees), data(table), i32(nOut), i32(aggregate), i32(forest.nanLeft ? 1 : 0), buf(acc), buf(has)],
+    () => [
+      buf(x),
+      i32(F),
+      rowsArg(x),
+      data(nodes),
+      data(trees),
+      i32(forest.nTrees),
+      data(table),
+      i32(nOut),
+      i32(aggregate),
+      i32(forest.nanLeft ? 1 : 0),
+      buf(acc),
+      buf(has),
+    ],
     [x],
     [acc, has],
   );
@@ -494,7 +591,11 @@ const treeEnsembleRegressor: OpHandler = {
     const { x, F } = table(ctx);
     const T = ctx.int('n_targets', 1);
     const aggregate = AGGREGATES[ctx.string('aggregate_function', 'SUM')];
-    if (aggregate === undefined) throw new NodeProblem(`aggregate_function "${ctx.string('aggregate_function', '')}" is not supported`, 'invalid-graph');
+    if (aggregate === undefined)
+      throw new NodeProblem(
+        `aggregate_function "${ctx.string('aggregate_function', '')}" is not supported`,
+        'invalid-graph',
+      );
     const forest = buildForest(ctx, F, 'target', T);
     const { acc, has } = accumulate(ctx, x, F, forest, T, aggregate);
     const base = floats(ctx, 'base_values');
@@ -503,7 +604,18 @@ const treeEnsembleRegressor: OpHandler = {
     const y = ctx.newValue([1, T], x.batched);
     ctx.program.addStep(
       'tree_finalize_regressor',
-      () => [buf(acc), buf(has), buf(y), rowsArg(x), i32(T), i32(forest.nTrees), i32(aggregate), data(baseRef), i32(base.length), i32(post)],
+      () => [
+        buf(acc),
+        buf(has),
+        buf(y),
+        rowsArg(x),
+        i32(T),
+        i32(forest.nTrees),
+        i32(aggregate),
+        data(baseRef),
+        i32(base.length),
+        i32(post),
+      ],
       [acc, has],
       [y],
     );
@@ -529,7 +641,19 @@ const treeEnsembleClassifier: OpHandler = {
     const z = ctx.newValue([1, C], x.batched);
     ctx.program.addStep(
       'tree_finalize_classifier',
-      () => [buf(acc), buf(has), buf(z), buf(y), rowsArg(x), i32(C), data(baseRef), i32(base.length), i32(post), i32(binaryCase), i32(allPositive)],
+      () => [
+        buf(acc),
+        buf(has),
+        buf(z),
+        buf(y),
+        rowsArg(x),
+        i32(C),
+        data(baseRef),
+        i32(base.length),
+        i32(post),
+        i32(binaryCase),
+        i32(allPositive),
+      ],
       [acc, has],
       [z, y],
     );
@@ -545,11 +669,17 @@ const KERNELS: Record<string, number> = { LINEAR: 0, POLY: 1, RBF: 2, SIGMOID: 3
 /** Kernel values of x against the support vectors, as f64 [rows, V] (assembly/ml.ts svm_kernel). */
 function kernelValues(ctx: NodeContext, x: RtValue, F: number, sv: number[], V: number): RtValue {
   const kind = KERNELS[ctx.string('kernel_type', 'LINEAR')];
-  if (kind === undefined) throw new NodeProblem(`kernel_type "${ctx.string('kernel_type', '')}" is not supported`, 'invalid-graph');
+  if (kind === undefined)
+    throw new NodeProblem(`kernel_type "${ctx.string('kernel_type', '')}" is not supported`, 'invalid-graph');
   const [gamma = 0, coef0 = 0, degree = 0] = floats(ctx, 'kernel_params');
   const ref = ctx.program.addFloats(Float32Array.from(sv));
   const k = ctx.newValue([1, 2 * V], x.batched); // f64 values: two floats each
-  ctx.program.addStep('svm_kernel', () => [buf(x), i32(F), rowsArg(x), data(ref), i32(V), i32(kind), f32(gamma), f32(coef0), f32(degree), buf(k)], [x], [k]);
+  ctx.program.addStep(
+    'svm_kernel',
+    () => [buf(x), i32(F), rowsArg(x), data(ref), i32(V), i32(kind), f32(gamma), f32(coef0), f32(degree), buf(k)],
+    [x],
+    [k],
+  );
   return k;
 }
 
@@ -566,13 +696,17 @@ const svmClassifier: OpHandler = {
     const probB = floats(ctx, 'prob_b');
     const post = postTransform(ctx);
     if (V === 0) throw new NodeProblem('linear (liblinear-mode) SVMClassifier is not supported yet');
-    if (perClass.length !== C) throw new NodeProblem(`vectors_per_class has ${perClass.length} entries for ${C} classes`, 'invalid-graph');
+    if (perClass.length !== C)
+      throw new NodeProblem(`vectors_per_class has ${perClass.length} entries for ${C} classes`, 'invalid-graph');
     const sv = floats(ctx, 'support_vectors', true);
-    if (sv.length !== V * F) throw new NodeProblem(`has ${sv.length} support vector values for ${V} vectors × ${F} features`, 'invalid-graph');
+    if (sv.length !== V * F)
+      throw new NodeProblem(`has ${sv.length} support vector values for ${V} vectors × ${F} features`, 'invalid-graph');
     const pairs = (C * (C - 1)) / 2;
-    if (coef.length < (C - 1) * V || rho.length < pairs) throw new NodeProblem('coefficients or rho are too short for the classes', 'invalid-graph');
+    if (coef.length < (C - 1) * V || rho.length < pairs)
+      throw new NodeProblem('coefficients or rho are too short for the classes', 'invalid-graph');
     const withProba = probA.length > 0;
-    if (withProba && (probA.length < pairs || probB.length < pairs)) throw new NodeProblem('prob_a/prob_b are too short', 'invalid-graph');
+    if (withProba && (probA.length < pairs || probB.length < pairs))
+      throw new NodeProblem('prob_a/prob_b are too short', 'invalid-graph');
 
     const k = kernelValues(ctx, x, F, sv, V);
     const refs = {
@@ -590,7 +724,22 @@ const svmClassifier: OpHandler = {
     const allPositive = coef.every((c) => c >= 0) ? 1 : 0;
     ctx.program.addStep(
       'svm_classify',
-      () => [buf(k), rowsArg(x), i32(V), i32(C), data(refs.perClass), data(refs.coef), data(refs.rho), data(refs.probA), data(refs.probB), buf(z), buf(y), buf(work), i32(post), i32(allPositive)],
+      () => [
+        buf(k),
+        rowsArg(x),
+        i32(V),
+        i32(C),
+        data(refs.perClass),
+        data(refs.coef),
+        data(refs.rho),
+        data(refs.probA),
+        data(refs.probB),
+        buf(z),
+        buf(y),
+        buf(work),
+        i32(post),
+        i32(allPositive),
+      ],
       [k],
       [z, y, work],
     );
@@ -613,11 +762,17 @@ const svmRegressor: OpHandler = {
       return ctx.output(0, y);
     }
     const sv = floats(ctx, 'support_vectors', true);
-    if (sv.length !== V * F || coef.length < V) throw new NodeProblem('support vectors or coefficients do not match n_supports', 'invalid-graph');
+    if (sv.length !== V * F || coef.length < V)
+      throw new NodeProblem('support vectors or coefficients do not match n_supports', 'invalid-graph');
     const k = kernelValues(ctx, x, F, sv, V);
     const coefRef = ctx.program.addFloats(Float32Array.from(coef.slice(0, V)));
     const y = ctx.newValue([1, 1], x.batched);
-    ctx.program.addStep('svm_regress', () => [buf(k), rowsArg(x), i32(V), data(coefRef), f32(rho[0]), i32(ctx.int('one_class', 0)), buf(y)], [k], [y]);
+    ctx.program.addStep(
+      'svm_regress',
+      () => [buf(k), rowsArg(x), i32(V), data(coefRef), f32(rho[0]), i32(ctx.int('one_class', 0)), buf(y)],
+      [k],
+      [y],
+    );
     ctx.output(0, y);
   },
 };
@@ -628,7 +783,8 @@ const featureVectorizer: OpHandler = {
     const inputs = Array.from({ length: ctx.inputCount }, (_, i) => ctx.rt(i));
     const dims = ctx.ints('inputdimensions') ?? inputs.map((v) => v.dims[1]);
     inputs.forEach((v, i) => {
-      if (v.dims.length !== 2 || v.dims[1] !== dims[i]) throw new NodeProblem(`input ${i} is [${v.dims}], not [N, ${dims[i]}]`, 'invalid-graph');
+      if (v.dims.length !== 2 || v.dims[1] !== dims[i])
+        throw new NodeProblem(`input ${i} is [${v.dims}], not [N, ${dims[i]}]`, 'invalid-graph');
     });
     ctx.output(0, inputs.length === 1 ? inputs[0] : lowerConcat(ctx, inputs, 1));
   },

@@ -21,7 +21,8 @@ import type { OpHandler } from './index.js';
 const scan: OpHandler = {
   lower(ctx) {
     const body = ctx.attr('body') as OnnxGraph | undefined;
-    if (!body || ctx.int('num_scan_inputs', 0) !== 1 || ctx.inputCount !== 2) throw new NodeProblem('only the pairwise-distance Scan of skl2onnx (cdist) is supported');
+    if (!body || ctx.int('num_scan_inputs', 0) !== 1 || ctx.inputCount !== 2)
+      throw new NodeProblem('only the pairwise-distance Scan of skl2onnx (cdist) is supported');
     const ops = body.nodes.map((n) => n.opType).join(',');
     const [stateIn, scanned] = body.inputs.map((i) => i.name);
     const sub = body.nodes.find((n) => n.opType === 'Sub');
@@ -32,14 +33,23 @@ const scan: OpHandler = {
       sub!.inputs[0] === stateIn &&
       sub!.inputs[1] === scanned &&
       red!.inputs[0] === sub!.outputs[0] &&
-      Array.isArray(axes) && axes.length === 1 && axes[0] === 1 &&
+      Array.isArray(axes) &&
+      axes.length === 1 &&
+      axes[0] === 1 &&
       Number(red!.attrs.get('keepdims') ?? 1) === 0 &&
-      body.nodes[0].inputs[0] === stateIn && body.outputs[0].name === body.nodes[0].outputs[0] &&
-      body.nodes[3].inputs[0] === red!.outputs[0] && body.outputs[1].name === body.nodes[3].outputs[0];
-    if (!cdist) throw new NodeProblem(`only the pairwise-distance Scan of skl2onnx (cdist) is supported; this body is ${ops}`);
+      body.nodes[0].inputs[0] === stateIn &&
+      body.outputs[0].name === body.nodes[0].outputs[0] &&
+      body.nodes[3].inputs[0] === red!.outputs[0] &&
+      body.outputs[1].name === body.nodes[3].outputs[0];
+    if (!cdist)
+      throw new NodeProblem(`only the pairwise-distance Scan of skl2onnx (cdist) is supported; this body is ${ops}`);
     const x = ctx.rt(0);
     const t = ctx.constant(1, 'the scanned table');
-    if (x.dims.length !== 2 || t.dims.length !== 2 || t.dims[1] !== x.dims[1]) throw new NodeProblem(`expects [N, F] against a constant [M, F], got [${x.dims}] and [${t.dims}]`, 'invalid-graph');
+    if (x.dims.length !== 2 || t.dims.length !== 2 || t.dims[1] !== x.dims[1])
+      throw new NodeProblem(
+        `expects [N, F] against a constant [M, F], got [${x.dims}] and [${t.dims}]`,
+        'invalid-graph',
+      );
     const [M, F] = t.dims;
     ctx.output(0, x);
     const table = ctx.program.addFloats(t.toFloat32());
@@ -56,8 +66,10 @@ const topK: OpHandler = {
     const x = ctx.rt(0);
     const rank = x.dims.length;
     const axis = ctx.int('axis', -1);
-    if ((axis < 0 ? axis + rank : axis) !== rank - 1) throw new NodeProblem('only TopK along the last axis is supported');
-    if (batchAxisOf(x) === rank - 1) throw new NodeProblem('TopK over the batch axis mixes the rows of a batch', 'batch');
+    if ((axis < 0 ? axis + rank : axis) !== rank - 1)
+      throw new NodeProblem('only TopK along the last axis is supported');
+    if (batchAxisOf(x) === rank - 1)
+      throw new NodeProblem('TopK over the batch axis mixes the rows of a batch', 'batch');
     if (ctx.int('sorted', 1) !== 1) throw new NodeProblem('only sorted TopK is supported');
     const k = ctx.opset >= 10 ? Number(ctx.constant(1, 'k').numbers[0]) : ctx.int('k', 1);
     const D = x.dims[rank - 1];
@@ -68,7 +80,12 @@ const topK: OpHandler = {
     const indices = { ...ctx.newValue(dims, x.batched, 'int32'), batchAxis: x.batchAxis };
     const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
     const largest = ctx.int('largest', 1);
-    ctx.program.addStep('topk', () => [buf(x), buf(values), buf(indices), rows, i32(D), i32(k), i32(largest)], [x], [values, indices]);
+    ctx.program.addStep(
+      'topk',
+      () => [buf(x), buf(values), buf(indices), rows, i32(D), i32(k), i32(largest)],
+      [x],
+      [values, indices],
+    );
     ctx.output(0, values);
     ctx.output(1, indices);
   },
@@ -79,7 +96,8 @@ function lastAxis(ctx: NodeContext, x: RtValue, what: string): { D: number; rows
   const rank = x.dims.length;
   const axis = normalizeAxis(what === 'CumSum' ? Number(ctx.constant(1, 'axis').numbers[0]) : ctx.int('axis', 0), rank);
   if (axis !== rank - 1) throw new NodeProblem(`only ${what} along the last axis is supported`);
-  if (batchAxisOf(x) === rank - 1) throw new NodeProblem(`${what} over the batch axis mixes the rows of a batch`, 'batch');
+  if (batchAxisOf(x) === rank - 1)
+    throw new NodeProblem(`${what} over the batch axis mixes the rows of a batch`, 'batch');
   const outer = product(x.dims.slice(0, -1));
   return { D: x.dims[rank - 1], rows: x.batched ? { t: 'rows', times: outer } : i32(outer) };
 }
@@ -90,7 +108,12 @@ const cumSum: OpHandler = {
     const x = asFloat(ctx, ctx.rtAny(0));
     const { D, rows } = lastAxis(ctx, x, 'CumSum');
     const y = { ...ctx.newValue(x.dims, x.batched), batchAxis: x.batchAxis };
-    ctx.program.addStep('cumsum_rows', () => [buf(x), buf(y), rows, i32(D), i32(ctx.int('exclusive', 0)), i32(ctx.int('reverse', 0))], [x], [y]);
+    ctx.program.addStep(
+      'cumsum_rows',
+      () => [buf(x), buf(y), rows, i32(D), i32(ctx.int('exclusive', 0)), i32(ctx.int('reverse', 0))],
+      [x],
+      [y],
+    );
     ctx.output(0, y);
   },
 };
@@ -102,14 +125,27 @@ const gatherElements: OpHandler = {
     const { D, rows } = lastAxis(ctx, x, 'GatherElements');
     const idx = ctx.rtAny(1);
     if (idx.dtype !== 'int32') throw new NodeProblem('the indices must be integers', 'invalid-graph');
-    if (idx.dims.length !== x.dims.length || idx.dims.slice(0, -1).some((d, i) => d !== x.dims[i]) || idx.batched !== x.batched) {
+    if (
+      idx.dims.length !== x.dims.length ||
+      idx.dims.slice(0, -1).some((d, i) => d !== x.dims[i]) ||
+      idx.batched !== x.batched
+    ) {
       throw new NodeProblem(`indices [${idx.dims}] do not match data [${x.dims}] outside the gathered axis`);
     }
     const K = idx.dims[idx.dims.length - 1];
-    const y: RtValue = { ...ctx.newValue(idx.dims, x.batched, x.dtype), batchAxis: x.batchAxis, ...(x.categories ? { categories: x.categories } : {}) };
+    const y: RtValue = {
+      ...ctx.newValue(idx.dims, x.batched, x.dtype),
+      batchAxis: x.batchAxis,
+      ...(x.categories ? { categories: x.categories } : {}),
+    };
     ctx.program.addStep('gather_row_elements', () => [buf(x), buf(idx), buf(y), rows, i32(D), i32(K)], [x, idx], [y]);
     ctx.output(0, y);
   },
 };
 
-export const NEIGHBOR_OPS: Record<string, OpHandler> = { Scan: scan, TopK: topK, CumSum: cumSum, GatherElements: gatherElements };
+export const NEIGHBOR_OPS: Record<string, OpHandler> = {
+  Scan: scan,
+  TopK: topK,
+  CumSum: cumSum,
+  GatherElements: gatherElements,
+};

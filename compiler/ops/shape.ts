@@ -32,7 +32,8 @@ const dropout: OpHandler = {
 function flattenDims(ctx: NodeContext, dims: number[]): [number[], number] {
   const axis = ctx.int('axis', 1);
   const a = axis < 0 ? axis + dims.length : axis;
-  if (a < 0 || a > dims.length) throw new NodeProblem(`axis ${axis} is out of range for rank ${dims.length}`, 'invalid-graph');
+  if (a < 0 || a > dims.length)
+    throw new NodeProblem(`axis ${axis} is out of range for rank ${dims.length}`, 'invalid-graph');
   return [[product(dims.slice(0, a)), product(dims.slice(a))], a];
 }
 
@@ -50,10 +51,12 @@ const flatten: OpHandler = {
 function reshapeDims(ctx: NodeContext, inDims: number[], target: number[]): number[] {
   const allowZero = ctx.int('allowzero', 0) !== 0;
   const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
-  if (dims.some((d) => d === undefined || d < -1)) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
+  if (dims.some((d) => d === undefined || d < -1))
+    throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
   const total = product(inDims);
   const out = resolveMinusOne(dims, total, target);
-  if (product(out) !== total) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
+  if (product(out) !== total)
+    throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
   return out;
 }
 
@@ -62,16 +65,23 @@ function reshapeDims(ctx: NodeContext, inDims: number[], target: number[]): numb
  * folded Shape marks it (k·BATCH); a 0 at the batch's axis copies it; on axis 0, -1 takes what a row
  * leaves and a fixed size was written for the exported batch size B (k·B means k entries per row).
  */
-function reshapeBatched(ctx: NodeContext, inDims: number[], target: number[], batchAxis: number): { dims: number[]; batchAxis: number } {
+function reshapeBatched(
+  ctx: NodeContext,
+  inDims: number[],
+  target: number[],
+  batchAxis: number,
+): { dims: number[]; batchAxis: number } {
   const allowZero = ctx.int('allowzero', 0) !== 0;
   const marked = target.flatMap((d, i) => (d >= BATCH && d % BATCH === 0 ? [i] : []));
-  if (marked.length > 1 || target.some((d) => d >= BATCH && d % BATCH !== 0)) throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
+  if (marked.length > 1 || target.some((d) => d >= BATCH && d % BATCH !== 0))
+    throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
   let at: number;
   let entries: number;
   if (marked.length === 1) [at, entries] = [marked[0], target[marked[0]] / BATCH];
   else if (!allowZero && target[batchAxis] === 0) [at, entries] = [batchAxis, inDims[batchAxis]];
   else if (batchAxis === 0 && target[0] === -1) [at, entries] = [0, -1];
-  else if (batchAxis === 0 && target[0] > 0 && ctx.exportedBatch !== null && target[0] % ctx.exportedBatch === 0) [at, entries] = [0, target[0] / ctx.exportedBatch];
+  else if (batchAxis === 0 && target[0] > 0 && ctx.exportedBatch !== null && target[0] % ctx.exportedBatch === 0)
+    [at, entries] = [0, target[0] / ctx.exportedBatch];
   else if (minusOneTakesBatch(target, inDims, batchAxis, allowZero)) {
     // [N, k] → [1, -1, 1] (skl2onnx's bagging ensembles stack estimators this way): with only 1s before
     // the -1, the rows stay in order along its axis, each keeping its own entries
@@ -80,10 +90,12 @@ function reshapeBatched(ctx: NodeContext, inDims: number[], target: number[], ba
     entries = product(inDims) / known;
   } else throw new NodeProblem(`shape [${target}] fixes the batch size or cannot show where the batch goes`, 'batch');
   const dims = target.map((d, i) => (i === at ? entries : d === 0 && !allowZero ? inDims[i] : d));
-  if (dims.some((d) => d === undefined || d < -1)) throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
+  if (dims.some((d) => d === undefined || d < -1))
+    throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
   const total = product(inDims);
   const out = resolveMinusOne(dims, total, target);
-  if (!Number.isInteger(out[at]) || out[at] < 1 || product(out) !== total) throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
+  if (!Number.isInteger(out[at]) || out[at] < 1 || product(out) !== total)
+    throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
   return { dims: out, batchAxis: ctx.movedBatch(at, `Reshape to [${target}]`) };
 }
 
@@ -91,7 +103,12 @@ function minusOneTakesBatch(target: number[], inDims: number[], batchAxis: numbe
   const j = target.indexOf(-1);
   if (j < 0 || target.lastIndexOf(-1) !== j) return false;
   const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
-  if (dims.some((d) => d === undefined) || !dims.slice(0, j).every((d) => d === 1) || !inDims.slice(0, batchAxis).every((d) => d === 1)) return false;
+  if (
+    dims.some((d) => d === undefined) ||
+    !dims.slice(0, j).every((d) => d === 1) ||
+    !inDims.slice(0, batchAxis).every((d) => d === 1)
+  )
+    return false;
   const known = product(dims.filter((_, i) => i !== j));
   return known > 0 && product(inDims) % known === 0;
 }
@@ -171,7 +188,9 @@ const cast: OpHandler = {
     // A float cast up to double asks for double-precision arithmetic, which float32 cannot stand in for
     // (scikit-learn's GaussianProcessRegressor export cancels terms near 1e9): refuse, never answer wrongly.
     if (to === 'float64' && x.dtype === 'float32') {
-      throw new NodeProblem('casts run-time values to float64: the model computes in double precision, and ml-widgets computes in float32, which can give wrong answers here. Export the model to compute in float32');
+      throw new NodeProblem(
+        'casts run-time values to float64: the model computes in double precision, and ml-widgets computes in float32, which can give wrong answers here. Export the model to compute in float32',
+      );
     }
     if ((x.dtype === 'float32') === floatTarget) return ctx.output(0, x);
     const count = countArg(x);
@@ -181,7 +200,8 @@ const cast: OpHandler = {
       y.batchAxis = x.batchAxis;
       const cats = x.categories;
       if (cats && cats.some((c, i) => c !== i)) {
-        if (cats.some((c) => typeof c === 'string')) throw new NodeProblem('casting string labels to numbers is not supported');
+        if (cats.some((c) => typeof c === 'string'))
+          throw new NodeProblem('casting string labels to numbers is not supported');
         const table = ctx.program.addFloats(Float32Array.from(cats as number[]));
         ctx.program.addStep('lookup_f32', () => [buf(x), data(table), buf(y), count], [x], [y]);
       } else {

@@ -33,7 +33,8 @@ function handler(kernel: 'softmax' | 'log_softmax'): OpHandler {
           for (let k = 0; k < len; k++) max = Math.max(max, v[at(k)]);
           let sum = 0;
           for (let k = 0; k < len; k++) sum += Math.exp(v[at(k)] - max);
-          for (let k = 0; k < len; k++) out[at(k)] = kernel === 'softmax' ? Math.exp(v[at(k)] - max) / sum : v[at(k)] - max - Math.log(sum);
+          for (let k = 0; k < len; k++)
+            out[at(k)] = kernel === 'softmax' ? Math.exp(v[at(k)] - max) / sum : v[at(k)] - max - Math.log(sum);
         }
       return [Tensor.fromNumbers(x!.dtype, x!.dims, out)];
     },
@@ -42,7 +43,11 @@ function handler(kernel: 'softmax' | 'log_softmax'): OpHandler {
       const { axis, outer, len, inner } = view(ctx, x.dims);
       const ba = batchAxisOf(x);
       // Before opset 13 the softmax runs over every axis from `axis` on.
-      if (ba >= 0 && (ctx.opset < 13 ? ba >= axis : ba === axis)) throw new NodeProblem(`${kernel === 'softmax' ? 'Softmax' : 'LogSoftmax'} over the batch axis mixes the rows of a batch`, 'batch');
+      if (ba >= 0 && (ctx.opset < 13 ? ba >= axis : ba === axis))
+        throw new NodeProblem(
+          `${kernel === 'softmax' ? 'Softmax' : 'LogSoftmax'} over the batch axis mixes the rows of a batch`,
+          'batch',
+        );
       const y = ctx.inPlaceOr(x, x.dims, x.batched);
       // For a batched value `outer` counts per batch row: scale it by the row count.
       const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
@@ -52,4 +57,7 @@ function handler(kernel: 'softmax' | 'log_softmax'): OpHandler {
   };
 }
 
-export const SOFTMAX_OPS: Record<string, OpHandler> = { Softmax: handler('softmax'), LogSoftmax: handler('log_softmax') };
+export const SOFTMAX_OPS: Record<string, OpHandler> = {
+  Softmax: handler('softmax'),
+  LogSoftmax: handler('log_softmax'),
+};

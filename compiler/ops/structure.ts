@@ -78,7 +78,9 @@ const unsqueeze: OpHandler = {
   },
   lower(ctx) {
     const x = ctx.rtAny(0, true);
-    const axes = (axesOf(ctx, 1, 13) ?? []).map((a) => normalizeAxis(a, x.dims.length + (axesOf(ctx, 1, 13) ?? []).length));
+    const axes = (axesOf(ctx, 1, 13) ?? []).map((a) =>
+      normalizeAxis(a, x.dims.length + (axesOf(ctx, 1, 13) ?? []).length),
+    );
     const y = ctx.alias(x, unsqueezeDims(x.dims, axes));
     const ba = batchAxisOf(x);
     if (ba < 0) return ctx.output(0, y);
@@ -90,7 +92,8 @@ const unsqueeze: OpHandler = {
 
 function squeezeDims(dims: number[], axes: number[] | undefined, keepFirst: boolean): number[] {
   const set = axes ? new Set(axes.map((a) => normalizeAxis(a, dims.length))) : null;
-  for (const a of set ?? []) if (dims[a] !== 1) throw new NodeProblem(`cannot squeeze axis ${a} of size ${dims[a]}`, 'invalid-graph');
+  for (const a of set ?? [])
+    if (dims[a] !== 1) throw new NodeProblem(`cannot squeeze axis ${a} of size ${dims[a]}`, 'invalid-graph');
   return dims.filter((d, i) => (keepFirst && i === 0) || !(set ? set.has(i) : d === 1));
 }
 
@@ -125,11 +128,16 @@ const concat: OpHandler = {
         for (let i = 0; i < chunk; i++) values.push(t.data[o * chunk + i]);
       }
     }
-    return [ts[0].dtype === 'string' ? new Tensor('string', outDims, values as string[]) : Tensor.fromNumbers(ts[0].dtype, outDims, values as number[])];
+    return [
+      ts[0].dtype === 'string'
+        ? new Tensor('string', outDims, values as string[])
+        : Tensor.fromNumbers(ts[0].dtype, outDims, values as number[]),
+    ];
   },
   lower(ctx) {
     const inputs = Array.from({ length: ctx.inputCount }, (_, i) => ctx.input(i)).filter((v): v is Value => !!v);
-    if (inputs.some((v) => batchAxisOf(v) > 0) && inputs.some((v) => v.kind === 'rt' && v.layout)) throw new NodeProblem('channels-last images with a moved batch', 'batch');
+    if (inputs.some((v) => batchAxisOf(v) > 0) && inputs.some((v) => v.kind === 'rt' && v.layout))
+      throw new NodeProblem('channels-last images with a moved batch', 'batch');
     ctx.output(0, lowerConcat(ctx, inputs, ctx.int('axis', 0)));
   },
 };
@@ -140,8 +148,16 @@ export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number)
   if (images.length) {
     const rank = images[0].dims.length;
     // Channel concat of channels-last images (SqueezeNet's fire modules) is a last-axis concat in memory.
-    if (images.length === inputs.length && images.every((v) => v.dims.length === rank) && normalizeAxis(axisAttr, rank) === 1) {
-      const y = lowerConcat(ctx, images.map((v) => ({ ...v, dims: physicalDims(v.dims), layout: undefined, gemm: undefined })), rank - 1);
+    if (
+      images.length === inputs.length &&
+      images.every((v) => v.dims.length === rank) &&
+      normalizeAxis(axisAttr, rank) === 1
+    ) {
+      const y = lowerConcat(
+        ctx,
+        images.map((v) => ({ ...v, dims: physicalDims(v.dims), layout: undefined, gemm: undefined })),
+        rank - 1,
+      );
       return { ...y, dims: [y.dims[0], y.dims[rank - 1], ...y.dims.slice(1, rank - 1)], layout: 'nhwc' };
     }
     inputs = inputs.map((v) => (v.kind === 'rt' ? toPlain(ctx.program, v) : v));
@@ -150,7 +166,8 @@ export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number)
     const first = inputs.find((v): v is RtValue => v.kind === 'rt')!;
     const axis = normalizeAxis(axisAttr, first.dims.length);
     checkBatchAxis(first, axis, 'Concat');
-    if (inputs.some((v) => v.kind === 'rt' && batchAxisOf(v) !== batchAxisOf(first))) throw new NodeProblem('the inputs have their batches on different axes', 'batch');
+    if (inputs.some((v) => v.kind === 'rt' && batchAxisOf(v) !== batchAxisOf(first)))
+      throw new NodeProblem('the inputs have their batches on different axes', 'batch');
     const outDims = [...first.dims];
     outDims[axis] = inputs.reduce((s, v) => s + dimsOf(v)[axis], 0);
     const y = onAxis(ctx.newValue(outDims, first.batched, first.dtype), batchAxisOf(first));
@@ -161,18 +178,36 @@ export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number)
     for (let v of inputs) {
       const chunk = dimsOf(v)[axis] * inner;
       const at = offset;
-      if (v.kind === 'const' && first.batched && batchAxisOf(first) <= 0 && v.tensor.dims.length === outDims.length && v.tensor.dims[0] === 1) {
+      if (
+        v.kind === 'const' &&
+        first.batched &&
+        batchAxisOf(first) <= 0 &&
+        v.tensor.dims.length === outDims.length &&
+        v.tensor.dims[0] === 1
+      ) {
         // One row's worth of constant next to a batch (a class token expanded to the batch size, as
         // vision transformers do, folds to this): repeat it for every row.
         v = constPerRow(ctx, v.tensor, v.tensor.dims);
       }
       if (v.kind === 'const') {
-        if (first.batched) throw new NodeProblem('concatenating a constant to a batched tensor is not supported', 'batch');
+        if (first.batched)
+          throw new NodeProblem('concatenating a constant to a batched tensor is not supported', 'batch');
         const ref = ctx.program.addFloats(v.tensor.toFloat32());
-        ctx.program.addStep('copy_strided', () => [data(ref), buf(y, at * 4), count, i32(chunk), i32(chunk), i32(outDims[axis] * inner)], [], [y]);
+        ctx.program.addStep(
+          'copy_strided',
+          () => [data(ref), buf(y, at * 4), count, i32(chunk), i32(chunk), i32(outDims[axis] * inner)],
+          [],
+          [y],
+        );
       } else {
-        if (v.batched !== first.batched || v.dims.length !== outDims.length) throw new NodeProblem('inputs differ in rank or batching', 'invalid-graph');
-        ctx.program.addStep('copy_strided', () => [buf(v), buf(y, at * 4), count, i32(chunk), i32(chunk), i32(outDims[axis] * inner)], [v], [y]);
+        if (v.batched !== first.batched || v.dims.length !== outDims.length)
+          throw new NodeProblem('inputs differ in rank or batching', 'invalid-graph');
+        ctx.program.addStep(
+          'copy_strided',
+          () => [buf(v), buf(y, at * 4), count, i32(chunk), i32(chunk), i32(outDims[axis] * inner)],
+          [v],
+          [y],
+        );
       }
       offset += chunk;
     }
@@ -187,7 +222,13 @@ interface SliceSpec {
 }
 
 /** Slice semantics (clamping, negative indices and steps) as element strides over the input. */
-function sliceSpec(dims: number[], starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined): SliceSpec {
+function sliceSpec(
+  dims: number[],
+  starts: number[],
+  ends: number[],
+  axes: number[] | undefined,
+  steps: number[] | undefined,
+): SliceSpec {
   const inStrides = stridesOf(dims);
   const outDims = [...dims];
   const strides = [...inStrides];
@@ -237,7 +278,8 @@ const slice: OpHandler = {
     const args = sliceArgs(ctx);
     const spec = sliceSpec(x.dims, ...args);
     const ba = batchAxisOf(x);
-    if (ba >= 0 && (spec.outDims[ba] !== x.dims[ba] || spec.strides[ba] !== stridesOf(x.dims)[ba])) throw new NodeProblem('slicing along the batch axis', 'batch');
+    if (ba >= 0 && (spec.outDims[ba] !== x.dims[ba] || spec.strides[ba] !== stridesOf(x.dims)[ba]))
+      throw new NodeProblem('slicing along the batch axis', 'batch');
     // The batch dim is 1 here, so a slice such as [0:3] of it looks whole: only [0:end-or-more] with step 1 keeps every row.
     const [starts, ends, axes, steps] = args;
     (axes ?? starts.map((_, i) => i)).forEach((a, i) => {
@@ -252,7 +294,8 @@ const slice: OpHandler = {
 function splitSizes(ctx: NodeContext, d: number): number[] {
   const given = ctx.opset >= 13 ? asInts(ctx.optionalConstant(1, 'split')) : ctx.ints('split');
   if (given?.length) return given;
-  const n = ctx.opset >= 18 && ctx.attr('num_outputs') !== undefined ? ctx.int('num_outputs', 1) : ctx.node.outputs.length;
+  const n =
+    ctx.opset >= 18 && ctx.attr('num_outputs') !== undefined ? ctx.int('num_outputs', 1) : ctx.node.outputs.length;
   const size = Math.ceil(d / n);
   return Array.from({ length: n }, (_, i) => Math.min(size, d - i * size));
 }
@@ -276,7 +319,8 @@ const split: OpHandler = {
     splitSizes(ctx, x.dims[axis]).forEach((n, i) => {
       const s = sliceSpec(x.dims, [start], [start + n], [axis], undefined);
       start += n;
-      if (ctx.isOutputUsed(i)) ctx.output(i, onAxis(stridedCopy(ctx, x, s.outDims, s.strides, s.offset), batchAxisOf(x)));
+      if (ctx.isOutputUsed(i))
+        ctx.output(i, onAxis(stridedCopy(ctx, x, s.outDims, s.strides, s.offset), batchAxisOf(x)));
     });
   },
 };
@@ -298,12 +342,25 @@ const gather: OpHandler = {
     if (shifted > 0) ctx.movedBatch(shifted, 'Gather');
     const d = x.dims[axis];
     const indices = Array.from(idx.numbers, (i) => (i < 0 ? i + d : i));
-    if (indices.some((i) => i < 0 || i >= d)) throw new NodeProblem(`indices out of range for axis of size ${d}`, 'invalid-graph');
+    if (indices.some((i) => i < 0 || i >= d))
+      throw new NodeProblem(`indices out of range for axis of size ${d}`, 'invalid-graph');
     const strides = stridesOf(x.dims);
     if (idx.dims.length === 0) {
       // One index: a slice with the axis removed.
       const outDims = x.dims.filter((_, i) => i !== axis);
-      return ctx.output(0, onAxis(stridedCopy(ctx, x, outDims, strides.filter((_, i) => i !== axis), indices[0] * strides[axis]), shifted));
+      return ctx.output(
+        0,
+        onAxis(
+          stridedCopy(
+            ctx,
+            x,
+            outDims,
+            strides.filter((_, i) => i !== axis),
+            indices[0] * strides[axis],
+          ),
+          shifted,
+        ),
+      );
     }
     const outDims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
     const y = ctx.newValue(outDims, x.batched, x.dtype);
@@ -311,7 +368,19 @@ const gather: OpHandler = {
     const outer = product(x.dims.slice(0, axis));
     const count: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
     indices.forEach((i, j) => {
-      ctx.program.addStep('copy_strided', () => [buf(x, i * inner * 4), buf(y, j * inner * 4), count, i32(inner), i32(d * inner), i32(indices.length * inner)], [x], [y]);
+      ctx.program.addStep(
+        'copy_strided',
+        () => [
+          buf(x, i * inner * 4),
+          buf(y, j * inner * 4),
+          count,
+          i32(inner),
+          i32(d * inner),
+          i32(indices.length * inner),
+        ],
+        [x],
+        [y],
+      );
     });
     ctx.output(0, onAxis({ ...y, categories: x.categories }, shifted));
   },
@@ -325,20 +394,31 @@ function lowerLookup(ctx: NodeContext): void {
   const table = ctx.constant(0, 'data');
   const idx = ctx.rtAny(1, true);
   const axis = normalizeAxis(ctx.int('axis', 0), table.dims.length);
-  if (axis !== 0) throw new NodeProblem(`a constant table gathered along axis ${axis} by run-time indices is not supported (axis 0 is)`);
+  if (axis !== 0)
+    throw new NodeProblem(
+      `a constant table gathered along axis ${axis} by run-time indices is not supported (axis 0 is)`,
+    );
   if (idx.dtype === 'float32') throw new NodeProblem('the indices are not integers', 'invalid-graph');
-  if (idx.categories?.some((c, i) => c !== i)) throw new NodeProblem('indexing a table by class labels is not supported');
+  if (idx.categories?.some((c, i) => c !== i))
+    throw new NodeProblem('indexing a table by class labels is not supported');
   if (table.dtype === 'string') {
     if (table.dims.length !== 1) throw new NodeProblem('a string table must be 1-D');
     return ctx.output(0, { ...ctx.alias(idx, idx.dims), categories: table.data as string[] });
   }
   const inner = product(table.dims.slice(1));
   const dtype = table.isFloat ? 'float32' : 'int32';
-  const values = ctx.program.addData(new Uint8Array((dtype === 'float32' ? table.toFloat32() : Int32Array.from(table.numbers)).buffer));
+  const values = ctx.program.addData(
+    new Uint8Array((dtype === 'float32' ? table.toFloat32() : Int32Array.from(table.numbers)).buffer),
+  );
   const y = ctx.newValue([...idx.dims, ...table.dims.slice(1)], idx.batched, dtype);
   y.batchAxis = idx.batchAxis;
   const count = countArg(idx);
-  ctx.program.addStep('gather_rows', () => [buf(idx), data(values), buf(y), count, i32(inner), i32(table.dims[0])], [idx], [y]);
+  ctx.program.addStep(
+    'gather_rows',
+    () => [buf(idx), data(values), buf(y), count, i32(inner), i32(table.dims[0])],
+    [idx],
+    [y],
+  );
   ctx.output(0, y);
 }
 
@@ -347,19 +427,28 @@ function gatherConst(x: Tensor, axis: number, indices: number[], idxDims: number
   const outer = product(x.dims.slice(0, axis));
   const inner = product(x.dims.slice(axis + 1));
   const values: (number | string)[] = [];
-  for (let o = 0; o < outer; o++) for (const i0 of indices) {
-    const i = i0 < 0 ? i0 + d : i0;
-    for (let k = 0; k < inner; k++) values.push(x.data[(o * d + i) * inner + k]);
-  }
+  for (let o = 0; o < outer; o++)
+    for (const i0 of indices) {
+      const i = i0 < 0 ? i0 + d : i0;
+      for (let k = 0; k < inner; k++) values.push(x.data[(o * d + i) * inner + k]);
+    }
   const outDims = [...x.dims.slice(0, axis), ...idxDims, ...x.dims.slice(axis + 1)];
-  return x.dtype === 'string' ? new Tensor('string', outDims, values as string[]) : Tensor.fromNumbers(x.dtype, outDims, values as number[]);
+  return x.dtype === 'string'
+    ? new Tensor('string', outDims, values as string[])
+    : Tensor.fromNumbers(x.dtype, outDims, values as number[]);
 }
 
 /** Transpose's perm: a permutation of the axes (default: reversed). */
 function transposePerm(ctx: NodeContext, rank: number): number[] {
   const perm = ctx.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
-  if (perm.length !== rank || perm.some((p, i) => !Number.isInteger(p) || p < 0 || p >= rank || perm.indexOf(p) !== i)) {
-    throw new NodeProblem(`perm [${perm.slice(0, 8)}${perm.length > 8 ? ',…' : ''}] is not a permutation of the ${rank} axes of its input`, 'invalid-graph');
+  if (
+    perm.length !== rank ||
+    perm.some((p, i) => !Number.isInteger(p) || p < 0 || p >= rank || perm.indexOf(p) !== i)
+  ) {
+    throw new NodeProblem(
+      `perm [${perm.slice(0, 8)}${perm.length > 8 ? ',…' : ''}] is not a permutation of the ${rank} axes of its input`,
+      'invalid-graph',
+    );
   }
   return perm;
 }
@@ -368,7 +457,14 @@ const transpose: OpHandler = {
   fold(ctx, [x]) {
     const perm = transposePerm(ctx, x!.dims.length);
     const s = stridesOf(x!.dims);
-    return [stridedView(x!, perm.map((p) => x!.dims[p]), perm.map((p) => s[p]), 0)];
+    return [
+      stridedView(
+        x!,
+        perm.map((p) => x!.dims[p]),
+        perm.map((p) => s[p]),
+        0,
+      ),
+    ];
   },
   lower(ctx) {
     const x = ctx.rtAny(0, true);
@@ -377,7 +473,19 @@ const transpose: OpHandler = {
     const moved = ba < 0 ? -1 : ctx.movedBatch(perm.indexOf(ba), `Transpose with perm [${perm}]`);
     if (perm.every((p, i) => p === i)) return ctx.output(0, x);
     const s = stridesOf(x.dims);
-    ctx.output(0, onAxis(stridedCopy(ctx, x, perm.map((p) => x.dims[p]), perm.map((p) => s[p]), 0), moved));
+    ctx.output(
+      0,
+      onAxis(
+        stridedCopy(
+          ctx,
+          x,
+          perm.map((p) => x.dims[p]),
+          perm.map((p) => s[p]),
+          0,
+        ),
+        moved,
+      ),
+    );
   },
 };
 
@@ -394,10 +502,18 @@ const constantOfShape: OpHandler = {
     const value = ctx.attr('value');
     const t = value instanceof Tensor ? value : Tensor.scalar('float32', 0);
     if (!dims.some((d) => d >= BATCH)) {
-      return ctx.output(0, { kind: 'const', tensor: Tensor.fromNumbers(t.dtype, dims, new Float64Array(checkShape(dims, 'the constant')).fill(t.numbers[0])) });
+      return ctx.output(0, {
+        kind: 'const',
+        tensor: Tensor.fromNumbers(
+          t.dtype,
+          dims,
+          new Float64Array(checkShape(dims, 'the constant')).fill(t.numbers[0]),
+        ),
+      });
     }
     const perRow = dims[0] / BATCH;
-    if (!Number.isInteger(perRow) || dims.slice(1).some((d) => d >= BATCH)) throw new NodeProblem('a constant the size of the batch', 'batch');
+    if (!Number.isInteger(perRow) || dims.slice(1).some((d) => d >= BATCH))
+      throw new NodeProblem('a constant the size of the batch', 'batch');
     if (!t.isFloat) throw new NodeProblem('an integer constant the size of the batch is not supported');
     const y = ctx.newValue([perRow, ...dims.slice(1)], true);
     ctx.program.addStep('fill', () => [buf(y), { t: 'rows', times: product(y.dims) }, f32(t.numbers[0])], [], [y]);
@@ -410,9 +526,16 @@ const range: OpHandler = {
     const [s, l, d] = [start!.numbers[0], limit!.numbers[0], delta!.numbers[0]];
     if ([s, l, d].some((v) => Math.abs(v) >= BATCH)) throw new NodeProblem('a range as long as the batch', 'batch');
     const n = Math.max(Math.ceil((l - s) / d), 0);
-    if (!Number.isFinite(n)) throw new NodeProblem(`a range from ${s} to ${l} in steps of ${d} never ends`, 'invalid-graph');
+    if (!Number.isFinite(n))
+      throw new NodeProblem(`a range from ${s} to ${l} in steps of ${d} never ends`, 'invalid-graph');
     checkShape([n], 'the range');
-    return [Tensor.fromNumbers(start!.dtype, [n], Array.from({ length: n }, (_, i) => s + i * d))];
+    return [
+      Tensor.fromNumbers(
+        start!.dtype,
+        [n],
+        Array.from({ length: n }, (_, i) => s + i * d),
+      ),
+    ];
   },
   lower() {
     throw new NodeProblem('start, limit and delta must be known at compile time');
@@ -456,10 +579,12 @@ const expand: OpHandler = {
     const target = ctx.constant(1, 'shape');
     const out = broadcastShapes(x.dims, expandTarget(target));
     if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
-    if (x.batched && out.length !== x.dims.length) throw new NodeProblem('expanding to a higher rank moves the batch axis', 'batch');
+    if (x.batched && out.length !== x.dims.length)
+      throw new NodeProblem('expanding to a higher rank moves the batch axis', 'batch');
     // A literal size on the batch axis (not 1, not the batch itself) fixes the batch size.
     const onBatch = target.size === x.dims.length ? target.numbers[0] : 1;
-    if (x.batched && onBatch !== 1 && onBatch < BATCH) throw new NodeProblem(`the target shape fixes the batch size to ${onBatch}`, 'batch');
+    if (x.batched && onBatch !== 1 && onBatch < BATCH)
+      throw new NodeProblem(`the target shape fixes the batch size to ${onBatch}`, 'batch');
     ctx.output(0, broadcastTo(ctx, x, out, x.batched));
   },
 };
@@ -471,7 +596,13 @@ const where: OpHandler = {
     if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
     const pick = (t: Tensor) => stridedView(t, out!, broadcastStrides(t.dims, out!), 0).numbers;
     const [cv, av, bv] = [pick(c!), pick(a!), pick(b!)];
-    return [Tensor.fromNumbers(a!.dtype, out, Array.from(cv, (x, i) => (x ? av[i] : bv[i])))];
+    return [
+      Tensor.fromNumbers(
+        a!.dtype,
+        out,
+        Array.from(cv, (x, i) => (x ? av[i] : bv[i])),
+      ),
+    ];
   },
   lower(ctx) {
     // Run-time operands in plain layout (a conv's channels-last output would be read in the wrong order).
@@ -483,7 +614,9 @@ const where: OpHandler = {
     const out = [c, a, b].map(dimsOf).reduce<number[] | null>((s, d) => s && broadcastShapes(s, d), []);
     if (!out) throw new NodeProblem('shapes do not broadcast', 'invalid-graph');
     const batched = [c, a, b].some((v) => v.kind === 'rt' && v.batched);
-    const [cc, aa, bb] = [c, a, b].map((v) => broadcastTo(ctx, v.kind === 'const' && batched ? constPerRow(ctx, v.tensor, out) : v, out, batched));
+    const [cc, aa, bb] = [c, a, b].map((v) =>
+      broadcastTo(ctx, v.kind === 'const' && batched ? constPerRow(ctx, v.tensor, out) : v, out, batched),
+    );
     const y = ctx.newValue(out, batched);
     const n: Arg = batched ? { t: 'rows', times: product(out) } : i32(product(out));
     ctx.program.addStep('select', () => [buf(cc), buf(aa), buf(bb), buf(y), n], [cc, aa, bb], [y]);
@@ -513,7 +646,8 @@ const PAD_MODES: Record<string, number> = { constant: 0, reflect: 1, edge: 2 };
 
 function padArgs(ctx: NodeContext, rank: number): { begin: number[]; end: number[]; mode: number; value: number } {
   const mode = PAD_MODES[ctx.string('mode', 'constant')];
-  if (mode === undefined) throw new NodeProblem(`mode "${ctx.string('mode', '')}" is not supported (constant, reflect, edge)`);
+  if (mode === undefined)
+    throw new NodeProblem(`mode "${ctx.string('mode', '')}" is not supported (constant, reflect, edge)`);
   let pads: number[];
   let value: number;
   if (ctx.opset < 11) {
@@ -527,12 +661,14 @@ function padArgs(ctx: NodeContext, rank: number): { begin: number[]; end: number
   const begin = new Array<number>(rank).fill(0);
   const end = new Array<number>(rank).fill(0);
   const ax = (axes ?? Array.from({ length: rank }, (_, i) => i)).map((a) => normalizeAxis(a, rank));
-  if (pads.length !== 2 * ax.length) throw new NodeProblem(`${pads.length} pads for ${ax.length} axes`, 'invalid-graph');
+  if (pads.length !== 2 * ax.length)
+    throw new NodeProblem(`${pads.length} pads for ${ax.length} axes`, 'invalid-graph');
   ax.forEach((a, i) => {
     begin[a] = pads[i];
     end[a] = pads[i + ax.length];
   });
-  if (begin.some((p) => p < 0) || end.some((p) => p < 0)) throw new NodeProblem('negative pads (cropping) are not supported');
+  if (begin.some((p) => p < 0) || end.some((p) => p < 0))
+    throw new NodeProblem('negative pads (cropping) are not supported');
   return { begin, end, mode, value };
 }
 
@@ -542,7 +678,16 @@ const pad: OpHandler = {
     const out = x!.dims.map((d, i) => d + begin[i] + end[i]);
     const src = x!.numbers;
     const inStrides = stridesOf(x!.dims);
-    const map = (i: number, n: number) => (i >= 0 && i < n ? i : mode === 2 ? (i < 0 ? 0 : n - 1) : n === 1 ? 0 : ((k) => (k < n ? k : 2 * (n - 1) - k))(((i % (2 * (n - 1))) + 2 * (n - 1)) % (2 * (n - 1))));
+    const map = (i: number, n: number) =>
+      i >= 0 && i < n
+        ? i
+        : mode === 2
+          ? i < 0
+            ? 0
+            : n - 1
+          : n === 1
+            ? 0
+            : ((k) => (k < n ? k : 2 * (n - 1) - k))(((i % (2 * (n - 1))) + 2 * (n - 1)) % (2 * (n - 1)));
     const values = Array.from({ length: product(out) }, (_, flat) => {
       let rem = flat;
       let at = 0;
@@ -590,11 +735,29 @@ const REDUCE: Record<string, ReduceSpec> = {
   ReduceMin: { kernel: 'reduce_min', fn: (xs) => Math.min(...xs), axesInputSince: 18 },
   ReduceProd: { kernel: 'reduce_prod', fn: (xs) => xs.reduce((a, b) => a * b, 1), axesInputSince: 18 },
   // naive Bayes' predict_proba normalises joint log-likelihoods with it (skl2onnx)
-  ReduceLogSumExp: { kernel: 'reduce_logsumexp', fn: (xs) => { const m = Math.max(...xs); return Number.isFinite(m) ? m + Math.log(xs.reduce((a, v) => a + Math.exp(v - m), 0)) : m; }, axesInputSince: 18 },
+  ReduceLogSumExp: {
+    kernel: 'reduce_logsumexp',
+    fn: (xs) => {
+      const m = Math.max(...xs);
+      return Number.isFinite(m) ? m + Math.log(xs.reduce((a, v) => a + Math.exp(v - m), 0)) : m;
+    },
+    axesInputSince: 18,
+  },
   // KMeans' distances (skl2onnx) are ReduceSumSquare; the rest complete the family
-  ReduceSumSquare: { kernel: 'reduce_sum', fn: (xs) => sum(xs.map((v) => v * v)), axesInputSince: 18, before: 'square' },
+  ReduceSumSquare: {
+    kernel: 'reduce_sum',
+    fn: (xs) => sum(xs.map((v) => v * v)),
+    axesInputSince: 18,
+    before: 'square',
+  },
   ReduceL1: { kernel: 'reduce_sum', fn: (xs) => sum(xs.map(Math.abs)), axesInputSince: 18, before: 'unary_abs' },
-  ReduceL2: { kernel: 'reduce_sum', fn: (xs) => Math.sqrt(sum(xs.map((v) => v * v))), axesInputSince: 18, before: 'square', after: 'unary_sqrt' },
+  ReduceL2: {
+    kernel: 'reduce_sum',
+    fn: (xs) => Math.sqrt(sum(xs.map((v) => v * v))),
+    axesInputSince: 18,
+    before: 'square',
+    after: 'unary_sqrt',
+  },
   ReduceLogSum: { kernel: 'reduce_sum', fn: (xs) => Math.log(sum(xs)), axesInputSince: 18, after: 'unary_log' },
 };
 
@@ -666,7 +829,18 @@ function reduceHandler(name: string): OpHandler {
         cur = y;
       }
       if (spec.after) cur = elementwise(ctx, spec.after, cur);
-      ctx.output(0, keep ? cur : onAxis(ctx.alias(cur, cur.dims.filter((_, i) => !axes.includes(i))), ba - axes.filter((a) => a < ba).length));
+      ctx.output(
+        0,
+        keep
+          ? cur
+          : onAxis(
+              ctx.alias(
+                cur,
+                cur.dims.filter((_, i) => !axes.includes(i)),
+              ),
+              ba - axes.filter((a) => a < ba).length,
+            ),
+      );
     },
   };
 }
@@ -678,19 +852,27 @@ const layerNormalization: OpHandler = {
     const x = ctx.rt(0);
     const axis = normalizeAxis(ctx.int('axis', -1), x.dims.length);
     if (x.batched && axis === 0) throw new NodeProblem('normalising over the batch axis', 'batch');
-    if (ctx.isOutputUsed(1) || ctx.isOutputUsed(2)) throw new NodeProblem('the mean and inverse-deviation outputs are training-only');
+    if (ctx.isOutputUsed(1) || ctx.isOutputUsed(2))
+      throw new NodeProblem('the mean and inverse-deviation outputs are training-only');
     const D = product(x.dims.slice(axis));
     const vec = (i: number, what: string, fallback: number | null) => {
       const t = ctx.optionalConstant(i, what);
       if (!t) return fallback === null ? null : ctx.program.addFloats(new Float32Array(D).fill(fallback));
-      return ctx.program.addFloats(Float32Array.from({ length: D }, (_, j) => t.toFloat32()[t.size === 1 ? 0 : j % t.size]));
+      return ctx.program.addFloats(
+        Float32Array.from({ length: D }, (_, j) => t.toFloat32()[t.size === 1 ? 0 : j % t.size]),
+      );
     };
     const scale = vec(1, 'scale', 1);
     const bias = vec(2, 'bias', null);
     const y = ctx.inPlaceOr(x, x.dims, x.batched);
     const outer = product(x.dims.slice(0, axis));
     const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
-    ctx.program.addStep('layer_norm', () => [buf(x), data(scale), data(bias), buf(y), rows, i32(D), f32(ctx.float('epsilon', 1e-5))], [x], [y]);
+    ctx.program.addStep(
+      'layer_norm',
+      () => [buf(x), data(scale), data(bias), buf(y), rows, i32(D), f32(ctx.float('epsilon', 1e-5))],
+      [x],
+      [y],
+    );
     ctx.output(0, y);
   },
 };

@@ -204,7 +204,12 @@ export class FormBindingController implements ReactiveController {
     container.addEventListener('change', this.handleInput);
     // Fields added, removed, renamed or renumbered: rebuild the list on the next read.
     this.mutations = new MutationObserver(() => (this.features = undefined));
-    this.mutations.observe(container, { childList: true, subtree: true, attributes: true, attributeFilter: ['data-feature', 'type', 'name'] });
+    this.mutations.observe(container, {
+      childList: true,
+      subtree: true,
+      attributes: true,
+      attributeFilter: ['data-feature', 'type', 'name'],
+    });
     this.options.onInput();
   }
 
@@ -250,7 +255,9 @@ function collectFeatures(container: Element): Feature[] {
   const features: Feature[] = [];
   const groups = new Map<string, Feature>();
   // Radio groups with a tag on any of their radios: the untagged radios still belong to the group.
-  const taggedGroups = new Set(usable.filter((f) => isRadio(f) && f.name && f.hasAttribute('data-feature')).map((f) => f.name));
+  const taggedGroups = new Set(
+    usable.filter((f) => isRadio(f) && f.name && f.hasAttribute('data-feature')).map((f) => f.name),
+  );
   const claimed = new Set<Field>();
   // A tagged fieldset is one feature: its radio group, or its one field.
   for (const set of taggedSets) {
@@ -289,7 +296,8 @@ function collectFeatures(container: Element): Feature[] {
  */
 function readFeature(feature: Feature, i: number, meta: FeatureMeta | null, missingOk: boolean): number {
   const field = feature.fields[0];
-  if (field instanceof HTMLInputElement && field.type === 'checkbox') return checkCategory(field, i, field.checked ? 1 : 0, meta);
+  if (field instanceof HTMLInputElement && field.type === 'checkbox')
+    return checkCategory(field, i, field.checked ? 1 : 0, meta);
   let text: string;
   /** Which choice is made, by position: only needed for a category named by text (so computed lazily). */
   let choice: (() => { index: number; count: number }) | undefined;
@@ -320,7 +328,8 @@ function readFeature(feature: Feature, i: number, meta: FeatureMeta | null, miss
   if (Number.isFinite(v)) return checkCategory(field, i, v, meta);
   // A category named by its position: the n-th option stands for the model's n-th category.
   const chosen = meta && choice?.();
-  if (meta && chosen && chosen.index >= 0 && chosen.count === meta.categories.length) return meta.categories[chosen.index];
+  if (meta && chosen && chosen.index >= 0 && chosen.count === meta.categories.length)
+    return meta.categories[chosen.index];
   if (meta) {
     throw new WidgetError(
       'bad-input',
@@ -338,13 +347,19 @@ function missing(feature: Feature, i: number, missingOk: boolean, hint: string):
 /** A one-hot encoded column only takes the categories the encoder knows (unless it ignores others). */
 function checkCategory(field: Field, i: number, v: number, meta: FeatureMeta | null): number {
   if (!meta || meta.unknown === 'ignore' || meta.categories.includes(v)) return v;
-  throw new WidgetError('bad-input', `“${fieldName(field, i)}” is ${v}, which is not one of the model's categories (${meta.categories.join(', ')}).`);
+  throw new WidgetError(
+    'bad-input',
+    `“${fieldName(field, i)}” is ${v}, which is not one of the model's categories (${meta.categories.join(', ')}).`,
+  );
 }
 
 /** What a person would call the field: its label's text (a radio's fieldset legend), else aria-label, name or id. */
 function fieldName(field: Field, i: number): string {
   let text = '';
-  const legend = field instanceof HTMLInputElement && field.type === 'radio' ? field.closest('fieldset')?.querySelector('legend') : null;
+  const legend =
+    field instanceof HTMLInputElement && field.type === 'radio'
+      ? field.closest('fieldset')?.querySelector('legend')
+      : null;
   const label = legend ?? field.labels?.[0];
   if (label) {
     // A label wrapping its field would otherwise include a select's option texts.

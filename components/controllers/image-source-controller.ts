@@ -42,7 +42,8 @@ export class ImageSourceController implements ReactiveController {
   private _camera: CameraState = 'off';
   private _dragging = false;
   /** The camera's own video element, shown by the host as the preview while the camera is on. */
-  readonly cameraVideo: HTMLVideoElement | undefined = typeof document === 'undefined' ? undefined : document.createElement('video');
+  readonly cameraVideo: HTMLVideoElement | undefined =
+    typeof document === 'undefined' ? undefined : document.createElement('video');
 
   constructor(host: ReactiveControllerHost & HTMLElement, options: ImageSourceOptions) {
     this.host = host;
@@ -110,7 +111,10 @@ export class ImageSourceController implements ReactiveController {
     const media = typeof navigator !== 'undefined' ? navigator.mediaDevices : undefined;
     if (!video || !media?.getUserMedia) {
       this.options.onError(
-        new WidgetError('camera-unavailable', 'This browser gives no camera access to this page (cameras need a page served over HTTPS). Choose an image file instead.'),
+        new WidgetError(
+          'camera-unavailable',
+          'This browser gives no camera access to this page (cameras need a page served over HTTPS). Choose an image file instead.',
+        ),
       );
       return;
     }
@@ -139,7 +143,13 @@ export class ImageSourceController implements ReactiveController {
     } catch (err) {
       if (run !== this.cameraRun) return;
       this.stopCamera();
-      this.options.onError(new WidgetError('camera-unavailable', `The camera started but its video cannot play: ${(err as Error).message}`, { cause: err }));
+      this.options.onError(
+        new WidgetError(
+          'camera-unavailable',
+          `The camera started but its video cannot play: ${(err as Error).message}`,
+          { cause: err },
+        ),
+      );
     }
   }
 
@@ -160,7 +170,7 @@ export class ImageSourceController implements ReactiveController {
     if (this._camera !== 'off') return; // the camera has the stage until it stops
     const id = this.options.forId();
     this.boundFor = id;
-    let target: Element | null = null;
+    let target: Element | null;
     let origin: ImageOrigin = 'child';
     if (id) {
       const root = this.host.getRootNode() as Document | ShadowRoot;
@@ -174,7 +184,9 @@ export class ImageSourceController implements ReactiveController {
           return;
         }
         if (this.host.isConnected) {
-          this.options.onError(new WidgetError('bad-image', `There is no <img> or <video> with id “${id}” on this page to classify.`));
+          this.options.onError(
+            new WidgetError('bad-image', `There is no <img> or <video> with id “${id}” on this page to classify.`),
+          );
         }
         return;
       }
@@ -199,12 +211,18 @@ export class ImageSourceController implements ReactiveController {
     if (el instanceof HTMLImageElement) {
       const offs = [
         listen('load', () => this.options.onImage(el, origin, false)),
-        listen('error', () => this.options.onError(new WidgetError('bad-image', `The image “${el.currentSrc || el.src}” could not be loaded.`))),
+        listen('error', () =>
+          this.options.onError(
+            new WidgetError('bad-image', `The image “${el.currentSrc || el.src}” could not be loaded.`),
+          ),
+        ),
       ];
       this.unwatch = () => offs.forEach((off) => off());
       if (el.complete && el.naturalWidth) this.options.onImage(el, origin, false);
       else if (el.complete && el.getAttribute('src')) {
-        this.options.onError(new WidgetError('bad-image', `The image “${el.currentSrc || el.src}” could not be loaded.`));
+        this.options.onError(
+          new WidgetError('bad-image', `The image “${el.currentSrc || el.src}” could not be loaded.`),
+        );
       }
       return;
     }
@@ -215,7 +233,11 @@ export class ImageSourceController implements ReactiveController {
       listen('play', () => this.startFrames(el, origin)),
       listen('pause', () => this.stopFrames()),
       listen('ended', () => this.stopFrames()),
-      listen('error', () => this.options.onError(new WidgetError('bad-image', `The video “${el.currentSrc || el.src}” could not be loaded.`))),
+      listen('error', () =>
+        this.options.onError(
+          new WidgetError('bad-image', `The video “${el.currentSrc || el.src}” could not be loaded.`),
+        ),
+      ),
     ];
     this.unwatch = () => offs.forEach((off) => off());
     if (el.readyState >= 2) frame();
@@ -253,7 +275,9 @@ export class ImageSourceController implements ReactiveController {
 
   private takeFile(file: File, origin: ImageOrigin): void {
     if (!file.type.startsWith('image/')) {
-      this.options.onError(new WidgetError('bad-image', `“${file.name || 'The file'}” is not an image (${file.type || 'unknown type'}).`));
+      this.options.onError(
+        new WidgetError('bad-image', `“${file.name || 'The file'}” is not an image (${file.type || 'unknown type'}).`),
+      );
       return;
     }
     this.options.onImage(file, origin, false);
@@ -290,7 +314,10 @@ export class ImageSourceController implements ReactiveController {
     if (!data) return;
     // `files`, or file items (some browsers list a pasted image only among the items).
     let files = Array.from(data.files ?? []);
-    if (!files.length) files = Array.from(data.items ?? []).flatMap((item) => (item.kind === 'file' ? [item.getAsFile()!] : [])).filter(Boolean);
+    if (!files.length)
+      files = Array.from(data.items ?? [])
+        .flatMap((item) => (item.kind === 'file' ? [item.getAsFile()!] : []))
+        .filter(Boolean);
     if (!files.length) return; // pasted text: not ours
     e.preventDefault();
     this.takeFile(files.find((f) => f.type.startsWith('image/')) ?? files[0], 'paste');
@@ -308,10 +335,20 @@ function cameraError(err: unknown): WidgetError {
     );
   }
   if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') {
-    return new WidgetError('camera-unavailable', 'No camera was found. Connect one, or choose an image file instead.', { cause: err });
+    return new WidgetError('camera-unavailable', 'No camera was found. Connect one, or choose an image file instead.', {
+      cause: err,
+    });
   }
   if (name === 'NotReadableError' || name === 'AbortError') {
-    return new WidgetError('camera-unavailable', 'The camera is in use by another application or could not start. Close it there and try again.', { cause: err });
+    return new WidgetError(
+      'camera-unavailable',
+      'The camera is in use by another application or could not start. Close it there and try again.',
+      { cause: err },
+    );
   }
-  return new WidgetError('camera-unavailable', `The camera could not start: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new WidgetError(
+    'camera-unavailable',
+    `The camera could not start: ${(err as Error)?.message ?? String(err)}`,
+    { cause: err },
+  );
 }

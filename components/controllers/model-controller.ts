@@ -124,7 +124,8 @@ export class ModelController<M extends LoadedModel = Model> implements ReactiveC
     if (model) return Promise.resolve(model);
     const error = this.error;
     if (error && this.task.status === TaskStatus.ERROR) return Promise.reject(error);
-    if (!this.options.src()) return Promise.reject(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
+    if (!this.options.src())
+      return Promise.reject(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
     return new Promise<M>((resolve, reject) => {
       this.waiters.push({ resolve, reject });
       if (!this.wanted) {

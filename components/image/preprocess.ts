@@ -18,7 +18,9 @@ export interface Region {
 }
 
 /** Preprocessing fields an element's attributes may override. */
-export type PreprocessingOverrides = Partial<Pick<ImagePreprocessing, 'mean' | 'std' | 'scale' | 'resize' | 'channels' | 'invert'>>;
+export type PreprocessingOverrides = Partial<
+  Pick<ImagePreprocessing, 'mean' | 'std' | 'scale' | 'resize' | 'channels' | 'invert'>
+>;
 
 /** The largest k for the k×k box filter: beyond it the browser's own scaler does the first step. */
 const MAX_BOX = 8;
@@ -59,7 +61,10 @@ export class ImagePreprocessor {
   run(source: ImageSource, pre: ImagePreprocessing, region?: Region): Float32Array {
     const size = sourceSize(source);
     if (!size.width || !size.height) {
-      throw new WidgetError('bad-image', 'The image has no pixels yet: it has not loaded, failed to load, or the video has no frame.');
+      throw new WidgetError(
+        'bad-image',
+        'The image has no pixels yet: it has not loaded, failed to load, or the video has no frame.',
+      );
     }
     const r = region ?? { x: 0, y: 0, width: size.width, height: size.height };
     const { width: W, height: H } = pre;
@@ -114,8 +119,10 @@ export class ImagePreprocessor {
 
   private context(width: number, height: number): OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D {
     if (!this.canvas) {
-      this.canvas = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(width, height) : document.createElement('canvas');
-      const ctx = this.canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null;
+      this.canvas =
+        typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(width, height) : document.createElement('canvas');
+      const ctx = this.canvas.getContext('2d', { willReadFrequently: true }) as
+        OffscreenCanvasRenderingContext2D | CanvasRenderingContext2D | null;
       if (!ctx) throw new WidgetError('bad-image', 'This browser cannot give a 2D canvas to read image pixels.');
       this.ctx = ctx;
     }
@@ -133,13 +140,21 @@ export class ImagePreprocessor {
     const stride = W * k * 4;
     const inv = 1 / (k * k);
     const bgr = pre.channels === 'BGR';
-    const m0 = pre.mean[0], m1 = pre.mean[1] ?? m0, m2 = pre.mean[2] ?? m0;
-    const s0 = pre.scale / pre.std[0], s1 = pre.scale / (pre.std[1] ?? pre.std[0]), s2 = pre.scale / (pre.std[2] ?? pre.std[0]);
-    const d0 = 1 / pre.std[0], d1 = 1 / (pre.std[1] ?? pre.std[0]), d2 = 1 / (pre.std[2] ?? pre.std[0]);
+    const m0 = pre.mean[0],
+      m1 = pre.mean[1] ?? m0,
+      m2 = pre.mean[2] ?? m0;
+    const s0 = pre.scale / pre.std[0],
+      s1 = pre.scale / (pre.std[1] ?? pre.std[0]),
+      s2 = pre.scale / (pre.std[2] ?? pre.std[0]);
+    const d0 = 1 / pre.std[0],
+      d1 = 1 / (pre.std[1] ?? pre.std[0]),
+      d2 = 1 / (pre.std[2] ?? pre.std[0]);
     const chw = pre.layout === 'NCHW';
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
-        let r = 0, g = 0, b = 0;
+        let r = 0,
+          g = 0,
+          b = 0;
         for (let j = 0; j < k; j++) {
           let p = (y * k + j) * stride + x * k * 4;
           for (let i = 0; i < k; i++, p += 4) {
@@ -166,7 +181,9 @@ export class ImagePreprocessor {
         }
         const c0 = bgr ? b : r;
         const c2 = bgr ? r : b;
-        const v0 = c0 * s0 - m0 * d0, v1 = g * s1 - m1 * d1, v2 = c2 * s2 - m2 * d2;
+        const v0 = c0 * s0 - m0 * d0,
+          v1 = g * s1 - m1 * d1,
+          v2 = c2 * s2 - m2 * d2;
         if (chw) {
           out[at] = v0;
           out[W * H + at] = v1;
@@ -188,7 +205,11 @@ export async function decodeImage(blob: Blob): Promise<ImageBitmap> {
     return await createImageBitmap(blob);
   } catch (err) {
     const what = blob instanceof File && blob.name ? `“${blob.name}”` : 'The image';
-    throw new WidgetError('bad-image', `${what} is not an image this browser can decode (${blob.type || 'unknown type'}).`, { cause: err });
+    throw new WidgetError(
+      'bad-image',
+      `${what} is not an image this browser can decode (${blob.type || 'unknown type'}).`,
+      { cause: err },
+    );
   }
 }
 
@@ -207,12 +228,22 @@ export function resolvePreprocessing(
   const pre: ImagePreprocessing = { ...base, ...definedOnly(overrides) };
   const C = base.channels === 'L' ? 1 : 3;
   if ((pre.channels === 'L') !== (C === 1)) {
-    throw new WidgetError('bad-preprocessing', `channels="${pre.channels}" does not fit this model, which takes ${C === 1 ? 'one grayscale channel (L)' : 'three colour channels (RGB or BGR)'}.`);
+    throw new WidgetError(
+      'bad-preprocessing',
+      `channels="${pre.channels}" does not fit this model, which takes ${C === 1 ? 'one grayscale channel (L)' : 'three colour channels (RGB or BGR)'}.`,
+    );
   }
-  for (const [name, list] of [['mean', pre.mean], ['std', pre.std]] as const) {
-    if (list.length !== 1 && list.length !== C) throw new WidgetError('bad-preprocessing', `${name} needs 1 or ${C} numbers, not ${list.length}.`);
+  for (const [name, list] of [
+    ['mean', pre.mean],
+    ['std', pre.std],
+  ] as const) {
+    if (list.length !== 1 && list.length !== C)
+      throw new WidgetError('bad-preprocessing', `${name} needs 1 or ${C} numbers, not ${list.length}.`);
     if (list.some((v) => !Number.isFinite(v) || (name === 'std' && v === 0))) {
-      throw new WidgetError('bad-preprocessing', `${name}="${list.join(', ')}" must be finite numbers${name === 'std' ? ' other than 0' : ''}.`);
+      throw new WidgetError(
+        'bad-preprocessing',
+        `${name}="${list.join(', ')}" must be finite numbers${name === 'std' ? ' other than 0' : ''}.`,
+      );
     }
   }
   if (!Number.isFinite(pre.scale)) throw new WidgetError('bad-preprocessing', 'scale must be a number such as 1/255.');
@@ -231,12 +262,16 @@ export function inferPreprocessing(meta: ModelMeta): ImagePreprocessing {
   const input: TensorMeta | undefined = meta.inputs[0];
   const dims = (input?.shape.slice(1) ?? []) as number[];
   let layout: ImagePreprocessing['layout'] | undefined;
-  let c = 1, h = 0, w = 0;
+  let c = 1,
+    h = 0,
+    w = 0;
   if (meta.inputs.length === 1 && input.shape[0] === 'N') {
     if (dims.length === 3 && (dims[0] === 1 || dims[0] === 3)) [layout, c, h, w] = ['NCHW', dims[0], dims[1], dims[2]];
-    else if (dims.length === 3 && (dims[2] === 1 || dims[2] === 3)) [layout, h, w, c] = ['NHWC', dims[0], dims[1], dims[2]];
+    else if (dims.length === 3 && (dims[2] === 1 || dims[2] === 3))
+      [layout, h, w, c] = ['NHWC', dims[0], dims[1], dims[2]];
     else if (dims.length === 2 && dims[0] > 1 && dims[1] > 1) [layout, h, w] = ['flat', dims[0], dims[1]];
-    else if (dims.length === 1 && dims[0] >= 36 && Number.isInteger(Math.sqrt(dims[0]))) [layout, h, w] = ['flat', Math.sqrt(dims[0]), Math.sqrt(dims[0])];
+    else if (dims.length === 1 && dims[0] >= 36 && Number.isInteger(Math.sqrt(dims[0])))
+      [layout, h, w] = ['flat', Math.sqrt(dims[0]), Math.sqrt(dims[0])];
   }
   if (!layout) {
     const shape = meta.inputs.map((t) => `[${t.shape.join(', ')}]`).join(' and ');
@@ -261,7 +296,10 @@ export function inferPreprocessing(meta: ModelMeta): ImagePreprocessing {
 /** `"0.485, 0.456, 0.406"` → numbers (NaN entries are reported by resolvePreprocessing). */
 export function parseNumberList(value: string | null): number[] | undefined {
   if (value === null || value.trim() === '') return undefined;
-  return value.split(/[\s,]+/).filter(Boolean).map(Number);
+  return value
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map(Number);
 }
 
 /** `"1/255"` or `"0.0039"` → a number. */

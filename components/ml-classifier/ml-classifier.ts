@@ -103,7 +103,10 @@ export class MlClassifier extends ModelElement {
       // Called from within an update when `for` changes: update() then still sees the flag.
       this.requestUpdate();
     },
-    onMissing: (id) => this._fail(new WidgetError('no-form', `There is no form with id “${id}” on this page for the classifier to read.`)),
+    onMissing: (id) =>
+      this._fail(
+        new WidgetError('no-form', `There is no form with id “${id}” on this page for the classifier to read.`),
+      ),
   });
 
   /** The current top-k predictions, best first (empty until something was predicted). */

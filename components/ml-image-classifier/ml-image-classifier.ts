@@ -19,7 +19,7 @@ import {
   type PreprocessingOverrides,
 } from '../image/preprocess.js';
 import { labelsConverter } from '../shared/converters.js';
-import { WidgetError, describeError } from '../shared/errors.js';
+import { describeError } from '../shared/errors.js';
 import { emit } from '../shared/events.js';
 import { Ranker, assertClassifier, predictionStatus, renderPredictions } from '../shared/predictions.js';
 import { errorTitle, renderError, renderLoading } from '../shared/render.js';
@@ -33,7 +33,10 @@ export type { ImageInput, ImageSource } from '../image/preprocess.js';
 const numberList = { fromAttribute: parseNumberList, toAttribute: (v?: number[]) => v?.join(', ') };
 const scaleConverter = { fromAttribute: parseScale, toAttribute: (v?: number) => (v === undefined ? null : String(v)) };
 /** `invert` and `invert="true"` are true, `invert="false"` is false (overriding a model that inverts). */
-const tristate = { fromAttribute: (v: string | null) => (v === null ? undefined : v !== 'false'), toAttribute: (v?: boolean) => (v === undefined ? null : String(v)) };
+const tristate = {
+  fromAttribute: (v: string | null) => (v === null ? undefined : v !== 'false'),
+  toAttribute: (v?: boolean) => (v === undefined ? null : String(v)),
+};
 
 /** Longest side of the preview drawn for files, pastes and canvases, in CSS pixels. */
 const PREVIEW_SIZE = 224;
@@ -199,7 +202,8 @@ export class MlImageClassifier extends ModelElement {
     try {
       // Preprocess and hand over in one synchronous step, so the shared buffer cannot change in between
       // (a worker's postMessage copies it).
-      if (bitmap || isImageSource(source)) input = this._preprocessor.run(bitmap ?? (source as ImageSource), this._resolve(model));
+      if (bitmap || isImageSource(source))
+        input = this._preprocessor.run(bitmap ?? (source as ImageSource), this._resolve(model));
       else input = source as Float32Array;
     } finally {
       bitmap?.close();
@@ -255,7 +259,11 @@ export class MlImageClassifier extends ModelElement {
       this._bitmap = undefined;
     }
     // Pictures already on the page (children, `for`, the camera's video) are not drawn twice.
-    const shown = origin === 'child' || origin === 'for' || origin === 'camera' || (source instanceof Element && source.isConnected);
+    const shown =
+      origin === 'child' ||
+      origin === 'for' ||
+      origin === 'camera' ||
+      (source instanceof Element && source.isConnected);
     if (live) {
       // A video frame: predict now, without re-rendering anything but the new predictions.
       this._drawable = source;
@@ -337,7 +345,8 @@ export class MlImageClassifier extends ModelElement {
 
   private _altText(): string {
     if (this.alt) return this.alt;
-    if (this._origin === 'file' || this._origin === 'drop') return this._fileName ? `Chosen image: ${this._fileName}` : 'Chosen image';
+    if (this._origin === 'file' || this._origin === 'drop')
+      return this._fileName ? `Chosen image: ${this._fileName}` : 'Chosen image';
     if (this._origin === 'paste') return 'Pasted image';
     return 'Image being classified';
   }
@@ -351,9 +360,11 @@ export class MlImageClassifier extends ModelElement {
       <div class="drop ${this._sources.dragging ? 'dragging' : ''}" part="drop">
         <slot></slot>
         ${camera === 'on' ? this._sources.cameraVideo : nothing}
-        ${this._previewSource && camera !== 'on'
-          ? html`<canvas class="preview" part="preview" role="img" aria-label=${this._altText()}></canvas>`
-          : nothing}
+        ${
+          this._previewSource && camera !== 'on'
+            ? html`<canvas class="preview" part="preview" role="img" aria-label=${this._altText()}></canvas>`
+            : nothing
+        }
         <div class="controls" part="controls">
           <button type="button" part="file-button" @click=${this.chooseFile}>Choose image…</button>
           <button
@@ -367,9 +378,11 @@ export class MlImageClassifier extends ModelElement {
           <span class="hint">or drop or paste an image</span>
           <input type="file" accept="image/*" hidden @change=${this._sources.onFileChange} />
         </div>
-        ${camera === 'requesting'
-          ? html`<p class="camera-status" part="camera-status">Waiting for permission to use the camera… Your browser asks whether this page may use it.</p>`
-          : nothing}
+        ${
+          camera === 'requesting'
+            ? html`<p class="camera-status" part="camera-status">Waiting for permission to use the camera… Your browser asks whether this page may use it.</p>`
+            : nothing
+        }
       </div>
       ${loading ? renderLoading(this._loader.progress) : nothing}
       ${error ? renderError(error) : nothing}
@@ -380,18 +393,25 @@ export class MlImageClassifier extends ModelElement {
 
   // '' renders as `nothing`: an empty text part in server-rendered HTML takes no later update after
   // hydration (lit/lit#4937), which would leave the live region silent.
-  private _statusText(loading: boolean, error: MlErrorDetail | undefined, predictions: readonly Prediction[], camera: string): string {
+  private _statusText(
+    loading: boolean,
+    error: MlErrorDetail | undefined,
+    predictions: readonly Prediction[],
+    camera: string,
+  ): string {
     if (loading) return 'Loading model…';
     if (error) return `${errorTitle(error.code)} ${error.message}`;
     if (camera === 'requesting') return 'Waiting for permission to use the camera.';
     // A live video would re-announce every frame: only say it once it is on.
-    if (camera === 'on' || (this._drawable instanceof HTMLVideoElement && !this._drawable.paused)) return 'Classifying the live picture.';
+    if (camera === 'on' || (this._drawable instanceof HTMLVideoElement && !this._drawable.paused))
+      return 'Classifying the live picture.';
     if (predictions.length) return predictionStatus(predictions);
     return this._loader.model ? 'Model loaded. Choose, drop or paste an image.' : '';
   }
 }
 
-if (canDefine('ml-image-classifier', MlImageClassifier)) customElements.define('ml-image-classifier', MlImageClassifier);
+if (canDefine('ml-image-classifier', MlImageClassifier))
+  customElements.define('ml-image-classifier', MlImageClassifier);
 
 declare global {
   interface HTMLElementTagNameMap {

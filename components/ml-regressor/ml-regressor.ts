@@ -133,7 +133,10 @@ export class MlRegressor extends ModelElement {
       this._dirty = true;
       this.requestUpdate();
     },
-    onMissing: (id) => this._fail(new WidgetError('no-form', `There is no form with id “${id}” on this page for the regressor to read.`)),
+    onMissing: (id) =>
+      this._fail(
+        new WidgetError('no-form', `There is no form with id “${id}” on this page for the regressor to read.`),
+      ),
   });
 
   /** The first output's current value, or undefined until something was predicted. */
@@ -157,7 +160,10 @@ export class MlRegressor extends ModelElement {
       return [];
     }
     const fromModel = model.meta.labels?.length === n ? model.meta.labels : null;
-    return Array.from({ length: n }, (_, i) => this.labels?.[i] ?? fromModel?.[i] ?? (n === 1 ? this.label || 'Prediction' : `Output ${i + 1}`));
+    return Array.from(
+      { length: n },
+      (_, i) => this.labels?.[i] ?? fromModel?.[i] ?? (n === 1 ? this.label || 'Prediction' : `Output ${i + 1}`),
+    );
   }
 
   /** The current error (what `ml-error` last reported), or undefined when all is well. */
@@ -185,17 +191,29 @@ export class MlRegressor extends ModelElement {
   }
 
   protected override willUpdate(changed: PropertyValues<this>): void {
-    if (changed.has('unit') || changed.has('currency') || changed.has('digits') || changed.has('locale') || changed.has('unitDisplay')) {
+    if (
+      changed.has('unit') ||
+      changed.has('currency') ||
+      changed.has('digits') ||
+      changed.has('locale') ||
+      changed.has('unitDisplay')
+    ) {
       this._format = undefined;
       const before = this._formatError;
       this._formatError = undefined;
       try {
         this._format = this._makeFormat();
       } catch (error) {
-        const set = (['currency', 'unit', 'digits', 'locale'] as const).filter((k) => this[k] !== '' && this[k] != null);
+        const set = (['currency', 'unit', 'digits', 'locale'] as const).filter(
+          (k) => this[k] !== '' && this[k] != null,
+        );
         const what = set.map((k) => `${k}="${this[k]}"`).join(' ');
-        this._formatError = { code: 'bad-format', message: `Intl.NumberFormat refuses ${what || 'these settings'}: ${(error as Error).message}.` };
-        if (before?.message !== this._formatError.message) emit<MlErrorDetail>(this, 'ml-error', { ...this._formatError });
+        this._formatError = {
+          code: 'bad-format',
+          message: `Intl.NumberFormat refuses ${what || 'these settings'}: ${(error as Error).message}.`,
+        };
+        if (before?.message !== this._formatError.message)
+          emit<MlErrorDetail>(this, 'ml-error', { ...this._formatError });
       }
     }
   }
@@ -217,7 +235,8 @@ export class MlRegressor extends ModelElement {
       if (this.unitDisplay) options.unitDisplay = this.unitDisplay;
     }
     if (this.digits !== undefined && this.digits !== null) {
-      if (!Number.isInteger(this.digits) || this.digits < 0 || this.digits > 20) throw new RangeError('digits must be a whole number from 0 to 20');
+      if (!Number.isInteger(this.digits) || this.digits < 0 || this.digits > 20)
+        throw new RangeError('digits must be a whole number from 0 to 20');
       options.minimumFractionDigits = options.maximumFractionDigits = this.digits;
     }
     return new Intl.NumberFormat(this.locale || undefined, options);
@@ -239,7 +258,12 @@ export class MlRegressor extends ModelElement {
   protected override _show(model: LoadedModel, outputs: Outputs): void {
     this._values = this._split(model, outputs)[0];
     this._error = undefined;
-    emit<MlRegressionDetail>(this, 'ml-prediction', { value: this._values[0], values: this._values, names: this.names, outputs });
+    emit<MlRegressionDetail>(this, 'ml-prediction', {
+      value: this._values[0],
+      values: this._values,
+      names: this.names,
+      outputs,
+    });
   }
 
   /** The value output's rows. */
@@ -273,8 +297,9 @@ export class MlRegressor extends ModelElement {
       ${loading ? renderLoading(this._loader.progress) : nothing}
       ${error ? renderError(error) : nothing}
       ${caption ? html`<div class="caption" part="caption">${caption}</div>` : nothing}
-      ${values.length
-        ? html`<dl class="values" part="values">
+      ${
+        values.length
+          ? html`<dl class="values" part="values">
             ${values.map(
               (v, i) => html`<div class="item" part="item">
                 <dt class="label" part="label">${names[i]}</dt>
@@ -282,14 +307,20 @@ export class MlRegressor extends ModelElement {
               </div>`,
             )}
           </dl>`
-        : nothing}
+          : nothing
+      }
       <div class="status" part="status" role="status" aria-live="polite" aria-atomic="true">${this._statusText(loading, error, values, names) || nothing}</div>
     </div>`;
   }
 
   // '' renders as `nothing`: an empty text part in server-rendered HTML takes no later update after
   // hydration (lit/lit#4937), which would leave the live region silent.
-  private _statusText(loading: boolean, error: MlErrorDetail | undefined, values: readonly number[], names: string[]): string {
+  private _statusText(
+    loading: boolean,
+    error: MlErrorDetail | undefined,
+    values: readonly number[],
+    names: string[],
+  ): string {
     if (loading) return 'Loading model…';
     if (error) return `${errorTitle(error.code)} ${error.message}`;
     if (values.length) {

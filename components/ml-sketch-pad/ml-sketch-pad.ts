@@ -290,13 +290,25 @@ export class MlSketchPad extends LitElement {
 
   private _target(report: boolean): ClassifierLike | undefined {
     if (!this.for) {
-      if (report) this._fail(new WidgetError('no-target', 'Set the sketch pad’s for attribute to the id of an <ml-classifier> or <ml-image-classifier>.'));
+      if (report)
+        this._fail(
+          new WidgetError(
+            'no-target',
+            'Set the sketch pad’s for attribute to the id of an <ml-classifier> or <ml-image-classifier>.',
+          ),
+        );
       return undefined;
     }
     const root = this.getRootNode() as Document | ShadowRoot;
     const el = root.getElementById?.(this.for) as ClassifierLike | null;
     if (!el || !('model' in el)) {
-      if (report) this._fail(new WidgetError('no-target', `There is no <ml-classifier> or <ml-image-classifier> with id “${this.for}” on this page.`));
+      if (report)
+        this._fail(
+          new WidgetError(
+            'no-target',
+            `There is no <ml-classifier> or <ml-image-classifier> with id “${this.for}” on this page.`,
+          ),
+        );
       return undefined;
     }
     return el;

@@ -9,7 +9,11 @@ import { styleProps } from './style-props.js';
 
 let percentFormat: Intl.NumberFormat | undefined;
 export function formatPercent(score: number): string {
-  percentFormat ??= new Intl.NumberFormat(undefined, { style: 'percent', minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  percentFormat ??= new Intl.NumberFormat(undefined, {
+    style: 'percent',
+    minimumFractionDigits: 1,
+    maximumFractionDigits: 1,
+  });
   return percentFormat.format(score);
 }
 

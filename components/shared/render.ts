@@ -34,10 +34,12 @@ export function renderError(error: MlErrorDetail) {
 
 /** Input problems can be fixed on the page; the rest is about the model file. */
 export function errorTitle(code: WidgetErrorCode): string {
-  if (code === 'bad-input' || code === 'no-form' || code === 'bad-image' || code === 'no-target') return 'Cannot predict:';
+  if (code === 'bad-input' || code === 'no-form' || code === 'bad-image' || code === 'no-target')
+    return 'Cannot predict:';
   if (code === 'camera-denied' || code === 'camera-unavailable') return 'Camera not available:';
   if (code === 'bad-preprocessing') return 'Cannot prepare the image:';
   if (code === 'bad-format') return 'Cannot show the value:';
-  if (code === 'not-a-classifier' || code === 'not-a-regressor' || code === 'not-an-image-model') return 'Wrong kind of model:';
+  if (code === 'not-a-classifier' || code === 'not-a-regressor' || code === 'not-an-image-model')
+    return 'Wrong kind of model:';
   return 'The model could not be loaded:';
 }

@@ -13,7 +13,9 @@ const SCORE_KINDS: readonly string[] = ['probabilities', 'logits', 'log-probabil
 
 /** The output the model marks as class scores: the first float output of a score kind. */
 export function findScoresOutput(meta: ModelMeta): (TensorMeta & { kind: ScoreKind }) | undefined {
-  return meta.outputs.find((t): t is TensorMeta & { kind: ScoreKind } => t.dtype === 'float32' && SCORE_KINDS.includes(t.kind));
+  return meta.outputs.find(
+    (t): t is TensorMeta & { kind: ScoreKind } => t.dtype === 'float32' && SCORE_KINDS.includes(t.kind),
+  );
 }
 
 /** Number of classes a scores output ranks: one column is a binary classifier (scores for class 1). */
@@ -23,7 +25,11 @@ export function classCount(t: TensorMeta): number {
 }
 
 /** `labels` override, else the model's labels, else "Class i" — per index, so a short list still works. */
-export function labelFor(i: number, override: readonly string[] | undefined, fromModel: readonly string[] | null): string {
+export function labelFor(
+  i: number,
+  override: readonly string[] | undefined,
+  fromModel: readonly string[] | null,
+): string {
   return override?.[i] ?? fromModel?.[i] ?? `Class ${i}`;
 }
 
@@ -31,7 +37,13 @@ export function labelFor(i: number, override: readonly string[] | undefined, fro
  * Probabilities for one row of scores, written into `probs` (length ≥ classes, reused between calls).
  * Logits and log-probabilities go through a max-shifted softmax, so large values cannot overflow.
  */
-export function toProbabilities(data: Float32Array, offset: number, columns: number, kind: ScoreKind, probs: Float64Array): void {
+export function toProbabilities(
+  data: Float32Array,
+  offset: number,
+  columns: number,
+  kind: ScoreKind,
+  probs: Float64Array,
+): void {
   if (columns === 1) {
     // Binary with one column: the score of class 1 (a probability, or a logit for the sigmoid).
     const x = data[offset];

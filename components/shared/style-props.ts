@@ -12,7 +12,8 @@ class StylePropsDirective extends Directive {
 
   constructor(part: PartInfo) {
     super(part);
-    if (part.type !== PartType.ELEMENT) throw new Error('styleProps goes in element position: <div ${styleProps({...})}>');
+    if (part.type !== PartType.ELEMENT)
+      throw new Error('styleProps goes in element position: <div ${styleProps({...})}>');
   }
 
   render(_props: Readonly<Record<string, string | undefined>>): unknown {

@@ -27,7 +27,14 @@ function App() {
         {FEATURES.map((f, i) => (
           <label key={f.name}>
             {f.name} <output>{features[i].toFixed(1)} cm</output>
-            <input type="range" min={f.min} max={f.max} step="0.1" value={features[i]} onChange={(e) => setFeature(i, Number(e.target.value))} />
+            <input
+              type="range"
+              min={f.min}
+              max={f.max}
+              step="0.1"
+              value={features[i]}
+              onChange={(e) => setFeature(i, Number(e.target.value))}
+            />
           </label>
         ))}
       </div>
@@ -38,9 +45,19 @@ function App() {
           </button>
         ))}
       </p>
-      <ml-classifier src={model} input={features} top-k="3" onml-prediction={(e) => setBest(e.detail.predictions[0])} onml-error={(e) => setBest({ error: e.detail.message })} />
+      <ml-classifier
+        src={model}
+        input={features}
+        top-k="3"
+        onml-prediction={(e) => setBest(e.detail.predictions[0])}
+        onml-error={(e) => setBest({ error: e.detail.message })}
+      />
       <p id="result" role="status">
-        {best === null ? 'Waiting for the model…' : best.error ? `Error: ${best.error}` : `React state says: ${best.label} (${(best.score * 100).toFixed(1)}%)`}
+        {best === null
+          ? 'Waiting for the model…'
+          : best.error
+            ? `Error: ${best.error}`
+            : `React state says: ${best.label} (${(best.score * 100).toFixed(1)}%)`}
       </p>
     </main>
   );

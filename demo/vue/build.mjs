@@ -35,7 +35,12 @@ export async function buildVueDemo() {
     format: 'esm',
     minify: true,
     plugins: [vueSfc],
-    define: { __VUE_OPTIONS_API__: 'false', __VUE_PROD_DEVTOOLS__: 'false', __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false', 'process.env.NODE_ENV': '"production"' },
+    define: {
+      __VUE_OPTIONS_API__: 'false',
+      __VUE_PROD_DEVTOOLS__: 'false',
+      __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+      'process.env.NODE_ENV': '"production"',
+    },
     logLevel: 'warning',
   });
 }

@@ -8,7 +8,18 @@ import '../../components/index.js';
 import { clearModelCache, type MlClassifier, type Prediction } from '../../components/index.js';
 import { META_VERSION, type ModelMeta } from '../../runtime/meta.js';
 import { SectionScanner } from '../../runtime/sections.js';
-import { MODELS, reference, requestStats, row, rowCount, sleep, uid, until, watchUnhandledRejections, type Reference } from './helpers.js';
+import {
+  MODELS,
+  reference,
+  requestStats,
+  row,
+  rowCount,
+  sleep,
+  uid,
+  until,
+  watchUnhandledRejections,
+  type Reference,
+} from './helpers.js';
 
 const IRIS = `${MODELS}/iris_mlp.wasm`;
 const SETOSA = [5.1, 3.5, 1.4, 0.2];
@@ -69,7 +80,8 @@ function metaOf(bytes: Uint8Array): ModelMeta {
 /** Replace every section with `id` (or ml.meta for id 'meta') by `replacement`. */
 function replaceSection(bytes: Uint8Array, which: (s: Section) => boolean, replacement: number[]): Uint8Array {
   const parts: number[] = Array.from(bytes.subarray(0, 8));
-  for (const s of sectionsOf(bytes)) parts.push(...(which(s) ? replacement : Array.from(bytes.subarray(s.start, s.end))));
+  for (const s of sectionsOf(bytes))
+    parts.push(...(which(s) ? replacement : Array.from(bytes.subarray(s.start, s.end))));
   return new Uint8Array(parts);
 }
 function withMeta(bytes: Uint8Array, edit: (meta: ModelMeta & Record<string, unknown>) => void): Uint8Array {
@@ -85,7 +97,14 @@ function withMemory(bytes: Uint8Array, initial: number, maximum?: number): Uint8
 /** A tiny module that imports env.f and carries a real model's ml.meta. */
 function importingModule(meta: ModelMeta): Uint8Array {
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [1, 0x60, 0, 0]), // type 0: () -> ()
     ...section(2, [1, ...leb(3), ...utf8('env'), ...leb(1), ...utf8('f'), 0x00, 0]), // import env.f: func type 0
     ...customSection('ml.meta', utf8(JSON.stringify(meta))),
@@ -101,13 +120,34 @@ function startFunctionModule(meta: ModelMeta): Uint8Array {
   const body = (code: number[]) => [...leb(code.length + 1), 0, ...code]; // no locals
   const pages = meta.memoryBytes / 65536;
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, [4, 0x60, 0, 0, 0x60, 1, 0x7f, 0, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 0, 1, 0x7f]), // ()→(), (i32)→(), (i32)→i32, ()→i32
     ...section(3, [5, 0, 1, 2, 2, 3]), // start, run, inputPtr, outputPtr, maxBatch
     ...section(5, [1, 1, ...leb(pages), ...leb(pages)]),
-    ...section(7, [5, ...exp('memory', 2, 0), ...exp('run', 0, 1), ...exp('inputPtr', 0, 2), ...exp('outputPtr', 0, 3), ...exp('maxBatch', 0, 4)]),
+    ...section(7, [
+      5,
+      ...exp('memory', 2, 0),
+      ...exp('run', 0, 1),
+      ...exp('inputPtr', 0, 2),
+      ...exp('outputPtr', 0, 3),
+      ...exp('maxBatch', 0, 4),
+    ]),
     ...section(8, [0]), // start: function 0
-    ...section(10, [5, ...body([0x00, 0x0b]), ...body([0x0b]), ...body([0x41, 0, 0x0b]), ...body([0x41, 0, 0x0b]), ...body([0x41, 1, 0x0b])]),
+    ...section(10, [
+      5,
+      ...body([0x00, 0x0b]),
+      ...body([0x0b]),
+      ...body([0x41, 0, 0x0b]),
+      ...body([0x41, 0, 0x0b]),
+      ...body([0x41, 1, 0x0b]),
+    ]),
     ...customSection('ml.meta', utf8(JSON.stringify(meta))),
   ]);
 }
@@ -124,7 +164,8 @@ async function serve(bytes: Uint8Array, key = uid('bytes')): Promise<string> {
 const shadow = (el: MlClassifier) => el.shadowRoot!;
 const errorBox = (el: MlClassifier) => shadow(el).querySelector('[part="error"]');
 const statusText = (el: MlClassifier) => shadow(el).querySelector('[role="status"]')!.textContent!.trim();
-const renderedLabels = (el: MlClassifier) => Array.from(shadow(el).querySelectorAll('[part="label"]'), (l) => l.textContent);
+const renderedLabels = (el: MlClassifier) =>
+  Array.from(shadow(el).querySelectorAll('[part="label"]'), (l) => l.textContent);
 
 /** The element's error now, or at the next ml-error. */
 async function failed(el: MlClassifier): Promise<{ code: string; message: string }> {
@@ -133,7 +174,11 @@ async function failed(el: MlClassifier): Promise<{ code: string; message: string
 }
 
 /** The error is rendered inside the element, as text a person can act on, and announced. */
-async function expectRenderedError(el: MlClassifier, detail: { code: string; message: string }, code: string): Promise<void> {
+async function expectRenderedError(
+  el: MlClassifier,
+  detail: { code: string; message: string },
+  code: string,
+): Promise<void> {
   expect(detail.code, detail.message).to.equal(code);
   expect(detail.message.length, 'a sentence, not a code').to.be.greaterThan(30);
   await el.updateComplete;
@@ -199,13 +244,29 @@ before(async () => {
   crafted.startFunction = await serve(startFunctionModule(meta));
   // 4 GiB, and the plan says so too: still more than any compiled model may take.
   crafted.hugePlan = await serve(withMeta(withMemory(irisBytes, 65536, 65536), (m) => (m.memoryBytes = 65536 * 65536)));
-  crafted.metaNotJson = await serve(replaceSection(irisBytes, (s) => isMeta(irisBytes, s), customSection('ml.meta', utf8('{"format": "ml-widgets", '))));
-  crafted.otherFormat = await serve(withMeta(irisBytes, (m) => ((m as Record<string, unknown>).format = 'someone-elses-format')));
-  crafted.twoMetas = await serve(new Uint8Array([...irisBytes, ...customSection('ml.meta', utf8(JSON.stringify(meta)))]));
+  crafted.metaNotJson = await serve(
+    replaceSection(irisBytes, (s) => isMeta(irisBytes, s), customSection('ml.meta', utf8('{"format": "ml-widgets", '))),
+  );
+  crafted.otherFormat = await serve(
+    withMeta(irisBytes, (m) => ((m as Record<string, unknown>).format = 'someone-elses-format')),
+  );
+  crafted.twoMetas = await serve(
+    new Uint8Array([...irisBytes, ...customSection('ml.meta', utf8(JSON.stringify(meta)))]),
+  );
   crafted.unknownFeature = await serve(withMeta(irisBytes, (m) => (m.features = ['simd', 'a-future-feature'])));
-  crafted.pngNamedWasm = await serve(new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82]));
+  crafted.pngNamedWasm = await serve(
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 73, 72, 68, 82]),
+  );
   crafted.xssMeta = await serve(
-    withMeta(irisBytes, (m) => (m.labels = ['<img src=x onerror="window.__mlXss=(window.__mlXss||0)+1"><script>window.__mlXss=(window.__mlXss||0)+1</script>', 'b', 'c'])),
+    withMeta(
+      irisBytes,
+      (m) =>
+        (m.labels = [
+          '<img src=x onerror="window.__mlXss=(window.__mlXss||0)+1"><script>window.__mlXss=(window.__mlXss||0)+1</script>',
+          'b',
+          'c',
+        ]),
+    ),
   );
 });
 
@@ -213,16 +274,40 @@ before(async () => {
 const fileCases: [string, () => string, string, (() => Promise<string>)?, RegExp?][] = [
   ['fetch: 404', () => `${MODELS}/no-such-model-${uid()}.wasm`, 'http-error', undefined, /404/],
   ['fetch: 500', () => '/__test/status/500/model.wasm', 'http-error', undefined, /500/],
-  ['fetch: connection reset mid-stream', () => `/__test/broken/${uid('broken')}/digits_mlp.wasm`, 'fetch-failed', undefined, /connection broke/],
+  [
+    'fetch: connection reset mid-stream',
+    () => `/__test/broken/${uid('broken')}/digits_mlp.wasm`,
+    'fetch-failed',
+    undefined,
+    /connection broke/,
+  ],
   ['fetch: HTML page at the .wasm URL', () => `/__test/html/${uid()}.wasm`, 'not-wasm', undefined, /HTML/],
-  ['file: an ONNX file instead of the compiled model', () => '/test/fixtures/models/iris_mlp.onnx', 'not-wasm', undefined, /ONNX model.*ml-widgets compile/],
+  [
+    'file: an ONNX file instead of the compiled model',
+    () => '/test/fixtures/models/iris_mlp.onnx',
+    'not-wasm',
+    undefined,
+    /ONNX model.*ml-widgets compile/,
+  ],
   ['file: a PNG named .wasm', () => crafted.pngNamedWasm, 'not-wasm'],
   ['file: wasm that is not a model', () => '/__test/empty-module.wasm', 'not-a-model'],
-  ['file: future format version', () => crafted.future, 'unsupported-version', undefined, new RegExp(`version ${META_VERSION + 1}.*Update ml-widgets`)],
+  [
+    'file: future format version',
+    () => crafted.future,
+    'unsupported-version',
+    undefined,
+    new RegExp(`version ${META_VERSION + 1}.*Update ml-widgets`),
+  ],
   ['file: ml.meta that is not JSON', () => crafted.metaNotJson, 'bad-meta'],
   ['file: ml.meta of another format', () => crafted.otherFormat, 'bad-meta'],
   ['file: two ml.meta sections', () => crafted.twoMetas, 'not-a-model'],
-  ['file: needs a WebAssembly feature this browser lacks', () => crafted.unknownFeature, 'unsupported', undefined, /a-future-feature/],
+  [
+    'file: needs a WebAssembly feature this browser lacks',
+    () => crafted.unknownFeature,
+    'unsupported',
+    undefined,
+    /a-future-feature/,
+  ],
   ['file: truncated', () => '/__test/truncated/iris_mlp.wasm', 'invalid-wasm'],
   ['file: imports present', () => crafted.imports, 'has-imports'],
   ['file: memory beyond the declared plan', () => crafted.bigMemory, 'memory-mismatch'],
@@ -244,7 +329,9 @@ for (const worker of [false, true]) {
 
     for (const [name, src, code, integrity, says] of fileCases) {
       it(`${name} → ${code}, rendered, recovers`, async () => {
-        const el = await fixture<MlClassifier>(html`<ml-classifier ?worker=${worker} .input=${SETOSA}></ml-classifier>`);
+        const el = await fixture<MlClassifier>(
+          html`<ml-classifier ?worker=${worker} .input=${SETOSA}></ml-classifier>`,
+        );
         if (integrity) el.integrity = await integrity();
         el.src = src();
         const detail = await failed(el);
@@ -255,20 +342,25 @@ for (const worker of [false, true]) {
     }
 
     it('fetch: a real model served as text/plain works', async () => {
-      const el = await fixture<MlClassifier>(html`<ml-classifier ?worker=${worker} src="/__test/plain/iris_mlp.wasm"></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier ?worker=${worker} src="/__test/plain/iris_mlp.wasm"></ml-classifier>`,
+      );
       for (const i of [0, 20, 44]) {
         const next = oneEvent(el, 'ml-prediction');
         el.input = row(irisRef.inputs.input, i);
         const { detail } = await next;
         const expected = row(irisRef.outputs.output, i);
-        for (const p of detail.predictions as Prediction[]) expect(Math.abs(p.score - expected[p.index])).to.be.at.most(1e-4);
+        for (const p of detail.predictions as Prediction[])
+          expect(Math.abs(p.score - expected[p.index])).to.be.at.most(1e-4);
       }
       expect(el.error).to.equal(undefined);
     });
 
     it('fetch: removed from the DOM during load aborts the download and shows no error; works again on a new src', async () => {
       const key = uid('removed');
-      const wrapper = await fixture<HTMLElement>(html`<div><ml-classifier ?worker=${worker} src="/__test/slow/${key}/1500/digits_mlp.wasm"></ml-classifier></div>`);
+      const wrapper = await fixture<HTMLElement>(
+        html`<div><ml-classifier ?worker=${worker} src="/__test/slow/${key}/1500/digits_mlp.wasm"></ml-classifier></div>`,
+      );
       const el = wrapper.querySelector('ml-classifier')!;
       const errors: Event[] = [];
       el.addEventListener('ml-error', (e) => errors.push(e));
@@ -289,7 +381,8 @@ for (const worker of [false, true]) {
       const el = await fixture<MlClassifier>(html`<ml-classifier ?worker=${worker} .input=${SETOSA}></ml-classifier>`);
       const seen: CustomEvent[] = [];
       const labels: string[] = [];
-      for (const t of ['ml-load', 'ml-prediction', 'ml-error']) el.addEventListener(t, (e) => seen.push(e as CustomEvent));
+      for (const t of ['ml-load', 'ml-prediction', 'ml-error'])
+        el.addEventListener(t, (e) => seen.push(e as CustomEvent));
       // Every label ever rendered, not just the final state.
       const observer = new MutationObserver(() => labels.push(...renderedLabels(el).map(String)));
       observer.observe(shadow(el), { subtree: true, childList: true, characterData: true });
@@ -301,12 +394,15 @@ for (const worker of [false, true]) {
       el.src = IRIS;
       await until(() => el.predictions.length > 0, 5000, 'the last model to predict');
       // Both superseded downloads are cut off (the server sees the aborts) …
-      for (const key of [a, b]) await until(async () => (await requestStats(key)).aborted === 1, 4000, `${key} aborted`);
+      for (const key of [a, b])
+        await until(async () => (await requestStats(key)).aborted === 1, 4000, `${key} aborted`);
       await sleep(300); // … and nothing from them arrives later.
       observer.disconnect();
       expect(seen.map((e) => e.type)).to.deep.equal(['ml-load', 'ml-prediction']);
       expect(seen[0].detail.meta.labels).to.deep.equal(['setosa', 'versicolor', 'virginica']);
-      expect(new Set(labels)).to.satisfy((s: Set<string>) => [...s].every((l) => ['setosa', 'versicolor', 'virginica'].includes(l)));
+      expect(new Set(labels)).to.satisfy((s: Set<string>) =>
+        [...s].every((l) => ['setosa', 'versicolor', 'virginica'].includes(l)),
+      );
       expect(el.predictions[0].label).to.equal('setosa');
       for (const key of [a, b]) {
         const stats = await requestStats(key);
@@ -367,7 +463,8 @@ for (const worker of [false, true]) {
         expect(worst, 'max |diff| vs PyTorch').to.be.at.most(1e-4);
         for (const r of [0, 1, 4095, 4096, 4097, 50_000, 77_777, 99_999]) {
           // Equal up to float rounding: a one-row call may take a different GEMM tile path.
-          const one = (await el.predict(Array.from(flat.subarray(r * 4, r * 4 + 4)))).outputs.output.data as Float32Array;
+          const one = (await el.predict(Array.from(flat.subarray(r * 4, r * 4 + 4)))).outputs.output
+            .data as Float32Array;
           one.forEach((v, c) => expect(v, `row ${r} column ${c}`).to.be.closeTo(data[r * 3 + c], 1e-6));
         }
       });
@@ -378,7 +475,8 @@ for (const worker of [false, true]) {
 describe('cross-origin src', () => {
   afterEach(() => clearModelCache());
   // The page is on localhost; the same test server answers on 127.0.0.1, which is another origin.
-  const other = (mode: string) => `${location.protocol}//127.0.0.1:${location.port}/__test/cors/${mode}/iris_mlp.wasm?${uid()}`;
+  const other = (mode: string) =>
+    `${location.protocol}//127.0.0.1:${location.port}/__test/cors/${mode}/iris_mlp.wasm?${uid()}`;
 
   for (const [mode, crossorigin, ok] of [
     ['any', '', true],
@@ -388,7 +486,9 @@ describe('cross-origin src', () => {
   ] as const) {
     it(`${mode} CORS headers, crossorigin="${crossorigin}" → ${ok ? 'loads' : 'fetch-failed naming CORS, then recovers'}`, async () => {
       expect(location.hostname).to.equal('localhost');
-      const el = await fixture<MlClassifier>(html`<ml-classifier crossorigin=${crossorigin} .input=${SETOSA}></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier crossorigin=${crossorigin} .input=${SETOSA}></ml-classifier>`,
+      );
       el.src = other(mode);
       if (ok) {
         await until(() => el.predictions.length > 0 || el.error !== undefined, 5000, 'a result');
@@ -462,7 +562,9 @@ describe('load', () => {
     if (heapBefore !== undefined && heapAfter !== undefined) {
       const growth = heapAfter - heapBefore;
       // A leak of 100 bytes per prediction would add 1 MB.
-      console.log(`10 000 predictions: JS heap ${heapBefore} → ${heapAfter} bytes (${growth >= 0 ? '+' : ''}${growth}), gc ${gc ? 'forced' : 'unavailable'}`);
+      console.log(
+        `10 000 predictions: JS heap ${heapBefore} → ${heapAfter} bytes (${growth >= 0 ? '+' : ''}${growth}), gc ${gc ? 'forced' : 'unavailable'}`,
+      );
       expect(growth, `heap grew ${growth} bytes`).to.be.below(gc ? 512 * 1024 : 4 * 1024 * 1024);
     }
   });
@@ -475,7 +577,8 @@ function argmaxOf(xs: number[]): number {
 describe('security', () => {
   afterEach(() => clearModelCache());
 
-  const payload = '<img src=x onerror="window.__mlXss=(window.__mlXss||0)+1"><script>window.__mlXss=(window.__mlXss||0)+1</script>';
+  const payload =
+    '<img src=x onerror="window.__mlXss=(window.__mlXss||0)+1"><script>window.__mlXss=(window.__mlXss||0)+1</script>';
 
   async function expectInert(el: MlClassifier): Promise<void> {
     await el.updateComplete;
@@ -489,13 +592,17 @@ describe('security', () => {
   }
 
   it('a label attribute with <img onerror> and <script> renders as text', async () => {
-    const el = await fixture<MlClassifier>(html`<ml-classifier src=${IRIS} .labels=${[payload, 'b', 'c']} .input=${SETOSA}></ml-classifier>`);
+    const el = await fixture<MlClassifier>(
+      html`<ml-classifier src=${IRIS} .labels=${[payload, 'b', 'c']} .input=${SETOSA}></ml-classifier>`,
+    );
     await until(() => el.predictions.length > 0, 5000, 'prediction');
     await expectInert(el);
   });
 
   it('a model whose ml.meta labels carry <img onerror> and <script> renders them as text', async () => {
-    const el = await fixture<MlClassifier>(html`<ml-classifier src=${crafted.xssMeta} .input=${SETOSA}></ml-classifier>`);
+    const el = await fixture<MlClassifier>(
+      html`<ml-classifier src=${crafted.xssMeta} .input=${SETOSA}></ml-classifier>`,
+    );
     await until(() => el.predictions.length > 0, 5000, 'prediction');
     expect(el.model!.meta.labels![0]).to.equal(payload);
     await expectInert(el);
@@ -503,8 +610,15 @@ describe('security', () => {
 
   it('sizes score bars and the progress bar through the CSSOM, never a style="…" string (CSP style-src)', async () => {
     const key = uid('cssom');
-    const el = await fixture<MlClassifier>(html`<ml-classifier src="/__test/slow/${key}/800/digits_mlp.wasm" .input=${new Array(64).fill(0)}></ml-classifier>`);
-    await until(() => (shadow(el).querySelector<HTMLElement>('[part="progress-fill"]')?.style.transform ?? '').startsWith('scaleX('), 3000, 'progress fill');
+    const el = await fixture<MlClassifier>(
+      html`<ml-classifier src="/__test/slow/${key}/800/digits_mlp.wasm" .input=${new Array(64).fill(0)}></ml-classifier>`,
+    );
+    await until(
+      () =>
+        (shadow(el).querySelector<HTMLElement>('[part="progress-fill"]')?.style.transform ?? '').startsWith('scaleX('),
+      3000,
+      'progress fill',
+    );
     await until(() => el.predictions.length > 0, 5000, 'prediction');
     await el.updateComplete;
     const fills = Array.from(shadow(el).querySelectorAll<HTMLElement>('[part="bar-fill"]'));
@@ -518,7 +632,10 @@ describe('security', () => {
   });
 
   it('refuses a module with a start function before instantiating it (nothing runs)', async () => {
-    expect(WebAssembly.validate(startFunctionModule(metaOf(irisBytes)) as Uint8Array<ArrayBuffer>), 'a valid module').to.equal(true);
+    expect(
+      WebAssembly.validate(startFunctionModule(metaOf(irisBytes)) as Uint8Array<ArrayBuffer>),
+      'a valid module',
+    ).to.equal(true);
     await countingWasm(async (calls) => {
       const el = await fixture<MlClassifier>(html`<ml-classifier src=${crafted.startFunction}></ml-classifier>`);
       const detail = await failed(el);
@@ -551,7 +668,8 @@ describe('worker attribute', () => {
       <ml-classifier id="off" worker src="/__test/slow/${key}/400/iris_mlp.wasm"></ml-classifier>
     </div>`);
     const [main, off] = Array.from(wrapper.querySelectorAll('ml-classifier'));
-    for (const t of ['ml-progress', 'ml-load', 'ml-prediction', 'ml-error']) off.addEventListener(t, () => seen.push(t));
+    for (const t of ['ml-progress', 'ml-load', 'ml-prediction', 'ml-error'])
+      off.addEventListener(t, () => seen.push(t));
     expect(off.worker).to.equal(true);
     await until(() => shadow(off).querySelector('[part="progress"]') !== null, 3000, 'the progress bar');
     expect(statusText(off)).to.equal('Loading model…');
@@ -569,7 +687,9 @@ describe('worker attribute', () => {
       off.input = input;
       const [da, db] = [(await a).detail, (await b).detail];
       expect(db.predictions, `row ${i}`).to.deep.equal(da.predictions);
-      expect(Array.from(db.outputs.output.data as Float32Array)).to.deep.equal(Array.from(da.outputs.output.data as Float32Array));
+      expect(Array.from(db.outputs.output.data as Float32Array)).to.deep.equal(
+        Array.from(da.outputs.output.data as Float32Array),
+      );
       await off.updateComplete;
       expect(renderedLabels(off)).to.deep.equal(renderedLabels(main));
     }
@@ -624,13 +744,27 @@ describe('SectionScanner (memory and start read from streamed bytes)', () => {
     for (const name of ['iris_mlp', 'digits_mlp']) {
       const bytes = new Uint8Array(await (await fetch(`${MODELS}/${name}.wasm`)).arrayBuffer());
       const pages = metaOf(bytes).memoryBytes / 65536;
-      const expected = { memories: [{ initial: pages, maximum: pages, shared: false, memory64: false }], hasStart: false };
-      expect(scan(bytes, () => bytes.length), `${name} whole`).to.deep.equal(expected);
-      expect(scan(bytes, () => 1), `${name} byte by byte`).to.deep.equal(expected);
-      expect(scan(bytes, (i) => (i * 7919) % 13), `${name} odd chunks`).to.deep.equal(expected);
+      const expected = {
+        memories: [{ initial: pages, maximum: pages, shared: false, memory64: false }],
+        hasStart: false,
+      };
+      expect(
+        scan(bytes, () => bytes.length),
+        `${name} whole`,
+      ).to.deep.equal(expected);
+      expect(
+        scan(bytes, () => 1),
+        `${name} byte by byte`,
+      ).to.deep.equal(expected);
+      expect(
+        scan(bytes, (i) => (i * 7919) % 13),
+        `${name} odd chunks`,
+      ).to.deep.equal(expected);
     }
     expect(scan(startFunctionModule(metaOf(irisBytes)), () => 3)!.hasStart).to.equal(true);
-    expect(scan(withMemory(irisBytes, 16384), () => 5)!.memories).to.deep.equal([{ initial: 16384, maximum: undefined, shared: false, memory64: false }]);
+    expect(scan(withMemory(irisBytes, 16384), () => 5)!.memories).to.deep.equal([
+      { initial: 16384, maximum: undefined, shared: false, memory64: false },
+    ]);
   });
 
   it('knows the answer once the code section starts, before the weights arrive', () => {

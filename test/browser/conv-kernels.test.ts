@@ -1,14 +1,33 @@
 // Conv / pool / layout kernels of dist/kernels*.wasm (NHWC) against plain double-precision JS
 // references on odd shapes, with canary floats after every output. Run `npm run build:kernels` first.
 import { expect } from '@open-wc/testing';
-import { Arena, CANARY, TAIL, erfRef, hardSigmoidRef, loadKernels, mismatch, randomArray, rng, type KernelExports as Kernels, type Ptr } from './kernel-harness.js';
+import {
+  Arena,
+  CANARY,
+  TAIL,
+  erfRef,
+  hardSigmoidRef,
+  loadKernels,
+  mismatch,
+  randomArray,
+  rng,
+  type KernelExports as Kernels,
+  type Ptr,
+} from './kernel-harness.js';
 
 type Fn = (...args: number[]) => void;
 
 const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 
 /** Compares n outputs (atol per element may be an array) and checks the canaries after them. */
-function expectOut(arena: Arena, p: Ptr, ref: ArrayLike<number>, rtol: number, atol: number | ArrayLike<number>, what: string): void {
+function expectOut(
+  arena: Arena,
+  p: Ptr,
+  ref: ArrayLike<number>,
+  rtol: number,
+  atol: number | ArrayLike<number>,
+  what: string,
+): void {
   const got = arena.f32(p, ref.length + TAIL);
   for (let i = 0; i < ref.length; i++) {
     const m = mismatch(got[i], ref[i], rtol, typeof atol === 'number' ? atol : atol[i]);
@@ -36,8 +55,21 @@ const ACTS: { code: number; name: string; p0: number; p1: number; f: (x: number)
 // ---- shapes -------------------------------------------------------------------------------------
 
 interface Geometry {
-  images: number; H: number; W: number; KH: number; KW: number; SH: number; SW: number;
-  DH: number; DW: number; PT: number; PL: number; PB: number; PR: number; OH: number; OW: number;
+  images: number;
+  H: number;
+  W: number;
+  KH: number;
+  KW: number;
+  SH: number;
+  SW: number;
+  DH: number;
+  DW: number;
+  PT: number;
+  PL: number;
+  PB: number;
+  PR: number;
+  OH: number;
+  OW: number;
 }
 
 /** Floor-mode output size; null when the dilated kernel does not fit the padded input. */
@@ -62,15 +94,23 @@ const KS = [1, 3, 5, 7];
 /** Random geometry with pads < kernel extent (as ONNX requires) and at least one output. */
 function randomGeometry(rand: () => number, ks: readonly number[], dilation: boolean, ceil = false): Geometry {
   for (;;) {
-    const H = pick(rand, HWS), W = pick(rand, HWS);
-    const KH = pick(rand, ks), KW = rand() < 0.7 ? KH : pick(rand, ks);
-    const SH = 1 + Math.floor(rand() * 2), SW = 1 + Math.floor(rand() * 2);
-    const DH = dilation ? 1 + Math.floor(rand() * 2) : 1, DW = dilation ? 1 + Math.floor(rand() * 2) : 1;
+    const H = pick(rand, HWS),
+      W = pick(rand, HWS);
+    const KH = pick(rand, ks),
+      KW = rand() < 0.7 ? KH : pick(rand, ks);
+    const SH = 1 + Math.floor(rand() * 2),
+      SW = 1 + Math.floor(rand() * 2);
+    const DH = dilation ? 1 + Math.floor(rand() * 2) : 1,
+      DW = dilation ? 1 + Math.floor(rand() * 2) : 1;
     const padMax = (k: number, d: number) => Math.min(3, (k - 1) * d);
     const pad = (k: number, d: number) => Math.floor(rand() * (padMax(k, d) + 1));
-    const PT = pad(KH, DH), PB = pad(KH, DH), PL = pad(KW, DW), PR = pad(KW, DW);
+    const PT = pad(KH, DH),
+      PB = pad(KH, DH),
+      PL = pad(KW, DW),
+      PR = pad(KW, DW);
     const size = ceil ? ceilOutSize : outSize;
-    const OH = size(H, KH, SH, DH, PT, PB), OW = size(W, KW, SW, DW, PL, PR);
+    const OH = size(H, KH, SH, DH, PT, PB),
+      OW = size(W, KW, SW, DW, PL, PR);
     if (OH === null || OW === null || OH < 1 || OW < 1) continue;
     return { images: 1 + Math.floor(rand() * 2), H, W, KH, KW, SH, SW, DH, DW, PT, PL, PB, PR, OH, OW };
   }
@@ -107,7 +147,8 @@ function im2colRef(x: Float32Array, g: Geometry, C: number, c0: number, cn: numb
       for (let ow = 0; ow < g.OW; ow++, r++) {
         for (let kh = 0; kh < g.KH; kh++) {
           for (let kw = 0; kw < g.KW; kw++) {
-            const ih = oh * g.SH - g.PT + kh * g.DH, iw = ow * g.SW - g.PL + kw * g.DW;
+            const ih = oh * g.SH - g.PT + kh * g.DH,
+              iw = ow * g.SW - g.PL + kw * g.DW;
             for (let c = 0; c < cn; c++) {
               const v = ih >= 0 && ih < g.H && iw >= 0 && iw < g.W ? x[((n * g.H + ih) * g.W + iw) * C + c0 + c] : 0;
               out[r * cols + (kh * g.KW + kw) * cn + c] = v;
@@ -121,17 +162,29 @@ function im2colRef(x: Float32Array, g: Geometry, C: number, c0: number, cn: numb
 }
 
 /** Grouped conv; weights [Co][Ci/groups][KH][KW]; returns values and per-element error bounds. */
-function convRef(x: Float32Array, wt: Float32Array, bias: Float32Array | null, g: Geometry, Ci: number, Co: number,
-  groups: number, act: (v: number) => number): { y: Float64Array; atol: Float64Array } {
-  const cn = Ci / groups, coPg = Co / groups;
+function convRef(
+  x: Float32Array,
+  wt: Float32Array,
+  bias: Float32Array | null,
+  g: Geometry,
+  Ci: number,
+  Co: number,
+  groups: number,
+  act: (v: number) => number,
+): { y: Float64Array; atol: Float64Array } {
+  const cn = Ci / groups,
+    coPg = Co / groups;
   const size = g.images * g.OH * g.OW * Co;
-  const y = new Float64Array(size), atol = new Float64Array(size);
+  const y = new Float64Array(size),
+    atol = new Float64Array(size);
   for (let n = 0; n < g.images; n++) {
     for (let oh = 0; oh < g.OH; oh++) {
       for (let ow = 0; ow < g.OW; ow++) {
         for (let co = 0; co < Co; co++) {
           const gi = Math.floor(co / coPg);
-          let s = bias ? bias[co] : 0, mag = Math.abs(s), terms = 1;
+          let s = bias ? bias[co] : 0,
+            mag = Math.abs(s),
+            terms = 1;
           for (let kh = 0; kh < g.KH; kh++) {
             const ih = oh * g.SH - g.PT + kh * g.DH;
             if (ih < 0 || ih >= g.H) continue;
@@ -139,7 +192,8 @@ function convRef(x: Float32Array, wt: Float32Array, bias: Float32Array | null, g
               const iw = ow * g.SW - g.PL + kw * g.DW;
               if (iw < 0 || iw >= g.W) continue;
               for (let c = 0; c < cn; c++) {
-                const p = x[((n * g.H + ih) * g.W + iw) * Ci + gi * cn + c] * wt[((co * cn + c) * g.KH + kh) * g.KW + kw];
+                const p =
+                  x[((n * g.H + ih) * g.W + iw) * Ci + gi * cn + c] * wt[((co * cn + c) * g.KH + kh) * g.KW + kw];
                 s += p;
                 mag += Math.abs(p);
                 terms++;
@@ -162,7 +216,10 @@ function poolRef(x: Float32Array, g: Geometry, C: number, kind: 'max' | 'avg', c
     for (let oh = 0; oh < g.OH; oh++) {
       for (let ow = 0; ow < g.OW; ow++) {
         for (let c = 0; c < C; c++) {
-          let acc = kind === 'max' ? -Infinity : 0, count = 0, padCountH = 0, padCountW = 0;
+          let acc = kind === 'max' ? -Infinity : 0,
+            count = 0,
+            padCountH = 0,
+            padCountW = 0;
           for (let kh = 0; kh < g.KH; kh++) {
             const ih = oh * g.SH - g.PT + kh * g.DH;
             if (ih >= -g.PT && ih < g.H + g.PB) padCountH++;
@@ -220,17 +277,39 @@ for (const build of BUILDS) {
     });
 
     it('exports every conv/pool/layout kernel', () => {
-      for (const n of ['im2col', 'conv_depthwise', 'maxpool', 'avgpool', 'global_avgpool', 'global_maxpool', 'lrn',
-        'layer_norm', 'nchw_to_nhwc', 'nhwc_to_nchw', 'transpose', 'copy_strided']) {
+      for (const n of [
+        'im2col',
+        'conv_depthwise',
+        'maxpool',
+        'avgpool',
+        'global_avgpool',
+        'global_maxpool',
+        'lrn',
+        'layer_norm',
+        'nchw_to_nhwc',
+        'nhwc_to_nchw',
+        'transpose',
+        'copy_strided',
+      ]) {
         expect(typeof k[n], n).to.equal('function');
       }
     });
 
     /** One grouped conv via im2col per group + gemm writing the group's column slice. */
-    function checkConv(rand: () => number, g: Geometry, Ci: number, Co: number, groups: number, actIndex: number, withBias: boolean): void {
+    function checkConv(
+      rand: () => number,
+      g: Geometry,
+      Ci: number,
+      Co: number,
+      groups: number,
+      actIndex: number,
+      withBias: boolean,
+    ): void {
       const act = ACTS[actIndex];
-      const cn = Ci / groups, coPg = Co / groups;
-      const K = g.KH * g.KW * cn, M = g.images * g.OH * g.OW;
+      const cn = Ci / groups,
+        coPg = Co / groups;
+      const K = g.KH * g.KW * cn,
+        M = g.images * g.OH * g.OW;
       const what = `conv ${describeGeometry(g)} Ci=${Ci} Co=${Co} groups=${groups} act=${act.name} bias=${withBias}`;
       arena.reset();
       const x = randomArray(g.images * g.H * g.W * Ci, rand);
@@ -258,7 +337,26 @@ for (const build of BUILDS) {
           bPtr = arena.put(b);
         }
         const colPtr = arena.out(M * K);
-        fn('im2col')(xPtr, colPtr, g.images, g.H, g.W, Ci, gi * cn, cn, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW);
+        fn('im2col')(
+          xPtr,
+          colPtr,
+          g.images,
+          g.H,
+          g.W,
+          Ci,
+          gi * cn,
+          cn,
+          g.KH,
+          g.KW,
+          g.SH,
+          g.SW,
+          g.DH,
+          g.DW,
+          g.PT,
+          g.PL,
+          g.OH,
+          g.OW,
+        );
         expectOut(arena, colPtr, im2colRef(x, g, Ci, gi * cn, cn), 0, 0, `${what}: im2col group ${gi}`);
         fn('gemm')(colPtr, K, wPtr, bPtr, yPtr + gi * coPg * 4, Co, M, coPg, K, act.code, act.p0, act.p1);
       }
@@ -284,7 +382,12 @@ for (const build of BUILDS) {
         [{ ...base, H: 13, W: 13, KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, OH: 13, OW: 13 }, 32, 17, 1],
         [{ ...base, H: 8, W: 7, KH: 3, KW: 3, SH: 2, SW: 2, PT: 1, PL: 1, PB: 1, PR: 1, OH: 4, OW: 4 }, 3, 32, 1],
         [{ ...base, H: 7, W: 8, KH: 1, KW: 1, SH: 2, SW: 2, PT: 0, PL: 0, PB: 0, PR: 0, OH: 4, OW: 4 }, 17, 8, 1],
-        [{ ...base, images: 2, H: 13, W: 13, KH: 7, KW: 7, SH: 2, SW: 2, PT: 3, PL: 3, PB: 3, PR: 3, OH: 7, OW: 7 }, 3, 8, 1],
+        [
+          { ...base, images: 2, H: 13, W: 13, KH: 7, KW: 7, SH: 2, SW: 2, PT: 3, PL: 3, PB: 3, PR: 3, OH: 7, OW: 7 },
+          3,
+          8,
+          1,
+        ],
         [{ ...base, H: 8, W: 8, KH: 3, KW: 3, SH: 1, SW: 1, PT: 1, PL: 1, PB: 1, PR: 1, OH: 8, OW: 8 }, 32, 32, 4],
         [{ ...base, H: 5, W: 5, KH: 1, KW: 1, SH: 1, SW: 1, PT: 0, PL: 0, PB: 0, PR: 0, OH: 5, OW: 5 }, 8, 8, 8],
       ];
@@ -292,7 +395,14 @@ for (const build of BUILDS) {
     });
 
     /** Depthwise conv with weights [KH·KW][Cp], bias [Cp]. */
-    function checkDepthwise(rand: () => number, g: Geometry, C: number, actIndex: number, withBias: boolean, misalign = 0): void {
+    function checkDepthwise(
+      rand: () => number,
+      g: Geometry,
+      C: number,
+      actIndex: number,
+      withBias: boolean,
+      misalign = 0,
+    ): void {
       const act = ACTS[actIndex];
       const Cp = Math.ceil(C / 4) * 4;
       const what = `depthwise ${describeGeometry(g)} C=${C} act=${act.name} bias=${withBias}`;
@@ -310,8 +420,29 @@ for (const build of BUILDS) {
       const wPtr = arena.put(packed);
       const bPtr = bias ? arena.put(bPacked) : 0;
       const yPtr = arena.out(g.images * g.OH * g.OW * C, misalign);
-      fn('conv_depthwise')(xPtr, wPtr, bPtr, yPtr, g.images, g.H, g.W, C, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL,
-        g.OH, g.OW, act.code, act.p0, act.p1);
+      fn('conv_depthwise')(
+        xPtr,
+        wPtr,
+        bPtr,
+        yPtr,
+        g.images,
+        g.H,
+        g.W,
+        C,
+        g.KH,
+        g.KW,
+        g.SH,
+        g.SW,
+        g.DH,
+        g.DW,
+        g.PT,
+        g.PL,
+        g.OH,
+        g.OW,
+        act.code,
+        act.p0,
+        act.p1,
+      );
       const ref = convRef(x, wt, bias, g, C, C, C, act.f);
       expectOut(arena, yPtr, ref.y, 2e-6, ref.atol, what);
     }
@@ -328,19 +459,70 @@ for (const build of BUILDS) {
       const rand = rng(22);
       for (const C of [...CS, 16, 20, 144]) {
         for (const s of [1, 2]) {
-          for (const [H, W] of [[13, 13], [8, 7], [5, 8], [2, 13], [1, 1]]) {
+          for (const [H, W] of [
+            [13, 13],
+            [8, 7],
+            [5, 8],
+            [2, 13],
+            [1, 1],
+          ]) {
             for (let a = 0; a < ACTS.length; a++) {
               if (a > 1 && C !== 17 && C !== 32) continue; // every activation on two channel counts
-              const OH = Math.floor((H + 2 - 3) / s) + 1, OW = Math.floor((W + 2 - 3) / s) + 1;
-              const g: Geometry = { images: 1 + (C % 2), H, W, KH: 3, KW: 3, SH: s, SW: s, DH: 1, DW: 1, PT: 1, PL: 1, PB: 1, PR: 1, OH, OW };
+              const OH = Math.floor((H + 2 - 3) / s) + 1,
+                OW = Math.floor((W + 2 - 3) / s) + 1;
+              const g: Geometry = {
+                images: 1 + (C % 2),
+                H,
+                W,
+                KH: 3,
+                KW: 3,
+                SH: s,
+                SW: s,
+                DH: 1,
+                DW: 1,
+                PT: 1,
+                PL: 1,
+                PB: 1,
+                PR: 1,
+                OH,
+                OW,
+              };
               checkDepthwise(rand, g, C, a, a % 2 === 0);
             }
           }
         }
       }
       // dilation 2 with pad 2 and an asymmetric pad (TF 'SAME' stride 2: pad only bottom/right)
-      checkDepthwise(rand, { images: 1, H: 13, W: 13, KH: 3, KW: 3, SH: 1, SW: 1, DH: 2, DW: 2, PT: 2, PL: 2, PB: 2, PR: 2, OH: 13, OW: 13 }, 8, 5, true);
-      checkDepthwise(rand, { images: 1, H: 8, W: 8, KH: 3, KW: 3, SH: 2, SW: 2, DH: 1, DW: 1, PT: 0, PL: 0, PB: 1, PR: 1, OH: 4, OW: 4 }, 32, 5, true);
+      checkDepthwise(
+        rand,
+        {
+          images: 1,
+          H: 13,
+          W: 13,
+          KH: 3,
+          KW: 3,
+          SH: 1,
+          SW: 1,
+          DH: 2,
+          DW: 2,
+          PT: 2,
+          PL: 2,
+          PB: 2,
+          PR: 2,
+          OH: 13,
+          OW: 13,
+        },
+        8,
+        5,
+        true,
+      );
+      checkDepthwise(
+        rand,
+        { images: 1, H: 8, W: 8, KH: 3, KW: 3, SH: 2, SW: 2, DH: 1, DW: 1, PT: 0, PL: 0, PB: 1, PR: 1, OH: 4, OW: 4 },
+        32,
+        5,
+        true,
+      );
     });
 
     it('maxpool: floor and ceil_mode output sizes, dilation, asymmetric pads (padding never wins)', () => {
@@ -355,7 +537,14 @@ for (const build of BUILDS) {
         const xPtr = arena.put(x);
         const yPtr = arena.out(g.images * g.OH * g.OW * C);
         fn('maxpool')(xPtr, yPtr, g.images, g.H, g.W, C, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW);
-        expectOut(arena, yPtr, poolRef(x, g, C, 'max', false), 0, 0, `maxpool ${describeGeometry(g)} C=${C} ceil=${ceil}`);
+        expectOut(
+          arena,
+          yPtr,
+          poolRef(x, g, C, 'max', false),
+          0,
+          0,
+          `maxpool ${describeGeometry(g)} C=${C} ceil=${ceil}`,
+        );
       }
     });
 
@@ -370,12 +559,52 @@ for (const build of BUILDS) {
         const x = randomArray(g.images * g.H * g.W * C, rand, -3, 3);
         const xPtr = arena.put(x);
         const yPtr = arena.out(g.images * g.OH * g.OW * C);
-        fn('avgpool')(xPtr, yPtr, g.images, g.H, g.W, C, g.KH, g.KW, g.SH, g.SW, g.PT, g.PL, g.PB, g.PR, g.OH, g.OW, cip ? 1 : 0);
-        expectOut(arena, yPtr, poolRef(x, g, C, 'avg', cip), 1e-5, 3e-6,
-          `avgpool ${describeGeometry(g)} C=${C} ceil=${ceil} count_include_pad=${cip}`);
+        fn('avgpool')(
+          xPtr,
+          yPtr,
+          g.images,
+          g.H,
+          g.W,
+          C,
+          g.KH,
+          g.KW,
+          g.SH,
+          g.SW,
+          g.PT,
+          g.PL,
+          g.PB,
+          g.PR,
+          g.OH,
+          g.OW,
+          cip ? 1 : 0,
+        );
+        expectOut(
+          arena,
+          yPtr,
+          poolRef(x, g, C, 'avg', cip),
+          1e-5,
+          3e-6,
+          `avgpool ${describeGeometry(g)} C=${C} ceil=${ceil} count_include_pad=${cip}`,
+        );
       }
       // A ceil_mode window hanging past the bottom/right padding: 3×3 s2 on 7×7, pads 1 (top/left) / 0.
-      const g: Geometry = { images: 1, H: 7, W: 7, KH: 3, KW: 3, SH: 2, SW: 2, DH: 1, DW: 1, PT: 1, PL: 1, PB: 0, PR: 0, OH: 4, OW: 4 };
+      const g: Geometry = {
+        images: 1,
+        H: 7,
+        W: 7,
+        KH: 3,
+        KW: 3,
+        SH: 2,
+        SW: 2,
+        DH: 1,
+        DW: 1,
+        PT: 1,
+        PL: 1,
+        PB: 0,
+        PR: 0,
+        OH: 4,
+        OW: 4,
+      };
       expect(ceilOutSize(7, 3, 2, 1, 1, 0)).to.equal(4);
       for (const cip of [false, true]) {
         arena.reset();
@@ -404,7 +633,8 @@ for (const build of BUILDS) {
           arena.reset();
           const x = randomArray(images * HW * C, rand, -5, 5);
           const xPtr = arena.put(x);
-          const avg = new Float64Array(images * C), mx = new Float64Array(images * C).fill(-Infinity);
+          const avg = new Float64Array(images * C),
+            mx = new Float64Array(images * C).fill(-Infinity);
           for (let n = 0; n < images; n++) {
             for (let p = 0; p < HW; p++) {
               for (let c = 0; c < C; c++) {
@@ -414,7 +644,8 @@ for (const build of BUILDS) {
               }
             }
           }
-          const a = arena.out(images * C), m = arena.out(images * C);
+          const a = arena.out(images * C),
+            m = arena.out(images * C);
           fn('global_avgpool')(xPtr, a, images, HW, C);
           fn('global_maxpool')(xPtr, m, images, HW, C);
           expectOut(arena, a, avg, 1e-5, 1e-5 * Math.sqrt(HW), `global_avgpool HW=${HW} C=${C}`);
@@ -432,7 +663,8 @@ for (const build of BUILDS) {
           const x = randomArray(images * C * HW, rand);
           const ref = new Float32Array(x.length);
           for (let n = 0; n < images; n++) {
-            for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) ref[(n * HW + p) * C + c] = x[(n * C + c) * HW + p];
+            for (let c = 0; c < C; c++)
+              for (let p = 0; p < HW; p++) ref[(n * HW + p) * C + c] = x[(n * C + c) * HW + p];
           }
           const xPtr = arena.put(x);
           const yPtr = arena.out(x.length);
@@ -487,27 +719,55 @@ for (const build of BUILDS) {
       const mPtr = arena.put(m);
       const y1 = arena.out(25);
       fn('transpose')(mPtr, y1, 5, arena.putI32([2, 0, 5, 9, 2]));
-      expectOut(arena, y1, Array.from({ length: 25 }, (_, i) => Math.floor(i / 5) * 9 + (i % 5) * 2), 0, 0, 'transpose step 2');
+      expectOut(
+        arena,
+        y1,
+        Array.from({ length: 25 }, (_, i) => Math.floor(i / 5) * 9 + (i % 5) * 2),
+        0,
+        0,
+        'transpose step 2',
+      );
       const y2 = arena.out(27);
       fn('transpose')(mPtr, y2, 3, arena.putI32([3, 0, 3, 3, 9, 0, 1]));
-      expectOut(arena, y2, Array.from({ length: 27 }, (_, i) => Math.floor(i / 9) * 9 + (i % 3)), 0, 0, 'transpose broadcast');
+      expectOut(
+        arena,
+        y2,
+        Array.from({ length: 27 }, (_, i) => Math.floor(i / 9) * 9 + (i % 3)),
+        0,
+        0,
+        'transpose broadcast',
+      );
     });
 
     it('copy_strided: concat/split/slice chunk copies, tails and contiguous case', () => {
       const rand = rng(71);
       for (const chunk of [1, 2, 3, 4, 5, 7, 16, 33, 100]) {
         for (const count of [1, 2, 5, 13]) {
-          for (const [sPad, dPad] of [[0, 0], [3, 0], [0, 5], [8, 1]]) {
-            const srcStride = chunk + sPad, dstStride = chunk + dPad;
+          for (const [sPad, dPad] of [
+            [0, 0],
+            [3, 0],
+            [0, 5],
+            [8, 1],
+          ]) {
+            const srcStride = chunk + sPad,
+              dstStride = chunk + dPad;
             arena.reset();
             const x = randomArray(count * srcStride, rand);
             const xPtr = arena.put(x, 4 * (chunk % 3));
             const yLen = (count - 1) * dstStride + chunk;
             const yPtr = arena.out(yLen);
             const ref = new Float32Array(yLen).fill(CANARY);
-            for (let i = 0; i < count; i++) for (let j = 0; j < chunk; j++) ref[i * dstStride + j] = x[i * srcStride + j];
+            for (let i = 0; i < count; i++)
+              for (let j = 0; j < chunk; j++) ref[i * dstStride + j] = x[i * srcStride + j];
             fn('copy_strided')(xPtr, yPtr, count, chunk, srcStride, dstStride);
-            expectOut(arena, yPtr, ref, 0, 0, `copy_strided count=${count} chunk=${chunk} src=${srcStride} dst=${dstStride}`);
+            expectOut(
+              arena,
+              yPtr,
+              ref,
+              0,
+              0,
+              `copy_strided count=${count} chunk=${chunk} src=${srcStride} dst=${dstStride}`,
+            );
           }
         }
       }
@@ -516,20 +776,28 @@ for (const build of BUILDS) {
     it('lrn across channels (NHWC), even and odd sizes', () => {
       const rand = rng(81);
       for (const C of [1, 3, 4, 5, 8, 17, 32, 96]) {
-        for (const [size, alpha, beta, bias] of [[5, 1e-4, 0.75, 1], [3, 0.5, 0.5, 2], [4, 0.02, 1.2, 0.5], [1, 1, 0.75, 1]]) {
-          const images = 2, HW = 7;
+        for (const [size, alpha, beta, bias] of [
+          [5, 1e-4, 0.75, 1],
+          [3, 0.5, 0.5, 2],
+          [4, 0.02, 1.2, 0.5],
+          [1, 1, 0.75, 1],
+        ]) {
+          const images = 2,
+            HW = 7;
           arena.reset();
           const x = randomArray(images * HW * C, rand, -4, 4);
           const xPtr = arena.put(x);
           const yPtr = arena.out(x.length);
           fn('lrn')(xPtr, yPtr, images, HW, C, size, alpha, beta, bias);
           const ref = new Float64Array(x.length);
-          const lo = Math.floor((size - 1) / 2), hi = Math.ceil((size - 1) / 2);
+          const lo = Math.floor((size - 1) / 2),
+            hi = Math.ceil((size - 1) / 2);
           for (let p = 0; p < images * HW; p++) {
             for (let c = 0; c < C; c++) {
               let s = 0;
               for (let j = Math.max(0, c - lo); j <= Math.min(C - 1, c + hi); j++) s += x[p * C + j] ** 2;
-              ref[p * C + c] = x[p * C + c] / (Math.fround(bias) + (Math.fround(alpha) / size) * s) ** Math.fround(beta);
+              ref[p * C + c] =
+                x[p * C + c] / (Math.fround(bias) + (Math.fround(alpha) / size) * s) ** Math.fround(beta);
             }
           }
           expectOut(arena, yPtr, ref, 1e-5, 1e-7, `lrn C=${C} size=${size}`);
@@ -540,7 +808,12 @@ for (const build of BUILDS) {
     it('layer_norm: tails, offsets, optional bias, in place', () => {
       const rand = rng(91);
       for (const D of [1, 2, 3, 4, 5, 15, 16, 17, 64, 255, 768, 1001]) {
-        for (const [offset, spread] of [[0, 1], [10, 1], [3, 1e-3], [-50, 20]]) {
+        for (const [offset, spread] of [
+          [0, 1],
+          [10, 1],
+          [3, 1e-3],
+          [-50, 20],
+        ]) {
           for (const withBias of [true, false]) {
             const rows = 3;
             arena.reset();
@@ -548,7 +821,8 @@ for (const build of BUILDS) {
             const scale = randomArray(D, rand, 0.5, 2);
             const bias = randomArray(D, rand);
             const eps = 1e-5;
-            const ref = new Float64Array(rows * D), atol = new Float64Array(rows * D);
+            const ref = new Float64Array(rows * D),
+              atol = new Float64Array(rows * D);
             for (let r = 0; r < rows; r++) {
               let m = 0;
               for (let i = 0; i < D; i++) m += x[r * D + i];

@@ -15,7 +15,8 @@ describe('guarded define', () => {
     // What an older ml-widgets leaves behind: its class, recorded in the shared registry symbol.
     class OtherVersion extends HTMLElement {}
     customElements.define('ml-classifier', OtherVersion);
-    const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('ml-widgets.versions')] ??= new WeakMap()) as WeakMap<object, string>;
+    const shared = ((globalThis as Record<symbol, unknown>)[Symbol.for('ml-widgets.versions')] ??=
+      new WeakMap()) as WeakMap<object, string>;
     shared.set(OtherVersion, '0.0.9-other');
 
     const warnings = captureWarnings();
@@ -70,8 +71,11 @@ describe('guarded define', () => {
     expect(customElements.get('ml-regressor')).to.equal(MlRegressor);
     const regressor = warnings.messages.filter((m) => m.includes('<ml-regressor>'));
     expect(regressor).to.have.length(1);
-    expect(regressor[0]).to.contain(`ml-widgets ${VERSION}: <ml-regressor> is already defined by ml-widgets ${VERSION}`);
+    expect(regressor[0]).to.contain(
+      `ml-widgets ${VERSION}: <ml-regressor> is already defined by ml-widgets ${VERSION}`,
+    );
     // ml-classifier was taken by the "other version" in the first test, so the CDN copy warns for it too.
-    expect(warnings.messages.some((m) => m.includes('<ml-classifier> is already defined by ml-widgets 0.0.9-other'))).to.be.true;
+    expect(warnings.messages.some((m) => m.includes('<ml-classifier> is already defined by ml-widgets 0.0.9-other'))).to
+      .be.true;
   });
 });

@@ -4,7 +4,7 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/index.js';
 import type { MlClassifier, MlRegressionDetail, MlRegressor, Prediction } from '../../components/index.js';
-import { argmax, MODELS, reference, row, rowCount, sleep, type Reference, failOnUnhandledRejections } from './helpers.js';
+import { argmax, MODELS, reference, row, rowCount, type Reference, failOnUnhandledRejections } from './helpers.js';
 
 const refs = new Map<string, Promise<Reference>>();
 const ref = (name: string) => {
@@ -25,13 +25,19 @@ async function regressed(el: MlRegressor): Promise<number> {
   if (el.values.length) return el.value!;
   return ((await oneEvent(el, 'ml-prediction')) as CustomEvent<MlRegressionDetail>).detail.value;
 }
-const fire = (field: Element, type: 'input' | 'change' = 'change') => field.dispatchEvent(new Event(type, { bubbles: true }));
+const fire = (field: Element, type: 'input' | 'change' = 'change') =>
+  field.dispatchEvent(new Event(type, { bubbles: true }));
 const errorText = (el: Element_) => el.shadowRoot!.querySelector('[part="error"]')?.textContent ?? null;
 
 function expectClose(ours: number, theirs: number, where: string): void {
   expect(Math.abs(ours - theirs), `${where}: ${ours} vs ${theirs}`).to.be.at.most(1e-4 * Math.max(1, Math.abs(theirs)));
 }
-function expectClassification(predictions: readonly Prediction[], expected: number[], labels: string[], where: string): void {
+function expectClassification(
+  predictions: readonly Prediction[],
+  expected: number[],
+  labels: string[],
+  where: string,
+): void {
   expect(predictions[0].label, where).to.equal(labels[argmax(expected)]);
   for (const p of predictions) expectClose(p.score, expected[p.index], `${where}: ${p.label}`);
 }
@@ -58,7 +64,10 @@ describe('form binding', () => {
     const el = wrapper.querySelector('ml-classifier')!;
     expectClassification(await classified(el), row(r.outputs.output, 0), r.labels, 'row 0');
     const selects = Array.from(wrapper.querySelectorAll('select'));
-    for (const [k, i] of [[1, 5], [2, 11]]) {
+    for (const [k, i] of [
+      [1, 5],
+      [2, 11],
+    ]) {
       selects.forEach((s) => (s.selectedIndex = k));
       const next = oneEvent(el, 'ml-prediction');
       fire(selects[0]);
@@ -85,7 +94,8 @@ describe('form binding', () => {
       for (const p of detail.predictions) expectClose(p.score, expected[p.index], `row ${i}: ${p.label}`);
       // Ties between classes keep either label; otherwise the label is scikit-learn's.
       const sorted = [...expected].sort((a, b) => b - a);
-      if (sorted[0] - sorted[1] > 1e-6) expect(detail.predictions[0].label, `row ${i}`).to.equal(r.outputs.output_label.data[i]);
+      if (sorted[0] - sorted[1] > 1e-6)
+        expect(detail.predictions[0].label, `row ${i}`).to.equal(r.outputs.output_label.data[i]);
     }
   });
 
@@ -332,7 +342,12 @@ describe('form binding', () => {
         times[x[3]].checked = true;
         const next = oneEvent(el, 'ml-prediction');
         fire(day);
-        expectClassification((await next).detail.predictions, row(r.outputs.output_probability, i), r.labels, `row ${i}`);
+        expectClassification(
+          (await next).detail.predictions,
+          row(r.outputs.output_probability, i),
+          r.labels,
+          `row ${i}`,
+        );
       }
     });
 
@@ -350,7 +365,9 @@ describe('form binding', () => {
       const el = wrapper.querySelector('ml-regressor')!;
       const detail = await firstError(el);
       expect(detail.code).to.equal('bad-input');
-      expect(detail.message).to.equal("“Age group” is 9, which is not one of the model's categories (2, 3, 4, 5, 6, 7).");
+      expect(detail.message).to.equal(
+        "“Age group” is 9, which is not one of the model's categories (2, 3, 4, 5, 6, 7).",
+      );
       const ok = oneEvent(el, 'ml-prediction') as Promise<CustomEvent<MlRegressionDetail>>;
       const age = wrapper.querySelector<HTMLInputElement>('input[name=age]')!;
       age.value = String(x[0]);
@@ -363,7 +380,9 @@ describe('form binding', () => {
       sex.selectedIndex = 2;
       const bad = oneEvent(el, 'ml-error');
       fire(sex);
-      expect((await bad).detail.message).to.contain('“Sex” is “Unknown”').and.contain('1, 2');
+      expect((await bad).detail.message)
+        .to.contain('“Sex” is “Unknown”')
+        .and.contain('1, 2');
     });
 
     it('a radio group of plain radios maps by position too', async () => {
@@ -381,12 +400,18 @@ describe('form binding', () => {
         </form>
         <ml-regressor for="fb-onehot-radio" src="${MODELS}/diabetes_onehot_ridge.wasm"></ml-regressor>
       </div>`);
-      expectClose(await regressed(wrapper.querySelector('ml-regressor')!), r.outputs.variable.data[5] as number, 'row 5');
+      expectClose(
+        await regressed(wrapper.querySelector('ml-regressor')!),
+        r.outputs.variable.data[5] as number,
+        'row 5',
+      );
     });
   });
 
   it('an empty field is a missing value for a model that handles them (SimpleImputer), unless required', async () => {
-    const r = (await ref('diabetes_imputer_ridge')) as Reference & { missing: { row: number; column: number; value: number }[] };
+    const r = (await ref('diabetes_imputer_ridge')) as Reference & {
+      missing: { row: number; column: number; value: number }[];
+    };
     const names = ['Age', 'Sex', 'BMI', 'Blood pressure', 'S1', 'S2', 'S3', 'S4', 'S5', 'S6'];
     const wrapper = await fixture<HTMLElement>(html`<div>
       <form id="fb-missing">

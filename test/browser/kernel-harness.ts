@@ -30,7 +30,9 @@ export const TAIL = 8;
 export class Arena {
   private next = 1 << 20;
   constructor(private readonly k: KernelExports) {}
-  reset(): void { this.next = 1 << 20; }
+  reset(): void {
+    this.next = 1 << 20;
+  }
   /** 16-byte aligned block of n floats (plus `misalign` bytes of offset), followed by TAIL spare floats. */
   alloc(n: number, misalign = 0): Ptr {
     const p = this.next + misalign;
@@ -38,8 +40,12 @@ export class Arena {
     if (this.next > this.k.memory.buffer.byteLength) throw new Error('arena overflow');
     return p;
   }
-  f32(p: Ptr, n: number): Float32Array { return new Float32Array(this.k.memory.buffer, p, n); }
-  i32(p: Ptr, n: number): Int32Array { return new Int32Array(this.k.memory.buffer, p, n); }
+  f32(p: Ptr, n: number): Float32Array {
+    return new Float32Array(this.k.memory.buffer, p, n);
+  }
+  i32(p: Ptr, n: number): Int32Array {
+    return new Int32Array(this.k.memory.buffer, p, n);
+  }
   put(values: ArrayLike<number>, misalign = 0): Ptr {
     const p = this.alloc(values.length, misalign);
     this.f32(p, values.length).set(values);
@@ -78,10 +84,13 @@ export function randomArray(n: number, rand: () => number, lo = -1, hi = 1): Flo
 
 /** Returns a failure description or null. Both NaN, or equal (incl. ±Inf), or within atol + rtol·|ref|. */
 export function mismatch(got: number, ref: number, rtol: number, atol: number): string | null {
-  if (Number.isNaN(ref) || Number.isNaN(got)) return Number.isNaN(ref) && Number.isNaN(got) ? null : `got ${got}, want ${ref}`;
+  if (Number.isNaN(ref) || Number.isNaN(got))
+    return Number.isNaN(ref) && Number.isNaN(got) ? null : `got ${got}, want ${ref}`;
   if (got === ref) return null;
   if (!Number.isFinite(ref) || !Number.isFinite(got)) return `got ${got}, want ${ref}`;
-  return Math.abs(got - ref) <= atol + rtol * Math.abs(ref) ? null : `got ${got}, want ${ref} (|err| ${Math.abs(got - ref)})`;
+  return Math.abs(got - ref) <= atol + rtol * Math.abs(ref)
+    ? null
+    : `got ${got}, want ${ref} (|err| ${Math.abs(got - ref)})`;
 }
 
 // ---- scalar references (double precision) ---------------------------------------------------------
@@ -112,7 +121,8 @@ export function erfRef(x: number): number {
 }
 
 export const sigmoidRef = (x: number): number => 1 / (1 + Math.exp(-x));
-export const hardSigmoidRef = (x: number, alpha: number, beta: number): number => Math.max(0, Math.min(1, alpha * x + beta));
+export const hardSigmoidRef = (x: number, alpha: number, beta: number): number =>
+  Math.max(0, Math.min(1, alpha * x + beta));
 // gelu and hard_swish use the limit 0 at -Infinity (not -Infinity·0 = NaN), as the kernels do.
 export const geluRef = (x: number): number => (x === -Infinity ? 0 : 0.5 * x * (1 + erfRef(x / Math.SQRT2)));
 export const hardSwishRef = (x: number): number => (x === -Infinity ? 0 : x * hardSigmoidRef(x, 1 / 6, 0.5));

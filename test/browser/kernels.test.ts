@@ -2,13 +2,38 @@
 // references. Run `npm run build:kernels` first.
 import { expect } from '@open-wc/testing';
 import {
-  Arena, CANARY, clipRef, erfRef, geluRef, hardSigmoidRef, hardSwishRef, leakyRef, loadKernels, mismatch, randomArray, rng, sigmoidRef,
-  type KernelExports, type Ptr,
+  Arena,
+  CANARY,
+  clipRef,
+  erfRef,
+  geluRef,
+  hardSigmoidRef,
+  hardSwishRef,
+  leakyRef,
+  loadKernels,
+  mismatch,
+  randomArray,
+  rng,
+  sigmoidRef,
+  type KernelExports,
+  type Ptr,
 } from './kernel-harness.js';
 
 interface Kernels extends KernelExports {
-  gemm(a: Ptr, lda: number, w: Ptr, bias: Ptr, c: Ptr, ldc: number, M: number, N: number, K: number,
-    act: number, p0: number, p1: number): void;
+  gemm(
+    a: Ptr,
+    lda: number,
+    w: Ptr,
+    bias: Ptr,
+    c: Ptr,
+    ldc: number,
+    M: number,
+    N: number,
+    K: number,
+    act: number,
+    p0: number,
+    p1: number,
+  ): void;
   softmax(x: Ptr, y: Ptr, outer: number, axis: number, inner: number): void;
   log_softmax(x: Ptr, y: Ptr, outer: number, axis: number, inner: number): void;
   copy(x: Ptr, y: Ptr, nbytes: number): void;
@@ -18,8 +43,14 @@ interface Kernels extends KernelExports {
 type UnaryFn = (x: Ptr, y: Ptr, n: number, p0?: number, p1?: number) => void;
 type BinaryFn = (a: Ptr, b: Ptr, y: Ptr, rows: number, table: Ptr) => void;
 
-function expectClose(got: ArrayLike<number>, ref: ArrayLike<number>, rtol: number, atol: number, what: string,
-  inputs?: ArrayLike<number>): void {
+function expectClose(
+  got: ArrayLike<number>,
+  ref: ArrayLike<number>,
+  rtol: number,
+  atol: number,
+  what: string,
+  inputs?: ArrayLike<number>,
+): void {
   expect(got.length, `${what}: length`).to.equal(ref.length);
   for (let i = 0; i < ref.length; i++) {
     const m = mismatch(got[i], ref[i], rtol, atol);
@@ -61,8 +92,16 @@ function packB(B: Float32Array, K: number, N: number): Float32Array {
   return out;
 }
 
-
-interface GemmCase { M: number; N: number; K: number; act: number; bias: boolean; ldaPad: number; ldcPad: number; aMisalign: number }
+interface GemmCase {
+  M: number;
+  N: number;
+  K: number;
+  act: number;
+  bias: boolean;
+  ldaPad: number;
+  ldcPad: number;
+  aMisalign: number;
+}
 
 /** Runs one GEMM and checks every written value, plus the padding columns and the bytes after C. */
 function checkGemm(k: Kernels, arena: Arena, rand: () => number, cs: GemmCase): void {
@@ -139,9 +178,28 @@ for (const build of BUILDS) {
 
     it('exports the full ABI and a memory, with no start function side effects', () => {
       const names = [
-        'gemm', 'softmax', 'log_softmax', 'copy', 'fill',
-        ...['relu', 'leaky_relu', 'sigmoid', 'tanh', 'exp', 'log', 'neg', 'abs', 'sqrt', 'reciprocal', 'erf', 'clip',
-          'hard_sigmoid', 'hard_swish', 'gelu'].map((n) => `unary_${n}`),
+        'gemm',
+        'softmax',
+        'log_softmax',
+        'copy',
+        'fill',
+        ...[
+          'relu',
+          'leaky_relu',
+          'sigmoid',
+          'tanh',
+          'exp',
+          'log',
+          'neg',
+          'abs',
+          'sqrt',
+          'reciprocal',
+          'erf',
+          'clip',
+          'hard_sigmoid',
+          'hard_swish',
+          'gelu',
+        ].map((n) => `unary_${n}`),
         ...['add', 'sub', 'mul', 'div', 'pow', 'max', 'min'].map((n) => `binary_${n}`),
       ];
       for (const n of names) expect(typeof k[n], n).to.equal('function');
@@ -163,7 +221,9 @@ for (const build of BUILDS) {
             for (const K of SIZES) {
               n++;
               checkGemm(k, arena, rand, {
-                M, N, K,
+                M,
+                N,
+                K,
                 act: (M + 3 * N + 7 * K + n) % ACTS.length,
                 bias: n % 2 === 0,
                 ldaPad: n % 3 === 0 ? 0 : (n % 3) * 3,
@@ -177,7 +237,16 @@ for (const build of BUILDS) {
 
       it('every activation code with and without bias on tail-heavy shapes', () => {
         const rand = rng(7);
-        const shapes = [[1, 257, 65], [5, 13, 7], [65, 3, 17], [2, 9, 1], [3, 16, 33], [6, 24, 8], [1, 1, 1], [4, 8, 4]];
+        const shapes = [
+          [1, 257, 65],
+          [5, 13, 7],
+          [65, 3, 17],
+          [2, 9, 1],
+          [3, 16, 33],
+          [6, 24, 8],
+          [1, 1, 1],
+          [4, 8, 4],
+        ];
         for (const [M, N, K] of shapes) {
           for (let act = 0; act < ACTS.length; act++) {
             for (const bias of [false, true]) {
@@ -190,7 +259,9 @@ for (const build of BUILDS) {
 
       it('large pre-activations saturate (sigmoid/tanh/clip/hard_swish/gelu)', () => {
         arena.reset();
-        const M = 2, N = 9, K = 2;
+        const M = 2,
+          N = 9,
+          K = 2;
         // A·B = ±1e4·column pattern: deep saturation for every activation.
         const A = new Float32Array([1e4, -1e4, -3e4, 2e4]);
         const B = new Float32Array(K * N).map((_, i) => (i % 3) - 1);
@@ -213,10 +284,50 @@ for (const build of BUILDS) {
     });
 
     describe('unary', () => {
-      const SPECIAL = [0, -0, 1e-8, -1e-8, 1, -1, 0.5, -0.5, 0.625, -0.625, 0.99, 1.01, 1.99, 2.01, 3, -3, 5, -5,
-        20, -20, 88, -88, 89, -89, 1e30, -1e30, Infinity, -Infinity, NaN, 1e-40, -1e-40, 3.4e38];
-      const CASES: { name: string; ref: (x: number) => number; p0?: number; p1?: number; rtol: number; atol: number;
-        lo?: number; hi?: number }[] = [
+      const SPECIAL = [
+        0,
+        -0,
+        1e-8,
+        -1e-8,
+        1,
+        -1,
+        0.5,
+        -0.5,
+        0.625,
+        -0.625,
+        0.99,
+        1.01,
+        1.99,
+        2.01,
+        3,
+        -3,
+        5,
+        -5,
+        20,
+        -20,
+        88,
+        -88,
+        89,
+        -89,
+        1e30,
+        -1e30,
+        Infinity,
+        -Infinity,
+        NaN,
+        1e-40,
+        -1e-40,
+        3.4e38,
+      ];
+      const CASES: {
+        name: string;
+        ref: (x: number) => number;
+        p0?: number;
+        p1?: number;
+        rtol: number;
+        atol: number;
+        lo?: number;
+        hi?: number;
+      }[] = [
         { name: 'relu', ref: (x) => Math.max(x, 0), rtol: 0, atol: 0 },
         { name: 'leaky_relu', ref: (x) => leakyRef(x, Math.fround(0.01)), p0: 0.01, rtol: 0, atol: 0 },
         { name: 'sigmoid', ref: sigmoidRef, rtol: 1e-6, atol: 1e-7, lo: -30, hi: 30 },
@@ -229,7 +340,16 @@ for (const build of BUILDS) {
         { name: 'reciprocal', ref: (x) => 1 / x, rtol: 0, atol: 0 },
         { name: 'erf', ref: erfRef, rtol: 1e-6, atol: 1e-6, lo: -5, hi: 5 },
         { name: 'clip', ref: (x) => clipRef(x, 0, 6), p0: 0, p1: 6, rtol: 0, atol: 0, lo: -10, hi: 10 },
-        { name: 'hard_sigmoid', ref: (x) => hardSigmoidRef(x, 0.2, 0.5), p0: 0.2, p1: 0.5, rtol: 1e-6, atol: 1e-7, lo: -5, hi: 5 },
+        {
+          name: 'hard_sigmoid',
+          ref: (x) => hardSigmoidRef(x, 0.2, 0.5),
+          p0: 0.2,
+          p1: 0.5,
+          rtol: 1e-6,
+          atol: 1e-7,
+          lo: -5,
+          hi: 5,
+        },
         { name: 'hard_swish', ref: hardSwishRef, rtol: 1e-6, atol: 1e-7, lo: -6, hi: 6 },
         { name: 'gelu', ref: geluRef, rtol: 1e-6, atol: 1e-6, lo: -8, hi: 8 },
       ];
@@ -238,7 +358,8 @@ for (const build of BUILDS) {
         it(`unary_${c.name}: special values, random values, tails, in place, unaligned`, () => {
           const fn = k[`unary_${c.name}`] as UnaryFn;
           const rand = rng(c.name.length * 31 + 5);
-          const lo = c.lo ?? -100, hi = c.hi ?? 100;
+          const lo = c.lo ?? -100,
+            hi = c.hi ?? 100;
           const inputs: Float32Array[] = [
             Float32Array.from(SPECIAL),
             randomArray(1001, rand, lo, hi),
@@ -255,7 +376,8 @@ for (const build of BUILDS) {
             fn(xPtr, yPtr, x.length, c.p0 ?? 0, c.p1 ?? 0);
             if (!inPlace) {
               const after = arena.f32(yPtr + x.length * 4, 4);
-              for (let i = 0; i < 4; i++) if (after[i] !== CANARY) expect.fail(`unary_${c.name} n=${x.length} wrote past y`);
+              for (let i = 0; i < 4; i++)
+                if (after[i] !== CANARY) expect.fail(`unary_${c.name} n=${x.length} wrote past y`);
             }
             return arena.f32(yPtr, x.length).slice();
           };
@@ -286,7 +408,8 @@ for (const build of BUILDS) {
         for (let i = 6; i < x.length; i++) expect(Math.abs(t[i] / x[i] - 1)).to.be.below(1e-6);
         (k.unary_erf as UnaryFn)(p, y, x.length);
         const e = arena.f32(y, x.length);
-        for (let i = 6; i < x.length; i++) expect(Math.abs(e[i] / (x[i] * 2 / Math.sqrt(Math.PI)) - 1)).to.be.below(1e-6);
+        for (let i = 6; i < x.length; i++)
+          expect(Math.abs(e[i] / ((x[i] * 2) / Math.sqrt(Math.PI)) - 1)).to.be.below(1e-6);
       });
     });
 
@@ -302,18 +425,83 @@ for (const build of BUILDS) {
         tableD0?: number; // what to write as d0 in the table (must be ignored)
       }
       const CASES: BinCase[] = [
-        { name: 'same shape, collapsed to rank 1', rows: 1003, dims: [1003], aStrides: [1], bStrides: [1], aLen: 1003, bLen: 1003, tableD0: 7 },
-        { name: 'same shape rank 3', rows: 3, dims: [3, 5, 7], aStrides: [35, 7, 1], bStrides: [35, 7, 1], aLen: 105, bLen: 105 },
+        {
+          name: 'same shape, collapsed to rank 1',
+          rows: 1003,
+          dims: [1003],
+          aStrides: [1],
+          bStrides: [1],
+          aLen: 1003,
+          bLen: 1003,
+          tableD0: 7,
+        },
+        {
+          name: 'same shape rank 3',
+          rows: 3,
+          dims: [3, 5, 7],
+          aStrides: [35, 7, 1],
+          bStrides: [35, 7, 1],
+          aLen: 105,
+          bLen: 105,
+        },
         { name: 'b scalar', rows: 5, dims: [5, 13], aStrides: [13, 1], bStrides: [0, 0], aLen: 65, bLen: 1 },
         { name: 'a scalar', rows: 5, dims: [5, 13], aStrides: [0, 0], bStrides: [13, 1], aLen: 1, bLen: 65 },
         { name: 'b row vector', rows: 4, dims: [4, 10], aStrides: [10, 1], bStrides: [0, 1], aLen: 40, bLen: 10 },
         { name: 'b column vector', rows: 6, dims: [6, 11], aStrides: [11, 1], bStrides: [1, 0], aLen: 66, bLen: 6 },
-        { name: '3-D middle broadcast', rows: 2, dims: [2, 4, 6], aStrides: [24, 6, 1], bStrides: [6, 0, 1], aLen: 48, bLen: 12 },
-        { name: 'both broadcast (outer product)', rows: 7, dims: [7, 9], aStrides: [1, 0], bStrides: [0, 1], aLen: 7, bLen: 9 },
-        { name: 'transposed a (general strides)', rows: 5, dims: [5, 6], aStrides: [1, 5], bStrides: [6, 1], aLen: 30, bLen: 30 },
-        { name: 'rank 4 mixed', rows: 2, dims: [2, 3, 2, 5], aStrides: [30, 10, 5, 1], bStrides: [0, 5, 0, 1], aLen: 60, bLen: 15 },
-        { name: 'rank 6 mixed', rows: 2, dims: [2, 2, 3, 1, 2, 3], aStrides: [36, 18, 6, 0, 3, 1], bStrides: [0, 3, 1, 0, 0, 6], aLen: 72, bLen: 18 },
-        { name: 'batch broadcast (rows=0 stride)', rows: 3, dims: [3, 8], aStrides: [8, 1], bStrides: [0, 1], aLen: 24, bLen: 8 },
+        {
+          name: '3-D middle broadcast',
+          rows: 2,
+          dims: [2, 4, 6],
+          aStrides: [24, 6, 1],
+          bStrides: [6, 0, 1],
+          aLen: 48,
+          bLen: 12,
+        },
+        {
+          name: 'both broadcast (outer product)',
+          rows: 7,
+          dims: [7, 9],
+          aStrides: [1, 0],
+          bStrides: [0, 1],
+          aLen: 7,
+          bLen: 9,
+        },
+        {
+          name: 'transposed a (general strides)',
+          rows: 5,
+          dims: [5, 6],
+          aStrides: [1, 5],
+          bStrides: [6, 1],
+          aLen: 30,
+          bLen: 30,
+        },
+        {
+          name: 'rank 4 mixed',
+          rows: 2,
+          dims: [2, 3, 2, 5],
+          aStrides: [30, 10, 5, 1],
+          bStrides: [0, 5, 0, 1],
+          aLen: 60,
+          bLen: 15,
+        },
+        {
+          name: 'rank 6 mixed',
+          rows: 2,
+          dims: [2, 2, 3, 1, 2, 3],
+          aStrides: [36, 18, 6, 0, 3, 1],
+          bStrides: [0, 3, 1, 0, 0, 6],
+          aLen: 72,
+          bLen: 18,
+        },
+        {
+          name: 'batch broadcast (rows=0 stride)',
+          rows: 3,
+          dims: [3, 8],
+          aStrides: [8, 1],
+          bStrides: [0, 1],
+          aLen: 24,
+          bLen: 8,
+        },
       ];
       const OPS: { name: string; f: (a: number, b: number) => number }[] = [
         { name: 'add', f: (a, b) => a + b },
@@ -325,14 +513,26 @@ for (const build of BUILDS) {
         { name: 'min', f: Math.min },
       ];
 
-      const tableOf = (c: BinCase): number[] =>
-        [c.dims.length, c.tableD0 ?? c.dims[0], ...c.dims.slice(1), ...c.aStrides, ...c.bStrides];
+      const tableOf = (c: BinCase): number[] => [
+        c.dims.length,
+        c.tableD0 ?? c.dims[0],
+        ...c.dims.slice(1),
+        ...c.aStrides,
+        ...c.bStrides,
+      ];
 
-      const reference = (c: BinCase, a: Float32Array, b: Float32Array, f: (a: number, b: number) => number): number[] => {
+      const reference = (
+        c: BinCase,
+        a: Float32Array,
+        b: Float32Array,
+        f: (a: number, b: number) => number,
+      ): number[] => {
         const total = c.dims.reduce((p, d) => p * d, 1);
         const out: number[] = [];
         for (let lin = 0; lin < total; lin++) {
-          let t = lin, ia = 0, ib = 0;
+          let t = lin,
+            ia = 0,
+            ib = 0;
           for (let j = c.dims.length - 1; j >= 0; j--) {
             const idx = t % c.dims[j];
             t = Math.floor(t / c.dims[j]);
@@ -350,7 +550,10 @@ for (const build of BUILDS) {
         const bases = [-3, -2, -1.5, -1, -0.5, -0, 0, 0.5, 1, 1.5, 2, 3, 10, -Infinity, Infinity, NaN];
         const exps = [-3, -2, -1, -0.5, 0, 0.5, 1, 2, 3, 2.5, -2.5, 7, Infinity, -Infinity, NaN];
         const pick = (set: number[]) => (rand() < 0.6 ? set[Math.floor(rand() * set.length)] : 4 * rand());
-        return [Float32Array.from({ length: c.aLen }, () => pick(bases)), Float32Array.from({ length: c.bLen }, () => pick(exps))];
+        return [
+          Float32Array.from({ length: c.aLen }, () => pick(bases)),
+          Float32Array.from({ length: c.bLen }, () => pick(exps)),
+        ];
       };
 
       for (const op of OPS) {
@@ -370,7 +573,10 @@ for (const build of BUILDS) {
             arena.f32(yPtr, ref.length + 4).fill(CANARY);
             fn(aPtr, bPtr, yPtr, c.rows, table);
             expectClose(arena.f32(yPtr, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name}`);
-            expect(Array.from(arena.f32(yPtr + ref.length * 4, 4)), `binary_${op.name} ${c.name}: past y`).to.deep.equal([CANARY, CANARY, CANARY, CANARY]);
+            expect(
+              Array.from(arena.f32(yPtr + ref.length * 4, 4)),
+              `binary_${op.name} ${c.name}: past y`,
+            ).to.deep.equal([CANARY, CANARY, CANARY, CANARY]);
 
             // In place over an operand laid out exactly like y.
             const contiguous = c.dims.map((_, j) => c.dims.slice(j + 1).reduce((p, d) => p * d, 1));
@@ -417,13 +623,28 @@ for (const build of BUILDS) {
         const xPtr = arena.put(x);
         const y2 = arena.alloc(x.length);
         (k.binary_pow as BinaryFn)(xPtr, two, y2, 2, sq);
-        expectClose(arena.f32(y2, x.length), x.map((v) => Math.fround(v * v)), 0, 0, 'pow(x, 2)');
+        expectClose(
+          arena.f32(y2, x.length),
+          x.map((v) => Math.fround(v * v)),
+          0,
+          0,
+          'pow(x, 2)',
+        );
       });
     });
 
     describe('softmax / log_softmax', () => {
       const SHAPES: [number, number, number][] = [
-        [1, 1, 1], [3, 10, 1], [2, 37, 1], [1, 1000, 1], [5, 3, 1], [4, 5, 3], [2, 7, 9], [3, 4, 4], [1, 6, 1], [2, 1, 5],
+        [1, 1, 1],
+        [3, 10, 1],
+        [2, 37, 1],
+        [1, 1000, 1],
+        [5, 3, 1],
+        [4, 5, 3],
+        [2, 7, 9],
+        [3, 4, 4],
+        [1, 6, 1],
+        [2, 1, 5],
       ];
       const reference = (x: Float32Array, o: number, n: number, inner: number, log: boolean): number[] => {
         const y = new Array<number>(x.length);
@@ -462,7 +683,12 @@ for (const build of BUILDS) {
                 const m = mismatch(got[i], ref[i], 1e-5, atol);
                 if (m) expect.fail(`${what}[${i}]: ${m}`);
               }
-              expect(Array.from(arena.f32(yPtr + x.length * 4, 4)), `${what}: past y`).to.deep.equal([CANARY, CANARY, CANARY, CANARY]);
+              expect(Array.from(arena.f32(yPtr + x.length * 4, 4)), `${what}: past y`).to.deep.equal([
+                CANARY,
+                CANARY,
+                CANARY,
+                CANARY,
+              ]);
               if (!log) {
                 for (let oi = 0; oi < o; oi++) {
                   for (let j = 0; j < inner; j++) {

@@ -47,7 +47,8 @@ function shadow(el: MlClassifier): ShadowRoot {
   return el.shadowRoot!;
 }
 const renderedRows = (el: MlClassifier) => Array.from(shadow(el).querySelectorAll('[part~="row"]'));
-const renderedLabels = (el: MlClassifier) => renderedRows(el).map((r) => r.querySelector('[part="label"]')!.textContent);
+const renderedLabels = (el: MlClassifier) =>
+  renderedRows(el).map((r) => r.querySelector('[part="label"]')!.textContent);
 const errorBox = (el: MlClassifier) => shadow(el).querySelector('[part="error"]');
 const statusText = (el: MlClassifier) => shadow(el).querySelector('[role="status"]')!.textContent!.trim();
 
@@ -56,7 +57,12 @@ function expectedProbabilities(values: number[], kind: 'probabilities' | 'logits
   return kind === 'probabilities' ? values : softmax(values);
 }
 
-function expectMatchesReference(predictions: readonly Prediction[], expected: number[], labels: string[], where: string): void {
+function expectMatchesReference(
+  predictions: readonly Prediction[],
+  expected: number[],
+  labels: string[],
+  where: string,
+): void {
   const best = argmax(expected);
   expect(predictions[0].label, `${where}: top label`).to.equal(labels[best]);
   expect(predictions[0].index, `${where}: top index`).to.equal(best);
@@ -106,7 +112,9 @@ describe('<ml-classifier>', () => {
 
     it('turns log-probabilities into probabilities (wine, LogSoftmax)', async () => {
       const r = await ref('wine_leaky_logsoftmax_op9');
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/wine_leaky_logsoftmax_op9.wasm" labels=${r.labels.join(',')}></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="${MODELS}/wine_leaky_logsoftmax_op9.wasm" labels=${r.labels.join(',')}></ml-classifier>`,
+      );
       await loaded(el);
       for (let i = 0; i < rowCount(r.inputs.input); i++) {
         el.input = row(r.inputs.input, i);
@@ -118,7 +126,9 @@ describe('<ml-classifier>', () => {
 
     it('uses the probability output of a scikit-learn pipeline and agrees with its label output', async () => {
       const r = await ref('iris_sklearn_mlp');
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/iris_sklearn_mlp.wasm"></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="${MODELS}/iris_sklearn_mlp.wasm"></ml-classifier>`,
+      );
       await loaded(el);
       for (let i = 0; i < rowCount(r.inputs.X); i++) {
         el.input = row(r.inputs.X, i);
@@ -130,7 +140,9 @@ describe('<ml-classifier>', () => {
 
     it('predict() ranks a batch per row and a single row as one list, without changing the display', async () => {
       const r = await ref('iris_mlp');
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/iris_mlp.wasm" top-k="3"></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="${MODELS}/iris_mlp.wasm" top-k="3"></ml-classifier>`,
+      );
       const n = rowCount(r.inputs.input);
       const rows = Array.from({ length: n }, (_, i) => row(r.inputs.input, i));
       const batch = await el.predict(rows);
@@ -323,7 +335,9 @@ describe('<ml-classifier>', () => {
 
     it('names classes from the labels attribute, else the model, else "Class i"', async () => {
       const r = await ref('digits_mlp');
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/digits_mlp.unlabelled.wasm" top-k="10"></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="${MODELS}/digits_mlp.unlabelled.wasm" top-k="10"></ml-classifier>`,
+      );
       await loaded(el);
       expect(el.model!.meta.labels).to.equal(null);
       el.input = row(r.inputs.input, 0);
@@ -425,7 +439,9 @@ describe('<ml-classifier>', () => {
         expect(prediction.detail.predictions).to.have.length(3);
         expect(prediction.detail.outputs.output.data).to.be.instanceOf(Float32Array);
         expect(seen.filter((e) => e.type === 'ml-error')).to.have.length(0);
-        expect(seen.findIndex((e) => e.type === 'ml-load')).to.be.greaterThan(seen.findIndex((e) => e.type === 'ml-progress'));
+        expect(seen.findIndex((e) => e.type === 'ml-load')).to.be.greaterThan(
+          seen.findIndex((e) => e.type === 'ml-progress'),
+        );
       } finally {
         types.forEach((t) => document.removeEventListener(t, record));
       }
@@ -447,7 +463,9 @@ describe('<ml-classifier>', () => {
 
   describe('errors', () => {
     it('renders a 404 inside the element, fires ml-error, and works again when src changes', async () => {
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/missing-model.wasm" .input=${[5.1, 3.5, 1.4, 0.2]}></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="${MODELS}/missing-model.wasm" .input=${[5.1, 3.5, 1.4, 0.2]}></ml-classifier>`,
+      );
       const { detail } = await oneEvent(el, 'ml-error');
       expect(detail.code).to.equal('http-error');
       await el.updateComplete;
@@ -477,7 +495,9 @@ describe('<ml-classifier>', () => {
     }
 
     it('reports not-a-classifier for a regression model', async () => {
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/diabetes_sklearn_mlpreg.wasm"></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="${MODELS}/diabetes_sklearn_mlpreg.wasm"></ml-classifier>`,
+      );
       await loaded(el);
       const failed = oneEvent(el, 'ml-error');
       el.input = new Array(10).fill(0);
@@ -507,7 +527,9 @@ describe('<ml-classifier>', () => {
     });
 
     it('shows slotted error content instead of the default message', async () => {
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/missing-2.wasm"><span slot="error">Model unavailable.</span></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="${MODELS}/missing-2.wasm"><span slot="error">Model unavailable.</span></ml-classifier>`,
+      );
       await oneEvent(el, 'ml-error');
       await el.updateComplete;
       const slot = errorBox(el)!.querySelector<HTMLSlotElement>('slot[name=error]')!;
@@ -518,7 +540,9 @@ describe('<ml-classifier>', () => {
   describe('loading', () => {
     it('a new src mid-load aborts the old load, and the stale model never replaces the new one', async () => {
       const key = uid('switch');
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="/__test/slow/${key}/1500/digits_mlp.wasm"></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="/__test/slow/${key}/1500/digits_mlp.wasm"></ml-classifier>`,
+      );
       const loads: CustomEvent[] = [];
       el.addEventListener('ml-load', (e) => loads.push(e));
       await oneEvent(el, 'ml-progress');
@@ -551,7 +575,11 @@ describe('<ml-classifier>', () => {
         html`<ml-classifier src="/__test/slow/${key}/1500/digits_mlp.wasm"><span slot="loading">Fetching the digits model…</span></ml-classifier>`,
       );
       await oneEvent(el, 'ml-progress');
-      await until(() => el.shadowRoot!.querySelector('[part="progress"]')?.hasAttribute('aria-valuenow') ?? false, 3000, 'determinate bar');
+      await until(
+        () => el.shadowRoot!.querySelector('[part="progress"]')?.hasAttribute('aria-valuenow') ?? false,
+        3000,
+        'determinate bar',
+      );
       const bar = shadow(el).querySelector('[part="progress"]')!;
       expect(bar.getAttribute('role')).to.equal('progressbar');
       expect(statusText(el)).to.equal('Loading model…');
@@ -566,7 +594,9 @@ describe('<ml-classifier>', () => {
 
     it('shows an indeterminate progress bar when the size is unknown', async () => {
       const key = uid('nolength');
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="/__test/slow/${key}/800/iris_mlp.wasm?nolength"></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="/__test/slow/${key}/800/iris_mlp.wasm?nolength"></ml-classifier>`,
+      );
       const { detail } = await oneEvent(el, 'ml-progress');
       expect(detail.total).to.equal(0);
       await el.updateComplete;
@@ -579,7 +609,9 @@ describe('<ml-classifier>', () => {
 
     it('leaving the page mid-load aborts it; coming back resumes', async () => {
       const key = uid('detach');
-      const wrapper = await fixture<HTMLElement>(html`<div><ml-classifier src="/__test/slow/${key}/1000/iris_mlp.wasm"></ml-classifier></div>`);
+      const wrapper = await fixture<HTMLElement>(
+        html`<div><ml-classifier src="/__test/slow/${key}/1000/iris_mlp.wasm"></ml-classifier></div>`,
+      );
       const el = wrapper.querySelector('ml-classifier')!;
       await oneEvent(el, 'ml-progress');
       el.remove();
@@ -594,7 +626,9 @@ describe('<ml-classifier>', () => {
 
     it('moving the element mid-load does not restart the download', async () => {
       const key = uid('move');
-      const wrapper = await fixture<HTMLElement>(html`<div><div id="a"><ml-classifier src="/__test/slow/${key}/400/iris_mlp.wasm"></ml-classifier></div><div id="b"></div></div>`);
+      const wrapper = await fixture<HTMLElement>(
+        html`<div><div id="a"><ml-classifier src="/__test/slow/${key}/400/iris_mlp.wasm"></ml-classifier></div><div id="b"></div></div>`,
+      );
       const el = wrapper.querySelector('ml-classifier')!;
       await oneEvent(el, 'ml-progress');
       wrapper.querySelector('#b')!.append(el);
@@ -605,7 +639,9 @@ describe('<ml-classifier>', () => {
 
   describe('accessibility', () => {
     it('passes axe with predictions and exposes meters named by their labels', async () => {
-      const el = await fixture<MlClassifier>(html`<ml-classifier src="${MODELS}/iris_mlp.wasm" .input=${[6.3, 2.9, 5.6, 1.8]}></ml-classifier>`);
+      const el = await fixture<MlClassifier>(
+        html`<ml-classifier src="${MODELS}/iris_mlp.wasm" .input=${[6.3, 2.9, 5.6, 1.8]}></ml-classifier>`,
+      );
       await predicted(el);
       await el.updateComplete;
       await expect(el).to.be.accessible();
@@ -618,7 +654,9 @@ describe('<ml-classifier>', () => {
       expect(label.textContent).to.equal(el.predictions[0].label);
       expect(first.getAttribute('aria-valuetext')).to.match(/%$/);
       expect(Number(first.getAttribute('aria-valuenow'))).to.be.closeTo(el.predictions[0].score * 100, 0.06);
-      expect(statusText(el)).to.equal(`Prediction: ${el.predictions[0].label}, ${Math.round(el.predictions[0].score * 100)}%`);
+      expect(statusText(el)).to.equal(
+        `Prediction: ${el.predictions[0].label}, ${Math.round(el.predictions[0].score * 100)}%`,
+      );
       expect(shadow(el).querySelector('[role="status"]')!.getAttribute('part')).to.equal('status');
     });
 

@@ -30,7 +30,9 @@ async function sampleCanvas(i: number): Promise<HTMLCanvasElement> {
 }
 const sampleUrl = async (i: number) => (await sampleCanvas(i)).toDataURL('image/png');
 const sampleFile = async (i: number, name = `sample-${i}.png`) => {
-  const blob = await new Promise<Blob>((resolve) => sampleCanvas(i).then((c) => c.toBlob((b) => resolve(b!), 'image/png')));
+  const blob = await new Promise<Blob>((resolve) =>
+    sampleCanvas(i).then((c) => c.toBlob((b) => resolve(b!), 'image/png')),
+  );
   return new File([blob], name, { type: 'image/png' });
 };
 
@@ -59,7 +61,8 @@ async function failed(el: MlImageClassifier): Promise<{ code: string; message: s
   if (el.error) return el.error;
   return (await oneEvent(el, 'ml-error')).detail;
 }
-const part = (el: MlImageClassifier, name: string) => el.shadowRoot!.querySelector(`[part~="${name}"]`) as HTMLElement | null;
+const part = (el: MlImageClassifier, name: string) =>
+  el.shadowRoot!.querySelector(`[part~="${name}"]`) as HTMLElement | null;
 const statusText = (el: MlImageClassifier) => el.shadowRoot!.querySelector('[role="status"]')!.textContent!.trim();
 async function loaded(el: MlImageClassifier): Promise<void> {
   if (!el.model) await oneEvent(el, 'ml-load');
@@ -90,7 +93,9 @@ describe('<ml-image-classifier>', () => {
 
   it('classifies a child <img> as PyTorch does, with the model’s preprocessing', async () => {
     const url = await sampleUrl(0);
-    const el = await fixture<MlImageClassifier>(html`<ml-image-classifier src=${SRC} top-k="4"><img src=${url} alt="A coloured square" /></ml-image-classifier>`);
+    const el = await fixture<MlImageClassifier>(
+      html`<ml-image-classifier src=${SRC} top-k="4"><img src=${url} alt="A coloured square" /></ml-image-classifier>`,
+    );
     const predictions = await predicted(el);
     expect(predictions).to.have.length(4);
     await expectMatches(predictions, 0);
@@ -113,7 +118,9 @@ describe('<ml-image-classifier>', () => {
   });
 
   it('the image property takes a canvas, a Blob or an ImageBitmap and shows a preview', async () => {
-    const el = await fixture<MlImageClassifier>(html`<ml-image-classifier src=${SRC} alt="The sample"></ml-image-classifier>`);
+    const el = await fixture<MlImageClassifier>(
+      html`<ml-image-classifier src=${SRC} alt="The sample"></ml-image-classifier>`,
+    );
     await loaded(el);
     for (const [i, make] of [
       [2, async () => sampleCanvas(2)],
@@ -190,7 +197,9 @@ describe('<ml-image-classifier>', () => {
     const dt = new DataTransfer();
     dt.items.add(await sampleFile(10, 'clipboard.png'));
     const next = nextPrediction(el);
-    part(el, 'file-button')!.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true, composed: true }));
+    part(el, 'file-button')!.dispatchEvent(
+      new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true, composed: true }),
+    );
     await expectMatches(await next, 10);
     await el.updateComplete;
     expect(part(el, 'preview')!.getAttribute('aria-label')).to.equal('Pasted image');
@@ -220,7 +229,9 @@ describe('<ml-image-classifier>', () => {
   });
 
   it('a child <img> that fails to load is a bad-image error', async () => {
-    const el = await fixture<MlImageClassifier>(html`<ml-image-classifier src=${SRC}><img src="/no/such/picture.png" alt="Missing" /></ml-image-classifier>`);
+    const el = await fixture<MlImageClassifier>(
+      html`<ml-image-classifier src=${SRC}><img src="/no/such/picture.png" alt="Missing" /></ml-image-classifier>`,
+    );
     const error = await failed(el);
     expect(error.code).to.equal('bad-image');
     expect(error.message).to.contain('picture.png');
@@ -232,7 +243,9 @@ describe('<ml-image-classifier>', () => {
       const video = document.createElement('video');
       video.muted = true;
       video.srcObject = feed.stream;
-      const el = await fixture<MlImageClassifier>(html`<ml-image-classifier src=${SRC} interval="20"></ml-image-classifier>`);
+      const el = await fixture<MlImageClassifier>(
+        html`<ml-image-classifier src=${SRC} interval="20"></ml-image-classifier>`,
+      );
       el.append(video);
       await video.play();
       let count = 0;
@@ -256,7 +269,9 @@ describe('<ml-image-classifier>', () => {
       return new Promise((resolve) => (grant = () => resolve(feed.stream)));
     };
     try {
-      const el = await fixture<MlImageClassifier>(html`<ml-image-classifier src=${SRC} interval="20"></ml-image-classifier>`);
+      const el = await fixture<MlImageClassifier>(
+        html`<ml-image-classifier src=${SRC} interval="20"></ml-image-classifier>`,
+      );
       await loaded(el);
       const button = part(el, 'camera-button') as HTMLButtonElement;
       expect(button.textContent!.trim()).to.equal('Use camera');
@@ -267,14 +282,21 @@ describe('<ml-image-classifier>', () => {
       expect(part(el, 'camera-status')!.textContent).to.contain('Waiting for permission');
       expect(statusText(el)).to.contain('permission');
       grant();
-      await until(() => el.predictions.length > 0 && el.predictions[0].label === 'yellow', 8000, 'a yellow camera prediction');
+      await until(
+        () => el.predictions.length > 0 && el.predictions[0].label === 'yellow',
+        8000,
+        'a yellow camera prediction',
+      );
       await el.updateComplete;
       expect(part(el, 'camera-video'), 'the live picture is shown').to.be.ok;
       expect(button.textContent!.trim()).to.equal('Stop camera');
       expect(button.getAttribute('aria-pressed')).to.equal('true');
       button.click();
       await el.updateComplete;
-      expect(feed.stream.getTracks().every((t) => t.readyState === 'ended'), 'tracks stopped').to.equal(true);
+      expect(
+        feed.stream.getTracks().every((t) => t.readyState === 'ended'),
+        'tracks stopped',
+      ).to.equal(true);
       expect(button.textContent!.trim()).to.equal('Use camera');
     } finally {
       media.getUserMedia = original;
@@ -308,7 +330,9 @@ describe('<ml-image-classifier>', () => {
   });
 
   it('a bad src is an error inside the element', async () => {
-    const el = await fixture<MlImageClassifier>(html`<ml-image-classifier src="${MODELS}/missing-image-model.wasm"></ml-image-classifier>`);
+    const el = await fixture<MlImageClassifier>(
+      html`<ml-image-classifier src="${MODELS}/missing-image-model.wasm"></ml-image-classifier>`,
+    );
     const error = await failed(el);
     expect(error.code).to.equal('http-error');
     await el.updateComplete;
@@ -316,16 +340,26 @@ describe('<ml-image-classifier>', () => {
   });
 
   it('a model that does not take images is not-an-image-model', async () => {
-    const el = await fixture<MlImageClassifier>(html`<ml-image-classifier src="${MODELS}/iris_mlp.wasm"></ml-image-classifier>`);
+    const el = await fixture<MlImageClassifier>(
+      html`<ml-image-classifier src="${MODELS}/iris_mlp.wasm"></ml-image-classifier>`,
+    );
     const error = await failed(el);
     expect(error.code).to.equal('not-an-image-model');
     expect(error.message).to.contain('not an image');
   });
 
   it('attributes override the model’s preprocessing, and a wrong one is a clear error', async () => {
-    const el = await fixture<MlImageClassifier>(html`<ml-image-classifier src=${SRC} mean="0.5" std="0.5" resize="fit" channels="BGR"></ml-image-classifier>`);
+    const el = await fixture<MlImageClassifier>(
+      html`<ml-image-classifier src=${SRC} mean="0.5" std="0.5" resize="fit" channels="BGR"></ml-image-classifier>`,
+    );
     await loaded(el);
-    expect(el.preprocessing).to.deep.include({ mean: [0.5], std: [0.5], resize: 'fit', channels: 'BGR', scale: 1 / 255 });
+    expect(el.preprocessing).to.deep.include({
+      mean: [0.5],
+      std: [0.5],
+      resize: 'fit',
+      channels: 'BGR',
+      scale: 1 / 255,
+    });
     el.setAttribute('channels', 'L');
     el.image = await sampleCanvas(0);
     const error = await failed(el);

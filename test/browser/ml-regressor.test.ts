@@ -27,8 +27,10 @@ async function failed(el: MlRegressor): Promise<{ code: string; message: string 
 const nextPrediction = (el: MlRegressor) => oneEvent(el, 'ml-prediction') as Promise<CustomEvent<MlRegressionDetail>>;
 
 const shadow = (el: MlRegressor) => el.shadowRoot!;
-const renderedValues = (el: MlRegressor) => Array.from(shadow(el).querySelectorAll('[part="value"]')).map((e) => e.textContent!.trim());
-const renderedNames = (el: MlRegressor) => Array.from(shadow(el).querySelectorAll('[part="label"]')).map((e) => e.textContent!.trim());
+const renderedValues = (el: MlRegressor) =>
+  Array.from(shadow(el).querySelectorAll('[part="value"]')).map((e) => e.textContent!.trim());
+const renderedNames = (el: MlRegressor) =>
+  Array.from(shadow(el).querySelectorAll('[part="label"]')).map((e) => e.textContent!.trim());
 const errorBox = (el: MlRegressor) => shadow(el).querySelector('[part="error"]');
 const statusText = (el: MlRegressor) => shadow(el).querySelector('[role="status"]')!.textContent!.trim();
 
@@ -62,7 +64,9 @@ describe('<ml-regressor>', () => {
 
     it('matches GradientBoostingRegressor (tree ensemble) on every diabetes reference row', async () => {
       const r = await ref('diabetes_gbr');
-      const el = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/diabetes_gbr.wasm" currency="USD" locale="en-US"></ml-regressor>`);
+      const el = await fixture<MlRegressor>(
+        html`<ml-regressor src="${MODELS}/diabetes_gbr.wasm" currency="USD" locale="en-US"></ml-regressor>`,
+      );
       await loaded(el);
       const usd = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
       const x = Object.values(r.inputs)[0];
@@ -78,7 +82,9 @@ describe('<ml-regressor>', () => {
 
     it("shows an outlier detector's score: IsolationForest's decision_function on every reference row", async () => {
       const r = await ref('cancer_isolation_forest');
-      const el = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/cancer_isolation_forest.wasm" digits="4" locale="en-US"></ml-regressor>`);
+      const el = await fixture<MlRegressor>(
+        html`<ml-regressor src="${MODELS}/cancer_isolation_forest.wasm" digits="4" locale="en-US"></ml-regressor>`,
+      );
       await loaded(el);
       const x = Object.values(r.inputs)[0];
       const scores = r.outputs.scores;
@@ -93,7 +99,9 @@ describe('<ml-regressor>', () => {
 
     it('shows every output of a multi-output regressor, named by the model, or by labels', async () => {
       const r = await ref('linnerud_ridge');
-      const el = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/linnerud_ridge.wasm" digits="2" locale="en-US" label="Body"></ml-regressor>`);
+      const el = await fixture<MlRegressor>(
+        html`<ml-regressor src="${MODELS}/linnerud_ridge.wasm" digits="2" locale="en-US" label="Body"></ml-regressor>`,
+      );
       await loaded(el);
       const format = new Intl.NumberFormat('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
       for (let i = 0; i < rowCount(r.inputs.X); i++) {
@@ -127,7 +135,9 @@ describe('<ml-regressor>', () => {
       const rows = Array.from({ length: n }, (_, i) => row(r.inputs.X, i));
       const batch = (await el.predict(rows)).values as number[][];
       expect(batch).to.have.length(n);
-      batch.forEach((values, i) => values.forEach((v, j) => expectClose(v, row(r.outputs.variable, i)[j], `batch ${i}.${j}`)));
+      batch.forEach((values, i) =>
+        values.forEach((v, j) => expectClose(v, row(r.outputs.variable, i)[j], `batch ${i}.${j}`)),
+      );
       const one = (await el.predict(rows[3])).values as number[];
       one.forEach((v, j) => expectClose(v, row(r.outputs.variable, 3)[j], `single ${j}`));
       const flat = await el.predict(new Float32Array(r.inputs.X.data as number[]), n);
@@ -140,7 +150,9 @@ describe('<ml-regressor>', () => {
   describe('worker', () => {
     it('runs the model in a worker with the same values (worker attribute)', async () => {
       const r = await ref('linnerud_ridge');
-      const el = await fixture<MlRegressor>(html`<ml-regressor worker src="${MODELS}/linnerud_ridge.wasm?worker"></ml-regressor>`);
+      const el = await fixture<MlRegressor>(
+        html`<ml-regressor worker src="${MODELS}/linnerud_ridge.wasm?worker"></ml-regressor>`,
+      );
       await loaded(el);
       for (const i of [0, 7, 19]) {
         const next = nextPrediction(el);
@@ -163,7 +175,12 @@ describe('<ml-regressor>', () => {
       await loaded(el);
       el.input = row(r.inputs.X, 0);
       await el.updateComplete;
-      const kmh = new Intl.NumberFormat('en-US', { style: 'unit', unit: 'kilometer-per-hour', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+      const kmh = new Intl.NumberFormat('en-US', {
+        style: 'unit',
+        unit: 'kilometer-per-hour',
+        minimumFractionDigits: 2,
+        maximumFractionDigits: 2,
+      });
       expect(renderedValues(el)).to.deep.equal([kmh.format(expected)]);
       expect(renderedValues(el)[0]).to.contain('km/h');
 
@@ -175,7 +192,12 @@ describe('<ml-regressor>', () => {
       el.locale = 'de-DE';
       el.digits = 0;
       await el.updateComplete;
-      const eur = new Intl.NumberFormat('de-DE', { style: 'currency', currency: 'EUR', minimumFractionDigits: 0, maximumFractionDigits: 0 });
+      const eur = new Intl.NumberFormat('de-DE', {
+        style: 'currency',
+        currency: 'EUR',
+        minimumFractionDigits: 0,
+        maximumFractionDigits: 0,
+      });
       expect(renderedValues(el)).to.deep.equal([eur.format(expected)]);
       expect(renderedValues(el)[0]).to.contain('€');
       expect(el.format(1234.5)).to.equal(eur.format(1234.5));
@@ -189,12 +211,19 @@ describe('<ml-regressor>', () => {
     });
 
     it('reports an invalid unit, currency or locale as bad-format and recovers when it is fixed', async () => {
-      const el = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/diabetes_sklearn_mlpreg.wasm"></ml-regressor>`);
+      const el = await fixture<MlRegressor>(
+        html`<ml-regressor src="${MODELS}/diabetes_sklearn_mlpreg.wasm"></ml-regressor>`,
+      );
       await loaded(el);
       el.input = new Array(10).fill(0);
       await el.updateComplete;
       expect(renderedValues(el)).to.have.length(1);
-      for (const [attr, value] of [['unit', 'furlongs-per-fortnight'], ['currency', 'EURO'], ['locale', 'not a locale!'], ['digits', '-3']]) {
+      for (const [attr, value] of [
+        ['unit', 'furlongs-per-fortnight'],
+        ['currency', 'EURO'],
+        ['locale', 'not a locale!'],
+        ['digits', '-3'],
+      ]) {
         const error = oneEvent(el, 'ml-error');
         el.setAttribute(attr, value);
         const { detail } = await error;
@@ -275,7 +304,8 @@ describe('<ml-regressor>', () => {
     it('fires ml-progress, ml-load and ml-prediction, bubbling and composed', async () => {
       const seen: string[] = [];
       const wrapper = document.createElement('div');
-      for (const type of ['ml-progress', 'ml-load', 'ml-prediction']) wrapper.addEventListener(type, () => seen.push(type));
+      for (const type of ['ml-progress', 'ml-load', 'ml-prediction'])
+        wrapper.addEventListener(type, () => seen.push(type));
       document.body.append(wrapper);
       try {
         const el = document.createElement('ml-regressor');
@@ -310,7 +340,9 @@ describe('<ml-regressor>', () => {
     });
 
     it('reports bad-input for the wrong number of features, and not-a-regressor for a classifier', async () => {
-      const el = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/diabetes_sklearn_mlpreg.wasm"></ml-regressor>`);
+      const el = await fixture<MlRegressor>(
+        html`<ml-regressor src="${MODELS}/diabetes_sklearn_mlpreg.wasm"></ml-regressor>`,
+      );
       await loaded(el);
       const bad = oneEvent(el, 'ml-error');
       el.input = [1, 2, 3];
@@ -344,7 +376,9 @@ describe('<ml-regressor>', () => {
 
   describe('accessibility', () => {
     it('is accessible with values, several outputs, and an error', async () => {
-      const one = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/diabetes_sklearn_mlpreg.wasm" label="Disease progression" unit="percent"></ml-regressor>`);
+      const one = await fixture<MlRegressor>(
+        html`<ml-regressor src="${MODELS}/diabetes_sklearn_mlpreg.wasm" label="Disease progression" unit="percent"></ml-regressor>`,
+      );
       await loaded(one);
       one.input = new Array(10).fill(0.02);
       await one.updateComplete;
@@ -352,14 +386,18 @@ describe('<ml-regressor>', () => {
       expect(status.getAttribute('aria-live')).to.equal('polite');
       await expect(one).to.be.accessible();
 
-      const many = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/linnerud_ridge.wasm" label="Body"></ml-regressor>`);
+      const many = await fixture<MlRegressor>(
+        html`<ml-regressor src="${MODELS}/linnerud_ridge.wasm" label="Body"></ml-regressor>`,
+      );
       await loaded(many);
       many.input = [10, 100, 50];
       await many.updateComplete;
       expect(renderedValues(many)).to.have.length(3);
       await expect(many).to.be.accessible();
 
-      const broken = await fixture<MlRegressor>(html`<ml-regressor src="${MODELS}/missing-regressor.wasm"></ml-regressor>`);
+      const broken = await fixture<MlRegressor>(
+        html`<ml-regressor src="${MODELS}/missing-regressor.wasm"></ml-regressor>`,
+      );
       await failed(broken);
       await broken.updateComplete;
       await expect(broken).to.be.accessible();

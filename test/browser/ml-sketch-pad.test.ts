@@ -6,7 +6,7 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import { sendKeys } from '@web/test-runner-commands';
 import '../../components/index.js';
 import type { MlClassifier, MlImageClassifier, MlSketchDetail, MlSketchPad } from '../../components/index.js';
-import { MODELS, sleep, until, failOnUnhandledRejections } from './helpers.js';
+import { MODELS, until, failOnUnhandledRejections } from './helpers.js';
 
 const CNN = `${MODELS}/digits_cnn.wasm`;
 
@@ -16,7 +16,18 @@ function stroke(pad: MlSketchPad, points: [number, number][], pointerType = 'mou
   const rect = canvas.getBoundingClientRect();
   const ev = (type: string, [x, y]: [number, number], buttons: number) =>
     canvas.dispatchEvent(
-      new PointerEvent(type, { pointerId, pointerType, isPrimary: true, button: 0, buttons, clientX: rect.left + x, clientY: rect.top + y, bubbles: true, composed: true, cancelable: true }),
+      new PointerEvent(type, {
+        pointerId,
+        pointerType,
+        isPrimary: true,
+        button: 0,
+        buttons,
+        clientX: rect.left + x,
+        clientY: rect.top + y,
+        bubbles: true,
+        composed: true,
+        cancelable: true,
+      }),
     );
   ev('pointerdown', points[0], 1);
   for (const p of points.slice(1)) ev('pointermove', p, 1);
@@ -26,7 +37,10 @@ function stroke(pad: MlSketchPad, points: [number, number][], pointerType = 'mou
 /** Points along a line, every `step` px. */
 function line(from: [number, number], to: [number, number], step = 4): [number, number][] {
   const n = Math.max(1, Math.ceil(Math.hypot(to[0] - from[0], to[1] - from[1]) / step));
-  return Array.from({ length: n + 1 }, (_, i) => [from[0] + ((to[0] - from[0]) * i) / n, from[1] + ((to[1] - from[1]) * i) / n]);
+  return Array.from({ length: n + 1 }, (_, i) => [
+    from[0] + ((to[0] - from[0]) * i) / n,
+    from[1] + ((to[1] - from[1]) * i) / n,
+  ]);
 }
 
 async function loaded(el: MlClassifier | MlImageClassifier): Promise<void> {
@@ -83,7 +97,10 @@ describe('<ml-sketch-pad>', () => {
     stroke(pad, line([128, 40], [128, 216]), 'pen');
     await until(() => clf.predictions[0]?.label === '1', 3000, `“1”, got ${clf.predictions[0]?.label}`);
     pad.clear();
-    const ring: [number, number][] = Array.from({ length: 41 }, (_, i) => [128 + 55 * Math.sin((i / 40) * 2 * Math.PI), 128 - 85 * Math.cos((i / 40) * 2 * Math.PI)]);
+    const ring: [number, number][] = Array.from({ length: 41 }, (_, i) => [
+      128 + 55 * Math.sin((i / 40) * 2 * Math.PI),
+      128 - 85 * Math.cos((i / 40) * 2 * Math.PI),
+    ]);
     stroke(pad, ring, 'touch', 3);
     await until(() => clf.predictions[0]?.label === '0', 3000, `“0”, got ${clf.predictions[0]?.label}`);
   });

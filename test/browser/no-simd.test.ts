@@ -14,7 +14,9 @@ const SIMD_PREFIX = 0xfd; // every SIMD opcode starts with this byte
 
 /** validate() as a browser without SIMD answers it: any module using a SIMD opcode is invalid. */
 function withoutSimd(bytes: BufferSource): boolean {
-  const view = ArrayBuffer.isView(bytes) ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) : new Uint8Array(bytes);
+  const view = ArrayBuffer.isView(bytes)
+    ? new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    : new Uint8Array(bytes);
   return !view.includes(SIMD_PREFIX) && realValidate.call(WebAssembly, bytes);
 }
 

@@ -48,7 +48,18 @@ async function asBlob(canvas: HTMLCanvasElement): Promise<Blob> {
 }
 
 function pre(p: Partial<ImagePreprocessing>): ImagePreprocessing {
-  return { type: 'image', width: 2, height: 2, channels: 'RGB', layout: 'NCHW', scale: 1 / 255, mean: [0], std: [1], resize: 'stretch', ...p };
+  return {
+    type: 'image',
+    width: 2,
+    height: 2,
+    channels: 'RGB',
+    layout: 'NCHW',
+    scale: 1 / 255,
+    mean: [0],
+    std: [1],
+    resize: 'stretch',
+    ...p,
+  };
 }
 
 /** Expected model input for a grid of colours (rows of pixels), computed from the definition. */
@@ -61,7 +72,8 @@ function expected(grid: RGB[][], p: ImagePreprocessing): number[] {
     for (let x = 0; x < W; x++) {
       let [r, g, b] = grid[y][x];
       if (p.invert) [r, g, b] = [255 - r, 255 - g, 255 - b];
-      const chans = p.channels === 'L' ? [0.299 * r + 0.587 * g + 0.114 * b] : p.channels === 'BGR' ? [b, g, r] : [r, g, b];
+      const chans =
+        p.channels === 'L' ? [0.299 * r + 0.587 * g + 0.114 * b] : p.channels === 'BGR' ? [b, g, r] : [r, g, b];
       chans.forEach((v, c) => {
         const value = (v * p.scale - p.mean[c % p.mean.length]) / p.std[c % p.std.length];
         const at = p.layout === 'NCHW' ? c * W * H + y * W + x : (y * W + x) * C + c;
@@ -105,14 +117,18 @@ describe('image preprocessing', () => {
       try {
         expectClose(out, expected(grid, p));
       } catch (e) {
-        throw new Error(`${what}: ${(e as Error).message}`);
+        throw new Error(`${what}: ${(e as Error).message}`, { cause: e });
       }
     }
   });
 
   it('writes NHWC and BGR channel order', () => {
     const pp = new ImagePreprocessor();
-    for (const p of [pre({ layout: 'NHWC', ...IMAGENET }), pre({ channels: 'BGR', mean: [0.1, 0.2, 0.3], std: [0.5, 0.25, 2] }), pre({ layout: 'NHWC', channels: 'BGR', scale: 1 })]) {
+    for (const p of [
+      pre({ layout: 'NHWC', ...IMAGENET }),
+      pre({ channels: 'BGR', mean: [0.1, 0.2, 0.3], std: [0.5, 0.25, 2] }),
+      pre({ layout: 'NHWC', channels: 'BGR', scale: 1 }),
+    ]) {
       expectClose(pp.run(blocks(), p), expected(grid, p));
     }
   });
@@ -169,14 +185,28 @@ describe('image preprocessing', () => {
   it('reuses its output buffer between calls', () => {
     const pp = new ImagePreprocessor();
     const first = pp.run(blocks(), pre({}));
-    const second = pp.run(paint(4, 4, () => A), pre({}));
+    const second = pp.run(
+      paint(4, 4, () => A),
+      pre({}),
+    );
     expect(second).to.equal(first);
-    expectClose(second, expected([[A, A], [A, A]], pre({})));
+    expectClose(
+      second,
+      expected(
+        [
+          [A, A],
+          [A, A],
+        ],
+        pre({}),
+      ),
+    );
   });
 
   it('an image that has not loaded is a bad-image error', () => {
     const img = new Image();
-    expect(() => new ImagePreprocessor().run(img, pre({}))).to.throw().with.property('code', 'bad-image');
+    expect(() => new ImagePreprocessor().run(img, pre({})))
+      .to.throw()
+      .with.property('code', 'bad-image');
   });
 
   it('a Blob that is not an image is a bad-image error naming the file', async () => {
@@ -192,23 +222,53 @@ describe('resolvePreprocessing', () => {
   it('takes the model’s metadata and applies overrides', async () => {
     const model = await loadModel(`${MODELS}/colors_cnn.wasm`);
     const base = resolvePreprocessing(model.meta);
-    expect(base).to.deep.include({ width: 16, height: 16, channels: 'RGB', layout: 'NCHW', mean: IMAGENET.mean, std: IMAGENET.std });
-    const over = resolvePreprocessing(model.meta, { mean: [0.5], std: [0.5], channels: 'BGR', resize: 'fit', scale: 1 });
+    expect(base).to.deep.include({
+      width: 16,
+      height: 16,
+      channels: 'RGB',
+      layout: 'NCHW',
+      mean: IMAGENET.mean,
+      std: IMAGENET.std,
+    });
+    const over = resolvePreprocessing(model.meta, {
+      mean: [0.5],
+      std: [0.5],
+      channels: 'BGR',
+      resize: 'fit',
+      scale: 1,
+    });
     expect(over).to.deep.include({ mean: [0.5], std: [0.5], channels: 'BGR', resize: 'fit', scale: 1 });
-    expect(() => resolvePreprocessing(model.meta, { channels: 'L' })).to.throw().with.property('code', 'bad-preprocessing');
-    expect(() => resolvePreprocessing(model.meta, { mean: [1, 2] })).to.throw().with.property('code', 'bad-preprocessing');
-    expect(() => resolvePreprocessing(model.meta, { std: [0] })).to.throw().with.property('code', 'bad-preprocessing');
+    expect(() => resolvePreprocessing(model.meta, { channels: 'L' }))
+      .to.throw()
+      .with.property('code', 'bad-preprocessing');
+    expect(() => resolvePreprocessing(model.meta, { mean: [1, 2] }))
+      .to.throw()
+      .with.property('code', 'bad-preprocessing');
+    expect(() => resolvePreprocessing(model.meta, { std: [0] }))
+      .to.throw()
+      .with.property('code', 'bad-preprocessing');
   });
 
   it('infers an 8×8 grayscale image for a 64-input model without image metadata', async () => {
     const model = await loadModel(`${MODELS}/digits_mlp.wasm`);
     expect(model.meta.preprocessing).to.equal(null);
     const p = resolvePreprocessing(model.meta, {}, { invert: true });
-    expect(p).to.deep.include({ width: 8, height: 8, channels: 'L', layout: 'flat', scale: 1 / 255, mean: [0], std: [1], invert: true });
+    expect(p).to.deep.include({
+      width: 8,
+      height: 8,
+      channels: 'L',
+      layout: 'flat',
+      scale: 1 / 255,
+      mean: [0],
+      std: [1],
+      invert: true,
+    });
   });
 
   it('a model whose input is not an image is not-an-image-model', async () => {
     const model = await loadModel(`${MODELS}/iris_mlp.wasm`);
-    expect(() => resolvePreprocessing(model.meta)).to.throw().with.property('code', 'not-an-image-model');
+    expect(() => resolvePreprocessing(model.meta))
+      .to.throw()
+      .with.property('code', 'not-an-image-model');
   });
 });

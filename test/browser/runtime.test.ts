@@ -31,13 +31,18 @@ describe('runtime loadModel in Chromium', () => {
     const key = uid('progress');
     const events: LoadProgress[] = [];
     const size = (await (await fetch(`${MODELS}/digits_mlp.wasm`)).arrayBuffer()).byteLength;
-    const model = await loadModel(`/__test/slow/${key}/400/digits_mlp.wasm`, { onProgress: (p) => events.push({ ...p }) });
+    const model = await loadModel(`/__test/slow/${key}/400/digits_mlp.wasm`, {
+      onProgress: (p) => events.push({ ...p }),
+    });
     expect(events.length, 'progress events').to.be.at.least(3);
     for (let i = 1; i < events.length; i++) expect(events[i].loaded).to.be.at.least(events[i - 1].loaded);
     const last = events[events.length - 1];
     expect(last.loaded).to.equal(size);
     expect(last.total).to.equal(size);
-    expect(events.some((e) => e.loaded > 0 && e.loaded < size), 'partial progress while streaming').to.equal(true);
+    expect(
+      events.some((e) => e.loaded > 0 && e.loaded < size),
+      'partial progress while streaming',
+    ).to.equal(true);
 
     const ref = await reference('digits_mlp');
     const out = model.predict(row(ref.inputs.input, 0));

@@ -54,13 +54,18 @@ test(`${NAME}: features lists exactly the codes onnxruntime's encoder accepts, c
   }
   assert.deepEqual(
     features.map((f) => f?.categories ?? null).slice(0, 2),
-    [[2, 3, 4, 5, 6, 7], [1, 2]],
+    [
+      [2, 3, 4, 5, 6, 7],
+      [1, 2],
+    ],
     'age decade codes and sex codes, as the fixture script encodes them',
   );
 });
 
 test('models without encoders have no features metadata', async () => {
   const api = await loadApi();
-  const { meta } = await api.compile(new Uint8Array(readFileSync(path.join(FIXTURES, 'models', 'linnerud_ridge.onnx'))));
+  const { meta } = await api.compile(
+    new Uint8Array(readFileSync(path.join(FIXTURES, 'models', 'linnerud_ridge.onnx'))),
+  );
   assert.equal(meta.inputs[0].features, undefined);
 });

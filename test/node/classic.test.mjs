@@ -18,7 +18,19 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, readJSON, loadApi, compileAndLoad, mismatch, toPlain, ortSession, ort, onnx, rng, randomFloats } from './helpers.mjs';
+import {
+  FIXTURES,
+  readJSON,
+  loadApi,
+  compileAndLoad,
+  mismatch,
+  toPlain,
+  ortSession,
+  ort,
+  onnx,
+  rng,
+  randomFloats,
+} from './helpers.mjs';
 
 const DIR = path.join(FIXTURES, 'models');
 const refs = readdirSync(DIR)
@@ -58,7 +70,13 @@ describe('held-out rows with missing values (NaN) against the library', () => {
   const withNaN = refs.filter((r) => r.nan_inputs);
   test('there are NaN fixtures for imputers, forests, boosting and XGBoost', () => {
     const ids = withNaN.map((r) => r.id);
-    for (const id of ['wine_imputer_rf', 'diabetes_imputer_gbr', 'cancer_xgb_nan', 'wine_xgb_nan', 'diabetes_xgbr_nan']) {
+    for (const id of [
+      'wine_imputer_rf',
+      'diabetes_imputer_gbr',
+      'cancer_xgb_nan',
+      'wine_xgb_nan',
+      'diabetes_xgbr_nan',
+    ]) {
       assert.ok(ids.includes(id), `${id} missing (run make_classic.py); have ${ids}`);
     }
   });
@@ -66,24 +84,40 @@ describe('held-out rows with missing values (NaN) against the library', () => {
     const rows = rowsOf(r);
     test(`${r.id}: ${r.nan_inputs.cells.length} NaN cells in ${rows} rows — ours matches ${r.source}`, async () => {
       const { model, meta } = await compileAndLoad(api, onnxBytes(r));
-      assert.ok(meta.inputs.every((i) => i.missing === true), 'meta.inputs say the model takes NaN');
+      assert.ok(
+        meta.inputs.every((i) => i.missing === true),
+        'meta.inputs say the model takes NaN',
+      );
       const feed = nanFeed(r);
       const names = Object.keys(feed);
       const ours = model.predict(names.length === 1 ? feed[names[0]] : feed, rows);
-      for (const [name, want] of Object.entries(r.nan_inputs.outputs)) compare(ours[name].data, want, `output "${name}"`);
+      for (const [name, want] of Object.entries(r.nan_inputs.outputs))
+        compare(ours[name].data, want, `output "${name}"`);
       // The NaN rows must change something, or this test would not test missing values.
-      const clean = model.predict(names.length === 1 ? Float32Array.from(Object.values(r.inputs)[0].data) : Object.fromEntries(names.map((n) => [n, Float32Array.from(r.inputs[n].data)])), rows);
+      const clean = model.predict(
+        names.length === 1
+          ? Float32Array.from(Object.values(r.inputs)[0].data)
+          : Object.fromEntries(names.map((n) => [n, Float32Array.from(r.inputs[n].data)])),
+        rows,
+      );
       const first = Object.keys(r.nan_inputs.outputs).at(-1);
       assert.notDeepEqual(toPlain(clean[first].data), toPlain(ours[first].data), 'NaN cells made no difference');
     });
     test(`${r.id}: onnxruntime-node agrees with ${r.source} on the NaN rows (oracle sanity)`, async (t) => {
       const session = await ortSession(`${r.model}#nan`, onnxBytes(r));
       const feed = nanFeed(r);
-      const feeds = Object.fromEntries(Object.entries(feed).map(([n, a]) => [n, new ort.Tensor('float32', a, [rows, a.length / rows])]));
+      const feeds = Object.fromEntries(
+        Object.entries(feed).map(([n, a]) => [n, new ort.Tensor('float32', a, [rows, a.length / rows])]),
+      );
       for (const [name, want] of Object.entries(r.nan_inputs.outputs)) {
         const om = session.outputMetadata?.find((o) => o.name === name);
-        const skip = om && om.isTensor === false ? `"${name}" is a ZipMap sequence of maps: onnxruntime-node returns tensors only` : false;
-        await t.test(name, { skip }, async () => compare((await session.run(feeds, [name]))[name].data, want, `onnxruntime "${name}"`));
+        const skip =
+          om && om.isTensor === false
+            ? `"${name}" is a ZipMap sequence of maps: onnxruntime-node returns tensors only`
+            : false;
+        await t.test(name, { skip }, async () =>
+          compare((await session.run(feeds, [name]))[name].data, want, `onnxruntime "${name}"`),
+        );
       }
     });
   }
@@ -95,7 +129,10 @@ describe('classic-ML fixtures within the issue tolerances (probabilities 1e-4 ab
     test(`${r.id} (${r.task})`, async (t) => {
       const { model, meta } = await compileAndLoad(api, onnxBytes(r));
       const names = Object.keys(r.inputs);
-      const feed = names.length === 1 ? Float32Array.from(r.inputs[names[0]].data) : Object.fromEntries(names.map((n) => [n, Float32Array.from(r.inputs[n].data)]));
+      const feed =
+        names.length === 1
+          ? Float32Array.from(r.inputs[names[0]].data)
+          : Object.fromEntries(names.map((n) => [n, Float32Array.from(r.inputs[n].data)]));
       const ours = model.predict(feed, rowsOf(r));
       for (const [name, want] of Object.entries(r.outputs)) {
         const got = toPlain(ours[name].data);
@@ -107,7 +144,8 @@ describe('classic-ML fixtures within the issue tolerances (probabilities 1e-4 ab
         let max = 0;
         if (r.task === 'regression') {
           // relative to the value (values below 1 in magnitude count as 1)
-          for (let i = 0; i < got.length; i++) max = Math.max(max, Math.abs(got[i] - want.data[i]) / Math.max(1, Math.abs(want.data[i])));
+          for (let i = 0; i < got.length; i++)
+            max = Math.max(max, Math.abs(got[i] - want.data[i]) / Math.max(1, Math.abs(want.data[i])));
           worst.regression = Math.max(worst.regression, max);
           assert.ok(max <= 1e-4, `"${name}": relative error ${max.toExponential(2)} > 1e-4`);
         } else {
@@ -126,14 +164,20 @@ describe('classic-ML fixtures within the issue tolerances (probabilities 1e-4 ab
     });
   }
   test('largest errors seen', (t) => {
-    t.diagnostic(`probabilities ${worst.proba.toExponential(2)} abs; regressions ${worst.regression.toExponential(2)} rel; decision scores ${worst.scores.toExponential(2)} abs`);
+    t.diagnostic(
+      `probabilities ${worst.proba.toExponential(2)} abs; regressions ${worst.regression.toExponential(2)} rel; decision scores ${worst.scores.toExponential(2)} abs`,
+    );
   });
 });
 
 describe("encoded columns in the inputs' features metadata match scikit-learn's fitted encoders", () => {
   const encoded = refs.filter((r) => r.encoded_columns);
   test('one-hot and ordinal fixtures are there', () => {
-    for (const id of ['tips_onehot', 'tips_ordinal_rf']) assert.ok(encoded.some((r) => r.id === id), `${id} missing`);
+    for (const id of ['tips_onehot', 'tips_ordinal_rf'])
+      assert.ok(
+        encoded.some((r) => r.id === id),
+        `${id} missing`,
+      );
   });
   for (const r of encoded) {
     test(`${r.id}: features list the categories per encoded column, null elsewhere`, async () => {
@@ -156,7 +200,8 @@ describe('trees at their split thresholds (where < and <= part ways)', () => {
     test(`${r.id}: ${r.threshold_inputs.shape[0]} rows on split thresholds match ${r.source}`, async () => {
       const { model } = await compileAndLoad(api, onnxBytes(r));
       const ours = model.predict(Float32Array.from(r.threshold_inputs.data), r.threshold_inputs.shape[0]);
-      for (const [name, want] of Object.entries(r.threshold_inputs.outputs)) compare(ours[name].data, want, `output "${name}"`);
+      for (const [name, want] of Object.entries(r.threshold_inputs.outputs))
+        compare(ours[name].data, want, `output "${name}"`);
     });
   }
   // Every fixture whose trees read the graph input directly: each split threshold, and the float32 on
@@ -184,19 +229,21 @@ describe('trees at their split thresholds (where < and <= part ways)', () => {
       const f32 = new Float32Array(1);
       const u32 = new Uint32Array(f32.buffer);
       const step = Math.max(1, Math.floor(t.splits.length / 150));
-      t.splits.filter((_, i) => i % step === 0).forEach(([f, v], i) => {
-        f32[0] = v;
-        for (const delta of [0, 1, -1]) {
-          const row = x0.data.slice((i % x0.shape[0]) * F, (i % x0.shape[0] + 1) * F);
-          const bits = u32[0];
-          // the next float32 up (delta 1) or down (−1): bit patterns step away from zero for either sign
-          if (v === 0) f32[0] = delta * 1.4e-45;
-          else u32[0] = bits + (v > 0 ? delta : -delta);
-          row[f] = f32[0];
-          u32[0] = bits;
-          rows.push(...row);
-        }
-      });
+      t.splits
+        .filter((_, i) => i % step === 0)
+        .forEach(([f, v], i) => {
+          f32[0] = v;
+          for (const delta of [0, 1, -1]) {
+            const row = x0.data.slice((i % x0.shape[0]) * F, ((i % x0.shape[0]) + 1) * F);
+            const bits = u32[0];
+            // the next float32 up (delta 1) or down (−1): bit patterns step away from zero for either sign
+            if (v === 0) f32[0] = delta * 1.4e-45;
+            else u32[0] = bits + (v > 0 ? delta : -delta);
+            row[f] = f32[0];
+            u32[0] = bits;
+            rows.push(...row);
+          }
+        });
       const n = rows.length / F;
       const x = Float32Array.from(rows);
       const session = await ortSession(`${r.model}#thr`, onnxBytes(r));
@@ -207,7 +254,8 @@ describe('trees at their split thresholds (where < and <= part ways)', () => {
         const om = session.outputMetadata?.find((o) => o.name === name);
         if (om && om.isTensor === false) continue; // ZipMap: the label output still checks every row
         const want = (await session.run({ [t.input]: new ort.Tensor('float32', x, [n, F]) }, [name]))[name];
-        if (want.type === 'float32') assert.equal(mismatch(ours[name].data, want.data, { atol: 1e-5, rtol: 1e-5 }), null, name);
+        if (want.type === 'float32')
+          assert.equal(mismatch(ours[name].data, want.data, { atol: 1e-5, rtol: 1e-5 }), null, name);
         else assert.deepEqual(toPlain(ours[name].data), toPlain(want.data), `labels of "${name}"`);
         checked++;
       }
@@ -221,14 +269,19 @@ const OPS_DIR = path.join(FIXTURES, 'ml_ops');
 const manifest = existsSync(path.join(OPS_DIR, 'manifest.json')) ? readJSON(path.join(OPS_DIR, 'manifest.json')) : [];
 
 describe('single ai.onnx.ml ops against onnxruntime-node', () => {
-  test('the op models exist (make_classic.py ml_ops)', () => assert.ok(manifest.length >= 10, `${manifest.length} op models`));
+  test('the op models exist (make_classic.py ml_ops)', () =>
+    assert.ok(manifest.length >= 10, `${manifest.length} op models`));
   // JSON has no infinities or NaN: the manifest spells them as strings
   const special = { inf: Infinity, '-inf': -Infinity, nan: NaN };
   for (const m of manifest) {
     if (m.error) {
       test(`${m.name}: ${m.note}`, async () => {
         const bytes = readFileSync(path.join(OPS_DIR, m.file));
-        await assert.rejects(api.compile(bytes), (e) => e.name === 'CompileError' && e.message.includes(m.error), m.error);
+        await assert.rejects(
+          api.compile(bytes),
+          (e) => e.name === 'CompileError' && e.message.includes(m.error),
+          m.error,
+        );
       });
       continue;
     }

@@ -33,7 +33,11 @@ function checkPrediction(out, ref, what) {
       const msg = mismatch(got.data, want.data, TOL);
       assert.equal(msg, null, `${what}: "${name}": ${msg}`);
     } else {
-      assert.deepEqual(got.data.map((v) => (typeof v === 'string' ? v : Number(v))), want.data, `${what}: "${name}" labels`);
+      assert.deepEqual(
+        got.data.map((v) => (typeof v === 'string' ? v : Number(v))),
+        want.data,
+        `${what}: "${name}" labels`,
+      );
     }
   }
 }
@@ -82,7 +86,9 @@ describe('CLI', () => {
     const r = cli(['predict', path.join(tmp, 'iris.wasm'), '--input', '-'], JSON.stringify(one));
     assertOk(r, 'predict stdin');
     const out = JSON.parse(r.stdout);
-    const ref = { outputs: { output: { ...iris.outputs.output, shape: [1, 3], data: iris.outputs.output.data.slice(0, 3) } } };
+    const ref = {
+      outputs: { output: { ...iris.outputs.output, shape: [1, 3], data: iris.outputs.output.data.slice(0, 3) } },
+    };
     checkPrediction(out, ref, 'iris predict row 0');
   });
 
@@ -125,7 +131,8 @@ describe('CLI', () => {
     const out = path.join(tmp, 'bad.wasm');
     const r = cli(['compile', path.join(OPS, 'unsupported_det_hardmax_op13.onnx'), '-o', out]);
     assert.notEqual(r.code, 0, 'exit code');
-    for (const s of ['Det', 'Hardmax', 'my_det', 'my_hardmax']) assert.ok(r.stderr.includes(s), `stderr lacks ${s}:\n${r.stderr}`);
+    for (const s of ['Det', 'Hardmax', 'my_det', 'my_hardmax'])
+      assert.ok(r.stderr.includes(s), `stderr lacks ${s}:\n${r.stderr}`);
     assert.ok(!/\n\s+at .*\.js:\d+/.test(r.stderr), `stderr shows a stack trace:\n${r.stderr}`);
     assert.ok(!existsSync(out), 'no output written');
   });
@@ -140,7 +147,10 @@ describe('CLI', () => {
 
   test('inspect / predict of a missing .wasm exit non-zero with a message', () => {
     const missing = path.join(tmp, 'missing.wasm');
-    for (const args of [['inspect', missing], ['predict', missing, '--input', '-']]) {
+    for (const args of [
+      ['inspect', missing],
+      ['predict', missing, '--input', '-'],
+    ]) {
       const r = cli(args, '{"shape":[1,4],"data":[1,2,3,4]}');
       assert.notEqual(r.code, 0, `${args[0]} exit code`);
       assert.match(r.stderr, /missing\.wasm/, `${args[0]} stderr: ${r.stderr}`);

@@ -208,7 +208,12 @@ function colorsPng(ref, i) {
   ihdr.writeUInt32BE(h, 4);
   ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit, truecolour, deflate, no filter, no interlace
   const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    signature,
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** Model requests that reached the server, and whether it pretends to be unreachable. */
@@ -251,7 +256,10 @@ before(async () => {
     '/worker.js': ['text/javascript', await readFile(join(outDir, 'worker.js'))],
     '/models/iris_mlp.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/iris_mlp.wasm', root))],
     '/sw.js': ['text/javascript', await serviceWorkerRecipe()],
-    '/sw.html': ['text/html', '<!doctype html><meta charset="utf-8"><title>sw</title><script type="module" src="/sw-page.js"></script>'],
+    '/sw.html': [
+      'text/html',
+      '<!doctype html><meta charset="utf-8"><title>sw</title><script type="module" src="/sw-page.js"></script>',
+    ],
     '/sw-page.js': ['text/javascript', await serviceWorkerRegistration()],
     '/offline.html': [
       'text/html',
@@ -264,12 +272,24 @@ before(async () => {
     '/models/iris_mlp.json': ['application/json', await readFile(new URL('test/fixtures/models/iris_mlp.json', root))],
     '/workers.html': ['text/html', workersHtml(imageSamples)],
     '/workers.js': ['text/javascript', workersPageJs],
-    '/models/diabetes_sklearn_mlpreg.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/diabetes_sklearn_mlpreg.wasm', root))],
-    '/models/diabetes_sklearn_mlpreg.json': ['application/json', await readFile(new URL('test/fixtures/models/diabetes_sklearn_mlpreg.json', root))],
-    '/models/colors_cnn.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/colors_cnn.wasm', root))],
+    '/models/diabetes_sklearn_mlpreg.wasm': [
+      'application/wasm',
+      await readFile(new URL('test/fixtures/build/diabetes_sklearn_mlpreg.wasm', root)),
+    ],
+    '/models/diabetes_sklearn_mlpreg.json': [
+      'application/json',
+      await readFile(new URL('test/fixtures/models/diabetes_sklearn_mlpreg.json', root)),
+    ],
+    '/models/colors_cnn.wasm': [
+      'application/wasm',
+      await readFile(new URL('test/fixtures/build/colors_cnn.wasm', root)),
+    ],
     ...Object.fromEntries(imageSamples.map((i) => [`/images/colors-${i}.png`, ['image/png', colorsPng(colors, i)]])),
     // The demo as `npm start` serves it, but its TypeScript bundled (a dev server's transforms stay out).
-    '/demo/index.html': ['text/html', (await readFile(new URL('demo/index.html', root), 'utf8')).replace('src="./demo.ts"', 'src="./demo.js"')],
+    '/demo/index.html': [
+      'text/html',
+      (await readFile(new URL('demo/index.html', root), 'utf8')).replace('src="./demo.ts"', 'src="./demo.js"'),
+    ],
     '/demo/demo.css': ['text/css', await readFile(new URL('demo/demo.css', root))],
     '/demo/favicon.svg': ['image/svg+xml', await readFile(new URL('demo/favicon.svg', root))],
     '/demo/demo.js': ['text/javascript', await readFile(join(outDir, 'demo/demo.js'))],
@@ -325,15 +345,27 @@ async function demoModels() {
     const samples = {};
     for (let r = 0; r < ref.inputs.input.shape[0]; r++) {
       const logits = ref.outputs.output.data.slice(r * 10, r * 10 + 10);
-      samples[logits.indexOf(Math.max(...logits))] ??= ref.inputs.input.data.slice(r * 64, r * 64 + 64).map((v) => Math.round(v * 16));
+      samples[logits.indexOf(Math.max(...logits))] ??= ref.inputs.input.data
+        .slice(r * 64, r * 64 + 64)
+        .map((v) => Math.round(v * 16));
     }
     await writeFile(join(out, 'digit-samples.json'), JSON.stringify(samples));
     return Object.fromEntries(
-      await Promise.all(names.map(async (n) => [`/demo/models/${n}`, [n.endsWith('.json') ? 'application/json' : 'application/wasm', await readFile(join(out, n))]])),
+      await Promise.all(
+        names.map(async (n) => [
+          `/demo/models/${n}`,
+          [n.endsWith('.json') ? 'application/json' : 'application/wasm', await readFile(join(out, n))],
+        ]),
+      ),
     );
   }
   return Object.fromEntries(
-    await Promise.all(names.map(async (n) => [`/demo/models/${n}`, [n.endsWith('.json') ? 'application/json' : 'application/wasm', await readFile(new URL(n, dir))]])),
+    await Promise.all(
+      names.map(async (n) => [
+        `/demo/models/${n}`,
+        [n.endsWith('.json') ? 'application/json' : 'application/wasm', await readFile(new URL(n, dir))],
+      ]),
+    ),
   );
 }
 
@@ -355,14 +387,19 @@ async function underPolicy(path, check) {
   try {
     const response = await page.goto(`${origin}${path}`);
     assert.equal(response.headers()['content-security-policy'], CSP);
-    await page.waitForFunction(() => window.__results, { timeout: 30000 }).catch((e) => {
-      throw new Error(`${e.message}\n${console.join('\n')}`);
-    });
+    await page
+      .waitForFunction(() => window.__results, { timeout: 30000 })
+      .catch((e) => {
+        throw new Error(`${e.message}\n${console.join('\n')}`);
+      });
     await check(await page.evaluate(() => window.__results), page);
     assert.deepEqual(await page.evaluate(() => window.__violations), [], 'securitypolicyviolation events in the page');
     const sent = await settleReports();
     assert.deepEqual(sent, [], 'violation reports (page and worker)');
-    assert.deepEqual(console.filter((l) => /error|refused|violat/i.test(l)), []);
+    assert.deepEqual(
+      console.filter((l) => /error|refused|violat/i.test(l)),
+      [],
+    );
   } finally {
     await page.close();
   }
@@ -377,7 +414,10 @@ test('the canary: an inline script is blocked and reported (the policy is enforc
     assert.equal(events.length, 1, JSON.stringify(events));
     assert.match(events[0].directive, /^script-src/);
     const sent = await settleReports();
-    assert.ok(sent.some((r) => /script-src/.test(r['csp-report']?.['violated-directive'] ?? '')), JSON.stringify(sent));
+    assert.ok(
+      sent.some((r) => /script-src/.test(r['csp-report']?.['violated-directive'] ?? '')),
+      JSON.stringify(sent),
+    );
   } finally {
     await page.close();
   }
@@ -416,14 +456,20 @@ test('<ml-regressor> and <ml-image-classifier> predict in a worker under the str
     results.regressor.forEach(({ values, shown, names }, r) => {
       const theirs = expected.data[r];
       assert.equal(values.length, 1);
-      assert.ok(Math.abs(values[0] - theirs) <= 1e-4 * Math.max(1, Math.abs(theirs)), `row ${r}: ${values[0]} vs scikit-learn ${theirs}`);
+      assert.ok(
+        Math.abs(values[0] - theirs) <= 1e-4 * Math.max(1, Math.abs(theirs)),
+        `row ${r}: ${values[0]} vs scikit-learn ${theirs}`,
+      );
       assert.deepEqual(shown, [format.format(theirs)], `row ${r} shown`);
       assert.deepEqual(names, ['Disease progression']);
     });
 
     // PyTorch's class for each image, and its probabilities (softmax of its logits) for every class.
     const colors = await colorsReference();
-    for (const [id, i] of [['child', imageSamples[0]], ['named', imageSamples[1]]]) {
+    for (const [id, i] of [
+      ['child', imageSamples[0]],
+      ['named', imageSamples[1]],
+    ]) {
       const logits = refRow(colors.outputs.output, i);
       const m = Math.max(...logits);
       const e = logits.map((v) => Math.exp(v - m));
@@ -434,7 +480,11 @@ test('<ml-regressor> and <ml-image-classifier> predict in a worker under the str
       assert.equal(predictions[0].label, label, `${id} (image ${i}): top label`);
       assert.equal(top, label, `${id}: the top row shows PyTorch's class`);
       assert.equal(predictions.length, colors.labels.length);
-      for (const p of predictions) assert.ok(Math.abs(p.score - probs[p.index]) <= 1e-4, `${id} ${p.label}: ${p.score} vs PyTorch ${probs[p.index]}`);
+      for (const p of predictions)
+        assert.ok(
+          Math.abs(p.score - probs[p.index]) <= 1e-4,
+          `${id} ${p.label}: ${p.score} vs PyTorch ${probs[p.index]}`,
+        );
     }
   });
 });
@@ -457,9 +507,11 @@ test('the demo page runs under the strict CSP with no violations', async () => {
           bars: Array.from(el.shadowRoot?.querySelectorAll(`[part="bar-fill"]`) ?? [], (f) => f.style.transform),
         })),
       );
-    await page.waitForFunction(() => document.querySelector("#iris")?.predictions?.length > 0, { timeout: 20000 }).catch(async (e) => {
-      throw new Error(`${e.message}\n${JSON.stringify(await state())}\n${console.join('\n')}`);
-    });
+    await page
+      .waitForFunction(() => document.querySelector('#iris')?.predictions?.length > 0, { timeout: 20000 })
+      .catch(async (e) => {
+        throw new Error(`${e.message}\n${JSON.stringify(await state())}\n${console.join('\n')}`);
+      });
     await page.evaluate(() => document.querySelector('#digits').scrollIntoView());
     await page.waitForFunction(() => document.querySelector('#digits')?.model !== undefined, { timeout: 20000 });
     const elements = await state();
@@ -467,12 +519,18 @@ test('the demo page runs under the strict CSP with no violations', async () => {
     for (const el of elements) assert.equal(el.error, null, `${el.id}: ${JSON.stringify(el.error)}`);
     const iris = elements.find((e) => e.id === 'iris');
     assert.equal(iris.top, 'versicolor', 'the demo form holds a versicolor-like flower');
-    assert.ok(iris.bars.every((t) => /^scaleX\(/.test(t)), `bars sized: ${iris.bars}`);
+    assert.ok(
+      iris.bars.every((t) => /^scaleX\(/.test(t)),
+      `bars sized: ${iris.bars}`,
+    );
 
     assert.deepEqual(await page.evaluate(() => window.__violations), [], 'securitypolicyviolation events');
     const sent = await settleReports();
     assert.deepEqual(sent, [], 'violation reports');
-    assert.deepEqual(console.filter((l) => /refused|violat|blocked/i.test(l)), []);
+    assert.deepEqual(
+      console.filter((l) => /refused|violat|blocked/i.test(l)),
+      [],
+    );
   } finally {
     await page.close();
   }

@@ -17,24 +17,36 @@ import { buildReactDemo } from '../../demo/react/build.mjs';
 import { buildVueDemo } from '../../demo/vue/build.mjs';
 
 const SHOTS = path.join(tmpdir(), 'ml-widgets-screenshots');
-const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.wasm': 'application/wasm', '.json': 'application/json' };
+const TYPES = {
+  '.html': 'text/html',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.wasm': 'application/wasm',
+  '.json': 'application/json',
+};
 const ref = readJSON(path.join(FIXTURES, 'models/iris_mlp.json'));
 const LABELS = ref.labels;
 const FIXTURE_URL = '/test/fixtures/build/iris_mlp.wasm';
 // The policy docs/embedding.md promises the CDN file works under.
-const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; require-trusted-types-for 'script'";
+const CSP =
+  "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; require-trusted-types-for 'script'";
 
 /** Reference row `i`: its features and PyTorch's probabilities. */
 function row(i) {
   const n = ref.inputs.input.shape[1];
   const k = ref.outputs.output.shape[1];
-  return { features: ref.inputs.input.data.slice(i * n, i * n + n), probs: ref.outputs.output.data.slice(i * k, i * k + k) };
+  return {
+    features: ref.inputs.input.data.slice(i * n, i * n + n),
+    probs: ref.outputs.output.data.slice(i * k, i * k + k),
+  };
 }
 /** Two held-out flowers of different species, for a first prediction and a changed one. */
 function pickRows() {
   const best = (p) => p.indexOf(Math.max(...p));
   const first = row(0);
-  for (let i = 1; i < ref.inputs.input.shape[0]; i++) if (best(row(i).probs) !== best(first.probs)) return [first, row(i)];
+  for (let i = 1; i < ref.inputs.input.shape[0]; i++)
+    if (best(row(i).probs) !== best(first.probs)) return [first, row(i)];
   throw new Error('the fixture has one class only');
 }
 const [ROW_A, ROW_B] = pickRows();
@@ -46,9 +58,11 @@ const requested = [];
 
 before(async () => {
   for (const p of ['cdn/ml-widgets.js', 'cdn/worker.js', 'dist/components/index.js', FIXTURE_URL.slice(1)]) {
-    if (!existsSync(path.join(ROOT, p))) throw new Error(`${p} is missing: run \`npm run build && npm run build:fixtures\` first`);
+    if (!existsSync(path.join(ROOT, p)))
+      throw new Error(`${p} is missing: run \`npm run build && npm run build:fixtures\` first`);
   }
-  if (!existsSync(path.join(ROOT, 'demo/models/iris.wasm'))) await promisify(execFile)(process.execPath, ['demo/build.mjs'], { cwd: ROOT });
+  if (!existsSync(path.join(ROOT, 'demo/models/iris.wasm')))
+    await promisify(execFile)(process.execPath, ['demo/build.mjs'], { cwd: ROOT });
   await Promise.all([buildReactDemo(), buildVueDemo()]);
   mkdirSync(SHOTS, { recursive: true });
 
@@ -56,7 +70,10 @@ before(async () => {
   ({ server, origin } = await serve(async (req, res) => {
     const url = new URL(req.url, 'http://x');
     requested.push(url.pathname);
-    if (url.pathname === '/__blank') return res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>blank</title><link rel="icon" href="data:,">');
+    if (url.pathname === '/__blank')
+      return res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<!doctype html><title>blank</title><link rel="icon" href="data:,">');
     const file = path.join(ROOT, decodeURIComponent(url.pathname));
     if (!file.startsWith(ROOT + path.sep)) return res.writeHead(403).end();
     try {
@@ -84,7 +101,9 @@ async function open(url) {
   // CSP violations also land here (as console errors, and through this event).
   await page.exposeFunction('__violation', (v) => problems.push(`csp: ${v}`));
   await page.evaluateOnNewDocument(() =>
-    document.addEventListener('securitypolicyviolation', (e) => window.__violation(`${e.violatedDirective} ${e.blockedURI}`)),
+    document.addEventListener('securitypolicyviolation', (e) =>
+      window.__violation(`${e.violatedDirective} ${e.blockedURI}`),
+    ),
   );
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
@@ -107,7 +126,9 @@ async function expectPrediction(page, expected, { selector = 'ml-classifier', te
     text?.selector,
     text?.includes,
   );
-  const predictions = await page.$eval(selector, (el) => el.predictions.map((p) => ({ label: p.label, score: p.score })));
+  const predictions = await page.$eval(selector, (el) =>
+    el.predictions.map((p) => ({ label: p.label, score: p.score })),
+  );
   assert.equal(predictions.length, 3);
   for (const p of predictions) {
     const want = expected.probs[LABELS.indexOf(p.label)];
@@ -140,15 +161,25 @@ for (const [name, url, stateText] of [
     const { page, problems } = await open(`${url}?model=${FIXTURE_URL}`);
     try {
       // Property binding: the element got a real array, not an attribute string.
-      await page.waitForFunction(() => Array.isArray(document.querySelector('ml-classifier')?.input), { timeout: 10000 });
+      await page.waitForFunction(() => Array.isArray(document.querySelector('ml-classifier')?.input), {
+        timeout: 10000,
+      });
       assert.equal(await page.$eval('ml-classifier', (el) => el.hasAttribute('input')), false);
 
       await setSliders(page, ROW_A.features);
       const a = await expectPrediction(page, ROW_A, { text: { selector: '#result', includes: `${stateText}: ` } });
-      await page.waitForFunction((l) => document.querySelector('#result').textContent.includes(l), { timeout: 5000 }, a);
+      await page.waitForFunction(
+        (l) => document.querySelector('#result').textContent.includes(l),
+        { timeout: 5000 },
+        a,
+      );
       await setSliders(page, ROW_B.features);
       const b = await expectPrediction(page, ROW_B);
-      await page.waitForFunction((l) => document.querySelector('#result').textContent.includes(l), { timeout: 5000 }, b);
+      await page.waitForFunction(
+        (l) => document.querySelector('#result').textContent.includes(l),
+        { timeout: 5000 },
+        b,
+      );
       assert.notEqual(a, b);
       await page.screenshot({ path: path.join(SHOTS, `${name.split(' ')[0].toLowerCase()}.png`) });
       assert.deepEqual(problems, []);
@@ -182,15 +213,21 @@ test('CMS snippet under a strict CSP: one script from cdn/ + a form + one elemen
           el.setAttribute('worker', '');
           el.setAttribute('src', src);
           el.input = vals;
-          el.addEventListener('ml-prediction', (e) => resolve(e.detail.predictions.map((p) => ({ label: p.label, score: p.score }))));
+          el.addEventListener('ml-prediction', (e) =>
+            resolve(e.detail.predictions.map((p) => ({ label: p.label, score: p.score }))),
+          );
           el.addEventListener('ml-error', (e) => reject(new Error(`${e.detail.code}: ${e.detail.message}`)));
           document.body.append(el);
         }),
       ROW_B.features,
       FIXTURE_URL,
     );
-    assert.ok(requested.slice(before).includes('/cdn/worker.js'), `worker not loaded from cdn/: ${requested.slice(before).join(' ')}`);
-    for (const p of predictions) assert.ok(Math.abs(p.score - ROW_B.probs[LABELS.indexOf(p.label)]) <= 1e-4, `${p.label} ${p.score}`);
+    assert.ok(
+      requested.slice(before).includes('/cdn/worker.js'),
+      `worker not loaded from cdn/: ${requested.slice(before).join(' ')}`,
+    );
+    for (const p of predictions)
+      assert.ok(Math.abs(p.score - ROW_B.probs[LABELS.indexOf(p.label)]) <= 1e-4, `${p.label} ${p.score}`);
     assert.deepEqual(problems, []);
   } finally {
     await page.close();
@@ -210,7 +247,11 @@ test('per-element CDN entry (cdn/ml-classifier.js) works alone', async () => {
       inputs[0].dispatchEvent(new Event('input', { bubbles: true }));
     }, ROW_B.features);
     await expectPrediction(page, ROW_B);
-    assert.equal(await page.evaluate(() => customElements.get('ml-regressor')), undefined, 'only ml-classifier was loaded');
+    assert.equal(
+      await page.evaluate(() => customElements.get('ml-regressor')),
+      undefined,
+      'only ml-classifier was loaded',
+    );
     assert.deepEqual(problems, []);
   } finally {
     await page.close();

@@ -29,15 +29,27 @@ if (!isMainThread) {
       const { wasm, meta } = await compile(bytes, { kernels });
       // A success must be a real model: a valid module within wasm's memory limits.
       const valid = WebAssembly.validate(wasm);
-      result = valid && meta.memoryBytes <= 2 ** 31 ? { kind: 'ok' } : { kind: 'bad-output', message: `valid=${valid} memoryBytes=${meta.memoryBytes}` };
+      result =
+        valid && meta.memoryBytes <= 2 ** 31
+          ? { kind: 'ok' }
+          : { kind: 'bad-output', message: `valid=${valid} memoryBytes=${meta.memoryBytes}` };
     } catch (err) {
       result =
         // 'internal' is the compiler's net for exceptions it did not expect: a bug to fix with a real check.
         err instanceof CompileError && err.code !== 'internal'
           ? { kind: 'compile-error', code: err.code, message: err.message }
           : err instanceof CompileError
-          ? { kind: 'internal', name: 'CompileError(internal)', message: err.message.split('\n').slice(0, 3).join(' | ') }
-          : { kind: 'other', name: err?.constructor?.name ?? typeof err, message: String(err?.message ?? err), stack: String(err?.stack ?? '') };
+            ? {
+                kind: 'internal',
+                name: 'CompileError(internal)',
+                message: err.message.split('\n').slice(0, 3).join(' | '),
+              }
+            : {
+                kind: 'other',
+                name: err?.constructor?.name ?? typeof err,
+                message: String(err?.message ?? err),
+                stack: String(err?.stack ?? ''),
+              };
     }
     parentPort.postMessage({ id, ...result });
   });
@@ -121,7 +133,9 @@ if (!isMainThread) {
       const shape = v?.type?.tensorType?.shape;
       if (!shape) return null;
       const n = one([0, 1, 7, 40, 5000]);
-      shape.dim = Array.from({ length: n }, () => onnx.TensorShapeProto.Dimension.fromObject({ dimValue: 1 + ((r() * 3) | 0) }));
+      shape.dim = Array.from({ length: n }, () =>
+        onnx.TensorShapeProto.Dimension.fromObject({ dimValue: 1 + ((r() * 3) | 0) }),
+      );
       return `input "${v.name}" rank → ${n}`;
     },
     'input element type'(m, r, one) {
@@ -132,7 +146,12 @@ if (!isMainThread) {
     },
     'missing name'(m, r, one) {
       const all = [
-        ...m.graph.node.flatMap((n) => [n.input, n.output].map((list) => ({ list, what: `node "${n.name}" ${list === n.input ? 'input' : 'output'}` }))),
+        ...m.graph.node.flatMap((n) =>
+          [n.input, n.output].map((list) => ({
+            list,
+            what: `node "${n.name}" ${list === n.input ? 'input' : 'output'}`,
+          })),
+        ),
       ].filter((x) => x.list.length);
       const pickList = one(all);
       if (r() < 0.3 && m.graph.initializer.length) {
@@ -170,7 +189,7 @@ if (!isMainThread) {
       m.graph.node.push(clone(onnx.NodeProto, n));
       return `node "${n.name}" appears twice`;
     },
-    cycle(m, r, one) {
+    cycle(m, r) {
       const nodes = m.graph.node;
       if (!nodes.length) return null;
       const i = (r() * nodes.length) | 0;
@@ -212,9 +231,21 @@ if (!isMainThread) {
     'attribute list'(m, r, one) {
       const n = one(m.graph.node);
       if (!n) return null;
-      const name = one(['axes', 'perm', 'kernel_shape', 'strides', 'pads', 'dilations', 'shape', 'nodes_treeids', 'classlabels_int64s']);
+      const name = one([
+        'axes',
+        'perm',
+        'kernel_shape',
+        'strides',
+        'pads',
+        'dilations',
+        'shape',
+        'nodes_treeids',
+        'classlabels_int64s',
+      ]);
       const len = one([0, 1, 9, 100000]);
-      n.attribute.push(onnx.AttributeProto.fromObject({ name, type: 7, ints: Array.from({ length: len }, () => ((r() * 7) | 0) - 2) }));
+      n.attribute.push(
+        onnx.AttributeProto.fromObject({ name, type: 7, ints: Array.from({ length: len }, () => ((r() * 7) | 0) - 2) }),
+      );
       return `node "${n.name}" gets attribute ${name} with ${len} ints`;
     },
     opset(m, r, one) {
@@ -234,7 +265,23 @@ if (!isMainThread) {
     'op type'(m, r, one) {
       const n = one(m.graph.node);
       if (!n) return null;
-      n.opType = one(['Conv', 'Gemm', 'MatMul', 'Reshape', 'Softmax', 'Transpose', 'Gather', 'Concat', 'Slice', 'Add', 'TreeEnsembleClassifier', 'ZipMap', 'Loop', '', 'Nope']);
+      n.opType = one([
+        'Conv',
+        'Gemm',
+        'MatMul',
+        'Reshape',
+        'Softmax',
+        'Transpose',
+        'Gather',
+        'Concat',
+        'Slice',
+        'Add',
+        'TreeEnsembleClassifier',
+        'ZipMap',
+        'Loop',
+        '',
+        'Nope',
+      ]);
       return `node "${n.name}" op → ${n.opType}`;
     },
     'empty graph'(m, r, one) {
@@ -243,7 +290,7 @@ if (!isMainThread) {
       else m.graph[what] = [];
       return `graph ${what} emptied`;
     },
-    'drop node'(m, r, one) {
+    'drop node'(m, r) {
       if (!m.graph.node.length) return null;
       const [n] = m.graph.node.splice((r() * m.graph.node.length) | 0, 1);
       return `node "${n.name}" removed`;
@@ -254,7 +301,12 @@ if (!isMainThread) {
       const n = one([1000, 10000]); // long graphs must stay fast (planning was once quadratic)
       let prev = v.name;
       const added = Array.from({ length: n }, (_, i) => {
-        const node = onnx.NodeProto.fromObject({ opType: one(['Identity', 'Relu', 'Neg']), input: [prev], output: [`chain_${i}`], name: `chain_${i}` });
+        const node = onnx.NodeProto.fromObject({
+          opType: one(['Identity', 'Relu', 'Neg']),
+          input: [prev],
+          output: [`chain_${i}`],
+          name: `chain_${i}`,
+        });
         prev = `chain_${i}`;
         return node;
       });
@@ -264,7 +316,10 @@ if (!isMainThread) {
     },
     'many initializers'(m, r, one) {
       const n = one([1000, 50000]);
-      for (let i = 0; i < n; i++) m.graph.initializer.push(onnx.TensorProto.fromObject({ name: `extra_${i}`, dataType: 1, dims: [1], floatData: [i] }));
+      for (let i = 0; i < n; i++)
+        m.graph.initializer.push(
+          onnx.TensorProto.fromObject({ name: `extra_${i}`, dataType: 1, dims: [1], floatData: [i] }),
+        );
       return `${n} unused initializers`;
     },
     'output is input'(m, r, one) {
@@ -276,7 +331,9 @@ if (!isMainThread) {
     'subgraph attribute'(m, r, one) {
       const n = one(m.graph.node);
       if (!n) return null;
-      n.attribute.push(onnx.AttributeProto.fromObject({ name: 'body', type: 5, g: r() < 0.5 ? {} : clone(onnx.GraphProto, m.graph) }));
+      n.attribute.push(
+        onnx.AttributeProto.fromObject({ name: 'body', type: 5, g: r() < 0.5 ? {} : clone(onnx.GraphProto, m.graph) }),
+      );
       return `node "${n.name}" gets a graph attribute`;
     },
   };
@@ -351,7 +408,8 @@ if (!isMainThread) {
           });
           worker.on('error', (err) => {
             clearTimeout(timer);
-            if (current >= 0 && !results[current]) results[current] = { id: current, kind: 'crash', name: err.code ?? err.name, message: err.message };
+            if (current >= 0 && !results[current])
+              results[current] = { id: current, kind: 'crash', name: err.code ?? err.name, message: err.message };
             spawn();
             feed();
           });
@@ -383,7 +441,15 @@ if (!isMainThread) {
     // x [N,1] → Expand to [N, 2^28] (1 GiB a row) → y·2 and y + y·2: two such tensors alive at once is
     // more than the 2 GiB a model may plan, though each is within the per-tensor limit.
     const { compile, CompileError } = await import(path.join(ROOT, 'dist/compiler/index.js'));
-    const f32 = (name, dims) => ({ name, type: { tensorType: { elemType: 1, shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } } });
+    const f32 = (name, dims) => ({
+      name,
+      type: {
+        tensorType: {
+          elemType: 1,
+          shape: { dim: dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) },
+        },
+      },
+    });
     const model = onnx.ModelProto.encode(
       onnx.ModelProto.fromObject({
         irVersion: 8,
@@ -415,31 +481,57 @@ if (!isMainThread) {
     );
   });
 
-  test(`compiler fuzz: ${ONLY ?? CASES} mutated ONNX files each end in CompileError or a valid model`, { timeout: 600_000 }, async () => {
-    const started = performance.now();
-    const cases = (ONLY !== null ? [makeCase(ONLY)] : Array.from({ length: CASES }, (_, i) => makeCase(i))).map((c, index) => ({ ...c, index }));
-    const results = await runAll(cases);
-    const tally = {};
-    const failures = [];
-    results.forEach((res, k) => {
-      const key = res.kind === 'compile-error' ? `CompileError(${res.code})` : res.kind;
-      tally[key] = (tally[key] ?? 0) + 1;
-      if (res.kind !== 'ok' && res.kind !== 'compile-error') failures.push({ c: cases[k], res });
-    });
-    const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`fuzz: ${cases.length} cases from ${SOURCES.length} sources in ${seconds} s (seed ${BASE}): ${JSON.stringify(tally)}`);
-    for (const { c, res } of failures.slice(0, 40)) {
-      console.log(
-        `FAIL case ${c.i} (FUZZ_SEED=${BASE} FUZZ_ONLY=${c.i}) ${c.source} [${c.mutation}] → ${res.kind} ${res.name ?? ''}: ${res.message.split('\n')[0].slice(0, 300)}`,
+  test(
+    `compiler fuzz: ${ONLY ?? CASES} mutated ONNX files each end in CompileError or a valid model`,
+    { timeout: 600_000 },
+    async () => {
+      const started = performance.now();
+      const cases = (ONLY !== null ? [makeCase(ONLY)] : Array.from({ length: CASES }, (_, i) => makeCase(i))).map(
+        (c, index) => ({ ...c, index }),
       );
-      if (res.stack) console.log(res.stack.split('\n').slice(1, 5).join('\n'));
-    }
-    // Error messages must say what is wrong; an empty or "undefined" message helps nobody.
-    const vague = results.filter((res) => res.kind === 'compile-error' && (!res.message || /undefined|NaN|\[object/.test(res.message.split('\n')[0])));
-    for (const res of vague.slice(0, 10)) console.log(`VAGUE case ${cases[res.id].i} ${cases[res.id].source} [${cases[res.id].mutation}]: ${res.message.split('\n')[0]}`);
-    assert.equal(vague.length, 0, `${vague.length} CompileError messages print NaN/undefined instead of saying what is wrong`);
-    assert.equal(failures.length, 0, `${failures.length} of ${cases.length} cases ended in something other than a CompileError (see the lines above)`);
-    // Most mutations break the model: if almost all "compiled", the mutations are not reaching the compiler.
-    if (ONLY === null) assert.ok((tally['CompileError(invalid-onnx)'] ?? 0) + (tally['CompileError(invalid-graph)'] ?? 0) > cases.length / 4, JSON.stringify(tally));
-  });
+      const results = await runAll(cases);
+      const tally = {};
+      const failures = [];
+      results.forEach((res, k) => {
+        const key = res.kind === 'compile-error' ? `CompileError(${res.code})` : res.kind;
+        tally[key] = (tally[key] ?? 0) + 1;
+        if (res.kind !== 'ok' && res.kind !== 'compile-error') failures.push({ c: cases[k], res });
+      });
+      const seconds = ((performance.now() - started) / 1000).toFixed(1);
+      console.log(
+        `fuzz: ${cases.length} cases from ${SOURCES.length} sources in ${seconds} s (seed ${BASE}): ${JSON.stringify(tally)}`,
+      );
+      for (const { c, res } of failures.slice(0, 40)) {
+        console.log(
+          `FAIL case ${c.i} (FUZZ_SEED=${BASE} FUZZ_ONLY=${c.i}) ${c.source} [${c.mutation}] → ${res.kind} ${res.name ?? ''}: ${res.message.split('\n')[0].slice(0, 300)}`,
+        );
+        if (res.stack) console.log(res.stack.split('\n').slice(1, 5).join('\n'));
+      }
+      // Error messages must say what is wrong; an empty or "undefined" message helps nobody.
+      const vague = results.filter(
+        (res) =>
+          res.kind === 'compile-error' && (!res.message || /undefined|NaN|\[object/.test(res.message.split('\n')[0])),
+      );
+      for (const res of vague.slice(0, 10))
+        console.log(
+          `VAGUE case ${cases[res.id].i} ${cases[res.id].source} [${cases[res.id].mutation}]: ${res.message.split('\n')[0]}`,
+        );
+      assert.equal(
+        vague.length,
+        0,
+        `${vague.length} CompileError messages print NaN/undefined instead of saying what is wrong`,
+      );
+      assert.equal(
+        failures.length,
+        0,
+        `${failures.length} of ${cases.length} cases ended in something other than a CompileError (see the lines above)`,
+      );
+      // Most mutations break the model: if almost all "compiled", the mutations are not reaching the compiler.
+      if (ONLY === null)
+        assert.ok(
+          (tally['CompileError(invalid-onnx)'] ?? 0) + (tally['CompileError(invalid-graph)'] ?? 0) > cases.length / 4,
+          JSON.stringify(tally),
+        );
+    },
+  );
 }

@@ -215,5 +215,7 @@ export function checkProblems(err, expected) {
       missing.push(`message does not mention ${p.op} / ${p.node}`);
     }
   }
-  return missing.length ? `missing in CompileError: ${missing.join('; ')}; got problems ${JSON.stringify(problems)}` : null;
+  return missing.length
+    ? `missing in CompileError: ${missing.join('; ')}; got problems ${JSON.stringify(problems)}`
+    : null;
 }

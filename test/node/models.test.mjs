@@ -7,7 +7,17 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, readJSON, loadApi, compileAndLoad, mismatch, sameShape, toPlain, ortSession, ort } from './helpers.mjs';
+import {
+  FIXTURES,
+  readJSON,
+  loadApi,
+  compileAndLoad,
+  mismatch,
+  sameShape,
+  toPlain,
+  ortSession,
+  ort,
+} from './helpers.mjs';
 
 const DIR = path.join(FIXTURES, 'models');
 const refs = readdirSync(DIR)
@@ -31,7 +41,10 @@ function compareWithReference(ours, r, where) {
   for (const [name, want] of Object.entries(r.outputs)) {
     const got = ours[name];
     assert.ok(got, `${where}: output "${name}" missing; ours has ${Object.keys(ours).join(', ')}`);
-    assert.ok(sameShape(got.shape, want.shape), `${where}: output "${name}" shape [${got.shape}] != reference [${want.shape}]`);
+    assert.ok(
+      sameShape(got.shape, want.shape),
+      `${where}: output "${name}" shape [${got.shape}] != reference [${want.shape}]`,
+    );
     if (want.dtype === 'float32') {
       const msg = mismatch(got.data, want.data, TOL);
       assert.equal(msg, null, `${where}: output "${name}": ${msg}`);
@@ -55,9 +68,10 @@ describe('model fixtures agree with onnxruntime-node (oracle sanity)', () => {
         // ZipMap's sequence-of-maps (skl2onnx's default classifier export) is not a tensor, and
         // onnxruntime's JS bindings return tensors only; the source library's predict_proba is the
         // reference for it, checked against our runtime in the next suite.
-        const skip = meta && meta.isTensor === false
-          ? `"${name}" is not a tensor (${r.ops.includes('ai.onnx.ml:ZipMap') ? 'ZipMap sequence of maps' : 'non-tensor'}): onnxruntime-node cannot return it`
-          : false;
+        const skip =
+          meta && meta.isTensor === false
+            ? `"${name}" is not a tensor (${r.ops.includes('ai.onnx.ml:ZipMap') ? 'ZipMap sequence of maps' : 'non-tensor'}): onnxruntime-node cannot return it`
+            : false;
         await t.test(name, { skip }, async () => {
           const want = r.outputs[name];
           const got = [];
@@ -66,7 +80,10 @@ describe('model fixtures agree with onnxruntime-node (oracle sanity)', () => {
             const feeds = {};
             for (const [k, v] of Object.entries(r.inputs)) {
               const per = v.data.length / rows;
-              feeds[k] = new ort.Tensor('float32', Float32Array.from(v.data.slice(start * per, (start + n) * per)), [n, ...v.shape.slice(1)]);
+              feeds[k] = new ort.Tensor('float32', Float32Array.from(v.data.slice(start * per, (start + n) * per)), [
+                n,
+                ...v.shape.slice(1),
+              ]);
             }
             got.push(...toPlain((await session.run(feeds, [name]))[name].data));
           }
@@ -113,7 +130,10 @@ describe('trained models: our compiler + runtime against the source library', ()
           assert.equal(mi.dtype, 'float32');
         }
         for (const name of Object.keys(r.outputs)) {
-          assert.ok(meta.outputs.some((o) => o.name === name), `meta.outputs has no "${name}": ${JSON.stringify(meta.outputs)}`);
+          assert.ok(
+            meta.outputs.some((o) => o.name === name),
+            `meta.outputs has no "${name}": ${JSON.stringify(meta.outputs)}`,
+          );
         }
         assert.equal(meta.task, r.task, 'task');
       });
@@ -157,7 +177,12 @@ describe('trained models: our compiler + runtime against the source library', ()
 
       if (r.labels) {
         const fromMeta = r.id === 'iris_mlp' || r.source.startsWith('sklearn');
-        const why = r.id === 'iris_mlp' ? 'metadata_props "labels"' : r.source.startsWith('sklearn') ? "the classifier's classes" : '';
+        const why =
+          r.id === 'iris_mlp'
+            ? 'metadata_props "labels"'
+            : r.source.startsWith('sklearn')
+              ? "the classifier's classes"
+              : '';
         if (fromMeta) {
           test(`${r.id}: meta.labels come from ${why}`, async () => {
             const { meta } = await get(r);

@@ -17,7 +17,18 @@ import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { FIXTURES, readJSON, loadApi, compileAndLoad, mismatch, sameShape, decodeTensor, onnx, ort, maxAbsDiff } from './helpers.mjs';
+import {
+  FIXTURES,
+  readJSON,
+  loadApi,
+  compileAndLoad,
+  mismatch,
+  sameShape,
+  decodeTensor,
+  onnx,
+  ort,
+  maxAbsDiff,
+} from './helpers.mjs';
 
 const DIR = path.join(FIXTURES, 'onnx-node');
 const index = readJSON(path.join(DIR, 'index.json'));
@@ -27,7 +38,9 @@ function load(t) {
   const dir = path.join(DIR, t.name);
   const model = new Uint8Array(readFileSync(path.join(dir, 'model.onnx')));
   const inputBytes = t.inputs.map((_, k) => readFileSync(path.join(dir, 'test_data_set_0', `input_${k}.pb`)));
-  const outputs = t.outputs.map((_, k) => decodeTensor(readFileSync(path.join(dir, 'test_data_set_0', `output_${k}.pb`))));
+  const outputs = t.outputs.map((_, k) =>
+    decodeTensor(readFileSync(path.join(dir, 'test_data_set_0', `output_${k}.pb`))),
+  );
   return { model, inputBytes, inputs: inputBytes.map(decodeTensor), outputs };
 }
 
@@ -54,7 +67,10 @@ function compareOutputs(t, ours, expected, where) {
     const want = expected[k];
     const got = ours[o.name];
     assert.ok(got, `${where}: output "${o.name}" missing; ours has ${Object.keys(ours).join(', ')}`);
-    assert.ok(sameShape(got.shape, want.dims), `${where}: output "${o.name}" shape [${got.shape}] != expected [${want.dims}]`);
+    assert.ok(
+      sameShape(got.shape, want.dims),
+      `${where}: output "${o.name}" shape [${got.shape}] != expected [${want.dims}]`,
+    );
     const msg = mismatch(got.data, want.data, tol);
     assert.equal(msg, null, `${where}: output "${o.name}": ${msg}`);
   });
@@ -90,7 +106,11 @@ describe('ONNX backend node tests: our compiler + runtime', () => {
     for (const [variant, constVariantOf] of variants) {
       const mayRefuse = constVariantOf && t.batchCoupled;
       const what = `${t.name} [${t.ops.join(',')} opset ${t.opset}] ${variant}`;
-      const allowed = mayRefuse ? ' (batch-coupled: CompileError or static shape allowed)' : t.nonFloatInput ? ` (${t.nonFloatInput} input: CompileError allowed)` : '';
+      const allowed = mayRefuse
+        ? ' (batch-coupled: CompileError or static shape allowed)'
+        : t.nonFloatInput
+          ? ` (${t.nonFloatInput} input: CompileError allowed)`
+          : '';
       test(`${what}${allowed}`, async (ctx) => {
         const data = load(t);
         const bytes = variant === 'const' ? constVariant(t, data) : data.model;
@@ -123,10 +143,15 @@ describe('ONNX backend node tests: our compiler + runtime', () => {
           rows = 1;
           expected = expected.map((o) => ({ ...o, dims: [1, ...o.dims] }));
         }
-        const feed = variant === 'const' ? f32(first) : Object.fromEntries(t.inputs.map((inp, k) => [inp.name, f32(data.inputs[k])]));
+        const feed =
+          variant === 'const'
+            ? f32(first)
+            : Object.fromEntries(t.inputs.map((inp, k) => [inp.name, f32(data.inputs[k])]));
         const ours = model.predict(feed, rows);
         compareOutputs(t, ours, expected, `${variant}, rows ${rows}`);
-        ctx.diagnostic(`max abs diff ${Math.max(...t.outputs.map((o, k) => maxAbsDiff(ours[o.name].data, data.outputs[k].data))).toExponential(2)}`);
+        ctx.diagnostic(
+          `max abs diff ${Math.max(...t.outputs.map((o, k) => maxAbsDiff(ours[o.name].data, data.outputs[k].data))).toExponential(2)}`,
+        );
       });
     }
   }

@@ -12,8 +12,20 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  FIXTURES, readJSON, loadApi, compileAndLoad, rng, seedOf, randomFloats, product, mismatch, maxAbsDiff,
-  sameShape, ortSession, ortRun, checkProblems,
+  FIXTURES,
+  readJSON,
+  loadApi,
+  compileAndLoad,
+  rng,
+  seedOf,
+  randomFloats,
+  product,
+  mismatch,
+  maxAbsDiff,
+  sameShape,
+  ortSession,
+  ortRun,
+  checkProblems,
 } from './helpers.mjs';
 
 const OPS_DIR = path.join(FIXTURES, 'ops');
@@ -42,7 +54,10 @@ describe('op fixtures run in onnxruntime-node (oracle sanity)', () => {
     if (e.problems?.some((p) => p.domain && p.domain !== 'ai.onnx')) continue; // ORT cannot run custom domains
     test(`${label(e)} runs in onnxruntime-node with batch 1, 3, 17`, async () => {
       const session = await ortSession(e.file, bytesOf(e));
-      assert.deepEqual(session.inputNames, e.inputs.map((i) => i.name));
+      assert.deepEqual(
+        session.inputNames,
+        e.inputs.map((i) => i.name),
+      );
       for (const rows of BATCHES) {
         const out = await ortRun(session, makeInputs(e, rows));
         for (const [name, t] of Object.entries(out)) {
@@ -76,7 +91,10 @@ describe('op models: our compiler + runtime against onnxruntime-node', () => {
             assert.equal(msg, null, msg);
             // the supported ops of the model are not reported
             for (const p of err.problems) {
-              assert.ok(e.problems.some((q) => q.node === p.node), `unexpected problem ${JSON.stringify(p)}`);
+              assert.ok(
+                e.problems.some((q) => q.node === p.node),
+                `unexpected problem ${JSON.stringify(p)}`,
+              );
             }
             return true;
           },

@@ -19,7 +19,8 @@ let dir;
 let app;
 let installed;
 
-const npm = (args, cwd) => run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, maxBuffer: 64 << 20, timeout: 240_000 });
+const npm = (args, cwd) =>
+  run('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd, maxBuffer: 64 << 20, timeout: 240_000 });
 /** Runs an ES module inside the app (so bare specifiers resolve through the installed package's exports). */
 async function inApp(name, source) {
   writeFileSync(path.join(app, name), source);
@@ -48,7 +49,9 @@ after(() => {
 
 test('the tarball holds dist, cdn, the manifest and the README, and nothing of the sources or tests', () => {
   // npm adds LICENSE files by itself when the project has one.
-  const top = readdirSync(installed).filter((f) => !/^licen[cs]e/i.test(f)).sort();
+  const top = readdirSync(installed)
+    .filter((f) => !/^licen[cs]e/i.test(f))
+    .sort();
   assert.deepEqual(top, ['README.md', 'cdn', 'custom-elements.json', 'dist', 'package.json']);
   assert.ok(existsSync(path.join(installed, 'dist/kernels.wasm')), 'the compiler needs its kernels');
   assert.ok(existsSync(path.join(installed, 'cdn/worker.js')), 'the worker sits beside the CDN bundle');
@@ -138,7 +141,11 @@ test('the installed cdn/ml-widgets.js is one self-contained module within the gz
 });
 
 test('the CLI bin runs from the installed package (npx ml-widgets inspect)', async () => {
-  const { stdout } = await run('npx', ['--no-install', 'ml-widgets', 'inspect', path.join(FIXTURES, 'build/iris_mlp.wasm')], { cwd: app });
+  const { stdout } = await run(
+    'npx',
+    ['--no-install', 'ml-widgets', 'inspect', path.join(FIXTURES, 'build/iris_mlp.wasm')],
+    { cwd: app },
+  );
   const meta = JSON.parse(stdout);
   assert.deepEqual(meta.inputs[0].shape.slice(1), [4]);
   assert.ok(JSON.stringify(meta).includes('virginica'));
@@ -159,7 +166,16 @@ test('TypeScript resolves the types of every export condition', async () => {
      export { p, r, m, c };`,
   );
   const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
-  const compilerOptions = { noEmit: true, strict: true, module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', lib: ['es2022', 'dom'], types: [], skipLibCheck: true };
+  const compilerOptions = {
+    noEmit: true,
+    strict: true,
+    module: 'nodenext',
+    moduleResolution: 'nodenext',
+    target: 'es2022',
+    lib: ['es2022', 'dom'],
+    types: [],
+    skipLibCheck: true,
+  };
   writeFileSync(path.join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['check.ts'] }));
   const result = await run(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app }).catch((e) => e);
   assert.equal(result.code ?? 0, 0, `${result.stdout}${result.stderr}`);
@@ -172,13 +188,19 @@ test('sideEffects lists every dist module that defines an element, and no other 
     for (const e of readdirSync(d, { withFileTypes: true })) {
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.js') && /customElements\.define\(\s*'/.test(readFileSync(p, 'utf8'))) definers.push('./' + path.relative(installed, p));
+      else if (e.name.endsWith('.js') && /customElements\.define\(\s*'/.test(readFileSync(p, 'utf8')))
+        definers.push('./' + path.relative(installed, p));
     }
   };
   walk(path.join(installed, 'dist/components'));
   assert.ok(definers.length >= 2, definers.join());
-  for (const d of definers) assert.ok(listed.includes(d), `${d} defines an element but is not in package.json sideEffects`);
+  for (const d of definers)
+    assert.ok(listed.includes(d), `${d} defines an element but is not in package.json sideEffects`);
   // The rest of the list is the entry that imports them all, or elements being added (absent until built).
-  for (const l of listed) assert.ok(definers.includes(l) || l === './dist/components/index.js' || !existsSync(path.join(installed, l)), `${l} is listed but defines nothing`);
+  for (const l of listed)
+    assert.ok(
+      definers.includes(l) || l === './dist/components/index.js' || !existsSync(path.join(installed, l)),
+      `${l} is listed but defines nothing`,
+    );
   assert.ok(pkg.sideEffects.includes('./cdn/*'));
 });

@@ -37,17 +37,28 @@ async function models() {
 }
 
 const refusal = (at, value) => (e) =>
-  e instanceof ModelError && e.code === 'bad-input' && e.message === `Input "input" value ${at} is ${value}: every feature must be a finite number.`;
+  e instanceof ModelError &&
+  e.code === 'bad-input' &&
+  e.message === `Input "input" value ${at} is ${value}: every feature must be a finite number.`;
 
 describe('predict refuses non-finite numbers and says where', () => {
   for (const at of [0, 3, 15, 16, 17, 31, 63, 64, 100, 159]) {
     test(`at value ${at}: NaN, +Infinity, -Infinity and a double too big for float32, as typed and plain arrays`, async () => {
       const all = await models();
-      for (const [value, shown] of [[NaN, 'NaN'], [Infinity, 'Infinity'], [-Infinity, '-Infinity'], [1e39, 'Infinity']]) {
+      for (const [value, shown] of [
+        [NaN, 'NaN'],
+        [Infinity, 'Infinity'],
+        [-Infinity, '-Infinity'],
+        [1e39, 'Infinity'],
+      ]) {
         const plain = Array.from({ length: ROWS * 4 }, (_, i) => 1 + (i % 4) * 0.5);
         plain[at] = value;
         for (const [kind, m] of Object.entries(all)) {
-          assert.throws(() => m.predict(Float32Array.from(plain), ROWS), refusal(at, shown), `${kind}, Float32Array, ${shown}`);
+          assert.throws(
+            () => m.predict(Float32Array.from(plain), ROWS),
+            refusal(at, shown),
+            `${kind}, Float32Array, ${shown}`,
+          );
           assert.throws(() => m.predict(plain, ROWS), refusal(at, shown), `${kind}, array, ${shown}`);
         }
       }

@@ -41,12 +41,15 @@ describe('loadModel over HTTP', () => {
   test('the strongest listed hash decides; a wrong one is refused with code "integrity"', async () => {
     clearModelCache();
     const wrong = sri('sha512', Buffer.from('something else'));
-    await assert.rejects(loadModel(`${base}/iris.wasm?wrong`, { integrity: `${sri('sha256', model)} ${wrong}` }), (err) => {
-      assert.ok(err instanceof ModelError);
-      assert.equal(err.code, 'integrity');
-      assert.match(err.message, /does not match its integrity/);
-      return true;
-    });
+    await assert.rejects(
+      loadModel(`${base}/iris.wasm?wrong`, { integrity: `${sri('sha256', model)} ${wrong}` }),
+      (err) => {
+        assert.ok(err instanceof ModelError);
+        assert.equal(err.code, 'integrity');
+        assert.match(err.message, /does not match its integrity/);
+        return true;
+      },
+    );
   });
 
   test('an integrity value with no supported algorithm is refused', async () => {
@@ -65,6 +68,9 @@ describe('loadModel over HTTP', () => {
   });
 
   test('a 404 is an http-error naming the status', async () => {
-    await assert.rejects(loadModel(`${base}/missing.wasm`), (err) => err.code === 'http-error' && /404/.test(err.message));
+    await assert.rejects(
+      loadModel(`${base}/missing.wasm`),
+      (err) => err.code === 'http-error' && /404/.test(err.message),
+    );
   });
 });

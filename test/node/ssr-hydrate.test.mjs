@@ -61,7 +61,9 @@ before(async () => {
   const diabetes = await readJson('test/fixtures/models/diabetes_sklearn_mlpreg.json');
   // Two rows PyTorch puts in different classes, so the two classifiers cannot pass by showing each other's answer.
   const classOf = (r) => argmax(rowOf(iris.outputs.output, r));
-  const formRow = Array.from({ length: iris.inputs.input.shape[0] }, (_, r) => r).find((r) => classOf(r) !== classOf(0));
+  const formRow = Array.from({ length: iris.inputs.input.shape[0] }, (_, r) => r).find(
+    (r) => classOf(r) !== classOf(0),
+  );
   rows = {
     iris: rowOf(iris.inputs.input, 0),
     irisLabel: iris.labels[classOf(0)],
@@ -97,7 +99,11 @@ window.__hydrated = true;`;
         name: 'page',
         setup(build) {
           build.onResolve({ filter: /^virtual:page$/ }, () => ({ path: 'page', namespace: 'page' }));
-          build.onLoad({ filter: /.*/, namespace: 'page' }, () => ({ contents: pageJs, loader: 'js', resolveDir: fileURLToPath(root) }));
+          build.onLoad({ filter: /.*/, namespace: 'page' }, () => ({
+            contents: pageJs,
+            loader: 'js',
+            resolveDir: fileURLToPath(root),
+          }));
         },
       },
     ],
@@ -130,7 +136,10 @@ window.__hydrated = true;`;
     ],
     '/before.js': ['text/javascript', beforeJs],
     '/models/iris_mlp.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/iris_mlp.wasm', root))],
-    '/models/diabetes_sklearn_mlpreg.wasm': ['application/wasm', await readFile(new URL('test/fixtures/build/diabetes_sklearn_mlpreg.wasm', root))],
+    '/models/diabetes_sklearn_mlpreg.wasm': [
+      'application/wasm',
+      await readFile(new URL('test/fixtures/build/diabetes_sklearn_mlpreg.wasm', root)),
+    ],
   };
   for (const out of built.outputFiles) files[out.path] = ['text/javascript', out.contents];
   ({ server, origin } = await serve((req, res) => {
@@ -147,9 +156,13 @@ after(async () => {
   server?.close();
 });
 
-test('the served page carries each element\'s shadow DOM as a declarative <template shadowrootmode>', async () => {
+test("the served page carries each element's shadow DOM as a declarative <template shadowrootmode>", async () => {
   const served = await (await fetch(`${origin}/`)).text();
-  for (const [tag, id] of [['ml-classifier', 'bound'], ['ml-classifier', 'form'], ['ml-regressor', 'regressor']]) {
+  for (const [tag, id] of [
+    ['ml-classifier', 'bound'],
+    ['ml-classifier', 'form'],
+    ['ml-regressor', 'regressor'],
+  ]) {
     const el = new RegExp(`<${tag} [^>]*id="${id}"[^>]*>([\\s\\S]*?)</${tag}>`).exec(served);
     assert.ok(el, `${tag}#${id} in the served page`);
     const templates = el[1].match(/<template shadowroot(mode)?="open"[^>]*>/g) ?? [];
@@ -162,7 +175,7 @@ test('the served page carries each element\'s shadow DOM as a declarative <templ
   }
 });
 
-test('hydrated in Chromium: one shadow root each, the server\'s nodes adopted, predictions as the source libraries made them, no errors', async () => {
+test("hydrated in Chromium: one shadow root each, the server's nodes adopted, predictions as the source libraries made them, no errors", async () => {
   const tab = await browser.newPage();
   const errors = [];
   const log = [];
@@ -173,13 +186,20 @@ test('hydrated in Chromium: one shadow root each, the server\'s nodes adopted, p
   tab.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
   // Chromium now and then reports a model fetch whose bytes were all streamed into the compiler as
   // ERR_ABORTED; that is not a failure the page sees (a model that did not load fails the checks below).
-  tab.on('requestfailed', (r) => r.failure()?.errorText === 'net::ERR_ABORTED' || errors.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
+  tab.on(
+    'requestfailed',
+    (r) =>
+      r.failure()?.errorText === 'net::ERR_ABORTED' ||
+      errors.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`),
+  );
   // A wait that times out says what each element got to, and what the page logged.
   const fail = async (e) => {
     const where = await tab
       .evaluate(() =>
-        Array.from(document.querySelectorAll('ml-classifier, ml-regressor'), (el) =>
-          `${el.localName}#${el.id}: input ${JSON.stringify(el.input ?? null)}, error ${JSON.stringify(el.error ?? null)}, shown ${(el.predictions ?? el.values)?.length}`,
+        Array.from(
+          document.querySelectorAll('ml-classifier, ml-regressor'),
+          (el) =>
+            `${el.localName}#${el.id}: input ${JSON.stringify(el.input ?? null)}, error ${JSON.stringify(el.error ?? null)}, shown ${(el.predictions ?? el.values)?.length}`,
         ).join('\n'),
       )
       .catch(() => '');
@@ -198,7 +218,11 @@ test('hydrated in Chromium: one shadow root each, the server\'s nodes adopted, p
     await tab.waitForFunction(() => window.__hydrated === true, { timeout: 20000 }).catch(fail);
     await tab
       .waitForFunction(
-        () => Array.from(document.querySelectorAll('#app ml-classifier, #app ml-regressor'), (el) => el.error || (el.predictions ?? el.values).length > 0).every(Boolean),
+        () =>
+          Array.from(
+            document.querySelectorAll('#app ml-classifier, #app ml-regressor'),
+            (el) => el.error || (el.predictions ?? el.values).length > 0,
+          ).every(Boolean),
         { timeout: 20000 },
       )
       .catch(fail);
@@ -269,8 +293,14 @@ test('hydrated in Chromium: one shadow root each, the server\'s nodes adopted, p
 
     // scikit-learn's value, within 1e-4 relative, and its en-US one-decimal form on screen.
     const want = rows.diabetesValue;
-    assert.ok(Math.abs(regressor.value - want) <= 1e-4 * Math.max(1, Math.abs(want)), `regressor: ${regressor.value} vs scikit-learn ${want}`);
-    const shown = await tab.evaluate((v) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v), want);
+    assert.ok(
+      Math.abs(regressor.value - want) <= 1e-4 * Math.max(1, Math.abs(want)),
+      `regressor: ${regressor.value} vs scikit-learn ${want}`,
+    );
+    const shown = await tab.evaluate(
+      (v) => new Intl.NumberFormat('en-US', { minimumFractionDigits: 1, maximumFractionDigits: 1 }).format(v),
+      want,
+    );
     assert.deepEqual(regressor.renderedValues, [shown]);
     assert.equal(regressor.status, `Disease progression: ${shown}`, region(regressor));
   } finally {

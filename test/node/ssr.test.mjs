@@ -6,10 +6,12 @@ import assert from 'node:assert/strict';
 
 // Every way to reach WebAssembly or the network records the call (and fails it) from here on.
 const touched = [];
-const trap = (name, fn) => (...args) => {
-  touched.push(name);
-  return fn ? fn(...args) : Promise.reject(new Error(`${name} called during import/SSR`));
-};
+const trap =
+  (name, fn) =>
+  (...args) => {
+    touched.push(name);
+    return fn ? fn(...args) : Promise.reject(new Error(`${name} called during import/SSR`));
+  };
 globalThis.fetch = trap('fetch');
 for (const name of ['compile', 'compileStreaming', 'instantiate', 'instantiateStreaming', 'validate']) {
   WebAssembly[name] = trap(`WebAssembly.${name}`, name === 'validate' ? () => false : undefined);

@@ -16,12 +16,18 @@ const NAMES = ['mobilenet_v2', 'squeezenet1_1', 'resnet18'];
 
 // References made before make_vision.py estimated the BatchNorm statistics had MobileNetV2 logits ~1e-9
 // (any output would pass): those are made again.
-const current = (n) => existsSync(path.join(DIR, `${n}.json`)) && readJSON(path.join(DIR, `${n}.json`)).note.includes('BatchNorm statistics');
+const current = (n) =>
+  existsSync(path.join(DIR, `${n}.json`)) &&
+  readJSON(path.join(DIR, `${n}.json`)).note.includes('BatchNorm statistics');
 
 function ensureModels() {
   if (NAMES.every(current)) return null;
-  const r = spawnSync(PYTHON, [path.join(FIXTURES, 'make_vision.py'), '--torchvision', DIR], { encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) return `python3 with torch and torchvision could not generate them (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
+  const r = spawnSync(PYTHON, [path.join(FIXTURES, 'make_vision.py'), '--torchvision', DIR], {
+    encoding: 'utf8',
+    timeout: 600_000,
+  });
+  if (r.status !== 0)
+    return `python3 with torch and torchvision could not generate them (${(r.stderr || r.error?.message || '').trim().split('\n').pop()})`;
   return null;
 }
 
@@ -45,9 +51,12 @@ describe('torchvision architectures against PyTorch', { skip: why ?? false }, ()
       assert.ok(spread > 0.1, `reference logits span only ${spread}: regenerate with make_vision.py --torchvision`);
       assert.equal(mismatch(got.data, want, { atol: 1e-4 * scale, rtol: 1e-4 }), null);
       const { arenaBytes, peakLiveBytes } = model.meta;
-      console.log(`${name}: arena ${(arenaBytes / 2 ** 20).toFixed(2)} MiB, peak live set ${(peakLiveBytes / 2 ** 20).toFixed(2)} MiB`);
+      console.log(
+        `${name}: arena ${(arenaBytes / 2 ** 20).toFixed(2)} MiB, peak live set ${(peakLiveBytes / 2 ** 20).toFixed(2)} MiB`,
+      );
       // The static plan keeps the arena near the largest set of buffers alive at once.
-      if (name === 'mobilenet_v2') assert.ok(arenaBytes <= 1.3 * peakLiveBytes, `arena ${arenaBytes} vs peak live ${peakLiveBytes}`);
+      if (name === 'mobilenet_v2')
+        assert.ok(arenaBytes <= 1.3 * peakLiveBytes, `arena ${arenaBytes} vs peak live ${peakLiveBytes}`);
     });
   }
 });

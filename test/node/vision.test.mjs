@@ -28,22 +28,34 @@ describe('vision fixtures: structure of the compiled models', () => {
       [path.join(FIXTURES, 'ops/gemm_inits_as_inputs_op7.onnx'), 'x'],
     ]) {
       const { meta } = await api.compile(bytes(file));
-      assert.deepEqual(meta.inputs.map((i) => i.name), [input], `${path.basename(file)}: ${JSON.stringify(meta.inputs)}`);
+      assert.deepEqual(
+        meta.inputs.map((i) => i.name),
+        [input],
+        `${path.basename(file)}: ${JSON.stringify(meta.inputs)}`,
+      );
     }
   });
 
   test('digits_cnn: BatchNormalization and Relu fold into the convolutions (no separate elementwise passes)', async () => {
     const { meta } = await api.compile(model('digits_cnn'));
-    assert.ok(meta.ops.includes('BatchNormalization'), `the fixture should keep its BatchNormalization nodes: ${meta.ops}`);
+    assert.ok(
+      meta.ops.includes('BatchNormalization'),
+      `the fixture should keep its BatchNormalization nodes: ${meta.ops}`,
+    );
     const separate = meta.kernels.filter((k) => k.startsWith('binary_') || k.startsWith('unary_'));
     assert.deepEqual(separate, [], `kernels: ${meta.kernels}`);
   });
 
   test('tiny_resnet_dw: depthwise kernel; BatchNormalization, HardSwish, ReLU6 and HardSigmoid fused', async () => {
     const { meta } = await api.compile(model('tiny_resnet_dw'));
-    for (const op of ['BatchNormalization', 'HardSwish', 'Clip', 'HardSigmoid']) assert.ok(meta.ops.includes(op), `${op} missing from ${meta.ops}`);
+    for (const op of ['BatchNormalization', 'HardSwish', 'Clip', 'HardSigmoid'])
+      assert.ok(meta.ops.includes(op), `${op} missing from ${meta.ops}`);
     assert.ok(meta.kernels.includes('conv_depthwise'), `kernels: ${meta.kernels}`);
-    assert.deepEqual(meta.kernels.filter((k) => k.startsWith('unary_')), [], `kernels: ${meta.kernels}`);
+    assert.deepEqual(
+      meta.kernels.filter((k) => k.startsWith('unary_')),
+      [],
+      `kernels: ${meta.kernels}`,
+    );
   });
 
   for (const [a, b, tol] of [
@@ -59,7 +71,11 @@ describe('vision fixtures: structure of the compiled models', () => {
         const { model: m } = await compileAndLoad(api, model(name));
         outs.push(Object.values(m.predict(Float32Array.from(input.data), rows))[0].data);
       }
-      assert.deepEqual(ref(b).inputs[Object.keys(ref(b).inputs)[0]].data, input.data, 'the fixtures should share their reference rows');
+      assert.deepEqual(
+        ref(b).inputs[Object.keys(ref(b).inputs)[0]].data,
+        input.data,
+        'the fixtures should share their reference rows',
+      );
       assert.equal(mismatch(outs[1], outs[0], { atol: tol, rtol: tol }), null);
     });
   }
