@@ -10,42 +10,28 @@
 // decomposition when it wraps, so no index array is needed (no allocation).
 
 import { loadPartial, storePartial, vsplat } from "./vmath";
+import {
+  BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_POW, BINARY_MAX, BINARY_MIN, BINARY_LESS, BINARY_GREATER, BINARY_EQUAL, BINARY_LESS_EQUAL, BINARY_GREATER_EQUAL, BINARY_ADD_I32, BINARY_SUB_I32, BINARY_MUL_I32,
+} from "./generated/abi";
 
-const OP_ADD: i32 = 0;
-const OP_SUB: i32 = 1;
-const OP_MUL: i32 = 2;
-const OP_DIV: i32 = 3;
-const OP_POW: i32 = 4;
-const OP_MAX: i32 = 5;
-const OP_MIN: i32 = 6;
-// Comparisons write 1.0 or 0.0: booleans live as f32 at run time (Cast to float is then free).
-const OP_LESS: i32 = 7;
-const OP_GREATER: i32 = 8;
-const OP_EQUAL: i32 = 9;
-const OP_LESS_EQUAL: i32 = 10;
-const OP_GREATER_EQUAL: i32 = 11;
-// Integer arithmetic on int32 data (int64 tensors at run time: labels, codes, indices), wrapping.
-const OP_IADD: i32 = 12;
-const OP_ISUB: i32 = 13;
-const OP_IMUL: i32 = 14;
 
 // @ts-ignore: decorator
 @inline function vop(op: i32, x: v128, y: v128): v128 {
   switch (op) {
-    case OP_ADD: return f32x4.add(x, y);
-    case OP_SUB: return f32x4.sub(x, y);
-    case OP_MUL: return f32x4.mul(x, y);
-    case OP_DIV: return f32x4.div(x, y);
-    case OP_MAX: return f32x4.max(x, y);
-    case OP_MIN: return f32x4.min(x, y);
-    case OP_LESS: return v128.and(f32x4.lt(x, y), vsplat(1.0));
-    case OP_GREATER: return v128.and(f32x4.gt(x, y), vsplat(1.0));
-    case OP_EQUAL: return v128.and(f32x4.eq(x, y), vsplat(1.0));
-    case OP_LESS_EQUAL: return v128.and(f32x4.le(x, y), vsplat(1.0));
-    case OP_GREATER_EQUAL: return v128.and(f32x4.ge(x, y), vsplat(1.0));
-    case OP_IADD: return i32x4.add(x, y);
-    case OP_ISUB: return i32x4.sub(x, y);
-    case OP_IMUL: return i32x4.mul(x, y);
+    case BINARY_ADD: return f32x4.add(x, y);
+    case BINARY_SUB: return f32x4.sub(x, y);
+    case BINARY_MUL: return f32x4.mul(x, y);
+    case BINARY_DIV: return f32x4.div(x, y);
+    case BINARY_MAX: return f32x4.max(x, y);
+    case BINARY_MIN: return f32x4.min(x, y);
+    case BINARY_LESS: return v128.and(f32x4.lt(x, y), vsplat(1.0));
+    case BINARY_GREATER: return v128.and(f32x4.gt(x, y), vsplat(1.0));
+    case BINARY_EQUAL: return v128.and(f32x4.eq(x, y), vsplat(1.0));
+    case BINARY_LESS_EQUAL: return v128.and(f32x4.le(x, y), vsplat(1.0));
+    case BINARY_GREATER_EQUAL: return v128.and(f32x4.ge(x, y), vsplat(1.0));
+    case BINARY_ADD_I32: return i32x4.add(x, y);
+    case BINARY_SUB_I32: return i32x4.sub(x, y);
+    case BINARY_MUL_I32: return i32x4.mul(x, y);
     default: return vpow(x, y);
   }
 }
@@ -53,20 +39,20 @@ const OP_IMUL: i32 = 14;
 // @ts-ignore: decorator
 @inline function sop(op: i32, x: f32, y: f32): f32 {
   switch (op) {
-    case OP_ADD: return x + y;
-    case OP_SUB: return x - y;
-    case OP_MUL: return x * y;
-    case OP_DIV: return x / y;
-    case OP_MAX: return max<f32>(x, y);
-    case OP_MIN: return min<f32>(x, y);
-    case OP_LESS: return x < y ? 1.0 : 0.0;
-    case OP_GREATER: return x > y ? 1.0 : 0.0;
-    case OP_EQUAL: return x == y ? 1.0 : 0.0;
-    case OP_LESS_EQUAL: return x <= y ? 1.0 : 0.0;
-    case OP_GREATER_EQUAL: return x >= y ? 1.0 : 0.0;
-    case OP_IADD: return reinterpret<f32>(reinterpret<i32>(x) + reinterpret<i32>(y));
-    case OP_ISUB: return reinterpret<f32>(reinterpret<i32>(x) - reinterpret<i32>(y));
-    case OP_IMUL: return reinterpret<f32>(reinterpret<i32>(x) * reinterpret<i32>(y));
+    case BINARY_ADD: return x + y;
+    case BINARY_SUB: return x - y;
+    case BINARY_MUL: return x * y;
+    case BINARY_DIV: return x / y;
+    case BINARY_MAX: return max<f32>(x, y);
+    case BINARY_MIN: return min<f32>(x, y);
+    case BINARY_LESS: return x < y ? 1.0 : 0.0;
+    case BINARY_GREATER: return x > y ? 1.0 : 0.0;
+    case BINARY_EQUAL: return x == y ? 1.0 : 0.0;
+    case BINARY_LESS_EQUAL: return x <= y ? 1.0 : 0.0;
+    case BINARY_GREATER_EQUAL: return x >= y ? 1.0 : 0.0;
+    case BINARY_ADD_I32: return reinterpret<f32>(reinterpret<i32>(x) + reinterpret<i32>(y));
+    case BINARY_SUB_I32: return reinterpret<f32>(reinterpret<i32>(x) - reinterpret<i32>(y));
+    case BINARY_MUL_I32: return reinterpret<f32>(reinterpret<i32>(x) * reinterpret<i32>(y));
     default: return powf(x, y);
   }
 }
@@ -170,7 +156,7 @@ export function powf(xf: f32, yf: f32): f32 {
     if (rest != 0) storePartial(y + off, vop(op, loadPartial(a + off, rest), loadPartial(b + off, rest)), rest);
   } else if (sa == 1 && sb == 0) {
     const vb = v128.load32_splat(b);
-    if (op == OP_POW && f32x4.extract_lane(vb, 0) == 2.0) {
+    if (op == BINARY_POW && f32x4.extract_lane(vb, 0) == 2.0) {
       // x^2, the common Pow in normalisation layers: exact and SIMD.
       for (; off < end4; off += 16) { const va = v128.load(a + off); v128.store(y + off, f32x4.mul(va, va)); }
       if (rest != 0) { const va = loadPartial(a + off, rest); storePartial(y + off, f32x4.mul(va, va), rest); }
@@ -196,7 +182,7 @@ export function powf(xf: f32, yf: f32): f32 {
 }
 
 // @ts-ignore: decorator
-@inline function binaryKernel(op: i32, a: usize, b: usize, y: usize, rows: i32, table: usize): void {
+@inline export function binaryKernel(op: i32, a: usize, b: usize, y: usize, rows: i32, table: usize): void {
   const R = load<i32>(table);
   const dims = table + 4;
   const stridesA = dims + (<usize>R << 2);
@@ -241,18 +227,3 @@ export function powf(xf: f32, yf: f32): f32 {
   }
 }
 
-export function binary_add(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_ADD, a, b, y, rows, table); }
-export function binary_sub(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_SUB, a, b, y, rows, table); }
-export function binary_mul(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_MUL, a, b, y, rows, table); }
-export function binary_div(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_DIV, a, b, y, rows, table); }
-export function binary_pow(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_POW, a, b, y, rows, table); }
-export function binary_max(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_MAX, a, b, y, rows, table); }
-export function binary_min(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_MIN, a, b, y, rows, table); }
-export function binary_less(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_LESS, a, b, y, rows, table); }
-export function binary_greater(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_GREATER, a, b, y, rows, table); }
-export function binary_equal(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_EQUAL, a, b, y, rows, table); }
-export function binary_less_equal(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_LESS_EQUAL, a, b, y, rows, table); }
-export function binary_greater_equal(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_GREATER_EQUAL, a, b, y, rows, table); }
-export function binary_add_i32(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_IADD, a, b, y, rows, table); }
-export function binary_sub_i32(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_ISUB, a, b, y, rows, table); }
-export function binary_mul_i32(a: usize, b: usize, y: usize, rows: i32, table: usize): void { binaryKernel(OP_IMUL, a, b, y, rows, table); }

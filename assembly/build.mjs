@@ -1,15 +1,17 @@
 // Builds the kernel library twice from one source:
 //   dist/kernels.wasm          SIMD
 //   dist/kernels-relaxed.wasm  SIMD + relaxed SIMD (f32x4.relaxed_madd in GEMM), picked by feature detection
-// and checks what the model compiler relies on: zero imports, no start function, exported memory and
-// every ABI export present. Any failure exits non-zero.
+// after generating assembly/generated/ from the ABI table (compiler/abi/), and checks what the model
+// compiler relies on: zero imports, no start function, exported memory, and exports that are exactly the
+// table's kernels with the table's parameter and result types. Any failure exits non-zero.
 import asc from 'assemblyscript/asc';
+import { generate } from './generate.mjs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const entry = path.join(root, 'assembly', 'index.ts');
+const entry = path.join(root, 'assembly', 'generated', 'index.ts');
 const outDir = path.join(root, 'dist');
 
 const COMMON_FLAGS = [
@@ -25,55 +27,14 @@ const COMMON_FLAGS = [
   '256',
 ];
 
-export const KERNEL_EXPORTS = [
-  'memory',
-  'gemm',
-  'unary_relu',
-  'unary_leaky_relu',
-  'unary_sigmoid',
-  'unary_tanh',
-  'unary_exp',
-  'unary_log',
-  'unary_neg',
-  'unary_abs',
-  'unary_sqrt',
-  'unary_reciprocal',
-  'unary_erf',
-  'unary_clip',
-  'unary_hard_sigmoid',
-  'unary_hard_swish',
-  'unary_gelu',
-  'binary_add',
-  'binary_sub',
-  'binary_mul',
-  'binary_div',
-  'binary_pow',
-  'binary_max',
-  'binary_min',
-  'softmax',
-  'log_softmax',
-  'copy',
-  'fill',
-  'im2col',
-  'conv_depthwise',
-  'maxpool',
-  'avgpool',
-  'global_avgpool',
-  'global_maxpool',
-  'lrn',
-  'layer_norm',
-  'nchw_to_nhwc',
-  'nhwc_to_nchw',
-  'transpose',
-  'copy_strided',
-];
-
 const builds = [
   { file: 'kernels.wasm', flags: [] },
   { file: 'kernels-relaxed.wasm', flags: ['--enable', 'relaxed-simd'] },
 ];
 
+const TYPE_SECTION = 1;
 const IMPORT_SECTION = 2;
+const FUNCTION_SECTION = 3;
 const EXPORT_SECTION = 7;
 const START_SECTION = 8;
 const DATA_SECTION = 11;
@@ -95,7 +56,8 @@ function inspectWasm(bytes) {
     } while (byte & 0x80);
     return result >>> 0;
   };
-  const info = { sections: [], importCount: 0, exports: new Map(), dataBytes: 0 };
+  const info = { sections: [], importCount: 0, exports: new Map(), dataBytes: 0, types: [], functionTypes: [] };
+  const VALTYPES = { 0x7f: 'i32', 0x7e: 'i64', 0x7d: 'f32', 0x7c: 'f64', 0x7b: 'v128' };
   const kinds = ['function', 'table', 'memory', 'global', 'tag'];
   while (pos < bytes.length) {
     const id = bytes[pos++];
@@ -103,6 +65,15 @@ function inspectWasm(bytes) {
     const end = pos + size;
     info.sections.push(id);
     if (id === IMPORT_SECTION) info.importCount = leb();
+    if (id === TYPE_SECTION) {
+      for (let n = leb(); n > 0; n--) {
+        pos++; // 0x60: a function type
+        const params = Array.from({ length: leb() }, () => VALTYPES[bytes[pos++]]);
+        const results = Array.from({ length: leb() }, () => VALTYPES[bytes[pos++]]);
+        info.types.push({ params, results });
+      }
+    }
+    if (id === FUNCTION_SECTION) for (let n = leb(); n > 0; n--) info.functionTypes.push(leb());
     if (id === DATA_SECTION) info.dataBytes = size;
     if (id === EXPORT_SECTION) {
       for (let n = leb(); n > 0; n--) {
@@ -110,8 +81,8 @@ function inspectWasm(bytes) {
         const name = new TextDecoder().decode(bytes.subarray(pos, pos + len));
         pos += len;
         const kind = kinds[bytes[pos++]];
-        leb();
-        info.exports.set(name, kind);
+        const index = leb();
+        info.exports.set(name, { kind, index });
       }
     }
     pos = end;
@@ -125,6 +96,33 @@ function fail(message) {
 }
 
 await mkdir(outDir, { recursive: true });
+const { KERNELS } = await generate();
+const WASM_TYPE = { ptr: 'i32', i32: 'i32', f32: 'f32' };
+
+/** Every export is a table kernel with the table's signature, and every table kernel is exported. */
+function checkExports(file, info) {
+  const problems = [];
+  for (const [name, { kind, index }] of info.exports) {
+    if (name === 'memory' && kind === 'memory') continue;
+    const spec = KERNELS[name];
+    if (!spec) {
+      problems.push(`exports ${kind} "${name}", which is not in the kernel table (compiler/abi/kernels.ts)`);
+      continue;
+    }
+    // Imports would come first in the function index space; there are none (checked above).
+    const type = info.types[info.functionTypes[index]];
+    const want = spec.params.map(([, k]) => WASM_TYPE[k]).join(',');
+    const wantResult = spec.returns ?? '';
+    if (kind !== 'function' || type.params.join(',') !== want || type.results.join(',') !== wantResult) {
+      problems.push(
+        `${name} is (${type?.params.join(', ')}) -> [${type?.results.join(', ')}], the table says (${want}) -> [${wantResult}]`,
+      );
+    }
+  }
+  for (const name of Object.keys(KERNELS))
+    if (!info.exports.has(name)) problems.push(`lacks the table's kernel ${name}`);
+  if (problems.length) fail(`${file}:\n  ${problems.join('\n  ')}`);
+}
 
 for (const build of builds) {
   const outFile = path.join(outDir, build.file);
@@ -152,10 +150,8 @@ for (const build of builds) {
     const imports = WebAssembly.Module.imports(new WebAssembly.Module(bytes));
     if (imports.length) fail(`${build.file} has imports: ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}`);
   }
-  const exports = info.exports;
-  if (exports.get('memory') !== 'memory') fail(`${build.file} does not export its memory`);
-  const missing = KERNEL_EXPORTS.filter((name) => !exports.has(name));
-  if (missing.length) fail(`${build.file} lacks exports: ${missing.join(', ')}`);
+  if (info.exports.get('memory')?.kind !== 'memory') fail(`${build.file} does not export its memory`);
+  checkExports(build.file, info);
 
   console.log(`${path.relative(root, outFile)}  ${bytes.length} bytes (data segments: ${info.dataBytes} bytes)`);
 }

@@ -5,8 +5,10 @@
 
 import {
   vsplat, loadPartial, storePartial, vgelu, vhardSigmoid, vhardSwish, vleakyRelu, vsigmoid, vtanh,
-  ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_CLIP, ACT_HARD_SIGMOID, ACT_HARD_SWISH, ACT_GELU,
 } from "./vmath";
+import {
+  ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_CLIP, ACT_HARD_SIGMOID, ACT_HARD_SWISH, ACT_GELU,
+} from "./generated/abi";
 import { copyFloats, zeroFloats } from "./layout";
 
 /** Same codes as the GEMM epilogue. Out of line: the transcendental cases are large. */

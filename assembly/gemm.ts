@@ -13,10 +13,11 @@
 
 import {
   storePartial, vsplat, vgelu, vhardSigmoid, vhardSwish, vleakyRelu, vsigmoid, vtanh,
-  ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_CLIP, ACT_HARD_SIGMOID, ACT_HARD_SWISH, ACT_GELU,
 } from "./vmath";
-
-const PANEL_COLS: i32 = 8;
+import {
+  ACT_NONE, ACT_RELU, ACT_LEAKY_RELU, ACT_SIGMOID, ACT_TANH, ACT_CLIP, ACT_HARD_SIGMOID, ACT_HARD_SWISH, ACT_GELU,
+  PANEL_WIDTH,
+} from "./generated/abi";
 
 /**
  * Applies activation `act` (codes above); p0/p1 are pre-splatted parameters. Deliberately not inlined:
@@ -108,7 +109,7 @@ function tile4x8(
     c30 = madd(x, b0, c30);
     c31 = madd(x, b1, c31);
     a0 += 4; a1 += 4; a2 += 4; a3 += 4;
-    b += PANEL_COLS * 4;
+    b += PANEL_WIDTH * 4;
   }
   storeTile8(c, c00, c01, bias, cols, act, p0, p1);
   if (rows > 1) storeTile8(c + cStride, c10, c11, bias, cols, act, p0, p1);
@@ -153,7 +154,7 @@ function gemvRow(
       e2 = madd(x0, v128.load(b + panelBytes), e2);
       e3 = madd(x0, v128.load(b + panelBytes, 16), e3);
     }
-    const col = p * PANEL_COLS;
+    const col = p * PANEL_WIDTH;
     const cp = c + (<usize>col << 2);
     const bp = bias != 0 ? bias + (<usize>col << 2) : 0;
     storeTile8(cp, f32x4.add(e0, o0), f32x4.add(e1, o1), bp, 8, act, p0, p1);
@@ -191,7 +192,7 @@ function gemvRow(
     }
     const lo = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
     const hi = f32x4.add(f32x4.add(t0, t1), f32x4.add(t2, t3));
-    const col = p * PANEL_COLS;
+    const col = p * PANEL_WIDTH;
     storeTile8(c + (<usize>col << 2), lo, hi, bias != 0 ? bias + (<usize>col << 2) : 0, N - col, act, p0, p1);
   }
 }
@@ -206,8 +207,8 @@ export function gemm(
   M: i32, N: i32, K: i32, act: i32, p0: f32, p1: f32,
 ): void {
   if (M <= 0 || N <= 0) return;
-  const panels = (N + PANEL_COLS - 1) / PANEL_COLS;
-  const panelBytes = <usize>K * (PANEL_COLS * 4);
+  const panels = (N + PANEL_WIDTH - 1) / PANEL_WIDTH;
+  const panelBytes = <usize>K * (PANEL_WIDTH * 4);
   const aStride = <usize>lda << 2;
   const cStride = <usize>ldc << 2;
   const vp0 = vsplat(p0);
@@ -226,7 +227,7 @@ export function gemm(
     const a3 = rows > 3 ? a2 + aStride : a2;
     const ci = c + <usize>i * cStride;
     for (let p = 0; p < panels; p++) {
-      const col = p * PANEL_COLS;
+      const col = p * PANEL_WIDTH;
       tile4x8(
         a0, a1, a2, a3, w + <usize>p * panelBytes, K,
         bias != 0 ? bias + (<usize>col << 2) : 0, ci + (<usize>col << 2), cStride, rows, N - col,
@@ -240,7 +241,7 @@ export function gemm(
 }
 
 function zeroKRow(bias: usize, c: usize, N: i32, act: i32, p0: v128, p1: v128): void {
-  for (let col = 0; col < N; col += PANEL_COLS) {
+  for (let col = 0; col < N; col += PANEL_WIDTH) {
     storeTile8(c + (<usize>col << 2), i32x4.splat(0), i32x4.splat(0), bias != 0 ? bias + (<usize>col << 2) : 0, N - col, act, p0, p1);
   }
 }

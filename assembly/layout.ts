@@ -200,7 +200,7 @@ export function nhwc_to_nchw(x: usize, y: usize, images: i32, C: i32, HW: i32): 
  * Trailing dims that are contiguous in the input are merged into one run first; up to 7 outer dims
  * are walked by nested loops (no scratch memory), more by index decomposition.
  */
-export function transpose(x: usize, y: usize, rows: i32, table: usize): void {
+export function strided_copy(x: usize, y: usize, rows: i32, table: usize): void {
   const R = load<i32>(table);
   if (R <= 0 || rows <= 0) return;
   for (let i = 1; i < R; i++) if (tDim(table, rows, i) <= 0) return;
@@ -273,7 +273,7 @@ export function transpose(x: usize, y: usize, rows: i32, table: usize): void {
 }
 
 /** Copies `count` chunks of `chunk` floats: chunk i from x + i·srcStride to y + i·dstStride (floats). */
-export function copy_strided(x: usize, y: usize, count: i32, chunk: i32, srcStride: i32, dstStride: i32): void {
+export function copy_blocks(x: usize, y: usize, count: i32, chunk: i32, srcStride: i32, dstStride: i32): void {
   if (count <= 0 || chunk <= 0) return;
   if (srcStride == chunk && dstStride == chunk) {
     memory.copy(y, x, <usize>count * <usize>chunk << 2);

@@ -4,6 +4,10 @@
 
 import { exp64, log64, powf } from "./binary";
 import { vexp, vtanh } from "./vmath";
+import {
+  POST_NONE, POST_LOGISTIC, POST_SOFTMAX, POST_SOFTMAX_ZERO, POST_PROBIT, AGG_SUM, AGG_AVERAGE, AGG_MIN, AGG_MAX,
+  SVM_LINEAR, SVM_POLY, SVM_RBF, SVM_SIGMOID, NORM_MAX, NORM_L1, NORM_L2, TWO_CLASS_COMPLEMENT,
+} from "./generated/abi";
 
 // @ts-ignore: decorator
 @inline function expf_(x: f32): f32 { return f32x4.extract_lane(vexp(f32x4.splat(x)), 0); }
@@ -32,11 +36,6 @@ import { vexp, vtanh } from "./vmath";
   return <f32>1.41421356 * sgn * sqrt<f32>(c);
 }
 
-export const POST_NONE: i32 = 0;
-export const POST_LOGISTIC: i32 = 1;
-export const POST_SOFTMAX: i32 = 2;
-export const POST_SOFTMAX_ZERO: i32 = 3;
-export const POST_PROBIT: i32 = 4;
 
 /** One row of C scores, in place: onnxruntime's write_scores for C ≥ 2. */
 function postRow(s: usize, C: i32, post: i32): void {
@@ -77,14 +76,14 @@ export function post_transform(x: usize, y: usize, rows: i32, C: i32, post: i32)
 }
 
 /**
- * One score per row expanded to two columns (binary classifiers): mode 0/1 → [1-s, s];
- * mode 2/3 → [-s, s], or [logistic(-s), logistic(s)] when post is LOGISTIC.
+ * One score per row expanded to two columns (binary classifiers): mode COMPLEMENT → [1-s, s];
+ * NEGATE → [-s, s], or [logistic(-s), logistic(s)] when post is LOGISTIC.
  */
 export function two_class_scores(x: usize, y: usize, rows: i32, mode: i32, post: i32): void {
   for (let r = 0; r < rows; r++) {
     const s = load<f32>(x + (<usize>r << 2));
     const out = y + (<usize>r << 3);
-    if (mode <= 1) {
+    if (mode == TWO_CLASS_COMPLEMENT) {
       store<f32>(out, 1 - s);
       store<f32>(out, s, 4);
     } else if (post == POST_LOGISTIC) {
@@ -110,10 +109,6 @@ export function label_threshold(x: usize, y: usize, rows: i32, threshold: f32): 
 // for its height always ends on the row's leaf. `trees` holds (root byte offset, height) pairs; a
 // payload in `table` is [count, (target byte offset, weight) × count].
 
-const AGG_SUM: i32 = 0;
-const AGG_AVERAGE: i32 = 1;
-const AGG_MIN: i32 = 2;
-const AGG_MAX: i32 = 3;
 
 // One step down. A NaN fails `<=` and goes right unless the node says missing values go left; the
 // NaN-aware walk is only taken when the batch has a NaN and the forest has such a node.
@@ -368,10 +363,6 @@ export function tree_finalize_classifier(
 
 // ---- SVM -----------------------------------------------------------------------------------------
 
-const KERNEL_LINEAR: i32 = 0;
-const KERNEL_POLY: i32 = 1;
-const KERNEL_RBF: i32 = 2;
-const KERNEL_SIGMOID: i32 = 3;
 
 /**
  * Kernel values K(x_r, sv_v) for every row and support vector, as f64: out [rows, V]. libsvm works in
@@ -384,7 +375,7 @@ export function svm_kernel(x: usize, F: i32, rows: i32, sv: usize, V: i32, kind:
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>(r * F) << 2);
     let v = 0;
-    if (kind == KERNEL_RBF) {
+    if (kind == SVM_RBF) {
       // Four support vectors at a time: four independent accumulator chains instead of one, so the
       // adds overlap. Each vector's sum is formed in the same order as the one-at-a-time loop below.
       const F4 = F & ~3;
@@ -427,7 +418,7 @@ export function svm_kernel(x: usize, F: i32, rows: i32, sv: usize, V: i32, kind:
     for (; v < V; v++) {
       const s = sv + (<usize>(v * F) << 2);
       let k: f64;
-      if (kind == KERNEL_RBF) {
+      if (kind == SVM_RBF) {
         let acc = f32x4.splat(0);
         let f = 0;
         for (; f + 4 <= F; f += 4) {
@@ -450,8 +441,8 @@ export function svm_kernel(x: usize, F: i32, rows: i32, sv: usize, V: i32, kind:
         }
         let dot = f64x2.extract_lane(acc, 0) + f64x2.extract_lane(acc, 1);
         for (; f < F; f++) dot += <f64>load<f32>(xr + (<usize>f << 2)) * <f64>load<f32>(s + (<usize>f << 2));
-        if (kind == KERNEL_LINEAR) k = dot;
-        else if (kind == KERNEL_POLY) {
+        if (kind == SVM_LINEAR) k = dot;
+        else if (kind == SVM_POLY) {
           const b = g * dot + c0;
           k = degree == 2 ? b * b : degree == 3 ? b * b * b : exp64(<f64>degree * log64(abs(b))) * (b < 0 && (<i32>degree & 1) != 0 ? -1.0 : 1.0);
         } else {
@@ -642,9 +633,6 @@ export function svm_regress(kernels: usize, rows: i32, V: i32, coef: usize, rho:
 
 // ---- preprocessing -------------------------------------------------------------------------------
 
-const NORM_MAX: i32 = 0;
-const NORM_L1: i32 = 1;
-const NORM_L2: i32 = 2;
 
 /** Normalizer per row (onnxruntime's NormalizeMax/L1/L2; a zero norm leaves the row as is). */
 export function normalize_rows(x: usize, y: usize, rows: i32, D: i32, norm: i32): void {
@@ -738,7 +726,7 @@ export function label_encode(x: usize, y: usize, n: i32, keys: usize, values: us
 }
 
 /** Squared Euclidean distances y[r, m] = Σ_f (x[r, f] − t[m, f])² (skl2onnx's cdist Scan, k-NN). */
-export function sq_dist(x: usize, t: usize, y: usize, rows: i32, F: i32, M: i32): void {
+export function squared_distances(x: usize, t: usize, y: usize, rows: i32, F: i32, M: i32): void {
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>(r * F) << 2);
     for (let m = 0; m < M; m++) {

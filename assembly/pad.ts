@@ -1,8 +1,6 @@
 // Pad (constant / reflect / edge) and ConvTranspose's col2im.
 
-const PAD_CONSTANT: i32 = 0;
-const PAD_REFLECT: i32 = 1;
-const PAD_EDGE: i32 = 2;
+import { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE } from "./generated/abi";
 
 /**
  * y = pad(x) over rank R ≤ 6. table (i32): [R, out d0..d(R-1), in d0..d(R-1), begin pads b0..b(R-1)];

@@ -5,31 +5,27 @@ import { exp64, log64 } from "./binary";
 // inner == 1 reduces contiguous rows (SIMD along the row); inner > 1 accumulates whole inner rows
 // (SIMD across the inner positions), so both layouts stream memory in order.
 
-const RED_SUM: i32 = 0;
-const RED_MEAN: i32 = 1;
-const RED_MAX: i32 = 2;
-const RED_MIN: i32 = 3;
-const RED_PROD: i32 = 4;
+import { REDUCE_MEAN, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD } from "./generated/abi";
 
 // @ts-ignore: decorator
 @inline function combine(op: i32, a: v128, b: v128): v128 {
-  if (op == RED_MAX) return f32x4.max(a, b);
-  if (op == RED_MIN) return f32x4.min(a, b);
-  if (op == RED_PROD) return f32x4.mul(a, b);
+  if (op == REDUCE_MAX) return f32x4.max(a, b);
+  if (op == REDUCE_MIN) return f32x4.min(a, b);
+  if (op == REDUCE_PROD) return f32x4.mul(a, b);
   return f32x4.add(a, b);
 }
 
 // @ts-ignore: decorator
 @inline function combine1(op: i32, a: f32, b: f32): f32 {
-  if (op == RED_MAX) return a != a || b != b ? NaN : max<f32>(a, b);
-  if (op == RED_MIN) return a != a || b != b ? NaN : min<f32>(a, b);
-  if (op == RED_PROD) return a * b;
+  if (op == REDUCE_MAX) return a != a || b != b ? NaN : max<f32>(a, b);
+  if (op == REDUCE_MIN) return a != a || b != b ? NaN : min<f32>(a, b);
+  if (op == REDUCE_PROD) return a * b;
   return a + b;
 }
 
 // @ts-ignore: decorator
-@inline function reduce(op: i32, x: usize, y: usize, outer: i32, len: i32, inner: i32): void {
-  const scale: f32 = op == RED_MEAN ? <f32>1.0 / <f32>len : 1;
+@inline export function reduce(op: i32, x: usize, y: usize, outer: i32, len: i32, inner: i32): void {
+  const scale: f32 = op == REDUCE_MEAN ? <f32>1.0 / <f32>len : 1;
   if (inner == 1) {
     for (let o = 0; o < outer; o++) {
       const row = x + (<usize>(o * len) << 2);
@@ -66,15 +62,10 @@ const RED_PROD: i32 = 4;
         store<f32>(dst + at, combine1(op, load<f32>(dst + at), load<f32>(s + at)));
       }
     }
-    if (op == RED_MEAN) for (let i = 0; i < inner; i++) store<f32>(dst + (<usize>i << 2), load<f32>(dst + (<usize>i << 2)) * scale);
+    if (op == REDUCE_MEAN) for (let i = 0; i < inner; i++) store<f32>(dst + (<usize>i << 2), load<f32>(dst + (<usize>i << 2)) * scale);
   }
 }
 
-export function reduce_sum(x: usize, y: usize, outer: i32, len: i32, inner: i32): void { reduce(RED_SUM, x, y, outer, len, inner); }
-export function reduce_mean(x: usize, y: usize, outer: i32, len: i32, inner: i32): void { reduce(RED_MEAN, x, y, outer, len, inner); }
-export function reduce_max(x: usize, y: usize, outer: i32, len: i32, inner: i32): void { reduce(RED_MAX, x, y, outer, len, inner); }
-export function reduce_min(x: usize, y: usize, outer: i32, len: i32, inner: i32): void { reduce(RED_MIN, x, y, outer, len, inner); }
-export function reduce_prod(x: usize, y: usize, outer: i32, len: i32, inner: i32): void { reduce(RED_PROD, x, y, outer, len, inner); }
 
 /**
  * log(Σ exp(x)) over the middle axis, stably: max + log(Σ exp(x − max)) in f64 (naive sums underflow
@@ -103,7 +94,7 @@ export function reduce_logsumexp(x: usize, y: usize, outer: i32, len: i32, inner
 }
 
 /** Where: y = cond != 0 ? a : b, all three already broadcast to y's contiguous layout (n elements). */
-export function select(cond: usize, a: usize, b: usize, y: usize, n: i32): void {
+export function where(cond: usize, a: usize, b: usize, y: usize, n: i32): void {
   let i = 0;
   const zero = f32x4.splat(0);
   for (; i + 4 <= n; i += 4) {

@@ -180,13 +180,3 @@ const SIGN_MASK: i32 = -2147483648; // 0x80000000, the f32 sign bit
   return v128.bitselect(f32x4.mul(x, alpha), x, f32x4.lt(x, vsplat(0.0)));
 }
 
-// Activation codes of the GEMM epilogue (the compiler emits these numbers).
-export const ACT_NONE: i32 = 0;
-export const ACT_RELU: i32 = 1;
-export const ACT_LEAKY_RELU: i32 = 2;
-export const ACT_SIGMOID: i32 = 3;
-export const ACT_TANH: i32 = 4;
-export const ACT_CLIP: i32 = 5;
-export const ACT_HARD_SIGMOID: i32 = 6;
-export const ACT_HARD_SWISH: i32 = 7;
-export const ACT_GELU: i32 = 8;

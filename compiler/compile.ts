@@ -1,4 +1,5 @@
 import {
+  MAX_MODEL_MEMORY,
   META_FORMAT,
   META_VERSION,
   rowSize,
@@ -45,9 +46,6 @@ export const MAX_OPSET = 21;
 const ARENA_BUDGET = 4 << 20;
 const MAX_BATCH_LIMIT = 1024;
 
-/** WebAssembly memory a model may plan: 2 GiB keeps every pointer positive in i32 arithmetic. */
-const MAX_MEMORY = 2 ** 31;
-
 /**
  * Compile ONNX model bytes into one self-contained `.wasm` model file. Every failure is a CompileError:
  * anything else escaping is a compiler bug, still reported as one (code 'internal').
@@ -86,11 +84,11 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
       : Math.max(1, Math.floor(options.maxBatch ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
   const arenaBytes = planArena(program, maxBatch);
   // Checked before emitting: a plan past wasm's limits must be refused, not wrapped into i32 offsets.
-  if (!(program.dataSize + arenaBytes <= MAX_MEMORY)) {
+  if (!(program.dataSize + arenaBytes <= MAX_MODEL_MEMORY)) {
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
     throw new CompileError(
       'too-large',
-      `The model needs ${mib(program.dataSize)} of weights and ${mib(arenaBytes)} of working memory for ${maxBatch} row(s) per call, more than the ${mib(MAX_MEMORY)} of WebAssembly memory a model may plan.${maxBatch > 1 ? ' Lower --max-batch, or use' : ' Use'} a smaller model or smaller inputs.`,
+      `The model needs ${mib(program.dataSize)} of weights and ${mib(arenaBytes)} of working memory for ${maxBatch} row(s) per call, more than the ${mib(MAX_MODEL_MEMORY)} of WebAssembly memory a model may plan.${maxBatch > 1 ? ' Lower --max-batch, or use' : ' Use'} a smaller model or smaller inputs.`,
     );
   }
 
@@ -320,7 +318,7 @@ async function loadKernels(relaxed: boolean): Promise<Uint8Array> {
     return new Uint8Array(await res.arrayBuffer());
   } catch (err) {
     throw new CompileError(
-      'invalid-onnx',
+      'kernels-missing',
       `The kernel library ${url.href} is missing (${(err as Error).message}); run "npm run build:kernels".`,
     );
   }

@@ -1,6 +1,8 @@
 import binaryen from 'binaryen';
 import { CompileError } from './errors.js';
-import type { Arg, Program } from './program.js';
+import { MAX_MODEL_MEMORY } from '../runtime/meta.js';
+import { KERNELS } from './abi/kernels.js';
+import type { Arg, Program, Step } from './program.js';
 
 export interface EmitInput {
   kernels: Uint8Array;
@@ -43,7 +45,6 @@ function dataSegments(mod: binaryen.Module): DataSegmentInfo[] {
   }
   return out;
 }
-const MAX_MEMORY = 2 ** 31; // keep pointers positive in i32 arithmetic
 
 /** Where the weights and the arena go: after the kernel library's own static data, 64-byte aligned. */
 export function layoutMemory(kernels: binaryen.Module, dataBytes: number): Layout {
@@ -101,20 +102,31 @@ export function emitModel(input: EmitInput): Uint8Array {
           return mod.i32.const(0);
       }
     };
-    const calls = program.steps.map((step) => {
+    /** A step's arguments in the kernel's parameter order (compiler/abi/kernels.ts). */
+    const stepArgs = (step: Step): binaryen.ExpressionRef[] => {
+      const args = step.args();
+      const params = KERNELS[step.kernel].params;
+      const extra = Object.keys(args).filter((name) => !params.some(([p]) => p === name));
+      if (extra.length) throw new Error(`internal error: ${step.kernel} has no parameter ${extra.join(', ')}`);
+      return params.map(([name]) => {
+        if (!args[name]) throw new Error(`internal error: ${step.kernel} called without ${name}`);
+        return expr(args[name]);
+      });
+    };
+    const call = (step: Step) => {
       const fn = kernelFunctions.get(step.kernel);
       if (!fn)
         throw new CompileError(
-          'unsupported-ops',
-          `The kernel library has no "${step.kernel}" kernel (rebuild it with npm run build:kernels).`,
+          'kernels-missing',
+          `The kernel library has no "${step.kernel}" kernel: it is older than the compiler. Rebuild it with "npm run build:kernels".`,
         );
-      return mod.call(fn, step.args().map(expr), binaryen.none);
-    });
+      return mod.call(fn, stepArgs(step), binaryen.none);
+    };
+    const calls = program.steps.map(call);
     if (input.exportSteps) {
       // Each step again as its own function (the kernel calls are re-built: expressions cannot be shared).
       program.steps.forEach((step, i) => {
-        const body = mod.call(kernelFunctions.get(step.kernel)!, step.args().map(expr), binaryen.none);
-        mod.addFunction(`step${i}`, binaryen.createType([binaryen.i32]), binaryen.none, [], body);
+        mod.addFunction(`step${i}`, binaryen.createType([binaryen.i32]), binaryen.none, [], call(step));
         mod.addFunctionExport(`step${i}`, `step${i}:${step.kernel}`);
       });
     }
@@ -150,10 +162,10 @@ export function emitModel(input: EmitInput): Uint8Array {
     if (check) mod.addFunctionExport(check, 'firstNonFinite');
 
     const memoryBytes = Math.ceil((layout.arenaBase + input.arenaBytes) / PAGE) * PAGE;
-    if (!(memoryBytes <= MAX_MEMORY)) {
+    if (!(memoryBytes <= MAX_MODEL_MEMORY)) {
       throw new CompileError(
         'too-large',
-        `The model needs ${memoryBytes} bytes of memory; the limit is ${MAX_MEMORY}. Lower --max-batch.`,
+        `The model needs ${memoryBytes} bytes of memory; the limit is ${MAX_MODEL_MEMORY}. Lower --max-batch.`,
       );
     }
     // setMemory replaces the data segments: keep the library's own static data first.

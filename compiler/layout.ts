@@ -28,7 +28,7 @@ export function toPlain(program: Program, x: RtValue): RtValue {
     y = program.newValue(x.dims, x.batched);
     y.buffer.pendingReads = SHARED; // other consumers of x may read this copy later: never overwrite it
     const out = y;
-    program.addStep('nhwc_to_nchw', () => [buf(x), buf(out), images, i32(C), i32(HW)], [x], [out]);
+    program.addStep('nhwc_to_nchw', () => ({ x: buf(x), y: buf(out), images, C: i32(C), HW: i32(HW) }), [x], [out]);
     plainCopies.set(x, y);
   }
   return y;
@@ -43,7 +43,7 @@ export function toNHWC(program: Program, x: RtValue): RtValue {
   if (!y) {
     const out: RtValue = { ...program.newValue(x.dims, x.batched), layout: 'nhwc' };
     out.buffer.pendingReads = SHARED;
-    program.addStep('nchw_to_nhwc', () => [buf(x), buf(out), images, i32(C), i32(HW)], [x], [out]);
+    program.addStep('nchw_to_nhwc', () => ({ x: buf(x), y: buf(out), images, C: i32(C), HW: i32(HW) }), [x], [out]);
     nhwcCopies.set(x, out);
     y = out;
   }

@@ -415,11 +415,7 @@ function materialize(program: Program, v: Value, name: string, mode: BatchMode):
   const ref = program.addFloats(t.toFloat32());
   program.addStep(
     'copy',
-    () => [
-      { t: 'data', d: ref },
-      { t: 'buf', b: out.buffer },
-      { t: 'i32', v: t.size * 4 },
-    ],
+    () => ({ x: { t: 'data', d: ref }, y: { t: 'buf', b: out.buffer }, nbytes: { t: 'i32', v: t.size * 4 } }),
     [],
     [out],
   );

@@ -2,7 +2,9 @@
  * Weight packing for the GEMM micro-kernel (assembly/gemm.ts): B[K×N] as ceil(N/8) panels of K rows × 8
  * columns, contiguous, zero-padded past column N-1, so the kernel streams each panel with aligned loads.
  */
-export const PANEL_WIDTH = 8;
+import { CONSTANTS } from './abi/codes.js';
+
+export const PANEL_WIDTH = CONSTANTS.PANEL_WIDTH;
 
 /** `at(k, n)` reads B[k][n] in whatever layout the model stores it. */
 export function packPanels(K: number, N: number, at: (k: number, n: number) => number): Float32Array {

@@ -1,3 +1,4 @@
+import type { KernelArgs, KernelName } from './abi/kernels.js';
 import { checkShape, product, type Tensor } from './tensor.js';
 
 /**
@@ -70,18 +71,20 @@ export interface DataRef {
   bytes: number;
 }
 
-export type Arg =
-  | { t: 'i32'; v: number }
-  | { t: 'f32'; v: number }
-  | { t: 'rows'; times: number } // rows * times, for counts that scale with the batch
-  | { t: 'buf'; b: Buffer; off?: number } // off: bytes into the buffer
-  | { t: 'data'; d: DataRef }
-  | { t: 'null' };
+/** An address argument: into the arena (a buffer, `off` bytes in), into the data segment, or none (0). */
+export type PtrArg = { t: 'buf'; b: Buffer; off?: number } | { t: 'data'; d: DataRef } | { t: 'null' };
+/** An i32 argument: a constant, or the run's row count times a constant (counts that scale with the batch). */
+export type I32Arg = { t: 'i32'; v: number } | { t: 'rows'; times: number };
+export type F32Arg = { t: 'f32'; v: number };
+export type Arg = PtrArg | I32Arg | F32Arg;
+
+/** A kernel call's arguments by parameter name, typed by the kernel table (compiler/abi/kernels.ts). */
+export type StepArgs<K extends KernelName> = KernelArgs<K, { ptr: PtrArg; i32: I32Arg; f32: F32Arg }>;
 
 export interface Step {
-  kernel: string;
+  kernel: KernelName;
   /** Resolved at emit time, so fusion can still change a step after it was added. */
-  args: () => Arg[];
+  args: () => Record<string, Arg>;
   reads: Buffer[];
   writes: Buffer[];
 }
@@ -93,18 +96,23 @@ export const batchAxisOf = (v: Value): number => (v.kind === 'rt' && v.batched ?
 export const rowSize = (v: RtValue): number => product(v.dims);
 
 /** Elements in a value: `rows × per-row` for batched values, a constant otherwise. */
-export const countArg = (v: RtValue, factor = 1): Arg =>
+export const countArg = (v: RtValue, factor = 1): I32Arg =>
   v.batched ? { t: 'rows', times: rowSize(v) * factor } : { t: 'i32', v: rowSize(v) * factor };
 
-export const i32 = (v: number): Arg => ({ t: 'i32', v });
-export const f32 = (v: number): Arg => ({ t: 'f32', v });
-export const buf = (v: RtValue, off = 0): Arg => ({ t: 'buf', b: v.buffer, off });
-export const data = (d: DataRef | null): Arg => (d ? { t: 'data', d } : { t: 'null' });
+export const i32 = (v: number): I32Arg => ({ t: 'i32', v });
+export const f32 = (v: number): F32Arg => ({ t: 'f32', v });
+export const buf = (v: RtValue, off = 0): PtrArg => ({ t: 'buf', b: v.buffer, off });
+export const data = (d: DataRef | null): PtrArg => (d ? { t: 'data', d } : { t: 'null' });
+
+/** Several arguments of one kind at once: `{ H: i32(H), W: i32(W) }` as `mapValues({ H, W }, i32)`. */
+export function mapValues<T extends Record<string, number>, A>(values: T, f: (v: number) => A): { [K in keyof T]: A } {
+  return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, f(v)])) as { [K in keyof T]: A };
+}
 
 export class Program {
   readonly steps: Step[] = [];
   readonly buffers: Buffer[] = [];
-  readonly kernels = new Set<string>();
+  readonly kernels = new Set<KernelName>();
   private readonly chunks: Uint8Array[] = [];
   private dataBytes = 0;
   private readonly small = new Map<string, DataRef>();
@@ -134,7 +142,7 @@ export class Program {
     return { kind: 'rt', dims, batched, buffer, dtype };
   }
 
-  addStep(kernel: string, args: () => Arg[], reads: RtValue[], writes: RtValue[]): Step {
+  addStep<K extends KernelName>(kernel: K, args: () => StepArgs<K>, reads: RtValue[], writes: RtValue[]): Step {
     const step: Step = { kernel, args, reads: reads.map((v) => v.buffer), writes: writes.map((v) => v.buffer) };
     this.steps.push(step);
     this.kernels.add(kernel);

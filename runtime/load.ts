@@ -1,6 +1,6 @@
 import { abortError, ModelError } from './errors.js';
 import { missingWasmFeatures } from './features.js';
-import { META_FORMAT, META_SECTION, META_VERSION, type ModelMeta } from './meta.js';
+import { MAX_MODEL_MEMORY, META_FORMAT, META_SECTION, META_VERSION, type ModelMeta } from './meta.js';
 import { Model, type ModelExports } from './model.js';
 import { SectionScanner, type ModuleShape } from './sections.js';
 
@@ -473,7 +473,6 @@ export async function instantiate(
  * the page allocate more than `ml.meta` says), and no start function (nothing executes on instantiate).
  */
 /** The compiler's ceiling (i32 pointers stay positive): a larger memory is no model of ours. */
-const MAX_MODEL_MEMORY = 2 ** 31;
 
 function checkDeclaredMemory(shape: ModuleShape, meta: ModelMeta, where: string): void {
   if (shape.hasStart) {

@@ -6,6 +6,9 @@ export const META_SECTION = 'ml.meta';
 export const META_FORMAT = 'ml-widgets';
 export const META_VERSION = 1;
 
+/** WebAssembly memory a model may plan and the runtime accepts: 2 GiB keeps every pointer positive in i32. */
+export const MAX_MODEL_MEMORY = 2 ** 31;
+
 /**
  * Dimension: a number, or the batch dimension (always axis 0): "N" for one entry per row, "N*k" for
  * k entries per row (an output that reshaped rows, e.g. [N,2,12] → [2N,12]).

@@ -40,9 +40,10 @@ function handler(kernel: 'argmax' | 'argmin'): OpHandler {
       // The indices are their own class values until a LabelEncoder or class list renames them.
       const y = { ...ctx.newValue(out, x.batched, 'int32'), categories: Array.from({ length: len }, (_, i) => i) };
       const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+      const selectLast = i32(ctx.int('select_last_index', 0));
       ctx.program.addStep(
         kernel,
-        () => [buf(x), buf(y), outerArg, i32(len), i32(inner), i32(ctx.int('select_last_index', 0))],
+        () => ({ x: buf(x), y: buf(y), outer: outerArg, len: i32(len), inner: i32(inner), selectLast }),
         [x],
         [y],
       );

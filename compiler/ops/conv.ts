@@ -1,10 +1,10 @@
 import { NodeProblem } from '../errors.js';
 import { imageGeometry, toNHWC } from '../layout.js';
 import type { NodeContext } from '../lower.js';
-import { packPanels, PANEL_WIDTH } from '../pack.js';
-import { buf, data, f32, i32, type Arg, type DataRef, type GemmEpilogue, type RtValue } from '../program.js';
+import { packPanels, padBias } from '../pack.js';
+import { buf, data, f32, i32, mapValues, type Arg, type DataRef, type GemmEpilogue, type RtValue } from '../program.js';
 import { product, Tensor } from '../tensor.js';
-import { ACT } from './elementwise.js';
+import { CODES } from '../abi/codes.js';
 import type { OpHandler } from './index.js';
 
 /**
@@ -65,19 +65,19 @@ function outputValue(ctx: NodeContext, x: RtValue, channels: number, w: Window):
   return { ...ctx.newValue(dims, x.batched), layout: 'nhwc' };
 }
 
-const windowArgs = (w: Window): Arg[] =>
-  [
-    w.kernel[0],
-    w.kernel[1],
-    w.strides[0],
-    w.strides[1],
-    w.dilations[0],
-    w.dilations[1],
-    w.pads[0],
-    w.pads[1],
-    w.out[0],
-    w.out[1],
-  ].map(i32);
+/** The window parameters the conv and pool kernels share (compiler/abi/kernels.ts WINDOW). */
+const windowArgs = (w: Window) => ({
+  KH: i32(w.kernel[0]),
+  KW: i32(w.kernel[1]),
+  SH: i32(w.strides[0]),
+  SW: i32(w.strides[1]),
+  DH: i32(w.dilations[0]),
+  DW: i32(w.dilations[1]),
+  PT: i32(w.pads[0]),
+  PL: i32(w.pads[1]),
+  OH: i32(w.out[0]),
+  OW: i32(w.out[1]),
+});
 
 const conv: OpHandler = {
   lower(ctx) {
@@ -95,7 +95,7 @@ const conv: OpHandler = {
     const [KH, KW] = win.kernel;
     const wv = W.toFloat32();
     const bias = B ? Float32Array.from(B.toFloat32()) : null;
-    const epilogue: GemmEpilogue = { n: Co, scale: null, bias, act: ACT.none, p0: 0, p1: 0 };
+    const epilogue: GemmEpilogue = { n: Co, scale: null, bias, act: CODES.ACT.NONE, p0: 0, p1: 0 };
     const { images } = imageGeometry(x);
     const [H, Wd] = win.spatial;
     // W[co][c][kh][kw]
@@ -118,20 +118,20 @@ const conv: OpHandler = {
       });
       ctx.program.addStep(
         'conv_depthwise',
-        () => [
-          buf(x),
-          data(packed),
-          data(biasRef),
-          buf(y),
+        () => ({
+          x: buf(x),
+          w: data(packed),
+          bias: data(biasRef),
+          y: buf(y),
           images,
-          i32(H),
-          i32(Wd),
-          i32(C),
+          H: i32(H),
+          W: i32(Wd),
+          C: i32(C),
           ...windowArgs(win),
-          i32(epilogue.act),
-          f32(epilogue.p0),
-          f32(epilogue.p1),
-        ],
+          act: i32(epilogue.act),
+          p0: f32(epilogue.p0),
+          p1: f32(epilogue.p1),
+        }),
         [x],
         [y],
       );
@@ -157,17 +157,22 @@ const conv: OpHandler = {
             return weight(co0 + n, c, Math.floor(tap / KW), tap % KW) * (s ? s[co0 + n] : 1);
           }),
         );
-        if (epilogue.bias)
-          biasRef = ctx.program.addFloats(
-            Float32Array.from({ length: Math.ceil(Cog / PANEL_WIDTH) * PANEL_WIDTH }, (_, n) =>
-              n < Cog ? epilogue.bias![co0 + n] : 0,
-            ),
-          );
+        if (epilogue.bias) biasRef = ctx.program.addFloats(padBias(Cog, (n) => epilogue.bias![co0 + n]));
       });
       if (!pointwise) {
         ctx.program.addStep(
           'im2col',
-          () => [buf(x), buf(col), images, i32(H), i32(Wd), i32(C), i32(g * Cig), i32(Cig), ...windowArgs(win)],
+          () => ({
+            x: buf(x),
+            col: buf(col),
+            images,
+            H: i32(H),
+            W: i32(Wd),
+            C: i32(C),
+            c0: i32(g * Cig),
+            cn: i32(Cig),
+            ...windowArgs(win),
+          }),
           [x],
           [col],
         );
@@ -176,20 +181,20 @@ const conv: OpHandler = {
       const lda = pointwise ? C : K;
       ctx.program.addStep(
         'gemm',
-        () => [
+        () => ({
           a,
-          i32(lda),
-          data(packed),
-          data(biasRef),
-          buf(y, g * Cog * 4),
-          i32(Co),
-          rowsArg,
-          i32(Cog),
-          i32(K),
-          i32(epilogue.act),
-          f32(epilogue.p0),
-          f32(epilogue.p1),
-        ],
+          lda: i32(lda),
+          w: data(packed),
+          bias: data(biasRef),
+          c: buf(y, g * Cog * 4),
+          ldc: i32(Co),
+          M: rowsArg,
+          N: i32(Cog),
+          K: i32(K),
+          act: i32(epilogue.act),
+          p0: f32(epilogue.p0),
+          p1: f32(epilogue.p1),
+        }),
         [pointwise ? x : col],
         [y],
       );
@@ -263,19 +268,32 @@ const convTranspose: OpHandler = {
     const m: Arg = x.batched ? { t: 'rows', times: x.dims[0] * pixels } : i32(x.dims[0] * pixels);
     ctx.program.addStep(
       'gemm',
-      () => [buf(x), i32(Ci), data(packed), data(null), buf(col), i32(N), m, i32(N), i32(Ci), i32(0), f32(0), f32(0)],
+      () => ({
+        a: buf(x),
+        lda: i32(Ci),
+        w: data(packed),
+        bias: data(null),
+        c: buf(col),
+        ldc: i32(N),
+        M: m,
+        N: i32(N),
+        K: i32(Ci),
+        act: i32(0),
+        p0: f32(0),
+        p1: f32(0),
+      }),
       [x],
       [col],
     );
     ctx.program.addStep(
       'col2im',
-      () => [
-        buf(col),
-        buf(y),
+      () => ({
+        col: buf(col),
+        y: buf(y),
         images,
-        ...[H, Wd, Co, KH, KW, SH, SW, DH, DW, pads[0], pads[1], out[0], out[1]].map(i32),
-        data(biasRef),
-      ],
+        ...mapValues({ H, W: Wd, Co, KH, KW, SH, SW, DH, DW, PT: pads[0], PL: pads[1], OH: out[0], OW: out[1] }, i32),
+        bias: data(biasRef),
+      }),
       [col],
       [y],
     );
@@ -297,7 +315,7 @@ function poolHandler(kind: 'max' | 'avg'): OpHandler {
       if (kind === 'max') {
         ctx.program.addStep(
           'maxpool',
-          () => [buf(x), buf(y), images, i32(H), i32(W), i32(C), ...windowArgs(win)],
+          () => ({ x: buf(x), y: buf(y), images, H: i32(H), W: i32(W), C: i32(C), ...windowArgs(win) }),
           [x],
           [y],
         );
@@ -308,15 +326,13 @@ function poolHandler(kind: 'max' | 'avg'): OpHandler {
         const include = ctx.int('count_include_pad', 0);
         ctx.program.addStep(
           'avgpool',
-          () => [
-            buf(x),
-            buf(y),
+          () => ({
+            x: buf(x),
+            y: buf(y),
             images,
-            i32(H),
-            i32(W),
-            i32(C),
-            ...[KH, KW, SH, SW, PT, PL, PB, PR, win.out[0], win.out[1], include].map(i32),
-          ],
+            ...mapValues({ H, W, C, KH, KW, SH, SW, PT, PL, PB, PR, OH: win.out[0], OW: win.out[1] }, i32),
+            countIncludePad: i32(include),
+          }),
           [x],
           [y],
         );
@@ -343,7 +359,7 @@ function globalPool(kernel: 'global_avgpool' | 'global_maxpool'): OpHandler {
       const { images, C, HW } = imageGeometry(x);
       // [k, C, 1, 1]: the same bytes channels-last or not, so the result is plain.
       const y = ctx.newValue([x.dims[0], C, ...x.dims.slice(2).map(() => 1)], x.batched);
-      ctx.program.addStep(kernel, () => [buf(x), buf(y), images, i32(HW), i32(C)], [x], [y]);
+      ctx.program.addStep(kernel, () => ({ x: buf(x), y: buf(y), images, HW: i32(HW), C: i32(C) }), [x], [y]);
       ctx.output(0, y);
     },
   };
@@ -358,7 +374,17 @@ const lrn: OpHandler = {
     const [alpha, beta, bias] = [ctx.float('alpha', 1e-4), ctx.float('beta', 0.75), ctx.float('bias', 1)];
     ctx.program.addStep(
       'lrn',
-      () => [buf(x), buf(y), images, i32(HW), i32(C), i32(size), f32(alpha), f32(beta), f32(bias)],
+      () => ({
+        x: buf(x),
+        y: buf(y),
+        images,
+        HW: i32(HW),
+        C: i32(C),
+        size: i32(size),
+        alpha: f32(alpha),
+        beta: f32(beta),
+        bias: f32(bias),
+      }),
       [x],
       [y],
     );

@@ -1,26 +1,17 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
-import { batchAxisOf, buf, countArg, data, f32, type RtValue, type Value } from '../program.js';
+import { batchAxisOf, buf, countArg, data, f32, type RtValue, type StepArgs, type Value } from '../program.js';
+import { CODES } from '../abi/codes.js';
+import { KERNELS, type FamilyKernel } from '../abi/kernels.js';
 import { physicalDims, physicalPerm, toPlain } from '../layout.js';
 import { broadcastMap, broadcastShapes, broadcastStrides, product, stridedView, stridesOf, Tensor } from '../tensor.js';
 import { fuseColumnAffine } from './gemm.js';
 import type { OpHandler } from './index.js';
 
-/** GEMM epilogue activation codes (assembly/gemm.ts). */
-export const ACT = {
-  none: 0,
-  relu: 1,
-  leakyRelu: 2,
-  sigmoid: 3,
-  tanh: 4,
-  clip: 5,
-  hardSigmoid: 6,
-  hardSwish: 7,
-  gelu: 8,
-};
+const ACT = CODES.ACT;
 
 interface UnarySpec {
-  kernel: string;
+  kernel: FamilyKernel<'unary'>;
   /** The GEMM epilogue code when this op can fuse into a preceding GEMM. */
   act?: number;
   params(ctx: NodeContext): number[];
@@ -31,21 +22,21 @@ const none = () => [];
 const FLT_MAX = 3.4028234663852886e38;
 
 const UNARY: Record<string, UnarySpec> = {
-  Relu: { kernel: 'unary_relu', act: ACT.relu, params: none, fn: () => (x) => (x < 0 ? 0 : x) },
+  Relu: { kernel: 'unary_relu', act: ACT.RELU, params: none, fn: () => (x) => (x < 0 ? 0 : x) },
   LeakyRelu: {
     kernel: 'unary_leaky_relu',
-    act: ACT.leakyRelu,
+    act: ACT.LEAKY_RELU,
     params: (ctx) => [ctx.float('alpha', 0.01)],
     fn:
       ([a]) =>
       (x) =>
         x >= 0 ? x : a * x,
   },
-  Sigmoid: { kernel: 'unary_sigmoid', act: ACT.sigmoid, params: none, fn: () => (x) => 1 / (1 + Math.exp(-x)) },
-  Tanh: { kernel: 'unary_tanh', act: ACT.tanh, params: none, fn: () => Math.tanh },
+  Sigmoid: { kernel: 'unary_sigmoid', act: ACT.SIGMOID, params: none, fn: () => (x) => 1 / (1 + Math.exp(-x)) },
+  Tanh: { kernel: 'unary_tanh', act: ACT.TANH, params: none, fn: () => Math.tanh },
   HardSigmoid: {
     kernel: 'unary_hard_sigmoid',
-    act: ACT.hardSigmoid,
+    act: ACT.HARD_SIGMOID,
     params: (ctx) => [ctx.float('alpha', 0.2), ctx.float('beta', 0.5)],
     fn:
       ([a, b]) =>
@@ -54,7 +45,7 @@ const UNARY: Record<string, UnarySpec> = {
   },
   HardSwish: {
     kernel: 'unary_hard_swish',
-    act: ACT.hardSwish,
+    act: ACT.HARD_SWISH,
     params: none,
     fn: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
   },
@@ -89,18 +80,26 @@ function unaryHandler(spec: UnarySpec): OpHandler {
   };
 }
 
-function lowerUnary(ctx: NodeContext, kernel: string, act: number | undefined, params: number[]): RtValue {
+function lowerUnary(
+  ctx: NodeContext,
+  kernel: FamilyKernel<'unary'>,
+  act: number | undefined,
+  params: number[],
+): RtValue {
   // Elementwise: any memory order will do, so channels-last values stay channels-last.
   const x = ctx.rtLayout(0, true);
   if (x.dtype !== 'float32') throw new NodeProblem('integer inputs are not supported here');
   // Fuse into the GEMM that produced x, when x is read by nothing else.
-  if (act !== undefined && x.gemm && x.gemm.act === ACT.none && x.buffer.pendingReads === 0) {
+  if (act !== undefined && x.gemm && x.gemm.act === ACT.NONE && x.buffer.pendingReads === 0) {
     x.gemm.act = act;
     [x.gemm.p0, x.gemm.p1] = [params[0] ?? 0, params[1] ?? 0];
     return { ...ctx.alias(x, x.dims), gemm: undefined };
   }
   const y = { ...ctx.inPlaceOr(x, x.dims, x.batched), layout: x.layout };
-  ctx.program.addStep(kernel, () => [buf(x), buf(y), countArg(x), ...params.map(f32)], [x], [y]);
+  // The op's parameters, in order, are the kernel's parameters after x, y, n (compiler/abi/kernels.ts).
+  const named = Object.fromEntries(KERNELS[kernel].params.slice(3).map(([name], i) => [name, f32(params[i])]));
+  const args = { x: buf(x), y: buf(y), n: countArg(x), ...named } as StepArgs<typeof kernel>;
+  ctx.program.addStep(kernel, () => args, [x], [y]);
   return y;
 }
 
@@ -110,19 +109,19 @@ const clip: OpHandler = {
     return [broadcastMap([x!], x!.dtype, (v) => Math.min(Math.max(v, lo), hi))];
   },
   lower(ctx) {
-    ctx.output(0, lowerUnary(ctx, 'unary_clip', ACT.clip, clipBounds(ctx)));
+    ctx.output(0, lowerUnary(ctx, 'unary_clip', ACT.CLIP, clipBounds(ctx)));
   },
 };
 
 interface BinarySpec {
-  kernel: string;
+  kernel: FamilyKernel<'binary'>;
   fn(a: number, b: number): number;
   /** Comparisons make booleans (1/0; kept as float32 at run time). */
   bool?: boolean;
   /** For integer tensors (constant folding only). */
   intFn?(a: number, b: number): number;
   /** The kernel for two integer (int64 → int32 at run time) operands, where there is one. */
-  intKernel?: string;
+  intKernel?: FamilyKernel<'binary'>;
 }
 
 const BINARY: Record<string, BinarySpec> = {
@@ -151,7 +150,7 @@ function foldBinary(spec: BinarySpec, a: Tensor, b: Tensor): Tensor {
  */
 export function lowerBinary(
   ctx: NodeContext,
-  kernel: string,
+  kernel: FamilyKernel<'binary'>,
   a: Value,
   b: Value,
   dtype: 'float32' | 'int32' = 'float32',
@@ -238,7 +237,7 @@ export function lowerBinary(
   const rows = batched ? { t: 'rows' as const, times: out[0] } : { t: 'i32' as const, v: out[0] };
   ctx.program.addStep(
     kernel,
-    () => [argA, argB, buf(y), rows, { t: 'data', d: table }],
+    () => ({ a: argA, b: argB, y: buf(y), rows, table: data(table) }),
     [a, b].filter((v): v is RtValue => v.kind === 'rt'),
     [y],
   );
@@ -321,7 +320,7 @@ function fuseIntoGemm(ctx: NodeContext, name: string, a: Value, b: Value): RtVal
 }
 
 /** Sum, Mean, Max, Min take any number of inputs: a chain of binary calls. */
-function variadicHandler(kernel: string, f: (a: number, b: number) => number, mean = false): OpHandler {
+function variadicHandler(kernel: FamilyKernel<'binary'>, f: (a: number, b: number) => number, mean = false): OpHandler {
   return {
     fold(ctx, inputs) {
       let acc = inputs[0]!;
@@ -351,9 +350,9 @@ export function asFloat(ctx: NodeContext, x: RtValue): RtValue {
   if (cats && cats.some((c, i) => c !== i)) {
     if (cats.some((c) => typeof c === 'string')) throw new NodeProblem('string class labels cannot be used as numbers');
     const table = ctx.program.addFloats(Float32Array.from(cats as number[]));
-    ctx.program.addStep('lookup_f32', () => [buf(x), data(table), buf(y), count], [x], [y]);
+    ctx.program.addStep('lookup_f32', () => ({ idx: buf(x), table: data(table), y: buf(y), n: count }), [x], [y]);
   } else {
-    ctx.program.addStep('cast_i32_f32', () => [buf(x), buf(y), count], [x], [y]);
+    ctx.program.addStep('cast_i32_f32', () => ({ x: buf(x), y: buf(y), n: count }), [x], [y]);
   }
   return y;
 }

@@ -13,7 +13,8 @@ import {
   type RtValue,
 } from '../program.js';
 import { broadcastStrides, product, stridedView, Tensor } from '../tensor.js';
-import { ACT, lowerBinary } from './elementwise.js';
+import { CODES } from '../abi/codes.js';
+import { lowerBinary } from './elementwise.js';
 import { broadcastTo, constPerRow } from './structure.js';
 import type { OpHandler } from './index.js';
 
@@ -30,7 +31,7 @@ export function emitGemm(
   outDims: number[],
 ): RtValue {
   const y: RtValue = { ...ctx.newValue(outDims, x.batched), batchAxis: x.batchAxis };
-  const epilogue: GemmEpilogue = { n: N, scale: null, bias: null, act: ACT.none, p0: 0, p1: 0 };
+  const epilogue: GemmEpilogue = { n: N, scale: null, bias: null, act: CODES.ACT.NONE, p0: 0, p1: 0 };
   let weights: DataRef | null = null;
   let bias: DataRef | null = null;
   ctx.program.beforeLayout(() => {
@@ -42,20 +43,20 @@ export function emitGemm(
   const m: Arg = x.batched ? { t: 'rows', times: rowsPerBatchRow } : i32(rowsPerBatchRow);
   ctx.program.addStep(
     'gemm',
-    () => [
-      buf(x),
-      i32(K),
-      data(weights),
-      data(bias),
-      buf(y),
-      i32(N),
-      m,
-      i32(N),
-      i32(K),
-      i32(epilogue.act),
-      f32(epilogue.p0),
-      f32(epilogue.p1),
-    ],
+    () => ({
+      a: buf(x),
+      lda: i32(K),
+      w: data(weights),
+      bias: data(bias),
+      c: buf(y),
+      ldc: i32(N),
+      M: m,
+      N: i32(N),
+      K: i32(K),
+      act: i32(epilogue.act),
+      p0: f32(epilogue.p0),
+      p1: f32(epilogue.p1),
+    }),
     [x],
     [y],
   );
@@ -74,7 +75,7 @@ export function fuseColumnAffine(
 ): RtValue | null {
   const g = x.gemm;
   const channels = x.layout === 'nhwc' ? x.dims[1] : x.dims[x.dims.length - 1];
-  if (!g || g.act !== ACT.none || x.buffer.pendingReads !== 0 || channels !== g.n) return null;
+  if (!g || g.act !== CODES.ACT.NONE || x.buffer.pendingReads !== 0 || channels !== g.n) return null;
   if (s) {
     const scale = g.scale ?? new Float32Array(g.n).fill(1);
     g.bias = g.bias && g.bias.map((v, j) => v * s(j));
@@ -251,7 +252,12 @@ function lowerRuntimeMatMul(ctx: NodeContext, a: RtValue, b: RtValue): RtValue {
   if (K !== K2) throw new NodeProblem(`inner dimensions differ: [${a.dims}] · [${b.dims}]`, 'invalid-graph');
   const y: RtValue = { ...ctx.newValue([...lead, M, N], true), batchAxis: a.batchAxis };
   const batches: Arg = { t: 'rows', times: product(lead) };
-  ctx.program.addStep('matmul', () => [buf(a), buf(b), buf(y), batches, i32(M), i32(N), i32(K), i32(0)], [a, b], [y]);
+  ctx.program.addStep(
+    'matmul',
+    () => ({ a: buf(a), b: buf(b), c: buf(y), batches, M: i32(M), N: i32(N), K: i32(K), bPeriod: i32(0) }),
+    [a, b],
+    [y],
+  );
   return y;
 }
 
@@ -286,7 +292,7 @@ function lowerStackedWeights(ctx: NodeContext, x: RtValue, w: Tensor): RtValue {
   const batches: Arg = { t: 'rows', times: product(xLead) };
   ctx.program.addStep(
     'matmul',
-    () => [buf(x), data(weights), buf(y), batches, i32(M), i32(N), i32(K), i32(period)],
+    () => ({ a: buf(x), b: data(weights), c: buf(y), batches, M: i32(M), N: i32(N), K: i32(K), bPeriod: i32(period) }),
     [x],
     [y],
   );

@@ -1,3 +1,4 @@
+import { CODES } from '../abi/codes.js';
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lower.js';
 import { buf, countArg, data, f32, i32, type Arg, type RtValue } from '../program.js';
@@ -13,11 +14,11 @@ import type { OpHandler } from './index.js';
  * `categories` of an int32 index value, mapped by the runtime.
  */
 
-const POST: Record<string, number> = { NONE: 0, LOGISTIC: 1, SOFTMAX: 2, SOFTMAX_ZERO: 3, PROBIT: 4 };
+const POST = CODES.POST;
 
 function postTransform(ctx: NodeContext): number {
   const name = ctx.string('post_transform', 'NONE');
-  const code = POST[name];
+  const code = (POST as Record<string, number>)[name];
   if (code === undefined) throw new NodeProblem(`post_transform "${name}" is not supported`, 'invalid-graph');
   return code;
 }
@@ -75,13 +76,23 @@ const linearClassifier: OpHandler = {
       if (C === 1) {
         const cats = labels.length === 2 ? labels : strings ? ['0', '1'] : [0, 1];
         const y = labelValue(ctx, x, cats);
-        ctx.program.addStep('label_threshold', () => [buf(raw), buf(y), rowsArg(x), f32(0)], [raw], [y]);
+        ctx.program.addStep(
+          'label_threshold',
+          () => ({ x: buf(raw), y: buf(y), rows: rowsArg(x), threshold: f32(0) }),
+          [raw],
+          [y],
+        );
         ctx.output(0, y);
       } else {
         if (labels.length !== C)
           throw new NodeProblem(`has ${labels.length} class labels for ${C} score columns`, 'invalid-graph');
         const y = labelValue(ctx, x, labels);
-        ctx.program.addStep('argmax', () => [buf(raw), buf(y), rowsArg(x), i32(C), i32(1), i32(0)], [raw], [y]);
+        ctx.program.addStep(
+          'argmax',
+          () => ({ x: buf(raw), y: buf(y), outer: rowsArg(x), len: i32(C), inner: i32(1), selectLast: i32(0) }),
+          [raw],
+          [y],
+        );
         ctx.output(0, y);
       }
     }
@@ -90,15 +101,20 @@ const linearClassifier: OpHandler = {
       const z = ctx.newValue([1, 2], x.batched);
       // onnxruntime (1.30) applies LOGISTIC before expanding the score s to [1 − p, p]: mode 2 gives
       // [logistic(−s), logistic(s)]; otherwise [1 − s, s] (mode 1) whatever the post-transform
-      const mode = post === POST.LOGISTIC ? 2 : 1;
-      ctx.program.addStep('two_class_scores', () => [buf(raw), buf(z), rowsArg(x), i32(mode), i32(post)], [raw], [z]);
+      const mode = post === POST.LOGISTIC ? CODES.TWO_CLASS.NEGATE : CODES.TWO_CLASS.COMPLEMENT;
+      ctx.program.addStep(
+        'two_class_scores',
+        () => ({ x: buf(raw), y: buf(z), rows: rowsArg(x), mode: i32(mode), post: i32(post) }),
+        [raw],
+        [z],
+      );
       return ctx.output(1, z);
     }
     if (post === POST.NONE || (C === 1 && post !== POST.PROBIT)) return ctx.output(1, { ...raw, gemm: undefined });
     const z = ctx.newValue([1, C], x.batched);
     ctx.program.addStep(
       'post_transform',
-      () => [buf(raw), buf(z), rowsArg(x), i32(C), i32(C === 1 ? POST.PROBIT : post)],
+      () => ({ x: buf(raw), y: buf(z), rows: rowsArg(x), C: i32(C), post: i32(C === 1 ? POST.PROBIT : post) }),
       [raw],
       [z],
     );
@@ -138,7 +154,7 @@ const scaler: OpHandler = {
   },
 };
 
-const NORMS: Record<string, number> = { MAX: 0, L1: 1, L2: 2 };
+const NORMS: Record<string, number> = CODES.NORM;
 
 const normalizer: OpHandler = {
   lower(ctx) {
@@ -147,7 +163,12 @@ const normalizer: OpHandler = {
     if (norm === undefined)
       throw new NodeProblem(`norm "${ctx.string('norm', '')}" is not MAX, L1 or L2`, 'invalid-graph');
     const y = ctx.inPlaceOr(x, x.dims, x.batched);
-    ctx.program.addStep('normalize_rows', () => [buf(x), buf(y), rowsArg(x), i32(F), i32(norm)], [x], [y]);
+    ctx.program.addStep(
+      'normalize_rows',
+      () => ({ x: buf(x), y: buf(y), rows: rowsArg(x), D: i32(F), norm: i32(norm) }),
+      [x],
+      [y],
+    );
     ctx.output(0, y);
   },
 };
@@ -164,7 +185,15 @@ const imputer: OpHandler = {
     const y = ctx.inPlaceOr(x, x.dims, x.batched);
     ctx.program.addStep(
       'impute',
-      () => [buf(x), buf(y), rowsArg(x), i32(F), data(ref), i32(values.length), f32(replaced)],
+      () => ({
+        x: buf(x),
+        y: buf(y),
+        rows: rowsArg(x),
+        D: i32(F),
+        values: data(ref),
+        nValues: i32(values.length),
+        replaced: f32(replaced),
+      }),
       [x],
       [y],
     );
@@ -193,7 +222,7 @@ const oneHotEncoder: OpHandler = {
       const f = ctx.newValue(x.dims, x.batched);
       f.batchAxis = x.batchAxis;
       const from = x;
-      ctx.program.addStep('cast_i32_f32', () => [buf(from), buf(f), countArg(from)], [from], [f]);
+      ctx.program.addStep('cast_i32_f32', () => ({ x: buf(from), y: buf(f), n: countArg(from) }), [from], [f]);
       x = f;
     }
     const cats = ints(ctx, 'cats_int64s');
@@ -202,7 +231,7 @@ const oneHotEncoder: OpHandler = {
     const ref = ctx.program.addFloats(Float32Array.from(cats));
     const per = x.dims.reduce((a, b) => a * b, 1);
     const n: Arg = x.batched ? { t: 'rows', times: per } : i32(per);
-    ctx.program.addStep('one_hot', () => [buf(x), buf(y), n, data(ref), i32(cats.length)], [x], [y]);
+    ctx.program.addStep('one_hot', () => ({ x: buf(x), y: buf(y), n, cats: data(ref), C: i32(cats.length) }), [x], [y]);
     ctx.output(0, y);
   },
 };
@@ -232,7 +261,7 @@ const arrayFeatureExtractor: OpHandler = {
     const y = ctx.newValue([1, idx.length], x.batched);
     ctx.program.addStep(
       'gather_columns',
-      () => [buf(x), buf(y), rowsArg(x), i32(F), data(ref), i32(idx.length)],
+      () => ({ x: buf(x), y: buf(y), rows: rowsArg(x), D: i32(F), indices: data(ref), K: i32(idx.length) }),
       [x],
       [y],
     );
@@ -280,17 +309,17 @@ function numericLabelEncoder(ctx: NodeContext, x: RtValue): void {
   y.batchAxis = x.batchAxis;
   ctx.program.addStep(
     'label_encode',
-    () => [
-      buf(x),
-      buf(y),
-      countArg(x),
-      data(sortedKeys),
-      data(sortedValues),
-      i32(keys.length),
-      f32(fallback),
-      i32(x.dtype === 'int32' ? 1 : 0),
-      i32(intValues ? 1 : 0),
-    ],
+    () => ({
+      x: buf(x),
+      y: buf(y),
+      n: countArg(x),
+      keys: data(sortedKeys),
+      values: data(sortedValues),
+      K: i32(keys.length),
+      fallback: f32(fallback),
+      xInt: i32(x.dtype === 'int32' ? 1 : 0),
+      yInt: i32(intValues ? 1 : 0),
+    }),
     [x],
     [y],
   );
@@ -316,7 +345,7 @@ const zipMap: OpHandler = {
 
 // ---- tree ensembles ------------------------------------------------------------------------------
 
-const AGGREGATES: Record<string, number> = { SUM: 0, AVERAGE: 1, MIN: 2, MAX: 3 };
+const AGGREGATES: Record<string, number> = CODES.AGG;
 const SPLIT_MODES = new Set(['BRANCH_LEQ', 'BRANCH_LT', 'BRANCH_GTE', 'BRANCH_GT', 'BRANCH_EQ', 'BRANCH_NEQ']);
 
 interface Forest {
@@ -566,20 +595,20 @@ function accumulate(ctx: NodeContext, x: RtValue, F: number, forest: Forest, nOu
   const has = ctx.newValue([1, nOut], x.batched, 'int32');
   ctx.program.addStep(
     'tree_accumulate',
-    () => [
-      buf(x),
-      i32(F),
-      rowsArg(x),
-      data(nodes),
-      data(trees),
-      i32(forest.nTrees),
-      data(table),
-      i32(nOut),
-      i32(aggregate),
-      i32(forest.nanLeft ? 1 : 0),
-      buf(acc),
-      buf(has),
-    ],
+    () => ({
+      x: buf(x),
+      F: i32(F),
+      rows: rowsArg(x),
+      nodes: data(nodes),
+      trees: data(trees),
+      nTrees: i32(forest.nTrees),
+      table: data(table),
+      nOut: i32(nOut),
+      aggregate: i32(aggregate),
+      nanLeft: i32(forest.nanLeft ? 1 : 0),
+      acc: buf(acc),
+      has: buf(has),
+    }),
     [x],
     [acc, has],
   );
@@ -604,18 +633,18 @@ const treeEnsembleRegressor: OpHandler = {
     const y = ctx.newValue([1, T], x.batched);
     ctx.program.addStep(
       'tree_finalize_regressor',
-      () => [
-        buf(acc),
-        buf(has),
-        buf(y),
-        rowsArg(x),
-        i32(T),
-        i32(forest.nTrees),
-        i32(aggregate),
-        data(baseRef),
-        i32(base.length),
-        i32(post),
-      ],
+      () => ({
+        acc: buf(acc),
+        has: buf(has),
+        scores: buf(y),
+        rows: rowsArg(x),
+        nOut: i32(T),
+        nTrees: i32(forest.nTrees),
+        aggregate: i32(aggregate),
+        base: data(baseRef),
+        nBase: i32(base.length),
+        post: i32(post),
+      }),
       [acc, has],
       [y],
     );
@@ -641,19 +670,19 @@ const treeEnsembleClassifier: OpHandler = {
     const z = ctx.newValue([1, C], x.batched);
     ctx.program.addStep(
       'tree_finalize_classifier',
-      () => [
-        buf(acc),
-        buf(has),
-        buf(z),
-        buf(y),
-        rowsArg(x),
-        i32(C),
-        data(baseRef),
-        i32(base.length),
-        i32(post),
-        i32(binaryCase),
-        i32(allPositive),
-      ],
+      () => ({
+        acc: buf(acc),
+        has: buf(has),
+        scores: buf(z),
+        labels: buf(y),
+        rows: rowsArg(x),
+        C: i32(C),
+        base: data(baseRef),
+        nBase: i32(base.length),
+        post: i32(post),
+        binaryCase: i32(binaryCase),
+        allPositive: i32(allPositive),
+      }),
       [acc, has],
       [z, y],
     );
@@ -676,7 +705,18 @@ function kernelValues(ctx: NodeContext, x: RtValue, F: number, sv: number[], V: 
   const k = ctx.newValue([1, 2 * V], x.batched); // f64 values: two floats each
   ctx.program.addStep(
     'svm_kernel',
-    () => [buf(x), i32(F), rowsArg(x), data(ref), i32(V), i32(kind), f32(gamma), f32(coef0), f32(degree), buf(k)],
+    () => ({
+      x: buf(x),
+      F: i32(F),
+      rows: rowsArg(x),
+      sv: data(ref),
+      V: i32(V),
+      kind: i32(kind),
+      gamma: f32(gamma),
+      coef0: f32(coef0),
+      degree: f32(degree),
+      out: buf(k),
+    }),
     [x],
     [k],
   );
@@ -724,22 +764,22 @@ const svmClassifier: OpHandler = {
     const allPositive = coef.every((c) => c >= 0) ? 1 : 0;
     ctx.program.addStep(
       'svm_classify',
-      () => [
-        buf(k),
-        rowsArg(x),
-        i32(V),
-        i32(C),
-        data(refs.perClass),
-        data(refs.coef),
-        data(refs.rho),
-        data(refs.probA),
-        data(refs.probB),
-        buf(z),
-        buf(y),
-        buf(work),
-        i32(post),
-        i32(allPositive),
-      ],
+      () => ({
+        kernels: buf(k),
+        rows: rowsArg(x),
+        V: i32(V),
+        C: i32(C),
+        perClass: data(refs.perClass),
+        coef: data(refs.coef),
+        rho: data(refs.rho),
+        probA: data(refs.probA),
+        probB: data(refs.probB),
+        scores: buf(z),
+        labels: buf(y),
+        scratch: buf(work),
+        post: i32(post),
+        allPositive: i32(allPositive),
+      }),
       [k],
       [z, y, work],
     );
@@ -769,7 +809,15 @@ const svmRegressor: OpHandler = {
     const y = ctx.newValue([1, 1], x.batched);
     ctx.program.addStep(
       'svm_regress',
-      () => [buf(k), rowsArg(x), i32(V), data(coefRef), f32(rho[0]), i32(ctx.int('one_class', 0)), buf(y)],
+      () => ({
+        kernels: buf(k),
+        rows: rowsArg(x),
+        V: i32(V),
+        coef: data(coefRef),
+        rho: f32(rho[0]),
+        oneClass: i32(ctx.int('one_class', 0)),
+        y: buf(y),
+      }),
       [k],
       [y],
     );

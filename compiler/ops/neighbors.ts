@@ -55,7 +55,12 @@ const scan: OpHandler = {
     const table = ctx.program.addFloats(t.toFloat32());
     const y: RtValue = { ...ctx.newValue([M, 1], x.batched), batchAxis: ctx.movedBatch(1, 'the distance Scan') };
     const rows: Arg = x.batched ? { t: 'rows', times: 1 } : i32(1);
-    ctx.program.addStep('sq_dist', () => [buf(x), data(table), buf(y), rows, i32(F), i32(M)], [x], [y]);
+    ctx.program.addStep(
+      'squared_distances',
+      () => ({ x: buf(x), t: data(table), y: buf(y), rows, F: i32(F), M: i32(M) }),
+      [x],
+      [y],
+    );
     ctx.output(1, y);
   },
 };
@@ -82,7 +87,7 @@ const topK: OpHandler = {
     const largest = ctx.int('largest', 1);
     ctx.program.addStep(
       'topk',
-      () => [buf(x), buf(values), buf(indices), rows, i32(D), i32(k), i32(largest)],
+      () => ({ x: buf(x), vals: buf(values), idx: buf(indices), rows, D: i32(D), K: i32(k), largest: i32(largest) }),
       [x],
       [values, indices],
     );
@@ -110,7 +115,14 @@ const cumSum: OpHandler = {
     const y = { ...ctx.newValue(x.dims, x.batched), batchAxis: x.batchAxis };
     ctx.program.addStep(
       'cumsum_rows',
-      () => [buf(x), buf(y), rows, i32(D), i32(ctx.int('exclusive', 0)), i32(ctx.int('reverse', 0))],
+      () => ({
+        x: buf(x),
+        y: buf(y),
+        rows,
+        D: i32(D),
+        exclusive: i32(ctx.int('exclusive', 0)),
+        reverse: i32(ctx.int('reverse', 0)),
+      }),
       [x],
       [y],
     );
@@ -138,7 +150,12 @@ const gatherElements: OpHandler = {
       batchAxis: x.batchAxis,
       ...(x.categories ? { categories: x.categories } : {}),
     };
-    ctx.program.addStep('gather_row_elements', () => [buf(x), buf(idx), buf(y), rows, i32(D), i32(K)], [x, idx], [y]);
+    ctx.program.addStep(
+      'gather_row_elements',
+      () => ({ x: buf(x), idx: buf(idx), y: buf(y), rows, D: i32(D), K: i32(K) }),
+      [x, idx],
+      [y],
+    );
     ctx.output(0, y);
   },
 };

@@ -86,7 +86,7 @@ const lpNormalization: OpHandler = {
     const outer = x.dims.slice(0, -1).reduce((a, b) => a * b, 1);
     const y = ctx.inPlaceOr(x, x.dims, x.batched);
     const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
-    ctx.program.addStep('normalize_rows', () => [buf(x), buf(y), rows, i32(D), i32(p)], [x], [y]);
+    ctx.program.addStep('normalize_rows', () => ({ x: buf(x), y: buf(y), rows, D: i32(D), norm: i32(p) }), [x], [y]);
     ctx.output(0, y);
   },
 };

@@ -203,15 +203,15 @@ const cast: OpHandler = {
         if (cats.some((c) => typeof c === 'string'))
           throw new NodeProblem('casting string labels to numbers is not supported');
         const table = ctx.program.addFloats(Float32Array.from(cats as number[]));
-        ctx.program.addStep('lookup_f32', () => [buf(x), data(table), buf(y), count], [x], [y]);
+        ctx.program.addStep('lookup_f32', () => ({ idx: buf(x), table: data(table), y: buf(y), n: count }), [x], [y]);
       } else {
-        ctx.program.addStep('cast_i32_f32', () => [buf(x), buf(y), count], [x], [y]);
+        ctx.program.addStep('cast_i32_f32', () => ({ x: buf(x), y: buf(y), n: count }), [x], [y]);
       }
       return ctx.output(0, y);
     }
     const y = ctx.newValue(x.dims, x.batched, 'int32');
     y.batchAxis = x.batchAxis;
-    ctx.program.addStep('cast_f32_i32', () => [buf(x), buf(y), count], [x], [y]);
+    ctx.program.addStep('cast_f32_i32', () => ({ x: buf(x), y: buf(y), n: count }), [x], [y]);
     ctx.output(0, y);
   },
 };

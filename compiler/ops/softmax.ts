@@ -51,7 +51,12 @@ function handler(kernel: 'softmax' | 'log_softmax'): OpHandler {
       const y = ctx.inPlaceOr(x, x.dims, x.batched);
       // For a batched value `outer` counts per batch row: scale it by the row count.
       const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
-      ctx.program.addStep(kernel, () => [buf(x), buf(y), outerArg, i32(len), i32(inner)], [x], [y]);
+      ctx.program.addStep(
+        kernel,
+        () => ({ x: buf(x), y: buf(y), outer: outerArg, axis: i32(len), inner: i32(inner) }),
+        [x],
+        [y],
+      );
       ctx.output(0, y);
     },
   };

@@ -1,3 +1,5 @@
+import { CODES } from '../abi/codes.js';
+import type { FamilyKernel } from '../abi/kernels.js';
 import { NodeProblem } from '../errors.js';
 import { physicalDims, toPlain } from '../layout.js';
 import { BATCH, normalizeAxis, type NodeContext } from '../lower.js';
@@ -33,7 +35,7 @@ function stridedCopy(ctx: NodeContext, x: RtValue, outDims: number[], strides: n
   const y = ctx.newValue(dims, x.batched, x.dtype);
   const table = ctx.program.addInts([dims.length, ...dims, ...s]);
   const rows: Arg = x.batched ? { t: 'rows', times: dims[0] } : i32(dims[0]);
-  ctx.program.addStep('transpose', () => [buf(x, offset * 4), buf(y), rows, data(table)], [x], [y]);
+  ctx.program.addStep('strided_copy', () => ({ x: buf(x, offset * 4), y: buf(y), rows, table: data(table) }), [x], [y]);
   return { ...y, categories: x.categories };
 }
 
@@ -194,8 +196,15 @@ export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number)
           throw new NodeProblem('concatenating a constant to a batched tensor is not supported', 'batch');
         const ref = ctx.program.addFloats(v.tensor.toFloat32());
         ctx.program.addStep(
-          'copy_strided',
-          () => [data(ref), buf(y, at * 4), count, i32(chunk), i32(chunk), i32(outDims[axis] * inner)],
+          'copy_blocks',
+          () => ({
+            x: data(ref),
+            y: buf(y, at * 4),
+            count,
+            chunk: i32(chunk),
+            srcStride: i32(chunk),
+            dstStride: i32(outDims[axis] * inner),
+          }),
           [],
           [y],
         );
@@ -203,8 +212,15 @@ export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number)
         if (v.batched !== first.batched || v.dims.length !== outDims.length)
           throw new NodeProblem('inputs differ in rank or batching', 'invalid-graph');
         ctx.program.addStep(
-          'copy_strided',
-          () => [buf(v), buf(y, at * 4), count, i32(chunk), i32(chunk), i32(outDims[axis] * inner)],
+          'copy_blocks',
+          () => ({
+            x: buf(v),
+            y: buf(y, at * 4),
+            count,
+            chunk: i32(chunk),
+            srcStride: i32(chunk),
+            dstStride: i32(outDims[axis] * inner),
+          }),
           [v],
           [y],
         );
@@ -369,15 +385,15 @@ const gather: OpHandler = {
     const count: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
     indices.forEach((i, j) => {
       ctx.program.addStep(
-        'copy_strided',
-        () => [
-          buf(x, i * inner * 4),
-          buf(y, j * inner * 4),
+        'copy_blocks',
+        () => ({
+          x: buf(x, i * inner * 4),
+          y: buf(y, j * inner * 4),
           count,
-          i32(inner),
-          i32(d * inner),
-          i32(indices.length * inner),
-        ],
+          chunk: i32(inner),
+          srcStride: i32(d * inner),
+          dstStride: i32(indices.length * inner),
+        }),
         [x],
         [y],
       );
@@ -415,7 +431,7 @@ function lowerLookup(ctx: NodeContext): void {
   const count = countArg(idx);
   ctx.program.addStep(
     'gather_rows',
-    () => [buf(idx), data(values), buf(y), count, i32(inner), i32(table.dims[0])],
+    () => ({ idx: buf(idx), table: data(values), y: buf(y), count, inner: i32(inner), rows: i32(table.dims[0]) }),
     [idx],
     [y],
   );
@@ -516,7 +532,12 @@ const constantOfShape: OpHandler = {
       throw new NodeProblem('a constant the size of the batch', 'batch');
     if (!t.isFloat) throw new NodeProblem('an integer constant the size of the batch is not supported');
     const y = ctx.newValue([perRow, ...dims.slice(1)], true);
-    ctx.program.addStep('fill', () => [buf(y), { t: 'rows', times: product(y.dims) }, f32(t.numbers[0])], [], [y]);
+    ctx.program.addStep(
+      'fill',
+      () => ({ y: buf(y), n: { t: 'rows', times: product(y.dims) }, v: f32(t.numbers[0]) }),
+      [],
+      [y],
+    );
     ctx.output(0, y);
   },
 };
@@ -557,7 +578,7 @@ export function broadcastTo(ctx: NodeContext, v: Value, outDims: number[], batch
       // A static-shape run-time copy of a constant: materialise from the data segment.
       const y = ctx.newValue(outDims, false);
       const ref = ctx.program.addFloats(expanded.toFloat32());
-      ctx.program.addStep('copy', () => [data(ref), buf(y), i32(expanded.size * 4)], [], [y]);
+      ctx.program.addStep('copy', () => ({ x: data(ref), y: buf(y), nbytes: i32(expanded.size * 4) }), [], [y]);
       return y;
     }
     throw new NodeProblem('broadcasting a constant over the batch needs a run-time input', 'batch');
@@ -619,10 +640,10 @@ const where: OpHandler = {
     );
     const y = ctx.newValue(out, batched);
     const n: Arg = batched ? { t: 'rows', times: product(out) } : i32(product(out));
-    ctx.program.addStep('select', () => [buf(cc), buf(aa), buf(bb), buf(y), n], [cc, aa, bb], [y]);
+    ctx.program.addStep('where', () => ({ cond: buf(cc), a: buf(aa), b: buf(bb), y: buf(y), n }), [cc, aa, bb], [y]);
     if (!ints) return ctx.output(0, y);
     const yi = ctx.newValue(out, batched, 'int32');
-    ctx.program.addStep('cast_f32_i32', () => [buf(y), buf(yi), n], [y], [yi]);
+    ctx.program.addStep('cast_f32_i32', () => ({ x: buf(y), y: buf(yi), n }), [y], [yi]);
     ctx.output(0, yi);
   },
 };
@@ -633,16 +654,25 @@ export function constPerRow(ctx: NodeContext, t: Tensor, out: number[]): Value {
   const expanded = stridedView(t, dims, broadcastStrides(t.dims, dims), 0);
   const src = ctx.newValue(dims, false);
   const ref = ctx.program.addFloats(expanded.toFloat32());
-  ctx.program.addStep('copy', () => [data(ref), buf(src), i32(expanded.size * 4)], [], [src]);
+  ctx.program.addStep('copy', () => ({ x: data(ref), y: buf(src), nbytes: i32(expanded.size * 4) }), [], [src]);
   const y = ctx.newValue(dims, true);
   const table = ctx.program.addInts([dims.length, ...dims, 0, ...stridesOf(dims).slice(1)]);
-  ctx.program.addStep('transpose', () => [buf(src), buf(y), { t: 'rows', times: 1 }, data(table)], [src], [y]);
+  ctx.program.addStep(
+    'strided_copy',
+    () => ({ x: buf(src), y: buf(y), rows: { t: 'rows', times: 1 }, table: data(table) }),
+    [src],
+    [y],
+  );
   return y;
 }
 
 // ---- pad -----------------------------------------------------------------------------------------
 
-const PAD_MODES: Record<string, number> = { constant: 0, reflect: 1, edge: 2 };
+const PAD_MODES: Record<string, number> = {
+  constant: CODES.PAD.CONSTANT,
+  reflect: CODES.PAD.REFLECT,
+  edge: CODES.PAD.EDGE,
+};
 
 function padArgs(ctx: NodeContext, rank: number): { begin: number[]; end: number[]; mode: number; value: number } {
   const mode = PAD_MODES[ctx.string('mode', 'constant')];
@@ -710,7 +740,12 @@ const pad: OpHandler = {
     const y = ctx.newValue(out, x.batched);
     const table = ctx.program.addInts([out.length, ...out, ...x.dims, ...begin]);
     const rows: Arg = x.batched ? { t: 'rows', times: x.dims[0] } : i32(x.dims[0]);
-    ctx.program.addStep('pad', () => [buf(x), buf(y), rows, data(table), i32(mode), f32(value)], [x], [y]);
+    ctx.program.addStep(
+      'pad',
+      () => ({ x: buf(x), y: buf(y), rows, table: data(table), mode: i32(mode), value: f32(value) }),
+      [x],
+      [y],
+    );
     ctx.output(0, y);
   },
 };
@@ -718,7 +753,7 @@ const pad: OpHandler = {
 // ---- reductions ------------------------------------------------------------------------------------
 
 interface ReduceSpec {
-  kernel: string;
+  kernel: FamilyKernel<'reduce'> | 'reduce_logsumexp';
   fn: (xs: number[]) => number;
   axesInputSince: number;
   /** An elementwise kernel on the input first, and one on the result (ReduceL2 = sqrt of a sum of squares). */
@@ -762,9 +797,9 @@ const REDUCE: Record<string, ReduceSpec> = {
 };
 
 /** y = kernel(x) elementwise, in place where nothing else reads x. */
-function elementwise(ctx: NodeContext, kernel: string, x: RtValue): RtValue {
+function elementwise(ctx: NodeContext, kernel: 'unary_abs' | 'unary_sqrt' | 'unary_log', x: RtValue): RtValue {
   const y = { ...ctx.inPlaceOr(x, x.dims, x.batched), layout: x.layout, batchAxis: x.batchAxis };
-  ctx.program.addStep(kernel, () => [buf(x), buf(y), countArg(x)], [x], [y]);
+  ctx.program.addStep(kernel, () => ({ x: buf(x), y: buf(y), n: countArg(x) }), [x], [y]);
   return y;
 }
 
@@ -825,7 +860,12 @@ function reduceHandler(name: string): OpHandler {
         const y = onAxis(ctx.newValue(dims, x.batched), ba);
         const src = cur;
         const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
-        ctx.program.addStep(spec.kernel, () => [buf(src), buf(y), outerArg, i32(len), i32(inner)], [src], [y]);
+        ctx.program.addStep(
+          spec.kernel,
+          () => ({ x: buf(src), y: buf(y), outer: outerArg, len: i32(len), inner: i32(inner) }),
+          [src],
+          [y],
+        );
         cur = y;
       }
       if (spec.after) cur = elementwise(ctx, spec.after, cur);
@@ -869,7 +909,15 @@ const layerNormalization: OpHandler = {
     const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
     ctx.program.addStep(
       'layer_norm',
-      () => [buf(x), data(scale), data(bias), buf(y), rows, i32(D), f32(ctx.float('epsilon', 1e-5))],
+      () => ({
+        x: buf(x),
+        scale: data(scale),
+        bias: data(bias),
+        y: buf(y),
+        rows,
+        D: i32(D),
+        epsilon: f32(ctx.float('epsilon', 1e-5)),
+      }),
       [x],
       [y],
     );

@@ -1,8 +1,10 @@
 // Conv / pool / layout kernels of dist/kernels*.wasm (NHWC) against plain double-precision JS
 // references on odd shapes, with canary floats after every output. Run `npm run build:kernels` first.
 import { expect } from '@open-wc/testing';
+import { CODES } from '../../compiler/abi/codes.js';
 import {
   Arena,
+  call,
   CANARY,
   TAIL,
   erfRef,
@@ -14,8 +16,6 @@ import {
   type KernelExports as Kernels,
   type Ptr,
 } from './kernel-harness.js';
-
-type Fn = (...args: number[]) => void;
 
 const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 
@@ -40,17 +40,23 @@ function expectOut(
 
 // ---- activations (codes shared with gemm) -------------------------------------------------------
 
-const ACTS: { code: number; name: string; p0: number; p1: number; f: (x: number) => number }[] = [
-  { code: 0, name: 'none', p0: 0, p1: 0, f: (x) => x },
-  { code: 1, name: 'relu', p0: 0, p1: 0, f: (x) => Math.max(0, x) },
-  { code: 2, name: 'leaky_relu', p0: 0.1, p1: 0, f: (x) => (x < 0 ? x * Math.fround(0.1) : x) },
-  { code: 3, name: 'sigmoid', p0: 0, p1: 0, f: (x) => 1 / (1 + Math.exp(-x)) },
-  { code: 4, name: 'tanh', p0: 0, p1: 0, f: Math.tanh },
-  { code: 5, name: 'clip', p0: 0, p1: 6, f: (x) => Math.max(0, Math.min(6, x)) },
-  { code: 6, name: 'hard_sigmoid', p0: 0.2, p1: 0.5, f: (x) => hardSigmoidRef(x, Math.fround(0.2), 0.5) },
-  { code: 7, name: 'hard_swish', p0: 0, p1: 0, f: (x) => x * hardSigmoidRef(x, 1 / 6, 0.5) },
-  { code: 8, name: 'gelu', p0: 0, p1: 0, f: (x) => 0.5 * x * (1 + erfRef(x / Math.SQRT2)) },
-];
+// Every epilogue code of the ABI with its reference (a new code without one fails here).
+const ACT_REFS: Record<keyof typeof CODES.ACT, { p0: number; p1: number; f: (x: number) => number }> = {
+  NONE: { p0: 0, p1: 0, f: (x) => x },
+  RELU: { p0: 0, p1: 0, f: (x) => Math.max(0, x) },
+  LEAKY_RELU: { p0: 0.1, p1: 0, f: (x) => (x < 0 ? x * Math.fround(0.1) : x) },
+  SIGMOID: { p0: 0, p1: 0, f: (x) => 1 / (1 + Math.exp(-x)) },
+  TANH: { p0: 0, p1: 0, f: Math.tanh },
+  CLIP: { p0: 0, p1: 6, f: (x) => Math.max(0, Math.min(6, x)) },
+  HARD_SIGMOID: { p0: 0.2, p1: 0.5, f: (x) => hardSigmoidRef(x, Math.fround(0.2), 0.5) },
+  HARD_SWISH: { p0: 0, p1: 0, f: (x) => x * hardSigmoidRef(x, 1 / 6, 0.5) },
+  GELU: { p0: 0, p1: 0, f: (x) => 0.5 * x * (1 + erfRef(x / Math.SQRT2)) },
+};
+const ACTS = Object.entries(CODES.ACT).map(([name, code]) => ({
+  code,
+  name: name.toLowerCase(),
+  ...ACT_REFS[name as keyof typeof CODES.ACT],
+}));
 
 // ---- shapes -------------------------------------------------------------------------------------
 
@@ -263,7 +269,6 @@ for (const build of BUILDS) {
     this.timeout(120000);
     let k: Kernels;
     let arena: Arena;
-    const fn = (name: string): Fn => k[name] as Fn;
 
     before(async function () {
       const loaded = await loadKernels(build.url);
@@ -274,25 +279,6 @@ for (const build of BUILDS) {
       }
       k = loaded;
       arena = new Arena(k);
-    });
-
-    it('exports every conv/pool/layout kernel', () => {
-      for (const n of [
-        'im2col',
-        'conv_depthwise',
-        'maxpool',
-        'avgpool',
-        'global_avgpool',
-        'global_maxpool',
-        'lrn',
-        'layer_norm',
-        'nchw_to_nhwc',
-        'nhwc_to_nchw',
-        'transpose',
-        'copy_strided',
-      ]) {
-        expect(typeof k[n], n).to.equal('function');
-      }
     });
 
     /** One grouped conv via im2col per group + gemm writing the group's column slice. */
@@ -337,28 +323,41 @@ for (const build of BUILDS) {
           bPtr = arena.put(b);
         }
         const colPtr = arena.out(M * K);
-        fn('im2col')(
-          xPtr,
-          colPtr,
-          g.images,
-          g.H,
-          g.W,
-          Ci,
-          gi * cn,
+        call(k, 'im2col', {
+          x: xPtr,
+          col: colPtr,
+          images: g.images,
+          H: g.H,
+          W: g.W,
+          C: Ci,
+          c0: gi * cn,
           cn,
-          g.KH,
-          g.KW,
-          g.SH,
-          g.SW,
-          g.DH,
-          g.DW,
-          g.PT,
-          g.PL,
-          g.OH,
-          g.OW,
-        );
+          KH: g.KH,
+          KW: g.KW,
+          SH: g.SH,
+          SW: g.SW,
+          DH: g.DH,
+          DW: g.DW,
+          PT: g.PT,
+          PL: g.PL,
+          OH: g.OH,
+          OW: g.OW,
+        });
         expectOut(arena, colPtr, im2colRef(x, g, Ci, gi * cn, cn), 0, 0, `${what}: im2col group ${gi}`);
-        fn('gemm')(colPtr, K, wPtr, bPtr, yPtr + gi * coPg * 4, Co, M, coPg, K, act.code, act.p0, act.p1);
+        call(k, 'gemm', {
+          a: colPtr,
+          lda: K,
+          w: wPtr,
+          bias: bPtr,
+          c: yPtr + gi * coPg * 4,
+          ldc: Co,
+          M,
+          N: coPg,
+          K,
+          act: act.code,
+          p0: act.p0,
+          p1: act.p1,
+        });
       }
       const ref = convRef(x, wt, bias, g, Ci, Co, groups, act.f);
       expectOut(arena, yPtr, ref.y, 2e-6, ref.atol, what);
@@ -420,29 +419,29 @@ for (const build of BUILDS) {
       const wPtr = arena.put(packed);
       const bPtr = bias ? arena.put(bPacked) : 0;
       const yPtr = arena.out(g.images * g.OH * g.OW * C, misalign);
-      fn('conv_depthwise')(
-        xPtr,
-        wPtr,
-        bPtr,
-        yPtr,
-        g.images,
-        g.H,
-        g.W,
+      call(k, 'conv_depthwise', {
+        x: xPtr,
+        w: wPtr,
+        bias: bPtr,
+        y: yPtr,
+        images: g.images,
+        H: g.H,
+        W: g.W,
         C,
-        g.KH,
-        g.KW,
-        g.SH,
-        g.SW,
-        g.DH,
-        g.DW,
-        g.PT,
-        g.PL,
-        g.OH,
-        g.OW,
-        act.code,
-        act.p0,
-        act.p1,
-      );
+        KH: g.KH,
+        KW: g.KW,
+        SH: g.SH,
+        SW: g.SW,
+        DH: g.DH,
+        DW: g.DW,
+        PT: g.PT,
+        PL: g.PL,
+        OH: g.OH,
+        OW: g.OW,
+        act: act.code,
+        p0: act.p0,
+        p1: act.p1,
+      });
       const ref = convRef(x, wt, bias, g, C, C, C, act.f);
       expectOut(arena, yPtr, ref.y, 2e-6, ref.atol, what);
     }
@@ -536,7 +535,24 @@ for (const build of BUILDS) {
         const x = randomArray(g.images * g.H * g.W * C, rand, -10, -1);
         const xPtr = arena.put(x);
         const yPtr = arena.out(g.images * g.OH * g.OW * C);
-        fn('maxpool')(xPtr, yPtr, g.images, g.H, g.W, C, g.KH, g.KW, g.SH, g.SW, g.DH, g.DW, g.PT, g.PL, g.OH, g.OW);
+        call(k, 'maxpool', {
+          x: xPtr,
+          y: yPtr,
+          images: g.images,
+          H: g.H,
+          W: g.W,
+          C,
+          KH: g.KH,
+          KW: g.KW,
+          SH: g.SH,
+          SW: g.SW,
+          DH: g.DH,
+          DW: g.DW,
+          PT: g.PT,
+          PL: g.PL,
+          OH: g.OH,
+          OW: g.OW,
+        });
         expectOut(
           arena,
           yPtr,
@@ -559,25 +575,25 @@ for (const build of BUILDS) {
         const x = randomArray(g.images * g.H * g.W * C, rand, -3, 3);
         const xPtr = arena.put(x);
         const yPtr = arena.out(g.images * g.OH * g.OW * C);
-        fn('avgpool')(
-          xPtr,
-          yPtr,
-          g.images,
-          g.H,
-          g.W,
+        call(k, 'avgpool', {
+          x: xPtr,
+          y: yPtr,
+          images: g.images,
+          H: g.H,
+          W: g.W,
           C,
-          g.KH,
-          g.KW,
-          g.SH,
-          g.SW,
-          g.PT,
-          g.PL,
-          g.PB,
-          g.PR,
-          g.OH,
-          g.OW,
-          cip ? 1 : 0,
-        );
+          KH: g.KH,
+          KW: g.KW,
+          SH: g.SH,
+          SW: g.SW,
+          PT: g.PT,
+          PL: g.PL,
+          PB: g.PB,
+          PR: g.PR,
+          OH: g.OH,
+          OW: g.OW,
+          countIncludePad: cip ? 1 : 0,
+        });
         expectOut(
           arena,
           yPtr,
@@ -612,7 +628,25 @@ for (const build of BUILDS) {
         const x = randomArray(49 * C, rand);
         const xPtr = arena.put(x);
         const yPtr = arena.out(16 * C);
-        fn('avgpool')(xPtr, yPtr, 1, 7, 7, C, 3, 3, 2, 2, 1, 1, 0, 0, 4, 4, cip ? 1 : 0);
+        call(k, 'avgpool', {
+          x: xPtr,
+          y: yPtr,
+          images: 1,
+          H: 7,
+          W: 7,
+          C,
+          KH: 3,
+          KW: 3,
+          SH: 2,
+          SW: 2,
+          PT: 1,
+          PL: 1,
+          PB: 0,
+          PR: 0,
+          OH: 4,
+          OW: 4,
+          countIncludePad: cip ? 1 : 0,
+        });
         const ref = poolRef(x, g, C, 'avg', cip);
         expectOut(arena, yPtr, ref, 1e-5, 3e-6, `avgpool ceil corner cip=${cip}`);
         // Bottom-right window covers rows/cols 5..7: 7 is past the input and the (zero) padding → /4 both ways.
@@ -646,8 +680,8 @@ for (const build of BUILDS) {
           }
           const a = arena.out(images * C),
             m = arena.out(images * C);
-          fn('global_avgpool')(xPtr, a, images, HW, C);
-          fn('global_maxpool')(xPtr, m, images, HW, C);
+          call(k, 'global_avgpool', { x: xPtr, y: a, images, HW, C });
+          call(k, 'global_maxpool', { x: xPtr, y: m, images, HW, C });
           expectOut(arena, a, avg, 1e-5, 1e-5 * Math.sqrt(HW), `global_avgpool HW=${HW} C=${C}`);
           expectOut(arena, m, mx, 0, 0, `global_maxpool HW=${HW} C=${C}`);
         }
@@ -669,9 +703,9 @@ for (const build of BUILDS) {
           const xPtr = arena.put(x);
           const yPtr = arena.out(x.length);
           const zPtr = arena.out(x.length);
-          fn('nchw_to_nhwc')(xPtr, yPtr, images, C, HW);
+          call(k, 'nchw_to_nhwc', { x: xPtr, y: yPtr, images, C, HW });
           expectOut(arena, yPtr, ref, 0, 0, `nchw_to_nhwc n=${images} C=${C} HW=${HW}`);
-          fn('nhwc_to_nchw')(yPtr, zPtr, images, C, HW);
+          call(k, 'nhwc_to_nchw', { x: yPtr, y: zPtr, images, C, HW });
           expectOut(arena, zPtr, x, 0, 0, `nhwc_to_nchw n=${images} C=${C} HW=${HW}`);
         }
       }
@@ -710,7 +744,7 @@ for (const build of BUILDS) {
         const xPtr = arena.put(x);
         const yPtr = arena.out(total);
         const table = arena.putI32([R, 999, ...dims.slice(1), ...strides]); // d0 is ignored
-        fn('transpose')(xPtr, yPtr, dims[0], table);
+        call(k, 'strided_copy', { x: xPtr, y: yPtr, rows: dims[0], table });
         expectOut(arena, yPtr, ref, 0, 0, `transpose shape [${shape}] perm [${perm}]`);
       }
       // Strided views: every other column of a 5×9 matrix (Slice step 2), and a broadcast (stride 0).
@@ -718,7 +752,7 @@ for (const build of BUILDS) {
       const m = Float32Array.from({ length: 45 }, (_, i) => i);
       const mPtr = arena.put(m);
       const y1 = arena.out(25);
-      fn('transpose')(mPtr, y1, 5, arena.putI32([2, 0, 5, 9, 2]));
+      call(k, 'strided_copy', { x: mPtr, y: y1, rows: 5, table: arena.putI32([2, 0, 5, 9, 2]) });
       expectOut(
         arena,
         y1,
@@ -728,7 +762,7 @@ for (const build of BUILDS) {
         'transpose step 2',
       );
       const y2 = arena.out(27);
-      fn('transpose')(mPtr, y2, 3, arena.putI32([3, 0, 3, 3, 9, 0, 1]));
+      call(k, 'strided_copy', { x: mPtr, y: y2, rows: 3, table: arena.putI32([3, 0, 3, 3, 9, 0, 1]) });
       expectOut(
         arena,
         y2,
@@ -759,7 +793,7 @@ for (const build of BUILDS) {
             const ref = new Float32Array(yLen).fill(CANARY);
             for (let i = 0; i < count; i++)
               for (let j = 0; j < chunk; j++) ref[i * dstStride + j] = x[i * srcStride + j];
-            fn('copy_strided')(xPtr, yPtr, count, chunk, srcStride, dstStride);
+            call(k, 'copy_blocks', { x: xPtr, y: yPtr, count, chunk, srcStride, dstStride });
             expectOut(
               arena,
               yPtr,
@@ -788,7 +822,7 @@ for (const build of BUILDS) {
           const x = randomArray(images * HW * C, rand, -4, 4);
           const xPtr = arena.put(x);
           const yPtr = arena.out(x.length);
-          fn('lrn')(xPtr, yPtr, images, HW, C, size, alpha, beta, bias);
+          call(k, 'lrn', { x: xPtr, y: yPtr, images, HW, C, size, alpha, beta, bias });
           const ref = new Float64Array(x.length);
           const lo = Math.floor((size - 1) / 2),
             hi = Math.ceil((size - 1) / 2);
@@ -842,10 +876,10 @@ for (const build of BUILDS) {
             const bPtr = withBias ? arena.put(bias) : 0;
             const yPtr = arena.out(rows * D);
             const what = `layer_norm D=${D} offset=${offset} spread=${spread} bias=${withBias}`;
-            fn('layer_norm')(xPtr, sPtr, bPtr, yPtr, rows, D, eps);
+            call(k, 'layer_norm', { x: xPtr, scale: sPtr, bias: bPtr, y: yPtr, rows, D, epsilon: eps });
             expectOut(arena, yPtr, ref, 1e-5, atol, what);
             const got = Array.from(arena.f32(yPtr, rows * D));
-            fn('layer_norm')(xPtr, sPtr, bPtr, xPtr, rows, D, eps);
+            call(k, 'layer_norm', { x: xPtr, scale: sPtr, bias: bPtr, y: xPtr, rows, D, epsilon: eps });
             expect(Array.from(arena.f32(xPtr, rows * D)), `${what} in place`).to.deep.equal(got);
           }
         }

@@ -1,12 +1,33 @@
 // What the kernel tests (kernels.test.ts, conv-kernels.test.ts) share: loading dist/kernels*.wasm,
 // a bump allocator over its memory with canary tails, a seeded PRNG, and double-precision references.
 import { expect } from '@open-wc/testing';
+import { KERNELS, type KernelArgs, type KernelName } from '../../compiler/abi/kernels.js';
 
 export type Ptr = number;
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
   [name: string]: unknown;
+}
+
+/** A kernel's arguments by parameter name (numbers: addresses, ints, floats), as the ABI table types them. */
+export type NumArgs<K extends KernelName> = KernelArgs<K, { ptr: number; i32: number; f32: number }>;
+
+/**
+ * Call a kernel by parameter name: the arguments go in the order of the ABI table (compiler/abi/kernels.ts),
+ * so a test states what each number is and cannot pass them in the wrong order.
+ */
+export function call<K extends KernelName>(k: KernelExports, name: K, args: NumArgs<K>): number {
+  const fn = k[name];
+  if (typeof fn !== 'function') throw new Error(`the kernel library does not export ${name}`);
+  const named = args as Record<string, number>;
+  const extra = Object.keys(named).filter((p) => !KERNELS[name].params.some(([q]) => q === p));
+  if (extra.length) throw new Error(`${name} has no parameter ${extra.join(', ')}`);
+  const positional = KERNELS[name].params.map(([p]) => {
+    if (typeof named[p] !== 'number') throw new Error(`${name}: argument ${p} is missing`);
+    return named[p];
+  });
+  return (fn as (...a: number[]) => number)(...positional);
 }
 
 /** The kernel library, or null when the engine cannot validate it (the relaxed build without relaxed SIMD). */

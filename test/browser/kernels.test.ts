@@ -1,8 +1,11 @@
 // Kernel library (dist/kernels.wasm, dist/kernels-relaxed.wasm) against plain double-precision JS
 // references. Run `npm run build:kernels` first.
 import { expect } from '@open-wc/testing';
+import { CODES, CONSTANTS } from '../../compiler/abi/codes.js';
+import { familyMembers, KERNELS, type FamilyKernel } from '../../compiler/abi/kernels.js';
 import {
   Arena,
+  call,
   CANARY,
   clipRef,
   erfRef,
@@ -16,32 +19,9 @@ import {
   rng,
   sigmoidRef,
   type KernelExports,
-  type Ptr,
 } from './kernel-harness.js';
 
-interface Kernels extends KernelExports {
-  gemm(
-    a: Ptr,
-    lda: number,
-    w: Ptr,
-    bias: Ptr,
-    c: Ptr,
-    ldc: number,
-    M: number,
-    N: number,
-    K: number,
-    act: number,
-    p0: number,
-    p1: number,
-  ): void;
-  softmax(x: Ptr, y: Ptr, outer: number, axis: number, inner: number): void;
-  log_softmax(x: Ptr, y: Ptr, outer: number, axis: number, inner: number): void;
-  copy(x: Ptr, y: Ptr, nbytes: number): void;
-  fill(y: Ptr, n: number, v: number): void;
-}
-
-type UnaryFn = (x: Ptr, y: Ptr, n: number, p0?: number, p1?: number) => void;
-type BinaryFn = (a: Ptr, b: Ptr, y: Ptr, rows: number, table: Ptr) => void;
+type Kernels = KernelExports;
 
 function expectClose(
   got: ArrayLike<number>,
@@ -60,22 +40,27 @@ function expectClose(
 
 // ---- scalar references (double precision) ---------------------------------------------------------
 
-// GEMM activation codes (the ABI).
-const ACTS: { code: number; name: string; p0: number; p1: number; f: (x: number) => number }[] = [
-  { code: 0, name: 'none', p0: 0, p1: 0, f: (x) => x },
-  { code: 1, name: 'relu', p0: 0, p1: 0, f: (x) => Math.max(0, x) },
-  { code: 2, name: 'leaky_relu', p0: 0.1, p1: 0, f: (x) => leakyRef(x, 0.1) },
-  { code: 3, name: 'sigmoid', p0: 0, p1: 0, f: sigmoidRef },
-  { code: 4, name: 'tanh', p0: 0, p1: 0, f: Math.tanh },
-  { code: 5, name: 'clip', p0: -0.5, p1: 1.5, f: (x) => clipRef(x, -0.5, 1.5) },
-  { code: 6, name: 'hard_sigmoid', p0: 0.2, p1: 0.5, f: (x) => hardSigmoidRef(x, 0.2, 0.5) },
-  { code: 7, name: 'hard_swish', p0: 0, p1: 0, f: hardSwishRef },
-  { code: 8, name: 'gelu', p0: 0, p1: 0, f: geluRef },
-];
+// GEMM epilogue activations: every code of the ABI with its reference (a new code without one fails here).
+const ACT_REFS: Record<keyof typeof CODES.ACT, { p0: number; p1: number; f: (x: number) => number }> = {
+  NONE: { p0: 0, p1: 0, f: (x) => x },
+  RELU: { p0: 0, p1: 0, f: (x) => Math.max(0, x) },
+  LEAKY_RELU: { p0: 0.1, p1: 0, f: (x) => leakyRef(x, 0.1) },
+  SIGMOID: { p0: 0, p1: 0, f: sigmoidRef },
+  TANH: { p0: 0, p1: 0, f: Math.tanh },
+  CLIP: { p0: -0.5, p1: 1.5, f: (x) => clipRef(x, -0.5, 1.5) },
+  HARD_SIGMOID: { p0: 0.2, p1: 0.5, f: (x) => hardSigmoidRef(x, 0.2, 0.5) },
+  HARD_SWISH: { p0: 0, p1: 0, f: hardSwishRef },
+  GELU: { p0: 0, p1: 0, f: geluRef },
+};
+const ACTS = Object.entries(CODES.ACT).map(([name, code]) => ({
+  code,
+  name: name.toLowerCase(),
+  ...ACT_REFS[name as keyof typeof CODES.ACT],
+}));
 
 // ---- GEMM helpers -----------------------------------------------------------------------------------
 
-const NR = 8;
+const NR = CONSTANTS.PANEL_WIDTH;
 
 /** Mirror of the compiler's packing: ceil(N/8) panels of K rows × 8 floats, zero-padded past N. */
 function packB(B: Float32Array, K: number, N: number): Float32Array {
@@ -122,7 +107,20 @@ function checkGemm(k: Kernels, arena: Arena, rand: () => number, cs: GemmCase): 
   const cPtr = arena.alloc(M * ldc + tail);
   arena.f32(cPtr, M * ldc + tail).fill(CANARY);
 
-  k.gemm(aPtr, lda, wPtr, biasPtr, cPtr, ldc, M, N, K, act.code, act.p0, act.p1);
+  call(k, 'gemm', {
+    a: aPtr,
+    lda,
+    w: wPtr,
+    bias: biasPtr,
+    c: cPtr,
+    ldc,
+    M,
+    N,
+    K,
+    act: act.code,
+    p0: act.p0,
+    p1: act.p1,
+  });
 
   const C = arena.f32(cPtr, M * ldc + tail);
   const what = `gemm M=${M} N=${N} K=${K} act=${act.name} bias=${cs.bias} lda=${lda} ldc=${ldc}`;
@@ -176,33 +174,13 @@ for (const build of BUILDS) {
       arena = new Arena(k);
     });
 
-    it('exports the full ABI and a memory, with no start function side effects', () => {
-      const names = [
-        'gemm',
-        'softmax',
-        'log_softmax',
-        'copy',
-        'fill',
-        ...[
-          'relu',
-          'leaky_relu',
-          'sigmoid',
-          'tanh',
-          'exp',
-          'log',
-          'neg',
-          'abs',
-          'sqrt',
-          'reciprocal',
-          'erf',
-          'clip',
-          'hard_sigmoid',
-          'hard_swish',
-          'gelu',
-        ].map((n) => `unary_${n}`),
-        ...['add', 'sub', 'mul', 'div', 'pow', 'max', 'min'].map((n) => `binary_${n}`),
-      ];
-      for (const n of names) expect(typeof k[n], n).to.equal('function');
+    it('exports exactly the ABI table and a memory, with no start function side effects', () => {
+      for (const name of Object.keys(KERNELS)) expect(typeof k[name], name).to.equal('function');
+      const exported = Object.keys(k).filter((name) => name !== 'memory');
+      expect(
+        exported.filter((name) => !(name in KERNELS)),
+        'exports outside the table',
+      ).to.deep.equal([]);
       expect(k.memory).to.be.instanceOf(WebAssembly.Memory);
       // Nothing ran at instantiation: memory is all zeros.
       expect(new Uint8Array(k.memory.buffer).some((b) => b !== 0)).to.equal(false);
@@ -269,7 +247,20 @@ for (const build of BUILDS) {
         const wPtr = arena.put(packB(B, K, N));
         const cPtr = arena.alloc(M * N);
         for (const act of ACTS) {
-          k.gemm(aPtr, K, wPtr, 0, cPtr, N, M, N, K, act.code, act.p0, act.p1);
+          call(k, 'gemm', {
+            a: aPtr,
+            lda: K,
+            w: wPtr,
+            bias: 0,
+            c: cPtr,
+            ldc: N,
+            M,
+            N,
+            K,
+            act: act.code,
+            p0: act.p0,
+            p1: act.p1,
+          });
           const C = arena.f32(cPtr, M * N);
           for (let i = 0; i < M; i++) {
             for (let j = 0; j < N; j++) {
@@ -318,46 +309,51 @@ for (const build of BUILDS) {
         -1e-40,
         3.4e38,
       ];
-      const CASES: {
-        name: string;
+      interface UnarySpec {
         ref: (x: number) => number;
-        p0?: number;
-        p1?: number;
+        /** The kernel's own parameters after x, y, n (named as in the ABI table). */
+        params?: Record<string, number>;
         rtol: number;
         atol: number;
         lo?: number;
         hi?: number;
-      }[] = [
-        { name: 'relu', ref: (x) => Math.max(x, 0), rtol: 0, atol: 0 },
-        { name: 'leaky_relu', ref: (x) => leakyRef(x, Math.fround(0.01)), p0: 0.01, rtol: 0, atol: 0 },
-        { name: 'sigmoid', ref: sigmoidRef, rtol: 1e-6, atol: 1e-7, lo: -30, hi: 30 },
-        { name: 'tanh', ref: Math.tanh, rtol: 1e-6, atol: 1e-7, lo: -10, hi: 10 },
-        { name: 'exp', ref: Math.exp, rtol: 1e-6, atol: 1e-7, lo: -100, hi: 90 },
-        { name: 'log', ref: Math.log, rtol: 1e-6, atol: 1e-7, lo: 0, hi: 1e6 },
-        { name: 'neg', ref: (x) => -x, rtol: 0, atol: 0 },
-        { name: 'abs', ref: Math.abs, rtol: 0, atol: 0 },
-        { name: 'sqrt', ref: Math.sqrt, rtol: 0, atol: 0, lo: 0, hi: 1e6 },
-        { name: 'reciprocal', ref: (x) => 1 / x, rtol: 0, atol: 0 },
-        { name: 'erf', ref: erfRef, rtol: 1e-6, atol: 1e-6, lo: -5, hi: 5 },
-        { name: 'clip', ref: (x) => clipRef(x, 0, 6), p0: 0, p1: 6, rtol: 0, atol: 0, lo: -10, hi: 10 },
-        {
-          name: 'hard_sigmoid',
+      }
+      // One entry per kernel of the family: a kernel added to the table without one fails below.
+      const SPECS: Record<FamilyKernel<'unary'>, UnarySpec> = {
+        unary_relu: { ref: (x) => Math.max(x, 0), rtol: 0, atol: 0 },
+        unary_leaky_relu: { ref: (x) => leakyRef(x, Math.fround(0.01)), params: { alpha: 0.01 }, rtol: 0, atol: 0 },
+        unary_sigmoid: { ref: sigmoidRef, rtol: 1e-6, atol: 1e-7, lo: -30, hi: 30 },
+        unary_tanh: { ref: Math.tanh, rtol: 1e-6, atol: 1e-7, lo: -10, hi: 10 },
+        unary_exp: { ref: Math.exp, rtol: 1e-6, atol: 1e-7, lo: -100, hi: 90 },
+        unary_log: { ref: Math.log, rtol: 1e-6, atol: 1e-7, lo: 0, hi: 1e6 },
+        unary_neg: { ref: (x) => -x, rtol: 0, atol: 0 },
+        unary_abs: { ref: Math.abs, rtol: 0, atol: 0 },
+        unary_sqrt: { ref: Math.sqrt, rtol: 0, atol: 0, lo: 0, hi: 1e6 },
+        unary_reciprocal: { ref: (x) => 1 / x, rtol: 0, atol: 0 },
+        unary_erf: { ref: erfRef, rtol: 1e-6, atol: 1e-6, lo: -5, hi: 5 },
+        unary_clip: { ref: (x) => clipRef(x, 0, 6), params: { lo: 0, hi: 6 }, rtol: 0, atol: 0, lo: -10, hi: 10 },
+        unary_hard_sigmoid: {
           ref: (x) => hardSigmoidRef(x, 0.2, 0.5),
-          p0: 0.2,
-          p1: 0.5,
+          params: { alpha: 0.2, beta: 0.5 },
           rtol: 1e-6,
           atol: 1e-7,
           lo: -5,
           hi: 5,
         },
-        { name: 'hard_swish', ref: hardSwishRef, rtol: 1e-6, atol: 1e-7, lo: -6, hi: 6 },
-        { name: 'gelu', ref: geluRef, rtol: 1e-6, atol: 1e-6, lo: -8, hi: 8 },
-      ];
+        unary_hard_swish: { ref: hardSwishRef, rtol: 1e-6, atol: 1e-7, lo: -6, hi: 6 },
+        unary_gelu: { ref: geluRef, rtol: 1e-6, atol: 1e-6, lo: -8, hi: 8 },
+        // onnxruntime's sign: (0 < x) − (x < 0), so NaN gives 0
+        unary_sign: { ref: (x) => +(x > 0) - +(x < 0), rtol: 0, atol: 0 },
+      };
 
-      for (const c of CASES) {
-        it(`unary_${c.name}: special values, random values, tails, in place, unaligned`, () => {
-          const fn = k[`unary_${c.name}`] as UnaryFn;
-          const rand = rng(c.name.length * 31 + 5);
+      it('every unary kernel of the table has a test spec', () => {
+        for (const name of familyMembers('unary')) expect(SPECS[name as FamilyKernel<'unary'>], name).to.exist;
+      });
+
+      for (const [name, c] of Object.entries(SPECS) as [FamilyKernel<'unary'>, UnarySpec][]) {
+        it(`${name}: special values, random values, tails, in place, unaligned`, () => {
+          const fn = (x: number, y: number, n: number) => call(k, name, { x, y, n, ...c.params });
+          const rand = rng((name.length - 'unary_'.length) * 31 + 5);
           const lo = c.lo ?? -100,
             hi = c.hi ?? 100;
           const inputs: Float32Array[] = [
@@ -373,24 +369,23 @@ for (const build of BUILDS) {
             const xPtr = arena.put(x, misalign);
             const yPtr = inPlace ? xPtr : arena.alloc(x.length + 4, misalign);
             if (!inPlace) arena.f32(yPtr, x.length + 4).fill(CANARY);
-            fn(xPtr, yPtr, x.length, c.p0 ?? 0, c.p1 ?? 0);
+            fn(xPtr, yPtr, x.length);
             if (!inPlace) {
               const after = arena.f32(yPtr + x.length * 4, 4);
-              for (let i = 0; i < 4; i++)
-                if (after[i] !== CANARY) expect.fail(`unary_${c.name} n=${x.length} wrote past y`);
+              for (let i = 0; i < 4; i++) if (after[i] !== CANARY) expect.fail(`${name} n=${x.length} wrote past y`);
             }
             return arena.f32(yPtr, x.length).slice();
           };
           for (const x of inputs) {
             const ref = Array.from(x, (v) => Math.fround(c.ref(v)));
-            expectClose(run(x, false, 0), ref, c.rtol, c.atol, `unary_${c.name} n=${x.length}`, x);
-            expectClose(run(x, true, 0), ref, c.rtol, c.atol, `unary_${c.name} in place n=${x.length}`, x);
-            expectClose(run(x, false, 4), ref, c.rtol, c.atol, `unary_${c.name} unaligned n=${x.length}`, x);
+            expectClose(run(x, false, 0), ref, c.rtol, c.atol, `${name} n=${x.length}`, x);
+            expectClose(run(x, true, 0), ref, c.rtol, c.atol, `${name} in place n=${x.length}`, x);
+            expectClose(run(x, false, 4), ref, c.rtol, c.atol, `${name} unaligned n=${x.length}`, x);
           }
           // n = 0 writes nothing.
           arena.reset();
           const yPtr = arena.put([CANARY]);
-          fn(yPtr, yPtr, 0, c.p0 ?? 0, c.p1 ?? 0);
+          fn(yPtr, yPtr, 0);
           expect(arena.f32(yPtr, 1)[0]).to.equal(CANARY);
         });
       }
@@ -400,13 +395,13 @@ for (const build of BUILDS) {
         const x = Float32Array.from([1e30, -1e30, Infinity, -Infinity, 50, -50, 1e-8, -1e-8, 1e-20]);
         const p = arena.put(x);
         const y = arena.alloc(x.length);
-        (k.unary_sigmoid as UnaryFn)(p, y, x.length);
+        call(k, 'unary_sigmoid', { x: p, y, n: x.length });
         expect(Array.from(arena.f32(y, 4))).to.deep.equal([1, 0, 1, 0]);
-        (k.unary_tanh as UnaryFn)(p, y, x.length);
+        call(k, 'unary_tanh', { x: p, y, n: x.length });
         const t = arena.f32(y, x.length);
         expect(Array.from(t.slice(0, 6))).to.deep.equal([1, -1, 1, -1, 1, -1]);
         for (let i = 6; i < x.length; i++) expect(Math.abs(t[i] / x[i] - 1)).to.be.below(1e-6);
-        (k.unary_erf as UnaryFn)(p, y, x.length);
+        call(k, 'unary_erf', { x: p, y, n: x.length });
         const e = arena.f32(y, x.length);
         for (let i = 6; i < x.length; i++)
           expect(Math.abs(e[i] / ((x[i] * 2) / Math.sqrt(Math.PI)) - 1)).to.be.below(1e-6);
@@ -503,15 +498,33 @@ for (const build of BUILDS) {
           bLen: 8,
         },
       ];
-      const OPS: { name: string; f: (a: number, b: number) => number }[] = [
-        { name: 'add', f: (a, b) => a + b },
-        { name: 'sub', f: (a, b) => a - b },
-        { name: 'mul', f: (a, b) => a * b },
-        { name: 'div', f: (a, b) => a / b },
-        { name: 'pow', f: Math.pow },
-        { name: 'max', f: Math.max },
-        { name: 'min', f: Math.min },
-      ];
+      interface BinarySpec {
+        f: (a: number, b: number) => number;
+        /** int32 operands and result (wrapping), bit-exact. */
+        ints?: true;
+      }
+      // One entry per kernel of the family: a kernel added to the table without one fails below.
+      const SPECS: Record<FamilyKernel<'binary'>, BinarySpec> = {
+        binary_add: { f: (a, b) => a + b },
+        binary_sub: { f: (a, b) => a - b },
+        binary_mul: { f: (a, b) => a * b },
+        binary_div: { f: (a, b) => a / b },
+        binary_pow: { f: Math.pow },
+        binary_max: { f: Math.max },
+        binary_min: { f: Math.min },
+        binary_less: { f: (a, b) => +(a < b) },
+        binary_greater: { f: (a, b) => +(a > b) },
+        binary_equal: { f: (a, b) => +(a === b) },
+        binary_less_equal: { f: (a, b) => +(a <= b) },
+        binary_greater_equal: { f: (a, b) => +(a >= b) },
+        binary_add_i32: { f: (a, b) => (a + b) | 0, ints: true },
+        binary_sub_i32: { f: (a, b) => (a - b) | 0, ints: true },
+        binary_mul_i32: { f: Math.imul, ints: true },
+      };
+
+      it('every binary kernel of the table has a test spec', () => {
+        for (const name of familyMembers('binary')) expect(SPECS[name as FamilyKernel<'binary'>], name).to.exist;
+      });
 
       const tableOf = (c: BinCase): number[] => [
         c.dims.length,
@@ -526,6 +539,7 @@ for (const build of BUILDS) {
         a: Float32Array,
         b: Float32Array,
         f: (a: number, b: number) => number,
+        round: (v: number) => number = Math.fround,
       ): number[] => {
         const total = c.dims.reduce((p, d) => p * d, 1);
         const out: number[] = [];
@@ -539,12 +553,25 @@ for (const build of BUILDS) {
             ia += idx * c.aStrides[j];
             ib += idx * c.bStrides[j];
           }
-          out.push(Math.fround(f(a[ia], b[ib])));
+          out.push(round(f(a[ia], b[ib])));
         }
         return out;
       };
 
       const operands = (c: BinCase, op: string, rand: () => number): [Float32Array, Float32Array] => {
+        if (SPECS[`binary_${op}` as FamilyKernel<'binary'>].ints) {
+          // Small values and values that wrap past int32 (held exactly in a float64 array here).
+          const int = () => (rand() < 0.8 ? Math.round(2000 * rand() - 1000) : Math.round(2 ** 32 * rand()) | 0);
+          return [
+            Float64Array.from({ length: c.aLen }, int),
+            Float64Array.from({ length: c.bLen }, int),
+          ] as unknown as [Float32Array, Float32Array];
+        }
+        // Comparisons see equal operands too.
+        if (op.includes('equal') || op === 'less' || op === 'greater') {
+          const pick = () => Math.round(6 * rand() - 3) / 2;
+          return [Float32Array.from({ length: c.aLen }, pick), Float32Array.from({ length: c.bLen }, pick)];
+        }
         if (op !== 'pow') return [randomArray(c.aLen, rand, -10, 10), randomArray(c.bLen, rand, -4, 4)];
         // Negative bases with integer exponents, fractional exponents, zeros and specials.
         const bases = [-3, -2, -1.5, -1, -0.5, -0, 0, 0.5, 1, 1.5, 2, 3, 10, -Infinity, Infinity, NaN];
@@ -556,23 +583,27 @@ for (const build of BUILDS) {
         ];
       };
 
-      for (const op of OPS) {
-        it(`binary_${op.name} over broadcast tables`, () => {
-          const fn = k[`binary_${op.name}`] as BinaryFn;
+      for (const [kernel, spec] of Object.entries(SPECS) as [FamilyKernel<'binary'>, BinarySpec][]) {
+        const op = { name: kernel.slice('binary_'.length), f: spec.f };
+        it(`${kernel} over broadcast tables`, () => {
+          const fn = (a: number, b: number, y: number, rows: number, table: number) =>
+            call(k, kernel, { a, b, y, rows, table });
           const rand = rng(op.name.charCodeAt(0) * 131 + op.name.charCodeAt(1));
           // pow is computed in f64 and rounded once; the rest must be bit-exact.
           const rtol = op.name === 'pow' ? 1e-6 : 0;
+          const put = (v: Float32Array) => (spec.ints ? arena.putI32(Array.from(v)) : arena.put(v));
+          const view = (p: number, n: number) => (spec.ints ? arena.i32(p, n) : arena.f32(p, n));
           for (const c of CASES) {
             const [a, b] = operands(c, op.name, rand);
-            const ref = reference(c, a, b, op.f);
+            const ref = reference(c, a, b, op.f, spec.ints ? (v) => v | 0 : Math.fround);
             arena.reset();
-            const aPtr = arena.put(a);
-            const bPtr = arena.put(b);
+            const aPtr = put(a);
+            const bPtr = put(b);
             const table = arena.putI32(tableOf(c));
             const yPtr = arena.alloc(ref.length + 4);
             arena.f32(yPtr, ref.length + 4).fill(CANARY);
             fn(aPtr, bPtr, yPtr, c.rows, table);
-            expectClose(arena.f32(yPtr, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name}`);
+            expectClose(view(yPtr, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name}`);
             expect(
               Array.from(arena.f32(yPtr + ref.length * 4, 4)),
               `binary_${op.name} ${c.name}: past y`,
@@ -582,14 +613,14 @@ for (const build of BUILDS) {
             const contiguous = c.dims.map((_, j) => c.dims.slice(j + 1).reduce((p, d) => p * d, 1));
             const likeY = (strides: number[]) => strides.every((s, j) => s === contiguous[j] || c.dims[j] === 1);
             if (c.aLen === ref.length && likeY(c.aStrides)) {
-              const a2 = arena.put(a);
+              const a2 = put(a);
               fn(a2, bPtr, a2, c.rows, table);
-              expectClose(arena.f32(a2, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name} (y = a)`);
+              expectClose(view(a2, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name} (y = a)`);
             }
             if (c.bLen === ref.length && likeY(c.bStrides)) {
-              const b2 = arena.put(b);
+              const b2 = put(b);
               fn(aPtr, b2, b2, c.rows, table);
-              expectClose(arena.f32(b2, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name} (y = b)`);
+              expectClose(view(b2, ref.length), ref, rtol, 0, `binary_${op.name} ${c.name} (y = b)`);
             }
           }
         });
@@ -603,7 +634,7 @@ for (const build of BUILDS) {
         const bPtr = arena.put(b);
         const table = arena.putI32([1, a.length, 1, 1]);
         const yPtr = arena.alloc(a.length);
-        (k.binary_pow as BinaryFn)(aPtr, bPtr, yPtr, a.length, table);
+        call(k, 'binary_pow', { a: aPtr, b: bPtr, y: yPtr, rows: a.length, table });
         const got = arena.f32(yPtr, a.length);
         for (let i = 0; i < a.length; i++) {
           const want = Math.fround(Math.pow(a[i], b[i]));
@@ -622,7 +653,7 @@ for (const build of BUILDS) {
         const x = [-3, -0.5, 0, 1e20, -1e20, NaN, Infinity, -Infinity, 7, 1.5, -2, 0.25];
         const xPtr = arena.put(x);
         const y2 = arena.alloc(x.length);
-        (k.binary_pow as BinaryFn)(xPtr, two, y2, 2, sq);
+        call(k, 'binary_pow', { a: xPtr, b: two, y: y2, rows: 2, table: sq });
         expectClose(
           arena.f32(y2, x.length),
           x.map((v) => Math.fround(v * v)),
@@ -663,7 +694,8 @@ for (const build of BUILDS) {
       for (const log of [false, true]) {
         const name = log ? 'log_softmax' : 'softmax';
         it(`${name}: shapes with inner = 1 and > 1, large values, in place`, () => {
-          const fn = (log ? k.log_softmax : k.softmax).bind(k);
+          const fn = (x: number, y: number, outer: number, axis: number, inner: number) =>
+            call(k, log ? 'log_softmax' : 'softmax', { x, y, outer, axis, inner });
           const rand = rng(log ? 99 : 98);
           for (const [o, n, inner] of SHAPES) {
             for (const scale of [1, 30, 1e4]) {
@@ -713,13 +745,13 @@ for (const build of BUILDS) {
         const p = arena.put(src);
         const q = arena.alloc(40);
         arena.f32(q, 40).fill(CANARY);
-        k.copy(p, q, 37 * 4);
+        call(k, 'copy', { x: p, y: q, nbytes: 37 * 4 });
         expect(Array.from(arena.f32(q, 37))).to.deep.equal(Array.from(src));
         expect(arena.f32(q, 38)[37]).to.equal(CANARY);
-        k.copy(p, p + 8, 20 * 4); // forward overlap
+        call(k, 'copy', { x: p, y: p + 8, nbytes: 20 * 4 }); // forward overlap
         expect(Array.from(arena.f32(p + 8, 20))).to.deep.equal(Array.from(src.slice(0, 20)));
         arena.f32(p, 37).set(src);
-        k.copy(p + 8, p, 20 * 4); // backward overlap
+        call(k, 'copy', { x: p + 8, y: p, nbytes: 20 * 4 }); // backward overlap
         expect(Array.from(arena.f32(p, 20))).to.deep.equal(Array.from(src.slice(2, 22)));
       });
 
@@ -728,7 +760,7 @@ for (const build of BUILDS) {
           arena.reset();
           const p = arena.alloc(n + 4, 4);
           arena.f32(p, n + 4).fill(CANARY);
-          k.fill(p, n, -1.25);
+          call(k, 'fill', { y: p, n, v: -1.25 });
           const y = arena.f32(p, n + 4);
           for (let i = 0; i < n + 4; i++) expect(y[i], `n=${n} [${i}]`).to.equal(i < n ? -1.25 : CANARY);
         }

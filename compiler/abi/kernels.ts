@@ -1,0 +1,384 @@
+/**
+ * The kernel ABI: every function the kernel library (assembly/) exports, with its parameters in order.
+ * This table is the one place a kernel's interface is written:
+ *  - `Program.addStep` takes a kernel name from it and its arguments by parameter name (typed here);
+ *  - `assembly/build.mjs` generates the library's entry (`assembly/generated/index.ts`), the one-line
+ *    kernels of each family (`family` below) and their op codes, and checks every export of the built
+ *    library against this table both ways (names, parameter count and types);
+ *  - the kernel tests call kernels through it by parameter name.
+ * As in XNNPACK, a family shares one signature and one implementation; adding one of its kernels is one
+ * line here (plus its op code in the family's `switch`).
+ */
+
+/** A byte address in linear memory (usize), an i32, an f32. */
+export type ParamKind = 'ptr' | 'i32' | 'f32';
+export type Param = readonly [name: string, kind: ParamKind];
+
+export interface KernelSpec {
+  /** assembly/<module>.ts: where it (or its family's implementation) is written. */
+  readonly module: string;
+  readonly params: readonly Param[];
+  /** A kernel that returns a value (only checks do). */
+  readonly returns?: 'i32';
+  /** Generated kernels: the family whose implementation it calls with its own op code. */
+  readonly family?: Family;
+}
+
+/** Families of generated one-line kernels: `family_op(params) { impl(OP_CODE, params) }`. */
+export type Family = 'unary' | 'binary' | 'reduce';
+
+const ptr = (name: string): Param => [name, 'ptr'];
+const i32 = (name: string): Param => [name, 'i32'];
+const f32 = (name: string): Param => [name, 'f32'];
+
+// Family signatures (one per family).
+const UNARY = [ptr('x'), ptr('y'), i32('n')] as const;
+const BINARY = [ptr('a'), ptr('b'), ptr('y'), i32('rows'), ptr('table')] as const;
+const REDUCE = [ptr('x'), ptr('y'), i32('outer'), i32('len'), i32('inner')] as const;
+// A window over channels-last images [images, H, W, C].
+const WINDOW = [
+  i32('KH'),
+  i32('KW'),
+  i32('SH'),
+  i32('SW'),
+  i32('DH'),
+  i32('DW'),
+  i32('PT'),
+  i32('PL'),
+  i32('OH'),
+  i32('OW'),
+] as const;
+const IMAGES = [ptr('x'), ptr('y'), i32('images'), i32('H'), i32('W'), i32('C')] as const;
+
+const unary = (...extra: Param[]) => ({ module: 'unary', family: 'unary', params: [...UNARY, ...extra] }) as const;
+const binary = { module: 'binary', family: 'binary', params: BINARY } as const;
+const reduce = { module: 'reduce', family: 'reduce', params: REDUCE } as const;
+
+export const KERNELS = {
+  // ---- GEMM and matrix products (gemm.ts, matmul.ts)
+  /** c[M, N] (row stride ldc) = act(a[M, K] (row stride lda) · packed w + bias). */
+  gemm: {
+    module: 'gemm',
+    params: [
+      ptr('a'),
+      i32('lda'),
+      ptr('w'),
+      ptr('bias'),
+      ptr('c'),
+      i32('ldc'),
+      i32('M'),
+      i32('N'),
+      i32('K'),
+      i32('act'),
+      f32('p0'),
+      f32('p1'),
+    ],
+  },
+  /** Batched c[b] = a[b] · b[b mod bPeriod] (bPeriod 0: b advances with a). */
+  matmul: {
+    module: 'matmul',
+    params: [ptr('a'), ptr('b'), ptr('c'), i32('batches'), i32('M'), i32('N'), i32('K'), i32('bPeriod')],
+  },
+
+  // ---- elementwise (unary.ts, binary.ts)
+  unary_relu: unary(),
+  unary_leaky_relu: unary(f32('alpha')),
+  unary_sigmoid: unary(),
+  unary_tanh: unary(),
+  unary_exp: unary(),
+  unary_log: unary(),
+  unary_neg: unary(),
+  unary_abs: unary(),
+  unary_sqrt: unary(),
+  unary_reciprocal: unary(),
+  unary_erf: unary(),
+  unary_clip: unary(f32('lo'), f32('hi')),
+  unary_hard_sigmoid: unary(f32('alpha'), f32('beta')),
+  unary_hard_swish: unary(),
+  unary_gelu: unary(),
+  unary_sign: unary(),
+  binary_add: binary,
+  binary_sub: binary,
+  binary_mul: binary,
+  binary_div: binary,
+  binary_pow: binary,
+  binary_max: binary,
+  binary_min: binary,
+  binary_less: binary,
+  binary_greater: binary,
+  binary_equal: binary,
+  binary_less_equal: binary,
+  binary_greater_equal: binary,
+  binary_add_i32: binary,
+  binary_sub_i32: binary,
+  binary_mul_i32: binary,
+  /** y[i] = cond[i] ≠ 0 ? a[i] : b[i] (Where, over equal-shaped operands). */
+  where: { module: 'reduce', params: [ptr('cond'), ptr('a'), ptr('b'), ptr('y'), i32('n')] },
+
+  // ---- reductions, softmax, arg-reductions (reduce.ts, softmax.ts, argmax.ts)
+  reduce_sum: reduce,
+  reduce_mean: reduce,
+  reduce_max: reduce,
+  reduce_min: reduce,
+  reduce_prod: reduce,
+  reduce_logsumexp: { module: 'reduce', params: REDUCE },
+  softmax: { module: 'softmax', params: [ptr('x'), ptr('y'), i32('outer'), i32('axis'), i32('inner')] },
+  log_softmax: { module: 'softmax', params: [ptr('x'), ptr('y'), i32('outer'), i32('axis'), i32('inner')] },
+  argmax: { module: 'argmax', params: [...REDUCE, i32('selectLast')] },
+  argmin: { module: 'argmax', params: [...REDUCE, i32('selectLast')] },
+
+  // ---- memory and data movement (memory.ts, layout.ts, pad.ts, cast.ts)
+  copy: { module: 'memory', params: [ptr('x'), ptr('y'), i32('nbytes')] },
+  fill: { module: 'memory', params: [ptr('y'), i32('n'), f32('v')] },
+  /** y[r, i] = table[idx[r], i] for rows of `inner` elements (index bound `rows`). */
+  gather_rows: {
+    module: 'memory',
+    params: [ptr('idx'), ptr('table'), ptr('y'), i32('count'), i32('inner'), i32('rows')],
+  },
+  /** An n-d strided gather into a contiguous y: table = [rank, dims…, strides…], dim 0 given as `rows`. */
+  strided_copy: { module: 'layout', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table')] },
+  /** `count` blocks of `chunk` floats, read every srcStride and written every dstStride floats. */
+  copy_blocks: {
+    module: 'layout',
+    params: [ptr('x'), ptr('y'), i32('count'), i32('chunk'), i32('srcStride'), i32('dstStride')],
+  },
+  nchw_to_nhwc: { module: 'layout', params: [ptr('x'), ptr('y'), i32('images'), i32('C'), i32('HW')] },
+  nhwc_to_nchw: { module: 'layout', params: [ptr('x'), ptr('y'), i32('images'), i32('C'), i32('HW')] },
+  /** table = [rank, out dims…, in dims…, leading pads…]; mode: CODES.PAD. */
+  pad: { module: 'pad', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table'), i32('mode'), f32('value')] },
+  cast_i32_f32: { module: 'cast', params: [ptr('x'), ptr('y'), i32('n')] },
+  cast_f32_i32: { module: 'cast', params: [ptr('x'), ptr('y'), i32('n')] },
+  /** y[i] = table[idx[i]] (class indices to their float class values). */
+  lookup_f32: { module: 'cast', params: [ptr('idx'), ptr('table'), ptr('y'), i32('n')] },
+  /** The index of the first non-finite float among n at x, or −1 (the runtime's input check). */
+  first_non_finite: { module: 'check', params: [ptr('x'), i32('n')], returns: 'i32' },
+
+  // ---- convolution and pooling over channels-last images (conv.ts, pool.ts, pad.ts)
+  im2col: {
+    module: 'conv',
+    params: [ptr('x'), ptr('col'), i32('images'), i32('H'), i32('W'), i32('C'), i32('c0'), i32('cn'), ...WINDOW],
+  },
+  conv_depthwise: {
+    module: 'conv',
+    params: [
+      ptr('x'),
+      ptr('w'),
+      ptr('bias'),
+      ptr('y'),
+      i32('images'),
+      i32('H'),
+      i32('W'),
+      i32('C'),
+      ...WINDOW,
+      i32('act'),
+      f32('p0'),
+      f32('p1'),
+    ],
+  },
+  /** Adds each column of a transposed convolution's GEMM into the output pixel it lands on (bias first). */
+  col2im: {
+    module: 'pad',
+    params: [
+      ptr('col'),
+      ptr('y'),
+      i32('images'),
+      i32('H'),
+      i32('W'),
+      i32('Co'),
+      i32('KH'),
+      i32('KW'),
+      i32('SH'),
+      i32('SW'),
+      i32('DH'),
+      i32('DW'),
+      i32('PT'),
+      i32('PL'),
+      i32('OH'),
+      i32('OW'),
+      ptr('bias'),
+    ],
+  },
+  maxpool: { module: 'pool', params: [...IMAGES, ...WINDOW] },
+  avgpool: {
+    module: 'pool',
+    params: [
+      ...IMAGES,
+      i32('KH'),
+      i32('KW'),
+      i32('SH'),
+      i32('SW'),
+      i32('PT'),
+      i32('PL'),
+      i32('PB'),
+      i32('PR'),
+      i32('OH'),
+      i32('OW'),
+      i32('countIncludePad'),
+    ],
+  },
+  global_avgpool: { module: 'pool', params: [ptr('x'), ptr('y'), i32('images'), i32('HW'), i32('C')] },
+  global_maxpool: { module: 'pool', params: [ptr('x'), ptr('y'), i32('images'), i32('HW'), i32('C')] },
+  lrn: {
+    module: 'pool',
+    params: [
+      ptr('x'),
+      ptr('y'),
+      i32('images'),
+      i32('HW'),
+      i32('C'),
+      i32('size'),
+      f32('alpha'),
+      f32('beta'),
+      f32('bias'),
+    ],
+  },
+  layer_norm: {
+    module: 'pool',
+    params: [ptr('x'), ptr('scale'), ptr('bias'), ptr('y'), i32('rows'), i32('D'), f32('epsilon')],
+  },
+
+  // ---- classic ML (ml.ts)
+  post_transform: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), i32('C'), i32('post')] },
+  two_class_scores: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), i32('mode'), i32('post')] },
+  label_threshold: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), f32('threshold')] },
+  tree_accumulate: {
+    module: 'ml',
+    params: [
+      ptr('x'),
+      i32('F'),
+      i32('rows'),
+      ptr('nodes'),
+      ptr('trees'),
+      i32('nTrees'),
+      ptr('table'),
+      i32('nOut'),
+      i32('aggregate'),
+      i32('nanLeft'),
+      ptr('acc'),
+      ptr('has'),
+    ],
+  },
+  tree_finalize_regressor: {
+    module: 'ml',
+    params: [
+      ptr('acc'),
+      ptr('has'),
+      ptr('scores'),
+      i32('rows'),
+      i32('nOut'),
+      i32('nTrees'),
+      i32('aggregate'),
+      ptr('base'),
+      i32('nBase'),
+      i32('post'),
+    ],
+  },
+  tree_finalize_classifier: {
+    module: 'ml',
+    params: [
+      ptr('acc'),
+      ptr('has'),
+      ptr('scores'),
+      ptr('labels'),
+      i32('rows'),
+      i32('C'),
+      ptr('base'),
+      i32('nBase'),
+      i32('post'),
+      i32('binaryCase'),
+      i32('allPositive'),
+    ],
+  },
+  svm_kernel: {
+    module: 'ml',
+    params: [
+      ptr('x'),
+      i32('F'),
+      i32('rows'),
+      ptr('sv'),
+      i32('V'),
+      i32('kind'),
+      f32('gamma'),
+      f32('coef0'),
+      f32('degree'),
+      ptr('out'),
+    ],
+  },
+  svm_classify: {
+    module: 'ml',
+    params: [
+      ptr('kernels'),
+      i32('rows'),
+      i32('V'),
+      i32('C'),
+      ptr('perClass'),
+      ptr('coef'),
+      ptr('rho'),
+      ptr('probA'),
+      ptr('probB'),
+      ptr('scores'),
+      ptr('labels'),
+      ptr('scratch'),
+      i32('post'),
+      i32('allPositive'),
+    ],
+  },
+  svm_regress: {
+    module: 'ml',
+    params: [ptr('kernels'), i32('rows'), i32('V'), ptr('coef'), f32('rho'), i32('oneClass'), ptr('y')],
+  },
+  normalize_rows: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), i32('norm')] },
+  impute: {
+    module: 'ml',
+    params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), ptr('values'), i32('nValues'), f32('replaced')],
+  },
+  one_hot: { module: 'ml', params: [ptr('x'), ptr('y'), i32('n'), ptr('cats'), i32('C')] },
+  gather_columns: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), ptr('indices'), i32('K')] },
+  label_encode: {
+    module: 'ml',
+    params: [
+      ptr('x'),
+      ptr('y'),
+      i32('n'),
+      ptr('keys'),
+      ptr('values'),
+      i32('K'),
+      f32('fallback'),
+      i32('xInt'),
+      i32('yInt'),
+    ],
+  },
+  /** y[r, m] = Σ_f (x[r, f] − t[m, f])² (k-nearest neighbours' distances to the training rows). */
+  squared_distances: { module: 'ml', params: [ptr('x'), ptr('t'), ptr('y'), i32('rows'), i32('F'), i32('M')] },
+  topk: {
+    module: 'ml',
+    params: [ptr('x'), ptr('vals'), ptr('idx'), i32('rows'), i32('D'), i32('K'), i32('largest')],
+  },
+  cumsum_rows: {
+    module: 'ml',
+    params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), i32('exclusive'), i32('reverse')],
+  },
+  gather_row_elements: { module: 'ml', params: [ptr('x'), ptr('idx'), ptr('y'), i32('rows'), i32('D'), i32('K')] },
+} as const satisfies Record<string, KernelSpec>;
+
+export type KernelName = keyof typeof KERNELS;
+
+/** The parameter names of a kernel, in order. */
+export type ParamsOf<K extends KernelName> = (typeof KERNELS)[K]['params'];
+type NamesOf<P extends readonly Param[]> = P[number][0];
+type KindOf<P extends readonly Param[], N extends string> = Extract<P[number], readonly [N, ParamKind]>[1];
+
+/** A kernel call's arguments by parameter name, each of the kind its parameter takes. */
+export type KernelArgs<K extends KernelName, A extends Record<ParamKind, unknown>> = {
+  [N in NamesOf<ParamsOf<K>>]: A[KindOf<ParamsOf<K>, N>];
+};
+
+/** The kernels of a family, as a type (they share one signature). */
+export type FamilyKernel<F extends Family> = {
+  [K in KernelName]: (typeof KERNELS)[K] extends { family: F } ? K : never;
+}[KernelName];
+
+/** Kernels of a family, in table order: their op codes are their positions. */
+export function familyMembers(family: Family): KernelName[] {
+  return (Object.keys(KERNELS) as KernelName[]).filter((k) => (KERNELS[k] as KernelSpec).family === family);
+}
