@@ -1,4 +1,45 @@
-import type { Buffer, Program } from './program.js';
+import { MAX_MODEL_MEMORY } from '../runtime/meta.js';
+import { CompileError } from './errors.js';
+import type { LoweredModel } from './lowering/lower.js';
+import { resolve, type Buffer, type Program, type RtValue } from './program.js';
+
+/** Default working memory for the rows of one call; the row count follows from it (at most MAX_BATCH_LIMIT). */
+const ARENA_BUDGET = 4 << 20;
+const MAX_BATCH_LIMIT = 1024;
+
+export interface MemoryPlan {
+  /** Rows per run() call. */
+  maxBatch: number;
+  arenaBytes: number;
+  peakLiveBytes: number;
+}
+
+/**
+ * The plan pass: buffer lifetimes, the rows per call (a dynamic batch fills ARENA_BUDGET unless `maxBatch`
+ * is given), and every buffer's arena offset. A plan past WebAssembly's limits is refused here, before
+ * any offset could wrap.
+ */
+export function planMemory(lowered: LoweredModel, maxBatchOption: number | undefined): MemoryPlan {
+  const { program } = lowered;
+  computeLifetimes(
+    program,
+    lowered.inputs.map((i) => i.value),
+    lowered.outputs.map((o) => o.value),
+  );
+  const maxBatch =
+    lowered.mode !== 'dynamic'
+      ? 1
+      : Math.max(1, Math.floor(maxBatchOption ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
+  const arenaBytes = planArena(program, maxBatch);
+  if (!(program.dataSize + arenaBytes <= MAX_MODEL_MEMORY)) {
+    const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    throw new CompileError(
+      'too-large',
+      `The model needs ${mib(program.dataSize)} of weights and ${mib(arenaBytes)} of working memory for ${maxBatch} row(s) per call, more than the ${mib(MAX_MODEL_MEMORY)} of WebAssembly memory a model may plan.${maxBatch > 1 ? ' Lower --max-batch, or use' : ' Use'} a smaller model or smaller inputs.`,
+    );
+  }
+  return { maxBatch, arenaBytes, peakLiveBytes: peakLiveBytes(program, maxBatch) };
+}
 
 /**
  * Static memory plan: every buffer gets a fixed arena offset, and buffers whose lifetimes do not
@@ -10,19 +51,24 @@ export function bufferBytes(b: Buffer, maxBatch: number): number {
   return align16(b.batched ? b.rowBytes * maxBatch : b.rowBytes);
 }
 
-/** Fill in each buffer's first/last step from the step list. */
-export function computeLifetimes(program: Program): void {
+/**
+ * Fill in each buffer's first/last step from the step list: graph inputs live from before the first step,
+ * outputs past the last. Buffers a pass merged into another count as that one.
+ */
+export function computeLifetimes(program: Program, inputs: readonly RtValue[], outputs: readonly RtValue[]): void {
   program.steps.forEach((step, i) => {
-    for (const b of [...step.reads, ...step.writes]) {
+    for (const b of [...step.reads, ...step.writes].map(resolve)) {
       b.first = Math.min(b.first, i);
       b.last = Math.max(b.last, i);
     }
   });
+  for (const v of inputs) resolve(v.buffer).first = -1;
+  for (const v of outputs) resolve(v.buffer).last = Infinity;
 }
 
 /** Assign offsets (first fit, largest first among buffers born at the same step); returns arena bytes. */
 export function planArena(program: Program, maxBatch: number): number {
-  const used = program.buffers.filter((b) => b.first !== Infinity || b.last !== -Infinity);
+  const used = program.buffers.filter((b) => !b.mergedInto && (b.first !== Infinity || b.last !== -Infinity));
   const order = [...used].sort((a, b) => a.first - b.first || bufferBytes(b, maxBatch) - bufferBytes(a, maxBatch));
   let placed: { start: number; end: number; last: number }[] = [];
   let arena = 0;
@@ -42,6 +88,7 @@ export function planArena(program: Program, maxBatch: number): number {
     placed.push({ start: offset, end: offset + size, last: b.last });
     arena = Math.max(arena, offset + size);
   }
+  for (const b of program.buffers) if (b.mergedInto) b.offset = resolve(b).offset;
   return arena;
 }
 

@@ -19,6 +19,14 @@ export interface Buffer {
   pendingReads: number;
   /** Byte offset from the memory plan. */
   offset: number;
+  /** Set when a pass merged this buffer into another (a fused step's output is its GEMM's output). */
+  mergedInto?: Buffer;
+}
+
+/** The buffer a buffer stands for after passes merged buffers. */
+export function resolve(b: Buffer): Buffer {
+  while (b.mergedInto) b = b.mergedInto;
+  return b;
 }
 
 /**
@@ -43,8 +51,6 @@ export interface RtValue {
   layout?: 'nhwc';
   /** Probabilities a ZipMap labelled: these labels become the model's labels. */
   zipMapLabels?: string[];
-  /** The GEMM that produced it, while its epilogue can still absorb a bias or activation. */
-  gemm?: GemmEpilogue;
 }
 
 export interface ConstValue {
@@ -54,7 +60,11 @@ export interface ConstValue {
 
 export type Value = RtValue | ConstValue;
 
-/** What a GEMM still absorbs while nothing else reads its output: per-column affine and activation. */
+/**
+ * What a GEMM or convolution applies to its output columns as it writes them: a per-column scale (folded
+ * into the weights when they are packed), a bias, an activation. The fusion pass (compiler/fuse.ts) grows it
+ * from the steps that follow.
+ */
 export interface GemmEpilogue {
   n: number;
   /** Per-column scale, folded into the weights when they are packed (BatchNormalization, Mul). */
@@ -81,12 +91,25 @@ export type Arg = PtrArg | I32Arg | F32Arg;
 /** A kernel call's arguments by parameter name, typed by the kernel table (compiler/abi/kernels.ts). */
 export type StepArgs<K extends KernelName> = KernelArgs<K, { ptr: PtrArg; i32: I32Arg; f32: F32Arg }>;
 
+/**
+ * What a step computes that a GEMM's epilogue could do instead, when the step is the only reader of the
+ * GEMM's output: y = x·scale + bias per output column (a constant `channels` long, or one value for all), or
+ * an activation (CODES.ACT).
+ */
+export type EpilogueOp =
+  | { kind: 'affine'; scale: Float32Array | null; bias: Float32Array | null; channels: number }
+  | { kind: 'activation'; act: number; p0: number; p1: number };
+
 export interface Step {
   kernel: KernelName;
   /** Resolved at emit time, so fusion can still change a step after it was added. */
   args: () => Record<string, Arg>;
   reads: Buffer[];
   writes: Buffer[];
+  /** A GEMM or convolution step: the epilogue it applies (shared by the steps of one grouped convolution). */
+  epilogue?: GemmEpilogue;
+  /** A step the fusion pass may fold into the epilogue of the GEMM that wrote its run-time input. */
+  fusable?: EpilogueOp;
 }
 
 /** The batch axis of a value, or -1 when it has none (constants, static shapes). */
@@ -112,11 +135,15 @@ export function mapValues<T extends Record<string, number>, A>(values: T, f: (v:
 export class Program {
   readonly steps: Step[] = [];
   readonly buffers: Buffer[] = [];
-  readonly kernels = new Set<KernelName>();
   private readonly chunks: Uint8Array[] = [];
   private dataBytes = 0;
   private readonly small = new Map<string, DataRef>();
   private readonly pending: (() => void)[] = [];
+
+  /** The kernels the steps call (after fusion removed some). */
+  get kernels(): Set<KernelName> {
+    return new Set(this.steps.map((s) => s.kernel));
+  }
 
   /** Defer adding data until lowering is done (GEMM weights, once fusion has settled their scale). */
   beforeLayout(fn: () => void): void {
@@ -145,7 +172,6 @@ export class Program {
   addStep<K extends KernelName>(kernel: K, args: () => StepArgs<K>, reads: RtValue[], writes: RtValue[]): Step {
     const step: Step = { kernel, args, reads: reads.map((v) => v.buffer), writes: writes.map((v) => v.buffer) };
     this.steps.push(step);
-    this.kernels.add(kernel);
     return step;
   }
 

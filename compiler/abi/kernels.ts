@@ -237,12 +237,12 @@ export const KERNELS = {
     params: [ptr('x'), ptr('scale'), ptr('bias'), ptr('y'), i32('rows'), i32('D'), f32('epsilon')],
   },
 
-  // ---- classic ML (ml.ts)
-  post_transform: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), i32('C'), i32('post')] },
-  two_class_scores: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), i32('mode'), i32('post')] },
-  label_threshold: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), f32('threshold')] },
+  // ---- classic ML (scores.ts, trees.ts, svm.ts, preprocessing.ts, indexing.ts)
+  post_transform: { module: 'scores', params: [ptr('x'), ptr('y'), i32('rows'), i32('C'), i32('post')] },
+  two_class_scores: { module: 'scores', params: [ptr('x'), ptr('y'), i32('rows'), i32('mode'), i32('post')] },
+  label_threshold: { module: 'scores', params: [ptr('x'), ptr('y'), i32('rows'), f32('threshold')] },
   tree_accumulate: {
-    module: 'ml',
+    module: 'trees',
     params: [
       ptr('x'),
       i32('F'),
@@ -259,7 +259,7 @@ export const KERNELS = {
     ],
   },
   tree_finalize_regressor: {
-    module: 'ml',
+    module: 'trees',
     params: [
       ptr('acc'),
       ptr('has'),
@@ -274,7 +274,7 @@ export const KERNELS = {
     ],
   },
   tree_finalize_classifier: {
-    module: 'ml',
+    module: 'trees',
     params: [
       ptr('acc'),
       ptr('has'),
@@ -290,7 +290,7 @@ export const KERNELS = {
     ],
   },
   svm_kernel: {
-    module: 'ml',
+    module: 'svm',
     params: [
       ptr('x'),
       i32('F'),
@@ -305,7 +305,7 @@ export const KERNELS = {
     ],
   },
   svm_classify: {
-    module: 'ml',
+    module: 'svm',
     params: [
       ptr('kernels'),
       i32('rows'),
@@ -324,18 +324,21 @@ export const KERNELS = {
     ],
   },
   svm_regress: {
-    module: 'ml',
+    module: 'svm',
     params: [ptr('kernels'), i32('rows'), i32('V'), ptr('coef'), f32('rho'), i32('oneClass'), ptr('y')],
   },
-  normalize_rows: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), i32('norm')] },
+  normalize_rows: { module: 'preprocessing', params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), i32('norm')] },
   impute: {
-    module: 'ml',
+    module: 'preprocessing',
     params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), ptr('values'), i32('nValues'), f32('replaced')],
   },
-  one_hot: { module: 'ml', params: [ptr('x'), ptr('y'), i32('n'), ptr('cats'), i32('C')] },
-  gather_columns: { module: 'ml', params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), ptr('indices'), i32('K')] },
+  one_hot: { module: 'preprocessing', params: [ptr('x'), ptr('y'), i32('n'), ptr('cats'), i32('C')] },
+  gather_columns: {
+    module: 'preprocessing',
+    params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), ptr('indices'), i32('K')],
+  },
   label_encode: {
-    module: 'ml',
+    module: 'preprocessing',
     params: [
       ptr('x'),
       ptr('y'),
@@ -349,16 +352,19 @@ export const KERNELS = {
     ],
   },
   /** y[r, m] = Σ_f (x[r, f] − t[m, f])² (k-nearest neighbours' distances to the training rows). */
-  squared_distances: { module: 'ml', params: [ptr('x'), ptr('t'), ptr('y'), i32('rows'), i32('F'), i32('M')] },
+  squared_distances: { module: 'indexing', params: [ptr('x'), ptr('t'), ptr('y'), i32('rows'), i32('F'), i32('M')] },
   topk: {
-    module: 'ml',
+    module: 'indexing',
     params: [ptr('x'), ptr('vals'), ptr('idx'), i32('rows'), i32('D'), i32('K'), i32('largest')],
   },
   cumsum_rows: {
-    module: 'ml',
+    module: 'indexing',
     params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), i32('exclusive'), i32('reverse')],
   },
-  gather_row_elements: { module: 'ml', params: [ptr('x'), ptr('idx'), ptr('y'), i32('rows'), i32('D'), i32('K')] },
+  gather_row_elements: {
+    module: 'indexing',
+    params: [ptr('x'), ptr('idx'), ptr('y'), i32('rows'), i32('D'), i32('K')],
+  },
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;

@@ -1,11 +1,11 @@
-import { NodeProblem } from '../errors.js';
-import { imageGeometry, toNHWC } from '../layout.js';
-import type { NodeContext } from '../lower.js';
-import { packPanels, padBias } from '../pack.js';
-import { buf, data, f32, i32, mapValues, type Arg, type DataRef, type GemmEpilogue, type RtValue } from '../program.js';
-import { product, Tensor } from '../tensor.js';
+import type { OpHandler } from './op.js';
 import { CODES } from '../abi/codes.js';
-import type { OpHandler } from './index.js';
+import { NodeProblem } from '../errors.js';
+import { convWindow, outputValue, windowArgs } from './window.js';
+import { imageGeometry, toNHWC } from '../lowering/layout.js';
+import { packPanels, padBias } from '../pack.js';
+import { product } from '../tensor.js';
+import { type Arg, type DataRef, type GemmEpilogue, type RtValue, buf, data, f32, i32, mapValues } from '../program.js';
 
 /**
  * Convolutions and pools over channels-last images (compiler/layout.ts). Weights are packed at
@@ -14,72 +14,8 @@ import type { OpHandler } from './index.js';
  * kernels' epilogue (GemmEpilogue, shared with Gemm).
  */
 
-interface Window {
-  spatial: number[]; // input H, W (1-D: [1, L])
-  kernel: number[];
-  strides: number[];
-  dilations: number[];
-  pads: number[]; // [top, left, bottom, right]
-  out: number[];
-}
-
-/** Output size and pads from the attributes (pads, auto_pad, strides, dilations, ceil_mode). */
-function convWindow(ctx: NodeContext, x: RtValue, kernelShape: number[], ceil = false): Window {
-  const rank = x.dims.length - 2;
-  if (rank !== 1 && rank !== 2) throw new NodeProblem(`${rank}-D windows are not supported (1-D and 2-D are)`);
-  const spatial = x.dims.slice(2);
-  const lift = (v: number[]) => (rank === 1 ? [1, v[0]] : v);
-  const kernel = lift(kernelShape);
-  const strides = lift(ctx.ints('strides') ?? new Array(rank).fill(1));
-  const dilations = lift(ctx.ints('dilations') ?? new Array(rank).fill(1));
-  const dims = lift(spatial);
-  let pads = ctx.ints('pads') ?? new Array(2 * rank).fill(0);
-  pads = rank === 1 ? [0, pads[0], 0, pads[1]] : pads;
-  const autoPad = ctx.string('auto_pad', 'NOTSET');
-  const extent = (i: number) => (kernel[i] - 1) * dilations[i] + 1;
-  const out = [0, 1].map((i) => {
-    if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const o = Math.ceil(dims[i] / strides[i]);
-      const total = Math.max((o - 1) * strides[i] + extent(i) - dims[i], 0);
-      const small = Math.floor(total / 2);
-      [pads[i], pads[i + 2]] = autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
-      return o;
-    }
-    if (autoPad === 'VALID') {
-      pads[i] = pads[i + 2] = 0;
-      return Math.floor((dims[i] - extent(i)) / strides[i]) + 1;
-    }
-    const span = dims[i] + pads[i] + pads[i + 2] - extent(i);
-    let o = (ceil ? Math.ceil(span / strides[i]) : Math.floor(span / strides[i])) + 1;
-    // A ceil_mode window must start inside the input or its leading padding.
-    if (ceil && (o - 1) * strides[i] >= dims[i] + pads[i]) o--;
-    return o;
-  });
-  if (out.some((o) => o < 1))
-    throw new NodeProblem(`the window is larger than the input [${spatial}]`, 'invalid-graph');
-  return { spatial: dims, kernel, strides, dilations, pads, out };
-}
-
-function outputValue(ctx: NodeContext, x: RtValue, channels: number, w: Window): RtValue {
-  const dims = x.dims.length === 3 ? [x.dims[0], channels, w.out[1]] : [x.dims[0], channels, w.out[0], w.out[1]];
-  return { ...ctx.newValue(dims, x.batched), layout: 'nhwc' };
-}
-
-/** The window parameters the conv and pool kernels share (compiler/abi/kernels.ts WINDOW). */
-const windowArgs = (w: Window) => ({
-  KH: i32(w.kernel[0]),
-  KW: i32(w.kernel[1]),
-  SH: i32(w.strides[0]),
-  SW: i32(w.strides[1]),
-  DH: i32(w.dilations[0]),
-  DW: i32(w.dilations[1]),
-  PT: i32(w.pads[0]),
-  PL: i32(w.pads[1]),
-  OH: i32(w.out[0]),
-  OW: i32(w.out[1]),
-});
-
 const conv: OpHandler = {
+  inputs: 'X W! B?!',
   lower(ctx) {
     const x = toNHWC(ctx.program, ctx.rtLayout(0));
     const W = ctx.constant(1, 'weights W');
@@ -116,7 +52,7 @@ const conv: OpHandler = {
         if (epilogue.bias)
           biasRef = ctx.program.addFloats(Float32Array.from({ length: Cp }, (_, c) => (c < C ? epilogue.bias![c] : 0)));
       });
-      ctx.program.addStep(
+      const step = ctx.program.addStep(
         'conv_depthwise',
         () => ({
           x: buf(x),
@@ -135,7 +71,8 @@ const conv: OpHandler = {
         [x],
         [y],
       );
-      return ctx.output(0, { ...y, gemm: epilogue });
+      step.epilogue = epilogue;
+      return ctx.output(0, y);
     }
 
     const Cog = Co / group;
@@ -179,7 +116,7 @@ const conv: OpHandler = {
       }
       const a: Arg = pointwise && group > 1 ? buf(x, g * Cig * 4) : buf(col);
       const lda = pointwise ? C : K;
-      ctx.program.addStep(
+      const step = ctx.program.addStep(
         'gemm',
         () => ({
           a,
@@ -198,8 +135,9 @@ const conv: OpHandler = {
         [pointwise ? x : col],
         [y],
       );
+      step.epilogue = epilogue; // one epilogue for every group's GEMM
     }
-    ctx.output(0, { ...y, gemm: epilogue });
+    ctx.output(0, y);
   },
 };
 
@@ -208,6 +146,7 @@ const conv: OpHandler = {
  * buffer, then col2im adds each column into the output pixel it lands on (bias first). Groups: a block-diagonal W.
  */
 const convTranspose: OpHandler = {
+  inputs: 'X W! B?!',
   lower(ctx) {
     const x = toNHWC(ctx.program, ctx.rtLayout(0));
     const W = ctx.constant(1, 'weights W');
@@ -301,103 +240,4 @@ const convTranspose: OpHandler = {
   },
 };
 
-function poolHandler(kind: 'max' | 'avg'): OpHandler {
-  return {
-    lower(ctx) {
-      const x = toNHWC(ctx.program, ctx.rtLayout(0));
-      if (ctx.isOutputUsed(1)) throw new NodeProblem('the Indices output is not supported');
-      const win = convWindow(ctx, x, ctx.ints('kernel_shape') ?? [], ctx.int('ceil_mode', 0) !== 0);
-      if (kind === 'avg' && win.dilations.some((d) => d !== 1))
-        throw new NodeProblem('dilated AveragePool is not supported');
-      const y = outputValue(ctx, x, x.dims[1], win);
-      const { images, C } = imageGeometry(x);
-      const [H, W] = win.spatial;
-      if (kind === 'max') {
-        ctx.program.addStep(
-          'maxpool',
-          () => ({ x: buf(x), y: buf(y), images, H: i32(H), W: i32(W), C: i32(C), ...windowArgs(win) }),
-          [x],
-          [y],
-        );
-      } else {
-        const [KH, KW] = win.kernel;
-        const [SH, SW] = win.strides;
-        const [PT, PL, PB, PR] = win.pads;
-        const include = ctx.int('count_include_pad', 0);
-        ctx.program.addStep(
-          'avgpool',
-          () => ({
-            x: buf(x),
-            y: buf(y),
-            images,
-            ...mapValues({ H, W, C, KH, KW, SH, SW, PT, PL, PB, PR, OH: win.out[0], OW: win.out[1] }, i32),
-            countIncludePad: i32(include),
-          }),
-          [x],
-          [y],
-        );
-      }
-      ctx.output(0, y);
-    },
-  };
-}
-
-function globalPool(kernel: 'global_avgpool' | 'global_maxpool'): OpHandler {
-  return {
-    fold(_ctx, [x]) {
-      const [n, c] = x!.dims;
-      const hw = product(x!.dims.slice(2));
-      const v = x!.numbers;
-      const out = Array.from({ length: n * c }, (_, i) => {
-        const part = Array.from(v.subarray(i * hw, (i + 1) * hw));
-        return kernel === 'global_avgpool' ? part.reduce((a, b) => a + b, 0) / hw : Math.max(...part);
-      });
-      return [Tensor.fromNumbers(x!.dtype, [n, c, ...x!.dims.slice(2).map(() => 1)], out)];
-    },
-    lower(ctx) {
-      const x = toNHWC(ctx.program, ctx.rtLayout(0));
-      const { images, C, HW } = imageGeometry(x);
-      // [k, C, 1, 1]: the same bytes channels-last or not, so the result is plain.
-      const y = ctx.newValue([x.dims[0], C, ...x.dims.slice(2).map(() => 1)], x.batched);
-      ctx.program.addStep(kernel, () => ({ x: buf(x), y: buf(y), images, HW: i32(HW), C: i32(C) }), [x], [y]);
-      ctx.output(0, y);
-    },
-  };
-}
-
-const lrn: OpHandler = {
-  lower(ctx) {
-    const x = toNHWC(ctx.program, ctx.rtLayout(0));
-    const { images, C, HW } = imageGeometry(x);
-    const y = { ...ctx.newValue(x.dims, x.batched), layout: 'nhwc' as const };
-    const size = ctx.int('size', 1);
-    const [alpha, beta, bias] = [ctx.float('alpha', 1e-4), ctx.float('beta', 0.75), ctx.float('bias', 1)];
-    ctx.program.addStep(
-      'lrn',
-      () => ({
-        x: buf(x),
-        y: buf(y),
-        images,
-        HW: i32(HW),
-        C: i32(C),
-        size: i32(size),
-        alpha: f32(alpha),
-        beta: f32(beta),
-        bias: f32(bias),
-      }),
-      [x],
-      [y],
-    );
-    ctx.output(0, y);
-  },
-};
-
-export const CONV_OPS: Record<string, OpHandler> = {
-  Conv: conv,
-  ConvTranspose: convTranspose,
-  MaxPool: poolHandler('max'),
-  AveragePool: poolHandler('avg'),
-  GlobalAveragePool: globalPool('global_avgpool'),
-  GlobalMaxPool: globalPool('global_maxpool'),
-  LRN: lrn,
-};
+export const CONV_OPS: Record<string, OpHandler> = { Conv: conv, ConvTranspose: convTranspose };

@@ -1,26 +1,28 @@
+import type { OpHandler } from './op.js';
+import { CODES } from '../abi/codes.js';
+import { NodeContext } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import type { NodeContext } from '../lower.js';
+import { Tensor, broadcastStrides, product, stridedView } from '../tensor.js';
+import { broadcastTo } from './expand.js';
+import { constPerRow } from './strided.js';
+import { lowerBinary } from './binary.js';
 import { packPanels, padBias } from '../pack.js';
 import {
+  type Arg,
+  type DataRef,
+  type GemmEpilogue,
+  type RtValue,
   batchAxisOf,
   buf,
   data,
   f32,
   i32,
-  type Arg,
-  type DataRef,
-  type GemmEpilogue,
-  type RtValue,
 } from '../program.js';
-import { broadcastStrides, product, stridedView, Tensor } from '../tensor.js';
-import { CODES } from '../abi/codes.js';
-import { lowerBinary } from './elementwise.js';
-import { broadcastTo, constPerRow } from './structure.js';
-import type { OpHandler } from './index.js';
 
 /**
- * out = act(x · B + bias) for run-time x [rows…, K] and constant B: one call of the packed GEMM kernel.
- * The returned value carries its epilogue so a following Add/activation can fuse into it.
+ * out = x · B + bias for run-time x [rows…, K] and constant B: one call of the packed GEMM kernel. Its
+ * epilogue may later absorb a per-column affine map and an activation (compiler/fuse.ts); the weights are
+ * packed once that is settled.
  */
 export function emitGemm(
   ctx: NodeContext,
@@ -29,25 +31,26 @@ export function emitGemm(
   N: number,
   b: (k: number, n: number) => number,
   outDims: number[],
+  bias: Float32Array | null = null,
 ): RtValue {
   const y: RtValue = { ...ctx.newValue(outDims, x.batched), batchAxis: x.batchAxis };
-  const epilogue: GemmEpilogue = { n: N, scale: null, bias: null, act: CODES.ACT.NONE, p0: 0, p1: 0 };
+  const epilogue: GemmEpilogue = { n: N, scale: null, bias, act: CODES.ACT.NONE, p0: 0, p1: 0 };
   let weights: DataRef | null = null;
-  let bias: DataRef | null = null;
+  let biasRef: DataRef | null = null;
   ctx.program.beforeLayout(() => {
     const s = epilogue.scale;
     weights = ctx.program.addFloats(packPanels(K, N, s ? (k, n) => Math.fround(b(k, n) * s[n]) : b));
-    bias = epilogue.bias ? ctx.program.addFloats(padBias(N, (n) => epilogue.bias![n])) : null;
+    biasRef = epilogue.bias ? ctx.program.addFloats(padBias(N, (n) => epilogue.bias![n])) : null;
   });
   const rowsPerBatchRow = product(x.dims) / K;
   const m: Arg = x.batched ? { t: 'rows', times: rowsPerBatchRow } : i32(rowsPerBatchRow);
-  ctx.program.addStep(
+  const step = ctx.program.addStep(
     'gemm',
     () => ({
       a: buf(x),
       lda: i32(K),
       w: data(weights),
-      bias: data(bias),
+      bias: data(biasRef),
       c: buf(y),
       ldc: i32(N),
       M: m,
@@ -60,29 +63,8 @@ export function emitGemm(
     [x],
     [y],
   );
-  return { ...y, gemm: epilogue };
-}
-
-/**
- * Fold y = x·s + t (per output column j, after a GEMM nothing else reads) into that GEMM: weights
- * scaled by s when packed, bias = bias·s + t. Returns the GEMM's output, or null when it cannot fuse.
- */
-export function fuseColumnAffine(
-  ctx: NodeContext,
-  x: RtValue,
-  s: ((j: number) => number) | null,
-  t: ((j: number) => number) | null,
-): RtValue | null {
-  const g = x.gemm;
-  const channels = x.layout === 'nhwc' ? x.dims[1] : x.dims[x.dims.length - 1];
-  if (!g || g.act !== CODES.ACT.NONE || x.buffer.pendingReads !== 0 || channels !== g.n) return null;
-  if (s) {
-    const scale = g.scale ?? new Float32Array(g.n).fill(1);
-    g.bias = g.bias && g.bias.map((v, j) => v * s(j));
-    g.scale = scale.map((v, j) => v * s(j));
-  }
-  if (t) g.bias = (g.bias ?? new Float32Array(g.n)).map((v, j) => v + t(j));
-  return { ...ctx.alias(x, x.dims), gemm: g };
+  step.epilogue = epilogue;
+  return y;
 }
 
 function foldMatMul(a: Tensor, b: Tensor): Tensor {
@@ -99,6 +81,7 @@ function foldMatMul(a: Tensor, b: Tensor): Tensor {
 }
 
 const matMul: OpHandler = {
+  inputs: 'A B',
   fold: (_ctx, [a, b]) => [foldMatMul(a!, b!)],
   lower(ctx) {
     if (ctx.input(0)?.kind === 'const')
@@ -135,13 +118,14 @@ const matMul: OpHandler = {
 };
 
 const gemm: OpHandler = {
+  inputs: 'A B C?',
   fold(ctx, [a, b, c]) {
     const ta = ctx.int('transA', 0);
     const tb = ctx.int('transB', 0);
     const alpha = ctx.float('alpha', 1);
     const beta = ctx.float('beta', 1);
-    const A = ta ? transpose(a!) : a!;
-    const B = tb ? transpose(b!) : b!;
+    const A = ta ? transposed(a!) : a!;
+    const B = tb ? transposed(b!) : b!;
     let y = foldMatMul(A, B);
     y = Tensor.fromNumbers(
       y.dtype,
@@ -193,18 +177,19 @@ const gemm: OpHandler = {
       );
     const v = w.toFloat32();
     const at = transB ? (k: number, n: number) => alpha * v[n * K + k] : (k: number, n: number) => alpha * v[k * N + n];
-    const y = emitGemm(ctx, x, K, N, at, [x.dims[0], N]);
-
     const c = ctx.input(2);
-    if (!c || beta === 0) return ctx.output(0, y);
     if (
-      c.kind === 'const' &&
+      c?.kind === 'const' &&
+      beta !== 0 &&
       (c.tensor.size === 1 || (c.tensor.size === N && c.tensor.dims[c.tensor.dims.length - 1] === N))
     ) {
+      // C per column: the GEMM's own bias.
       const cv = c.tensor.toFloat32();
-      y.gemm!.bias = Float32Array.from({ length: N }, (_, n) => beta * cv[c.tensor.size === 1 ? 0 : n]);
-      return ctx.output(0, y);
+      const bias = Float32Array.from({ length: N }, (_, n) => beta * cv[c.tensor.size === 1 ? 0 : n]);
+      return ctx.output(0, emitGemm(ctx, x, K, N, at, [x.dims[0], N], bias));
     }
+    const y = emitGemm(ctx, x, K, N, at, [x.dims[0], N]);
+    if (!c || beta === 0) return ctx.output(0, y);
     // A full [M, N] or run-time C: add it after the GEMM.
     const cScaled =
       beta === 1 || c.kind !== 'const'
@@ -218,7 +203,7 @@ const gemm: OpHandler = {
             ),
           };
     if (c.kind !== 'const' && beta !== 1) throw new NodeProblem('beta ≠ 1 with a run-time C is not supported');
-    ctx.output(0, lowerBinary(ctx, 'binary_add', { ...y, gemm: undefined }, cScaled));
+    ctx.output(0, lowerBinary(ctx, 'binary_add', y, cScaled));
   },
 };
 
@@ -313,7 +298,7 @@ function lowerConstantLeft(ctx: NodeContext, a: Tensor, b: RtValue): RtValue {
   return lowerRuntimeMatMul(ctx, full as RtValue, b);
 }
 
-function transpose(t: Tensor): Tensor {
+function transposed(t: Tensor): Tensor {
   const [r, c] = t.dims;
   const v = t.numbers;
   const out = new Float64Array(r * c);

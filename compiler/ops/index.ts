@@ -1,34 +1,46 @@
-import type { NodeContext } from '../lower.js';
-import type { Tensor } from '../tensor.js';
-import { ARGMAX_OPS } from './argmax.js';
+import type { OpHandler } from './op.js';
+import { BINARY_OPS } from './binary.js';
+import { CAST_OPS } from './cast.js';
 import { CONV_OPS } from './conv.js';
-import { ELEMENTWISE_OPS } from './elementwise.js';
+import { EXPAND_OPS } from './expand.js';
 import { GEMM_OPS } from './gemm.js';
-import { ML_OPS } from './ml.js';
-import { NEIGHBOR_OPS } from './neighbors.js';
+import { INDEXING_OPS } from './indexing.js';
+import { LINEAR_OPS } from './ml/linear.js';
+import { PREPROCESSING_OPS } from './ml/preprocessing.js';
+import { SVM_OPS } from './ml/svm.js';
+import { TREE_OPS } from './ml/trees.js';
+import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS } from './normalization.js';
+import { PAD_OPS } from './pad.js';
+import { POOL_OPS } from './pool.js';
+import { REDUCE_OPS } from './reduce.js';
+import { SCAN_OPS } from './scan.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
-import { STRUCTURE_OPS } from './structure.js';
+import { UNARY_OPS } from './unary.js';
+import { WHERE_OPS } from './where.js';
 
-/** How one ONNX op compiles: `fold` when every input is a constant, `lower` to kernel calls otherwise. */
-export interface OpHandler {
-  fold?(ctx: NodeContext, inputs: (Tensor | undefined)[]): Tensor[];
-  lower(ctx: NodeContext): void;
-}
+export type { OpHandler, OpMeaning } from './op.js';
 
-/** Supported ops by domain. */
+/** Supported ops by domain, one module per ONNX op family. */
 export const OPS: Record<string, Record<string, OpHandler>> = {
   'ai.onnx': {
-    ...ELEMENTWISE_OPS,
+    ...UNARY_OPS,
+    ...BINARY_OPS,
+    ...WHERE_OPS,
     ...GEMM_OPS,
-    ...SOFTMAX_OPS,
-    ...SHAPE_OPS,
-    ...ARGMAX_OPS,
-    ...NORMALIZATION_OPS,
-    ...STRUCTURE_OPS,
     ...CONV_OPS,
-    ...NEIGHBOR_OPS,
+    ...POOL_OPS,
+    ...NORMALIZATION_OPS,
+    ...SOFTMAX_OPS,
+    ...REDUCE_OPS,
+    ...SHAPE_OPS,
+    ...CAST_OPS,
+    ...MOVEMENT_OPS,
+    ...EXPAND_OPS,
+    ...PAD_OPS,
+    ...INDEXING_OPS,
+    ...SCAN_OPS,
   },
-  'ai.onnx.ml': ML_OPS,
+  'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
 };

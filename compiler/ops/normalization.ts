@@ -1,10 +1,15 @@
+import type { OpHandler } from './op.js';
+import { NodeContext, normalizeAxis } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import type { NodeContext } from '../lower.js';
-import { buf, i32, type Arg } from '../program.js';
-import { Tensor } from '../tensor.js';
-import { lowerBinary } from './elementwise.js';
-import { fuseColumnAffine } from './gemm.js';
-import type { OpHandler } from './index.js';
+import { Tensor, product } from '../tensor.js';
+import { imageGeometry, toNHWC } from '../lowering/layout.js';
+import { lowerBinary } from './binary.js';
+import { type Arg, buf, data, f32, i32 } from '../program.js';
+
+/**
+ * Normalizations: BatchNormalization (folded into a preceding GEMM or conv, else a per-channel affine map),
+ * LayerNormalization, LpNormalization and LRN.
+ */
 
 /**
  * Inference BatchNormalization is a per-channel affine map y = x·a + b (channel axis 1), with
@@ -27,6 +32,7 @@ function affine(ctx: NodeContext, inputs: (Tensor | undefined)[]): { a: Float64A
 }
 
 const batchNormalization: OpHandler = {
+  inputs: 'X scale! B! input_mean! input_var!',
   fold(ctx, inputs) {
     const x = inputs[0]!;
     const { a, b } = affine(ctx, inputs);
@@ -45,17 +51,8 @@ const batchNormalization: OpHandler = {
     const { a, b } = affine(ctx, [undefined]);
     if (x.dims.length < 2 || x.dims[1] !== a.length)
       throw new NodeProblem(`input [${x.dims}] does not have ${a.length} channels on axis 1`, 'invalid-graph');
-    // After a GEMM or conv (channels-last, channels on the GEMM's columns) it folds into the weights.
-    if (x.dims.length === 2 || x.layout === 'nhwc') {
-      const fused = fuseColumnAffine(
-        ctx,
-        x,
-        (j) => a[j],
-        (j) => b[j],
-      );
-      if (fused) return ctx.output(0, fused);
-    }
-    // Broadcast over [C, 1, 1, …] (the channel axis of NCHW-style inputs).
+    // Broadcast over [C, 1, 1, …] (the channel axis of NCHW-style inputs). After a GEMM or conv both steps
+    // fold into its epilogue: the scale into the packed weights (compiler/fuse.ts).
     const channelDims = [a.length, ...x.dims.slice(2).map(() => 1)];
     const scaled = lowerBinary(ctx, 'binary_mul', x, {
       kind: 'const',
@@ -73,6 +70,7 @@ const batchNormalization: OpHandler = {
  * per-class probabilities with it. The ai.onnx.ml Normalizer kernel does the same per row.
  */
 const lpNormalization: OpHandler = {
+  inputs: 'input',
   lower(ctx) {
     const x = ctx.rt(0);
     const rank = x.dims.length;
@@ -91,7 +89,76 @@ const lpNormalization: OpHandler = {
   },
 };
 
+const layerNormalization: OpHandler = {
+  inputs: 'X Scale! B?!',
+  lower(ctx) {
+    const x = ctx.rt(0);
+    const axis = normalizeAxis(ctx.int('axis', -1), x.dims.length);
+    if (x.batched && axis === 0) throw new NodeProblem('normalising over the batch axis', 'batch');
+    if (ctx.isOutputUsed(1) || ctx.isOutputUsed(2))
+      throw new NodeProblem('the mean and inverse-deviation outputs are training-only');
+    const D = product(x.dims.slice(axis));
+    const vec = (i: number, what: string, fallback: number | null) => {
+      const t = ctx.optionalConstant(i, what);
+      if (!t) return fallback === null ? null : ctx.program.addFloats(new Float32Array(D).fill(fallback));
+      return ctx.program.addFloats(
+        Float32Array.from({ length: D }, (_, j) => t.toFloat32()[t.size === 1 ? 0 : j % t.size]),
+      );
+    };
+    const scale = vec(1, 'scale', 1);
+    const bias = vec(2, 'bias', null);
+    const y = ctx.inPlaceOr(x, x.dims, x.batched);
+    const outer = product(x.dims.slice(0, axis));
+    const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+    ctx.program.addStep(
+      'layer_norm',
+      () => ({
+        x: buf(x),
+        scale: data(scale),
+        bias: data(bias),
+        y: buf(y),
+        rows,
+        D: i32(D),
+        epsilon: f32(ctx.float('epsilon', 1e-5)),
+      }),
+      [x],
+      [y],
+    );
+    ctx.output(0, y);
+  },
+};
+
+const lrn: OpHandler = {
+  inputs: 'X',
+  lower(ctx) {
+    const x = toNHWC(ctx.program, ctx.rtLayout(0));
+    const { images, C, HW } = imageGeometry(x);
+    const y = { ...ctx.newValue(x.dims, x.batched), layout: 'nhwc' as const };
+    const size = ctx.int('size', 1);
+    const [alpha, beta, bias] = [ctx.float('alpha', 1e-4), ctx.float('beta', 0.75), ctx.float('bias', 1)];
+    ctx.program.addStep(
+      'lrn',
+      () => ({
+        x: buf(x),
+        y: buf(y),
+        images,
+        HW: i32(HW),
+        C: i32(C),
+        size: i32(size),
+        alpha: f32(alpha),
+        beta: f32(beta),
+        bias: f32(bias),
+      }),
+      [x],
+      [y],
+    );
+    ctx.output(0, y);
+  },
+};
+
 export const NORMALIZATION_OPS: Record<string, OpHandler> = {
   BatchNormalization: batchNormalization,
+  LayerNormalization: layerNormalization,
   LpNormalization: lpNormalization,
+  LRN: lrn,
 };

@@ -1,15 +1,147 @@
+import { meaning, type OpHandler } from './op.js';
+import { BATCH, NodeContext, normalizeAxis } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import { BATCH, type NodeContext } from '../lower.js';
+import { Tensor, checkShape, product } from '../tensor.js';
+import { axesOf } from './args.js';
+import { batchAxisOf, buf, f32 } from '../program.js';
+import { onAxis } from './movement.js';
 
-import { batchAxisOf, buf, countArg, data } from '../program.js';
-import { product, Tensor, type DataType } from '../tensor.js';
-import { dataTypeName } from '../onnx.js';
-import { lowerNonZero } from './elementwise.js';
-import type { OpHandler } from './index.js';
+/**
+ * Ops about shapes that move no data: Shape, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout, Constant,
+ * ConstantOfShape, Range. At run time they alias their input's buffer; shape subgraphs fold at compile time, with
+ * the batch size as the BATCH sentinel.
+ */
 
-/** Ops that only rename or re-view data: at run time they alias their input's buffer (no copy). */
+const shape: OpHandler = {
+  inputs: 'data',
+  fold: (ctx, [x]) => [shapeTensor(ctx, x!.dims)],
+  lower(ctx) {
+    const x = ctx.rtLayout(0, true);
+    ctx.output(0, { kind: 'const', tensor: shapeTensor(ctx, x.dims, batchAxisOf(x)) });
+  },
+};
+
+function shapeTensor(ctx: NodeContext, dims: number[], batchAxis = -1): Tensor {
+  const full = dims.map((d, i) => (i === batchAxis ? BATCH * d : d));
+  const r = full.length;
+  const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+  const start = ctx.opset >= 15 ? clamp(ctx.int('start', 0)) : 0;
+  const end = ctx.opset >= 15 ? clamp(ctx.int('end', r)) : r;
+  return Tensor.fromNumbers('int64', [Math.max(end - start, 0)], full.slice(start, end));
+}
+
+function unsqueezeDims(dims: number[], axes: number[]): number[] {
+  const rank = dims.length + axes.length;
+  const set = new Set(axes.map((a) => normalizeAxis(a, rank)));
+  const out: number[] = [];
+  let j = 0;
+  for (let i = 0; i < rank; i++) out.push(set.has(i) ? 1 : dims[j++]);
+  return out;
+}
+
+const unsqueeze: OpHandler = {
+  inputs: (opset) => (opset >= 13 ? 'data axes!' : 'data'),
+  fold(ctx, [x]) {
+    return [x!.reshape(unsqueezeDims(x!.dims, axesOf(ctx, 1, 13) ?? []))];
+  },
+  lower(ctx) {
+    const x = ctx.rtAny(0, true);
+    const axes = (axesOf(ctx, 1, 13) ?? []).map((a) =>
+      normalizeAxis(a, x.dims.length + (axesOf(ctx, 1, 13) ?? []).length),
+    );
+    const y = ctx.alias(x, unsqueezeDims(x.dims, axes));
+    const ba = batchAxisOf(x);
+    if (ba < 0) return ctx.output(0, y);
+    // The batch dim keeps its place among the original dims.
+    const kept = y.dims.map((_, i) => i).filter((i) => !axes.includes(i));
+    ctx.output(0, onAxis(y, ctx.movedBatch(kept[ba], 'inserting an axis before the batch')));
+  },
+};
+
+function squeezeDims(dims: number[], axes: number[] | undefined, keepFirst: boolean): number[] {
+  const set = axes ? new Set(axes.map((a) => normalizeAxis(a, dims.length))) : null;
+  for (const a of set ?? [])
+    if (dims[a] !== 1) throw new NodeProblem(`cannot squeeze axis ${a} of size ${dims[a]}`, 'invalid-graph');
+  return dims.filter((d, i) => (keepFirst && i === 0) || !(set ? set.has(i) : d === 1));
+}
+
+const squeeze: OpHandler = {
+  inputs: (opset) => (opset >= 13 ? 'data axes?!' : 'data'),
+  fold: (ctx, [x]) => [x!.reshape(squeezeDims(x!.dims, axesOf(ctx, 1, 13), false))],
+  lower(ctx) {
+    const x = ctx.rtAny(0, true);
+    const ba = batchAxisOf(x);
+    const given = axesOf(ctx, 1, 13)?.map((a) => normalizeAxis(a, x.dims.length));
+    if (given?.includes(ba)) throw new NodeProblem('squeezing the batch axis', 'batch');
+    // Without axes every size-1 dim goes, except the batch's.
+    const axes = given ?? x.dims.flatMap((d, i) => (d === 1 && i !== ba ? [i] : []));
+    const y = ctx.alias(x, squeezeDims(x.dims, axes, false));
+    ctx.output(0, ba < 0 ? y : onAxis(y, ba - axes.filter((a) => a < ba).length));
+  },
+};
+
+// ---- concat / split / slice / gather ---------------------------------------------------------------
+
+/**
+ * A constant of a known shape folds. One whose first dimension is the batch (k·N, from Shape of a
+ * batched value: skl2onnx's PolynomialFeatures makes its bias column this way) becomes a batched
+ * run-time value, filled each run.
+ */
+const constantOfShape: OpHandler = {
+  inputs: 'input!',
+  lower(ctx) {
+    const dims = Array.from(ctx.constant(0, 'shape').numbers);
+    const value = ctx.attr('value');
+    const t = value instanceof Tensor ? value : Tensor.scalar('float32', 0);
+    if (!dims.some((d) => d >= BATCH)) {
+      return ctx.output(0, {
+        kind: 'const',
+        tensor: Tensor.fromNumbers(
+          t.dtype,
+          dims,
+          new Float64Array(checkShape(dims, 'the constant')).fill(t.numbers[0]),
+        ),
+      });
+    }
+    const perRow = dims[0] / BATCH;
+    if (!Number.isInteger(perRow) || dims.slice(1).some((d) => d >= BATCH))
+      throw new NodeProblem('a constant the size of the batch', 'batch');
+    if (!t.isFloat) throw new NodeProblem('an integer constant the size of the batch is not supported');
+    const y = ctx.newValue([perRow, ...dims.slice(1)], true);
+    ctx.program.addStep(
+      'fill',
+      () => ({ y: buf(y), n: { t: 'rows', times: product(y.dims) }, v: f32(t.numbers[0]) }),
+      [],
+      [y],
+    );
+    ctx.output(0, y);
+  },
+};
+
+const range: OpHandler = {
+  inputs: 'start limit delta',
+  fold(_ctx, [start, limit, delta]) {
+    const [s, l, d] = [start!.numbers[0], limit!.numbers[0], delta!.numbers[0]];
+    if ([s, l, d].some((v) => Math.abs(v) >= BATCH)) throw new NodeProblem('a range as long as the batch', 'batch');
+    const n = Math.max(Math.ceil((l - s) / d), 0);
+    if (!Number.isFinite(n))
+      throw new NodeProblem(`a range from ${s} to ${l} in steps of ${d} never ends`, 'invalid-graph');
+    checkShape([n], 'the range');
+    return [
+      Tensor.fromNumbers(
+        start!.dtype,
+        [n],
+        Array.from({ length: n }, (_, i) => s + i * d),
+      ),
+    ];
+  },
+  lower() {
+    throw new NodeProblem('start, limit and delta must be known at compile time');
+  },
+};
 
 const identity: OpHandler = {
+  inputs: 'input',
   fold: (_ctx, [x]) => [x!],
   lower(ctx) {
     ctx.output(0, ctx.rtLayout(0, true));
@@ -18,6 +150,7 @@ const identity: OpHandler = {
 
 /** Inference-mode Dropout is the identity; its optional mask output is all true. */
 const dropout: OpHandler = {
+  inputs: (opset) => (opset >= 12 ? 'data ratio? training_mode?!' : 'data'),
   fold(ctx, [x]) {
     return [x!, new Tensor('bool', x!.dims, new Float64Array(x!.size).fill(1))];
   },
@@ -38,6 +171,7 @@ function flattenDims(ctx: NodeContext, dims: number[]): [number[], number] {
 }
 
 const flatten: OpHandler = {
+  inputs: 'input',
   fold: (ctx, [x]) => [x!.reshape(flattenDims(ctx, x!.dims)[0])],
   lower(ctx) {
     const x = ctx.rtAny(0);
@@ -127,6 +261,7 @@ function reshapeTarget(ctx: NodeContext): number[] {
 }
 
 const reshape: OpHandler = {
+  inputs: (opset) => (opset >= 5 ? 'data shape!' : 'data'),
   fold: (ctx, [x]) => [x!.reshape(reshapeDims(ctx, x!.dims, reshapeTarget(ctx)))],
   lower(ctx) {
     const x = ctx.rtAny(0, true);
@@ -138,6 +273,7 @@ const reshape: OpHandler = {
 };
 
 const constant: OpHandler = {
+  inputs: '',
   fold(ctx) {
     const value = ctx.attr('value');
     if (value instanceof Tensor) return [value];
@@ -156,71 +292,15 @@ const constant: OpHandler = {
   },
 };
 
-function castValue(to: DataType): (x: number) => number {
-  switch (to) {
-    case 'float32':
-    case 'float64':
-    case 'float16':
-      return (x) => x;
-    case 'bool':
-      return (x) => (x !== 0 ? 1 : 0);
-    default:
-      return (x) => (Number.isFinite(x) ? Math.trunc(x) : 0);
-  }
-}
-
-const cast: OpHandler = {
-  fold(ctx, [x]) {
-    const to = dataTypeName(ctx.int('to', 1));
-    if (to === 'string' || x!.dtype === 'string') throw new NodeProblem('casts to or from strings are not supported');
-    return [Tensor.fromNumbers(to, x!.dims, Array.from(x!.numbers, castValue(to)))];
-  },
-  lower(ctx) {
-    const to = dataTypeName(ctx.int('to', 1));
-    const x = ctx.rtAny(0, true);
-    // Run-time floats are float32 (float64/float16 targets compute in float32, within the 1e-4 budget);
-    // run-time integers are int32 class indices, which int64/int32 casts leave as they are.
-    const floatTarget = to === 'float32' || to === 'float64' || to === 'float16';
-    const intTarget = to === 'int64' || to === 'int32';
-    // Run-time booleans are 1/0 floats: nonzero (and NaN) becomes 1.
-    if (to === 'bool') return ctx.output(0, lowerNonZero(ctx, x));
-    if (!floatTarget && !intTarget) throw new NodeProblem(`casting a run-time tensor to ${to} is not supported`);
-    // A float cast up to double asks for double-precision arithmetic, which float32 cannot stand in for
-    // (scikit-learn's GaussianProcessRegressor export cancels terms near 1e9): refuse, never answer wrongly.
-    if (to === 'float64' && x.dtype === 'float32') {
-      throw new NodeProblem(
-        'casts run-time values to float64: the model computes in double precision, and ml-widgets computes in float32, which can give wrong answers here. Export the model to compute in float32',
-      );
-    }
-    if ((x.dtype === 'float32') === floatTarget) return ctx.output(0, x);
-    const count = countArg(x);
-    if (floatTarget) {
-      // Class indices become their numeric class values; plain integers convert.
-      const y = ctx.newValue(x.dims, x.batched);
-      y.batchAxis = x.batchAxis;
-      const cats = x.categories;
-      if (cats && cats.some((c, i) => c !== i)) {
-        if (cats.some((c) => typeof c === 'string'))
-          throw new NodeProblem('casting string labels to numbers is not supported');
-        const table = ctx.program.addFloats(Float32Array.from(cats as number[]));
-        ctx.program.addStep('lookup_f32', () => ({ idx: buf(x), table: data(table), y: buf(y), n: count }), [x], [y]);
-      } else {
-        ctx.program.addStep('cast_i32_f32', () => ({ x: buf(x), y: buf(y), n: count }), [x], [y]);
-      }
-      return ctx.output(0, y);
-    }
-    const y = ctx.newValue(x.dims, x.batched, 'int32');
-    y.batchAxis = x.batchAxis;
-    ctx.program.addStep('cast_f32_i32', () => ({ x: buf(x), y: buf(y), n: count }), [x], [y]);
-    ctx.output(0, y);
-  },
-};
-
 export const SHAPE_OPS: Record<string, OpHandler> = {
-  Identity: identity,
-  Dropout: dropout,
-  Flatten: flatten,
-  Reshape: reshape,
+  Shape: shape,
+  Reshape: meaning(reshape, { passes: 'values' }),
+  Flatten: meaning(flatten, { passes: 'values' }),
+  Squeeze: meaning(squeeze, { passes: 'values' }),
+  Unsqueeze: meaning(unsqueeze, { passes: 'values' }),
+  Identity: meaning(identity, { passes: 'values' }),
+  Dropout: meaning(dropout, { passes: 'values' }),
   Constant: constant,
-  Cast: cast,
+  ConstantOfShape: constantOfShape,
+  Range: range,
 };

@@ -1,9 +1,8 @@
-import type { NodeContext } from '../lower.js';
-import { normalizeAxis } from '../lower.js';
+import { meaning, type OpHandler } from './op.js';
+import { NodeContext, normalizeAxis } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import { batchAxisOf, buf, i32, type Arg } from '../program.js';
-import { product, Tensor } from '../tensor.js';
-import type { OpHandler } from './index.js';
+import { Tensor, product } from '../tensor.js';
+import { type Arg, batchAxisOf, buf, i32 } from '../program.js';
 
 /**
  * Softmax and LogSoftmax as [outer, axis, inner]. Before opset 13 the input is coerced to 2-D at `axis`
@@ -20,8 +19,9 @@ function view(ctx: NodeContext, dims: number[]): { axis: number; outer: number; 
   return { axis, outer: product(dims.slice(0, axis)), len: dims[axis], inner: product(dims.slice(axis + 1)) };
 }
 
-function handler(kernel: 'softmax' | 'log_softmax'): OpHandler {
+function softmaxHandler(kernel: 'softmax' | 'log_softmax'): OpHandler {
   return {
+    inputs: 'input',
     fold(ctx, [x]) {
       const { outer, len, inner } = view(ctx, x!.dims);
       const v = x!.numbers;
@@ -63,6 +63,6 @@ function handler(kernel: 'softmax' | 'log_softmax'): OpHandler {
 }
 
 export const SOFTMAX_OPS: Record<string, OpHandler> = {
-  Softmax: handler('softmax'),
-  LogSoftmax: handler('log_softmax'),
+  Softmax: meaning(softmaxHandler('softmax'), { outputKind: 'probabilities' }),
+  LogSoftmax: meaning(softmaxHandler('log_softmax'), { outputKind: 'log-probabilities' }),
 };

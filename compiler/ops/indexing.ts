@@ -1,72 +1,17 @@
+import type { OpHandler } from './op.js';
+import { NodeContext, normalizeAxis } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import type { OnnxGraph } from '../onnx.js';
-import { batchAxisOf, buf, data, i32, type Arg, type RtValue } from '../program.js';
+import { asFloat } from './binary.js';
 import { product } from '../tensor.js';
-import { normalizeAxis, type NodeContext } from '../lower.js';
-import { asFloat } from './elementwise.js';
-import type { OpHandler } from './index.js';
+import { type Arg, type RtValue, batchAxisOf, buf, i32 } from '../program.js';
 
 /**
- * What skl2onnx's nearest-neighbour models (KNeighborsClassifier/Regressor) export around the
- * ai.onnx.ml ops: a Scan computing the distances to every training row, then TopK; and the weighted
- * median of AdaBoostRegressor (TopK, CumSum, GatherElements).
+ * Indexing along the last axis: TopK, CumSum, GatherElements.
  */
-
-/**
- * Scan, only in the form skl2onnx's cdist writes: the state is the input X, the scanned input a
- * constant table T, and the body emits ReduceSumSquare(X − T[m], axis 1) per row m of T. Compiled as
- * one squared-distance kernel; the stacked output is [M, N] (batch on axis 1, as the graph transposes
- * it back), so the model runs row-wise.
- */
-const scan: OpHandler = {
-  lower(ctx) {
-    const body = ctx.attr('body') as OnnxGraph | undefined;
-    if (!body || ctx.int('num_scan_inputs', 0) !== 1 || ctx.inputCount !== 2)
-      throw new NodeProblem('only the pairwise-distance Scan of skl2onnx (cdist) is supported');
-    const ops = body.nodes.map((n) => n.opType).join(',');
-    const [stateIn, scanned] = body.inputs.map((i) => i.name);
-    const sub = body.nodes.find((n) => n.opType === 'Sub');
-    const red = body.nodes.find((n) => n.opType === 'ReduceSumSquare');
-    const axes = red?.attrs.get('axes');
-    const cdist =
-      ops === 'Identity,Sub,ReduceSumSquare,Identity' &&
-      sub!.inputs[0] === stateIn &&
-      sub!.inputs[1] === scanned &&
-      red!.inputs[0] === sub!.outputs[0] &&
-      Array.isArray(axes) &&
-      axes.length === 1 &&
-      axes[0] === 1 &&
-      Number(red!.attrs.get('keepdims') ?? 1) === 0 &&
-      body.nodes[0].inputs[0] === stateIn &&
-      body.outputs[0].name === body.nodes[0].outputs[0] &&
-      body.nodes[3].inputs[0] === red!.outputs[0] &&
-      body.outputs[1].name === body.nodes[3].outputs[0];
-    if (!cdist)
-      throw new NodeProblem(`only the pairwise-distance Scan of skl2onnx (cdist) is supported; this body is ${ops}`);
-    const x = ctx.rt(0);
-    const t = ctx.constant(1, 'the scanned table');
-    if (x.dims.length !== 2 || t.dims.length !== 2 || t.dims[1] !== x.dims[1])
-      throw new NodeProblem(
-        `expects [N, F] against a constant [M, F], got [${x.dims}] and [${t.dims}]`,
-        'invalid-graph',
-      );
-    const [M, F] = t.dims;
-    ctx.output(0, x);
-    const table = ctx.program.addFloats(t.toFloat32());
-    const y: RtValue = { ...ctx.newValue([M, 1], x.batched), batchAxis: ctx.movedBatch(1, 'the distance Scan') };
-    const rows: Arg = x.batched ? { t: 'rows', times: 1 } : i32(1);
-    ctx.program.addStep(
-      'squared_distances',
-      () => ({ x: buf(x), t: data(table), y: buf(y), rows, F: i32(F), M: i32(M) }),
-      [x],
-      [y],
-    );
-    ctx.output(1, y);
-  },
-};
 
 /** TopK along the last axis (k-NN neighbours); values and int indices, sorted. */
 const topK: OpHandler = {
+  inputs: (opset) => (opset >= 10 ? 'X K!' : 'X'),
   lower(ctx) {
     const x = ctx.rt(0);
     const rank = x.dims.length;
@@ -109,6 +54,7 @@ function lastAxis(ctx: NodeContext, x: RtValue, what: string): { D: number; rows
 
 /** CumSum along the last axis (AdaBoostRegressor's weighted median over its estimators). */
 const cumSum: OpHandler = {
+  inputs: 'x axis!',
   lower(ctx) {
     const x = asFloat(ctx, ctx.rtAny(0));
     const { D, rows } = lastAxis(ctx, x, 'CumSum');
@@ -132,6 +78,7 @@ const cumSum: OpHandler = {
 
 /** GatherElements along the last axis, indices of the same rows (picking the median estimator). */
 const gatherElements: OpHandler = {
+  inputs: 'data indices',
   lower(ctx) {
     const x = ctx.rtAny(0);
     const { D, rows } = lastAxis(ctx, x, 'GatherElements');
@@ -160,8 +107,7 @@ const gatherElements: OpHandler = {
   },
 };
 
-export const NEIGHBOR_OPS: Record<string, OpHandler> = {
-  Scan: scan,
+export const INDEXING_OPS: Record<string, OpHandler> = {
   TopK: topK,
   CumSum: cumSum,
   GatherElements: gatherElements,

@@ -1,26 +1,17 @@
-import { CompileError, NodeProblem, type CompileErrorCode, type CompileProblem } from './errors.js';
-import type { AttrValue, OnnxModel, OnnxNode } from './onnx.js';
-import { OPS } from './ops/index.js';
-import { batchAxisOf, Program, type RtValue, type Value } from './program.js';
+import { CompileError, NodeProblem, type CompileErrorCode, type CompileProblem } from '../errors.js';
+import type { OnnxModel, OnnxNode } from '../onnx.js';
+import { OPS } from '../ops/index.js';
+import { inputSpecs, type OpHandler } from '../ops/op.js';
+import { batchAxisOf, Program, type RtValue, type Value } from '../program.js';
+import { Tensor } from '../tensor.js';
+import { NodeContext, type BatchMode } from './context.js';
 import { toPlain } from './layout.js';
-import { Tensor } from './tensor.js';
-
-/**
- * 'dynamic': the batch is axis 0 everywhere and any number of rows runs per call. 'rowwise': ops may
- * move the batch to another axis as long as none mixes rows; the model then runs one row per call.
- * 'static': the exported shapes, batch and all.
- */
-export type BatchMode = 'dynamic' | 'rowwise' | 'static';
-
-/**
- * The batch size as it appears in folded shape computations (Shape → Gather → Concat → Reshape, as
- * PyTorch exports `x.view(x.size(0), -1)`): a sentinel no real dimension has. Reshape reads a
- * multiple k·BATCH as "k entries per row"; anything else it reaches is a batch problem.
- */
-export const BATCH = 1_000_000_007;
 
 /** The most dimensions an input may have (ONNX models use up to 6; more is a damaged shape). */
 const MAX_RANK = 16;
+
+/** A lowered model and the batch mode it was lowered in. */
+export type LoweredModel = Lowered & { mode: BatchMode };
 
 export interface Lowered {
   program: Program;
@@ -30,207 +21,46 @@ export interface Lowered {
   ops: string[];
 }
 
-/** Lowering state for one node: its inputs, attributes, outputs and the program being built. */
-export class NodeContext {
-  constructor(
-    readonly node: OnnxNode,
-    readonly opset: number,
-    readonly mode: BatchMode,
-    /** The first input's exported batch size (a number), or null when it was symbolic. */
-    readonly exportedBatch: number | null,
-    readonly program: Program,
-    private readonly values: Map<string, Value>,
-    private readonly consumers: Map<string, number>,
-  ) {}
-
-  get inputCount(): number {
-    return this.node.inputs.length;
-  }
-
-  input(i: number): Value | undefined {
-    const name = this.node.inputs[i];
-    return name ? this.values.get(name) : undefined;
-  }
-
-  /** A float input computed at run time (constants never reach here: their nodes fold). */
-  rt(i: number, movedBatchOk = false): RtValue {
-    const v = this.rtAny(i, movedBatchOk);
-    if (v.dtype !== 'float32')
-      throw new NodeProblem(
-        `input ${i} ("${this.node.inputs[i]}") is an integer tensor; only float tensors are supported here`,
-      );
-    return v;
-  }
-
-  /** A run-time input of any element type (for ops that only move or re-view data), in plain layout. */
-  rtAny(i: number, movedBatchOk = false): RtValue {
-    return toPlain(this.program, this.rtLayout(i, movedBatchOk));
-  }
-
-  /** A run-time input as it is held, channels-last or not: for layout-aware ops. */
-  rtLayout(i: number, movedBatchOk = false): RtValue {
-    const v = this.input(i);
-    if (!v) throw new NodeProblem(`input ${i} is missing`, 'invalid-graph');
-    if (v.kind !== 'rt') throw new NodeProblem(`input ${i} ("${this.node.inputs[i]}") must not be a constant here`);
-    // Ops that do not follow a moved batch axis must see it first.
-    if (!movedBatchOk && batchAxisOf(v) > 0)
-      throw new NodeProblem(`needs the batch on axis 0, but it is on axis ${batchAxisOf(v)} here`, 'batch');
-    return v;
-  }
-
-  /** Check a new batch axis: off axis 0 only in 'rowwise' mode. */
-  movedBatch(axis: number, what: string): number {
-    if (axis !== 0 && this.mode !== 'rowwise')
-      throw new NodeProblem(`${what} moves the batch to axis ${axis}`, 'batch');
-    return axis;
-  }
-
-  /** An input that must be known at compile time (weights, shapes, axes). */
-  constant(i: number, what: string): Tensor {
-    const v = this.input(i);
-    if (!v) throw new NodeProblem(`${what} (input ${i}) is missing`, 'invalid-graph');
-    if (v.kind !== 'const')
-      throw new NodeProblem(
-        `${what} (input ${i}, "${this.node.inputs[i]}") must be a constant, but it is computed at run time`,
-      );
-    return v.tensor;
-  }
-
-  optionalConstant(i: number, what: string): Tensor | undefined {
-    return this.input(i) ? this.constant(i, what) : undefined;
-  }
-
-  attr(name: string): AttrValue | undefined {
-    return this.node.attrs.get(name);
-  }
-
-  int(name: string, fallback: number): number {
-    const v = this.attr(name);
-    return typeof v === 'number' ? v : fallback;
-  }
-
-  float(name: string, fallback: number): number {
-    const v = this.attr(name);
-    return typeof v === 'number' ? v : fallback;
-  }
-
-  ints(name: string): number[] | undefined {
-    const v = this.attr(name);
-    return Array.isArray(v) ? (v as number[]) : typeof v === 'number' ? [v] : undefined;
-  }
-
-  string(name: string, fallback: string): string {
-    const v = this.attr(name);
-    return typeof v === 'string' ? v : fallback;
-  }
-
-  /** How many later reads the output will have (graph outputs count as one that never comes). */
-  outputReads(i: number): number {
-    return this.consumers.get(this.node.outputs[i]) ?? 0;
-  }
-
-  isOutputUsed(i: number): boolean {
-    return !!this.node.outputs[i] && this.outputReads(i) > 0;
-  }
-
-  output(i: number, v: Value): void {
-    const name = this.node.outputs[i];
-    if (!name) return;
-    if (v.kind === 'rt') v.buffer.pendingReads += this.outputReads(i);
-    this.values.set(name, v);
-  }
-
-  /** A fresh runtime value. */
-  newValue(dims: number[], batched: boolean, dtype: RtValue['dtype'] = 'float32'): RtValue {
-    return this.program.newValue(dims, batched, dtype);
-  }
-
-  /** A view of `x` with other dims (Reshape, Flatten, Identity): no copy, same buffer. */
-  alias(x: RtValue, dims: number[]): RtValue {
-    return { ...x, dims };
-  }
-
-  /** An output that may overwrite `x` when nothing reads `x` later (elementwise ops write in place). */
-  inPlaceOr(x: RtValue | undefined, dims: number[], batched: boolean): RtValue {
-    if (x && x.buffer.pendingReads === 0 && sameDims(x.dims, dims) && x.batched === batched) {
-      return { kind: 'rt', dims, batched, buffer: x.buffer, dtype: x.dtype, layout: x.layout, batchAxis: x.batchAxis };
-    }
-    return { ...this.newValue(dims, batched), batchAxis: x?.batchAxis };
-  }
-
-  /** Axis 0 of a batched value is the batch: an op along it would mix rows. */
-  checkNotBatchAxis(x: RtValue, axis: number, what: string): void {
-    if (axis === batchAxisOf(x)) {
-      throw new NodeProblem(`${what} along axis ${axis} mixes the rows of a batch`, 'batch');
-    }
-  }
-}
-
-const sameDims = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
-
-export function normalizeAxis(axis: number, rank: number): number {
-  const a = axis < 0 ? axis + rank : axis;
-  if (a < 0 || a >= Math.max(rank, 1))
-    throw new NodeProblem(`axis ${axis} is out of range for rank ${rank}`, 'invalid-graph');
-  return a;
-}
-
 /**
- * Inputs the ONNX spec requires (present and non-empty) per op, where more than the first: checked before
- * an op's handler runs, so a graph that leaves one out is an invalid graph, not a crash. Ops not listed
- * need their first input (except Constant, which has none).
+ * Check a node against its op's declared inputs (OpHandler.inputs) before the op lowers, so a graph that
+ * leaves out a required input, has a hole among variadic ones, or passes too many is an invalid graph,
+ * not a crash. `lowering`: an input that must be a compile-time constant is one.
  */
-const REQUIRED_INPUTS: Record<string, number | ((opset: number) => number)> = {
-  Constant: 0,
-  ...Object.fromEntries(
-    [
-      'Add',
-      'Sub',
-      'Mul',
-      'Div',
-      'Pow',
-      'Less',
-      'Greater',
-      'Equal',
-      'LessOrEqual',
-      'GreaterOrEqual',
-      'And',
-      'Or',
-      'Xor',
-      'MatMul',
-      'Gemm',
-      'Conv',
-      'ConvTranspose',
-      'Expand',
-      'Gather',
-      'LayerNormalization',
-    ].map((op) => [op, 2]),
-  ),
-  Where: 3,
-  Range: 3,
-  BatchNormalization: 5,
-  Reshape: (opset) => (opset >= 5 ? 2 : 1),
-  Unsqueeze: (opset) => (opset >= 13 ? 2 : 1),
-  Pad: (opset) => (opset >= 11 ? 2 : 1),
-  Slice: (opset) => (opset >= 10 ? 3 : 1),
-};
-
-function checkRequiredInputs(n: OnnxNode, opset: number): void {
-  const rule = n.domain === 'ai.onnx' ? (REQUIRED_INPUTS[n.opType] ?? 1) : 1;
-  const need = typeof rule === 'function' ? rule(opset) : rule;
-  for (let i = 0; i < need; i++) {
-    if (!n.inputs[i])
-      throw new NodeProblem(
-        `input ${i} is required but ${i < n.inputs.length ? 'empty' : 'missing'} (the node has ${n.inputs.length} input(s))`,
-        'invalid-graph',
-      );
+function checkInputs(
+  n: OnnxNode,
+  handler: OpHandler,
+  opset: number,
+  values: Map<string, Value>,
+  lowering: boolean,
+): void {
+  const specs = inputSpecs(handler, opset);
+  const variadic = specs.length > 0 && specs[specs.length - 1].variadic;
+  if (!variadic && n.inputs.length > specs.length) {
+    const names = specs.map((s) => s.name).join(', ') || 'no inputs';
+    throw new NodeProblem(
+      `has ${n.inputs.length} inputs; ${n.opType} takes at most ${specs.length} (${names})`,
+      'invalid-graph',
+    );
   }
-  // Variadic ops take no optional inputs: an empty name among them is a hole in the graph.
-  if (['Sum', 'Mean', 'Max', 'Min', 'Concat', 'FeatureVectorizer'].includes(n.opType)) {
-    const hole = n.inputs.findIndex((name) => !name);
-    if (hole >= 0)
-      throw new NodeProblem(`input ${hole} is empty; every input of ${n.opType} is required`, 'invalid-graph');
-  }
+  specs.forEach((spec, i) => {
+    const last = spec.variadic ? Math.max(n.inputs.length, i + 1) : i + 1;
+    for (let j = i; j < last; j++) {
+      const name = n.inputs[j];
+      if (!name) {
+        if (spec.optional) continue;
+        throw new NodeProblem(
+          spec.variadic
+            ? `input ${j} is empty; every input of ${n.opType} is required`
+            : `input ${j} (${spec.name}) is required but ${j < n.inputs.length ? 'empty' : 'missing'} (the node has ${n.inputs.length} input(s))`,
+          'invalid-graph',
+        );
+      }
+      if (lowering && spec.constant && values.get(name)?.kind === 'rt')
+        throw new NodeProblem(
+          `${spec.name} (input ${j}, "${name}") must be a constant, but it is computed at run time`,
+        );
+    }
+  });
   if (!n.outputs[0]) throw new NodeProblem('its first output has no name, so nothing can read it', 'invalid-graph');
 }
 
@@ -307,7 +137,6 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       );
     }
     const value = program.newValue(dims, mode !== 'static' && dims.length > 0);
-    value.buffer.first = -1;
     values.set(info.name, value);
     inputs.push({ name: info.name, value });
   }
@@ -331,7 +160,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
     const handler = OPS[n.domain][n.opType];
     const ctx = new NodeContext(n, model.opsets[n.domain] ?? opset, mode, exportedBatch, program, values, consumers);
     try {
-      checkRequiredInputs(n, ctx.opset);
+      checkInputs(n, handler, ctx.opset, values, false);
       const inputValues = n.inputs.map((name) => {
         if (!name) return undefined;
         const v = values.get(name);
@@ -350,6 +179,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
         );
         results.forEach((t, i) => ctx.output(i, { kind: 'const', tensor: t }));
       } else {
+        checkInputs(n, handler, ctx.opset, values, true);
         handler.lower(ctx);
       }
       ops.add(n.domain === 'ai.onnx' ? n.opType : `${n.domain}.${n.opType}`);
@@ -400,7 +230,6 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       );
     return { name: o.name, value: materialize(program, v.kind === 'rt' ? toPlain(program, v) : v, o.name, mode) };
   });
-  for (const { value } of outputs) value.buffer.last = Infinity;
   return { program, inputs, outputs, ops: [...ops] };
 }
 
@@ -452,4 +281,34 @@ function topologicalOrder(nodes: OnnxNode[], known: Map<string, Value>): OnnxNod
     );
   }
   return order;
+}
+
+/**
+ * Lower a model in the first batch mode its graph allows: a dynamic batch, else one row per run (ops
+ * move the batch axis without mixing rows), else the exported static shapes ('auto'; or one mode).
+ */
+export function lowerModel(model: OnnxModel, batch: 'auto' | 'dynamic' | 'static'): LoweredModel {
+  if (batch === 'static') return { ...lower(model, 'static'), mode: 'static' };
+  try {
+    return { ...lower(model, 'dynamic'), mode: 'dynamic' };
+  } catch (err) {
+    if (batch !== 'auto' || !(err instanceof CompileError) || err.code !== 'batch') throw err;
+    // Graphs that move the batch axis around without mixing rows (attention) run one row per call.
+    try {
+      return { ...lower(model, 'rowwise'), mode: 'rowwise' };
+    } catch (rowErr) {
+      if (!(rowErr instanceof CompileError) || rowErr.code !== 'batch') throw rowErr;
+    }
+    // Graphs that do mix rows (e.g. flatten everything) still run at their exported shape when it is
+    // fixed. When it is not, the batch problem is the one to report.
+    try {
+      return { ...lower(model, 'static'), mode: 'static' };
+    } catch {
+      throw new CompileError(
+        'batch',
+        'The model mixes the rows of a batch, which ml-widgets runs independently, and its input shapes are not fixed. Export it with a fixed batch size to compile it at that shape:',
+        err.problems,
+      );
+    }
+  }
 }

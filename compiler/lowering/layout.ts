@@ -1,5 +1,5 @@
-import { buf, i32, type Arg, type Program, type RtValue } from './program.js';
-import { product } from './tensor.js';
+import { buf, i32, type Arg, type Program, type RtValue } from '../program.js';
+import { product } from '../tensor.js';
 
 /**
  * Image tensors run channels-last (NHWC) between convolutions: 1×1 convs are then exactly the packed
@@ -22,7 +22,7 @@ export function imageGeometry(x: RtValue): { images: Arg; C: number; HW: number 
 export function toPlain(program: Program, x: RtValue): RtValue {
   if (x.layout !== 'nhwc') return x;
   const { images, C, HW } = imageGeometry(x);
-  if (HW === 1 || C === 1) return { ...x, layout: undefined, gemm: undefined }; // same bytes either way
+  if (HW === 1 || C === 1) return { ...x, layout: undefined }; // same bytes either way
   let y = plainCopies.get(x);
   if (!y) {
     y = program.newValue(x.dims, x.batched);
@@ -38,7 +38,7 @@ export function toPlain(program: Program, x: RtValue): RtValue {
 export function toNHWC(program: Program, x: RtValue): RtValue {
   if (x.layout === 'nhwc') return x;
   const { images, C, HW } = imageGeometry(x);
-  if (HW === 1 || C === 1) return { ...x, layout: 'nhwc', gemm: undefined };
+  if (HW === 1 || C === 1) return { ...x, layout: 'nhwc' };
   let y = nhwcCopies.get(x);
   if (!y) {
     const out: RtValue = { ...program.newValue(x.dims, x.batched), layout: 'nhwc' };

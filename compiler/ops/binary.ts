@@ -1,117 +1,15 @@
+import type { FamilyKernel } from '../abi/kernels.js';
+import { meaning, type OpHandler } from './op.js';
+import { NodeContext } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import type { NodeContext } from '../lower.js';
-import { batchAxisOf, buf, countArg, data, f32, type RtValue, type StepArgs, type Value } from '../program.js';
-import { CODES } from '../abi/codes.js';
-import { KERNELS, type FamilyKernel } from '../abi/kernels.js';
-import { physicalDims, physicalPerm, toPlain } from '../layout.js';
-import { broadcastMap, broadcastShapes, broadcastStrides, product, stridedView, stridesOf, Tensor } from '../tensor.js';
-import { fuseColumnAffine } from './gemm.js';
-import type { OpHandler } from './index.js';
+import { Tensor, broadcastMap, broadcastShapes, broadcastStrides, product, stridedView, stridesOf } from '../tensor.js';
+import { physicalDims, physicalPerm, toPlain } from '../lowering/layout.js';
+import { type RtValue, type Value, batchAxisOf, buf, countArg, data, type EpilogueOp } from '../program.js';
 
-const ACT = CODES.ACT;
-
-interface UnarySpec {
-  kernel: FamilyKernel<'unary'>;
-  /** The GEMM epilogue code when this op can fuse into a preceding GEMM. */
-  act?: number;
-  params(ctx: NodeContext): number[];
-  fn(params: number[]): (x: number) => number;
-}
-
-const none = () => [];
-const FLT_MAX = 3.4028234663852886e38;
-
-const UNARY: Record<string, UnarySpec> = {
-  Relu: { kernel: 'unary_relu', act: ACT.RELU, params: none, fn: () => (x) => (x < 0 ? 0 : x) },
-  LeakyRelu: {
-    kernel: 'unary_leaky_relu',
-    act: ACT.LEAKY_RELU,
-    params: (ctx) => [ctx.float('alpha', 0.01)],
-    fn:
-      ([a]) =>
-      (x) =>
-        x >= 0 ? x : a * x,
-  },
-  Sigmoid: { kernel: 'unary_sigmoid', act: ACT.SIGMOID, params: none, fn: () => (x) => 1 / (1 + Math.exp(-x)) },
-  Tanh: { kernel: 'unary_tanh', act: ACT.TANH, params: none, fn: () => Math.tanh },
-  HardSigmoid: {
-    kernel: 'unary_hard_sigmoid',
-    act: ACT.HARD_SIGMOID,
-    params: (ctx) => [ctx.float('alpha', 0.2), ctx.float('beta', 0.5)],
-    fn:
-      ([a, b]) =>
-      (x) =>
-        Math.max(0, Math.min(1, a * x + b)),
-  },
-  HardSwish: {
-    kernel: 'unary_hard_swish',
-    act: ACT.HARD_SWISH,
-    params: none,
-    fn: () => (x) => x * Math.max(0, Math.min(1, x / 6 + 0.5)),
-  },
-  Exp: { kernel: 'unary_exp', params: none, fn: () => Math.exp },
-  Log: { kernel: 'unary_log', params: none, fn: () => Math.log },
-  Neg: { kernel: 'unary_neg', params: none, fn: () => (x) => -x },
-  Abs: { kernel: 'unary_abs', params: none, fn: () => Math.abs },
-  Sqrt: { kernel: 'unary_sqrt', params: none, fn: () => Math.sqrt },
-  Reciprocal: { kernel: 'unary_reciprocal', params: none, fn: () => (x) => 1 / x },
-  Erf: { kernel: 'unary_erf', params: none, fn: () => erf },
-  // as onnxruntime: (0 < x) − (x < 0), so NaN gives 0
-  Sign: { kernel: 'unary_sign', params: none, fn: () => (x) => +(x > 0) - +(x < 0) },
-};
-
-/** Clip's bounds: attributes before opset 11, optional constant inputs from 11. */
-function clipBounds(ctx: NodeContext): number[] {
-  if (ctx.opset < 11) return [ctx.float('min', -FLT_MAX), ctx.float('max', FLT_MAX)];
-  const lo = ctx.optionalConstant(1, 'min');
-  const hi = ctx.optionalConstant(2, 'max');
-  return [lo ? lo.numbers[0] : -FLT_MAX, hi ? hi.numbers[0] : FLT_MAX];
-}
-
-function unaryHandler(spec: UnarySpec): OpHandler {
-  return {
-    fold(ctx, [x]) {
-      const f = spec.fn(spec.params(ctx));
-      return [broadcastMap([x!], x!.dtype, f)];
-    },
-    lower(ctx) {
-      ctx.output(0, lowerUnary(ctx, spec.kernel, spec.act, spec.params(ctx)));
-    },
-  };
-}
-
-function lowerUnary(
-  ctx: NodeContext,
-  kernel: FamilyKernel<'unary'>,
-  act: number | undefined,
-  params: number[],
-): RtValue {
-  // Elementwise: any memory order will do, so channels-last values stay channels-last.
-  const x = ctx.rtLayout(0, true);
-  if (x.dtype !== 'float32') throw new NodeProblem('integer inputs are not supported here');
-  // Fuse into the GEMM that produced x, when x is read by nothing else.
-  if (act !== undefined && x.gemm && x.gemm.act === ACT.NONE && x.buffer.pendingReads === 0) {
-    x.gemm.act = act;
-    [x.gemm.p0, x.gemm.p1] = [params[0] ?? 0, params[1] ?? 0];
-    return { ...ctx.alias(x, x.dims), gemm: undefined };
-  }
-  const y = { ...ctx.inPlaceOr(x, x.dims, x.batched), layout: x.layout };
-  // The op's parameters, in order, are the kernel's parameters after x, y, n (compiler/abi/kernels.ts).
-  const named = Object.fromEntries(KERNELS[kernel].params.slice(3).map(([name], i) => [name, f32(params[i])]));
-  const args = { x: buf(x), y: buf(y), n: countArg(x), ...named } as StepArgs<typeof kernel>;
-  ctx.program.addStep(kernel, () => args, [x], [y]);
-  return y;
-}
-
-const clip: OpHandler = {
-  fold(ctx, [x]) {
-    const [lo, hi] = clipBounds(ctx);
-    return [broadcastMap([x!], x!.dtype, (v) => Math.min(Math.max(v, lo), hi))];
-  },
-  lower(ctx) {
-    ctx.output(0, lowerUnary(ctx, 'unary_clip', ACT.CLIP, clipBounds(ctx)));
-  },
-};
+/**
+ * Elementwise binary ops with numpy broadcasting (arithmetic, comparisons, logic, the variadic Sum/Mean/Max/Min):
+ * one broadcasting kernel call each (assembly/binary.ts).
+ */
 
 interface BinarySpec {
   kernel: FamilyKernel<'binary'>;
@@ -165,7 +63,7 @@ export function lowerBinary(
       // Broadcast in memory order: constants are permuted like the images ([C,1,1] → [1,1,1,C]).
       const perm = physicalPerm(rank);
       const physical = (v: Value): Value => {
-        if (v.kind === 'rt') return { ...v, dims: physicalDims(v.dims), layout: undefined, gemm: undefined };
+        if (v.kind === 'rt') return { ...v, dims: physicalDims(v.dims), layout: undefined };
         const t = v.tensor.reshape([...new Array(rank - v.tensor.dims.length).fill(1), ...v.tensor.dims]);
         const strides = stridesOf(t.dims);
         return {
@@ -235,12 +133,13 @@ export function lowerBinary(
     v.kind === 'rt' ? { t: 'buf' as const, b: v.buffer } : { t: 'data' as const, d: constant(v.tensor) };
   const [argA, argB] = [arg(a), arg(b)];
   const rows = batched ? { t: 'rows' as const, times: out[0] } : { t: 'i32' as const, v: out[0] };
-  ctx.program.addStep(
+  const step = ctx.program.addStep(
     kernel,
     () => ({ a: argA, b: argB, y: buf(y), rows, table: data(table) }),
     [a, b].filter((v): v is RtValue => v.kind === 'rt'),
     [y],
   );
+  step.fusable = columnAffine(kernel, a, b, out);
   return y;
 }
 
@@ -268,6 +167,7 @@ function collapse(dims: number[], as: number[], bs: number[]): [number[], number
 
 function binaryHandler(name: string, spec: BinarySpec): OpHandler {
   return {
+    inputs: 'A B',
     fold: (_ctx, [a, b]) => [foldBinary(spec, a!, b!)],
     lower(ctx) {
       let a = ctx.input(0)!;
@@ -290,38 +190,40 @@ function binaryHandler(name: string, spec: BinarySpec): OpHandler {
       }
       if ((a.kind === 'rt' && a.dtype !== 'float32') || (b.kind === 'rt' && b.dtype !== 'float32'))
         throw new NodeProblem('integer inputs are not supported here');
-      const fused = fuseIntoGemm(ctx, name, a, b);
-      ctx.output(0, fused ?? lowerBinary(ctx, spec.kernel, a, b));
+      ctx.output(0, lowerBinary(ctx, spec.kernel, a, b));
     },
   };
 }
 
-/** Add/Sub/Mul of a constant row vector (or scalar) right after a GEMM folds into the GEMM. */
-function fuseIntoGemm(ctx: NodeContext, name: string, a: Value, b: Value): RtValue | null {
-  if (name !== 'Add' && name !== 'Sub' && name !== 'Mul') return null;
-  const commutes = name !== 'Sub';
+/**
+ * x + c, c + x, x − c, x · c or c · x with a constant c that varies only along x's last axis (or not at all):
+ * a per-column affine map a GEMM's epilogue can apply instead, when x is its output (compiler/fuse.ts).
+ * A channels-last image reaches here in memory order, its channels last.
+ */
+function columnAffine(kernel: FamilyKernel<'binary'>, a: Value, b: Value, out: number[]): EpilogueOp | undefined {
+  if (kernel !== 'binary_add' && kernel !== 'binary_sub' && kernel !== 'binary_mul') return undefined;
   const [x, c] =
     a.kind === 'rt' && b.kind === 'const'
       ? [a, b.tensor]
-      : commutes && b.kind === 'rt' && a.kind === 'const'
+      : kernel !== 'binary_sub' && b.kind === 'rt' && a.kind === 'const'
         ? [b, a.tensor]
         : [null, null];
-  if (!x?.gemm || !c) return null;
-  const n = x.gemm.n;
-  // One value per output channel: the last axis, or axis 1 of a channels-last image ([C,1,1]).
-  const channelAxis = x.layout === 'nhwc' ? 1 : x.dims.length - 1;
+  if (!x || !c || x.dtype !== 'float32' || x.layout || !c.isFloat) return undefined;
+  if (x.dims.length !== out.length || x.dims.some((d, i) => d !== out[i])) return undefined; // x itself broadcast
+  const channels = x.dims[x.dims.length - 1];
   const aligned = [...new Array(Math.max(x.dims.length - c.dims.length, 0)).fill(1), ...c.dims];
-  const perChannel = c.size === 1 || (c.size === n && c.dims.length <= x.dims.length && aligned[channelAxis] === n);
-  if (!perChannel) return null;
+  const alongLast = c.dims.length <= x.dims.length && aligned[aligned.length - 1] === c.size;
+  if (c.size !== 1 && !(c.size === channels && alongLast)) return undefined;
   const values = c.toFloat32();
-  const at = (j: number) => values[c.size === 1 ? 0 : j];
-  if (name === 'Mul') return fuseColumnAffine(ctx, x, at, null);
-  return fuseColumnAffine(ctx, x, null, name === 'Sub' ? (j) => -at(j) : at);
+  const column = Float32Array.from({ length: channels }, (_, j) => values[c.size === 1 ? 0 : j]);
+  if (kernel === 'binary_mul') return { kind: 'affine', scale: column, bias: null, channels };
+  return { kind: 'affine', scale: null, bias: kernel === 'binary_sub' ? column.map((v) => -v) : column, channels };
 }
 
 /** Sum, Mean, Max, Min take any number of inputs: a chain of binary calls. */
 function variadicHandler(kernel: FamilyKernel<'binary'>, f: (a: number, b: number) => number, mean = false): OpHandler {
   return {
+    inputs: '...data_0',
     fold(ctx, inputs) {
       let acc = inputs[0]!;
       for (const t of inputs.slice(1)) acc = broadcastMap([acc, t!], acc.dtype, f);
@@ -375,6 +277,7 @@ function logicalHandler(
   lower: (ctx: NodeContext, a: Value, b: Value) => RtValue,
 ): OpHandler {
   return {
+    inputs: arity === 1 ? 'X' : 'A B',
     fold: (_ctx, [a, b]) => [broadcastMap(arity === 1 ? [a!] : [a!, b!], 'bool', fn)],
     lower(ctx) {
       const a = ctx.input(0)!;
@@ -385,6 +288,7 @@ function logicalHandler(
 }
 
 const not = (ctx: NodeContext, x: Value) => lowerBinary(ctx, 'binary_sub', scalar(1), x);
+
 const LOGICAL: Record<string, OpHandler> = {
   Not: logicalHandler(
     1,
@@ -406,44 +310,23 @@ const LOGICAL: Record<string, OpHandler> = {
     (a, b) => +(!!a !== !!b),
     (ctx, a, b) => not(ctx, lowerBinary(ctx, 'binary_equal', a, b)),
   ),
-  IsNaN: logicalHandler(
-    1,
-    (a) => +Number.isNaN(a),
-    (ctx, a) => not(ctx, lowerBinary(ctx, 'binary_equal', a, a)),
+  // A model that tests for NaN handles missing values itself.
+  IsNaN: meaning(
+    logicalHandler(
+      1,
+      (a) => +Number.isNaN(a),
+      (ctx, a) => not(ctx, lowerBinary(ctx, 'binary_equal', a, a)),
+    ),
+    { acceptsMissing: true },
   ),
 };
 
-/** erf for constant folding: Numerical Recipes' erfc approximation, fractional error < 1.2e-7. */
-function erf(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? 1 - r : r - 1;
-}
-
-export const ELEMENTWISE_OPS: Record<string, OpHandler> = {
-  ...Object.fromEntries(Object.entries(UNARY).map(([k, s]) => [k, unaryHandler(s)])),
+export const BINARY_OPS: Record<string, OpHandler> = {
   ...Object.fromEntries(Object.entries(BINARY).map(([k, s]) => [k, binaryHandler(k, s)])),
-  Clip: clip,
   ...LOGICAL,
   Sum: variadicHandler('binary_add', (a, b) => a + b),
   Mean: variadicHandler('binary_add', (a, b) => a + b, true),
+  // Max/Min take any number of inputs too: two is the common case, more chain.
+  Max: variadicHandler('binary_max', BINARY.Max.fn),
+  Min: variadicHandler('binary_min', BINARY.Min.fn),
 };
-// Max/Min take any number of inputs too: two is the common case, more chain.
-ELEMENTWISE_OPS.Max = variadicHandler('binary_max', BINARY.Max.fn);
-ELEMENTWISE_OPS.Min = variadicHandler('binary_min', BINARY.Min.fn);

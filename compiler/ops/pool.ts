@@ -1,0 +1,83 @@
+import type { OpHandler } from './op.js';
+import { NodeProblem } from '../errors.js';
+import { Tensor, product } from '../tensor.js';
+import { buf, i32, mapValues } from '../program.js';
+import { convWindow, outputValue, windowArgs } from './window.js';
+import { imageGeometry, toNHWC } from '../lowering/layout.js';
+
+/**
+ * Pooling over channels-last images (compiler/lowering/layout.ts): MaxPool, AveragePool and the global pools.
+ */
+
+function poolHandler(kind: 'max' | 'avg'): OpHandler {
+  return {
+    inputs: 'X',
+    lower(ctx) {
+      const x = toNHWC(ctx.program, ctx.rtLayout(0));
+      if (ctx.isOutputUsed(1)) throw new NodeProblem('the Indices output is not supported');
+      const win = convWindow(ctx, x, ctx.ints('kernel_shape') ?? [], ctx.int('ceil_mode', 0) !== 0);
+      if (kind === 'avg' && win.dilations.some((d) => d !== 1))
+        throw new NodeProblem('dilated AveragePool is not supported');
+      const y = outputValue(ctx, x, x.dims[1], win);
+      const { images, C } = imageGeometry(x);
+      const [H, W] = win.spatial;
+      if (kind === 'max') {
+        ctx.program.addStep(
+          'maxpool',
+          () => ({ x: buf(x), y: buf(y), images, H: i32(H), W: i32(W), C: i32(C), ...windowArgs(win) }),
+          [x],
+          [y],
+        );
+      } else {
+        const [KH, KW] = win.kernel;
+        const [SH, SW] = win.strides;
+        const [PT, PL, PB, PR] = win.pads;
+        const include = ctx.int('count_include_pad', 0);
+        ctx.program.addStep(
+          'avgpool',
+          () => ({
+            x: buf(x),
+            y: buf(y),
+            images,
+            ...mapValues({ H, W, C, KH, KW, SH, SW, PT, PL, PB, PR, OH: win.out[0], OW: win.out[1] }, i32),
+            countIncludePad: i32(include),
+          }),
+          [x],
+          [y],
+        );
+      }
+      ctx.output(0, y);
+    },
+  };
+}
+
+function globalPool(kernel: 'global_avgpool' | 'global_maxpool'): OpHandler {
+  return {
+    inputs: 'X',
+    fold(_ctx, [x]) {
+      const [n, c] = x!.dims;
+      const hw = product(x!.dims.slice(2));
+      const v = x!.numbers;
+      const out = Array.from({ length: n * c }, (_, i) => {
+        const part = Array.from(v.subarray(i * hw, (i + 1) * hw));
+        return kernel === 'global_avgpool' ? part.reduce((a, b) => a + b, 0) / hw : Math.max(...part);
+      });
+      return [Tensor.fromNumbers(x!.dtype, [n, c, ...x!.dims.slice(2).map(() => 1)], out)];
+    },
+    lower(ctx) {
+      const x = toNHWC(ctx.program, ctx.rtLayout(0));
+      const { images, C, HW } = imageGeometry(x);
+      // [k, C, 1, 1]: the same bytes channels-last or not, so the result is plain.
+      const y = ctx.newValue([x.dims[0], C, ...x.dims.slice(2).map(() => 1)], x.batched);
+      ctx.program.addStep(kernel, () => ({ x: buf(x), y: buf(y), images, HW: i32(HW), C: i32(C) }), [x], [y]);
+      ctx.output(0, y);
+    },
+  };
+}
+
+export const POOL_OPS: Record<string, OpHandler> = {
+  MaxPool: poolHandler('max'),
+  AveragePool: poolHandler('avg'),
+  GlobalAveragePool: globalPool('global_avgpool'),
+  GlobalMaxPool: globalPool('global_maxpool'),
+};

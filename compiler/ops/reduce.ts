@@ -1,0 +1,204 @@
+import type { FamilyKernel } from '../abi/kernels.js';
+import type { OpHandler } from './op.js';
+import { NodeContext, normalizeAxis } from '../lowering/context.js';
+import { NodeProblem } from '../errors.js';
+import { Tensor, product, stridesOf } from '../tensor.js';
+import { axesOf } from './args.js';
+import { lowerBinary } from './binary.js';
+import { onAxis } from './movement.js';
+import { type Arg, type RtValue, batchAxisOf, buf, countArg, i32 } from '../program.js';
+
+/**
+ * Reductions over axes (ReduceSum … ReduceLogSumExp, ReduceL1/L2, ReduceSumSquare) and ArgMax/ArgMin:
+ * adjacent reduced axes merge into one [outer, len, inner] kernel call.
+ */
+
+interface ReduceSpec {
+  kernel: FamilyKernel<'reduce'> | 'reduce_logsumexp';
+  fn: (xs: number[]) => number;
+  axesInputSince: number;
+  /** An elementwise kernel on the input first, and one on the result (ReduceL2 = sqrt of a sum of squares). */
+  before?: 'unary_abs' | 'square';
+  after?: 'unary_sqrt' | 'unary_log';
+}
+
+const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
+
+const REDUCE: Record<string, ReduceSpec> = {
+  ReduceSum: { kernel: 'reduce_sum', fn: (xs) => xs.reduce((a, b) => a + b, 0), axesInputSince: 13 },
+  ReduceMean: { kernel: 'reduce_mean', fn: (xs) => xs.reduce((a, b) => a + b, 0) / xs.length, axesInputSince: 18 },
+  ReduceMax: { kernel: 'reduce_max', fn: (xs) => Math.max(...xs), axesInputSince: 18 },
+  ReduceMin: { kernel: 'reduce_min', fn: (xs) => Math.min(...xs), axesInputSince: 18 },
+  ReduceProd: { kernel: 'reduce_prod', fn: (xs) => xs.reduce((a, b) => a * b, 1), axesInputSince: 18 },
+  // naive Bayes' predict_proba normalises joint log-likelihoods with it (skl2onnx)
+  ReduceLogSumExp: {
+    kernel: 'reduce_logsumexp',
+    fn: (xs) => {
+      const m = Math.max(...xs);
+      return Number.isFinite(m) ? m + Math.log(xs.reduce((a, v) => a + Math.exp(v - m), 0)) : m;
+    },
+    axesInputSince: 18,
+  },
+  // KMeans' distances (skl2onnx) are ReduceSumSquare; the rest complete the family
+  ReduceSumSquare: {
+    kernel: 'reduce_sum',
+    fn: (xs) => sum(xs.map((v) => v * v)),
+    axesInputSince: 18,
+    before: 'square',
+  },
+  ReduceL1: { kernel: 'reduce_sum', fn: (xs) => sum(xs.map(Math.abs)), axesInputSince: 18, before: 'unary_abs' },
+  ReduceL2: {
+    kernel: 'reduce_sum',
+    fn: (xs) => Math.sqrt(sum(xs.map((v) => v * v))),
+    axesInputSince: 18,
+    before: 'square',
+    after: 'unary_sqrt',
+  },
+  ReduceLogSum: { kernel: 'reduce_sum', fn: (xs) => Math.log(sum(xs)), axesInputSince: 18, after: 'unary_log' },
+};
+
+/** y = kernel(x) unaryStep, in place where nothing else reads x. */
+function unaryStep(ctx: NodeContext, kernel: 'unary_abs' | 'unary_sqrt' | 'unary_log', x: RtValue): RtValue {
+  const y = { ...ctx.inPlaceOr(x, x.dims, x.batched), layout: x.layout, batchAxis: x.batchAxis };
+  ctx.program.addStep(kernel, () => ({ x: buf(x), y: buf(y), n: countArg(x) }), [x], [y]);
+  return y;
+}
+
+function reduceAxes(ctx: NodeContext, rank: number, since: number): number[] {
+  const axes = axesOf(ctx, 1, since);
+  if (!axes || axes.length === 0) {
+    if (ctx.opset >= since && ctx.int('noop_with_empty_axes', 0)) return [];
+    return Array.from({ length: rank }, (_, i) => i);
+  }
+  return [...new Set(axes.map((a) => normalizeAxis(a, rank)))].sort((a, b) => a - b);
+}
+
+function reduceHandler(name: string): OpHandler {
+  const spec = REDUCE[name];
+  return {
+    inputs: (opset) => (opset >= spec.axesInputSince ? 'data axes?!' : 'data'),
+    fold(ctx, [x]) {
+      const axes = reduceAxes(ctx, x!.dims.length, spec.axesInputSince);
+      const keep = ctx.int('keepdims', 1) !== 0;
+      const outDims = x!.dims.map((d, i) => (axes.includes(i) ? 1 : d));
+      const groups = new Map<number, number[]>();
+      const strides = stridesOf(outDims);
+      const xs = x!.numbers;
+      const idx = new Array<number>(x!.dims.length).fill(0);
+      for (let i = 0; i < xs.length; i++) {
+        let at = 0;
+        idx.forEach((v, d) => (at += (axes.includes(d) ? 0 : v) * strides[d]));
+        (groups.get(at) ?? groups.set(at, []).get(at)!).push(xs[i]);
+        for (let d = idx.length - 1; d >= 0; d--) {
+          if (++idx[d] < x!.dims[d]) break;
+          idx[d] = 0;
+        }
+      }
+      const values = Array.from({ length: product(outDims) }, (_, i) => spec.fn(groups.get(i) ?? []));
+      return [Tensor.fromNumbers(x!.dtype, keep ? outDims : outDims.filter((_, i) => !axes.includes(i)), values)];
+    },
+    lower(ctx) {
+      let x = ctx.rt(0, true);
+      if (x.dtype !== 'float32') throw new NodeProblem('integer inputs are not supported here');
+      if (spec.before === 'square') x = lowerBinary(ctx, 'binary_mul', x, x);
+      else if (spec.before) x = unaryStep(ctx, spec.before, x);
+      const axes = reduceAxes(ctx, x.dims.length, spec.axesInputSince);
+      const ba = batchAxisOf(x);
+      if (axes.includes(ba)) throw new NodeProblem(`${name} over the batch axis mixes the rows of a batch`, 'batch');
+      const keep = ctx.int('keepdims', 1) !== 0;
+      let cur = x;
+      // Reduce the highest axes first; adjacent axes merge into one call.
+      const runs: [number, number][] = [];
+      for (const a of axes) {
+        const last = runs[runs.length - 1];
+        if (last && last[1] === a - 1) last[1] = a;
+        else runs.push([a, a]);
+      }
+      for (const [from, to] of runs.reverse()) {
+        const outer = product(cur.dims.slice(0, from));
+        const len = product(cur.dims.slice(from, to + 1));
+        const inner = product(cur.dims.slice(to + 1));
+        const dims = cur.dims.map((d, i) => (i >= from && i <= to ? 1 : d));
+        const y = onAxis(ctx.newValue(dims, x.batched), ba);
+        const src = cur;
+        const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+        ctx.program.addStep(
+          spec.kernel,
+          () => ({ x: buf(src), y: buf(y), outer: outerArg, len: i32(len), inner: i32(inner) }),
+          [src],
+          [y],
+        );
+        cur = y;
+      }
+      if (spec.after) cur = unaryStep(ctx, spec.after, cur);
+      ctx.output(
+        0,
+        keep
+          ? cur
+          : onAxis(
+              ctx.alias(
+                cur,
+                cur.dims.filter((_, i) => !axes.includes(i)),
+              ),
+              ba - axes.filter((a) => a < ba).length,
+            ),
+      );
+    },
+  };
+}
+
+// ---- normalisation ---------------------------------------------------------------------------------
+
+/** ArgMax/ArgMin: int64 indices in ONNX, int32 at run time (class indices always fit). */
+function argReduceHandler(kernel: 'argmax' | 'argmin'): OpHandler {
+  const better = kernel === 'argmax' ? (v: number, best: number) => v > best : (v: number, best: number) => v < best;
+  const shape = (ctx: NodeContext, dims: number[]) => {
+    const axis = normalizeAxis(ctx.int('axis', 0), dims.length);
+    const keep = ctx.int('keepdims', 1) !== 0;
+    const out = keep ? dims.map((d, i) => (i === axis ? 1 : d)) : dims.filter((_, i) => i !== axis);
+    return { axis, out, outer: product(dims.slice(0, axis)), len: dims[axis], inner: product(dims.slice(axis + 1)) };
+  };
+  return {
+    inputs: 'data',
+    fold(ctx, [x]) {
+      const { out, outer, len, inner } = shape(ctx, x!.dims);
+      const last = ctx.int('select_last_index', 0) !== 0;
+      const v = x!.numbers;
+      const r = new Float64Array(outer * inner);
+      for (let o = 0; o < outer; o++)
+        for (let i = 0; i < inner; i++) {
+          let at = 0;
+          for (let k = 1; k < len; k++) {
+            const a = v[(o * len + k) * inner + i];
+            const b = v[(o * len + at) * inner + i];
+            if (better(a, b) || (last && a === b)) at = k;
+          }
+          r[o * inner + i] = at;
+        }
+      return [Tensor.fromNumbers('int64', out, r)];
+    },
+    lower(ctx) {
+      const x = ctx.rt(0);
+      const { axis, out, outer, len, inner } = shape(ctx, x.dims);
+      ctx.checkNotBatchAxis(x, axis, kernel === 'argmax' ? 'ArgMax' : 'ArgMin');
+      if (x.batched && out.length === 0) throw new NodeProblem('reducing away the batch axis', 'batch');
+      // The indices are their own class values until a LabelEncoder or class list renames them.
+      const y = { ...ctx.newValue(out, x.batched, 'int32'), categories: Array.from({ length: len }, (_, i) => i) };
+      const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+      const selectLast = i32(ctx.int('select_last_index', 0));
+      ctx.program.addStep(
+        kernel,
+        () => ({ x: buf(x), y: buf(y), outer: outerArg, len: i32(len), inner: i32(inner), selectLast }),
+        [x],
+        [y],
+      );
+      ctx.output(0, y);
+    },
+  };
+}
+
+export const REDUCE_OPS: Record<string, OpHandler> = {
+  ...Object.fromEntries(Object.keys(REDUCE).map((k) => [k, reduceHandler(k)])),
+  ArgMax: argReduceHandler('argmax'),
+  ArgMin: argReduceHandler('argmin'),
+};
