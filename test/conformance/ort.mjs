@@ -1,0 +1,48 @@
+// The oracle: a backend test's model in onnxruntime-node at the test's exact shapes, every output kept.
+import ort from 'onnxruntime-node';
+import { compareOutputs } from './compare.mjs';
+
+export { ort };
+
+/** Thrown when onnxruntime-node will not load or run a model (as opposed to giving other numbers). */
+export class OrtRefused extends Error {}
+
+const firstLine = (err) => String(err?.message ?? err).split('\n')[0];
+
+/** Run model bytes on inputs ({ name, dtype, shape, data } list); outputs by name as { dtype, shape, data }. */
+export async function ortRun(bytes, inputs) {
+  let session;
+  const feeds = {};
+  try {
+    for (const t of inputs) feeds[t.name] = new ort.Tensor(t.dtype, t.data, t.shape);
+    session = await ort.InferenceSession.create(bytes, { logSeverityLevel: 4 });
+  } catch (err) {
+    throw new OrtRefused(`load: ${firstLine(err)}`);
+  }
+  try {
+    const out = await session.run(feeds);
+    const result = {};
+    for (const [name, t] of Object.entries(out)) {
+      result[name] = { dtype: t.type, shape: Array.from(t.dims, Number), data: t.data };
+    }
+    return result;
+  } catch (err) {
+    throw new OrtRefused(`run: ${firstLine(err)}`);
+  } finally {
+    await session.release();
+  }
+}
+
+/**
+ * onnxruntime-node's verdict on a variant: { status: 'pass' } | { status: 'fail', reason } (it ran and
+ * gave other outputs) | { status: 'refused', reason } (it would not load or run the model).
+ */
+export async function ortVerdict(bytes, inputs, expected) {
+  try {
+    const reason = compareOutputs(await ortRun(bytes, inputs), expected);
+    return reason ? { status: 'fail', reason } : { status: 'pass' };
+  } catch (err) {
+    if (err instanceof OrtRefused) return { status: 'refused', reason: err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,59 @@
+// Conformance: ONNX's own backend node tests (test/fixtures/onnx-node/, every one onnxruntime-node
+// passes; made by test/fixtures/make_onnx_node.mjs), checked in onnxruntime-node at their exact shapes and
+// compared with ONNX's expected outputs as ONNX's runner compares (rtol 1e-3, atol 1e-7; integers, bools
+// and strings exactly; names, dtypes and shapes). See test/conformance/ for the pieces.
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { FIXTURES, loadTest, readIndex, variant, variantsOf } from '../conformance/fixtures.mjs';
+import { ortVerdict } from '../conformance/ort.mjs';
+import { compareOutputs } from '../conformance/compare.mjs';
+
+const index = readIndex();
+const committed = index.tests.filter((t) => t.ort.status === 'pass');
+const all = committed.flatMap((entry) =>
+  variantsOf(entry).map((v) => ({ entry, variant: v, key: `${entry.name} ${v}` })),
+);
+
+// Each test's data is read once for its variants (they come one after the other).
+let loaded = { name: null };
+const testOf = (entry) => {
+  if (loaded.name !== entry.name) loaded = { name: entry.name, test: loadTest(entry) };
+  return loaded.test;
+};
+
+describe('ONNX node test fixtures', () => {
+  test('the folder holds exactly the tests the index says onnxruntime-node passes', () => {
+    const dirs = readdirSync(FIXTURES, { withFileTypes: true }).filter((d) => d.isDirectory());
+    assert.deepEqual(dirs.map((d) => d.name).sort(), committed.map((t) => t.name).sort());
+  });
+
+  test('onnxruntime-node still passes every committed test (and const variant) at its exact shapes', async () => {
+    const failures = [];
+    for (const c of all) {
+      if (c.variant === 'const' && c.entry.ortConst?.status !== 'pass') continue;
+      const t = testOf(c.entry);
+      const { bytes, inputs } = variant(c.variant, t);
+      const v = await ortVerdict(bytes, inputs, t.outputs);
+      if (v.status !== 'pass') failures.push(`${c.key}: ${v.status}: ${v.reason}`);
+    }
+    assert.deepEqual(failures, [], 'regenerate the fixtures (npm run conformance:fixtures) if onnxruntime changed');
+  });
+
+  test("the comparison rejects what ONNX's runner rejects and accepts what it accepts", () => {
+    const f32 = (...v) => ({ name: 'y', dtype: 'float32', shape: [v.length], data: Float32Array.from(v) });
+    const i64 = (...v) => ({ name: 'y', dtype: 'int64', shape: [v.length], data: BigInt64Array.from(v, BigInt) });
+    const same = (a, e) => compareOutputs({ y: a }, [e]);
+    assert.equal(same(f32(1.0009, NaN, Infinity, -0), f32(1, NaN, Infinity, 0)), null);
+    assert.match(same(f32(1.0011), f32(1)), /1\/1 values differ/); // rtol 1e-3
+    assert.match(same(f32(2e-7), f32(0)), /values differ/); // atol 1e-7
+    assert.match(same(f32(NaN), f32(0)), /values differ/);
+    assert.match(same(f32(-Infinity), f32(Infinity)), /values differ/);
+    assert.match(same(i64(1001), i64(1000)), /exact/); // integers exactly, not within rtol
+    assert.match(same(f32(1), i64(1)), /dtype float32, expected int64/);
+    assert.match(same({ ...f32(1, 2), shape: [1, 2] }, f32(1, 2)), /shape \[1,2\], expected \[2\]/);
+    assert.match(compareOutputs({ z: f32(1) }, [f32(1)]), /output "y" missing/);
+    const str = (...v) => ({ name: 'y', dtype: 'string', shape: [v.length], data: v });
+    assert.match(same(str('a', 'b'), str('a', 'c')), /1\/2 values differ/);
+  });
+});
