@@ -1,19 +1,25 @@
 // Conformance: ONNX's own backend node tests (test/fixtures/onnx-node/, every one onnxruntime-node
-// passes; made by test/fixtures/make_onnx_node.mjs), checked in onnxruntime-node at their exact shapes and
+// passes; made by test/fixtures/make_onnx_node.mjs) through our compiler and runtime at their exact shapes,
 // compared with ONNX's expected outputs as ONNX's runner compares (rtol 1e-3, atol 1e-7; integers, bools
 // and strings exactly; names, dtypes and shapes). See test/conformance/ for the pieces.
-import { describe, test } from 'node:test';
+//
+// The ratchet: test/conformance/known-failures.json lists the cases we do not pass yet (written by
+// `npm run conformance:update` from a real run). A case outside the list must pass; a case in it must
+// still fail, so a fix takes it off the list and the list only shrinks. `npm run conformance` prints
+// the per-op table.
+import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
-import { FIXTURES, loadTest, readIndex, variant, variantsOf } from '../conformance/fixtures.mjs';
+import { FIXTURES, cases, loadApi, readKnownFailures, runCase } from '../conformance/harness.mjs';
+import { loadTest, readIndex, variant } from '../conformance/fixtures.mjs';
 import { ortVerdict } from '../conformance/ort.mjs';
 import { compareOutputs } from '../conformance/compare.mjs';
+import { totals } from '../conformance/summary.mjs';
 
 const index = readIndex();
+const all = cases(index);
+const known = readKnownFailures();
 const committed = index.tests.filter((t) => t.ort.status === 'pass');
-const all = committed.flatMap((entry) =>
-  variantsOf(entry).map((v) => ({ entry, variant: v, key: `${entry.name} ${v}` })),
-);
 
 // Each test's data is read once for its variants (they come one after the other).
 let loaded = { name: null };
@@ -55,5 +61,43 @@ describe('ONNX node test fixtures', () => {
     assert.match(compareOutputs({ z: f32(1) }, [f32(1)]), /output "y" missing/);
     const str = (...v) => ({ name: 'y', dtype: 'string', shape: [v.length], data: v });
     assert.match(same(str('a', 'b'), str('a', 'c')), /1\/2 values differ/);
+  });
+
+  test('the known-failures list names only cases that run', () => {
+    const runnable = new Set(all.filter((c) => !c.skip).map((c) => c.key));
+    const stale = Object.keys(known).filter((k) => !runnable.has(k));
+    assert.deepEqual(stale, [], 'regenerate the list: npm run conformance:update');
+  });
+});
+
+describe('ONNX node tests through our compiler (ratchet: test/conformance/known-failures.json)', () => {
+  let api;
+  const results = [];
+  before(async () => {
+    api = await loadApi();
+  });
+
+  for (const c of all) {
+    const e = c.entry;
+    const title = `${c.key} [${e.domain ? `${e.domain}.` : ''}${e.op} opset ${e.opset}]${known[c.key] ? ' (known failure)' : ''}`;
+    test(title, { skip: c.skip || false }, async (ctx) => {
+      const verdict = await runCase(api, c, testOf(e));
+      results.push({ ...c, verdict });
+      if (known[c.key]) {
+        assert.ok(
+          !verdict.pass,
+          `${c.key} passes now: take it off the list with \`npm run conformance:update\` (it said: ${known[c.key].reason})`,
+        );
+        ctx.diagnostic(verdict.reason);
+      } else {
+        assert.ok(verdict.pass, verdict.reason);
+      }
+    });
+  }
+
+  test('summary', (ctx) => {
+    const skipped = all.filter((c) => c.skip);
+    const line = totals([...results, ...skipped]).line;
+    ctx.diagnostic(line);
   });
 });
