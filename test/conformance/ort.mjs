@@ -1,6 +1,7 @@
 // The oracle: a backend test's model in onnxruntime-node at the test's exact shapes, every output kept.
 import ort from 'onnxruntime-node';
 import { compareOutputs } from './compare.mjs';
+import { DTYPE, onnx } from './tensors.mjs';
 
 export { ort };
 
@@ -60,3 +61,22 @@ export async function ortVerdict(bytes, inputs, expected) {
     throw err;
   }
 }
+
+/**
+ * onnxruntime-node behind the API our harness drives (compile → loadModel → run()), to check the harness
+ * itself: through it, every committed test must pass. The input dtypes come from the model's graph, as
+ * our runtime's come from its metadata (bool and uint8 data are both Uint8Array).
+ */
+export const ortAsCompiler = {
+  compile: async (bytes) => ({ wasm: bytes }),
+  loadModel: async (bytes) => {
+    const graph = onnx.ModelProto.decode(bytes).graph;
+    const dtypes = Object.fromEntries(graph.input.map((v) => [v.name, DTYPE[v.type.tensorType.elemType]]));
+    return {
+      run: async (feeds) => {
+        const inputs = Object.entries(feeds).map(([name, t]) => ({ name, dtype: dtypes[name], ...t }));
+        return (await ortRun(bytes, inputs))[0];
+      },
+    };
+  },
+};
