@@ -7,29 +7,12 @@
  *    library against this table both ways (names, parameter count and types);
  *  - the kernel tests call kernels through it by parameter name.
  * As in XNNPACK, a family shares one signature and one implementation; adding one of its kernels is one
- * line here (plus its op code in the family's `switch`).
+ * line here (plus its op code in the family's `switch`). Families of new kernels may live in their own
+ * table file beside this one (compiler/abi/<family>.ts), spread into KERNELS below.
  */
+import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 
-/** A byte address in linear memory (usize), an i32, an f32. */
-export type ParamKind = 'ptr' | 'i32' | 'f32';
-export type Param = readonly [name: string, kind: ParamKind];
-
-export interface KernelSpec {
-  /** assembly/<module>.ts: where it (or its family's implementation) is written. */
-  readonly module: string;
-  readonly params: readonly Param[];
-  /** A kernel that returns a value (only checks do). */
-  readonly returns?: 'i32';
-  /** Generated kernels: the family whose implementation it calls with its own op code. */
-  readonly family?: Family;
-}
-
-/** Families of generated one-line kernels: `family_op(params) { impl(OP_CODE, params) }`. */
-export type Family = 'unary' | 'binary' | 'reduce';
-
-const ptr = (name: string): Param => [name, 'ptr'];
-const i32 = (name: string): Param => [name, 'i32'];
-const f32 = (name: string): Param => [name, 'f32'];
+export type { Family, KernelSpec, Param, ParamKind } from './spec.js';
 
 // Family signatures (one per family).
 const UNARY = [ptr('x'), ptr('y'), i32('n')] as const;

@@ -1,0 +1,22 @@
+/** The shape of a kernel table entry (compiler/abi/kernels.ts), and builders for parameter lists. */
+
+/** A byte address in linear memory (usize), an i32, an f32. */
+export type ParamKind = 'ptr' | 'i32' | 'f32';
+export type Param = readonly [name: string, kind: ParamKind];
+
+export interface KernelSpec {
+  /** assembly/<module>.ts: where it (or its family's implementation) is written. */
+  readonly module: string;
+  readonly params: readonly Param[];
+  /** A kernel that returns a value (only checks do). */
+  readonly returns?: 'i32';
+  /** Generated kernels: the family whose implementation it calls with its own op code. */
+  readonly family?: Family;
+}
+
+/** Families of generated one-line kernels: `family_op(params) { impl(OP_CODE, params) }`. */
+export type Family = 'unary' | 'binary' | 'reduce';
+
+export const ptr = (name: string): Param => [name, 'ptr'];
+export const i32 = (name: string): Param => [name, 'i32'];
+export const f32 = (name: string): Param => [name, 'f32'];
