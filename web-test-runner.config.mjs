@@ -8,6 +8,7 @@ import { puppeteerLauncher } from '@web/test-runner-puppeteer';
 import { existsSync } from 'node:fs';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { serveTsAsJs } from './demo/serve-ts-as-js.mjs';
+import { CHROMIUM, FIREFOX } from './test/browsers.mjs';
 
 const root = new URL('./', import.meta.url);
 const fixture = (name) => readFile(new URL(`test/fixtures/build/${name}.wasm`, root));
@@ -149,9 +150,9 @@ async function misbehavingServer(ctx, next) {
   }
 }
 
-// Browsers: Debian's Chromium, plus Firefox ESR (over WebDriver BiDi, via puppeteer) when it is installed.
-// ML_BROWSERS=chromium (or firefox) restricts the run; CI must have both (.ci/run installs them).
-const FIREFOX = '/usr/bin/firefox-esr';
+// Browsers: Chromium, plus Firefox ESR (over WebDriver BiDi, via puppeteer) when it is installed, at
+// ML_CHROMIUM / ML_FIREFOX (Debian's paths by default). ML_BROWSERS=chromium (or firefox) restricts the
+// run; CI must have both (.ci/run installs them).
 const wanted = (process.env.ML_BROWSERS || 'chromium,firefox').split(',').map((s) => s.trim());
 if (process.env.CI && wanted.includes('firefox') && !existsSync(FIREFOX))
   throw new Error(`CI needs Firefox ESR at ${FIREFOX}`);
@@ -175,7 +176,7 @@ export default {
       : [
           chromeLauncher({
             launchOptions: {
-              executablePath: '/usr/bin/chromium',
+              executablePath: CHROMIUM,
               args: [
                 '--no-sandbox',
                 '--headless=new',
