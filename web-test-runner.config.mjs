@@ -165,8 +165,20 @@ const firefox =
       ]
     : [];
 
+// A log file or CI (no terminal): the runner still erases its progress lines with cursor codes, which
+// such logs keep as garbage. Drop them; the text around them stays.
+if (!process.stdout.isTTY) {
+  const write = process.stdout.write.bind(process.stdout);
+  // eslint-disable-next-line no-control-regex -- matching ESC is the point
+  const cursor = /\x1b\[(?:\d*[ABCDGJK]|\?25[hl])/g;
+  process.stdout.write = (chunk, ...rest) =>
+    write(typeof chunk === 'string' ? chunk.replace(cursor, '') : chunk, ...rest);
+}
+
 export default {
   files: ['test/browser/**/*.test.ts'],
+  // Lit's dev-mode notice, once per file and browser, says nothing about the tests.
+  filterBrowserLogs: ({ args }) => !String(args[0]).includes('Lit is in dev mode'),
   nodeResolve: true,
   middleware: [misbehavingServer, serveTsAsJs(root)],
   plugins: [esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) })],
