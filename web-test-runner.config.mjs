@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { serveTsAsJs } from './demo/serve-ts-as-js.mjs';
 import { CHROMIUM, FIREFOX } from './test/browsers.mjs';
+import { fixtureMeta, hostileModel } from './test/hostile.mjs';
 
 const root = new URL('./', import.meta.url);
 const fixture = (name) => readFile(new URL(`test/fixtures/build/${name}.wasm`, root));
@@ -37,6 +38,8 @@ const statsFor = (key) => {
  *   /__test/broken/<key>/<model>.wasm   Content-Length of the whole model, half the bytes, then a reset socket
  *   POST /__test/put/<key>              keep the request body (bytes a test crafted) under <key>;
  *   /__test/bytes/<key>.wasm            then serve them as application/wasm, counted under <key>
+ *   /__test/hostile/<kind>[/<key>].wasm a module with the model ABI and iris_mlp's ml.meta that misbehaves
+ *                                       as test/hostile.mjs says (zero-batch, loop, trap, …), never cached
  *   /__test/cors/<mode>/<model>.wasm    the model for a cross-origin page (tests load it from 127.0.0.1 while
  *                                       the page is on localhost): mode none (no CORS headers), any
  *                                       (Access-Control-Allow-Origin: *), credentials (the origin + Allow-Credentials)
@@ -139,6 +142,12 @@ async function misbehavingServer(ctx, next) {
       }
       ctx.type = 'application/wasm';
       ctx.body = await fixture(model(parts[3]));
+      return;
+    }
+    case 'hostile': {
+      const meta = await fixtureMeta(new URL('test/fixtures/build/iris_mlp.wasm', root));
+      ctx.type = 'application/wasm';
+      ctx.body = Buffer.from(hostileModel(model(parts[2]), meta));
       return;
     }
     case 'stats':

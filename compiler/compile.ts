@@ -11,6 +11,7 @@ import { VERSION } from '../runtime/version.js';
 import { categoricalFeatures } from './categorical.js';
 import { emitModel } from './emit.js';
 import { CompileError } from './errors.js';
+import { checkLabels, labelCounts } from './labels.js';
 import { lower, type BatchMode, type Lowered } from './lower.js';
 import { decodeOnnx, type OnnxModel, type OnnxNode } from './onnx.js';
 import { chooseMaxBatch, computeLifetimes, peakLiveBytes, planArena } from './plan.js';
@@ -124,6 +125,7 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
   const outputs: TensorMeta[] = lowered.outputs.map(({ name, value }) =>
     outputMeta(model, name, value, shapeOf(value)),
   );
+  checkLabels(labels, labelCounts(outputs), options.labels !== undefined);
   const task =
     options.task ??
     taskFromMetadata(model) ??
@@ -224,7 +226,10 @@ function imagePreprocessing(given: NonNullable<CompileOptions['image']>, input: 
   const perChannel = (v: number[] | undefined, fallback: number) => {
     const list = v ?? [fallback];
     if (list.length !== 1 && list.length !== c)
-      throw new CompileError('invalid-graph', `Give 1 or ${c} values for --mean/--std, not ${list.length}.`);
+      throw new CompileError(
+        'invalid-graph',
+        `Give ${c === 1 ? '1 value' : `1 or ${c} values`} for --mean/--std (the input has ${c} channel${c === 1 ? '' : 's'}), not ${list.length}.`,
+      );
     return list.length === c ? list : new Array(c).fill(list[0]);
   };
   return {

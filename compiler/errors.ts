@@ -13,6 +13,7 @@ export type CompileErrorCode =
   | 'invalid-graph' // a graph ONNX itself would reject: cycles, missing values, bad shapes
   | 'batch' // an op mixes rows of the batch (only compilable with a static batch)
   | 'too-large' // tensors or memory beyond what a model file can hold
+  | 'labels' // the labels given do not match the model's classes one to one
   | 'internal'; // a compiler bug met on this model: the message names the node; please report it
 
 /**

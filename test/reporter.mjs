@@ -19,7 +19,7 @@ function describe(error) {
 export default async function* quietReporter(source) {
   const files = new Map();
   const paths = new Map(); // file → names of the tests started at each nesting level
-  const skipped = [];
+  const skipped = new Map(); // reason → tests
   const totals = [];
   let failures = 0;
   const stats = (file) => {
@@ -38,12 +38,20 @@ export default async function* quietReporter(source) {
       }
       case 'test:pass':
       case 'test:fail': {
-        if (data.details?.type === 'suite' && event.type === 'test:pass') break;
+        // A suite passes when its tests do, and fails when one did (that failure is already shown).
+        if (
+          data.details?.type === 'suite' &&
+          (event.type === 'test:pass' || data.details.error?.failureType === 'subtestsFailed')
+        )
+          break;
         const s = stats(data.file);
         const name = [...(paths.get(data.file) ?? []).slice(0, data.nesting), data.name].join(' › ');
         if (data.skip !== undefined) {
           s.skip++;
-          skipped.push(`  - ${where(data.file)} › ${name}${typeof data.skip === 'string' ? `: ${data.skip}` : ''}`);
+          const reason = typeof data.skip === 'string' ? data.skip : 'skipped';
+          const same = skipped.get(reason) ?? [];
+          same.push(`${where(data.file)} › ${name}`);
+          skipped.set(reason, same);
         } else if (data.todo !== undefined) s.todo++;
         else if (event.type === 'test:pass') s.pass++;
         else {
@@ -70,7 +78,11 @@ export default async function* quietReporter(source) {
     if (s.todo) parts.push(`${s.todo} todo`);
     out += `${s.fail ? '✗' : '✓'} ${where(file).padEnd(width)}  ${parts.join(', ')}\n`;
   }
-  if (skipped.length) out += `\nSkipped:\n${skipped.join('\n')}\n`;
+  if (skipped.size) {
+    out += '\nSkipped:\n';
+    for (const [reason, tests] of skipped)
+      out += `  - ${reason}: ${tests.length === 1 ? tests[0] : `${tests.length} tests (${tests[0]}, …)`}\n`;
+  }
   out += `\n${totals.map((t) => t.replace(/^duration_ms ([\d.]+)/, (_, ms) => `${(ms / 1000).toFixed(1)} s`)).join(' · ')}\n`;
   if (failures) out += `${failures} test${failures === 1 ? '' : 's'} failed (details above).\n`;
   yield out;

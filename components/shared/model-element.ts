@@ -36,6 +36,13 @@ export abstract class ModelElement extends LitElement {
    */
   @property({ type: Boolean }) worker = false;
 
+  /**
+   * With `worker`: milliseconds one call of the model (up to its batch size of rows) may run before the
+   * worker is stopped and this element shows a `timeout` error; other elements' models go on in a fresh
+   * worker. 0 for no limit.
+   */
+  @property({ type: Number }) timeout = 10000;
+
   private readonly _visibility = new VisibilityController(this, { enabled: () => this.loading === 'lazy' });
 
   protected readonly _loader = new ModelController<LoadedModel>(this, {
@@ -43,6 +50,7 @@ export abstract class ModelElement extends LitElement {
     enabled: () => this._visibility.visible,
     fetchOptions: () => ({ integrity: this.integrity || undefined, crossOrigin: this.crossOrigin, cache: this.cache }),
     worker: () => this.worker,
+    timeout: () => this.timeout,
     onProgress: (p) => emit<MlProgressDetail>(this, 'ml-progress', { loaded: p.loaded, total: p.total }),
     onLoad: (model) => {
       emit<MlLoadDetail>(this, 'ml-load', { meta: model.meta });
