@@ -9,8 +9,11 @@ import { clearModelCache, type MlClassifier, type Prediction } from '../../compo
 import { META_VERSION, type ModelMeta } from '../../runtime/meta.js';
 import { SectionScanner } from '../../runtime/sections.js';
 import {
+  expectShortAndLogged,
   MODELS,
   reference,
+  shownError,
+  watchWarnings,
   requestStats,
   row,
   rowCount,
@@ -173,7 +176,14 @@ async function failed(el: MlClassifier): Promise<{ code: string; message: string
   return (await oneEvent(el, 'ml-error')).detail;
 }
 
-/** The error is rendered inside the element, as text a person can act on, and announced. */
+let warnings: ReturnType<typeof watchWarnings>;
+beforeEach(() => (warnings = watchWarnings()));
+afterEach(() => warnings.stop());
+
+/**
+ * The error is rendered inside the element, short and human, and announced; the page gets the full
+ * diagnostic in `ml-error` (a sentence a developer can act on), and it is logged once.
+ */
 async function expectRenderedError(
   el: MlClassifier,
   detail: { code: string; message: string },
@@ -184,8 +194,8 @@ async function expectRenderedError(
   await el.updateComplete;
   const box = errorBox(el);
   expect(box, 'error box').to.not.equal(null);
-  expect(box!.textContent).to.contain(detail.message);
-  expect(statusText(el)).to.contain(detail.message);
+  expectShortAndLogged(el, detail.message, warnings.logged);
+  expect(statusText(el)).to.equal(shownError(el));
   expect(shadow(el).querySelectorAll('[part~="row"]')).to.have.length(0);
 }
 
