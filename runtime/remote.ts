@@ -2,6 +2,7 @@ import { abortError, ModelError, type ModelErrorCode } from './errors.js';
 import type { LoadOptions } from './load.js';
 import { rowSize, type ModelMeta } from './meta.js';
 import type { ModelInput, Outputs } from './model.js';
+import { RELEASE_GRACE_MS } from './shared-loads.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
 
 /** A model running in a module Worker: same metadata and results as `Model`, predictions async. */
@@ -42,6 +43,22 @@ const queue: number[] = [];
 /** When the first prediction in `queue` started running, and the timer that watches it. */
 let headStarted = 0;
 let watchdog: ReturnType<typeof setTimeout> | undefined;
+/** Handles holding a model in the current worker; at none, the worker ends (its memories with it). */
+let holds = 0;
+let idle: ReturnType<typeof setTimeout> | undefined;
+
+/** Nobody holds a model in the worker any more: end it after the grace period, unless it is used again. */
+function letGo(): void {
+  if (--holds > 0) return;
+  clearTimeout(idle);
+  idle = setTimeout(() => {
+    if (holds > 0 || pending.size || !worker) return;
+    // Its released models are garbage only its own collector would free; ending the worker frees them now.
+    worker.terminate();
+    worker = undefined;
+    generation++;
+  }, RELEASE_GRACE_MS);
+}
 
 interface TrustedTypePolicyLike {
   createScriptURL(url: string): unknown;
@@ -116,12 +133,14 @@ function getWorker(): Worker {
     arm();
     worker = undefined;
     generation++;
+    holds = 0;
     waiting.forEach((entry) => entry.resolve(failure));
   };
   return worker;
 }
 
 function post(id: number, entry: Pending): void {
+  clearTimeout(idle);
   pending.set(id, entry);
   if (entry.handle) {
     queue.push(id);
@@ -163,6 +182,7 @@ function stuck(id: number): void {
   worker?.terminate();
   worker = undefined;
   generation++;
+  holds = 0;
   const timeout = new ModelError(
     'timeout',
     `The model at ${culprit.src} did not answer within ${head.deadline} ms, so the worker running it was stopped (a model that never returns is damaged or hostile). Other models go on in a fresh worker.`,
@@ -225,8 +245,9 @@ function fail(reply: WorkerReply): never {
 const unreleased =
   typeof FinalizationRegistry === 'function'
     ? new FinalizationRegistry<{ number: number; generation: number }>((held) => {
-        if (held.generation === generation && worker)
-          worker.postMessage({ id: 0, type: 'release', model: held.number } satisfies WorkerRequest);
+        if (held.generation !== generation || !worker) return;
+        worker.postMessage({ id: 0, type: 'release', model: held.number } satisfies WorkerRequest);
+        letGo();
       })
     : undefined;
 
@@ -268,8 +289,10 @@ class WorkerModel implements RemoteModel {
     if (this.number === undefined) return;
     unreleased?.unregister(this);
     byNumber.get(this.number)?.delete(this);
-    if (this.generation === generation && worker)
+    if (this.generation === generation && worker) {
       worker.postMessage({ id: 0, type: 'release', model: this.number } satisfies WorkerRequest);
+      letGo();
+    }
     this.number = undefined;
   }
 
@@ -304,6 +327,7 @@ class WorkerModel implements RemoteModel {
     }
     this.number = number;
     this.generation = generation;
+    holds++;
     let set = byNumber.get(number);
     if (!set) byNumber.set(number, (set = new Set()));
     set.add(this);

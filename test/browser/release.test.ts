@@ -8,7 +8,7 @@
 // collection (WeakRefs): no more than the grace pool keeps, plus the one on show.
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/index.js';
-import { clearModelCache, type MlClassifier } from '../../components/index.js';
+import { clearModelCache, loadModel, type MlClassifier } from '../../components/index.js';
 import { IDLE_LIMIT, RELEASE_GRACE_MS } from '../../runtime/shared-loads.js';
 import { MODELS, requestStats, sleep, uid } from './helpers.js';
 
@@ -68,6 +68,30 @@ describe('models are released', function () {
       }
     });
   }
+
+  it('an engine out of memory is out-of-memory (not a damaged file), and letting go of the models frees the page', async function () {
+    // Chromium's budget of wasm memories is the measure (gc() is exposed there to free them afterwards).
+    if (!gc) this.skip();
+    const key = uid('held');
+    const held: unknown[] = [];
+    let failure: { code?: string; message?: string } | undefined;
+    for (let i = 0; i < 400 && !failure; i++) {
+      try {
+        held.push(await loadModel(`${MODELS}/iris_mlp.wasm?${key}-${i}`));
+      } catch (err) {
+        failure = err as typeof failure;
+      }
+    }
+    const count = held.length;
+    held.length = 0;
+    expect(failure, 'the engine refused a memory at some point').to.not.equal(undefined);
+    expect(failure!.code, failure!.message).to.equal('out-of-memory');
+    expect(failure!.message).to.match(/no memory left/);
+    console.log(`out-of-memory after ${count} models held at once`);
+    await collect();
+    const model = await loadModel(`${MODELS}/iris_mlp.wasm?${key}-after`);
+    expect(model.predict(SETOSA).output.data.length).to.equal(3);
+  });
 
   it('a re-render within the grace period reuses the instance: removed and put back, no second fetch', async () => {
     const key = uid('rerender');
