@@ -7,7 +7,15 @@ import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/index.js';
 import { clearModelCache, loadModel, ModelError, type MlClassifier } from '../../components/index.js';
 import { loadModelInWorker } from '../../runtime/index.js';
-import { MODELS, failOnUnhandledRejections, sleep, uid, until } from './helpers.js';
+import {
+  MODELS,
+  expectShortAndLogged,
+  failOnUnhandledRejections,
+  sleep,
+  uid,
+  until,
+  watchWarnings,
+} from './helpers.js';
 
 const IRIS = `${MODELS}/iris_mlp.wasm`;
 const SETOSA = [5.1, 3.5, 1.4, 0.2];
@@ -29,7 +37,12 @@ async function rejection(promise: Promise<unknown>): Promise<ModelError> {
 
 describe('hostile model files', () => {
   failOnUnhandledRejections((reasons) => expect(reasons, 'unhandled rejections').to.deep.equal([]));
-  afterEach(() => clearModelCache());
+  let warnings: ReturnType<typeof watchWarnings>;
+  beforeEach(() => (warnings = watchWarnings()));
+  afterEach(() => {
+    warnings.stop();
+    clearModelCache();
+  });
 
   it('the builder makes a loadable model when nothing is wrong (the control: it predicts zeros)', async () => {
     const model = await loadModel(hostile('sane'));
@@ -63,6 +76,8 @@ describe('hostile model files', () => {
       );
       const detail = await failure(el);
       expect(detail.code, detail.message).to.equal('trap');
+      await el.updateComplete;
+      expectShortAndLogged(el, detail.message, warnings.logged);
       expect((await rejection(el.predict(SETOSA))).code).to.equal('trap');
     });
   }
