@@ -97,7 +97,7 @@ export class Model {
           if (at >= 0) throw nonFinite(t, start * per + at, flat[i][start * per + at]);
         }
       });
-      run(this.exports, chunk);
+      runChunk(this.exports, chunk);
       this.meta.outputs.forEach((t, i) => {
         const per = rowSize(t);
         const view = t.dtype === 'float32' ? this.f32 : this.i32;
@@ -150,7 +150,7 @@ export class Model {
 }
 
 /** One call into the module; a trap (a damaged or hostile file) is the model's failure, not the input's. */
-function run(exports: ModelExports, rows: number): void {
+function runChunk(exports: ModelExports, rows: number): void {
   try {
     exports.run(rows);
   } catch (err) {
