@@ -8,6 +8,8 @@ import { puppeteerLauncher } from '@web/test-runner-puppeteer';
 import { existsSync } from 'node:fs';
 import { esbuildPlugin } from '@web/dev-server-esbuild';
 import { serveTsAsJs } from './demo/serve-ts-as-js.mjs';
+import { CHROMIUM, FIREFOX } from './test/browsers.mjs';
+import { fixtureMeta, hostileModel } from './test/hostile.mjs';
 
 const root = new URL('./', import.meta.url);
 const fixture = (name) => readFile(new URL(`test/fixtures/build/${name}.wasm`, root));
@@ -36,6 +38,8 @@ const statsFor = (key) => {
  *   /__test/broken/<key>/<model>.wasm   Content-Length of the whole model, half the bytes, then a reset socket
  *   POST /__test/put/<key>              keep the request body (bytes a test crafted) under <key>;
  *   /__test/bytes/<key>.wasm            then serve them as application/wasm, counted under <key>
+ *   /__test/hostile/<kind>[/<key>].wasm a module with the model ABI and iris_mlp's ml.meta that misbehaves
+ *                                       as test/hostile.mjs says (zero-batch, loop, trap, …), never cached
  *   /__test/cors/<mode>/<model>.wasm    the model for a cross-origin page (tests load it from 127.0.0.1 while
  *                                       the page is on localhost): mode none (no CORS headers), any
  *                                       (Access-Control-Allow-Origin: *), credentials (the origin + Allow-Credentials)
@@ -140,6 +144,12 @@ async function misbehavingServer(ctx, next) {
       ctx.body = await fixture(model(parts[3]));
       return;
     }
+    case 'hostile': {
+      const meta = await fixtureMeta(new URL('test/fixtures/build/iris_mlp.wasm', root));
+      ctx.type = 'application/wasm';
+      ctx.body = Buffer.from(hostileModel(model(parts[2]), meta));
+      return;
+    }
     case 'stats':
       ctx.type = 'application/json';
       ctx.body = JSON.stringify(statsFor(parts[2]));
@@ -149,9 +159,9 @@ async function misbehavingServer(ctx, next) {
   }
 }
 
-// Browsers: Debian's Chromium, plus Firefox ESR (over WebDriver BiDi, via puppeteer) when it is installed.
-// ML_BROWSERS=chromium (or firefox) restricts the run; CI must have both (.ci/run installs them).
-const FIREFOX = '/usr/bin/firefox-esr';
+// Browsers: Chromium, plus Firefox ESR (over WebDriver BiDi, via puppeteer) when it is installed, at
+// ML_CHROMIUM / ML_FIREFOX (Debian's paths by default). ML_BROWSERS=chromium (or firefox) restricts the
+// run; CI must have both (.ci/run installs them).
 const wanted = (process.env.ML_BROWSERS || 'chromium,firefox').split(',').map((s) => s.trim());
 if (process.env.CI && wanted.includes('firefox') && !existsSync(FIREFOX))
   throw new Error(`CI needs Firefox ESR at ${FIREFOX}`);
@@ -164,8 +174,20 @@ const firefox =
       ]
     : [];
 
+// A log file or CI (no terminal): the runner still erases its progress lines with cursor codes, which
+// such logs keep as garbage. Drop them; the text around them stays.
+if (!process.stdout.isTTY) {
+  const write = process.stdout.write.bind(process.stdout);
+  // eslint-disable-next-line no-control-regex -- matching ESC is the point
+  const cursor = /\x1b\[(?:\d*[ABCDGJK]|\?25[hl])/g;
+  process.stdout.write = (chunk, ...rest) =>
+    write(typeof chunk === 'string' ? chunk.replace(cursor, '') : chunk, ...rest);
+}
+
 export default {
   files: ['test/browser/**/*.test.ts'],
+  // Lit's dev-mode notice, once per file and browser, says nothing about the tests.
+  filterBrowserLogs: ({ args }) => !String(args[0]).includes('Lit is in dev mode'),
   nodeResolve: true,
   middleware: [misbehavingServer, serveTsAsJs(root)],
   plugins: [esbuildPlugin({ ts: true, tsconfig: fileURLToPath(new URL('./tsconfig.json', import.meta.url)) })],
@@ -175,7 +197,7 @@ export default {
       : [
           chromeLauncher({
             launchOptions: {
-              executablePath: '/usr/bin/chromium',
+              executablePath: CHROMIUM,
               args: [
                 '--no-sandbox',
                 '--headless=new',

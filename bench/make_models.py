@@ -2,9 +2,13 @@
 
 Run by bench/run.mjs when bench/build/ lacks a model (or alone, from the repository root):
 
-    PYTHONPATH=../shared/vendor/python /usr/bin/python3 bench/make_models.py [name ...]
+    /usr/bin/python3 bench/make_models.py [name ...]
 
-(/usr/bin/python3 is Debian's, which has torch; a pyenv python3 earlier on PATH may not.)
+It needs numpy and onnx; torch and torchvision (the CNNs), scikit-learn and skl2onnx (random forest, SVC),
+xgboost and onnxmltools (XGBoost). Converters installed outside site-packages are found through your
+PYTHONPATH (e.g. PYTHONPATH=/path/to/vendor/python). A model whose packages are missing is skipped with a
+message, and the bench leaves its row out. (/usr/bin/python3 is Debian's, which has torch; a pyenv python3
+earlier on PATH may not.)
 
 Writes bench/build/<name>.onnx and, for the classic models, bench/build/<name>.f32 (10 000 rows of
 real feature vectors, tiled from the data set's rows, little-endian float32) so both runtimes see
@@ -117,4 +121,7 @@ MODELS = {
 
 if __name__ == '__main__':
     for name in sys.argv[1:] or MODELS:
-        MODELS[name]()
+        try:
+            MODELS[name]()
+        except ImportError as err:
+            print(f'skipped {name}: {err} (install it, or put it on PYTHONPATH)', file=sys.stderr)

@@ -1,11 +1,13 @@
 // `npm run bench`: ml-widgets against onnxruntime-web (1 thread, wasm EP) on the same ONNX files, in one
 // headless Chromium page and one run. Prints a markdown table (ratio = onnxruntime-web's time / ours, so
-// > 1 means we are faster) and writes bench/results/<date>.json, latest.json and latest.md.
+// > 1 means we are faster) and writes bench/results/<date>.json, latest.json and latest.md (a --quick run
+// writes bench/build/quick.json and quick.md instead: the committed results are full runs only).
 //
 //   node bench/run.mjs [--quick] [--only <substring>] [--no-cold]
 //
-// Models come from bench/build/ (made by bench/make_models.py with Debian's python3-torch/-sklearn/
-// -xgboost when missing) and test/fixtures/models/. Timings on a shared machine mean little alone: read
+// Models come from bench/build/ (made by bench/make_models.py when missing: torch, torchvision, scikit-learn,
+// xgboost, onnx, skl2onnx, onnxmltools from the PYTHONPATH you give; rows whose packages are missing are
+// skipped) and test/fixtures/models/. Timings on a shared machine mean little alone: read
 // the ratios, which are measured side by side with interleaved samples.
 import { createServer } from 'node:http';
 import { readFileSync, writeFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
@@ -16,6 +18,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { compile } from '../dist/compiler/index.js';
+import { CHROMIUM } from '../test/browsers.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUILD = path.join(ROOT, 'bench/build');
@@ -83,15 +86,12 @@ function ensureModels() {
   console.error(`making ${missing.join(', ')} with bench/make_models.py …`);
   // Debian's python3 has torch/sklearn/xgboost; a pyenv or venv python3 earlier on PATH may not.
   const python = process.env.PYTHON ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-  const r = spawnSync(python, ['bench/make_models.py', ...missing], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    env: { ...process.env, PYTHONPATH: path.resolve(ROOT, '../shared/vendor/python') },
-  });
+  // The caller's PYTHONPATH as given: that is where converters installed outside site-packages are found.
+  const r = spawnSync(python, ['bench/make_models.py', ...missing], { cwd: ROOT, stdio: 'inherit', env: process.env });
   if (r.status !== 0) {
     console.error(
-      `bench/make_models.py failed with ${python} (it needs torch, torchvision, scikit-learn, xgboost, onnx, and ` +
-        'skl2onnx/onnxmltools from ../shared/vendor/python; set PYTHON=… to choose another interpreter): the rows of models it did not write are skipped.',
+      `bench/make_models.py failed with ${python} (it needs torch, torchvision, scikit-learn, xgboost, onnx, skl2onnx ` +
+        'and onnxmltools, importable from its site-packages or your PYTHONPATH; set PYTHON=… to choose another interpreter): the rows of models it did not write are skipped.',
     );
   }
   return new Set(missing.filter((m) => !existsSync(path.join(BUILD, `${m}.onnx`))));
@@ -169,7 +169,7 @@ async function main() {
   const server = await serve();
   const origin = `http://127.0.0.1:${server.address().port}`;
   const browser = await puppeteer.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: [
       '--no-sandbox',
@@ -351,12 +351,22 @@ function report(rows, env) {
   );
   const md = lines.join('\n');
   console.log(md);
-  mkdirSync(RESULTS, { recursive: true });
   const json = JSON.stringify(
     { env, rows: rows.map(({ spec, ...r }) => ({ ...r, rowShape: spec?.rowShape })) },
     null,
     1,
   );
+  if (quick || only) {
+    // A smoke run or a subset is no result to commit: it goes beside the (gitignored) bench models.
+    mkdirSync(BUILD, { recursive: true });
+    writeFileSync(path.join(BUILD, 'quick.json'), json);
+    writeFileSync(path.join(BUILD, 'quick.md'), md + '\n');
+    console.error(
+      `(${quick ? '--quick' : '--only'} run: written to bench/build/quick.json and quick.md, not bench/results/)`,
+    );
+    return;
+  }
+  mkdirSync(RESULTS, { recursive: true });
   writeFileSync(path.join(RESULTS, `${env.date.slice(0, 19).replace(/:/g, '-')}.json`), json);
   writeFileSync(path.join(RESULTS, 'latest.json'), json);
   writeFileSync(path.join(RESULTS, 'latest.md'), md + '\n');

@@ -23,6 +23,13 @@ inspect   prints the model's metadata (ml.meta) as JSON
 predict   in.json is {"shape":[rows,…],"data":[…]} (or {"<input>": {"shape","data"}, …} for several inputs);
           prints {"<output>": {"dtype","shape","data"}, …}`;
 
+/** After a list of ops the compiler cannot compile: what a user can do about them. */
+const UNSUPPORTED_HINT = `
+What to try: export the model again with another ONNX opset (ml-widgets compiles opsets 7–21; an op variant
+refused at one opset may be supported at another), fold what is constant before compiling (onnx-simplifier
+turns shape arithmetic and constant branches into plain tensors), or replace the op in the model. The ops
+ml-widgets compiles are listed in its README ("Compile a model").`;
+
 class UsageError extends Error {}
 
 function parseCommandLine(argv: string[]) {
@@ -71,28 +78,40 @@ async function run(argv: string[]): Promise<void> {
       const maxBatch = values['max-batch'] !== undefined ? Number(values['max-batch']) : undefined;
       if (maxBatch !== undefined && !(Number.isInteger(maxBatch) && maxBatch >= 1))
         throw new UsageError('--max-batch must be a whole number ≥ 1');
-      const { wasm, meta } = await compile(await read(file), {
+      const onnx = await read(file);
+      // Large models take a while: say what is going on unless it is over at once.
+      const started = Date.now();
+      const slow = setTimeout(
+        () => console.error(`ml-widgets: compiling ${file} (${(onnx.byteLength / 2 ** 20).toFixed(1)} MB)…`),
+        1000,
+      );
+      slow.unref();
+      const { wasm, meta } = await compile(onnx, {
         labels: values.labels ? parseLabels(await readFile(values.labels, 'utf8')) : undefined,
         maxBatch,
         relaxedSimd: values['relaxed-simd'],
         batch: values['static-batch'] ? 'static' : 'auto',
         image: parseImageOptions(values),
       });
+      clearTimeout(slow);
       await writeFile(values.output, wasm);
+      const took = Date.now() - started;
       console.error(
         `${values.output}: ${wasm.byteLength} bytes (${meta.weightBytes} of weights), ops ${meta.ops.join(' ')}, ` +
-          `inputs ${meta.inputs.map((t) => `${t.name}[${t.shape.join(',')}]`).join(' ')}, arena ${meta.arenaBytes} bytes, ${meta.maxBatch} rows per call`,
+          `inputs ${meta.inputs.map((t) => `${t.name}[${t.shape.join(',')}]`).join(' ')}, arena ${meta.arenaBytes} bytes, ${meta.maxBatch} rows per call` +
+          (took >= 1000 ? `, compiled in ${(took / 1000).toFixed(1)} s` : ''),
       );
       return;
     }
     case 'inspect': {
-      const model = await loadModel(await read(file));
-      console.log(JSON.stringify({ ...model.meta, fileBytes: (await read(file)).byteLength }, null, 2));
+      const bytes = await read(file);
+      const model = await loadModel(bytes, { name: file });
+      console.log(JSON.stringify({ ...model.meta, fileBytes: bytes.byteLength }, null, 2));
       return;
     }
     case 'predict': {
       if (!values.input) throw new UsageError('predict needs --input <in.json> (or - for standard input)');
-      const model = await loadModel(await read(file));
+      const model = await loadModel(await read(file), { name: file });
       const text = values.input === '-' ? await readStdin() : await readFile(values.input, 'utf8');
       const { input, rows } = parsePredictInput(text, model.meta);
       const outputs = model.predict(input, rows);
@@ -230,7 +249,9 @@ run(process.argv.slice(2)).catch((err) => {
     console.error(`ml-widgets: ${err.message}\nRun "ml-widgets --help" for usage.`);
     process.exitCode = 2;
   } else if (err instanceof CompileError || err instanceof ModelError) {
-    console.error(`ml-widgets: ${err.message}`);
+    console.error(
+      `ml-widgets: ${err.message}${err instanceof CompileError && err.code === 'unsupported-ops' ? UNSUPPORTED_HINT : ''}`,
+    );
     process.exitCode = 1;
   } else {
     console.error(`ml-widgets: internal error: ${(err as Error).stack ?? err}`);

@@ -14,6 +14,7 @@ export type CompileErrorCode =
   | 'batch' // an op mixes rows of the batch (only compilable with a static batch)
   | 'too-large' // tensors or memory beyond what a model file can hold
   | 'kernels-missing' // the kernel library (dist/kernels*.wasm) is missing or older than the compiler
+  | 'labels' // the labels given do not match the model's classes one to one
   | 'internal'; // a compiler bug met on this model: the message names the node; please report it
 
 /**

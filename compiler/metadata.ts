@@ -1,5 +1,6 @@
 import type { CompileOptions } from './compile.js';
 import { CompileError } from './errors.js';
+import { checkLabels, labelCounts } from './labels.js';
 import { categoricalFeatures } from './categorical.js';
 import type { LoweredModel } from './lowering/lower.js';
 import type { OnnxModel, OnnxNode } from './onnx.js';
@@ -49,6 +50,7 @@ export function describe(model: OnnxModel, lowered: LoweredModel, options: Compi
     lowered.outputs.find((o) => o.value.zipMapLabels)?.value.zipMapLabels ??
     lowered.outputs.find((o) => o.value.categories)?.value.categories?.map(String) ??
     null;
+  checkLabels(labels ?? undefined, labelCounts(outputs), options.labels !== undefined);
   const task =
     options.task ??
     taskFromMetadata(model) ??
@@ -163,7 +165,10 @@ function imagePreprocessing(given: NonNullable<CompileOptions['image']>, input: 
   const perChannel = (v: number[] | undefined, fallback: number) => {
     const list = v ?? [fallback];
     if (list.length !== 1 && list.length !== c)
-      throw new CompileError('invalid-graph', `Give 1 or ${c} values for --mean/--std, not ${list.length}.`);
+      throw new CompileError(
+        'invalid-graph',
+        `Give ${c === 1 ? '1 value' : `1 or ${c} values`} for --mean/--std (the input has ${c} channel${c === 1 ? '' : 's'}), not ${list.length}.`,
+      );
     return list.length === c ? list : new Array(c).fill(list[0]);
   };
   return {

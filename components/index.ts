@@ -1,16 +1,28 @@
 // Importing this module defines every element (a guarded define: importing twice is harmless).
-export {
-  MlClassifier,
-  type PredictResult,
-  type MlLoadDetail,
-  type MlProgressDetail,
-  type MlPredictionDetail,
-  type MlErrorDetail,
-} from './ml-classifier/ml-classifier.js';
+export { MlClassifier, type PredictResult, type MlClassifierEventMap } from './ml-classifier/ml-classifier.js';
 export type { Prediction } from './shared/scores.js';
-export { MlRegressor, type RegressionResult, type MlRegressionDetail } from './ml-regressor/ml-regressor.js';
-export { MlImageClassifier, type ImageInput, type ImageSource } from './ml-image-classifier/ml-image-classifier.js';
-export { MlSketchPad, type MlSketchDetail } from './ml-sketch-pad/ml-sketch-pad.js';
+export { MlRegressor, type RegressionResult, type MlRegressorEventMap } from './ml-regressor/ml-regressor.js';
+export {
+  MlImageClassifier,
+  type ImageInput,
+  type ImageSource,
+  type MlImageClassifierEventMap,
+} from './ml-image-classifier/ml-image-classifier.js';
+export { MlSketchPad, type MlSketchPadEventMap } from './ml-sketch-pad/ml-sketch-pad.js';
+export type {
+  MlLoadDetail,
+  MlLoadEvent,
+  MlProgressDetail,
+  MlProgressEvent,
+  MlPredictionDetail,
+  MlRegressionDetail,
+  MlPredictionEvent,
+  MlErrorDetail,
+  MlErrorEvent,
+  MlSketchDetail,
+  MlSketchEvent,
+  ModelElementEventMap,
+} from './events/index.js';
 export {
   ImagePreprocessor,
   resolvePreprocessing,
@@ -32,6 +44,7 @@ export { FormBindingController, type FormBindingOptions } from './controllers/fo
 export {
   loadModel,
   clearModelCache,
+  releaseModel,
   ModelError,
   type ModelErrorCode,
   type ModelMeta,

@@ -50,14 +50,17 @@ console.log(`demo/models/digit-samples.json: ${Object.keys(samples).length} samp
 // classic.html: form-driven models from the fixtures (test/fixtures/make.py), and a few held-out rows per
 // model, named by what the source library itself predicted for them.
 const classic = [
-  { id: 'wine', onnx: 'wine_rf', wasm: 'wine-rf.wasm' },
+  // scikit-learn names the wine data set's three cultivars class_0…class_2: the page calls them by number.
+  { id: 'wine', onnx: 'wine_rf', wasm: 'wine-rf.wasm', labels: ['Cultivar 1', 'Cultivar 2', 'Cultivar 3'] },
   { id: 'diabetes', onnx: 'diabetes_onehot_ridge', wasm: 'diabetes.wasm' },
   { id: 'tips', onnx: 'tips_onehot', wasm: 'tips.wasm' },
 ];
 const classicSamples = {};
 for (const m of classic) {
   const ref = JSON.parse(await readFile(new URL(`${m.onnx}.json`, fixtures), 'utf8'));
-  const labels = Array.isArray(ref.labels) ? ref.labels.map(String) : undefined; // PyTorch exports carry none
+  const own = Array.isArray(ref.labels) ? ref.labels.map(String) : undefined; // PyTorch exports carry none
+  const labels = m.labels ?? own;
+  const named = (label) => labels?.[own?.indexOf(label) ?? -1] ?? label;
   const { wasm, meta } = await compile(new Uint8Array(await readFile(new URL(`${m.onnx}.onnx`, fixtures))), { labels });
   await writeFile(new URL(m.wasm, out), wasm);
   console.log(`demo/models/${m.wasm}: ${wasm.byteLength} bytes (${meta.ops.join(', ')})`);
@@ -83,9 +86,9 @@ for (const m of classic) {
     const scores = outputs.find((o) => o !== label);
     const classes = scores.shape[1];
     const labelOf = (r) => {
-      if (label) return String(label.data[r]);
+      if (label) return named(String(label.data[r]));
       const row = scores.data.slice(r * classes, (r + 1) * classes);
-      return String(ref.labels?.[row.indexOf(Math.max(...row))]);
+      return named(String(ref.labels?.[row.indexOf(Math.max(...row))]));
     };
     const seen = new Set();
     for (let r = 0; r < x.shape[0] && seen.size < 4; r++) {

@@ -55,6 +55,11 @@ function paint(i: number, value: number): void {
 }
 
 function classify(): void {
+  // A blank grid is no digit: no input, so the element shows no prediction.
+  if (pixels.every((v) => v === 0)) {
+    digits.input = undefined;
+    return;
+  }
   // The model was trained on scikit-learn's digits scaled to 0–1 (intensity / 16).
   for (let i = 0; i < pixels.length; i++) features[i] = pixels[i] / MAX;
   digits.input = new Float32Array(features); // a new array, so the element sees a change
@@ -66,9 +71,12 @@ function setAll(values: ArrayLike<number>): void {
 }
 
 // Drawing: dragging from a blank cell inks; from an inked cell erases. A soft edge makes strokes look
-// like the scanned digits the model learned from.
+// like the scanned digits the model learned from. The cell under a point comes from the pad's geometry,
+// so a stroke that starts or passes on a gap between cells still draws, and each move is interpolated
+// from the last point, so a fast stroke leaves no cell out.
 let drawing: number | undefined;
-function stroke(i: number): void {
+let last: { x: number; y: number } | undefined;
+function paintCell(i: number): void {
   if (drawing === undefined) return;
   const r = Math.floor(i / SIZE);
   const c = i % SIZE;
@@ -85,23 +93,43 @@ function stroke(i: number): void {
       if (rr >= 0 && rr < SIZE && cc >= 0 && cc < SIZE) paint(rr * SIZE + cc, Math.max(pixels[rr * SIZE + cc], 6));
     }
   } else paint(i, 0);
+}
+/** The cell under a point (client pixels), nearest one for a point on a gap; undefined outside the grid. */
+function cellAt(x: number, y: number): number | undefined {
+  const first = cells[0].getBoundingClientRect();
+  const end = cells[SIZE * SIZE - 1].getBoundingClientRect();
+  const col = Math.floor(((x - first.left) / (end.right - first.left)) * SIZE);
+  const row = Math.floor(((y - first.top) / (end.bottom - first.top)) * SIZE);
+  if (col < -1 || row < -1 || col > SIZE || row > SIZE) return undefined;
+  return Math.min(SIZE - 1, Math.max(0, row)) * SIZE + Math.min(SIZE - 1, Math.max(0, col));
+}
+/** Ink every cell along the segment from the last point to (x, y). */
+function strokeTo(x: number, y: number): void {
+  const from = last ?? { x, y };
+  const cell = cells[0].getBoundingClientRect();
+  const steps = Math.max(1, Math.ceil(Math.hypot(x - from.x, y - from.y) / (Math.min(cell.width, cell.height) / 3)));
+  for (let k = 1; k <= steps; k++) {
+    const i = cellAt(from.x + ((x - from.x) * k) / steps, from.y + ((y - from.y) * k) / steps);
+    if (i !== undefined) paintCell(i);
+  }
+  last = { x, y };
   classify();
 }
 pad.addEventListener('pointerdown', (e) => {
-  const cell = (e.target as HTMLElement).closest<HTMLButtonElement>('.cell');
-  if (!cell) return;
+  const i = cellAt(e.clientX, e.clientY);
+  if (i === undefined) return;
   e.preventDefault();
-  const i = Number(cell.dataset.index);
   drawing = pixels[i] > MAX / 2 ? 0 : MAX;
+  last = undefined;
   pad.setPointerCapture(e.pointerId);
-  stroke(i);
+  strokeTo(e.clientX, e.clientY);
 });
 pad.addEventListener('pointermove', (e) => {
   if (drawing === undefined) return;
-  const cell = document.elementFromPoint(e.clientX, e.clientY)?.closest<HTMLButtonElement>('.cell');
-  if (cell) stroke(Number(cell.dataset.index));
+  const events = typeof e.getCoalescedEvents === 'function' ? e.getCoalescedEvents() : [];
+  for (const ev of events.length ? events : [e]) strokeTo(ev.clientX, ev.clientY);
 });
-for (const type of ['pointerup', 'pointercancel']) pad.addEventListener(type, () => (drawing = undefined));
+for (const type of ['pointerup', 'pointercancel']) pad.addEventListener(type, () => (drawing = last = undefined));
 
 // Keyboard: arrows move, Space/Enter cycles blank → half → full ink.
 pad.addEventListener('keydown', (e) => {

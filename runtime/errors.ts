@@ -15,6 +15,10 @@ export type ModelErrorCode =
   | 'memory-mismatch' // the module's memory differs from its declared plan
   | 'bad-input' // the input does not fit the model
   | 'integrity' // the bytes do not match the given Subresource Integrity hash
+  | 'csp' // the page's Content-Security-Policy forbids compiling WebAssembly ('wasm-unsafe-eval' is missing)
+  | 'out-of-memory' // the browser could not give the model its memory (too many models alive at once)
+  | 'trap' // the model failed while running (a WebAssembly trap: a damaged or hostile file)
+  | 'timeout' // a prediction in the worker ran past its deadline, so the worker was stopped
   | 'aborted'; // the caller aborted the load
 
 export class ModelError extends Error {
@@ -31,4 +35,28 @@ export function abortError(signal?: AbortSignal): ModelError {
   return new ModelError('aborted', reason instanceof Error ? reason.message : 'The model load was aborted.', {
     cause: reason,
   });
+}
+
+/**
+ * What the engine's own failure to compile or instantiate means, when it is not about the file: a page
+ * whose Content-Security-Policy forbids WebAssembly (the engine's message names the directive), or no
+ * memory left for another instance. Undefined for anything else.
+ */
+export function engineRefusal(err: unknown, where: string): ModelError | undefined {
+  const message = String((err as Error)?.message ?? err);
+  if (/content.security.policy|\bCSP\b|unsafe-eval/i.test(message)) {
+    return new ModelError(
+      'csp',
+      `The page's Content-Security-Policy does not let ${where} compile: add 'wasm-unsafe-eval' to its script-src directive (script-src 'self' 'wasm-unsafe-eval'). The browser said: ${message}`,
+      { cause: err },
+    );
+  }
+  if (/out of memory|could not allocate|cannot allocate/i.test(message)) {
+    return new ModelError(
+      'out-of-memory',
+      `The browser has no memory left for ${where} (${message}). Each model keeps its own memory while an element or a variable holds it: too many are alive at once. Remove the elements you no longer show, or reload the page.`,
+      { cause: err },
+    );
+  }
+  return undefined;
 }

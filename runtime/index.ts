@@ -1,6 +1,7 @@
 export {
   loadModel,
   clearModelCache,
+  releaseModel,
   MODEL_CACHE,
   type LoadOptions,
   type LoadProgress,

@@ -1,8 +1,11 @@
-import { abortError, ModelError } from './errors.js';
+import { abortError, engineRefusal, ModelError } from './errors.js';
 import { missingWasmFeatures } from './features.js';
-import { MAX_MODEL_MEMORY, META_FORMAT, META_SECTION, META_VERSION, type ModelMeta } from './meta.js';
-import { Model, type ModelExports } from './model.js';
+import { instantiate } from './instantiate.js';
+import type { Model } from './model.js';
 import { SectionScanner, type ModuleShape } from './sections.js';
+import { sharedLoad } from './shared-loads.js';
+
+export { clearModelCache, releaseModel } from './shared-loads.js';
 
 export interface LoadProgress {
   loaded: number;
@@ -22,6 +25,8 @@ export interface LoadOptions {
   crossOrigin?: 'anonymous' | 'use-credentials' | '';
   /** "persist": keep the model bytes in the Cache API, so later visits and offline use skip the network. */
   cache?: 'persist' | 'default';
+  /** What error messages call a model given as bytes (e.g. its file name); default "the model bytes". */
+  name?: string;
 }
 
 /** The parts of the options that change what is fetched, so they are part of the sharing key. */
@@ -36,28 +41,20 @@ export const MODEL_CACHE = 'ml-widgets-models-v1';
 
 export type ModelSource = string | URL | ArrayBuffer | ArrayBufferView | Response;
 
-/** One fetch, compile and instance per URL, shared by every caller until it fails. */
-interface SharedLoad {
-  promise: Promise<Model>;
-  progress: Set<(p: LoadProgress) => void>;
-  waiters: number;
-  controller: AbortController;
-}
-const loads = new Map<string, SharedLoad>();
-
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
 /**
  * Load a compiled model. URLs stream (`compileStreaming` while bytes arrive) with progress, whatever
  * Content-Type the server sends; bytes and Responses compile directly. The module is validated before
  * it is instantiated. Concurrent and later loads of the same URL share one fetch, compile and instance
- * (predict is synchronous and stateless between calls, so sharing is safe).
+ * while anyone holds it (predict is synchronous and stateless between calls, so sharing is safe); see
+ * shared-loads.ts for when it is released.
  */
 export function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
   const { signal, onProgress } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal));
   if (typeof source !== 'string' && !(source instanceof URL)) {
-    return withAbort(loadFromBytesOrResponse(source, signal, onProgress), signal);
+    return withAbort(loadFromBytesOrResponse(source, signal, onProgress, options.name), signal);
   }
   const url = resolveUrl(source);
   const policy: FetchPolicy = {
@@ -66,65 +63,7 @@ export function loadModel(source: ModelSource, options: LoadOptions = {}): Promi
     persist: options.cache === 'persist',
   };
   const key = `${url}\n${policy.integrity}\n${policy.credentials}\n${policy.persist}`;
-  let shared = loads.get(key);
-  if (!shared) {
-    const controller = new AbortController();
-    const progress = new Set<(p: LoadProgress) => void>();
-    const entry: SharedLoad = { progress, waiters: 0, controller, promise: undefined as unknown as Promise<Model> };
-    entry.promise = fetchModel(url, policy, controller.signal, (p) => progress.forEach((fn) => fn(p)));
-    entry.promise.catch(() => {
-      if (loads.get(key) === entry) loads.delete(key); // a failed load is retried next time
-    });
-    loads.set(key, entry);
-    shared = entry;
-  }
-  return joinSharedLoad(key, shared, signal, onProgress);
-}
-
-function joinSharedLoad(
-  key: string,
-  shared: SharedLoad,
-  signal: AbortSignal | undefined,
-  onProgress: ((p: LoadProgress) => void) | undefined,
-): Promise<Model> {
-  shared.waiters++;
-  if (onProgress) shared.progress.add(onProgress);
-  let settled = false;
-  const leave = () => {
-    if (settled) return;
-    settled = true;
-    if (onProgress) shared.progress.delete(onProgress);
-    shared.waiters--;
-  };
-  return new Promise<Model>((resolve, reject) => {
-    const onAbort = () => {
-      leave();
-      // Nobody else wants this download any more: stop it and forget it.
-      if (shared.waiters === 0 && loads.get(key) === shared) {
-        loads.delete(key);
-        shared.controller.abort(signal?.reason);
-      }
-      reject(abortError(signal));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-    shared.promise.then(
-      (model) => {
-        signal?.removeEventListener('abort', onAbort);
-        leave();
-        resolve(model);
-      },
-      (err) => {
-        signal?.removeEventListener('abort', onAbort);
-        leave();
-        reject(err);
-      },
-    );
-  });
-}
-
-/** Forget cached loads, so the next load of a URL fetches again (tests; pages replacing a model file). */
-export function clearModelCache(): void {
-  loads.clear();
+  return sharedLoad(key, (shared, progress) => fetchModel(url, policy, shared, progress), signal, onProgress);
 }
 
 function resolveUrl(source: string | URL): string {
@@ -195,11 +134,12 @@ async function loadFromBytesOrResponse(
   source: ArrayBuffer | ArrayBufferView | Response,
   signal: AbortSignal | undefined,
   onProgress: ((p: LoadProgress) => void) | undefined,
+  name = 'the model bytes',
 ): Promise<Model> {
   if (source instanceof Response) {
     return compileResponse(
       source,
-      source.url || 'the response',
+      source.url || name,
       signal ?? new AbortController().signal,
       onProgress ?? (() => {}),
       '',
@@ -214,9 +154,9 @@ async function loadFromBytesOrResponse(
   try {
     module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   } catch (err) {
-    throw compileFailure(bytes.subarray(0, 8), 'the model bytes', err);
+    throw compileFailure(bytes.subarray(0, 8), name, err, false);
   }
-  return instantiate(module, 'the model bytes', scanShape(bytes));
+  return instantiate(module, name, scanShape(bytes));
 }
 
 /**
@@ -281,7 +221,7 @@ async function compileResponse(
           { cause: networkError },
         );
       }
-      throw compileFailure(head.subarray(0, Math.min(loaded, head.length)), where, err);
+      throw compileFailure(head.subarray(0, Math.min(loaded, head.length)), where, err, response.url !== '');
     }
   } else {
     const bytes = new Uint8Array(await response.arrayBuffer());
@@ -292,7 +232,7 @@ async function compileResponse(
     try {
       module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
     } catch (err) {
-      throw compileFailure(bytes.subarray(0, 8), where, err);
+      throw compileFailure(bytes.subarray(0, 8), where, err, response.url !== '');
     }
   }
   if (signal.aborted) throw abortError(signal);
@@ -360,7 +300,14 @@ function checkFeaturesAvailable(): void {
   }
 }
 
-function compileFailure(head: Uint8Array, where: string, err: unknown): ModelError {
+/**
+ * Why a module did not compile: the engine's refusal (the page's CSP, no memory left), else what the first
+ * bytes say about the file. `fromUrl`: the bytes came from a server, which may answer a wrong path.
+ */
+function compileFailure(head: Uint8Array, where: string, err: unknown, fromUrl: boolean): ModelError {
+  const refusal = engineRefusal(err, fromUrl ? `the model at ${where}` : where);
+  if (refusal) return refusal;
+  const file = fromUrl ? `The file at ${where}` : `${where[0].toUpperCase()}${where.slice(1)}`;
   const isWasm = head.length >= 4 && WASM_MAGIC.every((b, i) => head[i] === b);
   if (!isWasm) {
     const text = new TextDecoder().decode(head).replace(/[^\x20-\x7e]/g, '?');
@@ -370,16 +317,16 @@ function compileFailure(head: Uint8Array, where: string, err: unknown): ModelErr
     return new ModelError(
       'not-wasm',
       head.length === 0
-        ? `The model file at ${where} is empty.`
+        ? `${fromUrl ? `The model file at ${where}` : file} is empty.`
         : onnx
-          ? `The file at ${where} looks like an ONNX model, not a compiled one. Compile it with "ml-widgets compile model.onnx" and use the .wasm it writes.`
-          : `The file at ${where} is not a WebAssembly model (it starts with "${text}"). Check the path: servers often answer a wrong path with an HTML page.`,
+          ? `${file} looks like an ONNX model, not a compiled one. Compile it with "ml-widgets compile model.onnx" and use the .wasm it writes.`
+          : `${file} is not a WebAssembly model (it starts with "${text}").${fromUrl ? ' Check the path: servers often answer a wrong path with an HTML page.' : ''}`,
       { cause: err },
     );
   }
   return new ModelError(
     'invalid-wasm',
-    `The model at ${where} is damaged or truncated and does not compile (${(err as Error).message}). Compile it again with "ml-widgets compile".`,
+    `${fromUrl ? `The model at ${where}` : file} is damaged or truncated and does not compile (${(err as Error).message}). Compile it again with "ml-widgets compile".`,
     { cause: err },
   );
 }
@@ -388,137 +335,4 @@ function scanShape(bytes: Uint8Array): ModuleShape | null {
   const scanner = new SectionScanner();
   scanner.push(bytes);
   return scanner.result(true);
-}
-
-/**
- * Check the module is an ml-widgets model of a known format with no imports, no start function and
- * exactly the memory its plan declares, then instantiate it. `shape` comes from the module's bytes
- * (see SectionScanner): null if it could not be read (refused); without it a start function cannot be
- * ruled out and memory is checked only after instantiation.
- */
-export async function instantiate(
-  module: WebAssembly.Module,
-  where: string,
-  shape?: ModuleShape | null,
-): Promise<Model> {
-  const sections = WebAssembly.Module.customSections(module, META_SECTION);
-  if (sections.length !== 1) {
-    throw new ModelError(
-      'not-a-model',
-      `${where} is a WebAssembly module but not an ml-widgets model (no "${META_SECTION}" section). Compile an ONNX model with "ml-widgets compile".`,
-    );
-  }
-  let meta: ModelMeta;
-  try {
-    meta = JSON.parse(new TextDecoder().decode(sections[0]));
-  } catch (err) {
-    throw new ModelError('bad-meta', `The "${META_SECTION}" section of ${where} is not valid JSON.`, { cause: err });
-  }
-  if (meta?.format !== META_FORMAT || typeof meta.version !== 'number') {
-    throw new ModelError(
-      'bad-meta',
-      `The "${META_SECTION}" section of ${where} does not describe an ml-widgets model.`,
-    );
-  }
-  if (meta.version !== META_VERSION) {
-    throw new ModelError(
-      'unsupported-version',
-      `${where} uses model format version ${meta.version}, but this ml-widgets runtime reads version ${META_VERSION}. ${
-        meta.version > META_VERSION ? 'Update ml-widgets' : 'Recompile the model with this version of ml-widgets'
-      }.`,
-    );
-  }
-  const imports = WebAssembly.Module.imports(module);
-  if (imports.length > 0) {
-    throw new ModelError(
-      'has-imports',
-      `${where} imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}; ml-widgets models must be self-contained, so it was not run.`,
-    );
-  }
-  const missing = missingWasmFeatures(meta.features ?? []);
-  if (missing.length) {
-    throw new ModelError(
-      'unsupported',
-      `${where} needs WebAssembly ${missing.join(', ')}, which this browser lacks. Compile the model without it (the default) to run here.`,
-    );
-  }
-  const exported = new Set(WebAssembly.Module.exports(module).map((e) => e.name));
-  const abi = ['memory', 'run', 'inputPtr', 'outputPtr', 'maxBatch'];
-  const absent = abi.filter((name) => !exported.has(name));
-  if (absent.length) {
-    throw new ModelError('not-a-model', `${where} lacks the model exports ${absent.join(', ')}.`);
-  }
-  if (shape === null) {
-    throw new ModelError(
-      'memory-mismatch',
-      `${where} has over 1 MiB of sections before its code, so its memory could not be checked; it was not run.`,
-    );
-  }
-  if (shape) checkDeclaredMemory(shape, meta, where);
-  let instance: WebAssembly.Instance;
-  try {
-    instance = await WebAssembly.instantiate(module, {});
-  } catch (err) {
-    throw new ModelError('invalid-wasm', `${where} could not be instantiated (${(err as Error).message}).`, {
-      cause: err,
-    });
-  }
-  const exports = instance.exports as unknown as ModelExports;
-  checkMemoryPlan(exports.memory, meta, where);
-  return new Model(meta, exports);
-}
-
-/**
- * Before anything runs: one fixed-size memory of exactly the planned bytes (so a model cannot make
- * the page allocate more than `ml.meta` says), and no start function (nothing executes on instantiate).
- */
-/** The compiler's ceiling (i32 pointers stay positive): a larger memory is no model of ours. */
-
-function checkDeclaredMemory(shape: ModuleShape, meta: ModelMeta, where: string): void {
-  if (shape.hasStart) {
-    throw new ModelError(
-      'not-a-model',
-      `${where} has a start function, which ml-widgets models never have; it was not run.`,
-    );
-  }
-  const [memory, ...more] = shape.memories;
-  const declared = `declares ${meta.memoryBytes} bytes of memory`;
-  if (!memory || more.length) {
-    throw new ModelError(
-      'memory-mismatch',
-      `${where} ${declared} but defines ${shape.memories.length} memories; it was not run.`,
-    );
-  }
-  const bytes = memory.initial * 65536;
-  if (bytes > MAX_MODEL_MEMORY) {
-    throw new ModelError(
-      'memory-mismatch',
-      `${where} asks for ${bytes} bytes of memory, more than any ml-widgets model can use (${MAX_MODEL_MEMORY}); it was not run.`,
-    );
-  }
-  if (bytes !== meta.memoryBytes || memory.maximum !== memory.initial || memory.shared || memory.memory64) {
-    const max = memory.maximum === undefined ? 'no maximum' : `a maximum of ${memory.maximum * 65536} bytes`;
-    throw new ModelError(
-      'memory-mismatch',
-      `${where} ${declared} but asks for ${bytes} bytes with ${max}; it was not run.`,
-    );
-  }
-}
-
-/** The memory must be exactly the planned size and unable to grow: a model cannot take more than it declared. */
-function checkMemoryPlan(memory: WebAssembly.Memory, meta: ModelMeta, where: string): void {
-  const size = memory.buffer.byteLength;
-  let grew = false;
-  try {
-    memory.grow(1);
-    grew = true;
-  } catch {
-    // expected: maximum == initial
-  }
-  if (size !== meta.memoryBytes || grew) {
-    throw new ModelError(
-      'memory-mismatch',
-      `${where} declares ${meta.memoryBytes} bytes of memory but has ${size}${grew ? ' and can grow' : ''}; it was not run.`,
-    );
-  }
 }

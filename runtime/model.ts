@@ -53,6 +53,11 @@ export class Model {
    * name. `rows` defaults to what the data length implies.
    */
   predict(input: ModelInput, rows?: number): Outputs {
+    if (input === null || typeof input !== 'object')
+      throw new ModelError(
+        'bad-input',
+        `predict() needs the input's numbers, not ${input === null ? 'null' : typeof input}.`,
+      );
     // Where the model can, it checks the numbers for non-finite ones in its memory, in SIMD.
     const check = this.exports.firstNonFinite;
     const flat = this.flattenInputs(input, !!check);
@@ -92,7 +97,7 @@ export class Model {
           if (at >= 0) throw nonFinite(t, start * per + at, flat[i][start * per + at]);
         }
       });
-      this.exports.run(chunk);
+      runChunk(this.exports, chunk);
       this.meta.outputs.forEach((t, i) => {
         const per = rowSize(t);
         const view = t.dtype === 'float32' ? this.f32 : this.i32;
@@ -141,6 +146,19 @@ export class Model {
       );
     }
     return flat[0].length / per;
+  }
+}
+
+/** One call into the module; a trap (a damaged or hostile file) is the model's failure, not the input's. */
+function runChunk(exports: ModelExports, rows: number): void {
+  try {
+    exports.run(rows);
+  } catch (err) {
+    throw new ModelError(
+      'trap',
+      `The model failed while predicting (${(err as Error)?.message ?? err}): its file is damaged or was not made by ml-widgets.`,
+      { cause: err },
+    );
   }
 }
 

@@ -1,15 +1,22 @@
 /**
  * The module Worker behind `loadModelInWorker` (and the elements' `worker` attribute): loads models
  * and runs predictions off the main thread. Started from its own URL (no blob: URL, no eval), so it
- * works under a strict Content-Security-Policy.
+ * works under a strict Content-Security-Policy. It holds each model while the page holds a handle to it
+ * (counted per `loaded` reply, given back by `release`); then the loader's cache decides (shared-loads.ts).
  */
 import { ModelError } from './errors.js';
-import { loadModel, type LoadOptions } from './load.js';
+import { loadModel, releaseModel, type LoadOptions } from './load.js';
 import type { Model, ModelInput } from './model.js';
 
 export type WorkerRequest =
-  | { id: number; type: 'load'; src: string; options: Pick<LoadOptions, 'integrity' | 'crossOrigin' | 'cache'> }
+  | {
+      id: number;
+      type: 'load';
+      src: string;
+      options: Pick<LoadOptions, 'integrity' | 'crossOrigin' | 'cache'>;
+    }
   | { id: number; type: 'predict'; model: number; input: ModelInput; rows?: number }
+  | { id: number; type: 'release'; model: number }
   | { id: number; type: 'abort' };
 
 export type WorkerReply =
@@ -22,7 +29,10 @@ const scope = globalThis as unknown as {
   onmessage: ((e: MessageEvent<WorkerRequest>) => void) | null;
   postMessage(message: WorkerReply, transfer?: Transferable[]): void;
 };
-const models: Model[] = [];
+/** Models the page holds handles to, by the number the page knows them by. */
+const held = new Map<number, { model: Model; users: number }>();
+const numbers = new WeakMap<Model, number>();
+let nextNumber = 1;
 const aborts = new Map<number, AbortController>();
 
 scope.onmessage = async ({ data: request }) => {
@@ -30,6 +40,14 @@ scope.onmessage = async ({ data: request }) => {
   try {
     if (request.type === 'abort') {
       aborts.get(id)?.abort();
+      return;
+    }
+    if (request.type === 'release') {
+      const entry = held.get(request.model);
+      if (entry && --entry.users === 0) {
+        held.delete(request.model);
+        releaseModel(entry.model);
+      }
       return;
     }
     if (request.type === 'load') {
@@ -41,18 +59,29 @@ scope.onmessage = async ({ data: request }) => {
         onProgress: ({ loaded, total }) => scope.postMessage({ id, type: 'progress', loaded, total }),
       });
       aborts.delete(id);
-      let index = models.indexOf(model);
-      if (index < 0) index = models.push(model) - 1;
-      scope.postMessage({ id, type: 'loaded', model: index, meta: model.meta });
+      let number = numbers.get(model);
+      if (number === undefined) numbers.set(model, (number = nextNumber++));
+      const entry = held.get(number);
+      if (entry) entry.users++;
+      else held.set(number, { model, users: 1 });
+      scope.postMessage({ id, type: 'loaded', model: number, meta: model.meta });
       return;
     }
-    const outputs = models[request.model].predict(request.input, request.rows);
+    const entry = held.get(request.model);
+    if (!entry) throw new ModelError('not-a-model', 'This model was released in the worker; load it again.');
+    const outputs = entry.model.predict(request.input, request.rows);
     // Typed outputs move to the page without a copy.
     const transfer = Object.values(outputs).flatMap((t) => (ArrayBuffer.isView(t.data) ? [t.data.buffer] : []));
     scope.postMessage({ id, type: 'result', outputs }, transfer);
   } catch (err) {
     aborts.delete(id);
-    const e = err instanceof ModelError ? err : new ModelError('bad-input', String((err as Error)?.message ?? err));
+    const e =
+      err instanceof ModelError
+        ? err
+        : new ModelError(
+            err instanceof WebAssembly.RuntimeError ? 'trap' : 'bad-input',
+            String((err as Error)?.message ?? err),
+          );
     scope.postMessage({ id, type: 'error', code: e.code, message: e.message });
   }
 };

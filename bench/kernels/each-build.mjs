@@ -1,15 +1,16 @@
 // Runs a kernel micro-benchmark in headless Chromium (one thread) once per kernel build
-// (dist/kernels.wasm, dist/kernels-relaxed.wasm) and prints what it returns. Env: CHROME_PATH
+// (dist/kernels.wasm, dist/kernels-relaxed.wasm) and prints what it returns. Env: ML_CHROMIUM
 // (default /usr/bin/chromium). `pageFn(bytes)` runs in the page: it gets the build's bytes as an array,
 // returns null when the browser cannot validate them, else a JSON-able result for `print`.
 import puppeteer from 'puppeteer-core';
 import { readFile } from 'node:fs/promises';
+import { CHROMIUM } from '../../test/browsers.mjs';
 
 const BUILDS = ['kernels.wasm', 'kernels-relaxed.wasm'];
 
 export async function benchEachBuild(pageFn, print = (build, result) => console.log(build, JSON.stringify(result))) {
   const browser = await puppeteer.launch({
-    executablePath: process.env.CHROME_PATH ?? '/usr/bin/chromium',
+    executablePath: CHROMIUM,
     headless: true,
     args: ['--no-sandbox'],
   });

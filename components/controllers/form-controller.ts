@@ -2,13 +2,14 @@ import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { rowSize, type FeatureMeta, type ModelMeta } from '../../runtime/meta.js';
 import type { ModelInput } from '../../runtime/model.js';
 import { WidgetError } from '../shared/errors.js';
+import { watchIds } from './id-watch.js';
 
 export interface FormBindingOptions {
   /** The id of the `<form>` (or any container of fields) to read, or empty for none. */
   formId: () => string | null | undefined;
   /** The form's values changed (its `input` or `change` event), or the form was just bound. */
   onInput: () => void;
-  /** No element has that id, even after the document finished parsing. */
+  /** No element has that id, even after the document finished parsing; or the bound form left the page. */
   onMissing: (id: string) => void;
 }
 
@@ -26,7 +27,9 @@ const IGNORED_TYPES = new Set(['button', 'submit', 'reset', 'image', 'file']);
 
 /**
  * Binds the host to a form by id, looked up in the host's root node (document or shadow root), so the
- * host may sit anywhere: outside the form, or wrapped in `<p>` by a CMS.
+ * host may sit anywhere: outside the form, or wrapped in `<p>` by a CMS. The id is resolved live, as
+ * `<label for>` resolves it: a form that leaves the page is `onMissing`, and one that takes the id
+ * (a replacement, a form rendered later) is bound at once.
  *
  * Features are, in document order, the form's `<input type=number|range>`, `<select>`s, checkboxes
  * (checked → 1, else 0) and radio groups (the checked radio's value). When any field (or `<fieldset>`)
@@ -48,6 +51,7 @@ export class FormBindingController implements ReactiveController {
   private inputs?: { meta: ModelMeta; flat: Float32Array; views: ModelInput };
   private mutations?: MutationObserver;
   private retry?: () => void;
+  private unwatch?: () => void;
   private readonly handleInput = () => this.options.onInput();
 
   constructor(host: ReactiveControllerHost & Element, options: FormBindingOptions) {
@@ -176,6 +180,7 @@ export class FormBindingController implements ReactiveController {
     const id = this.options.formId() || undefined;
     this.boundId = id;
     if (!id || !this.host.isConnected) return;
+    this.unwatch = watchIds(this.host.getRootNode() as Document | ShadowRoot, () => this.recheck(id));
     const found = findById(this.host, id);
     if (found) {
       this.attach(found);
@@ -184,7 +189,7 @@ export class FormBindingController implements ReactiveController {
     // The form may come later in the page than the element, or be rendered right after it.
     const again = () => {
       this.retry = undefined;
-      if (this.boundId !== id || !this.host.isConnected) return;
+      if (this.boundId !== id || !this.host.isConnected || this.container) return;
       const later = findById(this.host, id);
       if (later) this.attach(later);
       else this.options.onMissing(id);
@@ -196,6 +201,17 @@ export class FormBindingController implements ReactiveController {
       const timer = setTimeout(again);
       this.retry = () => clearTimeout(timer);
     }
+  }
+
+  /** Elements came or went in the host's root: follow the id to whatever holds it now. */
+  private recheck(id: string): void {
+    if (this.boundId !== id || !this.host.isConnected) return;
+    const found = findById(this.host, id);
+    if (found === this.container) return;
+    const had = this.container !== undefined;
+    this.detach();
+    if (found) this.attach(found);
+    else if (had && !this.retry) this.options.onMissing(id);
   }
 
   private attach(container: Element): void {
@@ -216,6 +232,12 @@ export class FormBindingController implements ReactiveController {
   private unbind(): void {
     this.retry?.();
     this.retry = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    this.detach();
+  }
+
+  private detach(): void {
     this.mutations?.disconnect();
     this.mutations = undefined;
     this.container?.removeEventListener('input', this.handleInput);
@@ -317,9 +339,10 @@ function readFeature(feature: Feature, i: number, meta: FeatureMeta | null, miss
     };
   } else if (field instanceof HTMLInputElement && NUMERIC_TYPES.has(field.type)) {
     const v = field.valueAsNumber;
-    if (Number.isFinite(v)) return checkCategory(field, i, v, meta);
+    if (Number.isFinite(v)) return checkCategory(field, i, withinLimits(field, i, v), meta);
+    // Text the browser could not read as a number ("abc" in Firefox, "1e") is not an empty field.
     if (field.value === '' && !field.validity.badInput) return missing(feature, i, missingOk, 'enter a number');
-    throw new WidgetError('bad-input', `“${fieldName(field, i)}” is not a number.`);
+    throw visitorError(`“${fieldName(field, i)}” is not a number.`);
   } else {
     text = field.value.trim();
     if (text === '') return missing(feature, i, missingOk, 'enter a number');
@@ -336,19 +359,33 @@ function readFeature(feature: Feature, i: number, meta: FeatureMeta | null, miss
       `“${fieldName(field, i)}” is “${text}”, which is not one of the model's categories (${meta.categories.join(', ')}): give the options those values, or exactly ${meta.categories.length} options in that order.`,
     );
   }
-  throw new WidgetError('bad-input', `“${fieldName(field, i)}” is “${text}”, not a number.`);
+  throw visitorError(`“${fieldName(field, i)}” is “${text}”, not a number.`);
+}
+
+/** A problem the page's visitor can fix in the field: the element shows the message as it is. */
+const visitorError = (message: string) => new WidgetError('bad-input', message, { forVisitor: true });
+
+/** The field's own limits (`min`, `max`, `step`), as the browser's form validation reads them. */
+function withinLimits(field: HTMLInputElement, i: number, v: number): number {
+  const { validity } = field;
+  const name = fieldName(field, i);
+  if (validity.rangeUnderflow) throw visitorError(`“${name}” must be at least ${field.min}.`);
+  if (validity.rangeOverflow) throw visitorError(`“${name}” must be at most ${field.max}.`);
+  // Only an explicit step: the default step of 1 would refuse 5.1 in every form that never set one.
+  if (validity.stepMismatch && field.hasAttribute('step'))
+    throw visitorError(`“${name}” goes in steps of ${field.step}.`);
+  return v;
 }
 
 function missing(feature: Feature, i: number, missingOk: boolean, hint: string): number {
   if (missingOk && !feature.fields.some((f) => f.required)) return NaN;
-  throw new WidgetError('bad-input', `“${fieldName(feature.fields[0], i)}” is empty: ${hint}.`);
+  throw visitorError(`“${fieldName(feature.fields[0], i)}” is empty: ${hint}.`);
 }
 
 /** A one-hot encoded column only takes the categories the encoder knows (unless it ignores others). */
 function checkCategory(field: Field, i: number, v: number, meta: FeatureMeta | null): number {
   if (!meta || meta.unknown === 'ignore' || meta.categories.includes(v)) return v;
-  throw new WidgetError(
-    'bad-input',
+  throw visitorError(
     `“${fieldName(field, i)}” is ${v}, which is not one of the model's categories (${meta.categories.join(', ')}).`,
   );
 }

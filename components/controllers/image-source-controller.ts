@@ -114,6 +114,7 @@ export class ImageSourceController implements ReactiveController {
         new WidgetError(
           'camera-unavailable',
           'This browser gives no camera access to this page (cameras need a page served over HTTPS). Choose an image file instead.',
+          { forVisitor: true },
         ),
       );
       return;
@@ -276,7 +277,9 @@ export class ImageSourceController implements ReactiveController {
   private takeFile(file: File, origin: ImageOrigin): void {
     if (!file.type.startsWith('image/')) {
       this.options.onError(
-        new WidgetError('bad-image', `“${file.name || 'The file'}” is not an image (${file.type || 'unknown type'}).`),
+        new WidgetError('bad-image', `“${file.name || 'The file'}” is not an image (${file.type || 'unknown type'}).`, {
+          forVisitor: true,
+        }),
       );
       return;
     }
@@ -331,19 +334,20 @@ function cameraError(err: unknown): WidgetError {
     return new WidgetError(
       'camera-denied',
       'Camera access was denied. Allow the camera for this site in the browser’s address bar or settings, or choose an image file instead.',
-      { cause: err },
+      { cause: err, forVisitor: true },
     );
   }
   if (name === 'NotFoundError' || name === 'OverconstrainedError' || name === 'DevicesNotFoundError') {
     return new WidgetError('camera-unavailable', 'No camera was found. Connect one, or choose an image file instead.', {
       cause: err,
+      forVisitor: true,
     });
   }
   if (name === 'NotReadableError' || name === 'AbortError') {
     return new WidgetError(
       'camera-unavailable',
       'The camera is in use by another application or could not start. Close it there and try again.',
-      { cause: err },
+      { cause: err, forVisitor: true },
     );
   }
   return new WidgetError(

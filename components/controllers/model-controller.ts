@@ -2,7 +2,8 @@ import { Task, TaskStatus, initialState } from '@lit/task';
 import type { ReactiveController, ReactiveControllerHost } from 'lit';
 import { loadModel, type LoadOptions, type LoadProgress } from '../../runtime/load.js';
 import type { Model } from '../../runtime/model.js';
-import { loadModelInWorker, type RemoteModel } from '../../runtime/remote.js';
+import { loadModelInWorker, type RemoteModel, type WorkerLoadOptions } from '../../runtime/remote.js';
+import { releaseModel, RELEASE_GRACE_MS } from '../../runtime/shared-loads.js';
 import { WidgetError } from '../shared/errors.js';
 
 /**
@@ -24,6 +25,8 @@ export interface ModelControllerOptions<M extends LoadedModel = Model> {
    * then a RemoteModel, so only a `ModelController<LoadedModel>` should pass this. A change reloads.
    */
   worker?: () => boolean;
+  /** With `worker`: milliseconds one call of the model may run before the worker is stopped (0: no limit). */
+  timeout?: () => number;
   onProgress?: (progress: LoadProgress) => void;
   onLoad?: (model: M) => void;
   /** Load failures except aborts (an aborted load was superseded or its element left the page). */
@@ -38,18 +41,24 @@ interface Waiter<M> {
 /**
  * Loads the model named by `src` with @lit/task: a new `src` aborts the running load (the Task aborts
  * its AbortSignal) and only the newest load's result is ever applied (the Task ignores stale runs).
- * Leaving the page mid-load aborts too; coming back resumes.
+ * Leaving the page mid-load aborts too; coming back resumes. The model is released (`releaseModel`) when
+ * a new `src` replaces it, and when the host has been out of the page for the grace period; coming back
+ * after that loads it again (from the cache while anything still holds it).
  */
 export class ModelController<M extends LoadedModel = Model> implements ReactiveController {
   private readonly host: ReactiveControllerHost & HTMLElement;
   private readonly options: ModelControllerOptions<M>;
-  private readonly task: Task<[string, boolean, string, boolean], M>;
+  /** Resolves to a box the model is taken out of, so the Task's own record of its value does not hold it. */
+  private readonly task: Task<[string, boolean, string, boolean, number], { model?: M }>;
   private waiters: Waiter<M>[] = [];
   /** Someone awaits `whenLoaded()`: load now even if lazy loading would still wait. */
   private wanted = false;
   private _progress: LoadProgress = { loaded: 0, total: 0 };
   /** Set before `onLoad` runs (the Task records its value only after), cleared when a new load starts. */
   private _model?: M;
+  /** The host left the page: its model goes back after the grace period unless it returns. */
+  private releaseTimer?: ReturnType<typeof setTimeout>;
+  private released = false;
 
   constructor(host: ReactiveControllerHost & HTMLElement, options: ModelControllerOptions<M>) {
     this.host = host;
@@ -62,9 +71,10 @@ export class ModelController<M extends LoadedModel = Model> implements ReactiveC
           this.wanted || this.options.enabled(),
           JSON.stringify(this.options.fetchOptions?.() ?? {}),
           this.options.worker?.() ?? false,
-        ] as [string, boolean, string, boolean],
-      task: ([src, enabled, fetchOptions, inWorker], { signal }) => {
-        this._model = undefined;
+          this.options.worker?.() ? (this.options.timeout?.() ?? 0) : 0,
+        ] as [string, boolean, string, boolean, number],
+      task: ([src, enabled, fetchOptions, inWorker, timeout], { signal }) => {
+        this.drop();
         if (!src) {
           this.rejectWaiters(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
           return initialState;
@@ -73,9 +83,13 @@ export class ModelController<M extends LoadedModel = Model> implements ReactiveC
         this._progress = { loaded: 0, total: 0 };
         // Same options, progress and abort either way; the worker resolves src against this page.
         // An element that can run in a worker types its controller ModelController<LoadedModel>.
-        const load = (inWorker ? loadModelInWorker : loadModel) as (src: string, options: LoadOptions) => Promise<M>;
+        const load = (inWorker ? loadModelInWorker : loadModel) as (
+          src: string,
+          options: WorkerLoadOptions,
+        ) => Promise<M>;
         return load(src, {
           ...(JSON.parse(fetchOptions) as Pick<LoadOptions, 'integrity' | 'crossOrigin' | 'cache'>),
+          ...(inWorker ? { timeout } : {}),
           signal,
           onProgress: (p) => {
             if (signal.aborted) return; // a superseded load must not move the new one's bar
@@ -83,9 +97,11 @@ export class ModelController<M extends LoadedModel = Model> implements ReactiveC
             this.options.onProgress?.(p);
             this.host.requestUpdate();
           },
-        });
+        }).then((model) => ({ model }));
       },
-      onComplete: (model) => {
+      onComplete: (box) => {
+        const model = box.model!;
+        box.model = undefined;
         const waiters = this.waiters;
         this.waiters = [];
         this._model = model;
@@ -136,15 +152,34 @@ export class ModelController<M extends LoadedModel = Model> implements ReactiveC
   }
 
   hostConnected(): void {
-    // A load aborted because the element left the page: the arguments did not change, so rerun it.
-    if (this.task.status === TaskStatus.ERROR && isAbort(this.task.error)) void this.task.run();
+    clearTimeout(this.releaseTimer);
+    // A load aborted because the element left the page, or a model released while it was away: the
+    // arguments did not change, so rerun it.
+    if ((this.task.status === TaskStatus.ERROR && isAbort(this.task.error)) || this.released) {
+      this.released = false;
+      void this.task.run();
+    }
   }
 
   hostDisconnected(): void {
     // Moving an element disconnects and reconnects it in one task: only abort if it stayed out.
     queueMicrotask(() => {
-      if (!this.host.isConnected) this.task.abort(new WidgetError('aborted', 'The element left the page.'));
+      if (this.host.isConnected) return;
+      this.task.abort(new WidgetError('aborted', 'The element left the page.'));
+      clearTimeout(this.releaseTimer);
+      this.releaseTimer = setTimeout(() => {
+        if (this.host.isConnected || !this._model) return;
+        this.drop();
+        this.released = true;
+      }, RELEASE_GRACE_MS);
     });
+  }
+
+  /** Give the current model back to the runtime (a new load replaces it, or the host left for good). */
+  private drop(): void {
+    const model = this._model;
+    this._model = undefined;
+    if (model) releaseModel(model);
   }
 
   private rejectWaiters(error: unknown): void {

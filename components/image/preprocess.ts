@@ -208,7 +208,7 @@ export async function decodeImage(blob: Blob): Promise<ImageBitmap> {
     throw new WidgetError(
       'bad-image',
       `${what} is not an image this browser can decode (${blob.type || 'unknown type'}).`,
-      { cause: err },
+      { cause: err, forVisitor: true },
     );
   }
 }

@@ -1,21 +1,19 @@
 import { html, nothing, type PropertyValues } from 'lit';
-import { ModelElement } from '../shared/model-element.js';
-import { property, state } from 'lit/decorators.js';
+import { property } from 'lit/decorators.js';
 import type { ModelInput, Outputs } from '../../runtime/model.js';
 import { FormBindingController } from '../controllers/form-controller.js';
 import type { LoadedModel } from '../controllers/model-controller.js';
-import { labelsConverter } from '../shared/converters.js';
 import { canDefine } from '../define.js';
-import { WidgetError, describeError } from '../shared/errors.js';
-import { emit } from '../shared/events.js';
-import { errorTitle, renderError, renderLoading } from '../shared/render.js';
-import type { MlErrorDetail, MlLoadDetail, MlProgressDetail } from '../shared/types.js';
+import type { TypedEvents } from '../events/index.js';
+import { ClassifierElement, type ClassifierEventMap } from '../shared/classifier-element.js';
+import { WidgetError } from '../shared/errors.js';
+import { predictionStatus, renderPredictions } from '../shared/predictions.js';
+import { renderLoading } from '../shared/render.js';
 import type { Prediction } from '../shared/scores.js';
-import { Ranker, assertClassifier, predictionStatus, renderPredictions } from '../shared/predictions.js';
 import { styles } from './ml-classifier.styles.js';
 
 export type { Prediction } from '../shared/scores.js';
-export type { MlErrorDetail, MlLoadDetail, MlProgressDetail } from '../shared/types.js';
+export type { MlErrorDetail, MlLoadDetail, MlProgressDetail, MlPredictionDetail } from '../events/index.js';
 
 export interface PredictResult<P = Prediction[] | Prediction[][]> {
   /** Top-k classes, best first: for one row a list, for a batch a list per row. */
@@ -24,7 +22,8 @@ export interface PredictResult<P = Prediction[] | Prediction[][]> {
   outputs: Outputs;
 }
 
-export type MlPredictionDetail = PredictResult<Prediction[]>;
+/** The events of `<ml-classifier>`, with their detail types. */
+export type MlClassifierEventMap = ClassifierEventMap;
 
 /**
  * Classifies a row of numbers with a compiled model (`.wasm` from the ml-widgets compiler) and shows
@@ -71,7 +70,8 @@ export type MlPredictionDetail = PredictResult<Prediction[]>;
  * @cssprop [--ml-error-background] - Error box background.
  * @cssprop [--ml-error-radius=0.4em] - Error box corner radius.
  */
-export class MlClassifier extends ModelElement {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types HTMLElement's own methods
+export class MlClassifier extends ClassifierElement {
   static override styles = styles;
 
   /**
@@ -82,19 +82,8 @@ export class MlClassifier extends ModelElement {
    */
   @property({ attribute: 'for' }) for = '';
 
-  /** How many classes to show, best first. */
-  @property({ attribute: 'top-k', type: Number }) topK = 3;
-
-  /** Class names overriding the model's own, comma-separated in the attribute (an array as property). */
-  @property({ converter: labelsConverter }) labels?: string[];
-
   /** One row of features; setting it predicts (once the model is loaded). Takes precedence over `for`. */
   @property({ attribute: false }) input?: number[] | Float32Array | ArrayLike<number>;
-
-  @state() private _predictions: Prediction[] = [];
-  @state() private _error?: MlErrorDetail;
-
-  private readonly _ranker = new Ranker();
 
   private readonly _form = new FormBindingController(this, {
     formId: () => this.for,
@@ -103,21 +92,13 @@ export class MlClassifier extends ModelElement {
       // Called from within an update when `for` changes: update() then still sees the flag.
       this.requestUpdate();
     },
-    onMissing: (id) =>
+    onMissing: (id) => {
+      this._clearResult();
       this._fail(
         new WidgetError('no-form', `There is no form with id “${id}” on this page for the classifier to read.`),
-      ),
+      );
+    },
   });
-
-  /** The current top-k predictions, best first (empty until something was predicted). */
-  get predictions(): readonly Prediction[] {
-    return this._predictions;
-  }
-
-  /** The current error (what `ml-error` last reported), or undefined when all is well. */
-  get error(): Readonly<MlErrorDetail> | undefined {
-    return this._error;
-  }
 
   /**
    * Predict without changing what the element shows: one row gives `Prediction[]`, a batch (nested
@@ -133,8 +114,8 @@ export class MlClassifier extends ModelElement {
   }
 
   protected override update(changed: PropertyValues<this>): void {
-    if (changed.has('for') && this._error?.code === 'no-form') this._error = undefined;
-    if (changed.has('input') || changed.has('topK') || changed.has('labels')) this._dirty = true;
+    if (changed.has('for') && this.error?.code === 'no-form') this._errors.clear();
+    if (changed.has('input')) this._dirty = true;
     super.update(changed);
   }
 
@@ -144,45 +125,23 @@ export class MlClassifier extends ModelElement {
     return input === undefined ? undefined : this._outputs(model, input);
   }
 
-  protected override _clearResult(withError: boolean): void {
-    this._predictions = [];
-    if (withError) this._error = undefined;
-  }
-
-  protected override _show(model: LoadedModel, outputs: Outputs): void {
-    this._predictions = this._rank(model, outputs)[0];
-    this._error = undefined;
-    emit<MlPredictionDetail>(this, 'ml-prediction', { predictions: this._predictions, outputs });
-  }
-
   /** Run the model: the outputs at once on the main thread, a Promise from a worker. */
   private _outputs(model: LoadedModel, input: ModelInput, rows?: number): Outputs | Promise<Outputs> {
-    assertClassifier(model.meta, 'ml-classifier');
+    this._assertClassifier(model);
     return model.predict(input, rows);
-  }
-
-  /** Rank each row's scores, best first. */
-  private _rank(model: LoadedModel, outputs: Outputs): Prediction[][] {
-    return this._ranker.rank(model.meta, outputs, this.topK, this.labels);
   }
 
   protected override _modelLoaded(): void {
     this._dirty = true;
   }
 
-  /** Show an error inside the element and tell the page; never throw. */
-  protected override _fail(error: unknown): void {
-    this._error = describeError(error);
-    emit<MlErrorDetail>(this, 'ml-error', { ...this._error });
-  }
-
   protected override render() {
     const loading = this._showLoading();
-    const error = loading ? undefined : this._error;
+    const error = !loading && this.error !== undefined;
     const predictions = error ? [] : this._predictions;
     return html`<div class="base" part="base">
       ${loading ? renderLoading(this._loader.progress) : nothing}
-      ${error ? renderError(error) : nothing}
+      ${error ? this._renderError() : nothing}
       ${renderPredictions(predictions)}
       <div class="status" part="status" role="status">${this._statusText(loading, error, predictions) || nothing}</div>
     </div>`;
@@ -190,9 +149,9 @@ export class MlClassifier extends ModelElement {
 
   // '' renders as `nothing`: an empty text part in server-rendered HTML takes no later update after
   // hydration (lit/lit#4937), which would leave the live region silent.
-  private _statusText(loading: boolean, error: MlErrorDetail | undefined, predictions: readonly Prediction[]): string {
+  private _statusText(loading: boolean, error: boolean, predictions: readonly Prediction[]): string {
     if (loading) return 'Loading model…';
-    if (error) return `${errorTitle(error.code)} ${error.message}`;
+    if (error) return this._errorStatus();
     // Whole percent, so typing in a form does not make the region chatter about decimals.
     if (predictions.length) return predictionStatus(predictions);
     return this._loader.model ? 'Model loaded.' : '';
@@ -203,14 +162,15 @@ export class MlClassifier extends ModelElement {
 // is what the manifest analyzer reads the tag name from.
 if (canDefine('ml-classifier', MlClassifier)) customElements.define('ml-classifier', MlClassifier);
 
+// Listeners on the element get its own event types (declaration merging: types only, no new members).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface MlClassifier {
+  addEventListener: TypedEvents<MlClassifier, MlClassifierEventMap>['addEventListener'];
+  removeEventListener: TypedEvents<MlClassifier, MlClassifierEventMap>['removeEventListener'];
+}
+
 declare global {
   interface HTMLElementTagNameMap {
     'ml-classifier': MlClassifier;
-  }
-  interface HTMLElementEventMap {
-    'ml-load': CustomEvent<MlLoadDetail>;
-    'ml-progress': CustomEvent<MlProgressDetail>;
-    'ml-prediction': CustomEvent<MlPredictionDetail>;
-    'ml-error': CustomEvent<MlErrorDetail>;
   }
 }

@@ -1,5 +1,4 @@
 import { html, nothing, type PropertyValues } from 'lit';
-import { ModelElement } from '../shared/model-element.js';
 import { property, query, state } from 'lit/decorators.js';
 import type { ImagePreprocessing } from '../../runtime/meta.js';
 import type { ModelInput, Outputs } from '../../runtime/model.js';
@@ -18,14 +17,12 @@ import {
   type ImageSource,
   type PreprocessingOverrides,
 } from '../image/preprocess.js';
-import { labelsConverter } from '../shared/converters.js';
-import { describeError } from '../shared/errors.js';
-import { emit } from '../shared/events.js';
-import { Ranker, assertClassifier, predictionStatus, renderPredictions } from '../shared/predictions.js';
-import { errorTitle, renderError, renderLoading } from '../shared/render.js';
+import type { TypedEvents } from '../events/index.js';
+import { ClassifierElement, type ClassifierEventMap } from '../shared/classifier-element.js';
+import { predictionStatus, renderPredictions } from '../shared/predictions.js';
+import { renderLoading } from '../shared/render.js';
 import type { Prediction } from '../shared/scores.js';
-import type { MlErrorDetail } from '../shared/types.js';
-import type { MlPredictionDetail, PredictResult } from '../ml-classifier/ml-classifier.js';
+import type { PredictResult } from '../ml-classifier/ml-classifier.js';
 import { styles } from './ml-image-classifier.styles.js';
 
 export type { ImageInput, ImageSource } from '../image/preprocess.js';
@@ -37,6 +34,9 @@ const tristate = {
   fromAttribute: (v: string | null) => (v === null ? undefined : v !== 'false'),
   toAttribute: (v?: boolean) => (v === undefined ? null : String(v)),
 };
+
+/** The events of `<ml-image-classifier>`, with their detail types. */
+export type MlImageClassifierEventMap = ClassifierEventMap;
 
 /** Longest side of the preview drawn for files, pastes and canvases, in CSS pixels. */
 const PREVIEW_SIZE = 224;
@@ -89,17 +89,12 @@ const PREVIEW_SIZE = 224;
  * @cssprop [--ml-preview-max-height=16em] - Tallest the preview grows.
  * @cssprop [--ml-button-background=transparent] - Background of the buttons.
  */
-export class MlImageClassifier extends ModelElement {
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types HTMLElement's own methods
+export class MlImageClassifier extends ClassifierElement {
   static override styles = styles;
 
   /** The id of an `<img>` or `<video>` on the page to classify (instead of a child). */
   @property({ attribute: 'for' }) for = '';
-
-  /** How many classes to show, best first. */
-  @property({ attribute: 'top-k', type: Number }) topK = 3;
-
-  /** Class names overriding the model's own, comma-separated in the attribute (an array as property). */
-  @property({ converter: labelsConverter }) labels?: string[];
 
   /** Text alternative of the preview (default: says where the image came from). */
   @property() alt = '';
@@ -125,8 +120,6 @@ export class MlImageClassifier extends ModelElement {
   /** Least milliseconds between two classified frames of a playing video or the camera. */
   @property({ type: Number }) interval = 100;
 
-  @state() private _predictions: Prediction[] = [];
-  @state() private _error?: MlErrorDetail;
   /** What the preview canvas shows (files, pastes, canvases, property images not on the page). */
   @state() private _previewSource?: ImageSource;
 
@@ -140,7 +133,6 @@ export class MlImageClassifier extends ModelElement {
   private _drawable?: ImageSource;
   private _bitmap?: ImageBitmap;
   private _decodeRun = 0;
-  private readonly _ranker = new Ranker();
   private readonly _preprocessor = new ImagePreprocessor();
 
   private readonly _sources = new ImageSourceController(this, {
@@ -153,16 +145,6 @@ export class MlImageClassifier extends ModelElement {
       this.requestUpdate();
     },
   });
-
-  /** The current top-k predictions, best first (empty until something was predicted). */
-  get predictions(): readonly Prediction[] {
-    return this._predictions;
-  }
-
-  /** The current error (what `ml-error` last reported), or undefined when all is well. */
-  get error(): Readonly<MlErrorDetail> | undefined {
-    return this._error;
-  }
 
   /** The preprocessing in use: the model's, with the attributes applied (undefined until loaded). */
   get preprocessing(): ImagePreprocessing | undefined {
@@ -195,7 +177,7 @@ export class MlImageClassifier extends ModelElement {
    */
   async predict(source: ImageInput | Float32Array | ArrayLike<number>): Promise<PredictResult<Prediction[]>> {
     const model = await this._loader.whenLoaded();
-    assertClassifier(model.meta, 'ml-image-classifier');
+    this._assertClassifier(model);
     let input: ModelInput;
     let bitmap: ImageBitmap | undefined;
     if (source instanceof Blob) bitmap = await decodeImage(source);
@@ -209,7 +191,7 @@ export class MlImageClassifier extends ModelElement {
       bitmap?.close();
     }
     const outputs = await model.predict(input);
-    return { predictions: this._ranker.rank(model.meta, outputs, this.topK, this.labels)[0], outputs };
+    return { predictions: this._rank(model, outputs)[0], outputs };
   }
 
   /** Open the file picker (what the "Choose image…" button does). */
@@ -283,7 +265,7 @@ export class MlImageClassifier extends ModelElement {
   }
 
   protected override update(changed: PropertyValues<this>): void {
-    for (const key of ['topK', 'labels', 'mean', 'std', 'scale', 'resize', 'channels', 'invert'] as const) {
+    for (const key of ['mean', 'std', 'scale', 'resize', 'channels', 'invert'] as const) {
       if (changed.has(key)) this._dirty = true;
     }
     super.update(changed);
@@ -296,35 +278,19 @@ export class MlImageClassifier extends ModelElement {
   protected override _startPrediction(model: LoadedModel): Outputs | Promise<Outputs> | undefined {
     const source = this._drawable;
     if (!source) return undefined;
-    assertClassifier(model.meta, 'ml-image-classifier');
+    this._assertClassifier(model);
     return model.predict(this._preprocessor.run(source, this._resolve(model)));
-  }
-
-  protected override _clearResult(withError: boolean): void {
-    this._predictions = [];
-    if (withError) this._error = undefined;
-  }
-
-  protected override _show(model: LoadedModel, outputs: Outputs): void {
-    this._predictions = this._ranker.rank(model.meta, outputs, this.topK, this.labels)[0];
-    this._error = undefined;
-    emit<MlPredictionDetail>(this, 'ml-prediction', { predictions: this._predictions, outputs });
   }
 
   protected override _modelLoaded(model: LoadedModel): void {
     this._dirty = true;
     // A model that cannot take images says so at once, not at the first picture.
     try {
-      assertClassifier(model.meta, 'ml-image-classifier');
+      this._assertClassifier(model);
       this._resolve(model);
     } catch (error) {
       this._fail(error);
     }
-  }
-
-  protected override _fail(error: unknown): void {
-    this._error = describeError(error);
-    emit<MlErrorDetail>(this, 'ml-error', { ...this._error });
   }
 
   /** Draw the preview canvas at the picture's aspect ratio, at most PREVIEW_SIZE on its longer side. */
@@ -353,7 +319,7 @@ export class MlImageClassifier extends ModelElement {
 
   protected override render() {
     const loading = this._showLoading();
-    const error = loading ? undefined : this._error;
+    const error = !loading && this.error !== undefined;
     const predictions = error ? [] : this._predictions;
     const camera = this._sources.camera;
     return html`<div class="base" part="base">
@@ -385,7 +351,7 @@ export class MlImageClassifier extends ModelElement {
         }
       </div>
       ${loading ? renderLoading(this._loader.progress) : nothing}
-      ${error ? renderError(error) : nothing}
+      ${error ? this._renderError() : nothing}
       ${renderPredictions(predictions)}
       <div class="status" part="status" role="status">${this._statusText(loading, error, predictions, camera) || nothing}</div>
     </div>`;
@@ -393,14 +359,9 @@ export class MlImageClassifier extends ModelElement {
 
   // '' renders as `nothing`: an empty text part in server-rendered HTML takes no later update after
   // hydration (lit/lit#4937), which would leave the live region silent.
-  private _statusText(
-    loading: boolean,
-    error: MlErrorDetail | undefined,
-    predictions: readonly Prediction[],
-    camera: string,
-  ): string {
+  private _statusText(loading: boolean, error: boolean, predictions: readonly Prediction[], camera: string): string {
     if (loading) return 'Loading model…';
-    if (error) return `${errorTitle(error.code)} ${error.message}`;
+    if (error) return this._errorStatus();
     if (camera === 'requesting') return 'Waiting for permission to use the camera.';
     // A live video would re-announce every frame: only say it once it is on.
     if (camera === 'on' || (this._drawable instanceof HTMLVideoElement && !this._drawable.paused))
@@ -412,6 +373,13 @@ export class MlImageClassifier extends ModelElement {
 
 if (canDefine('ml-image-classifier', MlImageClassifier))
   customElements.define('ml-image-classifier', MlImageClassifier);
+
+// Listeners on the element get its own event types (declaration merging: types only, no new members).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface MlImageClassifier {
+  addEventListener: TypedEvents<MlImageClassifier, MlImageClassifierEventMap>['addEventListener'];
+  removeEventListener: TypedEvents<MlImageClassifier, MlImageClassifierEventMap>['removeEventListener'];
+}
 
 declare global {
   interface HTMLElementTagNameMap {

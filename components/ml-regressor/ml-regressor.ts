@@ -1,17 +1,21 @@
 import { html, nothing, type PropertyValues } from 'lit';
-import { ModelElement } from '../shared/model-element.js';
 import { property, state } from 'lit/decorators.js';
 import { rowSize, type TensorMeta } from '../../runtime/meta.js';
 import type { ModelInput, Outputs } from '../../runtime/model.js';
+import { ErrorController } from '../controllers/error-controller.js';
 import { FormBindingController } from '../controllers/form-controller.js';
 import type { LoadedModel } from '../controllers/model-controller.js';
-import { labelsConverter } from '../shared/converters.js';
 import { canDefine } from '../define.js';
-import { WidgetError, describeError } from '../shared/errors.js';
-import { emit } from '../shared/events.js';
-import { errorTitle, renderError, renderLoading } from '../shared/render.js';
-import type { MlErrorDetail } from '../shared/types.js';
+import { emit, type ModelElementEventMap, type TypedEvents } from '../events/index.js';
+import type { MlErrorDetail } from '../events/ml-error.js';
+import type { MlRegressionDetail } from '../events/ml-prediction.js';
+import { labelsConverter } from '../shared/converters.js';
+import { WidgetError } from '../shared/errors.js';
+import { ModelElement } from '../shared/model-element.js';
+import { errorStatus, renderError, renderLoading } from '../shared/render.js';
 import { styles } from './ml-regressor.styles.js';
+
+export type { MlRegressionDetail } from '../events/ml-prediction.js';
 
 export interface RegressionResult<V = number[] | number[][]> {
   /** For one row, the value of each output; for a batch, that list per row. */
@@ -20,13 +24,9 @@ export interface RegressionResult<V = number[] | number[][]> {
   outputs: Outputs;
 }
 
-/** `ml-prediction` of `<ml-regressor>`: `value` is the first output, `values` all of them. */
-export interface MlRegressionDetail {
-  value: number;
-  values: number[];
-  /** The outputs' names, index-aligned with `values`. */
-  names: string[];
-  outputs: Outputs;
+/** The events of `<ml-regressor>`, with their detail types. */
+export interface MlRegressorEventMap extends ModelElementEventMap {
+  'ml-prediction': CustomEvent<MlRegressionDetail>;
 }
 
 /** The output holding the predicted values: the first float32 output of kind `values`. */
@@ -86,6 +86,7 @@ function findValuesOutput(model: LoadedModel): TensorMeta {
  * @cssprop [--ml-error-background] - Error box background.
  * @cssprop [--ml-error-radius=0.4em] - Error box corner radius.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types HTMLElement's own methods
 export class MlRegressor extends ModelElement {
   static override styles = styles;
 
@@ -121,9 +122,8 @@ export class MlRegressor extends ModelElement {
   @property({ attribute: false }) input?: number[] | Float32Array | ArrayLike<number>;
 
   @state() private _values: number[] = [];
-  @state() private _error?: MlErrorDetail;
   /** A formatting attribute is invalid: shown instead of the values until it is fixed. */
-  @state() private _formatError?: MlErrorDetail;
+  private readonly _formatErrors = new ErrorController(this);
 
   private _format?: Intl.NumberFormat;
 
@@ -133,10 +133,12 @@ export class MlRegressor extends ModelElement {
       this._dirty = true;
       this.requestUpdate();
     },
-    onMissing: (id) =>
+    onMissing: (id) => {
+      this._clearResult();
       this._fail(
         new WidgetError('no-form', `There is no form with id “${id}” on this page for the regressor to read.`),
-      ),
+      );
+    },
   });
 
   /** The first output's current value, or undefined until something was predicted. */
@@ -167,8 +169,8 @@ export class MlRegressor extends ModelElement {
   }
 
   /** The current error (what `ml-error` last reported), or undefined when all is well. */
-  get error(): Readonly<MlErrorDetail> | undefined {
-    return this._error ?? this._formatError;
+  override get error(): Readonly<MlErrorDetail> | undefined {
+    return this._errors.error ?? this._formatErrors.error;
   }
 
   /**
@@ -199,27 +201,23 @@ export class MlRegressor extends ModelElement {
       changed.has('unitDisplay')
     ) {
       this._format = undefined;
-      const before = this._formatError;
-      this._formatError = undefined;
+      const before = this._formatErrors.error;
       try {
         this._format = this._makeFormat();
+        this._formatErrors.clear();
       } catch (error) {
         const set = (['currency', 'unit', 'digits', 'locale'] as const).filter(
           (k) => this[k] !== '' && this[k] != null,
         );
         const what = set.map((k) => `${k}="${this[k]}"`).join(' ');
-        this._formatError = {
-          code: 'bad-format',
-          message: `Intl.NumberFormat refuses ${what || 'these settings'}: ${(error as Error).message}.`,
-        };
-        if (before?.message !== this._formatError.message)
-          emit<MlErrorDetail>(this, 'ml-error', { ...this._formatError });
+        const message = `Intl.NumberFormat refuses ${what || 'these settings'}: ${(error as Error).message}.`;
+        if (before?.message !== message) this._formatErrors.fail(new WidgetError('bad-format', message));
       }
     }
   }
 
   protected override update(changed: PropertyValues<this>): void {
-    if (changed.has('for') && this._error?.code === 'no-form') this._error = undefined;
+    if (changed.has('for') && this._errors.error?.code === 'no-form') this._errors.clear();
     if (changed.has('input') || changed.has('labels') || changed.has('label')) this._dirty = true;
     super.update(changed);
   }
@@ -250,15 +248,13 @@ export class MlRegressor extends ModelElement {
     return model.predict(input);
   }
 
-  protected override _clearResult(withError: boolean): void {
+  protected override _clearResult(): void {
     this._values = [];
-    if (withError) this._error = undefined;
   }
 
   protected override _show(model: LoadedModel, outputs: Outputs): void {
     this._values = this._split(model, outputs)[0];
-    this._error = undefined;
-    emit<MlRegressionDetail>(this, 'ml-prediction', {
+    emit<MlRegressorEventMap, 'ml-prediction'>(this, 'ml-prediction', {
       value: this._values[0],
       values: this._values,
       names: this.names,
@@ -281,21 +277,16 @@ export class MlRegressor extends ModelElement {
     this._dirty = true;
   }
 
-  /** Show an error inside the element and tell the page; never throw. */
-  protected override _fail(error: unknown): void {
-    this._error = describeError(error);
-    emit<MlErrorDetail>(this, 'ml-error', { ...this._error });
-  }
-
   protected override render() {
     const loading = this._showLoading();
-    const error = loading ? undefined : (this._error ?? this._formatError);
+    const failure = this._errors.error ? this._errors : this._formatErrors;
+    const error = loading ? undefined : failure.error;
     const values = error || !this._format ? [] : this._values;
     const names = values.length ? this.names : [];
     const caption = values.length > 1 && this.label ? this.label : '';
     return html`<div class="base" part="base">
       ${loading ? renderLoading(this._loader.progress) : nothing}
-      ${error ? renderError(error) : nothing}
+      ${error ? renderError(error.code, failure.shown) : nothing}
       ${caption ? html`<div class="caption" part="caption">${caption}</div>` : nothing}
       ${
         values.length
@@ -309,20 +300,15 @@ export class MlRegressor extends ModelElement {
           </dl>`
           : nothing
       }
-      <div class="status" part="status" role="status" aria-live="polite" aria-atomic="true">${this._statusText(loading, error, values, names) || nothing}</div>
+      <div class="status" part="status" role="status" aria-live="polite" aria-atomic="true">${this._statusText(loading, error && errorStatus(error.code, failure.shown), values, names) || nothing}</div>
     </div>`;
   }
 
   // '' renders as `nothing`: an empty text part in server-rendered HTML takes no later update after
   // hydration (lit/lit#4937), which would leave the live region silent.
-  private _statusText(
-    loading: boolean,
-    error: MlErrorDetail | undefined,
-    values: readonly number[],
-    names: string[],
-  ): string {
+  private _statusText(loading: boolean, error: string | undefined, values: readonly number[], names: string[]): string {
     if (loading) return 'Loading model…';
-    if (error) return `${errorTitle(error.code)} ${error.message}`;
+    if (error) return error;
     if (values.length) {
       const said = values.map((v, i) => `${names[i]}: ${this._format!.format(v)}`).join('; ');
       return values.length > 1 && this.label ? `${this.label}. ${said}` : said;
@@ -334,6 +320,13 @@ export class MlRegressor extends ModelElement {
 // Guarded (a second copy of ml-widgets warns instead of throwing); the literal customElements.define
 // is what the manifest analyzer reads the tag name from.
 if (canDefine('ml-regressor', MlRegressor)) customElements.define('ml-regressor', MlRegressor);
+
+// Listeners on the element get its own event types (declaration merging: types only, no new members).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface MlRegressor {
+  addEventListener: TypedEvents<MlRegressor, MlRegressorEventMap>['addEventListener'];
+  removeEventListener: TypedEvents<MlRegressor, MlRegressorEventMap>['removeEventListener'];
+}
 
 declare global {
   interface HTMLElementTagNameMap {

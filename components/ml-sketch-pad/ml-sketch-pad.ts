@@ -2,22 +2,22 @@ import { LitElement, css, html, type PropertyValues } from 'lit';
 import { property, query, state } from 'lit/decorators.js';
 import type { ImagePreprocessing } from '../../runtime/meta.js';
 import type { LoadedModel } from '../controllers/model-controller.js';
+import { ErrorController } from '../controllers/error-controller.js';
 import { canDefine } from '../define.js';
+import { emit, type TypedEvents } from '../events/index.js';
+import type { MlErrorEvent } from '../events/ml-error.js';
+import type { MlSketchEvent } from '../events/ml-sketch.js';
 import { ImagePreprocessor, resolvePreprocessing } from '../image/preprocess.js';
-import { WidgetError, describeError } from '../shared/errors.js';
-import { emit } from '../shared/events.js';
-import { errorTitle, renderError } from '../shared/render.js';
+import { WidgetError } from '../shared/errors.js';
+import { errorStatus, renderError } from '../shared/render.js';
 import { baseStyles } from '../shared/styles.js';
-import type { MlErrorDetail } from '../shared/types.js';
 
-/** `ml-sketch`: the drawing as the target model's input. */
-export interface MlSketchDetail {
-  /** One row of model input (a copy the pad will not change). */
-  pixels: Float32Array;
-  /** The preprocessing that made it (the model's, with the classifier's attribute overrides). */
-  preprocessing: ImagePreprocessing;
-  /** True when the stroke ended (false for the throttled updates while drawing). */
-  final: boolean;
+export type { MlSketchDetail } from '../events/ml-sketch.js';
+
+/** The events of `<ml-sketch-pad>`, with their detail types. */
+export interface MlSketchPadEventMap {
+  'ml-sketch': MlSketchEvent;
+  'ml-error': MlErrorEvent;
 }
 
 /** What the pad needs of its target: `<ml-classifier>` (takes `input`) or `<ml-image-classifier>` (takes `image`). */
@@ -54,6 +54,7 @@ const SKETCH_DEFAULTS = { invert: true, resize: 'fit' } as const;
  * @cssprop [--ml-pad-border] - Border around the drawing surface.
  * @cssprop [--ml-pad-radius=0.5em] - Corner radius of the drawing surface.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface below only types HTMLElement's own methods
 export class MlSketchPad extends LitElement {
   static override styles = [
     baseStyles,
@@ -107,8 +108,8 @@ export class MlSketchPad extends LitElement {
   /** Accessible name of the drawing surface. */
   @property() label = 'Drawing pad: draw with a mouse, finger or pen';
 
-  @state() private _error?: MlErrorDetail;
   @state() private _status = '';
+  private readonly _errors = new ErrorController(this);
 
   @query('canvas') private _canvas!: HTMLCanvasElement;
 
@@ -131,13 +132,16 @@ export class MlSketchPad extends LitElement {
     return this._box.x0 > this._box.x1;
   }
 
-  /** Wipe the drawing (what the Clear button does). The target keeps its last prediction, except an image classifier, which is cleared. */
+  /** Wipe the drawing (what the Clear button does) and the target's result: an empty pad is no input. */
   clear(): void {
     this._pointer = null;
+    clearTimeout(this._pending);
+    this._pending = 0;
     this._paper();
     this._box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
     const target = this._target(false);
     if (target && 'preprocessing' in target) target.image = null;
+    else if (target) target.input = undefined;
     this._status = 'Drawing cleared.';
   }
 
@@ -160,10 +164,10 @@ export class MlSketchPad extends LitElement {
       const crop = this._cropped();
       const row = this._preprocessor.run(crop, pre);
       const pixels = this._next(row);
-      this._error = undefined;
+      this._errors.clear();
       if (image) target.image = crop;
       else target.input = pixels;
-      emit<MlSketchDetail>(this, 'ml-sketch', { pixels, preprocessing: pre, final });
+      emit<MlSketchPadEventMap, 'ml-sketch'>(this, 'ml-sketch', { pixels, preprocessing: pre, final });
     } catch (error) {
       this._fail(error);
     }
@@ -176,7 +180,7 @@ export class MlSketchPad extends LitElement {
 
   protected override updated(changed: PropertyValues<this>): void {
     if (changed.has('width') || changed.has('height')) this._resize();
-    if (changed.has('for') && this._error?.code === 'no-target') this._error = undefined;
+    if (changed.has('for') && this._errors.error?.code === 'no-target') this._errors.clear();
   }
 
   override disconnectedCallback(): void {
@@ -360,12 +364,11 @@ export class MlSketchPad extends LitElement {
   }
 
   private _fail(error: unknown): void {
-    this._error = describeError(error);
-    emit<MlErrorDetail>(this, 'ml-error', { ...this._error });
+    this._errors.fail(error);
   }
 
   protected override render() {
-    const error = this._error;
+    const error = this._errors.error;
     return html`<div class="base" part="base">
       <canvas
         part="canvas"
@@ -377,19 +380,23 @@ export class MlSketchPad extends LitElement {
         @pointercancel=${this._up}
       ></canvas>
       <button type="button" part="clear-button" @click=${() => this.clear()} @keydown=${this._key}>Clear</button>
-      ${error ? renderError(error) : ''}
-      <div class="status" part="status" role="status">${error ? `${errorTitle(error.code)} ${error.message}` : this._status}</div>
+      ${error ? renderError(error.code, this._errors.shown) : ''}
+      <div class="status" part="status" role="status">${error ? errorStatus(error.code, this._errors.shown) : this._status}</div>
     </div>`;
   }
 }
 
 if (canDefine('ml-sketch-pad', MlSketchPad)) customElements.define('ml-sketch-pad', MlSketchPad);
 
+// Listeners on the element get its own event types (declaration merging: types only, no new members).
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export interface MlSketchPad {
+  addEventListener: TypedEvents<MlSketchPad, MlSketchPadEventMap>['addEventListener'];
+  removeEventListener: TypedEvents<MlSketchPad, MlSketchPadEventMap>['removeEventListener'];
+}
+
 declare global {
   interface HTMLElementTagNameMap {
     'ml-sketch-pad': MlSketchPad;
-  }
-  interface HTMLElementEventMap {
-    'ml-sketch': CustomEvent<MlSketchDetail>;
   }
 }

@@ -13,6 +13,7 @@ import type { ModelErrorCode } from '../../runtime/errors.js';
  * - `camera-denied`: the person (or the browser's settings) refused camera access
  * - `camera-unavailable`: no camera, or no camera API (pages not served over HTTPS)
  * - `no-target`: `<ml-sketch-pad for>` names no classifier element
+ * (the runtime's codes include `csp`, `out-of-memory`, `trap` and `timeout`: see runtime/errors.ts)
  */
 export type WidgetErrorCode =
   | ModelErrorCode
@@ -31,17 +32,23 @@ export type WidgetErrorCode =
 /** An element-level failure with a machine-readable `code`, shaped like the runtime's ModelError. */
 export class WidgetError extends Error {
   readonly code: WidgetErrorCode;
-  constructor(code: WidgetErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The message is for the page's visitor (a form field to fix), so the element shows it as is. */
+  readonly forVisitor: boolean;
+  constructor(code: WidgetErrorCode, message: string, options?: { cause?: unknown; forVisitor?: boolean }) {
     super(message, options);
     this.name = 'WidgetError';
     this.code = code;
+    this.forVisitor = options?.forVisitor ?? false;
   }
 }
 
-/** `{code, message}` from anything thrown, so the page always gets a code it can switch on. */
-export function describeError(err: unknown): { code: WidgetErrorCode; message: string } {
-  const e = err as { code?: unknown; message?: unknown } | null;
+/**
+ * `{code, message}` from anything thrown, so the page always gets a code it can switch on, and `visible`
+ * when the message itself is what the element should show.
+ */
+export function describeError(err: unknown): { code: WidgetErrorCode; message: string; visible?: string } {
+  const e = err as { code?: unknown; message?: unknown; forVisitor?: unknown } | null;
   const code = typeof e?.code === 'string' ? (e.code as WidgetErrorCode) : 'bad-input';
   const message = typeof e?.message === 'string' && e.message ? e.message : String(err);
-  return { code, message };
+  return e?.forVisitor === true ? { code, message, visible: message } : { code, message };
 }

@@ -1,18 +1,21 @@
-import { LitElement, type PropertyValues } from 'lit';
+import { LitElement, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import type { Outputs } from '../../runtime/model.js';
+import { ErrorController } from '../controllers/error-controller.js';
 import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
-import { emit } from './events.js';
-import type { MlLoadDetail, MlProgressDetail } from './types.js';
+import { emit, type ModelElementEventMap } from '../events/index.js';
+import type { MlErrorDetail } from '../events/ml-error.js';
+import { errorStatus, renderError } from './render.js';
 
 /**
  * What every element that shows a model's predictions shares: where the model is and how and when to
- * load it (`src`, `loading`, `integrity`, `crossorigin`, `cache`, `worker`), the loader that fires
- * `ml-progress` and `ml-load`, the loaded `model`, and when to predict: once per update when something the
- * result depends on changed (`_dirty`), dropping a worker's late answer to an outdated input or model.
- * Subclasses say how to start a prediction (`_startPrediction`), show one (`_show`), clear it
- * (`_clearResult`) and show a failure (`_fail`), and what a loaded model means to them (`_modelLoaded`).
+ * load it (`src`, `loading`, `integrity`, `crossorigin`, `cache`, `worker`, `timeout`), the loader that
+ * fires `ml-progress` and `ml-load`, the loaded `model`, the current failure (`error`, `ml-error`, shown
+ * short, logged in full once), and when to predict: once per update when something the result depends on
+ * changed (`_dirty`), dropping a worker's late answer to an outdated input or model.
+ * Subclasses say how to start a prediction (`_startPrediction`), show one (`_show`) and clear it
+ * (`_clearResult`), and what a loaded model means to them (`_modelLoaded`).
  */
 export abstract class ModelElement extends LitElement {
   /** URL of the compiled model (`.wasm`). Changing it aborts a load in progress. */
@@ -36,6 +39,13 @@ export abstract class ModelElement extends LitElement {
    */
   @property({ type: Boolean }) worker = false;
 
+  /**
+   * With `worker`: milliseconds one call of the model (up to its batch size of rows) may run before the
+   * worker is stopped and this element shows a `timeout` error; other elements' models go on in a fresh
+   * worker. 0 for no limit.
+   */
+  @property({ type: Number }) timeout = 10000;
+
   private readonly _visibility = new VisibilityController(this, { enabled: () => this.loading === 'lazy' });
 
   protected readonly _loader = new ModelController<LoadedModel>(this, {
@@ -43,9 +53,10 @@ export abstract class ModelElement extends LitElement {
     enabled: () => this._visibility.visible,
     fetchOptions: () => ({ integrity: this.integrity || undefined, crossOrigin: this.crossOrigin, cache: this.cache }),
     worker: () => this.worker,
-    onProgress: (p) => emit<MlProgressDetail>(this, 'ml-progress', { loaded: p.loaded, total: p.total }),
+    timeout: () => this.timeout,
+    onProgress: (p) => emit<ModelElementEventMap, 'ml-progress'>(this, 'ml-progress', { ...p }),
     onLoad: (model) => {
-      emit<MlLoadDetail>(this, 'ml-load', { meta: model.meta });
+      emit<ModelElementEventMap, 'ml-load'>(this, 'ml-load', { meta: model.meta });
       this._modelLoaded(model);
     },
     onError: (error) => this._fail(error),
@@ -79,7 +90,8 @@ export abstract class ModelElement extends LitElement {
     // Here, not in willUpdate: controllers have run (a new src has started loading, a new form is bound).
     if (changed.has('src')) {
       this._run++; // drop a worker's answer for the old model
-      this._clearResult(true);
+      this._clearResult();
+      this._errors.clear();
       this._dirty = true;
     }
     const model = this._loader.model;
@@ -90,25 +102,30 @@ export abstract class ModelElement extends LitElement {
     super.update(changed);
   }
 
-  /** Predict from the current input and show it; a worker's answer shows when it comes, unless outdated. */
+  /**
+   * Predict from the current input and show it; a worker's answer shows when it comes, unless outdated.
+   * No input (none set yet, a cleared drawing or image) is nothing to show: the last result goes.
+   */
   protected _predict(model: LoadedModel): void {
     const run = ++this._run;
     const failed = (error: unknown) => {
-      this._clearResult(false);
+      this._clearResult();
       this._fail(error);
+    };
+    const show = (outputs: Outputs) => {
+      this._errors.clear();
+      this._show(model, outputs);
     };
     try {
       const outputs = this._startPrediction(model);
-      if (!(outputs instanceof Promise)) {
-        if (outputs) this._show(model, outputs);
-        return;
-      }
+      if (outputs === undefined) return this._clearResult();
+      if (!(outputs instanceof Promise)) return show(outputs);
       this._inFlight = true;
       const current = () => run === this._run && this._loader.model === model;
       outputs.then(
         (o) => {
           this._inFlight = false;
-          if (current()) this._show(model, o);
+          if (current()) show(o);
         },
         (error) => {
           this._inFlight = false;
@@ -126,8 +143,8 @@ export abstract class ModelElement extends LitElement {
   /** Show a prediction's outputs and fire `ml-prediction`. */
   protected abstract _show(model: LoadedModel, outputs: Outputs): void;
 
-  /** Drop the shown result (before a failure is shown); for a new model (`withError`), its error too. */
-  protected abstract _clearResult(withError: boolean): void;
+  /** Drop the shown result (before a failure is shown, for a new model, when the input goes). */
+  protected abstract _clearResult(): void;
 
   /** The loaded model (a `RemoteModel` with `worker`), or undefined while none is loaded. */
   get model(): LoadedModel | undefined {
@@ -137,6 +154,28 @@ export abstract class ModelElement extends LitElement {
   /** A model loaded (after `ml-load` fired): predict with it at the next update. */
   protected abstract _modelLoaded(model: LoadedModel): void;
 
-  /** Show a failure in the element and fire `ml-error`. */
-  protected abstract _fail(error: unknown): void;
+  /** The current failure. */
+  protected readonly _errors = new ErrorController(this);
+
+  /** The current error (what `ml-error` last reported), or undefined when all is well. */
+  get error(): Readonly<MlErrorDetail> | undefined {
+    return this._errors.error;
+  }
+
+  /** Show a failure in the element and fire `ml-error`; never throws. */
+  protected _fail(error: unknown): void {
+    this._errors.fail(error);
+  }
+
+  /** The error box for the current failure (nothing when there is none). */
+  protected _renderError() {
+    const error = this._errors.error;
+    return error ? renderError(error.code, this._errors.shown) : nothing;
+  }
+
+  /** What the live region says about the current failure ('' when there is none). */
+  protected _errorStatus(): string {
+    const error = this._errors.error;
+    return error ? errorStatus(error.code, this._errors.shown) : '';
+  }
 }

@@ -25,9 +25,12 @@ function App() {
       <h1>Iris species · React 19</h1>
       <div className="fields">
         {FEATURES.map((f, i) => (
-          <label key={f.name}>
-            {f.name} <output>{features[i].toFixed(1)} cm</output>
+          // The label names the slider by id: wrapping both, it would label the <output> (also labelable).
+          <div className="field" key={f.name}>
+            <label htmlFor={`feature-${i}`}>{f.name}</label>
+            <output htmlFor={`feature-${i}`}>{features[i].toFixed(1)} cm</output>
             <input
+              id={`feature-${i}`}
               type="range"
               min={f.min}
               max={f.max}
@@ -35,7 +38,7 @@ function App() {
               value={features[i]}
               onChange={(e) => setFeature(i, Number(e.target.value))}
             />
-          </label>
+          </div>
         ))}
       </div>
       <p className="presets">

@@ -1,5 +1,6 @@
 // Shared helpers for the browser tests. Oracles are the reference JSON files written by the source
 // library (PyTorch / scikit-learn) in test/fixtures/make.py — never our own outputs.
+import { expect } from '@open-wc/testing';
 
 export interface RefTensor {
   shape: number[];
@@ -91,4 +92,34 @@ export function failOnUnhandledRejections(expectation: (reasons: string[]) => vo
     rejections.stop();
     expectation(rejections.reasons.map(String));
   });
+}
+
+/** What the library logs with console.warn while a test runs (the full diagnostics of failures). */
+export function watchWarnings(): { logged: string[]; stop: () => void } {
+  const logged: string[] = [];
+  const original = console.warn;
+  console.warn = (...args: unknown[]) => {
+    logged.push(args.map(String).join(' '));
+  };
+  return { logged, stop: () => (console.warn = original) };
+}
+
+/** The text an element shows in its error box, whitespace collapsed ('' without a box). */
+export function shownError(el: Element): string {
+  return (el.shadowRoot?.querySelector('[part="error"]')?.textContent ?? '').replace(/\s+/g, ' ').trim();
+}
+
+/**
+ * A visitor is shown a short sentence under a title — no URL, no file offsets, no compiler flags — and
+ * the full diagnostic (`message`) is logged once with console.warn.
+ */
+export function expectShortAndLogged(el: Element, message: string, logged: readonly string[]): void {
+  const shown = shownError(el);
+  expect(shown, 'an error is shown').to.not.equal('');
+  expect(shown.length, `short: "${shown}"`).to.be.below(130);
+  expect(shown, 'no developer text').to.not.match(/https?:|\.wasm|ml-widgets compile|--[a-z]|\bat \d+ bytes/);
+  expect(
+    logged.filter((l) => l.includes(message)),
+    'the full diagnostic, logged once',
+  ).to.have.length(1);
 }

@@ -59,7 +59,9 @@ describe('loading options', () => {
     const e = await failure;
     expect(e.detail.code).to.equal('integrity');
     await el.updateComplete;
-    expect(el.shadowRoot!.textContent).to.match(/integrity/i);
+    // The visitor is told the file changed; the hash and the URL are for the developer (ml-error, console).
+    expect(el.shadowRoot!.querySelector('[part="error"]')!.textContent).to.match(/has changed/);
+    expect(e.detail.message).to.match(/integrity/);
 
     // Fixing the attribute recovers.
     const again = nextEvent(el, 'ml-load');

@@ -4,7 +4,16 @@
 import { expect, fixture, html, oneEvent } from '@open-wc/testing';
 import '../../components/index.js';
 import { MlRegressor, type MlRegressionDetail } from '../../components/index.js';
-import { MODELS, reference, row, rowCount, sleep, type Reference, failOnUnhandledRejections } from './helpers.js';
+import {
+  MODELS,
+  reference,
+  row,
+  rowCount,
+  sleep,
+  type Reference,
+  failOnUnhandledRejections,
+  watchWarnings,
+} from './helpers.js';
 
 const refs = new Map<string, Promise<Reference>>();
 const ref = (name: string) => {
@@ -225,12 +234,17 @@ describe('<ml-regressor>', () => {
         ['digits', '-3'],
       ]) {
         const error = oneEvent(el, 'ml-error');
+        const warnings = watchWarnings();
         el.setAttribute(attr, value);
-        const { detail } = await error;
+        const { detail } = await error.finally(() => warnings.stop());
         expect(detail.code, attr).to.equal('bad-format');
         expect(detail.message, attr).to.contain(value);
         await el.updateComplete;
-        expect(errorBox(el)!.textContent, attr).to.contain(value);
+        expect(errorBox(el)!.textContent, attr).to.contain('The value cannot be shown.');
+        expect(
+          warnings.logged.filter((l) => l.includes(detail.message)),
+          attr,
+        ).to.have.length(1);
         expect(renderedValues(el), attr).to.deep.equal([]);
         el.removeAttribute(attr);
         await el.updateComplete;

@@ -160,6 +160,27 @@ describe('<ml-sketch-pad>', () => {
     }
   });
 
+  it('Clear also clears an <ml-classifier> target: an empty pad is no input, so no prediction stays on show', async () => {
+    const wrap = await fixture<HTMLDivElement>(html`<div>
+      <ml-sketch-pad for="digits4"></ml-sketch-pad>
+      <ml-classifier id="digits4" src=${CNN}></ml-classifier>
+    </div>`);
+    const pad = wrap.querySelector('ml-sketch-pad')!;
+    const clf = wrap.querySelector('ml-classifier')!;
+    await loaded(clf);
+    await pad.updateComplete;
+    stroke(pad, line([128, 40], [128, 216]));
+    await until(() => clf.predictions.length > 0, 3000, 'a prediction');
+    pad.clear();
+    await clf.updateComplete;
+    expect(clf.predictions, 'the classifier is cleared').to.deep.equal([]);
+    expect(clf.shadowRoot!.querySelectorAll('[part~="row"]')).to.have.length(0);
+    expect(clf.input).to.equal(undefined);
+    // Drawing again predicts again.
+    stroke(pad, line([128, 40], [128, 216]));
+    await until(() => clf.predictions.length > 0, 3000, 'a prediction after Clear');
+  });
+
   it('the surface takes pointers, not page scrolling, and is labelled', async () => {
     const pad = await fixture<MlSketchPad>(html`<ml-sketch-pad label="Draw a digit"></ml-sketch-pad>`);
     const canvas = pad.shadowRoot!.querySelector('canvas')!;

@@ -157,6 +157,57 @@ describe('CLI', () => {
     }
   });
 
+  test('compile --labels with 2 labels for the 3-class iris model exits 1 naming both counts, and writes nothing', () => {
+    const labels = path.join(tmp, 'two-labels.txt');
+    writeFileSync(labels, 'a\nb\n');
+    const out = path.join(tmp, 'iris-two-labels.wasm');
+    const r = cli(['compile', path.join(MODELS, 'iris_mlp.onnx'), '-o', out, '--labels', labels]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /--labels gives 2 labels, but the model's output has 3 classes/);
+    assert.ok(!existsSync(out), 'no output written');
+  });
+
+  test('--mean with 3 values for a one-channel image model says how many it takes (not "1 or 1")', () => {
+    const r = cli([
+      'compile',
+      path.join(MODELS, 'digits_cnn.onnx'),
+      '-o',
+      path.join(tmp, 'digits-cnn.wasm'),
+      '--image',
+      'auto',
+      '--mean',
+      '0.1,0.2,0.3',
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /Give 1 value for --mean\/--std \(the input has 1 channel\), not 3/);
+    assert.doesNotMatch(r.stderr, /1 or 1/);
+  });
+
+  test('inspect of a damaged or a wrong local file names the file, with no talk of servers or "the model bytes"', () => {
+    const whole = readFileSync(path.join(tmp, 'iris.wasm'));
+    const broken = path.join(tmp, 'broken.wasm');
+    writeFileSync(broken, whole.subarray(0, whole.length >> 1));
+    const page = path.join(tmp, 'page.wasm');
+    writeFileSync(page, '<!doctype html><title>Not found</title>');
+    for (const [file, says] of [
+      [broken, /broken\.wasm is damaged or truncated/],
+      [page, /page\.wasm is not a WebAssembly model/],
+    ]) {
+      const r = cli(['inspect', file]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, says);
+      assert.doesNotMatch(r.stderr, /the model bytes|server|at the/i);
+    }
+  });
+
+  test('an unsupported op ends with what to try next', () => {
+    const r = cli(['compile', path.join(OPS, 'unsupported_det_hardmax_op13.onnx'), '-o', path.join(tmp, 'bad2.wasm')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /What to try:/);
+    assert.match(r.stderr, /opset/);
+    assert.match(r.stderr, /README/);
+  });
+
   test('predict with the wrong number of values per row exits non-zero with a message', () => {
     const r = cli(['predict', path.join(tmp, 'iris.wasm'), '--input', '-'], '{"shape":[1,3],"data":[1,2,3]}');
     assert.notEqual(r.code, 0, 'exit code');

@@ -24,6 +24,11 @@ const root = new URL('../../', import.meta.url);
 const CSP =
   "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; require-trusted-types-for 'script'; report-uri /csp-report";
 
+// The same policy without 'wasm-unsafe-eval': WebAssembly may not compile, and the elements must say so.
+const CSP_WITHOUT_WASM = CSP.replace(" 'wasm-unsafe-eval'", '');
+/** Paths served under CSP_WITHOUT_WASM (the page, its elements and their worker). */
+const withoutWasm = (path) => path.startsWith('/no-wasm/');
+
 // Recorded before anything else runs (a classic script: it blocks parsing until it has run).
 const violationsJs = `window.__violations = [];
 document.addEventListener('securitypolicyviolation', (e) => window.__violations.push({
@@ -126,6 +131,31 @@ const workersHtml = (samples) => `<!doctype html>
 <ml-image-classifier id="child" worker top-k="4" src="/models/colors_cnn.wasm"><img src="/images/colors-${samples[0]}.png" alt="A coloured square"></ml-image-classifier>
 <img id="pic" src="/images/colors-${samples[1]}.png" alt="Another coloured square">
 <ml-image-classifier id="named" worker top-k="4" for="pic" src="/models/colors_cnn.wasm"></ml-image-classifier>
+</body>
+</html>`;
+
+// Both elements fail to compile their model; the page reports what they said.
+const noWasmPageJs = `const failed = (el) => el.error ?? new Promise((resolve) => el.addEventListener('ml-error', (e) => resolve(e.detail), { once: true }));
+const results = {};
+for (const id of ['main', 'off']) {
+  const el = document.getElementById(id);
+  results[id] = { ...(await failed(el)) };
+  await el.updateComplete;
+  results[id].shown = el.shadowRoot.querySelector('[part="error"]')?.textContent.replace(/\\s+/g, ' ').trim();
+}
+window.__results = results;`;
+
+const noWasmHtml = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>ml-widgets without 'wasm-unsafe-eval'</title>
+<script type="module" src="/no-wasm/ml-widgets.js"></script>
+<script type="module" src="/no-wasm/page.js"></script>
+</head>
+<body>
+<ml-classifier id="main" src="/models/iris_mlp.wasm"></ml-classifier>
+<ml-classifier id="off" worker src="/models/iris_mlp.wasm"></ml-classifier>
 </body>
 </html>`;
 
@@ -250,6 +280,10 @@ before(async () => {
   const files = {
     '/': ['text/html', pageHtml],
     '/canary.html': ['text/html', canaryHtml],
+    '/no-wasm/index.html': ['text/html', noWasmHtml],
+    '/no-wasm/page.js': ['text/javascript', noWasmPageJs],
+    '/no-wasm/ml-widgets.js': ['text/javascript', await readFile(join(outDir, 'ml-widgets.js'))],
+    '/no-wasm/worker.js': ['text/javascript', await readFile(join(outDir, 'worker.js'))],
     '/violations.js': ['text/javascript', violationsJs],
     '/page.js': ['text/javascript', pageJs],
     '/ml-widgets.js': ['text/javascript', await readFile(join(outDir, 'ml-widgets.js'))],
@@ -312,8 +346,9 @@ before(async () => {
       modelTraffic.hits++;
     }
     const file = files[path];
-    if (!file) return res.writeHead(404, { 'content-security-policy': CSP }).end();
-    res.writeHead(200, { 'content-type': file[0], 'content-security-policy': CSP, 'cache-control': 'no-store' });
+    const policy = withoutWasm(path) ? CSP_WITHOUT_WASM : CSP;
+    if (!file) return res.writeHead(404, { 'content-security-policy': policy }).end();
+    res.writeHead(200, { 'content-type': file[0], 'content-security-policy': policy, 'cache-control': 'no-store' });
     res.end(file[1]);
   }));
   browser = await launchChromium();
@@ -443,6 +478,26 @@ test('elements load and predict under the strict CSP, on the main thread and in 
     assert.equal(results.offLabel, results.mainLabel);
     assert.equal(results.form, 'setosa');
   });
+});
+
+test("without 'wasm-unsafe-eval' the elements report csp, naming the directive to add, on the main thread and in a worker", async () => {
+  const page = await browser.newPage();
+  try {
+    await page.goto(`${origin}/no-wasm/index.html`);
+    await page.waitForFunction(() => window.__results, { timeout: 20000 });
+    const results = await page.evaluate(() => window.__results);
+    for (const id of ['main', 'off']) {
+      const { code, message, shown } = results[id];
+      assert.equal(code, 'csp', `${id}: ${code}: ${message}`);
+      assert.match(message, /'wasm-unsafe-eval'/, `${id}: the directive to add`);
+      assert.match(message, /script-src/, `${id}: where to add it`);
+      assert.doesNotMatch(message, /empty|damaged/, `${id}: no blame on the file`);
+      assert.ok(shown, `${id}: the error is shown in the element`);
+    }
+    await settleReports(500); // the refused compiles were reported: expected here
+  } finally {
+    await page.close();
+  }
 });
 
 test('<ml-regressor> and <ml-image-classifier> predict in a worker under the strict CSP, with no violations', async () => {

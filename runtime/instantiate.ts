@@ -1,0 +1,216 @@
+/**
+ * From a compiled module to a Model, refusing anything that is not one of our models before and after it
+ * is instantiated: one readable `ml.meta` of a known format and version whose fields hold what they claim
+ * (meta-check.ts), no imports, no start function, exactly the memory its plan declares, and exports whose
+ * answers agree with the metadata (a `maxBatch()` of 0 would loop forever in `predict`, a pointer outside
+ * memory would read or write out of bounds).
+ */
+import { engineRefusal, ModelError } from './errors.js';
+import { missingWasmFeatures } from './features.js';
+import { checkMeta } from './meta-check.js';
+import { MAX_MODEL_MEMORY, META_FORMAT, META_SECTION, META_VERSION, rowSize, type ModelMeta } from './meta.js';
+import { Model, type ModelExports } from './model.js';
+import type { ModuleShape } from './sections.js';
+import { dropIdleModels } from './shared-loads.js';
+
+const ABI_FUNCTIONS = ['run', 'inputPtr', 'outputPtr', 'maxBatch'];
+
+/**
+ * Check the module, then instantiate it. `shape` comes from the module's bytes (see SectionScanner): null
+ * if it could not be read (refused); without it a start function cannot be ruled out and memory is checked
+ * only after instantiation.
+ */
+export async function instantiate(
+  module: WebAssembly.Module,
+  where: string,
+  shape?: ModuleShape | null,
+): Promise<Model> {
+  const meta = readMeta(module, where);
+  const imports = WebAssembly.Module.imports(module);
+  if (imports.length > 0) {
+    throw new ModelError(
+      'has-imports',
+      `${where} imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}; ml-widgets models must be self-contained, so it was not run.`,
+    );
+  }
+  const missing = missingWasmFeatures(meta.features ?? []);
+  if (missing.length) {
+    throw new ModelError(
+      'unsupported',
+      `${where} needs WebAssembly ${missing.join(', ')}, which this browser lacks. Compile the model without it (the default) to run here.`,
+    );
+  }
+  const exported = new Map(WebAssembly.Module.exports(module).map((e) => [e.name, e.kind]));
+  const absent = ['memory', ...ABI_FUNCTIONS].filter((name) => !exported.has(name));
+  if (absent.length) throw new ModelError('not-a-model', `${where} lacks the model exports ${absent.join(', ')}.`);
+  const wrongKind = ABI_FUNCTIONS.filter((name) => exported.get(name) !== 'function');
+  if (exported.get('memory') !== 'memory') wrongKind.unshift('memory');
+  if (wrongKind.length)
+    throw new ModelError('not-a-model', `${where} exports ${wrongKind.join(', ')} as the wrong kind of value.`);
+  if (shape === null) {
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} has over 1 MiB of sections before its code, so its memory could not be checked; it was not run.`,
+    );
+  }
+  if (shape) checkDeclaredMemory(shape, meta, where);
+  const exports = (await instantiateOnce(module, where)).exports as unknown as ModelExports;
+  checkMemoryPlan(exports.memory, meta, where);
+  checkExports(exports, meta, where);
+  return new Model(meta, exports);
+}
+
+/** The one `ml.meta` section, parsed and checked. */
+function readMeta(module: WebAssembly.Module, where: string): ModelMeta {
+  const sections = WebAssembly.Module.customSections(module, META_SECTION);
+  if (sections.length === 0) {
+    throw new ModelError(
+      'not-a-model',
+      `${where} is a WebAssembly module but not an ml-widgets model (no "${META_SECTION}" section). Compile an ONNX model with "ml-widgets compile".`,
+    );
+  }
+  if (sections.length > 1) {
+    throw new ModelError(
+      'bad-meta',
+      `${where} has ${sections.length} "${META_SECTION}" sections; a compiled model has exactly one, so which one describes it cannot be told. Compile the model again.`,
+    );
+  }
+  let meta: ModelMeta;
+  try {
+    meta = JSON.parse(new TextDecoder().decode(sections[0]));
+  } catch (err) {
+    throw new ModelError('bad-meta', `The "${META_SECTION}" section of ${where} is not valid JSON.`, { cause: err });
+  }
+  if (meta?.format !== META_FORMAT || typeof meta.version !== 'number') {
+    throw new ModelError(
+      'bad-meta',
+      `The "${META_SECTION}" section of ${where} does not describe an ml-widgets model.`,
+    );
+  }
+  if (meta.version !== META_VERSION) {
+    throw new ModelError(
+      'unsupported-version',
+      `${where} uses model format version ${meta.version}, but this ml-widgets runtime reads version ${META_VERSION}. ${
+        meta.version > META_VERSION ? 'Update ml-widgets' : 'Recompile the model with this version of ml-widgets'
+      }.`,
+    );
+  }
+  checkMeta(meta, where);
+  return meta;
+}
+
+/**
+ * Instantiate; when the engine has no memory left, let go of the models kept only for their grace
+ * period and try once more (the engine collects what nobody holds when an allocation needs the room).
+ */
+async function instantiateOnce(module: WebAssembly.Module, where: string): Promise<WebAssembly.Instance> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await WebAssembly.instantiate(module, {});
+    } catch (err) {
+      const refusal = engineRefusal(err, where);
+      if (refusal?.code === 'out-of-memory' && attempt === 0) {
+        dropIdleModels();
+        continue;
+      }
+      throw (
+        refusal ??
+        new ModelError('invalid-wasm', `${where} could not be instantiated (${(err as Error).message}).`, {
+          cause: err,
+        })
+      );
+    }
+  }
+}
+
+/**
+ * Before anything runs: one fixed-size memory of exactly the planned bytes (so a model cannot make
+ * the page allocate more than `ml.meta` says), and no start function (nothing executes on instantiate).
+ */
+function checkDeclaredMemory(shape: ModuleShape, meta: ModelMeta, where: string): void {
+  if (shape.hasStart) {
+    throw new ModelError(
+      'not-a-model',
+      `${where} has a start function, which ml-widgets models never have; it was not run.`,
+    );
+  }
+  const [memory, ...more] = shape.memories;
+  const declared = `declares ${meta.memoryBytes} bytes of memory`;
+  if (!memory || more.length) {
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} ${declared} but defines ${shape.memories.length} memories; it was not run.`,
+    );
+  }
+  const bytes = memory.initial * 65536;
+  if (bytes > MAX_MODEL_MEMORY) {
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} asks for ${bytes} bytes of memory, more than any ml-widgets model can use (${MAX_MODEL_MEMORY}); it was not run.`,
+    );
+  }
+  if (bytes !== meta.memoryBytes || memory.maximum !== memory.initial || memory.shared || memory.memory64) {
+    const max = memory.maximum === undefined ? 'no maximum' : `a maximum of ${memory.maximum * 65536} bytes`;
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} ${declared} but asks for ${bytes} bytes with ${max}; it was not run.`,
+    );
+  }
+}
+
+/** The memory must be exactly the planned size and unable to grow: a model cannot take more than it declared. */
+function checkMemoryPlan(memory: WebAssembly.Memory, meta: ModelMeta, where: string): void {
+  const size = memory.buffer.byteLength;
+  let grew = false;
+  try {
+    memory.grow(1);
+    grew = true;
+  } catch {
+    // expected: maximum == initial
+  }
+  if (size !== meta.memoryBytes || grew) {
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} declares ${meta.memoryBytes} bytes of memory but has ${size}${grew ? ' and can grow' : ''}; it was not run.`,
+    );
+  }
+}
+
+/**
+ * The exports' answers agree with the metadata: `maxBatch()` is the declared whole number ≥ 1, and every
+ * input and output pointer is 4-byte aligned with room for `maxBatch` rows inside memory.
+ */
+function checkExports(exports: ModelExports, meta: ModelMeta, where: string): void {
+  const refuse = (what: string): never => {
+    throw new ModelError(
+      'not-a-model',
+      `${where} does not behave as its "${META_SECTION}" says: ${what}. It is damaged or not made by ml-widgets, so it was not run.`,
+    );
+  };
+  const answer = (name: string, call: () => number): number => {
+    try {
+      return call();
+    } catch (err) {
+      return refuse(`${name} fails (${(err as Error).message})`);
+    }
+  };
+  const maxBatch = answer('maxBatch()', () => exports.maxBatch());
+  if (maxBatch !== meta.maxBatch || !(maxBatch >= 1))
+    refuse(`maxBatch() returns ${maxBatch}, but the metadata declares ${meta.maxBatch} rows per call`);
+  const size = exports.memory.buffer.byteLength;
+  for (const [side, tensors, ptr] of [
+    ['input', meta.inputs, (i: number) => exports.inputPtr(i)],
+    ['output', meta.outputs, (i: number) => exports.outputPtr(i)],
+  ] as const) {
+    tensors.forEach((t, i) => {
+      const at = answer(`${side}Ptr(${i})`, () => ptr(i));
+      // Symbolic sizes are only known per call: then the room is checked by the model itself.
+      const bytes = maxBatch * rowSize(t) * 4;
+      if (at % 4 !== 0) refuse(`${side}Ptr(${i}) is ${at}, not a multiple of 4 (each number takes 4 bytes)`);
+      if (at < 0 || at >= size || (Number.isFinite(bytes) && at + bytes > size))
+        refuse(
+          `${side}Ptr(${i}) is ${at}, which leaves no room for ${maxBatch} rows of "${t.name}" in its ${size} bytes of memory`,
+        );
+    });
+  }
+}

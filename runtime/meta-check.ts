@@ -1,0 +1,106 @@
+/**
+ * The `ml.meta` JSON checked field by field before anything trusts it: every field the runtime and the
+ * elements read has the type they assume, so a damaged, edited or hostile file is refused at load with a
+ * message naming the field (code `bad-meta`), not met later as "needs NaN numbers per row".
+ */
+import { ModelError } from './errors.js';
+import { rowSize, type ModelMeta, type TensorMeta } from './meta.js';
+
+const DTYPES = ['float32', 'int32', 'int64', 'string'];
+const SCORE_KINDS = ['probabilities', 'logits', 'log-probabilities'];
+
+/**
+ * How many labels the model's outputs can take: its classes (a one-column score is a binary classifier,
+ * two classes) and the class values of its label output; without either, the columns of its value output
+ * (a regressor's labels name its targets). Empty when a size is symbolic or nothing is labelled.
+ */
+export function labelCounts(outputs: readonly TensorMeta[]): number[] {
+  const counts: number[] = [];
+  const scores = outputs.find((t) => t.dtype === 'float32' && SCORE_KINDS.includes(t.kind));
+  const classes = scores ? rowSize(scores) : NaN;
+  if (Number.isInteger(classes)) counts.push(classes === 1 ? 2 : classes);
+  const label = outputs.find((t) => t.kind === 'label' && Array.isArray(t.categories));
+  if (label) counts.push(label.categories!.length);
+  const values = outputs.find((t) => t.dtype === 'float32' && t.kind === 'values');
+  const columns = values && !scores && !label ? rowSize(values) : NaN;
+  if (Number.isInteger(columns)) counts.push(columns);
+  return counts;
+}
+
+/** Throws `bad-meta` naming the first field of `meta` (already known to be this format and version) that is wrong. */
+export function checkMeta(meta: ModelMeta, where: string): void {
+  const fail = (field: string, problem: string): never => {
+    throw new ModelError(
+      'bad-meta',
+      `The "ml.meta" section of ${where} is inconsistent: ${field} ${problem}. Compile the model again with "ml-widgets compile".`,
+    );
+  };
+  const m = meta as unknown as Record<string, unknown>;
+  for (const side of ['inputs', 'outputs'] as const) {
+    const list = m[side];
+    if (!Array.isArray(list)) fail(side, 'is not a list');
+    if ((list as unknown[]).length === 0) fail(side, `is empty: a model has at least one ${side.slice(0, -1)}`);
+    (list as unknown[]).forEach((t, i) => checkTensor(t, `${side}[${i}]`, side === 'inputs', fail));
+  }
+  if (!isWhole(m.maxBatch) || (m.maxBatch as number) < 1)
+    fail('maxBatch', `is ${show(m.maxBatch)}, not a whole number ≥ 1`);
+  if (!isWhole(m.memoryBytes)) fail('memoryBytes', `is ${show(m.memoryBytes)}, not a whole number of bytes`);
+  if (m.features !== undefined && !isStringList(m.features)) fail('features', 'is not a list of feature names');
+  if (m.labels !== null && m.labels !== undefined) {
+    if (!Array.isArray(m.labels)) fail('labels', `is ${show(m.labels)}, not a list`);
+    const labels = m.labels as unknown[];
+    const bad = labels.findIndex((l) => typeof l !== 'string');
+    if (bad >= 0) fail(`labels[${bad}]`, `is ${show(labels[bad])}, not a string`);
+    const counts = labelCounts(meta.outputs);
+    if (counts.length && !counts.includes(labels.length))
+      fail('labels', `has ${labels.length} entries, but the model's output has ${counts[0]} classes`);
+  }
+  if (m.preprocessing !== null && m.preprocessing !== undefined) checkPreprocessing(m.preprocessing, fail);
+}
+
+function checkTensor(t: unknown, at: string, input: boolean, fail: (field: string, problem: string) => never): void {
+  if (!t || typeof t !== 'object') fail(at, 'is not an object');
+  const o = t as Record<string, unknown>;
+  if (typeof o.name !== 'string' || o.name === '') fail(`${at}.name`, `is ${show(o.name)}, not a name`);
+  if (typeof o.dtype !== 'string' || !DTYPES.includes(o.dtype)) fail(`${at}.dtype`, `is ${show(o.dtype)}`);
+  if (typeof o.kind !== 'string') fail(`${at}.kind`, `is ${show(o.kind)}, not a string`);
+  if (!Array.isArray(o.shape) || o.shape.length === 0)
+    fail(`${at}.shape`, `is ${show(o.shape)}, not a list of dimensions`);
+  // A dimension is a size (a whole number ≥ 0) or a symbol's name ("N", "N*2", "seq", "height").
+  (o.shape as unknown[]).forEach((d, j) => {
+    if (!(isWhole(d) || (typeof d === 'string' && d.trim() !== '')))
+      fail(`${at}.shape[${j}]`, `is ${show(d)}: a dimension is a whole number ≥ 0 or a symbol's name`);
+  });
+  if (o.categories !== undefined) {
+    const c = o.categories;
+    if (!Array.isArray(c) || c.some((v) => typeof v !== 'string' && !(typeof v === 'number' && Number.isFinite(v))))
+      fail(`${at}.categories`, 'is not a list of class values (strings or numbers)');
+  }
+  if (o.missing !== undefined && typeof o.missing !== 'boolean') fail(`${at}.missing`, `is ${show(o.missing)}`);
+  if (input && o.features !== undefined) {
+    const f = o.features;
+    const ok = (x: unknown) =>
+      x === null ||
+      (typeof x === 'object' &&
+        Array.isArray((x as { categories?: unknown }).categories) &&
+        (x as { categories: unknown[] }).categories.every((v) => typeof v === 'number' && Number.isFinite(v)));
+    if (!Array.isArray(f) || !f.every(ok)) fail(`${at}.features`, 'is not a list of column encodings');
+  }
+}
+
+function checkPreprocessing(p: unknown, fail: (field: string, problem: string) => never): void {
+  const o = p as Record<string, unknown>;
+  if (typeof p !== 'object') fail('preprocessing', `is ${show(p)}`);
+  for (const k of ['width', 'height'])
+    if (!isWhole(o[k]) || (o[k] as number) < 1) fail(`preprocessing.${k}`, `is ${show(o[k])}, not a size in pixels`);
+  if (typeof o.scale !== 'number' || !Number.isFinite(o.scale)) fail('preprocessing.scale', `is ${show(o.scale)}`);
+  for (const k of ['mean', 'std']) {
+    const v = o[k];
+    if (!Array.isArray(v) || v.length === 0 || v.some((x) => typeof x !== 'number' || !Number.isFinite(x)))
+      fail(`preprocessing.${k}`, 'is not a list of numbers');
+  }
+}
+
+const isWhole = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+const isStringList = (v: unknown) => Array.isArray(v) && v.every((x) => typeof x === 'string');
+const show = (v: unknown) => (v === undefined ? 'missing' : JSON.stringify(v));
