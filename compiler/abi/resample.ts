@@ -44,6 +44,53 @@ export const RESAMPLE_KERNELS = {
       ptr('fill'),
     ],
   },
+  /**
+   * GridSample (4-D): x f32 [N, C, H, W], grid f32 [N, OH, OW, 2] → y f32 [N, C, OH, OW]; mode CODES.GRID,
+   * padding CODES.GRID_PAD, alignCorners 0/1.
+   */
+  grid_sample: {
+    module: 'grid_sample',
+    params: [
+      ptr('x'),
+      ptr('grid'),
+      ptr('y'),
+      i32('N'),
+      i32('C'),
+      i32('H'),
+      i32('W'),
+      i32('OH'),
+      i32('OW'),
+      i32('mode'),
+      i32('padding'),
+      i32('alignCorners'),
+    ],
+  },
+  /**
+   * RoiAlign: x f32 [N, C, H, W], rois f32 [R, 4], batchIndices i64 [R] → y f32 [R, C, OH, OW];
+   * halfPixel 1 for coordinate_transformation_mode half_pixel, maxMode 1 for mode max.
+   */
+  roi_align: {
+    module: 'roi_align',
+    params: [
+      ptr('x'),
+      ptr('rois'),
+      ptr('batchIndices'),
+      ptr('y'),
+      i32('N'),
+      i32('C'),
+      i32('H'),
+      i32('W'),
+      i32('R'),
+      i32('OH'),
+      i32('OW'),
+      i32('samplingRatio'),
+      f32('spatialScale'),
+      i32('halfPixel'),
+      i32('maxMode'),
+    ],
+  },
+  /** MaxUnpool: y (zeroed) at indices (i64) = x; table = i32 [R, inferred dims…, output dims…]. */
+  max_unpool: { module: 'unpool', params: [ptr('x'), ptr('indices'), ptr('y'), i32('n'), ptr('table')] },
 } as const satisfies Record<string, KernelSpec>;
 
 /**

@@ -193,3 +193,227 @@ export function resizeRef(
   }
   return data;
 }
+
+// ---- GridSample (op_grid_sample.py, the 4-D case) ---------------------------------------------------
+
+export type GridMode = 'bilinear' | 'nearest' | 'bicubic';
+export type GridPadding = 'zeros' | 'border' | 'reflection';
+
+/** The reference's _gs_reflect. */
+function gsReflect(x: number, lo: number, hi: number): number {
+  const range = hi - lo;
+  if (x < lo) {
+    const dx = lo - x;
+    const n = Math.trunc(dx / range);
+    const r = dx - n * range;
+    return n % 2 === 0 ? lo + r : hi - r;
+  }
+  if (x > hi) {
+    const dx = x - hi;
+    const n = Math.trunc(dx / range);
+    const r = dx - n * range;
+    return n % 2 === 0 ? hi - r : lo + r;
+  }
+  return x;
+}
+
+function gsCubic(t: number): number[] {
+  const A = -0.75;
+  return [
+    ((A * (t + 1) - 5 * A) * (t + 1) + 8 * A) * (t + 1) - 4 * A,
+    ((A + 2) * t - (A + 3)) * t * t + 1,
+    ((A + 2) * (1 - t) - (A + 3)) * (1 - t) * (1 - t) + 1,
+    ((A * (2 - t) - 5 * A) * (2 - t) + 8 * A) * (2 - t) - 4 * A,
+  ];
+}
+
+/** Half to even, as np.rint. */
+const rint = (v: number) => {
+  const f = Math.floor(v);
+  const d = v - f;
+  return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
+};
+
+/** GridSample of x [N, C, H, W] at grid [N, OH, OW, 2] → [N, C, OH, OW]. */
+export function gridSampleRef(
+  x: ArrayLike<number>,
+  [N, C, H, W]: number[],
+  grid: ArrayLike<number>,
+  [OH, OW]: number[],
+  mode: GridMode,
+  padding: GridPadding,
+  alignCorners: boolean,
+): Float64Array {
+  const y = new Float64Array(N * C * OH * OW);
+  const dims = [H, W];
+  const lo = dims.map(() => (alignCorners ? 0 : -0.5));
+  const hi = dims.map((d) => (alignCorners ? d - 1 : d - 0.5));
+  // Per axis (0: rows, 1: columns): the pixel a neighbour index reads, or -1 for zero padding.
+  const pixelAt = (i: number, a: number): number => {
+    const d = dims[a];
+    if (padding === 'zeros') return i >= 0 && i < d ? i : -1;
+    if (padding === 'border') return Math.min(Math.max(i, 0), d - 1);
+    return d === 1 ? 0 : Math.trunc(gsReflect(i, lo[a], hi[a]));
+  };
+  for (let n = 0; n < N; n++) {
+    for (let p = 0; p < OH * OW; p++) {
+      // The grid holds (x, y): reversed to (row, column) coordinates, each denormalised in float32.
+      const g = [grid[(n * OH * OW + p) * 2 + 1], grid[(n * OH * OW + p) * 2]];
+      const v = g.map((gv, a) =>
+        Math.fround(alignCorners ? ((gv + 1) / 2) * (dims[a] - 1) : ((gv + 1) * dims[a] - 1) / 2),
+      );
+      const c = v.map((cv, a) => {
+        let u = mode === 'nearest' ? rint(cv) : cv;
+        if (u < lo[a] || u > hi[a]) {
+          if (padding === 'border') u = Math.min(Math.max(u, 0), dims[a] - 1);
+          else if (padding === 'reflection') u = dims[a] === 1 ? lo[a] : gsReflect(u, lo[a], hi[a]);
+        }
+        return Math.fround(u);
+      });
+      for (let ch = 0; ch < C; ch++) {
+        const plane = (n * C + ch) * H * W;
+        const read = (r: number, col: number) => (r < 0 || col < 0 ? 0 : x[plane + r * W + col]);
+        let out: number;
+        if (mode === 'nearest') {
+          out = read(pixelAt(Math.trunc(c[0]), 0), pixelAt(Math.trunc(c[1]), 1));
+        } else {
+          const taps = mode === 'bilinear' ? 2 : 4;
+          const first = c.map((cv) => Math.floor(cv) - (taps === 4 ? 1 : 0));
+          const w = c.map((cv) => {
+            const t = cv - Math.floor(cv);
+            return taps === 2 ? [1 - t, t] : gsCubic(t);
+          });
+          out = 0;
+          for (let i = 0; i < taps; i++) {
+            const r = pixelAt(first[0] + i, 0);
+            let row = 0;
+            for (let j = 0; j < taps; j++) row += w[1][j] * read(r, pixelAt(first[1] + j, 1));
+            out += w[0][i] * row;
+          }
+        }
+        y[(n * C + ch) * OH * OW + p] = out;
+      }
+    }
+  }
+  return y;
+}
+
+// ---- RoiAlign (op_roi_align.py) -------------------------------------------------------------------
+
+export interface RoiAlignOptions {
+  OH: number;
+  OW: number;
+  samplingRatio: number;
+  spatialScale: number;
+  halfPixel: boolean;
+  mode: 'avg' | 'max';
+}
+
+/** RoiAlign of x [N, C, H, W] over rois [R, 4] (x1, y1, x2, y2) of batches `batch` → [R, C, OH, OW]. */
+export function roiAlignRef(
+  x: ArrayLike<number>,
+  [N, C, H, W]: number[],
+  rois: ArrayLike<number>,
+  batch: ArrayLike<number>,
+  o: RoiAlignOptions,
+): Float64Array {
+  const R = batch.length;
+  const y = new Float64Array(R * C * o.OH * o.OW);
+  for (let r = 0; r < R; r++) {
+    const b = batch[r];
+    if (b < 0 || b >= N) continue; // the kernel's documented choice: zeros (the reference would fail)
+    const offset = o.halfPixel ? 0.5 : 0;
+    const [startW, startH, endW, endH] = [0, 1, 2, 3].map((i) => rois[r * 4 + i] * o.spatialScale - offset);
+    let roiW = endW - startW,
+      roiH = endH - startH;
+    if (!o.halfPixel) {
+      roiW = Math.max(roiW, 1);
+      roiH = Math.max(roiH, 1);
+    }
+    const binH = roiH / o.OH,
+      binW = roiW / o.OW;
+    const gridH = o.samplingRatio > 0 ? o.samplingRatio : Math.ceil(roiH / o.OH);
+    const gridW = o.samplingRatio > 0 ? o.samplingRatio : Math.ceil(roiW / o.OW);
+    const count = Math.max(gridH * gridW, 1);
+    for (let ph = 0; ph < o.OH; ph++) {
+      for (let pw = 0; pw < o.OW; pw++) {
+        // The bilinear samples of this bin: (positions, weights), or null for one outside the map.
+        const samples: ({ pos: number[]; w: number[] } | null)[] = [];
+        for (let iy = 0; iy < gridH; iy++) {
+          for (let ix = 0; ix < gridW; ix++) {
+            let yy = startH + ph * binH + ((iy + 0.5) * binH) / gridH;
+            let xx = startW + pw * binW + ((ix + 0.5) * binW) / gridW;
+            if (yy < -1 || yy > H || xx < -1 || xx > W) {
+              samples.push(null);
+              continue;
+            }
+            yy = Math.max(yy, 0);
+            xx = Math.max(xx, 0);
+            let yLow = Math.trunc(yy),
+              xLow = Math.trunc(xx),
+              yHigh: number,
+              xHigh: number;
+            if (yLow >= H - 1) {
+              yHigh = yLow = H - 1;
+              yy = yLow;
+            } else yHigh = yLow + 1;
+            if (xLow >= W - 1) {
+              xHigh = xLow = W - 1;
+              xx = xLow;
+            } else xHigh = xLow + 1;
+            const ly = yy - yLow,
+              lx = xx - xLow,
+              hy = 1 - ly,
+              hx = 1 - lx;
+            samples.push({
+              pos: [yLow * W + xLow, yLow * W + xHigh, yHigh * W + xLow, yHigh * W + xHigh],
+              w: [hy * hx, hy * lx, ly * hx, ly * lx],
+            });
+          }
+        }
+        for (let c = 0; c < C; c++) {
+          const plane = (b * C + c) * H * W;
+          const values = samples.map((s) => (s ? s.w.map((w, k) => w * x[plane + s.pos[k]]) : [0, 0, 0, 0]));
+          const v =
+            o.mode === 'avg'
+              ? values.reduce((acc, vs) => acc + (vs[0] + vs[1] + vs[2] + vs[3]), 0) / count
+              : values.length
+                ? Math.max(...values.map((vs) => Math.max(...vs)))
+                : 0;
+          y[((r * C + c) * o.OH + ph) * o.OW + pw] = v;
+        }
+      }
+    }
+  }
+  return y;
+}
+
+// ---- MaxUnpool (op_max_unpool.py) -----------------------------------------------------------------
+
+/** Scatter x at `indices` into the inferred shape, then place that at the start of each axis of `output`. */
+export function maxUnpoolRef(
+  x: ArrayLike<number>,
+  indices: ArrayLike<number>,
+  inferred: number[],
+  output: number[],
+): Float64Array {
+  const total = inferred.reduce((a, b) => a * b, 1);
+  const unpooled = new Float64Array(total);
+  for (let i = 0; i < x.length; i++) if (indices[i] >= 0 && indices[i] < total) unpooled[indices[i]] = x[i];
+  const y = new Float64Array(output.reduce((a, b) => a * b, 1));
+  for (let i = 0; i < total; i++) {
+    let rem = i,
+      off = 0,
+      stride = 1,
+      inside = true;
+    for (let d = inferred.length - 1; d >= 0; d--) {
+      const c = rem % inferred[d];
+      rem = Math.floor(rem / inferred[d]);
+      if (c >= output[d]) inside = false;
+      off += c * stride;
+      stride *= output[d];
+    }
+    if (inside) y[off] = unpooled[i];
+  }
+  return y;
+}
