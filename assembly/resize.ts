@@ -128,6 +128,24 @@ export function resize(
   }
 }
 
+/** dst[i] = (wa·a[i] + wb·b[i]) (first = true), or dst[i] += (wa·a[i] + wb·b[i]), for n floats. */
+// @ts-ignore: decorator
+@inline function blend2(dst: usize, a: usize, b: usize, n: i32, wa: f32, wb: f32, first: bool): void {
+  const av = f32x4.splat(wa);
+  const bv = f32x4.splat(wb);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const q = <usize>i << 2;
+    const v = f32x4.add(f32x4.mul(v128.load(a + q), av), f32x4.mul(v128.load(b + q), bv));
+    v128.store(dst + q, first ? v : f32x4.add(v128.load(dst + q), v));
+  }
+  for (; i < n; i++) {
+    const q = <usize>i << 2;
+    const v = load<f32>(a + q) * wa + load<f32>(b + q) * wb;
+    store<f32>(dst + q, first ? v : load<f32>(dst + q) + v);
+  }
+}
+
 /** Linear / cubic: T taps per output on every resized axis. */
 function resampleInterpolated(x: usize, y: usize, rank: i32, scratch: usize, free: usize, T: i32): void {
   const lo = spanLo(rank, scratch);
@@ -216,20 +234,38 @@ function resampleInterpolated(x: usize, y: usize, rank: i32, scratch: usize, fre
       } else {
         zeroWords(tapState, hi - lo);
         let first = true;
+        // Rows are blended in pairs (one pass over dst per two rows); `held` is a row waiting for its pair.
+        let held: usize = 0;
+        let heldSlot = -1;
+        let heldW: f32 = 0;
         do {
           // The input row (by its index in the whole tensor) resized along the last axis, from the
           // cache: one slot per row index mod T, so the T consecutive rows an output row needs coexist.
-          const rowIndex = (p * planeRows) + comboOffset(state, tapState, scratch, lo, hi) / inRow;
+          const rowIndex = p * planeRows + comboOffset(state, tapState, scratch, lo, hi) / inRow;
           const w = comboWeight(state, tapState, scratch, lo, hi);
           const slot = rowIndex % T;
           const h = cache + <usize>slot * rowBytes;
           if (load<i32>(cacheKeys + (<usize>slot << 2)) != rowIndex) {
+            if (slot == heldSlot) {
+              // Loading this row would overwrite the held one: blend that alone first.
+              blend(dst, held, L, heldW, first);
+              first = false;
+              heldSlot = -1;
+            }
             resizeRow(x + ((<usize>rowIndex * <usize>inRow) << 2), h, L, T, idxX, wX);
             store<i32>(cacheKeys + (<usize>slot << 2), rowIndex);
           }
-          blend(dst, h, L, w, first);
-          first = false;
+          if (heldSlot < 0) {
+            held = h;
+            heldSlot = slot;
+            heldW = w;
+          } else {
+            blend2(dst, held, h, L, heldW, w, first);
+            first = false;
+            heldSlot = -1;
+          }
         } while (nextCombo(tapState, scratch, lo, hi));
+        if (heldSlot >= 0) blend(dst, held, L, heldW, first);
       }
       if (lastFlags != 0) {
         for (let o = 0; o < L; o++) {

@@ -1,7 +1,23 @@
 /**
  * Kernels of the resampling family (Resize, Upsample, GridSample, RoiAlign, MaxUnpool): their ABI table
  * entries, spread into KERNELS (kernels.ts), and the scratch sizes an op handler must plan for them.
- * Layouts, codes and argument formulas are in each kernel's doc comment (assembly/resize.ts, …).
+ * Layouts and codes are in each kernel's doc comment (assembly/resize.ts, grid_sample.ts, roi_align.ts,
+ * unpool.ts). What an op handler passes:
+ *
+ * - Resize-11+ / Upsample / Resize-10 → `resize` (float32) or `resize_nearest` (other types, nearest):
+ *   table per axis a: in_a, out_a, scale_a. With `scales`: scale_a = scales[a] (float32 as given) and
+ *   out_a = floor(in_a·scale_a); with `sizes`: scale_a = 0, out_a = sizes[a]. With `axes` (opset 18):
+ *   axes not listed get in = out and scale 1 (and roi 0 / 1). Upsample (7–9) and Resize-10: coord
+ *   ASYMMETRIC, nearest SIMPLE. roi: the roi input (float32, starts then ends over every axis) for
+ *   tf_crop_and_resize, else 0. The ONNX defaults: coord HALF_PIXEL, nearest ROUND_PREFER_FLOOR,
+ *   cubicA −0.75, excludeOutside 0, extrapolation 0. Not done here: antialias=1 (opset 18) and
+ *   keep_aspect_ratio_policy (a handler computes its scale and out lengths, then passes them as above).
+ * - DepthToSpace, SpaceToDepth, Tile are `strided_copy_sized` views (table [R, dims…, strides…], rows =
+ *   dims[0], strides in elements). x [N, C, H, W], block b:
+ *     DepthToSpace DCR: dims [N, C/b², H, b, W, b], strides [CHW, HW, W, (C/b)·HW, 1, (C/b²)·HW];
+ *     DepthToSpace CRD: dims [N, C/b², H, b, W, b], strides [CHW, b²·HW, W, b·HW, 1, HW];
+ *     SpaceToDepth:     dims [N, b, b, C, H/b, W/b], strides [CHW, W, 1, HW, b·W, b];
+ *     Tile (x dims d, contiguous strides s, repeats r): dims [r0, d0, r1, d1, …], strides [0, s0, 0, s1, …].
  */
 import { CODES } from './codes.js';
 import { f32, i32, ptr, type KernelSpec } from './spec.js';

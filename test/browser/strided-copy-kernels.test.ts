@@ -51,6 +51,7 @@ describeEachBuild('strided copy kernels', (env) => {
     strides: number[],
     sources: number[],
     what: string,
+    start = 0,
   ) {
     arena.reset();
     const rand = rng(es * 1000 + n);
@@ -61,28 +62,41 @@ describeEachBuild('strided copy kernels', (env) => {
     const yPtr = arena.alloc((total * es) / 4 + 8, es === 1 ? 3 : 0);
     new Uint8Array(k.memory.buffer, yPtr, total * es + 32).fill(0x5a);
     const table = arena.putI32([dims.length, 999, ...dims.slice(1), ...strides]);
-    if (es === 4 && rand() < 0.5) call(k, 'strided_copy', { x: xPtr, y: yPtr, rows: dims[0], table });
-    else call(k, 'strided_copy_sized', { x: xPtr, y: yPtr, rows: dims[0], table, elemSize: es });
+    // The view starts at element `start` (negative strides walk back from there, as a reversing Slice).
+    const x = xPtr + start * es;
+    if (es === 4 && rand() < 0.5) call(k, 'strided_copy', { x, y: yPtr, rows: dims[0], table });
+    else call(k, 'strided_copy_sized', { x, y: yPtr, rows: dims[0], table, elemSize: es });
     const got = new Uint8Array(k.memory.buffer, yPtr, total * es + 32);
     for (let o = 0; o < total; o++) {
       for (let b = 0; b < es; b++) {
-        if (got[o * es + b] !== bytes[sources[o] * es + b]) expect.fail(`${what} (${es} B): element ${o} byte ${b}`);
+        const from = (start + sources[o]) * es + b;
+        if (got[o * es + b] !== bytes[from]) expect.fail(`${what} (${es} B): element ${o} byte ${b}`);
       }
     }
     for (let b = total * es; b < got.length; b++) if (got[b] !== 0x5a) expect.fail(`${what} (${es} B): past the end`);
   }
 
-  it('strided_copy_sized: 1-, 2-, 4- and 8-byte elements through permutations, steps and broadcasts', () => {
+  it('strided_copy_sized: 1-, 2-, 4- and 8-byte elements through permutations, steps, reversals and broadcasts', () => {
     const rand = rng(201);
     for (const es of [1, 2, 4, 8]) {
       for (let i = 0; i < 60; i++) {
         const R = 1 + Math.floor(rand() * 9); // beyond 7 outer dims: the index-decomposition path
         const dims = Array.from({ length: R }, () => 1 + Math.floor(rand() * (R > 6 ? 2 : 5)));
         // A view of a larger buffer: per dim a stride of 0 (broadcast), a step, or a permutation's.
-        const strides = dims.map(() => [0, 1, 2, 3, 7, 11][Math.floor(rand() * 6)]);
+        const strides = dims.map(() => [0, 1, 2, 3, 7, 11, -1, -5][Math.floor(rand() * 8)]);
         if (i % 3 === 0) strides.forEach((_, a) => (strides[a] = prod(dims.slice(a + 1)))); // contiguous: one run
-        const n = 1 + dims.reduce((s, d, a) => s + (d - 1) * strides[a], 0);
-        checkStridedSized(es, n, dims, strides, viewSources(dims, strides), `view [${dims}] strides [${strides}]`);
+        // The buffer spans the view; a negative stride starts the view past the buffer's first element.
+        const start = -dims.reduce((s, d, a) => s + Math.min(0, (d - 1) * strides[a]), 0);
+        const n = 1 + start + dims.reduce((s, d, a) => s + Math.max(0, (d - 1) * strides[a]), 0);
+        checkStridedSized(
+          es,
+          n,
+          dims,
+          strides,
+          viewSources(dims, strides),
+          `view [${dims}] strides [${strides}]`,
+          start,
+        );
       }
     }
   });
