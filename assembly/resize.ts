@@ -40,7 +40,7 @@ import { resampleNearest, fillElements } from "./resize_nearest";
  * every axis) for coord = COORD.TF_CROP_AND_RESIZE, else unused (0). mode: CODES.RESIZE; coord: CODES.COORD;
  * nearest: CODES.NEAREST (nearest mode only); cubicA: cubic_coeff_a; excludeOutside: 0/1 (linear, cubic);
  * extrapolation: extrapolation_value (tf_crop_and_resize).
- * scratch: resizeScratchBytes(mode, out lengths) bytes (compiler/abi/resample.ts), 16-byte aligned.
+ * scratch: resizeScratchBytes(mode, out lengths) bytes (compiler/abi/resample.ts), any alignment.
  * Lengths ≥ 0; an axis with output length > 0 needs input length ≥ 1. No overlap of x and y.
  */
 export function resize(
