@@ -184,6 +184,29 @@ export function nhwc_to_nchw(x: usize, y: usize, images: i32, C: i32, HW: i32): 
   }
 }
 
+/** One run of n elements of T read every `step` bytes (step = sizeof<T>() is contiguous). */
+// @ts-ignore: decorator
+@inline function gatherRunOf<T>(dst: usize, src: usize, n: i32, step: usize): void {
+  if (step == sizeof<T>()) {
+    memory.copy(dst, src, <usize>n * sizeof<T>());
+    return;
+  }
+  for (let i = 0; i < n; i++) {
+    store<T>(dst, load<T>(src));
+    src += step;
+    dst += sizeof<T>();
+  }
+}
+
+/** One run of n elements of `size` bytes (1, 2, 4 or 8) read every `stride` elements. */
+// @ts-ignore: decorator
+@inline function gatherRunSized(dst: usize, src: usize, n: i32, stride: i32, size: i32): void {
+  if (size == 4) gatherRun(dst, src, n, stride);
+  else if (size == 8) gatherRunOf<u64>(dst, src, n, <usize>stride << 3);
+  else if (size == 2) gatherRunOf<u16>(dst, src, n, <usize>stride << 1);
+  else gatherRunOf<u8>(dst, src, n, <usize>stride);
+}
+
 // @ts-ignore: decorator
 @inline function tDim(table: usize, rows: i32, i: i32): i32 {
   return i == 0 ? rows : load<i32>(table + 4 + (<usize>i << 2));
@@ -201,6 +224,19 @@ export function nhwc_to_nchw(x: usize, y: usize, images: i32, C: i32, HW: i32): 
  * are walked by nested loops (no scratch memory), more by index decomposition.
  */
 export function strided_copy(x: usize, y: usize, rows: i32, table: usize): void {
+  stridedCopy(x, y, rows, table, 4);
+}
+
+/**
+ * strided_copy for elements of `elemSize` bytes (1, 2, 4 or 8: bool/uint8/int8, float16, float32/int32,
+ * int64/float64); dims and strides are in elements, as there. 4 bytes takes strided_copy's SIMD path.
+ */
+export function strided_copy_sized(x: usize, y: usize, rows: i32, table: usize, elemSize: i32): void {
+  if (elemSize == 1 || elemSize == 2 || elemSize == 4 || elemSize == 8) stridedCopy(x, y, rows, table, elemSize);
+}
+
+// @ts-ignore: decorator
+@inline function stridedCopy(x: usize, y: usize, rows: i32, table: usize, size: i32): void {
   const R = load<i32>(table);
   if (R <= 0 || rows <= 0) return;
   for (let i = 1; i < R; i++) if (tDim(table, rows, i) <= 0) return;
@@ -211,8 +247,8 @@ export function strided_copy(x: usize, y: usize, rows: i32, table: usize): void 
     k--;
     inner *= tDim(table, rows, k);
   }
-  // Outer dims are 0..k-1.
-  const runBytes = <usize>inner << 2;
+  // Outer dims are 0..k-1. Byte strides: element strides times the element size.
+  const runBytes = <usize>inner * <usize>size;
   if (k > 7) {
     let outer = 1;
     for (let i = 0; i < k; i++) outer *= tDim(table, rows, i);
@@ -225,7 +261,7 @@ export function strided_copy(x: usize, y: usize, rows: i32, table: usize): void 
         off += <usize>(rem % d) * <usize>tStride(table, R, i);
         rem /= d;
       }
-      gatherRun(dst, x + (off << 2), inner, innerStride);
+      gatherRunSized(dst, x + off * <usize>size, inner, innerStride, size);
       dst += runBytes;
     }
     return;
@@ -239,13 +275,14 @@ export function strided_copy(x: usize, y: usize, rows: i32, table: usize): void 
   const n4 = pad > 4 ? 1 : tDim(table, rows, 4 - pad);
   const n5 = pad > 5 ? 1 : tDim(table, rows, 5 - pad);
   const n6 = pad > 6 ? 1 : tDim(table, rows, 6 - pad);
-  const t0: usize = pad > 0 ? 0 : <usize>tStride(table, R, 0 - pad) << 2;
-  const t1: usize = pad > 1 ? 0 : <usize>tStride(table, R, 1 - pad) << 2;
-  const t2: usize = pad > 2 ? 0 : <usize>tStride(table, R, 2 - pad) << 2;
-  const t3: usize = pad > 3 ? 0 : <usize>tStride(table, R, 3 - pad) << 2;
-  const t4: usize = pad > 4 ? 0 : <usize>tStride(table, R, 4 - pad) << 2;
-  const t5: usize = pad > 5 ? 0 : <usize>tStride(table, R, 5 - pad) << 2;
-  const t6: usize = pad > 6 ? 0 : <usize>tStride(table, R, 6 - pad) << 2;
+  const es = <usize>size;
+  const t0: usize = pad > 0 ? 0 : <usize>tStride(table, R, 0 - pad) * es;
+  const t1: usize = pad > 1 ? 0 : <usize>tStride(table, R, 1 - pad) * es;
+  const t2: usize = pad > 2 ? 0 : <usize>tStride(table, R, 2 - pad) * es;
+  const t3: usize = pad > 3 ? 0 : <usize>tStride(table, R, 3 - pad) * es;
+  const t4: usize = pad > 4 ? 0 : <usize>tStride(table, R, 4 - pad) * es;
+  const t5: usize = pad > 5 ? 0 : <usize>tStride(table, R, 5 - pad) * es;
+  const t6: usize = pad > 6 ? 0 : <usize>tStride(table, R, 6 - pad) * es;
   let dst = y;
   for (let i0 = 0; i0 < n0; i0++) {
     const s0 = x + <usize>i0 * t0;
@@ -260,7 +297,7 @@ export function strided_copy(x: usize, y: usize, rows: i32, table: usize): void 
             for (let i5 = 0; i5 < n5; i5++) {
               let s6 = s4 + <usize>i5 * t5;
               for (let i6 = 0; i6 < n6; i6++) {
-                gatherRun(dst, s6, inner, innerStride);
+                gatherRunSized(dst, s6, inner, innerStride, size);
                 dst += runBytes;
                 s6 += t6;
               }
@@ -274,16 +311,64 @@ export function strided_copy(x: usize, y: usize, rows: i32, table: usize): void 
 
 /** Copies `count` chunks of `chunk` floats: chunk i from x + i·srcStride to y + i·dstStride (floats). */
 export function copy_blocks(x: usize, y: usize, count: i32, chunk: i32, srcStride: i32, dstStride: i32): void {
+  copyBlocks(x, y, count, chunk, srcStride, dstStride, 4);
+}
+
+/** copy_blocks for elements of `elemSize` bytes (1, 2, 4 or 8); chunk and strides in elements. */
+export function copy_blocks_sized(
+  x: usize,
+  y: usize,
+  count: i32,
+  chunk: i32,
+  srcStride: i32,
+  dstStride: i32,
+  elemSize: i32,
+): void {
+  if (elemSize == 1 || elemSize == 2 || elemSize == 4 || elemSize == 8)
+    copyBlocks(x, y, count, chunk, srcStride, dstStride, elemSize);
+}
+
+// @ts-ignore: decorator
+@inline function copyBlocks(
+  x: usize,
+  y: usize,
+  count: i32,
+  chunk: i32,
+  srcStride: i32,
+  dstStride: i32,
+  size: i32,
+): void {
   if (count <= 0 || chunk <= 0) return;
+  const es = <usize>size;
   if (srcStride == chunk && dstStride == chunk) {
-    memory.copy(y, x, <usize>count * <usize>chunk << 2);
+    memory.copy(y, x, <usize>count * <usize>chunk * es);
     return;
   }
-  const ss = <usize>srcStride << 2;
-  const ds = <usize>dstStride << 2;
+  const ss = <usize>srcStride * es;
+  const ds = <usize>dstStride * es;
+  const bytes = <usize>chunk * es;
   for (let i = 0; i < count; i++) {
-    copyFloats(y, x, chunk);
+    if (size == 4) copyFloats(y, x, chunk);
+    else if (bytes >= 128) memory.copy(y, x, bytes);
+    else copyBytesShort(y, x, bytes);
     x += ss;
     y += ds;
+  }
+}
+
+/** A short copy (under 128 bytes) without a memory.copy call: 8-byte words, then bytes. */
+// @ts-ignore: decorator
+@inline function copyBytesShort(dst: usize, src: usize, n: usize): void {
+  while (n >= 8) {
+    store<u64>(dst, load<u64>(src));
+    dst += 8;
+    src += 8;
+    n -= 8;
+  }
+  while (n > 0) {
+    store<u8>(dst, load<u8>(src));
+    dst++;
+    src++;
+    n--;
   }
 }

@@ -18,6 +18,24 @@ export const CODES = {
   PAD: { CONSTANT: 0, REFLECT: 1, EDGE: 2 },
   /** two_class_scores: how one score per row becomes two columns. */
   TWO_CLASS: { COMPLEMENT: 1, NEGATE: 2 },
+  /** Resize / Upsample `mode`. */
+  RESIZE: { NEAREST: 0, LINEAR: 1, CUBIC: 2 },
+  /** Resize `coordinate_transformation_mode` (Resize-10 and Upsample: ASYMMETRIC). */
+  COORD: {
+    HALF_PIXEL: 0,
+    ASYMMETRIC: 1,
+    PYTORCH_HALF_PIXEL: 2,
+    TF_HALF_PIXEL_FOR_NN: 3,
+    ALIGN_CORNERS: 4,
+    TF_CROP_AND_RESIZE: 5,
+    HALF_PIXEL_SYMMETRIC: 6,
+  },
+  /** Resize `nearest_mode`; SIMPLE is Resize-10's and Upsample's rule (ceil when downsampling, else floor). */
+  NEAREST: { ROUND_PREFER_FLOOR: 0, ROUND_PREFER_CEIL: 1, FLOOR: 2, CEIL: 3, SIMPLE: 4 },
+  /** GridSample `mode` (opset 16 names; opset 20's linear/cubic are BILINEAR/BICUBIC). */
+  GRID: { BILINEAR: 0, NEAREST: 1, BICUBIC: 2 },
+  /** GridSample `padding_mode`. */
+  GRID_PAD: { ZEROS: 0, BORDER: 1, REFLECTION: 2 },
 } as const;
 
 /** Numbers both sides depend on. */

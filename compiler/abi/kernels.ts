@@ -10,6 +10,7 @@
  * line here (plus its op code in the family's `switch`). Families of new kernels may live in their own
  * table file beside this one (compiler/abi/<family>.ts), spread into KERNELS below.
  */
+import { RESAMPLE_KERNELS } from './resample.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 
 export type { Family, KernelSpec, Param, ParamKind } from './spec.js';
@@ -120,10 +121,17 @@ export const KERNELS = {
   },
   /** An n-d strided gather into a contiguous y: table = [rank, dims…, strides…], dim 0 given as `rows`. */
   strided_copy: { module: 'layout', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table')] },
+  /** strided_copy of elements of elemSize bytes (1, 2, 4, 8); dims and strides in elements. */
+  strided_copy_sized: { module: 'layout', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table'), i32('elemSize')] },
   /** `count` blocks of `chunk` floats, read every srcStride and written every dstStride floats. */
   copy_blocks: {
     module: 'layout',
     params: [ptr('x'), ptr('y'), i32('count'), i32('chunk'), i32('srcStride'), i32('dstStride')],
+  },
+  /** copy_blocks of elements of elemSize bytes (1, 2, 4, 8); chunk and strides in elements. */
+  copy_blocks_sized: {
+    module: 'layout',
+    params: [ptr('x'), ptr('y'), i32('count'), i32('chunk'), i32('srcStride'), i32('dstStride'), i32('elemSize')],
   },
   nchw_to_nhwc: { module: 'layout', params: [ptr('x'), ptr('y'), i32('images'), i32('C'), i32('HW')] },
   nhwc_to_nchw: { module: 'layout', params: [ptr('x'), ptr('y'), i32('images'), i32('C'), i32('HW')] },
@@ -348,6 +356,9 @@ export const KERNELS = {
     module: 'indexing',
     params: [ptr('x'), ptr('idx'), ptr('y'), i32('rows'), i32('D'), i32('K')],
   },
+
+  // ---- resampling: Resize, Upsample, GridSample, RoiAlign, MaxUnpool (compiler/abi/resample.ts)
+  ...RESAMPLE_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;
