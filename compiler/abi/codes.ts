@@ -18,10 +18,26 @@ export const CODES = {
   PAD: { CONSTANT: 0, REFLECT: 1, EDGE: 2 },
   /** two_class_scores: how one score per row becomes two columns. */
   TWO_CLASS: { COMPLEMENT: 1, NEGATE: 2 },
+  /** Activation functions of RNN, GRU and LSTM (assembly/rnn/activations.ts), in the ONNX operator doc's order. */
+  RNN_ACT: {
+    RELU: 0,
+    TANH: 1,
+    SIGMOID: 2,
+    AFFINE: 3,
+    LEAKY_RELU: 4,
+    THRESHOLDED_RELU: 5,
+    SCALED_TANH: 6,
+    HARD_SIGMOID: 7,
+    ELU: 8,
+    SOFTSIGN: 9,
+    SOFTPLUS: 10,
+  },
 } as const;
 
 /** Numbers both sides depend on. */
 export const CONSTANTS = {
   /** Columns per packed GEMM weight panel (compiler/pack.ts writes them, assembly/gemm.ts reads them). */
   PANEL_WIDTH: 8,
+  /** Time steps whose input projection the recurrent kernels compute as one GEMM (bounds their scratch). */
+  RNN_CHUNK: 16,
 } as const;

@@ -11,6 +11,7 @@
  * table file beside this one (compiler/abi/<family>.ts), spread into KERNELS below.
  */
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
+import { RNN_KERNELS } from './rnn.js';
 
 export type { Family, KernelSpec, Param, ParamKind } from './spec.js';
 
@@ -348,6 +349,9 @@ export const KERNELS = {
     module: 'indexing',
     params: [ptr('x'), ptr('idx'), ptr('y'), i32('rows'), i32('D'), i32('K')],
   },
+
+  // ---- recurrent: LSTM, GRU, RNN (assembly/rnn/, table in ./rnn.ts)
+  ...RNN_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;
