@@ -187,12 +187,9 @@ export function rnn_first_bad_length(lens: usize, lensI64: i32, batch: i32, seq:
 export function loadState(src: usize, stride: i32, off: i32, dst: usize, batch: i32, hidden: i32, Hp: i32): void {
   for (let b = 0; b < batch; b++) {
     const d = dst + (<usize>b * Hp << 2);
-    let j = 0;
-    if (src != 0) {
-      const s = src + ((<usize>off + <usize>b * stride) << 2);
-      for (; j < hidden; j++) store<f32>(d + (<usize>j << 2), load<f32>(s + (<usize>j << 2)));
-    }
-    for (; j < Hp; j++) store<f32>(d + (<usize>j << 2), 0);
+    const from = src != 0 ? hidden : 0;
+    if (src != 0) memory.copy(d, src + ((<usize>off + <usize>b * stride) << 2), <usize>hidden << 2);
+    memory.fill(d + (<usize>from << 2), 0, <usize>(Hp - from) << 2);
   }
 }
 
@@ -207,9 +204,8 @@ export function storeState(
   if (dst == 0) return;
   for (let b = 0; b < batch; b++) {
     const d = dst + ((<usize>off + <usize>b * stride) << 2);
-    const s = state + (<usize>b * Hp << 2);
-    const empty = seqLen(lens, lensI64, b, seq) == 0;
-    for (let j = 0; j < hidden; j++) store<f32>(d + (<usize>j << 2), empty ? 0 : load<f32>(s + (<usize>j << 2)));
+    if (seqLen(lens, lensI64, b, seq) == 0) memory.fill(d, 0, <usize>hidden << 2);
+    else memory.copy(d, state + (<usize>b * Hp << 2), <usize>hidden << 2);
   }
 }
 
@@ -220,8 +216,7 @@ export function zeroPastEnd(
   if (y == 0 || lens == 0) return;
   for (let b = 0; b < batch; b++) {
     for (let t = seqLen(lens, lensI64, b, seq); t < seq; t++) {
-      const d = y + ((<usize>t * yT + <usize>b * yB + <usize>yOff) << 2);
-      for (let j = 0; j < hidden; j++) store<f32>(d + (<usize>j << 2), 0);
+      memory.fill(y + ((<usize>t * yT + <usize>b * yB + <usize>yOff) << 2), 0, <usize>hidden << 2);
     }
   }
 }

@@ -22,7 +22,8 @@
  *   bias     padBias(gates·Hp) of Wb + Rb (GRU with linear_before_reset: the h gate gets Wbh only, and a
  *            second padBias(3·Hp) block follows with Rbh in the h gate's columns and zeros before)
  *   peephole LSTM P[dir] as 3 gates of Hp floats (i o f)
- * The activation codes are CODES.RNN_ACT; alpha/beta are the ones ONNX pairs with each (0 where unused).
+ * The activation codes are CODES.RNN_ACT with their alpha/beta (0 where unused): compiler/recurrent-attributes.ts
+ * reads a node's activations, activation_alpha, activation_beta into them as onnxruntime does.
  * clip: the threshold, +Infinity for none; applied to the inputs of f and g (not of LSTM's h), as onnxruntime.
  *
  * Scratch (16-byte aligned), in floats, with T = min(seq, CONSTANTS.RNN_CHUNK):
