@@ -6,7 +6,7 @@
 // computed and never stored). Weights are the GEMM panels of assembly/gemm.ts over those padded columns.
 
 import { gemm } from "../gemm";
-import { storePartial, vsplat } from "../vmath";
+import { storePartial } from "../vmath";
 import { ACT_NONE, PANEL_WIDTH, RNN_CHUNK } from "../generated/abi";
 
 /** Columns per gate in packed weights, scratch and state rows. */
@@ -261,5 +261,3 @@ export function project(
 @inline export function vclip(v: v128, lo: v128, hi: v128): v128 {
   return f32x4.max(lo, f32x4.min(hi, v));
 }
-
-export { vsplat };
