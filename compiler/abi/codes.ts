@@ -36,10 +36,26 @@ export const CODES = {
   GRID: { BILINEAR: 0, NEAREST: 1, BICUBIC: 2 },
   /** GridSample `padding_mode`. */
   GRID_PAD: { ZEROS: 0, BORDER: 1, REFLECTION: 2 },
+  /** Activation functions of RNN, GRU and LSTM (assembly/rnn/activations.ts), in the ONNX operator doc's order. */
+  RNN_ACT: {
+    RELU: 0,
+    TANH: 1,
+    SIGMOID: 2,
+    AFFINE: 3,
+    LEAKY_RELU: 4,
+    THRESHOLDED_RELU: 5,
+    SCALED_TANH: 6,
+    HARD_SIGMOID: 7,
+    ELU: 8,
+    SOFTSIGN: 9,
+    SOFTPLUS: 10,
+  },
 } as const;
 
 /** Numbers both sides depend on. */
 export const CONSTANTS = {
   /** Columns per packed GEMM weight panel (compiler/pack.ts writes them, assembly/gemm.ts reads them). */
   PANEL_WIDTH: 8,
+  /** Time steps whose input projection the recurrent kernels compute as one GEMM (bounds their scratch). */
+  RNN_CHUNK: 16,
 } as const;

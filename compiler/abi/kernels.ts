@@ -12,6 +12,7 @@
  */
 import { RESAMPLE_KERNELS } from './resample.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
+import { RNN_KERNELS } from './rnn.js';
 
 export type { Family, KernelSpec, Param, ParamKind } from './spec.js';
 
@@ -359,6 +360,8 @@ export const KERNELS = {
 
   // ---- resampling: Resize, Upsample, GridSample, RoiAlign, MaxUnpool (compiler/abi/resample.ts)
   ...RESAMPLE_KERNELS,
+  // ---- recurrent: LSTM, GRU, RNN (assembly/rnn/, table in ./rnn.ts)
+  ...RNN_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;
