@@ -1,6 +1,7 @@
 // What the kernel tests (kernels.test.ts, conv-kernels.test.ts) share: loading dist/kernels*.wasm,
 // a bump allocator over its memory with canary tails, a seeded PRNG, and double-precision references.
 import { expect } from '@open-wc/testing';
+import { CONSTANTS } from '../../compiler/abi/codes.js';
 import { KERNELS, type KernelArgs, type KernelName } from '../../compiler/abi/kernels.js';
 
 export type Ptr = number;
@@ -112,6 +113,25 @@ export function mismatch(got: number, ref: number, rtol: number, atol: number): 
   return Math.abs(got - ref) <= atol + rtol * Math.abs(ref)
     ? null
     : `got ${got}, want ${ref} (|err| ${Math.abs(got - ref)})`;
+}
+
+/**
+ * GEMM weights B [K×N] (row-major) packed as the compiler packs them (compiler/pack.ts): ceil(N/8) panels
+ * of K rows × 8 floats, zero-padded past column N-1.
+ */
+export function packB(B: ArrayLike<number>, K: number, N: number): Float32Array {
+  const NR = CONSTANTS.PANEL_WIDTH;
+  const panels = Math.ceil(N / NR);
+  const out = new Float32Array(panels * K * NR);
+  for (let p = 0; p < panels; p++) {
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < NR; j++) {
+        const col = p * NR + j;
+        if (col < N) out[(p * K + k) * NR + j] = B[k * N + col];
+      }
+    }
+  }
+  return out;
 }
 
 // ---- scalar references (double precision) ---------------------------------------------------------

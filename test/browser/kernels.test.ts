@@ -15,6 +15,7 @@ import {
   leakyRef,
   loadKernels,
   mismatch,
+  packB,
   randomArray,
   rng,
   sigmoidRef,
@@ -61,21 +62,6 @@ const ACTS = Object.entries(CODES.ACT).map(([name, code]) => ({
 // ---- GEMM helpers -----------------------------------------------------------------------------------
 
 const NR = CONSTANTS.PANEL_WIDTH;
-
-/** Mirror of the compiler's packing: ceil(N/8) panels of K rows × 8 floats, zero-padded past N. */
-function packB(B: Float32Array, K: number, N: number): Float32Array {
-  const panels = Math.ceil(N / NR);
-  const out = new Float32Array(panels * K * NR);
-  for (let p = 0; p < panels; p++) {
-    for (let k = 0; k < K; k++) {
-      for (let j = 0; j < NR; j++) {
-        const col = p * NR + j;
-        if (col < N) out[(p * K + k) * NR + j] = B[k * N + col];
-      }
-    }
-  }
-  return out;
-}
 
 interface GemmCase {
   M: number;
