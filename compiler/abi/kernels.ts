@@ -80,6 +80,34 @@ export const KERNELS = {
   unary_hard_swish: unary(),
   unary_gelu: unary(),
   unary_sign: unary(),
+  /** x < 0 ? alpha·(e^x − 1) : x */
+  unary_elu: unary(f32('alpha')),
+  /** x > 0 ? gamma·x : gamma·alpha·(e^x − 1) */
+  unary_selu: unary(f32('alpha'), f32('gamma')),
+  /** x < 0 ? alpha·(e^(x/alpha) − 1) : x */
+  unary_celu: unary(f32('alpha')),
+  /** x > alpha ? x : 0 */
+  unary_thresholded_relu: unary(f32('alpha')),
+  /** x < −lambd ? x + bias : x > lambd ? x − bias : 0 */
+  unary_shrink: unary(f32('bias'), f32('lambd')),
+  unary_softplus: unary(),
+  unary_softsign: unary(),
+  unary_mish: unary(),
+  unary_sin: unary(),
+  unary_cos: unary(),
+  unary_tan: unary(),
+  unary_asin: unary(),
+  unary_acos: unary(),
+  unary_atan: unary(),
+  unary_sinh: unary(),
+  unary_cosh: unary(),
+  unary_asinh: unary(),
+  unary_acosh: unary(),
+  unary_atanh: unary(),
+  unary_floor: unary(),
+  unary_ceil: unary(),
+  /** Half to even. */
+  unary_round: unary(),
   binary_add: binary,
   binary_sub: binary,
   binary_mul: binary,
