@@ -10,6 +10,9 @@
  * line here (plus its op code in the family's `switch`). Families of new kernels may live in their own
  * table file beside this one (compiler/abi/<family>.ts), spread into KERNELS below.
  */
+import { CAST_KERNELS } from './cast.js';
+import { COMPARE_KERNELS } from './compare.js';
+import { INTEGER_KERNELS } from './integer.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 
 export type { Family, KernelSpec, Param, ParamKind } from './spec.js';
@@ -138,6 +141,11 @@ export const KERNELS = {
   argmax: { module: 'argmax', params: [...REDUCE, i32('selectLast')] },
   argmin: { module: 'argmax', params: [...REDUCE, i32('selectLast')] },
 
+  // ---- typed elementwise: bool results, integers, casts (compare.ts, where.ts, integer.ts, cast.ts)
+  ...COMPARE_KERNELS,
+  ...INTEGER_KERNELS,
+  ...CAST_KERNELS,
+
   // ---- memory and data movement (memory.ts, layout.ts, pad.ts, cast.ts)
   copy: { module: 'memory', params: [ptr('x'), ptr('y'), i32('nbytes')] },
   fill: { module: 'memory', params: [ptr('y'), i32('n'), f32('v')] },
@@ -157,8 +165,6 @@ export const KERNELS = {
   nhwc_to_nchw: { module: 'layout', params: [ptr('x'), ptr('y'), i32('images'), i32('C'), i32('HW')] },
   /** table = [rank, out dims…, in dims…, leading pads…]; mode: CODES.PAD. */
   pad: { module: 'pad', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table'), i32('mode'), f32('value')] },
-  cast_i32_f32: { module: 'cast', params: [ptr('x'), ptr('y'), i32('n')] },
-  cast_f32_i32: { module: 'cast', params: [ptr('x'), ptr('y'), i32('n')] },
   /** y[i] = table[idx[i]] (class indices to their float class values). */
   lookup_f32: { module: 'cast', params: [ptr('idx'), ptr('table'), ptr('y'), i32('n')] },
   /** The index of the first non-finite float among n at x, or −1 (the runtime's input check). */

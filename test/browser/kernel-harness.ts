@@ -11,6 +11,13 @@ export interface KernelExports {
   [name: string]: unknown;
 }
 
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | BigInt64Array;
+export type TypedArrayConstructor<A extends TypedArray> = new (
+  buffer: ArrayBufferLike,
+  offset: number,
+  length: number,
+) => A;
+
 /** A kernel's arguments by parameter name (numbers: addresses, ints, floats), as the ABI table types them. */
 export type NumArgs<K extends KernelName> = KernelArgs<K, { ptr: number; i32: number; f32: number }>;
 
@@ -67,6 +74,24 @@ export class Arena {
   }
   i32(p: Ptr, n: number): Int32Array {
     return new Int32Array(this.k.memory.buffer, p, n);
+  }
+  /** A view of n elements of any typed-array type at p (p must suit its alignment). */
+  view<A extends TypedArray>(Ctor: TypedArrayConstructor<A>, p: Ptr, n: number): A {
+    return new Ctor(this.k.memory.buffer, p, n);
+  }
+  /** Copies typed values into a fresh block (16-byte aligned plus `misalign` bytes); returns its address. */
+  putTyped(values: TypedArray, misalign = 0): Ptr {
+    const p = this.alloc(Math.ceil(values.byteLength / 4), misalign);
+    new Uint8Array(this.k.memory.buffer, p, values.byteLength).set(
+      new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    );
+    return p;
+  }
+  /** A block of `bytes` bytes followed by TAIL floats, every byte 0xA5 (a canary no kernel writes by chance). */
+  outBytes(bytes: number, misalign = 0): Ptr {
+    const p = this.alloc(Math.ceil(bytes / 4), misalign);
+    new Uint8Array(this.k.memory.buffer, p, bytes + TAIL * 4).fill(0xa5);
+    return p;
   }
   put(values: ArrayLike<number>, misalign = 0): Ptr {
     const p = this.alloc(values.length, misalign);
