@@ -1,7 +1,7 @@
 // Reading a broadcast table, for elementwise kernels over operands of any element size (typed-binary.ts,
 // where.ts). The format extends binary.ts's to k operands:
 //   table (i32): [R, d0, .., d(R-1), s(0,0) .. s(0,R-1), s(1,0) .. s(1,R-1), …]
-//   R (1..8) = output rank; d* = output dims (d0 is ignored and replaced by `rows`); s(o, j) = element
+//   R (>= 1, any rank) = output rank; d* = output dims (d0 is ignored and replaced by `rows`); s(o, j) = element
 //   stride of operand o along output dim j (0 = broadcast). y is contiguous row-major over the dims.
 // The innermost dim is a row; the walker (each kernel family has its own, for its row function) counts
 // rows along dim R-2 and decomposes the outer index only when that counter wraps, as binary.ts does.

@@ -141,6 +141,23 @@ for (const [buildName, url] of [
       }
     });
 
+    it('where_* write nothing for an empty output (rows = 0, inner dim 0)', () => {
+      for (const name of ['where_8bit', 'where_32bit', 'where_64bit'] as KernelName[]) {
+        for (const [rows, tableValues] of [
+          [0, [1, 0, 1, 1, 1]],
+          [2, [2, 2, 0, 0, 1, 0, 1, 0, 1]],
+        ] as [number, number[]][]) {
+          arena.reset();
+          const p = arena.outBytes(16);
+          call(k, name, { cond: p, a: p, b: p, y: p, rows, table: arena.putI32(tableValues) });
+          expect(
+            new Uint8Array(k.memory.buffer, p, 16).every((v) => v === 0xa5),
+            `${name} ${tableValues}`,
+          ).to.equal(true);
+        }
+      }
+    });
+
     it('isnan_f32 and isinf_f32 (every detect_positive / detect_negative) classify specials, tails included', () => {
       const rand = rng(11);
       const values = [0, -0, 1, -1, 1e-40, 3.4028235e38, -3.4028235e38, Infinity, -Infinity, NaN, -NaN];

@@ -106,12 +106,17 @@ export function checkBinary(
     );
     if (spec.A.Ctor === Uint8Array && spec.B.Ctor === Uint8Array) runCase(k, arena, kernel, spec, c, rand, 1);
   }
-  // rows = 0 writes nothing.
-  arena.reset();
-  const py = arena.outBytes(8);
-  const table = arena.putI32([1, 0, 1, 1]);
-  call(k, kernel, { a: py, b: py, y: py, rows: 0, table } as never);
-  expect(Array.from(new Uint8Array(k.memory.buffer, py, 8)), `${kernel} rows = 0`).to.deep.equal(
-    Array(8).fill(CANARY_BYTE),
-  );
+  // Empty outputs (rows = 0, or an inner dim of 0) write nothing.
+  for (const [rows, tableValues] of [
+    [0, [1, 0, 1, 1]],
+    [3, [2, 3, 0, 0, 1, 0, 1]],
+  ] as [number, number[]][]) {
+    arena.reset();
+    const py = arena.outBytes(8);
+    const table = arena.putI32(tableValues);
+    call(k, kernel, { a: py, b: py, y: py, rows, table } as never);
+    expect(Array.from(new Uint8Array(k.memory.buffer, py, 8)), `${kernel} empty ${tableValues}`).to.deep.equal(
+      Array(8).fill(CANARY_BYTE),
+    );
+  }
 }
