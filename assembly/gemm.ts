@@ -8,8 +8,11 @@
 // A is row-major with row stride lda floats and any 4-byte alignment (read with load32_splat).
 // C is row-major with row stride ldc floats; only columns 0..N-1 of each row are written.
 //
-// Blocking: 4×8 register tile (8 accumulators) over full K; a 1-row path streams two panels at a time
-// with split accumulators, for M = 1 (batch-1 GEMV) and a lone tail row.
+// Blocking: 4×8 register tile (8 accumulators) over full K; a 1-row path streams four panels at a time,
+// for M = 1 (batch-1 GEMV) and a lone tail row.
+// Summation order: every element C[i][j] is bias + (((0 + A[i][0]·B[0][j]) + A[i][1]·B[1][j]) + …) in
+// k order, in every path (full tiles, tail rows and columns, the 1-row path; madd fused or not per build),
+// so it depends only on row i of A and column j of B: never on M, N, j's panel or the row's tile.
 
 import {
   storePartial, vsplat, vgelu, vhardSigmoid, vhardSwish, vleakyRelu, vsigmoid, vtanh,
@@ -118,83 +121,70 @@ function tile4x8(
 }
 
 /**
- * One row of C. Two panels at a time with k split in even/odd accumulators: a single dependency chain
- * per accumulator would be latency-bound, and this is the batch-1 hot path.
+ * `count` (1..4, a constant at each call site) panels of one row of C, 2·count accumulators. Each column
+ * sums k = 0, 1, .., K-1 in order into one accumulator, exactly as tile4x8 does.
+ */
+// @ts-ignore: decorator
+@inline function gemvPanels(
+  count: i32, a: usize, aEnd: usize, b0: usize, panelBytes: usize, N: i32, col: i32,
+  bias: usize, c: usize, act: i32, p0: v128, p1: v128,
+): void {
+  let b1 = b0 + panelBytes;
+  let b2 = b1 + panelBytes;
+  let b3 = b2 + panelBytes;
+  let c0 = i32x4.splat(0), c1 = i32x4.splat(0), c2 = i32x4.splat(0), c3 = i32x4.splat(0);
+  let c4 = i32x4.splat(0), c5 = i32x4.splat(0), c6 = i32x4.splat(0), c7 = i32x4.splat(0);
+  for (let ap = a; ap < aEnd; ap += 4) {
+    const x = v128.load32_splat(ap);
+    c0 = madd(x, v128.load(b0), c0);
+    c1 = madd(x, v128.load(b0, 16), c1);
+    b0 += PANEL_WIDTH * 4;
+    if (count > 1) {
+      c2 = madd(x, v128.load(b1), c2);
+      c3 = madd(x, v128.load(b1, 16), c3);
+      b1 += PANEL_WIDTH * 4;
+    }
+    if (count > 2) {
+      c4 = madd(x, v128.load(b2), c4);
+      c5 = madd(x, v128.load(b2, 16), c5);
+      b2 += PANEL_WIDTH * 4;
+    }
+    if (count > 3) {
+      c6 = madd(x, v128.load(b3), c6);
+      c7 = madd(x, v128.load(b3, 16), c7);
+      b3 += PANEL_WIDTH * 4;
+    }
+  }
+  const cp = c + (<usize>col << 2);
+  const bp = bias != 0 ? bias + (<usize>col << 2) : 0;
+  storeTile8(cp, c0, c1, bp, N - col, act, p0, p1);
+  if (count > 1) storeTile8(cp + 32, c2, c3, bp != 0 ? bp + 32 : 0, N - col - 8, act, p0, p1);
+  if (count > 2) storeTile8(cp + 64, c4, c5, bp != 0 ? bp + 64 : 0, N - col - 16, act, p0, p1);
+  if (count > 3) storeTile8(cp + 96, c6, c7, bp != 0 ? bp + 96 : 0, N - col - 24, act, p0, p1);
+}
+
+/**
+ * One row of C (M = 1, and the lone last row when M mod 4 = 1), in tile4x8's summation order, so a
+ * column's value never depends on which path computed it (equal columns of B give bit-identical columns
+ * of C, and a row's result does not depend on M). The independent dependency chains a latency-bound loop
+ * needs come from columns, not from split k: 4 panels (8 accumulators) at a time, then the last 1-3.
+ * With N <= 24 the loop is latency-bound (one madd latency per k): the price of that fixed order.
  */
 function gemvRow(
   a: usize, w: usize, panelBytes: usize, panels: i32, K: i32, N: i32,
   bias: usize, c: usize, act: i32, p0: v128, p1: v128,
 ): void {
-  const kPairsEnd = a + (<usize>(K & ~1) << 2);
   const aEnd = a + (<usize>K << 2);
   let p = 0;
-  for (; p + 2 <= panels; p += 2) {
-    let b = w + <usize>p * panelBytes;
-    let e0 = i32x4.splat(0), e1 = i32x4.splat(0), e2 = i32x4.splat(0), e3 = i32x4.splat(0);
-    let o0 = i32x4.splat(0), o1 = i32x4.splat(0), o2 = i32x4.splat(0), o3 = i32x4.splat(0);
-    let ap = a;
-    while (ap < kPairsEnd) {
-      const x0 = v128.load32_splat(ap);
-      const x1 = v128.load32_splat(ap, 4);
-      e0 = madd(x0, v128.load(b), e0);
-      e1 = madd(x0, v128.load(b, 16), e1);
-      e2 = madd(x0, v128.load(b + panelBytes), e2);
-      e3 = madd(x0, v128.load(b + panelBytes, 16), e3);
-      o0 = madd(x1, v128.load(b, 32), o0);
-      o1 = madd(x1, v128.load(b, 48), o1);
-      o2 = madd(x1, v128.load(b + panelBytes, 32), o2);
-      o3 = madd(x1, v128.load(b + panelBytes, 48), o3);
-      ap += 8;
-      b += 64;
-    }
-    if (ap < aEnd) {
-      const x0 = v128.load32_splat(ap);
-      e0 = madd(x0, v128.load(b), e0);
-      e1 = madd(x0, v128.load(b, 16), e1);
-      e2 = madd(x0, v128.load(b + panelBytes), e2);
-      e3 = madd(x0, v128.load(b + panelBytes, 16), e3);
-    }
-    const col = p * PANEL_WIDTH;
-    const cp = c + (<usize>col << 2);
-    const bp = bias != 0 ? bias + (<usize>col << 2) : 0;
-    storeTile8(cp, f32x4.add(e0, o0), f32x4.add(e1, o1), bp, 8, act, p0, p1);
-    storeTile8(cp + 32, f32x4.add(e2, o2), f32x4.add(e3, o3), bp != 0 ? bp + 32 : 0, N - col - 8, act, p0, p1);
+  for (; p + 4 <= panels; p += 4) {
+    gemvPanels(4, a, aEnd, w + <usize>p * panelBytes, panelBytes, N, p * PANEL_WIDTH, bias, c, act, p0, p1);
   }
-  if (p < panels) {
-    // Last odd panel: 4 k-phases × 2 halves.
-    let b = w + <usize>p * panelBytes;
-    let s0 = i32x4.splat(0), s1 = i32x4.splat(0), s2 = i32x4.splat(0), s3 = i32x4.splat(0);
-    let t0 = i32x4.splat(0), t1 = i32x4.splat(0), t2 = i32x4.splat(0), t3 = i32x4.splat(0);
-    let ap = a;
-    const quadsEnd = a + (<usize>(K & ~3) << 2);
-    while (ap < quadsEnd) {
-      let x = v128.load32_splat(ap);
-      s0 = madd(x, v128.load(b), s0);
-      t0 = madd(x, v128.load(b, 16), t0);
-      x = v128.load32_splat(ap, 4);
-      s1 = madd(x, v128.load(b, 32), s1);
-      t1 = madd(x, v128.load(b, 48), t1);
-      x = v128.load32_splat(ap, 8);
-      s2 = madd(x, v128.load(b, 64), s2);
-      t2 = madd(x, v128.load(b, 80), t2);
-      x = v128.load32_splat(ap, 12);
-      s3 = madd(x, v128.load(b, 96), s3);
-      t3 = madd(x, v128.load(b, 112), t3);
-      ap += 16;
-      b += 128;
-    }
-    while (ap < aEnd) {
-      const x = v128.load32_splat(ap);
-      s0 = madd(x, v128.load(b), s0);
-      t0 = madd(x, v128.load(b, 16), t0);
-      ap += 4;
-      b += 32;
-    }
-    const lo = f32x4.add(f32x4.add(s0, s1), f32x4.add(s2, s3));
-    const hi = f32x4.add(f32x4.add(t0, t1), f32x4.add(t2, t3));
-    const col = p * PANEL_WIDTH;
-    storeTile8(c + (<usize>col << 2), lo, hi, bias != 0 ? bias + (<usize>col << 2) : 0, N - col, act, p0, p1);
-  }
+  const rest = panels - p;
+  const b = w + <usize>p * panelBytes;
+  const col = p * PANEL_WIDTH;
+  if (rest == 3) gemvPanels(3, a, aEnd, b, panelBytes, N, col, bias, c, act, p0, p1);
+  else if (rest == 2) gemvPanels(2, a, aEnd, b, panelBytes, N, col, bias, c, act, p0, p1);
+  else if (rest == 1) gemvPanels(1, a, aEnd, b, panelBytes, N, col, bias, c, act, p0, p1);
 }
 
 /**

@@ -10,6 +10,9 @@
  * line here (plus its op code in the family's `switch`). Families of new kernels may live in their own
  * table file beside this one (compiler/abi/<family>.ts), spread into KERNELS below.
  */
+import { CAST_KERNELS } from './cast.js';
+import { COMPARE_KERNELS } from './compare.js';
+import { INTEGER_KERNELS } from './integer.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
@@ -82,6 +85,34 @@ export const KERNELS = {
   unary_hard_swish: unary(),
   unary_gelu: unary(),
   unary_sign: unary(),
+  /** x < 0 ? alpha·(e^x − 1) : x */
+  unary_elu: unary(f32('alpha')),
+  /** x > 0 ? gamma·x : gamma·alpha·(e^x − 1) */
+  unary_selu: unary(f32('alpha'), f32('gamma')),
+  /** x < 0 ? alpha·(e^(x/alpha) − 1) : x */
+  unary_celu: unary(f32('alpha')),
+  /** x > alpha ? x : 0 */
+  unary_thresholded_relu: unary(f32('alpha')),
+  /** x < −lambd ? x + bias : x > lambd ? x − bias : 0 */
+  unary_shrink: unary(f32('bias'), f32('lambd')),
+  unary_softplus: unary(),
+  unary_softsign: unary(),
+  unary_mish: unary(),
+  unary_sin: unary(),
+  unary_cos: unary(),
+  unary_tan: unary(),
+  unary_asin: unary(),
+  unary_acos: unary(),
+  unary_atan: unary(),
+  unary_sinh: unary(),
+  unary_cosh: unary(),
+  unary_asinh: unary(),
+  unary_acosh: unary(),
+  unary_atanh: unary(),
+  unary_floor: unary(),
+  unary_ceil: unary(),
+  /** Half to even. */
+  unary_round: unary(),
   binary_add: binary,
   binary_sub: binary,
   binary_mul: binary,
@@ -112,6 +143,11 @@ export const KERNELS = {
   argmax: { module: 'argmax', params: [...REDUCE, i32('selectLast')] },
   argmin: { module: 'argmax', params: [...REDUCE, i32('selectLast')] },
 
+  // ---- typed elementwise: bool results, integers, casts (compare.ts, where.ts, integer.ts, cast.ts)
+  ...COMPARE_KERNELS,
+  ...INTEGER_KERNELS,
+  ...CAST_KERNELS,
+
   // ---- memory and data movement (memory.ts, layout.ts, pad.ts, cast.ts)
   copy: { module: 'memory', params: [ptr('x'), ptr('y'), i32('nbytes')] },
   fill: { module: 'memory', params: [ptr('y'), i32('n'), f32('v')] },
@@ -138,8 +174,6 @@ export const KERNELS = {
   nhwc_to_nchw: { module: 'layout', params: [ptr('x'), ptr('y'), i32('images'), i32('C'), i32('HW')] },
   /** table = [rank, out dims…, in dims…, leading pads…]; mode: CODES.PAD. */
   pad: { module: 'pad', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table'), i32('mode'), f32('value')] },
-  cast_i32_f32: { module: 'cast', params: [ptr('x'), ptr('y'), i32('n')] },
-  cast_f32_i32: { module: 'cast', params: [ptr('x'), ptr('y'), i32('n')] },
   /** y[i] = table[idx[i]] (class indices to their float class values). */
   lookup_f32: { module: 'cast', params: [ptr('idx'), ptr('table'), ptr('y'), i32('n')] },
   /** The index of the first non-finite float among n at x, or −1 (the runtime's input check). */

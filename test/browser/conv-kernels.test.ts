@@ -1,7 +1,7 @@
 // Conv / pool / layout kernels of dist/kernels*.wasm (NHWC) against plain double-precision JS
 // references on odd shapes, with canary floats after every output. Run `npm run build:kernels` first.
 import { expect } from '@open-wc/testing';
-import { CODES } from '../../compiler/abi/codes.js';
+import { CODES, CONSTANTS } from '../../compiler/abi/codes.js';
 import {
   Arena,
   call,
@@ -11,12 +11,14 @@ import {
   hardSigmoidRef,
   loadKernels,
   mismatch,
+  packB,
   randomArray,
   rng,
   type KernelExports as Kernels,
   type Ptr,
 } from './kernel-harness.js';
 
+const NR = CONSTANTS.PANEL_WIDTH;
 const pick = <T>(rand: () => number, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 
 /** Compares n outputs (atol per element may be an array) and checks the canaries after them. */
@@ -124,23 +126,6 @@ function randomGeometry(rand: () => number, ks: readonly number[], dilation: boo
 
 const describeGeometry = (g: Geometry): string =>
   `n${g.images} ${g.H}x${g.W} k${g.KH}x${g.KW} s${g.SH},${g.SW} d${g.DH},${g.DW} pad t${g.PT} l${g.PL} b${g.PB} r${g.PR} -> ${g.OH}x${g.OW}`;
-
-// ---- GEMM weight packing (mirror of the compiler) ------------------------------------------------
-
-const NR = 8;
-function packB(B: ArrayLike<number>, K: number, N: number): Float32Array {
-  const panels = Math.ceil(N / NR);
-  const out = new Float32Array(panels * K * NR);
-  for (let p = 0; p < panels; p++) {
-    for (let k = 0; k < K; k++) {
-      for (let j = 0; j < NR; j++) {
-        const col = p * NR + j;
-        if (col < N) out[(p * K + k) * NR + j] = B[k * N + col];
-      }
-    }
-  }
-  return out;
-}
 
 // ---- references (double precision, NHWC) ----------------------------------------------------------
 

@@ -1,6 +1,7 @@
 // What the kernel tests (kernels.test.ts, conv-kernels.test.ts) share: loading dist/kernels*.wasm,
 // a bump allocator over its memory with canary tails, a seeded PRNG, and double-precision references.
 import { expect } from '@open-wc/testing';
+import { CONSTANTS } from '../../compiler/abi/codes.js';
 import { KERNELS, type KernelArgs, type KernelName } from '../../compiler/abi/kernels.js';
 
 export type Ptr = number;
@@ -9,6 +10,13 @@ export interface KernelExports {
   memory: WebAssembly.Memory;
   [name: string]: unknown;
 }
+
+export type TypedArray = Float32Array | Float64Array | Int32Array | Uint8Array | Int8Array | BigInt64Array;
+export type TypedArrayConstructor<A extends TypedArray> = new (
+  buffer: ArrayBufferLike,
+  offset: number,
+  length: number,
+) => A;
 
 /** A kernel's arguments by parameter name (numbers: addresses, ints, floats), as the ABI table types them. */
 export type NumArgs<K extends KernelName> = KernelArgs<K, { ptr: number; i32: number; f32: number }>;
@@ -67,6 +75,24 @@ export class Arena {
   i32(p: Ptr, n: number): Int32Array {
     return new Int32Array(this.k.memory.buffer, p, n);
   }
+  /** A view of n elements of any typed-array type at p (p must suit its alignment). */
+  view<A extends TypedArray>(Ctor: TypedArrayConstructor<A>, p: Ptr, n: number): A {
+    return new Ctor(this.k.memory.buffer, p, n);
+  }
+  /** Copies typed values into a fresh block (16-byte aligned plus `misalign` bytes); returns its address. */
+  putTyped(values: TypedArray, misalign = 0): Ptr {
+    const p = this.alloc(Math.ceil(values.byteLength / 4), misalign);
+    new Uint8Array(this.k.memory.buffer, p, values.byteLength).set(
+      new Uint8Array(values.buffer, values.byteOffset, values.byteLength),
+    );
+    return p;
+  }
+  /** A block of `bytes` bytes followed by TAIL floats, every byte 0xA5 (a canary no kernel writes by chance). */
+  outBytes(bytes: number, misalign = 0): Ptr {
+    const p = this.alloc(Math.ceil(bytes / 4), misalign);
+    new Uint8Array(this.k.memory.buffer, p, bytes + TAIL * 4).fill(0xa5);
+    return p;
+  }
   put(values: ArrayLike<number>, misalign = 0): Ptr {
     const p = this.alloc(values.length, misalign);
     this.f32(p, values.length).set(values);
@@ -112,6 +138,25 @@ export function mismatch(got: number, ref: number, rtol: number, atol: number): 
   return Math.abs(got - ref) <= atol + rtol * Math.abs(ref)
     ? null
     : `got ${got}, want ${ref} (|err| ${Math.abs(got - ref)})`;
+}
+
+/**
+ * GEMM weights B [K×N] (row-major) packed as the compiler packs them (compiler/pack.ts): ceil(N/8) panels
+ * of K rows × 8 floats, zero-padded past column N-1.
+ */
+export function packB(B: ArrayLike<number>, K: number, N: number): Float32Array {
+  const NR = CONSTANTS.PANEL_WIDTH;
+  const panels = Math.ceil(N / NR);
+  const out = new Float32Array(panels * K * NR);
+  for (let p = 0; p < panels; p++) {
+    for (let k = 0; k < K; k++) {
+      for (let j = 0; j < NR; j++) {
+        const col = p * NR + j;
+        if (col < N) out[(p * K + k) * NR + j] = B[k * N + col];
+      }
+    }
+  }
+  return out;
 }
 
 // ---- scalar references (double precision) ---------------------------------------------------------

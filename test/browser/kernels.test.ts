@@ -15,11 +15,25 @@ import {
   leakyRef,
   loadKernels,
   mismatch,
+  packB,
   randomArray,
   rng,
   sigmoidRef,
   type KernelExports,
 } from './kernel-harness.js';
+import {
+  celuRef,
+  eluRef,
+  mishRef,
+  roundRef,
+  SELU_ALPHA,
+  SELU_GAMMA,
+  seluRef,
+  shrinkRef,
+  softplusRef,
+  softsignRef,
+  thresholdedReluRef,
+} from './math-refs.js';
 
 type Kernels = KernelExports;
 
@@ -61,21 +75,6 @@ const ACTS = Object.entries(CODES.ACT).map(([name, code]) => ({
 // ---- GEMM helpers -----------------------------------------------------------------------------------
 
 const NR = CONSTANTS.PANEL_WIDTH;
-
-/** Mirror of the compiler's packing: ceil(N/8) panels of K rows × 8 floats, zero-padded past N. */
-function packB(B: Float32Array, K: number, N: number): Float32Array {
-  const panels = Math.ceil(N / NR);
-  const out = new Float32Array(panels * K * NR);
-  for (let p = 0; p < panels; p++) {
-    for (let k = 0; k < K; k++) {
-      for (let j = 0; j < NR; j++) {
-        const col = p * NR + j;
-        if (col < N) out[(p * K + k) * NR + j] = B[k * N + col];
-      }
-    }
-  }
-  return out;
-}
 
 interface GemmCase {
   M: number;
@@ -342,8 +341,46 @@ for (const build of BUILDS) {
         },
         unary_hard_swish: { ref: hardSwishRef, rtol: 1e-6, atol: 1e-7, lo: -6, hi: 6 },
         unary_gelu: { ref: geluRef, rtol: 1e-6, atol: 1e-6, lo: -8, hi: 8 },
-        // onnxruntime's sign: (0 < x) − (x < 0), so NaN gives 0
-        unary_sign: { ref: (x) => +(x > 0) - +(x < 0), rtol: 0, atol: 0 },
+        // 1, −1, 0, and NaN for NaN (onnxruntime 1.30 and numpy.sign)
+        unary_sign: { ref: (x) => (Number.isNaN(x) ? NaN : +(x > 0) - +(x < 0)), rtol: 0, atol: 0 },
+        // Math functions: within 2 ulp (2.4e-7 relative); math-kernels.test.ts measures ulps.
+        unary_elu: { ref: (x) => eluRef(x, Math.fround(0.3)), params: { alpha: 0.3 }, rtol: 2.4e-7, atol: 0 },
+        unary_selu: {
+          ref: (x) => seluRef(x, SELU_ALPHA, SELU_GAMMA),
+          params: { alpha: SELU_ALPHA, gamma: SELU_GAMMA },
+          rtol: 2.4e-7,
+          atol: 0,
+        },
+        unary_celu: { ref: (x) => celuRef(x, 2), params: { alpha: 2 }, rtol: 2.4e-7, atol: 0 },
+        unary_thresholded_relu: {
+          ref: (x) => thresholdedReluRef(x, 0.5),
+          params: { alpha: 0.5 },
+          rtol: 0,
+          atol: 0,
+        },
+        unary_shrink: {
+          ref: (x) => shrinkRef(x, Math.fround(0.3), 1.5),
+          params: { bias: 0.3, lambd: 1.5 },
+          rtol: 0,
+          atol: 0,
+        },
+        unary_softplus: { ref: softplusRef, rtol: 2.4e-7, atol: 0 },
+        unary_softsign: { ref: softsignRef, rtol: 2.4e-7, atol: 0 },
+        unary_mish: { ref: mishRef, rtol: 2.4e-7, atol: 0 },
+        unary_sin: { ref: Math.sin, rtol: 2.4e-7, atol: 0 },
+        unary_cos: { ref: Math.cos, rtol: 2.4e-7, atol: 0 },
+        unary_tan: { ref: Math.tan, rtol: 2.4e-7, atol: 0 },
+        unary_asin: { ref: Math.asin, rtol: 2.4e-7, atol: 0, lo: -1, hi: 1 },
+        unary_acos: { ref: Math.acos, rtol: 2.4e-7, atol: 0, lo: -1, hi: 1 },
+        unary_atan: { ref: Math.atan, rtol: 2.4e-7, atol: 0 },
+        unary_sinh: { ref: Math.sinh, rtol: 2.4e-7, atol: 0, lo: -90, hi: 90 },
+        unary_cosh: { ref: Math.cosh, rtol: 2.4e-7, atol: 0, lo: -90, hi: 90 },
+        unary_asinh: { ref: Math.asinh, rtol: 2.4e-7, atol: 0 },
+        unary_acosh: { ref: Math.acosh, rtol: 2.4e-7, atol: 0, lo: 1, hi: 100 },
+        unary_atanh: { ref: Math.atanh, rtol: 2.4e-7, atol: 0, lo: -1, hi: 1 },
+        unary_floor: { ref: Math.floor, rtol: 0, atol: 0 },
+        unary_ceil: { ref: Math.ceil, rtol: 0, atol: 0 },
+        unary_round: { ref: roundRef, rtol: 0, atol: 0 },
       };
 
       it('every unary kernel of the table has a test spec', () => {
