@@ -38,3 +38,25 @@ export function gather_rows(idx: usize, table: usize, y: usize, count: i32, inne
     }
   }
 }
+
+/**
+ * Gather along an axis: y[o, c, i] = x[o, idx[c], i] for x viewed as [outer, axis, inner] and `count`
+ * indices (i32 or i64 by `idxBytes`, negative ones counting from the end) of `elemBytes`-byte elements.
+ * An index outside the axis gives zeros (ONNX leaves it undefined; onnxruntime refuses it).
+ */
+export function gather_axis(
+  x: usize, idx: usize, y: usize, outer: i32, axis: i32, inner: i32, count: i32, idxBytes: i32, elemBytes: i32,
+): void {
+  const block = <usize>inner * <usize>elemBytes;
+  for (let o = 0; o < outer; o++) {
+    const src = x + <usize>o * <usize>axis * block;
+    const dst = y + <usize>o * <usize>count * block;
+    for (let c = 0; c < count; c++) {
+      let j: i64 = idxBytes == 8 ? load<i64>(idx + (<usize>c << 3)) : <i64>load<i32>(idx + (<usize>c << 2));
+      if (j < 0) j += axis;
+      const out = dst + <usize>c * block;
+      if (j < 0 || j >= <i64>axis) memory.fill(out, 0, block);
+      else memory.copy(out, src + <usize>j * block, block);
+    }
+  }
+}

@@ -1,27 +1,33 @@
 #!/usr/bin/env node
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadModel, ModelError, rowSize, VERSION, type ModelMeta } from '../runtime/index.js';
+import { loadModel, ModelError, VERSION, type ModelMeta, type TensorFeed } from '../runtime/index.js';
 import { compile } from './compile.js';
 import { CompileError } from './errors.js';
+import { parseDimOption } from './shape/symbols.js';
 
 const USAGE = `ml-widgets ${VERSION} — compile ONNX models into one small .wasm for <ml-classifier> and friends
 
 Usage:
-  ml-widgets compile <model.onnx> -o <model.wasm> [--labels <file>] [--max-batch <n>] [--relaxed-simd] [--static-batch]
+  ml-widgets compile <model.onnx> -o <model.wasm> [--dim NAME=N|..MAX|MIN..MAX]… [--const NAME=VALUE]…
+                     [--labels <file>] [--max-batch <n>] [--relaxed-simd]
   ml-widgets inspect <model.wasm>
   ml-widgets predict <model.wasm> --input <in.json | ->
 
-compile   --labels       class labels: a text file with one per line, or a JSON array
-          --max-batch    rows per call into the model (default: fits a 4 MiB arena, at most 1024)
+compile   --dim          a symbolic dimension: NAME=N fixes it (fastest), NAME=..MAX or NAME=MIN..MAX bounds it;
+                         NAME is the export's dim_param, or input[axis] for an unnamed one (default: one shared
+                         bound that keeps the working memory within 16 MiB; compile prints every bound)
+          --const        fix an input at compile time, NAME=VALUE (a number or a JSON array): it folds away,
+                         and an If on it is decided now
+          --labels       class labels: a text file with one per line, or a JSON array
+          --max-batch    rows per call for a model that keeps rows apart (a bound on its batch dimension)
           --relaxed-simd faster FMA kernels for browsers with relaxed SIMD (Chrome 114+); others refuse the file
-          --static-batch keep the exported input shapes instead of a variable batch
           --image WxH|auto the model takes images (size checked against the input shape); with
                          --mean a,b,c --std a,b,c (after --scale, default 1/255), --channels RGB|BGR|L,
                          --resize center-crop|fit|stretch, --invert (dark ink on light paper is high)
 inspect   prints the model's metadata (ml.meta) as JSON
-predict   in.json is {"shape":[rows,…],"data":[…]} (or {"<input>": {"shape","data"}, …} for several inputs);
-          prints {"<output>": {"dtype","shape","data"}, …}`;
+predict   in.json is {"shape":[…],"data":[…]} (or {"<input>": {"shape","data","dtype"?}, …} for several inputs;
+          int64 data as numbers or strings); prints {"<output>": {"dtype","shape","data"}, …}`;
 
 /** After a list of ops the compiler cannot compile: what a user can do about them. */
 const UNSUPPORTED_HINT = `
@@ -49,7 +55,8 @@ function parseOptions(argv: string[]) {
       labels: { type: 'string' },
       'max-batch': { type: 'string' },
       'relaxed-simd': { type: 'boolean' },
-      'static-batch': { type: 'boolean' },
+      dim: { type: 'string', multiple: true },
+      const: { type: 'string', multiple: true },
       image: { type: 'string' },
       mean: { type: 'string' },
       std: { type: 'string' },
@@ -90,15 +97,19 @@ async function run(argv: string[]): Promise<void> {
         labels: values.labels ? parseLabels(await readFile(values.labels, 'utf8')) : undefined,
         maxBatch,
         relaxedSimd: values['relaxed-simd'],
-        batch: values['static-batch'] ? 'static' : 'auto',
+        dims: parseDims(values.dim ?? []),
+        consts: parseConsts(values.const ?? []),
         image: parseImageOptions(values),
       });
       clearTimeout(slow);
       await writeFile(values.output, wasm);
       const took = Date.now() - started;
+      const bounds = meta.symbols.map((s) => `${s.name} ${s.min}..${s.max}${s.flagged ? '' : ' (default)'}`);
       console.error(
         `${values.output}: ${wasm.byteLength} bytes (${meta.weightBytes} of weights), ops ${meta.ops.join(' ')}, ` +
-          `inputs ${meta.inputs.map((t) => `${t.name}[${t.shape.join(',')}]`).join(' ')}, arena ${meta.arenaBytes} bytes, ${meta.maxBatch} rows per call` +
+          `inputs ${meta.inputs.map((t) => `${t.name}[${t.shape.join(',')}]`).join(' ')}, arena ${meta.arenaBytes} bytes` +
+          (bounds.length ? `, symbolic dimensions: ${bounds.join(', ')}` : '') +
+          (meta.rows ? `, ${meta.maxBatch} rows per call` : '') +
           (took >= 1000 ? `, compiled in ${(took / 1000).toFixed(1)} s` : ''),
       );
       return;
@@ -113,11 +124,14 @@ async function run(argv: string[]): Promise<void> {
       if (!values.input) throw new UsageError('predict needs --input <in.json> (or - for standard input)');
       const model = await loadModel(await read(file), { name: file });
       const text = values.input === '-' ? await readStdin() : await readFile(values.input, 'utf8');
-      const { input, rows } = parsePredictInput(text, model.meta);
-      const outputs = model.predict(input, rows);
+      const outputs = model.run(parsePredictInput(text, model.meta));
       const json: Record<string, unknown> = {};
-      for (const [name, t] of Object.entries(outputs))
-        json[name] = { dtype: t.dtype, shape: t.shape, data: Array.from(t.data as ArrayLike<number | string>) };
+      for (const [name, t] of Object.entries(outputs)) {
+        const data = Array.from(t.data as ArrayLike<number | string | bigint>, (v) =>
+          typeof v === 'bigint' ? (Number.isSafeInteger(Number(v)) ? Number(v) : String(v)) : v,
+        );
+        json[name] = { dtype: t.dtype, shape: t.shape, data };
+      }
       console.log(JSON.stringify(json));
       return;
     }
@@ -139,7 +153,7 @@ async function read(path: string): Promise<Uint8Array> {
 type ImageOptions = NonNullable<Parameters<typeof compile>[1]>['image'];
 
 /** --image [WxH|N|auto] with --mean, --std, --scale, --channels, --resize, --invert. */
-function parseImageOptions(v: Record<string, string | boolean | undefined>): ImageOptions {
+function parseImageOptions(v: Record<string, string | boolean | string[] | undefined>): ImageOptions {
   const flags = ['image', 'mean', 'std', 'scale', 'channels', 'resize', 'invert'];
   if (!flags.some((f) => v[f] !== undefined)) return undefined;
   const numbers = (name: string) => {
@@ -193,12 +207,49 @@ export function parseLabels(text: string): string[] {
     .filter((l) => l.length > 0);
 }
 
-interface TensorJson {
-  shape: number[];
-  data: number[];
+/** `--dim NAME=…` flags as the compiler takes them (each parsed like the API's `dims`). */
+function parseDims(flags: string[]): Record<string, { value: number } | { min?: number; max?: number }> {
+  const out: Record<string, { value: number } | { min?: number; max?: number }> = {};
+  for (const f of flags) {
+    const [name, option] = parseDimOption(f);
+    if (name in out) throw new UsageError(`--dim ${name} is given twice`);
+    out[name] = option;
+  }
+  return out;
 }
 
-function parsePredictInput(text: string, meta: ModelMeta): { input: Record<string, Float32Array>; rows: number } {
+/** `--const NAME=VALUE` flags: VALUE is a number, true/false, or a JSON array. */
+function parseConsts(flags: string[]): Record<string, number | boolean | number[]> {
+  const out: Record<string, number | boolean | number[]> = {};
+  for (const f of flags) {
+    const at = f.indexOf('=');
+    if (at <= 0) throw new UsageError(`--const "${f}" is not NAME=VALUE`);
+    const [name, text] = [f.slice(0, at), f.slice(at + 1).trim()];
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw new UsageError(`--const ${name}: "${text}" is not a number, true/false or a JSON array`);
+    }
+    if (!(
+      typeof value === 'number' ||
+      typeof value === 'boolean' ||
+      (Array.isArray(value) && value.every((v) => typeof v === 'number'))
+    ))
+      throw new UsageError(`--const ${name}: "${text}" is not a number, true/false or a JSON array of numbers`);
+    out[name] = value as number | boolean | number[];
+  }
+  return out;
+}
+
+interface TensorJson {
+  shape: number[];
+  data: (number | string | boolean)[];
+  dtype?: string;
+}
+
+/** predict's JSON as run() feeds: each input's shape and data, in the input's element type. */
+function parsePredictInput(text: string, meta: ModelMeta): Record<string, TensorFeed> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -209,33 +260,33 @@ function parsePredictInput(text: string, meta: ModelMeta): { input: Record<strin
     parsed && typeof parsed === 'object' && 'data' in parsed
       ? { [meta.inputs[0].name]: parsed as TensorJson }
       : (parsed as Record<string, TensorJson>);
-  let rows = -1;
-  const input: Record<string, Float32Array> = {};
+  const feeds: Record<string, TensorFeed> = {};
   for (const t of meta.inputs) {
     const given = byName?.[t.name];
     if (!given || !Array.isArray(given.data) || !Array.isArray(given.shape)) {
-      throw new UsageError(
-        `the input needs {"shape":[rows,${t.shape.slice(1).join(',')}],"data":[…]} for input "${t.name}"`,
-      );
+      throw new UsageError(`the input needs {"shape":[${t.shape.join(',')}],"data":[…]} for input "${t.name}"`);
     }
+    if (given.dtype !== undefined && given.dtype !== t.dtype)
+      throw new UsageError(`input "${t.name}" is ${t.dtype}, not ${given.dtype}`);
     const count = given.shape.reduce((a, b) => a * b, 1);
     if (count !== given.data.length)
       throw new UsageError(
-        `input "${t.name}": shape [${given.shape}] holds ${count} numbers but data has ${given.data.length}`,
+        `input "${t.name}": shape [${given.shape}] holds ${count} values but data has ${given.data.length}`,
       );
-    const per = rowSize(t);
-    const givenRow = given.shape.slice(1).reduce((a, b) => a * b, 1);
-    if (givenRow !== per) {
-      throw new UsageError(
-        `input "${t.name}": the model takes rows of shape [${t.shape.slice(1).join(',')}] (${per} numbers), not [${given.shape.slice(1)}]`,
-      );
-    }
-    rows = given.shape[0];
-    const bad = given.data.findIndex((v) => typeof v !== 'number');
-    if (bad >= 0) throw new UsageError(`input "${t.name}": data[${bad}] is not a number`);
-    input[t.name] = Float32Array.from(given.data);
+    const bad = given.data.findIndex(
+      (v) =>
+        typeof v !== 'number' &&
+        !(t.dtype === 'bool' && typeof v === 'boolean') &&
+        !(t.dtype === 'int64' && typeof v === 'string' && /^-?\d+$/.test(v)),
+    );
+    if (bad >= 0) throw new UsageError(`input "${t.name}": data[${bad}] is not a ${t.dtype} value`);
+    const data =
+      t.dtype === 'int64'
+        ? BigInt64Array.from(given.data, (v) => BigInt(v as number | string))
+        : (given.data as number[]);
+    feeds[t.name] = { data, shape: given.shape };
   }
-  return { input, rows };
+  return feeds;
 }
 
 async function readStdin(): Promise<string> {

@@ -1,9 +1,12 @@
 import { META_FORMAT, META_VERSION, type ImagePreprocessing, type ModelMeta } from '../runtime/meta.js';
 import { VERSION } from '../runtime/version.js';
-import { emitModel, loadKernels } from './emit.js';
+import { loadKernels } from './emit/kernels.js';
+import { emitModel } from './emit/module.js';
 import { CompileError } from './errors.js';
 import { fuseEpilogues } from './fuse.js';
+import { constInputs, type ConstOption } from './lowering/consts.js';
 import { lowerModel } from './lowering/lower.js';
+import { parseDimOption, type DimOption } from './shape/symbols.js';
 import { describe } from './metadata.js';
 import { decodeOnnx, type OnnxModel } from './onnx.js';
 import { planMemory } from './plan.js';
@@ -11,12 +14,17 @@ import { planMemory } from './plan.js';
 export interface CompileOptions {
   /** Class labels, index-aligned with the scores; default: the ONNX metadata_props "labels". */
   labels?: string[];
-  /** Rows per `run` call; default: as many as fit a 4 MiB arena, at most 1024. */
+  /**
+   * Symbolic dimensions by name (a `dim_param`, or `input[axis]` for an unnamed one): a number fixes one
+   * (specialised code), `'..MAX'` or `'MIN..MAX'` (or { min, max }) bounds it. Others get a default bound.
+   */
+  dims?: Record<string, number | string | DimOption>;
+  /** Inputs fixed at compile time: they fold away (an If on them is decided here). */
+  consts?: Record<string, ConstOption>;
+  /** Rows per call for a model whose graph keeps rows apart (a bound on its batch dimension). */
   maxBatch?: number;
   /** Use relaxed SIMD (fused multiply-add): faster, but only for browsers that have it. */
   relaxedSimd?: boolean;
-  /** 'auto' (default): a dynamic batch when the graph allows it, else the exported static shapes. */
-  batch?: 'auto' | 'dynamic' | 'static';
   /** The kernel library bytes; default: dist/kernels.wasm (or kernels-relaxed.wasm) beside the compiler. */
   kernels?: Uint8Array;
   /** Export every kernel call as `step<i>:<kernel>(rows)` too, for profiling. */
@@ -66,26 +74,32 @@ export async function compile(onnxBytes: Uint8Array, options: CompileOptions = {
 async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Promise<CompileResult> {
   const model = decodeOnnx(onnxBytes);
   checkOpsets(model);
-  const lowered = lowerModel(model, options.batch ?? 'auto');
+  const dims = Object.fromEntries(Object.entries(options.dims ?? {}).map(([name, v]) => dimOption(name, v)));
+  const lowered = lowerModel(model, { dims, consts: constInputs(model, options.consts ?? {}) });
   const { program } = lowered;
+  if (options.maxBatch !== undefined && lowered.rows) {
+    const rows = program.symbols.get(lowered.rows.symbol)!;
+    if (!rows.flagged) Object.assign(rows, { max: Math.max(1, Math.floor(options.maxBatch)), flagged: true });
+  }
   fuseEpilogues(
     program,
     lowered.outputs.map((o) => o.value),
   );
   program.finishData();
-  const plan = planMemory(lowered, options.maxBatch);
+  const plan = planMemory(lowered);
   const description = describe(model, lowered, options);
   let meta: ModelMeta | undefined;
   const wasm = emitModel({
     kernels: options.kernels ?? (await loadKernels(!!options.relaxedSimd)),
     relaxedSimd: !!options.relaxedSimd,
     program,
-    inputOffsets: lowered.inputs.map((i) => i.value.buffer.offset),
-    outputOffsets: lowered.outputs.map((o) => o.value.buffer.offset),
+    inputs: lowered.inputs.map((i) => i.value),
+    outputs: lowered.outputs.map((o) => o.value),
     maxBatch: plan.maxBatch,
     arenaBytes: plan.arenaBytes,
+    tableBytes: plan.tableBytes,
     exportSteps: options.exportSteps,
-    meta: ({ memoryBytes, weightBytes, kernels }) => {
+    meta: ({ memoryBytes, weightBytes, kernels, checks }) => {
       meta = {
         format: META_FORMAT,
         version: META_VERSION,
@@ -104,12 +118,27 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
         arenaBytes: plan.arenaBytes,
         peakLiveBytes: plan.peakLiveBytes,
         memoryBytes,
+        symbols: program.symbols.all.map(({ name, min, max, kind, flagged }) => ({
+          name,
+          min,
+          max,
+          kind,
+          ...(flagged ? { flagged } : {}),
+        })),
+        rows: lowered.rows ?? null,
         maxBatch: plan.maxBatch,
+        checks,
       };
       return new TextEncoder().encode(JSON.stringify(meta));
     },
   });
   return { wasm, meta: meta! };
+}
+
+/** A `dims` entry as the symbol table takes it (strings parse like the CLI's --dim). */
+function dimOption(name: string, v: number | string | DimOption): [string, DimOption] {
+  if (typeof v === 'object') return [name, v];
+  return parseDimOption(`${name}=${v}`);
 }
 
 /** The check pass: the model's ai.onnx opset is one we compile. */

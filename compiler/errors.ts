@@ -11,7 +11,7 @@ export type CompileErrorCode =
   | 'invalid-onnx' // the bytes are not a readable ONNX model
   | 'unsupported-ops' // ops (or op variants) this compiler cannot compile
   | 'invalid-graph' // a graph ONNX itself would reject: cycles, missing values, bad shapes
-  | 'batch' // an op mixes rows of the batch (only compilable with a static batch)
+  | 'invalid-option' // a compile option (--dim, --const, --labels, …) that does not fit the model
   | 'too-large' // tensors or memory beyond what a model file can hold
   | 'kernels-missing' // the kernel library (dist/kernels*.wasm) is missing or older than the compiler
   | 'labels' // the labels given do not match the model's classes one to one

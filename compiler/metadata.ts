@@ -2,11 +2,20 @@ import type { CompileOptions } from './compile.js';
 import { CompileError } from './errors.js';
 import { checkLabels, labelCounts } from './labels.js';
 import { categoricalFeatures } from './categorical.js';
-import type { LoweredModel } from './lowering/lower.js';
+import type { Lowered } from './lowering/lower.js';
+import { evaluate, isConst, sizeToString } from './shape/size.js';
 import type { OnnxModel, OnnxNode } from './onnx.js';
 import { OPS, type OpMeaning } from './ops/index.js';
 import type { RtValue } from './program.js';
-import { rowSize, type Dim, type ImagePreprocessing, type ModelMeta, type TensorMeta } from '../runtime/meta.js';
+import {
+  rowSize,
+  type Dim,
+  type DType,
+  type ImagePreprocessing,
+  type ModelMeta,
+  type Storage,
+  type TensorMeta,
+} from '../runtime/meta.js';
 
 /**
  * The describe pass: what `ml.meta` says about a compiled model's inputs and outputs — shapes, element
@@ -22,19 +31,26 @@ export interface Description {
   preprocessing: ImagePreprocessing | null;
 }
 
-export function describe(model: OnnxModel, lowered: LoweredModel, options: CompileOptions): Description {
+export function describe(model: OnnxModel, lowered: Lowered, options: CompileOptions): Description {
   const graph = new GraphMeaning(model);
-  const shapeOf = (v: RtValue): Dim[] =>
-    lowered.mode === 'static' ? [1, ...v.dims] : [v.dims[0] === 1 ? 'N' : `N*${v.dims[0]}`, ...v.dims.slice(1)];
+  const shapeOf = (v: RtValue): { shape: Dim[]; perRow?: number } => {
+    const shape = v.dims.map((d) => (isConst(d) ? d : sizeToString(d)));
+    if (!lowered.rows) return { shape };
+    // Row-shaped: axis 0 is k·rows, the rest fixed (lowering checked both).
+    const k = isConst(v.dims[0]) ? 1 : evaluate(v.dims[0], () => 1);
+    const rest = v.dims.slice(1);
+    return rest.every(isConst) ? { shape, perRow: k * (rest as number[]).reduce((a, b) => a * b, 1) } : { shape };
+  };
   // Models that handle missing values (Imputer, trees, an explicit IsNaN test) take NaN; for the rest a
   // non-finite input is an error.
   const missing = model.graph.nodes.some((n) => graph.meaning(n)?.acceptsMissing);
   const inputs: TensorMeta[] = lowered.inputs.map(({ name, value }) => ({
     name,
-    dtype: 'float32',
-    shape: shapeOf(value),
+    dtype: boundaryType(value),
+    ...storageIfDifferent(value),
+    ...shapeOf(value),
     kind: 'values',
-    ...(missing ? { missing } : {}),
+    ...(missing && value.dtype === 'float32' ? { missing } : {}),
   }));
   // Columns the model one-hot encodes: forms map a <select> to the encoder's categories.
   const categorical = categoricalFeatures(
@@ -43,7 +59,10 @@ export function describe(model: OnnxModel, lowered: LoweredModel, options: Compi
     inputs.map(rowSize),
   );
   inputs.forEach((t, i) => categorical[i] && (t.features = categorical[i]));
-  const outputs = lowered.outputs.map(({ name, value }) => outputMeta(model, graph, name, value, shapeOf(value)));
+  const outputs = lowered.outputs.map(({ name, value }) => ({
+    ...outputMeta(model, graph, name, value),
+    ...shapeOf(value),
+  }));
   const labels =
     options.labels ??
     labelsFromMetadata(model) ??
@@ -64,6 +83,15 @@ class GraphMeaning {
   private readonly producers: Map<string, OnnxNode>;
   constructor(private readonly model: OnnxModel) {
     this.producers = new Map(model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  }
+
+  /** Some op in `ops` made `name` (looking through ops that pass values on). */
+  producedBy(name: string, ops: string[]): boolean {
+    for (let n = this.producers.get(name), depth = 0; n && depth < 32; n = this.producers.get(n.inputs[0]), depth++) {
+      if (ops.includes(n.opType)) return true;
+      if (this.meaning(n)?.passes !== 'values') return false;
+    }
+    return false;
   }
 
   meaning(n: OnnxNode): OpMeaning | undefined {
@@ -102,21 +130,42 @@ class GraphMeaning {
   }
 }
 
-function outputMeta(model: OnnxModel, graph: GraphMeaning, name: string, value: RtValue, shape: Dim[]): TensorMeta {
-  if (value.dtype === 'float32') {
-    const last = value.dims[value.dims.length - 1] ?? 1;
+/** The ONNX element type at the boundary (what `run()` takes or returns). */
+function boundaryType(v: RtValue): DType {
+  const t = v.onnx ?? v.dtype;
+  if (t === 'float32' || t === 'int64' || t === 'int32' || t === 'bool' || t === 'uint8' || t === 'int8') return t;
+  throw new CompileError('unsupported-ops', `A model input or output of element type ${t} is not supported.`);
+}
+
+const storageIfDifferent = (v: RtValue): { storage?: Storage } =>
+  v.onnx && v.onnx !== v.dtype ? { storage: v.dtype } : {};
+
+function outputMeta(model: OnnxModel, graph: GraphMeaning, name: string, value: RtValue): Omit<TensorMeta, 'shape'> {
+  const categories = value.categories;
+  if (categories) {
+    // Class indices in memory; the runtime hands out the class values they stand for.
+    const declared = model.graph.outputs.find((o) => o.name === name)?.dtype;
+    const dtype = categories.some((c) => typeof c === 'string') ? 'string' : declared === 'int32' ? 'int32' : 'int64';
+    return { name, dtype, storage: value.dtype, kind: 'label', categories };
+  }
+  if (value.dtype === 'float32' && !value.onnx) {
+    const lastDim = value.dims[value.dims.length - 1] ?? 1;
+    const last = isConst(lastDim) ? lastDim : 2;
     const kind = value.zipMapLabels
       ? 'probabilities'
       : (graph.kind(name, last) ??
         // Scores whose class is picked by ArgMin are distances (KMeans: the label is the nearest centre):
         // not logits to rank by a softmax.
         (graph.rankedByArgMin(name) || taskFromMetadata(model) === 'regression' || last <= 1 ? 'values' : 'logits'));
-    return { name, dtype: 'float32', shape, kind };
+    return { name, dtype: 'float32', kind };
   }
-  const declared = model.graph.outputs.find((o) => o.name === name)?.dtype;
-  const categories = value.categories;
-  const dtype = categories?.some((c) => typeof c === 'string') ? 'string' : declared === 'int32' ? 'int32' : 'int64';
-  return { name, dtype, shape, kind: 'label', ...(categories ? { categories } : {}) };
+  const dtype = boundaryType(value);
+  // An integer that picks a class (ArgMax), or the one integer per row a classifier or anomaly detector
+  // gives (-1/1 from Sign, Cast): a label. Other integers (token ids per position, counts) are values.
+  const onePerRow = value.rowAxis === 0 && value.dims.slice(1).every((d) => d === 1);
+  const isLabel =
+    graph.producedBy(name, ['ArgMax', 'ArgMin']) || (onePerRow && !graph.producedBy(name, ['Shape', 'Size']));
+  return { name, dtype, ...storageIfDifferent(value), kind: isLabel ? 'label' : 'values' };
 }
 
 /** Labels from metadata_props "labels": a JSON array or comma-separated text. */

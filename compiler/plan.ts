@@ -1,54 +1,76 @@
 import { MAX_MODEL_MEMORY } from '../runtime/meta.js';
 import { CompileError } from './errors.js';
-import type { LoweredModel } from './lowering/lower.js';
+import type { Lowered } from './lowering/lower.js';
 import { resolve, type Buffer, type Program, type RtValue } from './program.js';
+import type { SymbolInfo } from './shape/symbols.js';
 
-/** Default working memory for the rows of one call; the row count follows from it (at most MAX_BATCH_LIMIT). */
-const ARENA_BUDGET = 4 << 20;
-const MAX_BATCH_LIMIT = 1024;
+/**
+ * The plan pass. Every buffer gets a fixed arena offset, planned at its size's upper bound (so a call with
+ * any sizes within the symbols' bounds fits), and buffers whose lifetimes do not overlap share bytes.
+ * Symbols no `--dim` bounded get a default bound first: one bound shared by all of them — at most
+ * MAX_ROWS for the batch, MAX_DEFAULT for the rest — the largest that keeps the arena within
+ * ARENA_BUDGET.
+ */
+export const ARENA_BUDGET = 16 << 20;
+const MAX_ROWS = 1024;
+const MAX_DEFAULT = 4096;
 
 export interface MemoryPlan {
-  /** Rows per run() call. */
+  /** Rows one call may take: the row symbol's bound, or 1 when the model has no row symbol. */
   maxBatch: number;
   arenaBytes: number;
+  tableBytes: number;
   peakLiveBytes: number;
 }
 
-/**
- * The plan pass: buffer lifetimes, the rows per call (a dynamic batch fills ARENA_BUDGET unless `maxBatch`
- * is given), and every buffer's arena offset. A plan past WebAssembly's limits is refused here, before
- * any offset could wrap.
- */
-export function planMemory(lowered: LoweredModel, maxBatchOption: number | undefined): MemoryPlan {
+export function planMemory(lowered: Lowered): MemoryPlan {
   const { program } = lowered;
   computeLifetimes(
     program,
     lowered.inputs.map((i) => i.value),
     lowered.outputs.map((o) => o.value),
   );
-  const maxBatch =
-    lowered.mode !== 'dynamic'
-      ? 1
-      : Math.max(1, Math.floor(maxBatchOption ?? chooseMaxBatch(program, ARENA_BUDGET, MAX_BATCH_LIMIT)));
-  const arenaBytes = planArena(program, maxBatch);
-  if (!(program.dataSize + arenaBytes <= MAX_MODEL_MEMORY)) {
+  chooseDefaultBounds(program, lowered.rows?.symbol);
+  const arenaBytes = planArena(program);
+  const tableBytes = planTables(program);
+  if (!(program.dataSize + arenaBytes + tableBytes <= MAX_MODEL_MEMORY)) {
     const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+    const symbolic = program.symbols.all.filter((s) => s.kind === 'input');
     throw new CompileError(
       'too-large',
-      `The model needs ${mib(program.dataSize)} of weights and ${mib(arenaBytes)} of working memory for ${maxBatch} row(s) per call, more than the ${mib(MAX_MODEL_MEMORY)} of WebAssembly memory a model may plan.${maxBatch > 1 ? ' Lower --max-batch, or use' : ' Use'} a smaller model or smaller inputs.`,
+      `The model needs ${mib(program.dataSize)} of weights and ${mib(arenaBytes)} of working memory, more than the ${mib(MAX_MODEL_MEMORY)} of WebAssembly memory a model may plan.${symbolic.length ? ` Lower the bounds of ${symbolic.map((s) => `${s.name} (now ..${s.max})`).join(', ')} with --dim NAME=..MAX, or` : ''} Use a smaller model or smaller inputs.`,
     );
   }
-  return { maxBatch, arenaBytes, peakLiveBytes: peakLiveBytes(program, maxBatch) };
+  const rows = lowered.rows ? program.symbols.get(lowered.rows.symbol)!.max : 1;
+  return { maxBatch: rows, arenaBytes, tableBytes, peakLiveBytes: peakLiveBytes(program) };
 }
 
-/**
- * Static memory plan: every buffer gets a fixed arena offset, and buffers whose lifetimes do not
- * overlap share bytes. Lifetimes are step ranges; graph inputs live from the start, outputs to the end.
- */
+/** Give every unbounded symbol the largest shared default bound that keeps the arena in budget. */
+function chooseDefaultBounds(program: Program, rowSymbol: string | undefined): void {
+  const open = program.symbols.all.filter((s) => s.max === Infinity);
+  if (!open.length) return;
+  const cap = (s: SymbolInfo) => (s.name === rowSymbol ? MAX_ROWS : MAX_DEFAULT);
+  const set = (bound: number) => open.forEach((s) => (s.max = Math.max(s.min, Math.min(bound, cap(s)), 1)));
+  let [lo, hi] = [1, Math.max(...open.map(cap))];
+  set(hi);
+  if (planArena(program) <= ARENA_BUDGET) return;
+  // The arena grows with the bound: the largest bound within budget (at least 1).
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    set(mid);
+    if (planArena(program) <= ARENA_BUDGET) lo = mid;
+    else hi = mid - 1;
+  }
+  set(lo);
+}
+
 export const align16 = (n: number): number => Math.ceil(n / 16) * 16;
 
-export function bufferBytes(b: Buffer, maxBatch: number): number {
-  return align16(b.batched ? b.rowBytes * maxBatch : b.rowBytes);
+/** Bytes a buffer takes in the plan: its size's upper bound, 16-byte aligned. */
+export function bufferBytes(b: Buffer, program: Program): number {
+  const bytes = program.symbols.upper(b.bytes);
+  if (!Number.isFinite(bytes)) throw new Error(`internal error: buffer ${b.id} has no bound`);
+  return align16(Math.max(bytes, 0));
 }
 
 /**
@@ -62,18 +84,20 @@ export function computeLifetimes(program: Program, inputs: readonly RtValue[], o
       b.last = Math.max(b.last, i);
     }
   });
-  for (const v of inputs) resolve(v.buffer).first = -1;
+  // Inputs live all along: a call may run again on the inputs it left in memory (streaming state).
+  for (const v of inputs) Object.assign(resolve(v.buffer), { first: -1, last: Infinity });
   for (const v of outputs) resolve(v.buffer).last = Infinity;
 }
 
 /** Assign offsets (first fit, largest first among buffers born at the same step); returns arena bytes. */
-export function planArena(program: Program, maxBatch: number): number {
+export function planArena(program: Program): number {
   const used = program.buffers.filter((b) => !b.mergedInto && (b.first !== Infinity || b.last !== -Infinity));
-  const order = [...used].sort((a, b) => a.first - b.first || bufferBytes(b, maxBatch) - bufferBytes(a, maxBatch));
+  const sizes = new Map(used.map((b) => [b, bufferBytes(b, program)]));
+  const order = [...used].sort((a, b) => a.first - b.first || sizes.get(b)! - sizes.get(a)!);
   let placed: { start: number; end: number; last: number }[] = [];
   let arena = 0;
   for (const b of order) {
-    const size = bufferBytes(b, maxBatch);
+    const size = sizes.get(b)!;
     // Bytes of buffers still alive when b is first written are taken (equal steps overlap: a kernel
     // must not write its output over an input it is still reading). Buffers are visited by first step,
     // so one dead now stays dead: dropping it keeps long graphs linear, not quadratic.
@@ -92,18 +116,28 @@ export function planArena(program: Program, maxBatch: number): number {
   return arena;
 }
 
+/** Run-time tables each get their own bytes (they are tiny). Returns the bytes they take. */
+function planTables(program: Program): number {
+  let at = 0;
+  for (const t of program.tables) {
+    t.offset = at;
+    at += align16(t.values.length * 4);
+  }
+  return at;
+}
+
 /** The largest sum of buffers alive at any one step: the least any plan could use. */
-export function peakLiveBytes(program: Program, maxBatch: number): number {
+export function peakLiveBytes(program: Program): number {
   // A sweep over lifetime ends (sizes enter at a buffer's first step, leave after its last), clamped to
   // the step range as the per-step count was; linear in the buffers, so long graphs stay fast.
   const steps = program.steps.length;
   const delta = new Float64Array(steps + 1);
   for (const b of program.buffers) {
-    if (b.first === Infinity && b.last === -Infinity) continue;
+    if (b.mergedInto || (b.first === Infinity && b.last === -Infinity)) continue;
     const from = Math.max(b.first, 0);
     const to = Math.min(b.last, steps - 1);
     if (from > to) continue;
-    const size = bufferBytes(b, maxBatch);
+    const size = bufferBytes(b, program);
     delta[from] += size;
     delta[to + 1] -= size;
   }
@@ -111,10 +145,4 @@ export function peakLiveBytes(program: Program, maxBatch: number): number {
   let live = 0;
   for (let i = 0; i < steps; i++) peak = Math.max(peak, (live += delta[i]));
   return peak;
-}
-
-/** Peak arena bytes per batch row, to size the batch so the arena stays within a budget. */
-export function chooseMaxBatch(program: Program, budgetBytes: number, limit: number): number {
-  const perRow = planArena(program, 1);
-  return Math.max(1, Math.min(limit, Math.floor(budgetBytes / Math.max(perRow, 1))));
 }

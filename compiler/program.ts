@@ -1,17 +1,17 @@
 import type { KernelArgs, KernelName } from './abi/kernels.js';
-import { checkShape, product, type Tensor } from './tensor.js';
+import { isConst, mul, product, sameSize, type Size } from './shape/size.js';
+import type { SymbolTable } from './shape/symbols.js';
+import type { DataType, Tensor } from './tensor.js';
 
 /**
- * The lowered model: a straight-line list of kernel calls over planned buffers and constant data.
- * Everything the emitter needs, nothing ONNX-specific.
+ * The lowered model: kernel calls over planned buffers and constant data, with every size an expression
+ * over the model's symbolic dimensions (compiler/shape/). Everything the emitter needs, nothing ONNX-specific.
  */
 
-/** A region of the arena. Batched buffers hold `maxBatch` rows; their size is per row. */
+/** A region of the arena, planned at its size's upper bound. */
 export interface Buffer {
   id: number;
-  /** Bytes per row (batched) or in total (unbatched). */
-  rowBytes: number;
-  batched: boolean;
+  bytes: Size;
   /** Step indices of first write and last read; -1 / Infinity for graph inputs / outputs. */
   first: number;
   last: number;
@@ -29,25 +29,32 @@ export function resolve(b: Buffer): Buffer {
   return b;
 }
 
-/**
- * A tensor computed at run time. Axis 0 of a batched value runs over the batch: it has `rows × dims[0]`
- * entries, so `dims[0]` is 1 unless a reshape made several entries per row (e.g. [N,2,12] → [2N,12]).
- */
+/** How a run-time tensor's elements are held in memory (ONNX element type names). */
+export type Storage = 'float32' | 'int32' | 'int64' | 'uint8' | 'int8';
+
+export const ELEMENT_BYTES: Record<Storage, number> = { float32: 4, int32: 4, int64: 8, uint8: 1, int8: 1 };
+
+/** A tensor computed at run time. */
 export interface RtValue {
   kind: 'rt';
-  dims: number[];
-  batched: boolean;
+  dims: Size[];
   buffer: Buffer;
-  /** int32 holds ONNX integer tensors (class indices) at run time. */
-  dtype: 'float32' | 'int32';
+  /** What memory holds. */
+  dtype: Storage;
+  /**
+   * The ONNX element type, where it differs from what memory holds: booleans computed as 1/0 floats,
+   * int64 class indices held as int32.
+   */
+  onnx?: DataType;
   /** An int32 value that indexes these class values (ArrayFeatureExtractor over a constant class list). */
   categories?: (string | number)[];
   /**
-   * Where the batch is when an op moved it off axis 0 (attention's [S, N, E] transposes); only in
-   * 'rowwise' mode, where each run is one row and every size is static. Undefined means 0.
+   * The axis that runs over the rows of the batch, while no op has mixed rows; 'none' for a value that
+   * does not depend on the rows at all (a Range over a sequence length); undefined once rows are mixed.
+   * A graph whose outputs keep the rows on axis 0 may run a batch in chunks (compiler/lowering/rows.ts).
    */
-  batchAxis?: number;
-  /** 'nhwc': an image value [k, C, …spatial] held channels-last in memory (compiler/layout.ts). */
+  rowAxis?: number | 'none';
+  /** 'nhwc': an image value [k, C, …spatial] held channels-last in memory (compiler/lowering/layout.ts). */
   layout?: 'nhwc';
   /** Probabilities a ZipMap labelled: these labels become the model's labels. */
   zipMapLabels?: string[];
@@ -58,7 +65,25 @@ export interface ConstValue {
   tensor: Tensor;
 }
 
-export type Value = RtValue | ConstValue;
+/**
+ * A small integer tensor (rank 0 or 1) known at compile time up to symbols: what Shape gives, and the
+ * Gather/Concat/Slice/arithmetic of shape subgraphs keep it so, until a Reshape or Expand consumes it.
+ */
+export interface ShapeValue {
+  kind: 'shape';
+  /** [] for a scalar, [n] for a vector. */
+  dims: number[];
+  values: Size[];
+}
+
+export type Value = RtValue | ConstValue | ShapeValue;
+
+/** The ONNX element type of a value. */
+export function onnxTypeOf(v: Value): DataType {
+  if (v.kind === 'const') return v.tensor.dtype;
+  if (v.kind === 'shape') return 'int64';
+  return v.onnx ?? v.dtype;
+}
 
 /**
  * What a GEMM or convolution applies to its output columns as it writes them: a per-column scale (folded
@@ -81,10 +106,26 @@ export interface DataRef {
   bytes: number;
 }
 
-/** An address argument: into the arena (a buffer, `off` bytes in), into the data segment, or none (0). */
-export type PtrArg = { t: 'buf'; b: Buffer; off?: number } | { t: 'data'; d: DataRef } | { t: 'null' };
-/** An i32 argument: a constant, or the run's row count times a constant (counts that scale with the batch). */
-export type I32Arg = { t: 'i32'; v: number } | { t: 'rows'; times: number };
+/** A table of i32 sizes some of which are known only at run time: written before the step that reads it. */
+export interface RuntimeTable {
+  id: number;
+  values: Size[];
+  /** Byte offset in the table area, from the memory plan. */
+  offset: number;
+}
+
+/**
+ * An address argument: into the arena (a buffer, `off` bytes in), into the data segment, a run-time table,
+ * a symbol's i32 slot (for kernels that compute a size), or none (0).
+ */
+export type PtrArg =
+  | { t: 'buf'; b: Buffer; off?: Size }
+  | { t: 'data'; d: DataRef }
+  | { t: 'table'; table: RuntimeTable }
+  | { t: 'slot'; symbol: string }
+  | { t: 'null' };
+/** An i32 argument: a size (a constant or an expression over symbols, evaluated per call). */
+export type I32Arg = { t: 'i32'; v: Size };
 export type F32Arg = { t: 'f32'; v: number };
 export type Arg = PtrArg | I32Arg | F32Arg;
 
@@ -110,35 +151,47 @@ export interface Step {
   epilogue?: GemmEpilogue;
   /** A step the fusion pass may fold into the epilogue of the GEMM that wrote its run-time input. */
   fusable?: EpilogueOp;
+  /**
+   * Run-time checks before the call: each pair of sizes must be equal, else the call fails with the
+   * message (an input whose sizes do not fit together, e.g. broadcast dimensions that differ).
+   */
+  checks?: { a: Size; b: Size; message: string }[];
 }
 
-/** The batch axis of a value, or -1 when it has none (constants, static shapes). */
-export const batchAxisOf = (v: Value): number => (v.kind === 'rt' && v.batched ? (v.batchAxis ?? 0) : -1);
+/** Elements in a value. */
+export const sizeOf = (v: RtValue): Size => product(v.dims);
 
-/** Elements per batch row (batched) or in total. */
-export const rowSize = (v: RtValue): number => product(v.dims);
+/** Elements in a value (times `factor`) as a kernel argument. */
+export const countArg = (v: RtValue, factor: Size = 1): I32Arg => ({ t: 'i32', v: mul(sizeOf(v), factor) });
 
-/** Elements in a value: `rows × per-row` for batched values, a constant otherwise. */
-export const countArg = (v: RtValue, factor = 1): I32Arg =>
-  v.batched ? { t: 'rows', times: rowSize(v) * factor } : { t: 'i32', v: rowSize(v) * factor };
-
-export const i32 = (v: number): I32Arg => ({ t: 'i32', v });
+export const i32 = (v: Size): I32Arg => ({ t: 'i32', v });
 export const f32 = (v: number): F32Arg => ({ t: 'f32', v });
-export const buf = (v: RtValue, off = 0): PtrArg => ({ t: 'buf', b: v.buffer, off });
+export const buf = (v: RtValue, off: Size = 0): PtrArg => ({ t: 'buf', b: v.buffer, off });
 export const data = (d: DataRef | null): PtrArg => (d ? { t: 'data', d } : { t: 'null' });
 
 /** Several arguments of one kind at once: `{ H: i32(H), W: i32(W) }` as `mapValues({ H, W }, i32)`. */
-export function mapValues<T extends Record<string, number>, A>(values: T, f: (v: number) => A): { [K in keyof T]: A } {
+export function mapValues<T extends Record<string, Size>, A>(values: T, f: (v: Size) => A): { [K in keyof T]: A } {
   return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, f(v)])) as { [K in keyof T]: A };
 }
 
 export class Program {
   readonly steps: Step[] = [];
   readonly buffers: Buffer[] = [];
+  readonly tables: RuntimeTable[] = [];
   private readonly chunks: Uint8Array[] = [];
   private dataBytes = 0;
   private readonly small = new Map<string, DataRef>();
   private readonly pending: (() => void)[] = [];
+  private checks: NonNullable<Step['checks']> = [];
+
+  constructor(readonly symbols: SymbolTable) {}
+
+  /** A run-time check the next kernel call waits for (see Step.checks). */
+  requireBeforeNextStep(a: Size, b: Size, message: string): void {
+    if (sameSize(a, b)) return;
+    this.checks.push({ a, b, message });
+    this.symbols.noteEquality(a, b);
+  }
 
   /** The kernels the steps call (after fusion removed some). */
   get kernels(): Set<KernelName> {
@@ -155,24 +208,32 @@ export class Program {
     this.pending.splice(0).forEach((fn) => fn());
   }
 
-  newValue(dims: number[], batched: boolean, dtype: RtValue['dtype'] = 'float32'): RtValue {
+  newValue(dims: Size[], dtype: Storage = 'float32'): RtValue {
     const buffer: Buffer = {
       id: this.buffers.length,
-      rowBytes: checkShape(dims, 'a run-time tensor') * 4,
-      batched,
+      bytes: mul(product(dims), ELEMENT_BYTES[dtype]),
       first: Infinity,
       last: -Infinity,
       pendingReads: 0,
       offset: -1,
     };
     this.buffers.push(buffer);
-    return { kind: 'rt', dims, batched, buffer, dtype };
+    return { kind: 'rt', dims, buffer, dtype };
   }
 
   addStep<K extends KernelName>(kernel: K, args: () => StepArgs<K>, reads: RtValue[], writes: RtValue[]): Step {
     const step: Step = { kernel, args, reads: reads.map((v) => v.buffer), writes: writes.map((v) => v.buffer) };
+    if (this.checks.length) step.checks = this.checks.splice(0);
     this.steps.push(step);
     return step;
+  }
+
+  /** i32 sizes for a kernel that reads a table: in the data segment when all are known, else at run time. */
+  addTable(values: Size[]): PtrArg {
+    if (values.every(isConst)) return data(this.addInts(values as number[]));
+    const table: RuntimeTable = { id: this.tables.length, values, offset: -1 };
+    this.tables.push(table);
+    return { t: 'table', table };
   }
 
   /** Add constant bytes, 16-byte aligned (GEMM panels are read with aligned v128 loads). */

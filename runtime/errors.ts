@@ -14,6 +14,10 @@ export type ModelErrorCode =
   | 'has-imports' // the module imports something: models must be self-contained
   | 'memory-mismatch' // the module's memory differs from its declared plan
   | 'bad-input' // the input does not fit the model
+  | 'missing-input' // run() was not given one of the model's inputs (or given one it does not have)
+  | 'dtype-mismatch' // an input's data is not of the element type the model takes
+  | 'shape-mismatch' // an input's shape does not fit the model (rank, a fixed size, data length, sizes that must agree)
+  | 'shape-out-of-bounds' // a symbolic dimension beyond the bounds the model was compiled for
   | 'integrity' // the bytes do not match the given Subresource Integrity hash
   | 'csp' // the page's Content-Security-Policy forbids compiling WebAssembly ('wasm-unsafe-eval' is missing)
   | 'out-of-memory' // the browser could not give the model its memory (too many models alive at once)

@@ -7,7 +7,18 @@ export {
   type LoadProgress,
   type ModelSource,
 } from './load.js';
-export { Model, type Outputs, type OutputTensor, type ModelInput, type TensorInput } from './model.js';
+export {
+  Model,
+  ModelStream,
+  type Outputs,
+  type OutputTensor,
+  type ModelInput,
+  type TensorInput,
+  type RunOptions,
+  type Tensor,
+  type TensorData,
+  type TensorFeed,
+} from './model.js';
 export { ModelError, type ModelErrorCode } from './errors.js';
 export { hasWasmFeature } from './features.js';
 export { VERSION } from './version.js';
@@ -17,11 +28,12 @@ export {
   META_FORMAT,
   META_VERSION,
   rowSize,
-  perRow,
   type ModelMeta,
   type TensorMeta,
   type FeatureMeta,
   type ImagePreprocessing,
   type Dim,
   type DType,
+  type SymbolMeta,
 } from './meta.js';
+export { STATUS } from './abi.js';

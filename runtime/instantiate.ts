@@ -12,8 +12,10 @@ import { MAX_MODEL_MEMORY, META_FORMAT, META_SECTION, META_VERSION, rowSize, typ
 import { Model, type ModelExports } from './model.js';
 import type { ModuleShape } from './sections.js';
 import { dropIdleModels } from './shared-loads.js';
+import { headerWords } from './abi.js';
+import { STORAGE_BYTES, storageOf } from './tensors.js';
 
-const ABI_FUNCTIONS = ['run', 'inputPtr', 'outputPtr', 'maxBatch'];
+const ABI_FUNCTIONS = ['run', 'inputPtr', 'outputPtr', 'headerPtr', 'maxBatch'];
 
 /**
  * Check the module, then instantiate it. `shape` comes from the module's bytes (see SectionScanner): null
@@ -177,8 +179,9 @@ function checkMemoryPlan(memory: WebAssembly.Memory, meta: ModelMeta, where: str
 }
 
 /**
- * The exports' answers agree with the metadata: `maxBatch()` is the declared whole number ≥ 1, and every
- * input and output pointer is 4-byte aligned with room for `maxBatch` rows inside memory.
+ * The exports' answers agree with the metadata: `maxBatch()` is the declared whole number ≥ 1, the I/O
+ * header lies inside memory, and every input and output pointer is aligned with room for its largest
+ * tensor (fixed shapes, or `maxBatch` rows; other symbolic sizes are checked by the model on each call).
  */
 function checkExports(exports: ModelExports, meta: ModelMeta, where: string): void {
   const refuse = (what: string): never => {
@@ -198,18 +201,32 @@ function checkExports(exports: ModelExports, meta: ModelMeta, where: string): vo
   if (maxBatch !== meta.maxBatch || !(maxBatch >= 1))
     refuse(`maxBatch() returns ${maxBatch}, but the metadata declares ${meta.maxBatch} rows per call`);
   const size = exports.memory.buffer.byteLength;
+  const header = answer('headerPtr()', () => exports.headerPtr());
+  const words = headerWords(
+    meta.inputs.map((t) => t.shape.length),
+    meta.outputs.map((t) => t.shape.length),
+  ).total;
+  if (header % 4 !== 0 || header < 0 || header + words * 4 > size)
+    refuse(`headerPtr() is ${header}, which leaves no room for its ${words} words in its ${size} bytes of memory`);
   for (const [side, tensors, ptr] of [
     ['input', meta.inputs, (i: number) => exports.inputPtr(i)],
     ['output', meta.outputs, (i: number) => exports.outputPtr(i)],
   ] as const) {
     tensors.forEach((t, i) => {
       const at = answer(`${side}Ptr(${i})`, () => ptr(i));
-      // Symbolic sizes are only known per call: then the room is checked by the model itself.
-      const bytes = maxBatch * rowSize(t) * 4;
-      if (at % 4 !== 0) refuse(`${side}Ptr(${i}) is ${at}, not a multiple of 4 (each number takes 4 bytes)`);
-      if (at < 0 || at >= size || (Number.isFinite(bytes) && at + bytes > size))
+      const element = STORAGE_BYTES[storageOf(t)];
+      const fixed = t.shape.every((d) => typeof d === 'number');
+      const elements = fixed
+        ? (t.shape as number[]).reduce((a, d) => a * d, 1)
+        : meta.rows
+          ? maxBatch * rowSize(t)
+          : NaN;
+      const bytes = elements * element;
+      if (at % element !== 0)
+        refuse(`${side}Ptr(${i}) is ${at}, not a multiple of ${element} (the size of its elements)`);
+      if (at < 0 || at > size || (Number.isFinite(bytes) && at + bytes > size))
         refuse(
-          `${side}Ptr(${i}) is ${at}, which leaves no room for ${maxBatch} rows of "${t.name}" in its ${size} bytes of memory`,
+          `${side}Ptr(${i}) is ${at}, which leaves no room for "${t.name}" (${bytes} bytes) in its ${size} bytes of memory`,
         );
     });
   }

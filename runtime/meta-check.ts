@@ -6,7 +6,8 @@
 import { ModelError } from './errors.js';
 import { rowSize, type ModelMeta, type TensorMeta } from './meta.js';
 
-const DTYPES = ['float32', 'int32', 'int64', 'string'];
+const DTYPES = ['float32', 'int32', 'int64', 'bool', 'uint8', 'int8', 'string'];
+const STORAGES = ['float32', 'int32', 'int64', 'uint8', 'int8'];
 const SCORE_KINDS = ['probabilities', 'logits', 'log-probabilities'];
 
 /**
@@ -42,6 +43,16 @@ export function checkMeta(meta: ModelMeta, where: string): void {
     if ((list as unknown[]).length === 0) fail(side, `is empty: a model has at least one ${side.slice(0, -1)}`);
     (list as unknown[]).forEach((t, i) => checkTensor(t, `${side}[${i}]`, side === 'inputs', fail));
   }
+  if (!Array.isArray(m.symbols)) fail('symbols', `is ${show(m.symbols)}, not a list`);
+  (m.symbols as unknown[]).forEach((x, i) => {
+    const o = (x ?? {}) as Record<string, unknown>;
+    if (typeof o.name !== 'string' || o.name === '') fail(`symbols[${i}].name`, `is ${show(o.name)}, not a name`);
+    if (!isWhole(o.min) || !isWhole(o.max) || (o.min as number) > (o.max as number))
+      fail(`symbols[${i}]`, `bounds ${show(o.min)}..${show(o.max)} are not whole numbers, min ≤ max`);
+  });
+  if (m.rows !== null && (typeof m.rows !== 'object' || typeof (m.rows as { symbol?: unknown }).symbol !== 'string'))
+    fail('rows', `is ${show(m.rows)}, not null or { symbol }`);
+  if (!isStringList(m.checks)) fail('checks', 'is not a list of messages');
   if (!isWhole(m.maxBatch) || (m.maxBatch as number) < 1)
     fail('maxBatch', `is ${show(m.maxBatch)}, not a whole number ≥ 1`);
   if (!isWhole(m.memoryBytes)) fail('memoryBytes', `is ${show(m.memoryBytes)}, not a whole number of bytes`);
@@ -64,9 +75,12 @@ function checkTensor(t: unknown, at: string, input: boolean, fail: (field: strin
   if (typeof o.name !== 'string' || o.name === '') fail(`${at}.name`, `is ${show(o.name)}, not a name`);
   if (typeof o.dtype !== 'string' || !DTYPES.includes(o.dtype)) fail(`${at}.dtype`, `is ${show(o.dtype)}`);
   if (typeof o.kind !== 'string') fail(`${at}.kind`, `is ${show(o.kind)}, not a string`);
-  if (!Array.isArray(o.shape) || o.shape.length === 0)
-    fail(`${at}.shape`, `is ${show(o.shape)}, not a list of dimensions`);
-  // A dimension is a size (a whole number ≥ 0) or a symbol's name ("N", "N*2", "seq", "height").
+  if (o.storage !== undefined && !STORAGES.includes(o.storage as string))
+    fail(`${at}.storage`, `is ${show(o.storage)}`);
+  // A scalar has the empty shape.
+  if (!Array.isArray(o.shape)) fail(`${at}.shape`, `is ${show(o.shape)}, not a list of dimensions`);
+  if (o.perRow !== undefined && !isWhole(o.perRow)) fail(`${at}.perRow`, `is ${show(o.perRow)}, not a whole number`);
+  // A dimension is a size (a whole number ≥ 0) or a symbolic one ("batch", "2*batch", "seq - 1").
   (o.shape as unknown[]).forEach((d, j) => {
     if (!(isWhole(d) || (typeof d === 'string' && d.trim() !== '')))
       fail(`${at}.shape[${j}]`, `is ${show(d)}: a dimension is a whole number ≥ 0 or a symbol's name`);

@@ -4,29 +4,43 @@
  */
 export const META_SECTION = 'ml.meta';
 export const META_FORMAT = 'ml-widgets';
-export const META_VERSION = 1;
+export const META_VERSION = 2;
 
 /** WebAssembly memory a model may plan and the runtime accepts: 2 GiB keeps every pointer positive in i32. */
 export const MAX_MODEL_MEMORY = 2 ** 31;
 
 /**
- * Dimension: a number, or the batch dimension (always axis 0): "N" for one entry per row, "N*k" for
- * k entries per row (an output that reshaped rows, e.g. [N,2,12] → [2N,12]).
+ * Dimension: a size, or a symbolic one: an input's symbol by name ("batch", "seq", "height"), an output's
+ * expression over them ("2*batch", "seq - 1"). A call's actual output shapes come back from the model.
  */
-export type Dim = number | 'N' | `N*${number}`;
+export type Dim = number | string;
 
-/** Entries along axis 0 per batch row. */
-export function perRow(dim: Dim): number {
-  return typeof dim === 'string' && dim.startsWith('N*') ? Number(dim.slice(2)) : 1;
+/** ONNX element types at the model's boundary; `string` only for labels mapped from class indices. */
+export type DType = 'float32' | 'int64' | 'int32' | 'bool' | 'uint8' | 'int8' | 'string';
+
+/** How memory holds a tensor's elements. */
+export type Storage = 'float32' | 'int32' | 'int64' | 'uint8' | 'int8';
+
+/** A symbolic dimension and the bounds the model was compiled for (a call outside them is refused). */
+export interface SymbolMeta {
+  name: string;
+  min: number;
+  max: number;
+  /** `input`: read from the inputs' shapes; `computed`: a size the model works out at run time. */
+  kind: 'input' | 'computed';
+  /** Set by --dim (as opposed to the default bound). */
+  flagged?: boolean;
 }
-
-export type DType = 'float32' | 'int32' | 'int64' | 'string';
 
 export interface TensorMeta {
   name: string;
   dtype: DType;
-  /** Shape with the batch dimension first ("N"). */
+  /** How memory holds the elements, when that differs from `dtype` (bool as 1/0 floats, int64 labels as int32). */
+  storage?: Storage;
+  /** The declared shape, with symbolic dimensions by name (see Dim). */
   shape: Dim[];
+  /** For a model with `rows`: elements per row (the shape after axis 0, times what axis 0 has per row). */
+  perRow?: number;
   /**
    * What the values mean, so elements can present them: `probabilities` (sum to 1),
    * `logits`/`log-probabilities` (softmax them for display), `label` (class index), `values` (regression).
@@ -97,13 +111,26 @@ export interface ModelMeta {
   peakLiveBytes?: number;
   /** Exact linear memory size; the memory cannot grow. */
   memoryBytes: number;
-  /** Rows per `run` call; the runtime chunks larger batches. */
+  /** The symbolic dimensions and their bounds. */
+  symbols: SymbolMeta[];
+  /**
+   * Set when the graph never mixes the rows of a batch along `symbol` (axis 0 of every input and output):
+   * `predict(rows)` then runs any number of rows, in chunks of at most `maxBatch`.
+   */
+  rows: { symbol: string } | null;
+  /** Rows per call: the row symbol's bound (1 without `rows`). */
   maxBatch: number;
+  /** What each of the model's run-time checks says when it fails (STATUS.CHECK_FAILED reports the index). */
+  checks: string[];
 }
 
-/** Elements per row: the product of all dims after the batch dim. */
-export function rowSize(t: Pick<TensorMeta, 'shape'>): number {
-  let n = perRow(t.shape[0]);
-  for (let i = 1; i < t.shape.length; i++) n *= t.shape[i] as number;
-  return n;
+/**
+ * Elements per row: `perRow` for a model with `rows`; for a shape with a symbolic first dimension and fixed
+ * others, what the others hold; for a fixed shape, the whole tensor (one row). NaN when none of these
+ * (symbolic dimensions after the first: use `run()` with shapes).
+ */
+export function rowSize(t: Pick<TensorMeta, 'shape' | 'perRow'>): number {
+  if (t.perRow !== undefined) return t.perRow;
+  const rest = typeof t.shape[0] === 'string' ? t.shape.slice(1) : t.shape;
+  return rest.every((d) => typeof d === 'number') ? rest.reduce<number>((a, d) => a * (d as number), 1) : NaN;
 }

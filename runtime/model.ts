@@ -1,22 +1,38 @@
+import { headerWords } from './abi.js';
 import { ModelError } from './errors.js';
-import { perRow, rowSize, type ModelMeta, type TensorMeta } from './meta.js';
+import { rowSize, type ModelMeta, type TensorMeta } from './meta.js';
+import { statusError } from './status.js';
+import {
+  allocate,
+  readOutput,
+  STORAGE_BYTES,
+  storageOf,
+  writeInput,
+  type Tensor,
+  type TensorData,
+  type TensorFeed,
+} from './tensors.js';
 
-/** The fixed ABI every compiled model exports. */
+export type { Tensor, TensorData, TensorFeed } from './tensors.js';
+
+/** The fixed ABI every compiled model exports (runtime/abi.ts has the header it shares). */
 export interface ModelExports {
   memory: WebAssembly.Memory;
-  run(rows: number): void;
+  /** Runs on the inputs and shapes in memory; 0, or a STATUS code with details in the header. */
+  run(): number;
   inputPtr(i: number): number;
   outputPtr(i: number): number;
+  headerPtr(): number;
   maxBatch(): number;
-  /** Index of the first non-finite number among n floats at ptr, or −1 (models from before it lack it). */
+  /** Index of the first non-finite number among n floats at ptr, or −1 (optional in the ABI). */
   firstNonFinite?(ptr: number, n: number): number;
 }
 
+/** The row API's outputs: float32 → Float32Array; int labels → Int32Array of class values; strings. */
 export interface OutputTensor {
   dtype: TensorMeta['dtype'];
   shape: number[];
-  /** float32 → Float32Array; int32/int64 → Int32Array (class values fit 32 bits); string → string[]. */
-  data: Float32Array | Int32Array | string[];
+  data: Float32Array | Int32Array | string[] | BigInt64Array | Uint8Array | Int8Array;
 }
 export type Outputs = Record<string, OutputTensor>;
 
@@ -24,97 +40,309 @@ export type Outputs = Record<string, OutputTensor>;
 export type TensorInput = Float32Array | ArrayLike<number> | ArrayLike<ArrayLike<number>>;
 export type ModelInput = TensorInput | Record<string, TensorInput>;
 
+export interface RunOptions {
+  /** Caller-owned arrays to write outputs into (of the output's type, long enough): no allocation. */
+  outputs?: Record<string, TensorData>;
+}
+
 /**
- * A compiled model instance. `predict` is synchronous: it copies each chunk of up to `maxBatch` rows
- * into linear memory with one `set`, calls `run` once per chunk, and copies outputs out once.
- * Memory cannot grow, so the typed-array views made here stay valid for the instance's life.
+ * A compiled model instance.
+ * - `run(feeds)` takes every input by name with its data and shape, exactly as the ONNX model declares
+ *   them (symbolic dimensions within their compiled bounds), and returns every output with its shape.
+ * - `predict(rows)` is the row API the elements use: for a model whose graph keeps rows apart
+ *   (`meta.rows`), any number of rows, run in chunks of `maxBatch`; otherwise one tensor of the declared
+ *   shape.
+ * - `stream(pairs)` keeps a model's state outputs in its memory as the next call's state inputs.
+ * All synchronous; memory cannot grow, so views made here stay valid for the instance's life.
  */
 export class Model {
   readonly meta: ModelMeta;
   readonly maxBatch: number;
   private readonly exports: ModelExports;
-  private readonly f32: Float32Array;
-  private readonly i32: Int32Array;
-  private readonly inputOffsets: number[];
-  private readonly outputOffsets: number[];
+  private readonly memory: ArrayBuffer;
+  private readonly header: Int32Array;
+  private readonly inputPtrs: number[];
+  private readonly outputPtrs: number[];
+  private readonly inputWords: number[];
+  private readonly outputWords: number[];
+  private readonly inputIndex: Map<string, number>;
 
   constructor(meta: ModelMeta, exports: ModelExports) {
     this.meta = meta;
     this.exports = exports;
     this.maxBatch = exports.maxBatch();
-    this.f32 = new Float32Array(exports.memory.buffer);
-    this.i32 = new Int32Array(exports.memory.buffer);
-    this.inputOffsets = meta.inputs.map((_, i) => exports.inputPtr(i) >>> 2);
-    this.outputOffsets = meta.outputs.map((_, i) => exports.outputPtr(i) >>> 2);
+    this.memory = exports.memory.buffer;
+    const words = headerWords(
+      meta.inputs.map((t) => t.shape.length),
+      meta.outputs.map((t) => t.shape.length),
+    );
+    this.header = new Int32Array(this.memory, exports.headerPtr(), words.total);
+    this.inputWords = words.inputs;
+    this.outputWords = words.outputs;
+    this.inputPtrs = meta.inputs.map((_, i) => exports.inputPtr(i));
+    this.outputPtrs = meta.outputs.map((_, i) => exports.outputPtr(i));
+    this.inputIndex = new Map(meta.inputs.map((t, i) => [t.name, i]));
+  }
+
+  /** Run on every input by name; returns every output (`dtype`, `shape`, typed `data`). */
+  run(feeds: Record<string, TensorFeed>, options: RunOptions = {}): Record<string, Tensor> {
+    if (feeds === null || typeof feeds !== 'object')
+      throw new ModelError('missing-input', `run() takes an object of inputs by name (${this.inputNames()}).`);
+    for (const name of Object.keys(feeds)) {
+      if (!this.inputIndex.has(name))
+        throw new ModelError('missing-input', `The model has no input "${name}"; its inputs are ${this.inputNames()}.`);
+    }
+    this.meta.inputs.forEach((t, i) => {
+      const feed = feeds[t.name];
+      if (!feed || typeof feed !== 'object' || feed.data === undefined)
+        throw new ModelError('missing-input', `Missing input "${t.name}" (${t.dtype} of shape ${shapeText(t.shape)}).`);
+      const shape = this.checkShape(t, feed);
+      writeInput(this.memory, this.inputPtrs[i], t, feed.data, product(shape));
+      this.header.set(shape, this.inputWords[i]);
+    });
+    this.call();
+    return this.collect(options.outputs);
   }
 
   /**
-   * Run the model on one row or a batch. `input` is the sole input's data, or a record by input
-   * name. `rows` defaults to what the data length implies.
+   * The row API: `input` is the sole input's rows (or a record by input name), `rows` defaults to what
+   * the data length implies. Outputs as Float32Array / Int32Array (class values) / string[].
    */
   predict(input: ModelInput, rows?: number): Outputs {
-    if (input === null || typeof input !== 'object')
+    if (input === null || input === undefined || typeof input !== 'object')
       throw new ModelError(
         'bad-input',
-        `predict() needs the input's numbers, not ${input === null ? 'null' : typeof input}.`,
+        `predict() takes the rows of ${this.describeInputs()}, not ${input === null ? 'null' : typeof input}.`,
       );
-    // Where the model can, it checks the numbers for non-finite ones in its memory, in SIMD.
     const check = this.exports.firstNonFinite;
     const flat = this.flattenInputs(input, !!check);
-    const n = rows ?? this.impliedRows(flat);
+    const perRow = this.meta.inputs.map((t) => rowSize(t));
+    if (perRow.some((n) => !Number.isFinite(n)))
+      throw new ModelError(
+        'bad-input',
+        `This model's inputs have symbolic dimensions besides the batch (${this.describeInputs()}): use run() with shapes.`,
+      );
+    const n = rows ?? this.impliedRows(flat[0], perRow[0]);
     if (!Number.isInteger(n) || n < 1) {
       throw new ModelError(
         'bad-input',
         `The batch is empty: give at least one row of ${describeRow(this.meta.inputs[0])}.`,
       );
     }
+    // Without `rows` (the graph mixes the rows of a batch) all rows go in one call: along a shared
+    // symbolic first dimension within its bound, or as the one tensor of a fixed shape.
+    const lead = this.leadingSymbol();
+    if (!this.meta.rows) {
+      if (!lead && n !== 1)
+        throw new ModelError(
+          'bad-input',
+          `This model takes one tensor of ${describeRow(this.meta.inputs[0])} (its graph mixes the rows of a batch), not ${n} rows.`,
+        );
+      const s = lead && this.meta.symbols.find((x) => x.name === lead);
+      if (s && (n > s.max || n < s.min))
+        throw new ModelError(
+          'shape-out-of-bounds',
+          `This model takes ${s.min}..${s.max} rows in one call (its graph mixes rows, so they cannot be split), not ${n}. Compile it with --dim ${lead}=..${n} to allow it.`,
+        );
+    }
     this.meta.inputs.forEach((t, i) => {
-      const need = n * rowSize(t);
+      const need = n * perRow[i];
       if (flat[i].length !== need) {
         throw new ModelError(
           'bad-input',
-          `Input "${t.name}" needs ${describeRow(t)} per row (${need} numbers for ${n} row${n === 1 ? '' : 's'}), but got ${flat[i].length}.`,
+          `Input "${t.name}" needs ${describeRow(t)}${this.meta.rows ? ' per row' : ''} (${need} numbers for ${n} row${n === 1 ? '' : 's'}), but got ${flat[i].length}.`,
         );
       }
     });
-
-    // One chunk: each output is sliced straight out of memory. Several: copied into arrays made once.
-    const single = n <= this.maxBatch;
-    const outData = single
-      ? []
-      : this.meta.outputs.map((t) => {
-          const size = n * rowSize(t);
-          return t.dtype === 'float32' ? new Float32Array(size) : new Int32Array(size);
-        });
-
-    for (let start = 0; start < n; start += this.maxBatch) {
-      const chunk = Math.min(this.maxBatch, n - start);
+    const chunkRows = this.meta.rows ? this.maxBatch : n;
+    const single = n <= chunkRows;
+    let outputs: Outputs | undefined;
+    for (let start = 0; start < n; start += chunkRows) {
+      const chunk = Math.min(chunkRows, n - start);
       this.meta.inputs.forEach((t, i) => {
-        const per = rowSize(t);
-        this.f32.set(flat[i].subarray(start * per, (start + chunk) * per), this.inputOffsets[i]);
+        const per = perRow[i];
+        const data = flat[i].subarray(start * per, (start + chunk) * per);
+        new Float32Array(this.memory, this.inputPtrs[i], data.length).set(data);
         if (check && !t.missing) {
-          const at = check(this.inputOffsets[i] << 2, chunk * per);
+          const at = check(this.inputPtrs[i], data.length);
           if (at >= 0) throw nonFinite(t, start * per + at, flat[i][start * per + at]);
         }
+        this.header.set(this.rowShape(t, chunk), this.inputWords[i]);
       });
-      runChunk(this.exports, chunk);
+      this.call();
+      if (single) return this.collectRows();
+      // Several chunks: outputs copied into arrays made once, at their place along axis 0.
+      outputs ??= Object.fromEntries(
+        this.meta.outputs.map((t) => {
+          const shape = this.outputShape(t);
+          shape[0] = (shape[0] / chunk) * n;
+          return [
+            t.name,
+            { dtype: t.dtype, shape, data: allocate(t.dtype === 'int64' ? 'int32' : t.dtype, product(shape)) },
+          ];
+        }),
+      );
       this.meta.outputs.forEach((t, i) => {
-        const per = rowSize(t);
-        const view = t.dtype === 'float32' ? this.f32 : this.i32;
-        const from = this.outputOffsets[i];
-        if (single) outData[i] = view.slice(from, from + chunk * per);
-        else outData[i].set(view.subarray(from, from + chunk * per), start * per);
+        const shape = this.outputShape(t);
+        const count = product(shape);
+        readOutput(this.memory, this.outputPtrs[i], t, count, {
+          into: outputs![t.name].data as TensorData,
+          at: (start / chunk) * count,
+          int64AsNumbers: true,
+        });
       });
     }
-    const outputs: Outputs = {};
+    return outputs!;
+  }
+
+  /**
+   * A stream over a model that takes its own previous state: `pairs` maps each state input to the output
+   * that becomes it. `run(feeds)` takes the other inputs; the state stays in the model's memory between
+   * calls (zeros at first, or the state inputs given to the first call), with no copy through JavaScript.
+   */
+  stream(pairs: Record<string, string>): ModelStream {
+    return new ModelStream(this, pairs);
+  }
+
+  /** @internal Run with the inputs already in memory except `skip`, which the model's memory still holds. */
+  runKeeping(
+    feeds: Record<string, TensorFeed>,
+    keep: Map<number, number[]>,
+    options: RunOptions = {},
+  ): Record<string, Tensor> {
+    this.meta.inputs.forEach((t, i) => {
+      const kept = keep.get(i);
+      if (kept && !feeds[t.name]) return void this.header.set(kept, this.inputWords[i]);
+      const feed = feeds[t.name];
+      if (!feed)
+        throw new ModelError('missing-input', `Missing input "${t.name}" (${t.dtype} of shape ${shapeText(t.shape)}).`);
+      const shape = this.checkShape(t, feed);
+      writeInput(this.memory, this.inputPtrs[i], t, feed.data, product(shape));
+      this.header.set(shape, this.inputWords[i]);
+    });
+    this.call();
+    return this.collect(options.outputs);
+  }
+
+  /** @internal */
+  get raw() {
+    return {
+      memory: this.memory,
+      inputPtrs: this.inputPtrs,
+      outputPtrs: this.outputPtrs,
+      header: this.header,
+      inputWords: this.inputWords,
+    };
+  }
+
+  /** @internal The dims of output i after the last call. */
+  outputShape(t: TensorMeta): number[] {
+    const i = this.meta.outputs.indexOf(t);
+    const at = this.outputWords[i];
+    return Array.from(this.header.subarray(at, at + t.shape.length));
+  }
+
+  private call(): void {
+    let status: number;
+    try {
+      status = this.exports.run();
+    } catch (err) {
+      // A trap (a damaged or hostile file) is the model's failure, not the input's.
+      throw new ModelError(
+        'trap',
+        `The model failed while running (${(err as Error)?.message ?? err}): its file is damaged or was not made by ml-widgets.`,
+        { cause: err },
+      );
+    }
+    if (status !== 0) throw statusError(this.meta, this.header, status);
+  }
+
+  private collect(into?: Record<string, TensorData>): Record<string, Tensor> {
+    const out: Record<string, Tensor> = {};
     this.meta.outputs.forEach((t, i) => {
-      outputs[t.name] = {
+      const shape = this.outputShape(t);
+      const data = readOutput(this.memory, this.outputPtrs[i], t, product(shape), { into: into?.[t.name] });
+      out[t.name] = { dtype: t.dtype, shape, data };
+    });
+    return out;
+  }
+
+  private collectRows(): Outputs {
+    const out: Outputs = {};
+    this.meta.outputs.forEach((t, i) => {
+      const shape = this.outputShape(t);
+      out[t.name] = {
         dtype: t.dtype,
-        shape: [n * perRow(t.shape[0]), ...(t.shape.slice(1) as number[])],
-        data: mapCategories(t, outData[i]),
+        shape,
+        data: readOutput(this.memory, this.outputPtrs[i], t, product(shape), {
+          int64AsNumbers: true,
+        }) as OutputTensor['data'],
       };
     });
-    return outputs;
+    return out;
+  }
+
+  /** An input's shape for a call: the feed's, or the declared one where that is fixed; checked against the model. */
+  private checkShape(t: TensorMeta, feed: TensorFeed): number[] {
+    let shape: number[];
+    if (feed.shape !== undefined) {
+      if (!Array.isArray(feed.shape) || feed.shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+        throw new ModelError(
+          'shape-mismatch',
+          `Input "${t.name}": the shape must be a list of sizes, not ${JSON.stringify(feed.shape)}.`,
+        );
+      shape = [...feed.shape];
+    } else if (t.shape.every((d) => typeof d === 'number')) shape = t.shape as number[];
+    else if (t.shape.length === 1) shape = [feed.data.length];
+    else
+      throw new ModelError(
+        'shape-mismatch',
+        `Input "${t.name}" has symbolic dimensions (${shapeText(t.shape)}): give its shape with the data.`,
+      );
+    if (shape.length !== t.shape.length)
+      throw new ModelError(
+        'shape-mismatch',
+        `Input "${t.name}" takes ${t.shape.length} dimension(s) (${shapeText(t.shape)}), not ${shape.length} ([${shape}]).`,
+      );
+    t.shape.forEach((d, axis) => {
+      if (typeof d === 'number' && d !== shape[axis])
+        throw new ModelError(
+          'shape-mismatch',
+          `Input "${t.name}" dimension ${axis} must be ${d} (shape ${shapeText(t.shape)}), not ${shape[axis]}.`,
+        );
+      if (typeof d === 'string') {
+        const s = this.meta.symbols.find((x) => x.name === d);
+        if (s && (shape[axis] > s.max || shape[axis] < s.min))
+          throw new ModelError(
+            'shape-out-of-bounds',
+            `Input "${t.name}" dimension ${axis} (${d}) is ${shape[axis]}; the model was compiled for ${s.min}..${s.max}. Compile it with --dim ${d}=..${Math.max(shape[axis], s.max)} to allow it.`,
+          );
+      }
+    });
+    return shape;
+  }
+
+  /** The shape of `rows` rows of a row-shaped input. */
+  private rowShape(t: TensorMeta, rows: number): number[] {
+    if (typeof t.shape[0] !== 'string') return t.shape as number[];
+    return [rows, ...(t.shape.slice(1) as number[])];
+  }
+
+  /** The symbol every input starts with (its other dims fixed), if there is one. */
+  private leadingSymbol(): string | undefined {
+    const first = this.meta.inputs[0]?.shape[0];
+    const ok =
+      typeof first === 'string' &&
+      this.meta.inputs.every((t) => t.shape[0] === first && t.shape.slice(1).every((d) => typeof d === 'number'));
+    return ok ? first : undefined;
+  }
+
+  private inputNames(): string {
+    return this.meta.inputs.map((t) => `"${t.name}"`).join(', ');
+  }
+
+  private describeInputs(): string {
+    return this.meta.inputs.map((t) => `${t.name} ${shapeText(t.shape)}`).join(', ');
   }
 
   /** `checked`: the model checks the numbers for non-finite ones once they are in its memory. */
@@ -136,41 +364,101 @@ export class Model {
     });
   }
 
-  private impliedRows(flat: Float32Array[]): number {
+  private impliedRows(flat: Float32Array, per: number): number {
     const t = this.meta.inputs[0];
-    const per = rowSize(t);
-    if (flat[0].length % per !== 0) {
+    if (flat.length % per !== 0) {
       throw new ModelError(
         'bad-input',
-        `Input "${t.name}" needs ${describeRow(t)} per row, but got ${flat[0].length} numbers, which is not a whole number of rows.`,
+        `Input "${t.name}" needs ${describeRow(t)} per row, but got ${flat.length} numbers, which is not a whole number of rows.`,
       );
     }
-    return flat[0].length / per;
+    return flat.length / per;
   }
 }
 
-/** One call into the module; a trap (a damaged or hostile file) is the model's failure, not the input's. */
-function runChunk(exports: ModelExports, rows: number): void {
-  try {
-    exports.run(rows);
-  } catch (err) {
-    throw new ModelError(
-      'trap',
-      `The model failed while predicting (${(err as Error)?.message ?? err}): its file is damaged or was not made by ml-widgets.`,
-      { cause: err },
-    );
+/** A model's state carried from one call to the next inside its memory (Model.stream). */
+export class ModelStream {
+  private readonly pairs: [input: number, output: number][];
+  private state = new Map<number, number[]>();
+
+  constructor(
+    private readonly model: Model,
+    pairs: Record<string, string>,
+  ) {
+    const { inputs, outputs } = model.meta;
+    this.pairs = Object.entries(pairs).map(([input, output]) => {
+      const i = inputs.findIndex((t) => t.name === input);
+      const o = outputs.findIndex((t) => t.name === output);
+      if (i < 0)
+        throw new ModelError(
+          'missing-input',
+          `stream(): the model has no input "${input}" (inputs: ${inputs.map((t) => t.name).join(', ')}).`,
+        );
+      if (o < 0)
+        throw new ModelError(
+          'missing-input',
+          `stream(): the model has no output "${output}" (outputs: ${outputs.map((t) => t.name).join(', ')}).`,
+        );
+      if (inputs[i].dtype !== outputs[o].dtype || storageOf(inputs[i]) !== storageOf(outputs[o]))
+        throw new ModelError(
+          'dtype-mismatch',
+          `stream(): input "${input}" is ${inputs[i].dtype} but output "${output}" is ${outputs[o].dtype}.`,
+        );
+      return [i, o];
+    });
+  }
+
+  /** Run one step: `feeds` has the inputs that are not state (state inputs given here replace the kept state). */
+  run(feeds: Record<string, TensorFeed>, options: RunOptions = {}): Record<string, Tensor> {
+    const { meta } = this.model;
+    const keep = new Map<number, number[]>();
+    for (const [i] of this.pairs) {
+      const t = meta.inputs[i];
+      if (feeds[t.name]) continue;
+      keep.set(i, this.state.get(i) ?? this.initialState(t, feeds));
+    }
+    const out = this.model.runKeeping(feeds, keep, options);
+    // The state outputs become the state inputs, copied inside the model's memory.
+    const raw = this.model.raw;
+    const bytes = new Uint8Array(raw.memory);
+    for (const [i, o] of this.pairs) {
+      const t = meta.outputs[o];
+      const shape = this.model.outputShape(t);
+      const n = product(shape) * STORAGE_BYTES[storageOf(t)];
+      bytes.copyWithin(raw.inputPtrs[i], raw.outputPtrs[o], raw.outputPtrs[o] + n);
+      this.state.set(i, shape);
+    }
+    return out;
+  }
+
+  /** Zeros of the state input's shape, its symbols taken from the other inputs of the first call. */
+  private initialState(t: TensorMeta, feeds: Record<string, TensorFeed>): number[] {
+    const { meta } = this.model;
+    const known = new Map<string, number>();
+    meta.inputs.forEach((u) => {
+      const shape = feeds[u.name]?.shape;
+      if (shape) u.shape.forEach((d, axis) => typeof d === 'string' && known.set(d, shape[axis]));
+    });
+    const shape = t.shape.map((d) => (typeof d === 'number' ? d : known.get(d)));
+    if (shape.some((d) => d === undefined))
+      throw new ModelError(
+        'missing-input',
+        `stream(): give the first state "${t.name}" (shape ${shapeText(t.shape)}): its size cannot be told from the other inputs.`,
+      );
+    const i = meta.inputs.indexOf(t);
+    const raw = this.model.raw;
+    new Uint8Array(raw.memory, raw.inputPtrs[i], product(shape as number[]) * STORAGE_BYTES[storageOf(t)]).fill(0);
+    return shape as number[];
   }
 }
 
-/** Label outputs hold class indices in memory; the model's class values are in its metadata. */
-function mapCategories(t: TensorMeta, data: Float32Array | Int32Array): OutputTensor['data'] {
-  const categories = t.categories;
-  if (!categories) return data;
-  if (t.dtype === 'string') return Array.from(data, (i) => String(categories[i]));
-  // In place: `data` is this prediction's own copy, so a second array is not needed.
-  for (let i = 0; i < data.length; i++) data[i] = Number(categories[data[i]]);
-  return data;
+function product(dims: readonly number[]): number {
+  let n = 1;
+  for (const d of dims) n *= d;
+  return n;
 }
+
+const shapeText = (shape: readonly (number | string)[]) => `[${shape.join(', ')}]`;
 
 function nonFinite(t: TensorMeta, i: number, value: number): ModelError {
   return new ModelError(
@@ -180,7 +468,7 @@ function nonFinite(t: TensorMeta, i: number, value: number): ModelError {
 }
 
 function describeRow(t: TensorMeta): string {
-  const dims = t.shape.slice(1);
+  const dims = (t.perRow !== undefined ? t.shape.slice(1) : t.shape) as number[];
   const n = rowSize(t);
   return dims.length > 1 ? `${n} numbers (${dims.join('×')})` : `${n} number${n === 1 ? '' : 's'}`;
 }
@@ -194,6 +482,11 @@ function isTensorInput(v: ModelInput): v is TensorInput {
  * or (unless `checked`: the model does that) not finite.
  */
 function toFloat32(v: TensorInput, t: TensorMeta, checked: boolean): Float32Array {
+  if (t.dtype !== 'float32')
+    throw new ModelError(
+      'dtype-mismatch',
+      `Input "${t.name}" takes ${t.dtype}; predict() takes float rows: use run() for it.`,
+    );
   let out: Float32Array;
   if (v instanceof Float32Array) out = v;
   else {

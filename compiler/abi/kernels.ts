@@ -156,6 +156,21 @@ export const KERNELS = {
     module: 'memory',
     params: [ptr('idx'), ptr('table'), ptr('y'), i32('count'), i32('inner'), i32('rows')],
   },
+  /** y[o, c, i] = x[o, idx[c], i] over [outer, axis, inner] (Gather with run-time indices, any 4/8-byte data). */
+  gather_axis: {
+    module: 'memory',
+    params: [
+      ptr('x'),
+      ptr('idx'),
+      ptr('y'),
+      i32('outer'),
+      i32('axis'),
+      i32('inner'),
+      i32('count'),
+      i32('idxBytes'),
+      i32('elemBytes'),
+    ],
+  },
   /** An n-d strided gather into a contiguous y: table = [rank, dims…, strides…], dim 0 given as `rows`. */
   strided_copy: { module: 'layout', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table')] },
   /** strided_copy of elements of elemSize bytes (1, 2, 4, 8); dims and strides in elements. */

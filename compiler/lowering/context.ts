@@ -1,35 +1,29 @@
 import { NodeProblem } from '../errors.js';
 import type { AttrValue, OnnxNode } from '../onnx.js';
-import { batchAxisOf, type Program, type RtValue, type Value } from '../program.js';
-import type { Tensor } from '../tensor.js';
+import type { Program, RtValue, ShapeValue, Storage, Value } from '../program.js';
+import { sameSizes, type Size } from '../shape/size.js';
+import type { SymbolTable } from '../shape/symbols.js';
+import { Tensor } from '../tensor.js';
 import { toPlain } from './layout.js';
-
-/**
- * 'dynamic': the batch is axis 0 everywhere and any number of rows runs per call. 'rowwise': ops may
- * move the batch to another axis as long as none mixes rows; the model then runs one row per call.
- * 'static': the exported shapes, batch and all.
- */
-export type BatchMode = 'dynamic' | 'rowwise' | 'static';
-
-/**
- * The batch size as it appears in folded shape computations (Shape → Gather → Concat → Reshape, as
- * PyTorch exports `x.view(x.size(0), -1)`): a sentinel no real dimension has. Reshape reads a
- * multiple k·BATCH as "k entries per row"; anything else it reaches is a batch problem.
- */
-export const BATCH = 1_000_000_007;
 
 /** Lowering state for one node: its inputs, attributes, outputs and the program being built. */
 export class NodeContext {
   constructor(
     readonly node: OnnxNode,
     readonly opset: number,
-    readonly mode: BatchMode,
-    /** The first input's exported batch size (a number), or null when it was symbolic. */
-    readonly exportedBatch: number | null,
     readonly program: Program,
     private readonly values: Map<string, Value>,
     private readonly consumers: Map<string, number>,
+    /**
+     * The inputs' declared leading 1 was read as a batch (lowering/lower.ts lowerModel): a literal size
+     * on axis 0 in a Reshape target was written for that 1 and means entries per row.
+     */
+    readonly rowsFromOne = false,
   ) {}
+
+  get symbols(): SymbolTable {
+    return this.program.symbols;
+  }
 
   get inputCount(): number {
     return this.node.inputs.length;
@@ -40,52 +34,66 @@ export class NodeContext {
     return name ? this.values.get(name) : undefined;
   }
 
-  /** A float input computed at run time (constants never reach here: their nodes fold). */
-  rt(i: number, movedBatchOk = false): RtValue {
-    const v = this.rtAny(i, movedBatchOk);
+  /** A float input computed at run time, in plain layout. */
+  rt(i: number): RtValue {
+    const v = this.rtAny(i);
     if (v.dtype !== 'float32')
       throw new NodeProblem(
-        `input ${i} ("${this.node.inputs[i]}") is an integer tensor; only float tensors are supported here`,
+        `input ${i} ("${this.node.inputs[i]}") holds ${v.onnx ?? v.dtype}; only float tensors are supported here`,
       );
     return v;
   }
 
   /** A run-time input of any element type (for ops that only move or re-view data), in plain layout. */
-  rtAny(i: number, movedBatchOk = false): RtValue {
-    return toPlain(this.program, this.rtLayout(i, movedBatchOk));
+  rtAny(i: number): RtValue {
+    return toPlain(this.program, this.rtLayout(i));
   }
 
   /** A run-time input as it is held, channels-last or not: for layout-aware ops. */
-  rtLayout(i: number, movedBatchOk = false): RtValue {
+  rtLayout(i: number): RtValue {
     const v = this.input(i);
     if (!v) throw new NodeProblem(`input ${i} is missing`, 'invalid-graph');
     if (v.kind !== 'rt') throw new NodeProblem(`input ${i} ("${this.node.inputs[i]}") must not be a constant here`);
-    // Ops that do not follow a moved batch axis must see it first.
-    if (!movedBatchOk && batchAxisOf(v) > 0)
-      throw new NodeProblem(`needs the batch on axis 0, but it is on axis ${batchAxisOf(v)} here`, 'batch');
     return v;
   }
 
-  /** Check a new batch axis: off axis 0 only in 'rowwise' mode. */
-  movedBatch(axis: number, what: string): number {
-    if (axis !== 0 && this.mode !== 'rowwise')
-      throw new NodeProblem(`${what} moves the batch to axis ${axis}`, 'batch');
-    return axis;
-  }
-
-  /** An input that must be known at compile time (weights, shapes, axes). */
+  /** An input that must be known at compile time (weights, axes). */
   constant(i: number, what: string): Tensor {
     const v = this.input(i);
     if (!v) throw new NodeProblem(`${what} (input ${i}) is missing`, 'invalid-graph');
+    if (v.kind === 'shape' && v.values.every((s) => typeof s === 'number'))
+      return Tensor.fromNumbers('int64', v.dims, v.values as number[]);
     if (v.kind !== 'const')
       throw new NodeProblem(
-        `${what} (input ${i}, "${this.node.inputs[i]}") must be a constant, but it is computed at run time`,
+        `${what} (input ${i}, "${this.node.inputs[i]}") must be a constant, but it is ${v.kind === 'shape' ? 'a shape known only at run time' : 'computed at run time'}`,
       );
     return v.tensor;
   }
 
   optionalConstant(i: number, what: string): Tensor | undefined {
     return this.input(i) ? this.constant(i, what) : undefined;
+  }
+
+  /**
+   * An integer vector (or scalar) known at compile time up to symbols: a shape, a size, axes computed from
+   * shapes. Constants and Shape-derived values qualify; values computed from data at run time do not.
+   */
+  sizes(i: number, what: string): Size[] {
+    const v = this.input(i);
+    if (!v) throw new NodeProblem(`${what} (input ${i}) is missing`, 'invalid-graph');
+    if (v.kind === 'shape') return v.values;
+    if (v.kind === 'const') {
+      if (v.tensor.isFloat || v.tensor.dtype === 'string')
+        throw new NodeProblem(`${what} (input ${i}) must be integers`, 'invalid-graph');
+      return Array.from(v.tensor.numbers);
+    }
+    throw new NodeProblem(
+      `${what} (input ${i}, "${this.node.inputs[i]}") is computed from data at run time; it must follow from the input shapes`,
+    );
+  }
+
+  optionalSizes(i: number, what: string): Size[] | undefined {
+    return this.input(i) ? this.sizes(i, what) : undefined;
   }
 
   attr(name: string): AttrValue | undefined {
@@ -128,33 +136,40 @@ export class NodeContext {
     this.values.set(name, v);
   }
 
+  /** A shape-like integer output (see ShapeValue); a plain constant when every size is known. */
+  outputSizes(i: number, dims: number[], values: Size[]): void {
+    const v: ShapeValue = { kind: 'shape', dims, values };
+    this.output(
+      i,
+      values.every((s) => typeof s === 'number')
+        ? { kind: 'const', tensor: Tensor.fromNumbers('int64', dims, values as number[]) }
+        : v,
+    );
+  }
+
   /** A fresh runtime value. */
-  newValue(dims: number[], batched: boolean, dtype: RtValue['dtype'] = 'float32'): RtValue {
-    return this.program.newValue(dims, batched, dtype);
+  newValue(dims: Size[], dtype: Storage = 'float32'): RtValue {
+    return this.program.newValue(dims, dtype);
   }
 
   /** A view of `x` with other dims (Reshape, Flatten, Identity): no copy, same buffer. */
-  alias(x: RtValue, dims: number[]): RtValue {
+  alias(x: RtValue, dims: Size[]): RtValue {
     return { ...x, dims };
   }
 
   /** An output that may overwrite `x` when nothing reads `x` later (elementwise ops write in place). */
-  inPlaceOr(x: RtValue | undefined, dims: number[], batched: boolean): RtValue {
-    if (x && x.buffer.pendingReads === 0 && sameDims(x.dims, dims) && x.batched === batched) {
-      return { kind: 'rt', dims, batched, buffer: x.buffer, dtype: x.dtype, layout: x.layout, batchAxis: x.batchAxis };
+  inPlaceOr(x: RtValue | undefined, dims: Size[], dtype: Storage = 'float32'): RtValue {
+    if (x && x.buffer.pendingReads === 0 && sameSizes(x.dims, dims) && x.dtype === dtype) {
+      return { kind: 'rt', dims, buffer: x.buffer, dtype, layout: x.layout, rowAxis: x.rowAxis };
     }
-    return { ...this.newValue(dims, batched), batchAxis: x?.batchAxis };
+    return { ...this.newValue(dims, dtype), rowAxis: x?.rowAxis };
   }
 
-  /** Axis 0 of a batched value is the batch: an op along it would mix rows. */
-  checkNotBatchAxis(x: RtValue, axis: number, what: string): void {
-    if (axis === batchAxisOf(x)) {
-      throw new NodeProblem(`${what} along axis ${axis} mixes the rows of a batch`, 'batch');
-    }
+  /** A size that must hold at run time for this op (checked before its next kernel call). */
+  require(a: Size, b: Size, message: string): void {
+    this.program.requireBeforeNextStep(a, b, `${this.node.opType} "${this.node.name}": ${message}`);
   }
 }
-
-const sameDims = (a: number[], b: number[]) => a.length === b.length && a.every((d, i) => d === b[i]);
 
 export function normalizeAxis(axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;

@@ -1,5 +1,5 @@
-import { buf, i32, type Arg, type Program, type RtValue } from '../program.js';
-import { product } from '../tensor.js';
+import { buf, i32, type I32Arg, type Program, type RtValue } from '../program.js';
+import { product, type Size } from '../shape/size.js';
 
 /**
  * Image tensors run channels-last (NHWC) between convolutions: 1×1 convs are then exactly the packed
@@ -11,11 +11,9 @@ const plainCopies = new WeakMap<RtValue, RtValue>();
 const SHARED = 1 << 30;
 const nhwcCopies = new WeakMap<RtValue, RtValue>();
 
-/** Images per batch row × spatial size × channels of an image value [k, C, …spatial]. */
-export function imageGeometry(x: RtValue): { images: Arg; C: number; HW: number } {
-  const C = x.dims[1];
-  const HW = product(x.dims.slice(2));
-  return { images: x.batched ? { t: 'rows', times: x.dims[0] } : i32(x.dims[0]), C, HW };
+/** Images × spatial size × channels of an image value [N, C, …spatial]. */
+export function imageGeometry(x: RtValue): { images: I32Arg; C: Size; HW: Size } {
+  return { images: i32(x.dims[0]), C: x.dims[1], HW: product(x.dims.slice(2)) };
 }
 
 /** The value in plain (NCHW) memory order. */
@@ -25,7 +23,7 @@ export function toPlain(program: Program, x: RtValue): RtValue {
   if (HW === 1 || C === 1) return { ...x, layout: undefined }; // same bytes either way
   let y = plainCopies.get(x);
   if (!y) {
-    y = program.newValue(x.dims, x.batched);
+    y = { ...program.newValue(x.dims, x.dtype), rowAxis: x.rowAxis };
     y.buffer.pendingReads = SHARED; // other consumers of x may read this copy later: never overwrite it
     const out = y;
     program.addStep('nhwc_to_nchw', () => ({ x: buf(x), y: buf(out), images, C: i32(C), HW: i32(HW) }), [x], [out]);
@@ -41,7 +39,7 @@ export function toNHWC(program: Program, x: RtValue): RtValue {
   if (HW === 1 || C === 1) return { ...x, layout: 'nhwc' };
   let y = nhwcCopies.get(x);
   if (!y) {
-    const out: RtValue = { ...program.newValue(x.dims, x.batched), layout: 'nhwc' };
+    const out: RtValue = { ...program.newValue(x.dims, x.dtype), layout: 'nhwc', rowAxis: x.rowAxis };
     out.buffer.pendingReads = SHARED;
     program.addStep('nchw_to_nhwc', () => ({ x: buf(x), y: buf(out), images, C: i32(C), HW: i32(HW) }), [x], [out]);
     nhwcCopies.set(x, out);
@@ -51,7 +49,7 @@ export function toNHWC(program: Program, x: RtValue): RtValue {
 }
 
 /** Logical dims → memory order for an NHWC value: [k, C, …S] → [k, …S, C]. */
-export const physicalDims = (dims: number[]): number[] => [dims[0], ...dims.slice(2), dims[1]];
+export const physicalDims = (dims: Size[]): Size[] => [dims[0], ...dims.slice(2), dims[1]];
 
 /** Memory-order permutation of a logical axis list of an NHWC value. */
 export const physicalPerm = (rank: number): number[] => [0, ...Array.from({ length: rank - 2 }, (_, i) => i + 2), 1];

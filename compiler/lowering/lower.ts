@@ -1,17 +1,24 @@
 import { CompileError, NodeProblem, type CompileErrorCode, type CompileProblem } from '../errors.js';
-import type { OnnxModel, OnnxNode } from '../onnx.js';
+import type { OnnxModel, OnnxNode, OnnxValueInfo } from '../onnx.js';
 import { OPS } from '../ops/index.js';
 import { inputSpecs, type OpHandler } from '../ops/op.js';
-import { batchAxisOf, Program, type RtValue, type Value } from '../program.js';
+import { ELEMENT_BYTES, Program, type RtValue, type Value } from '../program.js';
+import { isConst, sizeToString, type Size } from '../shape/size.js';
+import { MAX_DIM, SymbolTable, type DimOption } from '../shape/symbols.js';
 import { Tensor } from '../tensor.js';
-import { NodeContext, type BatchMode } from './context.js';
+import { NodeContext } from './context.js';
 import { toPlain } from './layout.js';
+import { bytesOf, storageOf } from './storage.js';
 
 /** The most dimensions an input may have (ONNX models use up to 6; more is a damaged shape). */
 const MAX_RANK = 16;
 
-/** A lowered model and the batch mode it was lowered in. */
-export type LoweredModel = Lowered & { mode: BatchMode };
+export interface LowerOptions {
+  /** `--dim`: fixed sizes or bounds of symbolic dimensions, by name. */
+  dims?: Record<string, DimOption>;
+  /** `--const`: inputs fixed to a value at compile time (they fold, and an If on them disappears). */
+  consts?: Record<string, Tensor>;
+}
 
 export interface Lowered {
   program: Program;
@@ -19,6 +26,11 @@ export interface Lowered {
   outputs: { name: string; value: RtValue }[];
   /** ONNX op types that were compiled (folded or lowered). */
   ops: string[];
+  /**
+   * Set when the graph never mixes the rows of its batch: `symbol` is dimension 0 of every input and
+   * (times a constant) of every output, so a call may run a batch in chunks of any size.
+   */
+  rows?: { symbol: string };
 }
 
 /**
@@ -64,8 +76,57 @@ function checkInputs(
   if (!n.outputs[0]) throw new NodeProblem('its first output has no name, so nothing can read it', 'invalid-graph');
 }
 
-/** Lower an ONNX graph to a Program: fold what is constant, turn the rest into kernel calls. */
-export function lower(model: OnnxModel, mode: BatchMode): Lowered {
+/**
+ * Lower a model to a Program: fold what is constant, turn the rest into kernel calls over sizes that may be
+ * symbolic. The inputs take exactly their declared shapes. One convenience on top: when every input starts
+ * with a fixed 1 (PyTorch's default export) and the graph never mixes the rows of a batch, that 1 becomes a
+ * batch dimension, so one call can run many rows; the declared shape still works (a batch of 1).
+ */
+export function lowerModel(model: OnnxModel, options: LowerOptions = {}): Lowered {
+  const candidates = model.graph.inputs.filter(
+    (i) => !model.graph.initializers.has(i.name) && !options.consts?.[i.name],
+  );
+  const leadingOnes =
+    candidates.length > 0 && candidates.every((i) => i.shape && i.shape.length > 0 && i.shape[0] === 1);
+  if (leadingOnes) {
+    try {
+      const rowwise = lowerUnifying(model, options, true);
+      if (rowwise.rows) return rowwise;
+    } catch (err) {
+      if (!(err instanceof CompileError)) throw err;
+      // A graph that cannot take a batch there is compiled at its exact shapes, below.
+    }
+  }
+  return lowerUnifying(model, options, false);
+}
+
+/**
+ * Lower, and lower again while the graph turns out to need two input dimensions equal (skl2onnx's
+ * one-column inputs, each with its own unknown row count, meet in a FeatureVectorizer): the second becomes
+ * the first's symbol, so everything after sees one size. The inputs are still checked to agree.
+ */
+function lowerUnifying(model: OnnxModel, options: LowerOptions, batchFromOne: boolean): Lowered {
+  const aliases = new Map<string, string>();
+  for (;;) {
+    let lowered: Lowered | undefined;
+    let failure: unknown;
+    const symbols = new SymbolTable(options.dims, aliases);
+    try {
+      lowered = lower(model, options, batchFromOne, symbols);
+    } catch (err) {
+      if (!(err instanceof CompileError)) throw err;
+      failure = err;
+    }
+    const fresh = symbols.equalities.filter(([, drop]) => !aliases.has(drop));
+    if (fresh.length === 0) {
+      if (lowered) return lowered;
+      throw failure;
+    }
+    for (const [keep, drop] of fresh) if (!aliases.has(drop) && keep !== drop) aliases.set(drop, keep);
+  }
+}
+
+function lower(model: OnnxModel, options: LowerOptions, batchFromOne: boolean, symbols: SymbolTable): Lowered {
   const opset = model.opsets['ai.onnx'];
   const { graph } = model;
   const problems: CompileProblem[] = [];
@@ -92,57 +153,30 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
     );
   }
 
-  const program = new Program();
+  const program = new Program(symbols);
   const values = new Map<string, Value>();
   for (const [name, t] of graph.initializers) values.set(name, { kind: 'const', tensor: t });
-
-  const inputs: Lowered['inputs'] = [];
-  for (const info of graph.inputs) {
-    if (values.has(info.name)) continue; // old exports list initializers among the inputs: they are constants
-    if (info.dtype !== 'float32') {
+  for (const [name, t] of Object.entries(options.consts ?? {})) {
+    if (!graph.inputs.some((i) => i.name === name) || graph.initializers.has(name)) {
+      const names = graph.inputs.filter((i) => !graph.initializers.has(i.name)).map((i) => i.name);
       throw new CompileError(
-        'unsupported-ops',
-        `Input "${info.name}" has element type ${info.dtype}; ml-widgets models take float32 inputs.`,
+        'invalid-option',
+        `--const ${name}: the model has no input of that name (its inputs: ${names.join(', ')}).`,
       );
     }
-    if (!info.shape)
-      throw new CompileError('invalid-graph', `Input "${info.name}" has no shape; export the model with input shapes.`);
-    const dims = info.shape.map((d, i) => {
-      if (i === 0 && mode !== 'static') return 1; // the batch dimension, whatever it was exported as
-      if (typeof d === 'number' && d > 2 ** 24) {
-        throw new CompileError(
-          'too-large',
-          `Input "${info.name}" dimension ${i} is ${d}, far more than a model in a web page can take; check the exported shape.`,
-        );
-      }
-      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0) {
-        throw new CompileError(
-          'invalid-graph',
-          `Input "${info.name}" dimension ${i} is ${d === null ? 'unknown' : `"${d}"`}: only the first (batch) dimension may vary. Export the model with a fixed size for it.`,
-        );
-      }
-      return d;
-    });
-    if (dims.length > MAX_RANK) {
-      throw new CompileError(
-        'invalid-graph',
-        `Input "${info.name}" has ${dims.length} dimensions; ml-widgets takes inputs of at most ${MAX_RANK}. Check the exported input shape.`,
-      );
-    }
-    const rowElements = dims.reduce((a, b) => a * b, 1);
-    if (rowElements > 2 ** 26) {
-      throw new CompileError(
-        'too-large',
-        `Input "${info.name}" has shape [${info.shape}]: ${rowElements} values per row, far more than a model in a web page can take. Check the exported input shape.`,
-      );
-    }
-    const value = program.newValue(dims, mode !== 'static' && dims.length > 0);
-    values.set(info.name, value);
-    inputs.push({ name: info.name, value });
+    values.set(name, { kind: 'const', tensor: t });
   }
 
-  const first = graph.inputs.find((i) => !graph.initializers.has(i.name))?.shape?.[0];
-  const exportedBatch = typeof first === 'number' && first > 0 ? first : null;
+  const inputs: Lowered['inputs'] = [];
+  const graphInputs = graph.inputs.filter((i) => !values.has(i.name)); // old exports list initializers too
+  const batchName = batchFromOne ? freeName(graphInputs, 'batch') : undefined;
+  graphInputs.forEach((info, index) => {
+    const value = inputValue(program, info, index, batchName);
+    values.set(info.name, value);
+    inputs.push({ name: info.name, value });
+  });
+  const rowSymbol = batchName ?? sharedLeadingSymbol(inputs.map((i) => i.value));
+  if (rowSymbol) for (const { value } of inputs) if (value.dims.length) value.rowAxis = 0;
 
   const consumers = new Map<string, number>();
   for (const n of graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, (consumers.get(i) ?? 0) + 1);
@@ -158,7 +192,7 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
       continue;
     }
     const handler = OPS[n.domain][n.opType];
-    const ctx = new NodeContext(n, model.opsets[n.domain] ?? opset, mode, exportedBatch, program, values, consumers);
+    const ctx = new NodeContext(n, model.opsets[n.domain] ?? opset, program, values, consumers, batchFromOne);
     try {
       checkInputs(n, handler, ctx.opset, values, false);
       const inputValues = n.inputs.map((name) => {
@@ -198,8 +232,6 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
         n.outputs.forEach((o) => poisoned.add(o));
         continue;
       }
-      if (err.code === 'batch' && mode !== 'static')
-        throw new CompileError('batch', err.message, [toProblem(n, err.message)]);
       codes.add(err.code);
       problem(n, err.message);
       n.outputs.forEach((o) => poisoned.add(o));
@@ -216,35 +248,129 @@ export function lower(model: OnnxModel, mode: BatchMode): Lowered {
     throw new CompileError(code, `The model has ${problems.length} node(s) ml-widgets cannot compile:`, problems);
   }
 
-  function toProblem(n: OnnxNode, message: string): CompileProblem {
-    return { op: n.opType, domain: n.domain, node: n.name, opset: model.opsets[n.domain] ?? opset, message };
-  }
-
   const outputs: Lowered['outputs'] = graph.outputs.map((o) => {
     const v = values.get(o.name);
     if (!v) throw new CompileError('invalid-graph', `Graph output "${o.name}" is not produced by any node.`);
-    if (batchAxisOf(v) > 0)
-      throw new CompileError(
-        'batch',
-        `Output "${o.name}" has the batch on axis ${batchAxisOf(v)}; outputs need it first.`,
-      );
-    return { name: o.name, value: materialize(program, v.kind === 'rt' ? toPlain(program, v) : v, o.name, mode) };
+    return { name: o.name, value: materialize(program, v.kind === 'rt' ? toPlain(program, v) : v) };
   });
-  return { program, inputs, outputs, ops: [...ops] };
+  symbols.checkOptionsUsed(symbols.all.filter((s) => s.kind === 'input').map((s) => s.name));
+  const rows = rowSymbol && keepsRows(rowSymbol, inputs, outputs) ? { symbol: rowSymbol } : undefined;
+  return { program, inputs, outputs, ops: [...ops], rows };
 }
 
-/** A graph output that folded to a constant is copied from the data segment on every run. */
-function materialize(program: Program, v: Value, name: string, mode: BatchMode): RtValue {
+/** A graph input as a run-time value: its element type held as `storageOf` says, its dims sizes or symbols. */
+function inputValue(program: Program, info: OnnxValueInfo, index: number, batchName: string | undefined): RtValue {
+  if (info.dtype === 'sequence' || info.dtype === 'map' || info.dtype === 'unknown')
+    throw new CompileError(
+      'unsupported-ops',
+      `Input "${info.name}" is a ${info.dtype}; ml-widgets models take tensors.`,
+    );
+  const storage = storageOf(info.dtype);
+  if (!storage)
+    throw new CompileError(
+      'unsupported-ops',
+      `Input "${info.name}" has element type ${info.dtype}; ml-widgets models take float32, int64, int32, bool, uint8 and int8 inputs.${info.dtype === 'float64' || info.dtype === 'float16' ? ' Export the model with float32 inputs.' : ''}`,
+    );
+  if (!info.shape)
+    throw new CompileError('invalid-graph', `Input "${info.name}" has no shape; export the model with input shapes.`);
+  if (info.shape.length > MAX_RANK) {
+    throw new CompileError(
+      'invalid-graph',
+      `Input "${info.name}" has ${info.shape.length} dimensions; ml-widgets takes inputs of at most ${MAX_RANK}. Check the exported input shape.`,
+    );
+  }
+  const dims: Size[] = info.shape.map((d, axis) => {
+    if (batchName && axis === 0) return program.symbols.inputDim(batchName, index, 0);
+    if (typeof d === 'number' && d > MAX_DIM) {
+      throw new CompileError(
+        'too-large',
+        `Input "${info.name}" dimension ${axis} is ${d}, far more than a model in a web page can take; check the exported shape.`,
+      );
+    }
+    if (typeof d === 'number' && Number.isSafeInteger(d) && d > 0) return d;
+    if (typeof d === 'number' && (d < 0 || !Number.isSafeInteger(d)))
+      throw new CompileError('invalid-graph', `Input "${info.name}" dimension ${axis} is ${d}, not a size.`);
+    // A dim_param names a symbolic dimension; 0 or nothing (an unknown size) is named after its place.
+    return program.symbols.inputDim(typeof d === 'string' && d ? d : `${info.name}[${axis}]`, index, axis);
+  });
+  const value = program.newValue(dims, storage);
+  if (info.dtype !== storage) value.onnx = info.dtype;
+  return value;
+}
+
+/** `base`, or `base#2`, … if an input dimension already has that name. */
+function freeName(inputs: OnnxValueInfo[], base: string): string {
+  const taken = new Set(inputs.flatMap((i) => (i.shape ?? []).filter((d): d is string => typeof d === 'string')));
+  let name = base;
+  for (let k = 2; taken.has(name); k++) name = `${base}#${k}`;
+  return name;
+}
+
+/** The symbol every input starts with (and that no other input dimension uses), if there is one. */
+function sharedLeadingSymbol(inputs: RtValue[]): string | undefined {
+  const first = inputs[0]?.dims[0];
+  if (
+    first === undefined ||
+    isConst(first) ||
+    first.terms.size !== 1 ||
+    first.terms.get([...first.terms.keys()][0]) !== 1
+  )
+    return undefined;
+  const atom = [...first.atoms.values()][0];
+  if (atom?.kind !== 'symbol') return undefined;
+  const name = atom.name;
+  const uses = (s: Size) => !isConst(s) && [...s.atoms.values()].some((a) => a.kind === 'symbol' && a.name === name);
+  const ok = inputs.every(
+    (v) => v.dims.length > 0 && sizeToString(v.dims[0]) === name && v.dims.slice(1).every((d) => !uses(d)),
+  );
+  return ok ? name : undefined;
+}
+
+/** Every output keeps the rows on axis 0 as a constant multiple of the row symbol, and nowhere else. */
+function keepsRows(symbol: string, inputs: Lowered['inputs'], outputs: Lowered['outputs']): boolean {
+  const uses = (s: Size) => !isConst(s) && [...s.atoms.values()].some((a) => a.kind === 'symbol' && a.name === symbol);
+  const multiple = (s: Size) => {
+    if (isConst(s) || s.terms.size !== 1) return false;
+    const [[monomial]] = [...s.terms];
+    return monomial === `$${symbol}`;
+  };
+  return (
+    inputs.every(({ value }) => value.rowAxis === 0) &&
+    outputs.every(
+      ({ value }) => value.rowAxis === 0 && multiple(value.dims[0]) && value.dims.slice(1).every((d) => !uses(d)),
+    )
+  );
+}
+
+/** A graph output that folded to a constant (or a shape) is copied from the data segment on every run. */
+function materialize(program: Program, v: Value): RtValue {
   if (v.kind === 'rt') return v; // made plain by the caller
-  if (mode !== 'static') {
-    throw new CompileError('batch', `Output "${name}" is a constant with no batch dimension.`);
+  if (v.kind === 'shape') {
+    // Sizes known only at run time: a table of i32s, widened to the int64 ONNX says they are.
+    const out = program.newValue(v.dims, 'int64');
+    const table = program.addTable(v.values);
+    program.addStep(
+      'cast_i32_i64',
+      () => ({ x: table, y: { t: 'buf', b: out.buffer }, n: { t: 'i32', v: v.values.length } }),
+      [],
+      [out],
+    );
+    return out;
   }
   const t = v.tensor;
-  const out = program.newValue(t.dims.length ? t.dims : [1], false);
-  const ref = program.addFloats(t.toFloat32());
+  const storage = storageOf(t.dtype);
+  if (!storage)
+    throw new CompileError('unsupported-ops', `A constant output of element type ${t.dtype} is not supported.`);
+  const out = program.newValue(t.dims, storage);
+  if (t.dtype !== storage) out.onnx = t.dtype;
+  const ref = program.addData(bytesOf(t, storage));
   program.addStep(
     'copy',
-    () => ({ x: { t: 'data', d: ref }, y: { t: 'buf', b: out.buffer }, nbytes: { t: 'i32', v: t.size * 4 } }),
+    () => ({
+      x: { t: 'data', d: ref },
+      y: { t: 'buf', b: out.buffer },
+      nbytes: { t: 'i32', v: t.size * ELEMENT_BYTES[storage] },
+    }),
     [],
     [out],
   );
@@ -281,34 +407,4 @@ function topologicalOrder(nodes: OnnxNode[], known: Map<string, Value>): OnnxNod
     );
   }
   return order;
-}
-
-/**
- * Lower a model in the first batch mode its graph allows: a dynamic batch, else one row per run (ops
- * move the batch axis without mixing rows), else the exported static shapes ('auto'; or one mode).
- */
-export function lowerModel(model: OnnxModel, batch: 'auto' | 'dynamic' | 'static'): LoweredModel {
-  if (batch === 'static') return { ...lower(model, 'static'), mode: 'static' };
-  try {
-    return { ...lower(model, 'dynamic'), mode: 'dynamic' };
-  } catch (err) {
-    if (batch !== 'auto' || !(err instanceof CompileError) || err.code !== 'batch') throw err;
-    // Graphs that move the batch axis around without mixing rows (attention) run one row per call.
-    try {
-      return { ...lower(model, 'rowwise'), mode: 'rowwise' };
-    } catch (rowErr) {
-      if (!(rowErr instanceof CompileError) || rowErr.code !== 'batch') throw rowErr;
-    }
-    // Graphs that do mix rows (e.g. flatten everything) still run at their exported shape when it is
-    // fixed. When it is not, the batch problem is the one to report.
-    try {
-      return { ...lower(model, 'static'), mode: 'static' };
-    } catch {
-      throw new CompileError(
-        'batch',
-        'The model mixes the rows of a batch, which ml-widgets runs independently, and its input shapes are not fixed. Export it with a fixed batch size to compile it at that shape:',
-        err.problems,
-      );
-    }
-  }
 }

@@ -1,10 +1,10 @@
 import type { OpHandler } from './op.js';
 import { CODES } from '../abi/codes.js';
 import { NodeProblem } from '../errors.js';
-import { convWindow, outputValue, windowArgs } from './window.js';
-import { imageGeometry, toNHWC } from '../lowering/layout.js';
+import { convWindow, imageInput, imageRows, outputValue, windowArgs } from './window.js';
+import { imageGeometry } from '../lowering/layout.js';
 import { packPanels, padBias } from '../pack.js';
-import { product } from '../tensor.js';
+import { add, floorDiv, isConst, mul, product, sizeToString, sub, type Size } from '../shape/size.js';
 import { type Arg, type DataRef, type GemmEpilogue, type RtValue, buf, data, f32, i32, mapValues } from '../program.js';
 
 /**
@@ -17,12 +17,13 @@ import { type Arg, type DataRef, type GemmEpilogue, type RtValue, buf, data, f32
 const conv: OpHandler = {
   inputs: 'X W! B?!',
   lower(ctx) {
-    const x = toNHWC(ctx.program, ctx.rtLayout(0));
+    const x = imageInput(ctx);
     const W = ctx.constant(1, 'weights W');
     const B = ctx.optionalConstant(2, 'bias B');
     const group = ctx.int('group', 1);
     const [Co, Cig] = W.dims;
     const C = x.dims[1];
+    if (!isConst(C)) throw new NodeProblem(`the input's channel count ${sizeToString(C)} must be fixed`);
     if (Cig * group !== C || Co % group !== 0)
       throw new NodeProblem(`weights [${W.dims}] with group ${group} do not fit ${C} input channels`, 'invalid-graph');
     const kernelShape = ctx.ints('kernel_shape') ?? W.dims.slice(2);
@@ -79,8 +80,8 @@ const conv: OpHandler = {
     const K = KH * KW * Cig;
     const pointwise = KH === 1 && KW === 1 && win.strides.every((s) => s === 1) && win.pads.every((p) => p === 0);
     const pixels = product(win.out);
-    const rowsArg: Arg = x.batched ? { t: 'rows', times: x.dims[0] * pixels } : i32(x.dims[0] * pixels);
-    const col = pointwise ? x : ctx.newValue([x.dims[0], pixels, K], x.batched);
+    const rowsArg = i32(mul(x.dims[0], pixels));
+    const col = pointwise ? x : ctx.newValue([x.dims[0], pixels, K]);
     for (let g = 0; g < group; g++) {
       let packed: DataRef | null = null;
       let biasRef: DataRef | null = null;
@@ -148,7 +149,7 @@ const conv: OpHandler = {
 const convTranspose: OpHandler = {
   inputs: 'X W! B?!',
   lower(ctx) {
-    const x = toNHWC(ctx.program, ctx.rtLayout(0));
+    const x = imageInput(ctx);
     const W = ctx.constant(1, 'weights W');
     const B = ctx.optionalConstant(2, 'bias B');
     const group = ctx.int('group', 1);
@@ -157,34 +158,40 @@ const convTranspose: OpHandler = {
     if (Ci % group !== 0)
       throw new NodeProblem(`${Ci} input channels do not split into ${group} groups`, 'invalid-graph');
     if (x.dims[1] !== Ci)
-      throw new NodeProblem(`weights [${W.dims}] do not fit ${x.dims[1]} input channels`, 'invalid-graph');
+      throw new NodeProblem(
+        `weights [${W.dims}] do not fit ${sizeToString(x.dims[1])} input channels`,
+        'invalid-graph',
+      );
     const rank = x.dims.length - 2;
     if (rank !== 1 && rank !== 2) throw new NodeProblem(`${rank}-D ConvTranspose is not supported`);
-    const lift = (v: number[]) => (rank === 1 ? [1, v[0]] : v);
-    const [KH, KW] = lift(ctx.ints('kernel_shape') ?? W.dims.slice(2));
-    const [SH, SW] = lift(ctx.ints('strides') ?? new Array(rank).fill(1));
-    const [DH, DW] = lift(ctx.ints('dilations') ?? new Array(rank).fill(1));
+    const lift = <T>(v: T[], one: T) => (rank === 1 ? [one, v[0]] : v);
+    const [KH, KW] = lift(ctx.ints('kernel_shape') ?? W.dims.slice(2), 1);
+    const [SH, SW] = lift(ctx.ints('strides') ?? new Array(rank).fill(1), 1);
+    const [DH, DW] = lift(ctx.ints('dilations') ?? new Array(rank).fill(1), 1);
     const outPad = rank === 1 ? [0, ...(ctx.ints('output_padding') ?? [0])] : (ctx.ints('output_padding') ?? [0, 0]);
-    const [H, Wd] = lift(x.dims.slice(2));
-    let pads = ctx.ints('pads') ?? new Array(2 * rank).fill(0);
-    pads = rank === 1 ? [0, pads[0], 0, pads[1]] : [...pads];
-    const full = [0, 1].map((i) => [SH, SW][i] * ([H, Wd][i] - 1) + outPad[i] + ([KH, KW][i] - 1) * [DH, DW][i] + 1);
+    const [H, Wd] = lift(x.dims.slice(2), 1 as Size);
+    const given0 = ctx.ints('pads') ?? new Array(2 * rank).fill(0);
+    const pads: Size[] = rank === 1 ? [0, given0[0], 0, given0[1]] : [...given0];
+    const full = [0, 1].map((i) =>
+      add(mul([SH, SW][i], sub([H, Wd][i], 1)), outPad[i] + ([KH, KW][i] - 1) * [DH, DW][i] + 1),
+    );
     const given = ctx.ints('output_shape');
     const autoPad = ctx.string('auto_pad', 'NOTSET');
     if (given || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const target = given ? lift(given.slice(-rank)) : [H * SH, Wd * SW];
+      const target: Size[] = given ? lift(given.slice(-rank), 1) : [mul(H, SH), mul(Wd, SW)];
       [0, 1].forEach((i) => {
-        const total = full[i] - target[i];
-        const small = Math.floor(total / 2);
+        const total = sub(full[i], target[i]);
+        const small = floorDiv(total, 2);
         // ONNX: SAME_UPPER puts the odd pixel at the end; SAME_LOWER and an explicit output_shape at the start.
-        [pads[i], pads[i + 2]] = autoPad === 'SAME_UPPER' ? [small, total - small] : [total - small, small];
+        [pads[i], pads[i + 2]] = autoPad === 'SAME_UPPER' ? [small, sub(total, small)] : [sub(total, small), small];
       });
     }
-    const out = [0, 1].map((i) => full[i] - pads[i] - pads[i + 2]);
-    if (out.some((o) => o < 1)) throw new NodeProblem('the output would be empty', 'invalid-graph');
+    const out = [0, 1].map((i) => sub(sub(full[i], pads[i]), pads[i + 2]));
+    if (out.some((o) => isConst(o) && o < 1)) throw new NodeProblem('the output would be empty', 'invalid-graph');
     const y: RtValue = {
-      ...ctx.newValue(rank === 1 ? [x.dims[0], Co, out[1]] : [x.dims[0], Co, out[0], out[1]], x.batched),
+      ...ctx.newValue(rank === 1 ? [x.dims[0], Co, out[1]] : [x.dims[0], Co, out[0], out[1]]),
       layout: 'nhwc',
+      rowAxis: imageRows(x),
     };
     const wv = W.toFloat32();
     const N = KH * KW * Co;
@@ -202,9 +209,9 @@ const convTranspose: OpHandler = {
     );
     const biasRef = B ? ctx.program.addFloats(B.toFloat32()) : null;
     const { images } = imageGeometry(x);
-    const pixels = H * Wd;
-    const col = ctx.newValue([x.dims[0], pixels, N], x.batched);
-    const m: Arg = x.batched ? { t: 'rows', times: x.dims[0] * pixels } : i32(x.dims[0] * pixels);
+    const pixels = mul(H, Wd);
+    const col = ctx.newValue([x.dims[0], pixels, N]);
+    const m = i32(mul(x.dims[0], pixels));
     ctx.program.addStep(
       'gemm',
       () => ({

@@ -1,23 +1,20 @@
-import type { OpHandler } from './op.js';
 import { CODES } from '../abi/codes.js';
-import { NodeContext } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import { Tensor, broadcastStrides, product, stridedView } from '../tensor.js';
-import { broadcastTo } from './expand.js';
-import { constPerRow } from './strided.js';
-import { lowerBinary } from './binary.js';
+import type { NodeContext } from '../lowering/context.js';
 import { packPanels, padBias } from '../pack.js';
-import {
-  type Arg,
-  type DataRef,
-  type GemmEpilogue,
-  type RtValue,
-  batchAxisOf,
-  buf,
-  data,
-  f32,
-  i32,
-} from '../program.js';
+import { buf, data, f32, i32, type DataRef, type GemmEpilogue, type RtValue, type Value } from '../program.js';
+import { broadcastShapes, shapeToString, stridesOf, type SizeCheck } from '../shape/shapes.js';
+import { isConst, mul, product, sameSize, sameSizes, sizeToString, type Size } from '../shape/size.js';
+import { Tensor } from '../tensor.js';
+import { lowerBinary } from './binary.js';
+import { broadcastTo } from './expand.js';
+import type { OpHandler } from './op.js';
+import { constantAs, stridedCopy } from './strided.js';
+
+/**
+ * Gemm and MatMul. Constant weights are packed at compile time for the GEMM kernel (assembly/gemm.ts);
+ * run-time operands on both sides go through the batched matmul kernel (attention's Q·Kᵀ and ·V).
+ */
 
 /**
  * out = x · B + bias for run-time x [rows…, K] and constant B: one call of the packed GEMM kernel. Its
@@ -30,10 +27,13 @@ export function emitGemm(
   K: number,
   N: number,
   b: (k: number, n: number) => number,
-  outDims: number[],
+  outDims: Size[],
   bias: Float32Array | null = null,
 ): RtValue {
-  const y: RtValue = { ...ctx.newValue(outDims, x.batched), batchAxis: x.batchAxis };
+  // Rows keep their axis unless it is the one summed over.
+  const r = x.rowAxis;
+  const rowAxis = r === x.dims.length - 1 ? undefined : r;
+  const y: RtValue = { ...ctx.newValue(outDims), rowAxis };
   const epilogue: GemmEpilogue = { n: N, scale: null, bias, act: CODES.ACT.NONE, p0: 0, p1: 0 };
   let weights: DataRef | null = null;
   let biasRef: DataRef | null = null;
@@ -42,8 +42,9 @@ export function emitGemm(
     weights = ctx.program.addFloats(packPanels(K, N, s ? (k, n) => Math.fround(b(k, n) * s[n]) : b));
     biasRef = epilogue.bias ? ctx.program.addFloats(padBias(N, (n) => epilogue.bias![n])) : null;
   });
-  const rowsPerBatchRow = product(x.dims) / K;
-  const m: Arg = x.batched ? { t: 'rows', times: rowsPerBatchRow } : i32(rowsPerBatchRow);
+  const M = product(x.dims.slice(0, -1));
+  if (!sameSize(product(outDims), mul(M, N)))
+    throw new Error(`internal: GEMM output ${shapeToString(outDims)} does not hold ${sizeToString(M)}×${N} values`);
   const step = ctx.program.addStep(
     'gemm',
     () => ({
@@ -53,7 +54,7 @@ export function emitGemm(
       bias: data(biasRef),
       c: buf(y),
       ldc: i32(N),
-      M: m,
+      M: i32(M),
       N: i32(N),
       K: i32(K),
       act: i32(epilogue.act),
@@ -80,42 +81,135 @@ function foldMatMul(a: Tensor, b: Tensor): Tensor {
   return Tensor.fromNumbers(a.dtype, [M, N], out);
 }
 
+const staticDim = (d: Size, what: string): number => {
+  if (!isConst(d)) throw new NodeProblem(`${what} must have a fixed size, not a symbolic one`);
+  return d;
+};
+
 const matMul: OpHandler = {
   inputs: 'A B',
   fold: (_ctx, [a, b]) => [foldMatMul(a!, b!)],
   lower(ctx) {
-    if (ctx.input(0)?.kind === 'const')
-      return ctx.output(0, lowerConstantLeft(ctx, ctx.constant(0, 'A'), ctx.rt(1, true)));
-    const x = ctx.rt(0, true);
-    if (batchAxisOf(x) === x.dims.length - 1) throw new NodeProblem('MatMul would sum over the batch axis', 'batch');
-    if (ctx.input(1)?.kind === 'rt') return ctx.output(0, lowerRuntimeMatMul(ctx, x, ctx.rt(1, true)));
-    const w = ctx.constant(1, 'the second MatMul operand (weights)');
-    if (x.dims.length < 1 || x.dims.length === 1) throw new NodeProblem('a 1-D first operand is not supported');
-    const K = x.dims[x.dims.length - 1];
-    if (w.dims.length === 1) {
-      // [.., K] · [K] → [..]: a one-column GEMM.
-      if (w.dims[0] !== K) throw new NodeProblem(`inner dimensions differ: ${K} and ${w.dims[0]}`, 'invalid-graph');
-      const v = w.toFloat32();
-      return ctx.output(
-        0,
-        emitGemm(ctx, x, K, 1, (k) => v[k], x.dims.slice(0, -1)),
-      );
-    }
-    if (w.dims.slice(0, -2).some((d) => d !== 1)) {
-      if (batchAxisOf(x) > 0) throw new NodeProblem('stacked weights over a moved batch axis', 'batch');
-      return ctx.output(0, lowerStackedWeights(ctx, x, w));
-    }
-    const [K2, N] = w.dims.slice(-2);
-    if (K2 !== K) throw new NodeProblem(`inner dimensions differ: [${x.dims}] · [${w.dims}]`, 'invalid-graph');
-    if (w.dims.length > x.dims.length)
-      throw new NodeProblem(`weights [${w.dims}] have more dims than the input [${x.dims}]`, 'batch');
-    const v = w.toFloat32();
-    ctx.output(
-      0,
-      emitGemm(ctx, x, K, N, (k, n) => v[k * N + n], [...x.dims.slice(0, -1), N]),
-    );
+    const [a, b] = [ctx.input(0)!, ctx.input(1)!];
+    if (b.kind === 'const' && a.kind === 'rt') return ctx.output(0, lowerConstantWeights(ctx, ctx.rt(0), b.tensor));
+    ctx.output(0, lowerMatMul(ctx, a, b));
   },
 };
+
+/** x [.., K] · constant W: [K] or [K, N] (or [1.., K, N]) packed for the GEMM; stacked W per leading index. */
+function lowerConstantWeights(ctx: NodeContext, x: RtValue, w: Tensor): RtValue {
+  if (x.dims.length === 1) return lowerMatMul(ctx, x, { kind: 'const', tensor: w });
+  const K = staticDim(x.dims[x.dims.length - 1], 'the inner (K) dimension of a MatMul with constant weights');
+  if (w.dims.length === 1) {
+    // [.., K] · [K] → [..]: a one-column GEMM.
+    if (w.dims[0] !== K) throw new NodeProblem(`inner dimensions differ: ${K} and ${w.dims[0]}`, 'invalid-graph');
+    const v = w.toFloat32();
+    return emitGemm(ctx, x, K, 1, (k) => v[k], x.dims.slice(0, -1));
+  }
+  if (w.dims.slice(0, -2).some((d) => d !== 1) || w.dims.length > x.dims.length)
+    return lowerMatMul(ctx, x, { kind: 'const', tensor: w });
+  const [K2, N] = w.dims.slice(-2);
+  if (K2 !== K)
+    throw new NodeProblem(`inner dimensions differ: ${shapeToString(x.dims)} · [${w.dims}]`, 'invalid-graph');
+  const v = w.toFloat32();
+  return emitGemm(ctx, x, K, N, (k, n) => v[k * N + n], [...x.dims.slice(0, -1), N]);
+}
+
+/**
+ * The general MatMul [.., M, K] · [.., K, N] with numpy broadcasting of the leading dims (1-D operands get
+ * a 1 prepended or appended, removed again after), by the batched matmul kernel. A constant operand is
+ * copied out; a constant right side that only repeats along the leading dims is read in place, cycling.
+ */
+function lowerMatMul(ctx: NodeContext, a0: Value, b0: Value): RtValue {
+  const dimsOf = (v: Value): Size[] => (v.kind === 'const' ? v.tensor.dims : v.dims);
+  const [da, db] = [dimsOf(a0), dimsOf(b0)];
+  if (da.length === 0 || db.length === 0)
+    throw new NodeProblem('MatMul operands must have at least one dimension', 'invalid-graph');
+  const aDims = da.length === 1 ? [1, ...da] : da;
+  const bDims = db.length === 1 ? [...db, 1] : db;
+  const [M, K] = aDims.slice(-2);
+  const [K2, N] = bDims.slice(-2);
+  if (!sameSize(K, K2)) {
+    if (isConst(K) && isConst(K2))
+      throw new NodeProblem(`inner dimensions differ: ${shapeToString(da)} · ${shapeToString(db)}`, 'invalid-graph');
+    ctx.require(K, K2, `the inner dimensions of ${shapeToString(da)} · ${shapeToString(db)} must be equal`);
+  }
+  const checks: SizeCheck[] = [];
+  const lead = broadcastShapes(aDims.slice(0, -2), bDims.slice(0, -2), checks);
+  if (!lead)
+    throw new NodeProblem(
+      `the leading dims of ${shapeToString(da)} and ${shapeToString(db)} do not broadcast`,
+      'invalid-graph',
+    );
+  for (const c of checks) ctx.require(c.a, c.b, c.message);
+  const batches = product(lead);
+
+  // A: copied out to the full leading shape when it broadcasts (or is a constant).
+  const aFull = [...lead, M, K];
+  const a = operandAs(ctx, a0, aDims, aFull);
+  // B: a constant read in place from the data segment when it repeats whole along the leading 1s in front
+  // of its own leading dims (the kernel cycles through it with that period); else copied out in full.
+  let b: RtValue | DataRef;
+  let bPeriod: Size = 0;
+  const bLead = [...new Array(lead.length - (bDims.length - 2)).fill(1), ...bDims.slice(0, -2)];
+  const first = bLead.findIndex((d) => d !== 1);
+  const own = first < 0 ? [] : bLead.slice(first);
+  if (b0.kind === 'const' && sameSizes(own, lead.slice(lead.length - own.length))) {
+    b = ctx.program.addFloats(b0.tensor.toFloat32());
+    bPeriod = own.length === lead.length ? 0 : Math.max(1, product(own) as number);
+  } else b = operandAs(ctx, b0, bDims, [...lead, K2, N]);
+
+  const outFull = [...lead, M, N];
+  const outDims =
+    da.length === 1 && db.length === 1 ? [] : da.length === 1 ? [...lead, N] : db.length === 1 ? [...lead, M] : outFull;
+  const rowAxis = matmulRows(a0, b0, lead.length);
+  const y = { ...ctx.newValue(outDims), rowAxis };
+  const bArg = 'kind' in b ? buf(b) : data(b);
+  ctx.program.addStep(
+    'matmul',
+    () => ({
+      a: buf(a),
+      b: bArg,
+      c: buf(y),
+      batches: i32(batches),
+      M: i32(M),
+      N: i32(N),
+      K: i32(K),
+      bPeriod: i32(bPeriod),
+    }),
+    'kind' in b ? [a, b] : [a],
+    [y],
+  );
+  return y;
+}
+
+/** An operand as a run-time value of `full` dims (leading 1s broadcast by a copy, constants copied out). */
+function operandAs(ctx: NodeContext, v: Value, dims: Size[], full: Size[]): RtValue {
+  if (v.kind === 'const') return constantAs(ctx, v.tensor.reshape(dims as number[]), full);
+  if (v.kind === 'shape') throw new NodeProblem('a shape cannot be a MatMul operand');
+  const x = { ...v, dims };
+  return sameSizes(dims, full) ? x : broadcastTo(ctx, x, full);
+}
+
+/** Rows survive a MatMul on a leading axis both sides share (or one side's, when the other has no rows). */
+function matmulRows(a: Value, b: Value, leadRank: number): RtValue['rowAxis'] {
+  const rowsOf = (v: Value) => (v.kind === 'rt' ? v.rowAxis : 'none');
+  const aligned = (v: Value): RtValue['rowAxis'] => {
+    const r = rowsOf(v);
+    if (typeof r !== 'number' || v.kind === 'const') return r;
+    const rank = v.kind === 'rt' ? v.dims.length : 0;
+    const at = r + leadRank + 2 - Math.max(rank, 2);
+    return r < rank - 2 ? at : undefined; // rows in M or K/N are mixed or summed
+  };
+  const [ra, rb] = [aligned(a), aligned(b)];
+  if (ra === undefined || rb === undefined) return undefined;
+  if (ra === 'none') return rb === 'none' ? 'none' : rb;
+  if (rb === 'none') {
+    // Rows on A's M axis (a plain [N, K] · W) stay on M.
+    return ra;
+  }
+  return ra === rb ? ra : undefined;
+}
 
 const gemm: OpHandler = {
   inputs: 'A B C?',
@@ -133,23 +227,17 @@ const gemm: OpHandler = {
       y.numbers.map((v) => v * alpha),
     );
     if (c) {
-      const ct = c;
-      const scaled = Tensor.fromNumbers(
-        ct.dtype,
-        ct.dims,
-        ct.numbers.map((v) => v * beta),
-      );
-      const sum = new Float64Array(y.size);
+      const cs = c.numbers.map((v) => v * beta);
       const [M, N] = y.dims;
-      const cs = scaled.numbers;
+      const sum = new Float64Array(y.size);
       for (let i = 0; i < M; i++)
         for (let j = 0; j < N; j++) {
           const ci =
-            scaled.dims.length === 0 || scaled.size === 1
+            c.dims.length === 0 || c.size === 1
               ? 0
-              : scaled.dims.length === 1
+              : c.dims.length === 1
                 ? j
-                : (scaled.dims[0] === 1 ? 0 : i) * scaled.dims[1] + (scaled.dims[1] === 1 ? 0 : j);
+                : (c.dims[0] === 1 ? 0 : i) * c.dims[1] + (c.dims[1] === 1 ? 0 : j);
           sum[i * N + j] = y.numbers[i * N + j] + cs[ci];
         }
       y = Tensor.fromNumbers(y.dtype, y.dims, sum);
@@ -157,145 +245,80 @@ const gemm: OpHandler = {
     return [y];
   },
   lower(ctx) {
-    const x = ctx.rt(0);
-    const w = ctx.constant(1, 'B (weights)');
-    if (x.dims.length !== 2 || w.dims.length !== 2)
-      throw new NodeProblem(`Gemm needs 2-D A and B, got [${x.dims}] and [${w.dims}]`, 'invalid-graph');
-    if (ctx.int('transA', 0)) {
-      if (x.batched) throw new NodeProblem('transA=1 on a run-time input transposes the batch away', 'batch');
-      throw new NodeProblem('transA=1 on a run-time input is not supported');
-    }
+    const transA = ctx.int('transA', 0) !== 0;
     const transB = ctx.int('transB', 0) !== 0;
     const alpha = ctx.float('alpha', 1);
     const beta = ctx.float('beta', 1);
-    const K = x.dims[1];
-    const [K2, N] = transB ? [w.dims[1], w.dims[0]] : w.dims;
-    if (K2 !== K)
-      throw new NodeProblem(
-        `inner dimensions differ: A is [${x.dims}], B is [${w.dims}]${transB ? ' (transposed)' : ''}`,
-        'invalid-graph',
-      );
-    const v = w.toFloat32();
-    const at = transB ? (k: number, n: number) => alpha * v[n * K + k] : (k: number, n: number) => alpha * v[k * N + n];
-    const c = ctx.input(2);
+    const [a0, b0, c] = [ctx.input(0)!, ctx.input(1)!, ctx.input(2)];
     if (
-      c?.kind === 'const' &&
-      beta !== 0 &&
-      (c.tensor.size === 1 || (c.tensor.size === N && c.tensor.dims[c.tensor.dims.length - 1] === N))
-    ) {
-      // C per column: the GEMM's own bias.
-      const cv = c.tensor.toFloat32();
-      const bias = Float32Array.from({ length: N }, (_, n) => beta * cv[c.tensor.size === 1 ? 0 : n]);
-      return ctx.output(0, emitGemm(ctx, x, K, N, at, [x.dims[0], N], bias));
+      (a0.kind === 'const' ? a0.tensor.dims : a0.dims).length !== 2 ||
+      (b0.kind === 'const' ? b0.tensor.dims : b0.dims).length !== 2
+    )
+      throw new NodeProblem('Gemm needs 2-D A and B', 'invalid-graph');
+    const a = a0.kind === 'rt' && transA ? transposeRt(ctx, ctx.rt(0)) : a0.kind === 'rt' ? ctx.rt(0) : a0;
+    let y: RtValue;
+    let biasDone = false;
+    if (a.kind === 'rt' && b0.kind === 'const') {
+      // Constant B: packed (transposed as the attribute says), alpha folded in, a per-column C as bias.
+      const w = b0.tensor;
+      const K = staticDim(a.dims[1], 'the inner (K) dimension of a Gemm with constant weights');
+      const [K2, N] = transB ? [w.dims[1], w.dims[0]] : w.dims;
+      if (K2 !== K)
+        throw new NodeProblem(
+          `inner dimensions differ: A is ${shapeToString(a.dims)}, B is [${w.dims}]${transB ? ' (transposed)' : ''}`,
+          'invalid-graph',
+        );
+      const v = w.toFloat32();
+      const at = transB
+        ? (k: number, n: number) => alpha * v[n * K + k]
+        : (k: number, n: number) => alpha * v[k * N + n];
+      let bias: Float32Array | null = null;
+      if (
+        c?.kind === 'const' &&
+        beta !== 0 &&
+        (c.tensor.size === 1 || (c.tensor.size === N && c.tensor.dims[c.tensor.dims.length - 1] === N))
+      ) {
+        const cv = c.tensor.toFloat32();
+        bias = Float32Array.from({ length: N }, (_, n) => beta * cv[c.tensor.size === 1 ? 0 : n]);
+        biasDone = true;
+      }
+      y = emitGemm(ctx, a, K, N, at, [a.dims[0], N], bias);
+    } else {
+      // Run-time B (or a constant A): the matmul kernel on the (transposed) operands, then alpha.
+      const aT: Value = a.kind === 'const' && transA ? { kind: 'const', tensor: transposed(a.tensor) } : a;
+      const bT: Value =
+        b0.kind === 'rt' && transB
+          ? transposeRt(ctx, ctx.rt(1))
+          : b0.kind === 'const' && transB
+            ? { kind: 'const', tensor: transposed(b0.tensor) }
+            : b0;
+      y = lowerMatMul(ctx, aT, bT);
+      if (alpha !== 1)
+        y = lowerBinary(ctx, 'binary_mul', y, { kind: 'const', tensor: Tensor.scalar('float32', alpha) });
     }
-    const y = emitGemm(ctx, x, K, N, at, [x.dims[0], N]);
-    if (!c || beta === 0) return ctx.output(0, y);
-    // A full [M, N] or run-time C: add it after the GEMM.
-    const cScaled =
-      beta === 1 || c.kind !== 'const'
+    if (!c || beta === 0 || biasDone) return ctx.output(0, y);
+    const cScaled: Value =
+      beta === 1
         ? c
-        : {
-            kind: 'const' as const,
-            tensor: Tensor.fromNumbers(
-              'float32',
-              c.tensor.dims,
-              c.tensor.numbers.map((t) => t * beta),
-            ),
-          };
-    if (c.kind !== 'const' && beta !== 1) throw new NodeProblem('beta ≠ 1 with a run-time C is not supported');
+        : c.kind === 'const'
+          ? {
+              kind: 'const',
+              tensor: Tensor.fromNumbers(
+                'float32',
+                c.tensor.dims,
+                c.tensor.numbers.map((t) => t * beta),
+              ),
+            }
+          : lowerBinary(ctx, 'binary_mul', c, { kind: 'const', tensor: Tensor.scalar('float32', beta) });
     ctx.output(0, lowerBinary(ctx, 'binary_add', y, cScaled));
   },
 };
 
-/** MatMul of two run-time tensors [.., M, K] · [.., K, N] with equal leading dims (attention). */
-function lowerRuntimeMatMul(ctx: NodeContext, a: RtValue, b: RtValue): RtValue {
-  const ra = a.dims.length;
-  if (ra < 3 || b.dims.length !== ra || !a.batched || !b.batched) {
-    throw new NodeProblem(
-      `a MatMul of two run-time tensors needs equal-rank batched operands of rank ≥ 3, got [${a.dims}] and [${b.dims}]`,
-      a.batched && ra === 2 ? 'batch' : 'unsupported-ops',
-    );
-  }
-  if (batchAxisOf(a) !== batchAxisOf(b) || batchAxisOf(b) >= ra - 2)
-    throw new NodeProblem('MatMul would mix the rows of a batch', 'batch');
-  // Leading dims broadcast (numpy rules, the batch excepted): copy the size-1 side out first.
-  const lead = a.dims.slice(0, -2).map((d, i) => (i === batchAxisOf(a) ? d : Math.max(d, b.dims[i])));
-  for (const v of [a, b]) {
-    if (v.dims.slice(0, -2).some((d, i) => d !== lead[i] && d !== 1))
-      throw new NodeProblem(`the leading dims of [${a.dims}] and [${b.dims}] do not broadcast`, 'invalid-graph');
-  }
-  if (
-    batchAxisOf(a) > 0 &&
-    (a.dims.slice(0, -2).some((d, i) => d !== lead[i]) || b.dims.slice(0, -2).some((d, i) => d !== lead[i]))
-  ) {
-    throw new NodeProblem('broadcasting leading dims around a moved batch axis', 'batch');
-  }
-  a = broadcastTo(ctx, a, [...lead, ...a.dims.slice(-2)], true);
-  b = broadcastTo(ctx, b, [...lead, ...b.dims.slice(-2)], true);
-  const [M, K] = a.dims.slice(-2);
-  const [K2, N] = b.dims.slice(-2);
-  if (K !== K2) throw new NodeProblem(`inner dimensions differ: [${a.dims}] · [${b.dims}]`, 'invalid-graph');
-  const y: RtValue = { ...ctx.newValue([...lead, M, N], true), batchAxis: a.batchAxis };
-  const batches: Arg = { t: 'rows', times: product(lead) };
-  ctx.program.addStep(
-    'matmul',
-    () => ({ a: buf(a), b: buf(b), c: buf(y), batches, M: i32(M), N: i32(N), K: i32(K), bPeriod: i32(0) }),
-    [a, b],
-    [y],
-  );
-  return y;
-}
-
-/**
- * Run-time x [N, …, M, K] times constant stacked weights [1, …, K, N] (one matrix per leading index,
- * the same for every batch row): the matmul kernel cycling through the weight matrices.
- */
-function lowerStackedWeights(ctx: NodeContext, x: RtValue, w: Tensor): RtValue {
-  const wLead = w.dims.slice(0, -2);
-  const pad = x.dims.length - w.dims.length;
-  if (pad < 0 || !x.batched)
-    throw new NodeProblem(`weights [${w.dims}] have more dims than the input [${x.dims}]`, 'batch');
-  const aligned = [...new Array(pad).fill(1), ...wLead];
-  if (aligned[0] !== 1)
-    throw new NodeProblem(`weights [${w.dims}] would broadcast over the batch of [${x.dims}]`, 'batch');
-  // Leading dims broadcast both ways: the input is copied out where it has 1s, the weights where they do.
-  const xLead = x.dims.slice(0, -2).map((d, i) => (i === 0 ? d : Math.max(d, aligned[i])));
-  if (
-    x.dims.slice(1, -2).some((d, i) => d !== xLead[i + 1] && d !== 1) ||
-    aligned.slice(1).some((d, i) => d !== xLead[i + 1] && d !== 1)
-  ) {
-    throw new NodeProblem(`weights [${w.dims}] and the input [${x.dims}] do not broadcast`, 'invalid-graph');
-  }
-  const [M, K] = x.dims.slice(-2);
-  const [K2, N] = w.dims.slice(-2);
-  if (K !== K2) throw new NodeProblem(`inner dimensions differ: [${x.dims}] · [${w.dims}]`, 'invalid-graph');
-  x = broadcastTo(ctx, x, [...xLead, M, K], true);
-  const wDims = [...xLead.slice(1), K, N];
-  const weights = ctx.program.addFloats(stridedView(w, wDims, broadcastStrides(w.dims, wDims), 0).toFloat32());
-  const y = ctx.newValue([...xLead, M, N], true);
-  const period = product(xLead.slice(1));
-  const batches: Arg = { t: 'rows', times: product(xLead) };
-  ctx.program.addStep(
-    'matmul',
-    () => ({ a: buf(x), b: data(weights), c: buf(y), batches, M: i32(M), N: i32(N), K: i32(K), bPeriod: i32(period) }),
-    [x],
-    [y],
-  );
-  return y;
-}
-
-/** Constant A [.., M, K] times run-time B [N, .., K, Nn]: A copied out for every row, then the batched kernel. */
-function lowerConstantLeft(ctx: NodeContext, a: Tensor, b: RtValue): RtValue {
-  if (!b.batched || b.dims.length < 3 || batchAxisOf(b) !== 0)
-    throw new NodeProblem('a constant first MatMul operand needs a batched second operand of rank ≥ 3', 'batch');
-  if (a.dims.length < 2 || a.dims.length > b.dims.length)
-    throw new NodeProblem(`constant [${a.dims}] · run-time [${b.dims}] is not supported`);
-  const aligned = [...new Array(b.dims.length - a.dims.length).fill(1), ...a.dims];
-  if (aligned[0] !== 1)
-    throw new NodeProblem(`constant [${a.dims}] would broadcast over the batch of [${b.dims}]`, 'batch');
-  const lead = b.dims.slice(0, -2).map((d, i) => Math.max(d, aligned[i]));
-  const full = constPerRow(ctx, a, [...lead, ...a.dims.slice(-2)]);
-  return lowerRuntimeMatMul(ctx, full as RtValue, b);
+/** A run-time 2-D value transposed (a strided copy). */
+function transposeRt(ctx: NodeContext, x: RtValue): RtValue {
+  const s = stridesOf(x.dims);
+  const y = stridedCopy(ctx, x, [x.dims[1], x.dims[0]], [s[1], s[0]], 0);
+  return { ...y, rowAxis: x.rowAxis === 'none' ? 'none' : undefined };
 }
 
 function transposed(t: Tensor): Tensor {

@@ -1,9 +1,10 @@
 import type { OpHandler } from './op.js';
-import { NodeContext, normalizeAxis } from '../lowering/context.js';
+import { normalizeAxis, type NodeContext } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
 import { asFloat } from './binary.js';
-import { product } from '../tensor.js';
-import { type Arg, type RtValue, batchAxisOf, buf, i32 } from '../program.js';
+import { buf, i32, type I32Arg, type RtValue } from '../program.js';
+import { shapeToString } from '../shape/shapes.js';
+import { isConst, product, sameSize, type Size } from '../shape/size.js';
 
 /**
  * Indexing along the last axis: TopK, CumSum, GatherElements.
@@ -18,17 +19,15 @@ const topK: OpHandler = {
     const axis = ctx.int('axis', -1);
     if ((axis < 0 ? axis + rank : axis) !== rank - 1)
       throw new NodeProblem('only TopK along the last axis is supported');
-    if (batchAxisOf(x) === rank - 1)
-      throw new NodeProblem('TopK over the batch axis mixes the rows of a batch', 'batch');
     if (ctx.int('sorted', 1) !== 1) throw new NodeProblem('only sorted TopK is supported');
     const k = ctx.opset >= 10 ? Number(ctx.constant(1, 'k').numbers[0]) : ctx.int('k', 1);
     const D = x.dims[rank - 1];
-    if (!(k >= 1 && k <= D)) throw new NodeProblem(`k = ${k} is outside 1..${D}`, 'invalid-graph');
+    if (!(k >= 1 && (!isConst(D) || k <= D))) throw new NodeProblem(`k = ${k} is outside 1..${D}`, 'invalid-graph');
     const dims = [...x.dims.slice(0, -1), k];
-    const outer = product(x.dims.slice(0, -1));
-    const values = { ...ctx.newValue(dims, x.batched), batchAxis: x.batchAxis };
-    const indices = { ...ctx.newValue(dims, x.batched, 'int32'), batchAxis: x.batchAxis };
-    const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+    const rowAxis = lastAxisRows(x);
+    const values = { ...ctx.newValue(dims), rowAxis };
+    const indices: RtValue = { ...ctx.newValue(dims, 'int32'), onnx: 'int64', rowAxis };
+    const rows = i32(product(x.dims.slice(0, -1)));
     const largest = ctx.int('largest', 1);
     ctx.program.addStep(
       'topk',
@@ -41,15 +40,15 @@ const topK: OpHandler = {
   },
 };
 
+/** Rows on the last axis are mixed by a row kernel; elsewhere they stay. */
+const lastAxisRows = (x: RtValue): RtValue['rowAxis'] => (x.rowAxis === x.dims.length - 1 ? undefined : x.rowAxis);
+
 /** The last axis of a run-time value, as [outer rows, D] for a row kernel. */
-function lastAxis(ctx: NodeContext, x: RtValue, what: string): { D: number; rows: Arg } {
+function lastAxis(ctx: NodeContext, x: RtValue, what: string): { D: Size; rows: I32Arg } {
   const rank = x.dims.length;
   const axis = normalizeAxis(what === 'CumSum' ? Number(ctx.constant(1, 'axis').numbers[0]) : ctx.int('axis', 0), rank);
   if (axis !== rank - 1) throw new NodeProblem(`only ${what} along the last axis is supported`);
-  if (batchAxisOf(x) === rank - 1)
-    throw new NodeProblem(`${what} over the batch axis mixes the rows of a batch`, 'batch');
-  const outer = product(x.dims.slice(0, -1));
-  return { D: x.dims[rank - 1], rows: x.batched ? { t: 'rows', times: outer } : i32(outer) };
+  return { D: x.dims[rank - 1], rows: i32(product(x.dims.slice(0, -1))) };
 }
 
 /** CumSum along the last axis (AdaBoostRegressor's weighted median over its estimators). */
@@ -58,7 +57,7 @@ const cumSum: OpHandler = {
   lower(ctx) {
     const x = asFloat(ctx, ctx.rtAny(0));
     const { D, rows } = lastAxis(ctx, x, 'CumSum');
-    const y = { ...ctx.newValue(x.dims, x.batched), batchAxis: x.batchAxis };
+    const y = { ...ctx.newValue(x.dims), rowAxis: lastAxisRows(x) };
     ctx.program.addStep(
       'cumsum_rows',
       () => ({
@@ -84,17 +83,16 @@ const gatherElements: OpHandler = {
     const { D, rows } = lastAxis(ctx, x, 'GatherElements');
     const idx = ctx.rtAny(1);
     if (idx.dtype !== 'int32') throw new NodeProblem('the indices must be integers', 'invalid-graph');
-    if (
-      idx.dims.length !== x.dims.length ||
-      idx.dims.slice(0, -1).some((d, i) => d !== x.dims[i]) ||
-      idx.batched !== x.batched
-    ) {
-      throw new NodeProblem(`indices [${idx.dims}] do not match data [${x.dims}] outside the gathered axis`);
+    if (idx.dims.length !== x.dims.length || idx.dims.slice(0, -1).some((d, i) => !sameSize(d, x.dims[i]))) {
+      throw new NodeProblem(
+        `indices ${shapeToString(idx.dims)} do not match data ${shapeToString(x.dims)} outside the gathered axis`,
+      );
     }
     const K = idx.dims[idx.dims.length - 1];
     const y: RtValue = {
-      ...ctx.newValue(idx.dims, x.batched, x.dtype),
-      batchAxis: x.batchAxis,
+      ...ctx.newValue(idx.dims, x.dtype),
+      onnx: x.onnx,
+      rowAxis: lastAxisRows(x),
       ...(x.categories ? { categories: x.categories } : {}),
     };
     ctx.program.addStep(

@@ -1,29 +1,32 @@
 import { meaning, type OpHandler } from './op.js';
-import { constPerRow, stridedCopy } from './strided.js';
-import { BATCH, NodeContext, normalizeAxis } from '../lowering/context.js';
+import { constantAs, stridedCopy } from './strided.js';
+import { normalizeAxis, type NodeContext } from '../lowering/context.js';
+import { rowsOf } from '../lowering/rows.js';
 import { NodeProblem } from '../errors.js';
-import { Tensor, product, stridedView, stridesOf } from '../tensor.js';
-import { asInts } from './args.js';
-import { physicalDims, toPlain } from '../lowering/layout.js';
-import { type Arg, type RtValue, type Value, batchAxisOf, buf, countArg, data, i32 } from '../program.js';
+import { Tensor, stridedView, stridesOf as tensorStrides } from '../tensor.js';
+import { toPlain, physicalDims } from '../lowering/layout.js';
+import { buf, data, ELEMENT_BYTES, i32, type RtValue, type Value } from '../program.js';
+import { stridesOf, shapeToString } from '../shape/shapes.js';
+import { add, ceilDiv, isConst, max, min, mul, product, sameSize, sub, sum, type Size } from '../shape/size.js';
+import { MAX_DIM } from '../shape/symbols.js';
 
 /**
- * Ops that move data without arithmetic: Concat, Split, Slice, Gather, Transpose, Expand. At run time each is
- * one strided-copy kernel call (or one per gathered index).
+ * Ops that move data without arithmetic: Concat, Split, Slice, Gather, Transpose. At run time each is one
+ * strided-copy kernel call (or one per input or gathered index). On shape values (sizes from Shape) they
+ * stay symbolic at compile time.
  */
 
-export function dimsOf(v: Value): number[] {
-  return v.kind === 'rt' ? v.dims : v.tensor.dims;
+export function dimsOf(v: Value): Size[] {
+  return v.kind === 'const' ? v.tensor.dims : v.dims;
 }
 
-function checkBatchAxis(x: RtValue, axis: number, what: string): void {
-  if (axis === batchAxisOf(x)) throw new NodeProblem(`${what} along axis ${axis} mixes the rows of a batch`, 'batch');
+/** The sizes of a shape value or an integer constant of rank ≤ 1, else undefined. */
+function sizesOf(v: Value): { dims: number[]; values: Size[] } | undefined {
+  if (v.kind === 'shape') return v;
+  if (v.kind === 'const' && !v.tensor.isFloat && v.tensor.dtype !== 'string' && v.tensor.dims.length <= 1)
+    return { dims: v.tensor.dims, values: Array.from(v.tensor.numbers) };
+  return undefined;
 }
-
-/** The same value with its batch on `axis` (undefined for 0, the usual place). */
-export const onAxis = (v: RtValue, axis: number): RtValue => ({ ...v, batchAxis: axis > 0 ? axis : undefined });
-
-// ---- shapes ----------------------------------------------------------------------------------------
 
 const concat: OpHandler = {
   inputs: '...inputs',
@@ -32,8 +35,8 @@ const concat: OpHandler = {
     const axis = normalizeAxis(ctx.int('axis', 0), ts[0].dims.length);
     const outDims = [...ts[0].dims];
     outDims[axis] = ts.reduce((s, t) => s + t.dims[axis], 0);
-    const outer = product(outDims.slice(0, axis));
-    const inner = product(outDims.slice(axis + 1));
+    const outer = outDims.slice(0, axis).reduce((a, b) => a * b, 1);
+    const inner = outDims.slice(axis + 1).reduce((a, b) => a * b, 1);
     const values: (number | string)[] = [];
     for (let o = 0; o < outer; o++) {
       for (const t of ts) {
@@ -49,13 +52,19 @@ const concat: OpHandler = {
   },
   lower(ctx) {
     const inputs = Array.from({ length: ctx.inputCount }, (_, i) => ctx.input(i)).filter((v): v is Value => !!v);
-    if (inputs.some((v) => batchAxisOf(v) > 0) && inputs.some((v) => v.kind === 'rt' && v.layout))
-      throw new NodeProblem('channels-last images with a moved batch', 'batch');
+    // Shapes built from parts (`[x.size(0), -1]`) stay sizes.
+    const parts = inputs.map(sizesOf);
+    if (parts.every((p) => p && p.dims.length === 1))
+      return ctx.outputSizes(
+        0,
+        [parts.reduce((n, p) => n + p!.values.length, 0)],
+        parts.flatMap((p) => p!.values),
+      );
     ctx.output(0, lowerConcat(ctx, inputs, ctx.int('axis', 0)));
   },
 };
 
-/** Concatenate run-time (and, without a batch, constant) values: one strided copy per input. */
+/** Concatenate run-time (and constant) values along an axis: one block copy per input. */
 export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number): RtValue {
   const images = inputs.filter((v): v is RtValue => v.kind === 'rt' && v.layout === 'nhwc');
   if (images.length) {
@@ -75,157 +84,170 @@ export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number)
     }
     inputs = inputs.map((v) => (v.kind === 'rt' ? toPlain(ctx.program, v) : v));
   }
-  {
-    const first = inputs.find((v): v is RtValue => v.kind === 'rt')!;
-    const axis = normalizeAxis(axisAttr, first.dims.length);
-    checkBatchAxis(first, axis, 'Concat');
-    if (inputs.some((v) => v.kind === 'rt' && batchAxisOf(v) !== batchAxisOf(first)))
-      throw new NodeProblem('the inputs have their batches on different axes', 'batch');
-    const outDims = [...first.dims];
-    outDims[axis] = inputs.reduce((s, v) => s + dimsOf(v)[axis], 0);
-    const y = onAxis(ctx.newValue(outDims, first.batched, first.dtype), batchAxisOf(first));
-    const inner = product(outDims.slice(axis + 1));
-    const outer = product(outDims.slice(0, axis));
-    const count: Arg = first.batched ? { t: 'rows', times: outer } : i32(outer);
-    let offset = 0;
-    for (let v of inputs) {
-      const chunk = dimsOf(v)[axis] * inner;
-      const at = offset;
-      if (
-        v.kind === 'const' &&
-        first.batched &&
-        batchAxisOf(first) <= 0 &&
-        v.tensor.dims.length === outDims.length &&
-        v.tensor.dims[0] === 1
-      ) {
-        // One row's worth of constant next to a batch (a class token expanded to the batch size, as
-        // vision transformers do, folds to this): repeat it for every row.
-        v = constPerRow(ctx, v.tensor, v.tensor.dims);
-      }
-      if (v.kind === 'const') {
-        if (first.batched)
-          throw new NodeProblem('concatenating a constant to a batched tensor is not supported', 'batch');
-        const ref = ctx.program.addFloats(v.tensor.toFloat32());
-        ctx.program.addStep(
-          'copy_blocks',
-          () => ({
-            x: data(ref),
-            y: buf(y, at * 4),
-            count,
-            chunk: i32(chunk),
-            srcStride: i32(chunk),
-            dstStride: i32(outDims[axis] * inner),
-          }),
-          [],
-          [y],
-        );
-      } else {
-        if (v.batched !== first.batched || v.dims.length !== outDims.length)
-          throw new NodeProblem('inputs differ in rank or batching', 'invalid-graph');
-        ctx.program.addStep(
-          'copy_blocks',
-          () => ({
-            x: buf(v),
-            y: buf(y, at * 4),
-            count,
-            chunk: i32(chunk),
-            srcStride: i32(chunk),
-            dstStride: i32(outDims[axis] * inner),
-          }),
-          [v],
-          [y],
-        );
-      }
-      offset += chunk;
+  const first = inputs.find((v): v is RtValue => v.kind === 'rt')!;
+  const rank = first.dims.length;
+  const axis = normalizeAxis(axisAttr, rank);
+  const rows = inputs.map(rowsOf).filter((r) => r !== 'none');
+  const rowAxis: RtValue['rowAxis'] =
+    rows.length === 0 ? 'none' : rows.every((r) => r === rows[0]) && rows[0] !== axis ? rows[0] : undefined;
+  if (inputs.some((v) => dimsOf(v).length !== rank))
+    throw new NodeProblem('the inputs differ in rank', 'invalid-graph');
+  const outDims = [...first.dims];
+  outDims[axis] = sum(inputs.map((v) => dimsOf(v)[axis]));
+  // The other dims must agree (a constant's 1 along the rows stands for every row: repeated per row).
+  const prepared = inputs.map((v) => {
+    const d = dimsOf(v);
+    const target = d.map((s, i) => (i === axis ? s : outDims[i]));
+    if (v.kind === 'const') {
+      const repeatsRows = typeof rowAxis === 'number' && ctx.rowsFromOne && d[rowAxis] === 1;
+      d.forEach((s, i) => {
+        if (i !== axis && !(repeatsRows && i === rowAxis) && !sameSize(s, outDims[i]))
+          ctx.require(
+            s,
+            outDims[i],
+            `input dims ${shapeToString(d)} must match ${shapeToString(outDims)} off axis ${axis}`,
+          );
+      });
+      return constantAs(ctx, v.tensor, target, first.dtype);
     }
-    return y;
+    if (v.kind === 'shape')
+      throw new NodeProblem('concatenating a shape computed at run time with tensors is not supported');
+    d.forEach((s, i) => {
+      if (i !== axis && !sameSize(s, outDims[i]))
+        ctx.require(
+          s,
+          outDims[i],
+          `input dims ${shapeToString(d)} must match ${shapeToString(outDims)} off axis ${axis}`,
+        );
+    });
+    return v;
+  });
+  const y = { ...ctx.newValue(outDims, first.dtype), onnx: first.onnx, rowAxis };
+  const bytes = ELEMENT_BYTES[first.dtype];
+  const words = bytes / 4;
+  if (!Number.isInteger(words)) throw new NodeProblem(`concatenating ${first.dtype} tensors is not supported yet`);
+  const inner = product(outDims.slice(axis + 1));
+  const outer = product(outDims.slice(0, axis));
+  let offset: Size = 0;
+  for (const v of prepared) {
+    const chunk = mul(dimsOf(v)[axis], inner);
+    const at = offset;
+    ctx.program.addStep(
+      'copy_blocks',
+      () => ({
+        x: buf(v),
+        y: buf(y, mul(at, bytes)),
+        count: i32(outer),
+        chunk: i32(mul(chunk, words)),
+        srcStride: i32(mul(chunk, words)),
+        dstStride: i32(mul(mul(outDims[axis], inner), words)),
+      }),
+      [v],
+      [y],
+    );
+    offset = add(offset, chunk);
   }
+  return y;
 }
 
 interface SliceSpec {
-  outDims: number[];
-  strides: number[];
-  offset: number;
+  outDims: Size[];
+  strides: Size[];
+  offset: Size;
 }
+
+/** A slice bound as given: a huge constant stands for ±∞ (INT64_MAX is the usual "to the end"). */
+function bound(v: Size, d: Size): Size {
+  if (!isConst(v)) return v;
+  if (v >= MAX_DIM) return d;
+  if (v <= -MAX_DIM) return -MAX_DIM;
+  return v < 0 ? add(v, d) : v;
+}
+
+const clamp = (v: Size, lo: Size, hi: Size): Size => min(max(v, lo), hi);
 
 /** Slice semantics (clamping, negative indices and steps) as element strides over the input. */
 function sliceSpec(
-  dims: number[],
-  starts: number[],
-  ends: number[],
+  dims: Size[],
+  starts: Size[],
+  ends: Size[],
   axes: number[] | undefined,
-  steps: number[] | undefined,
+  steps: Size[] | undefined,
 ): SliceSpec {
   const inStrides = stridesOf(dims);
   const outDims = [...dims];
   const strides = [...inStrides];
-  let offset = 0;
+  let offset: Size = 0;
   const ax = axes ?? starts.map((_, i) => i);
   ax.forEach((a0, i) => {
     const a = normalizeAxis(a0, dims.length);
     const d = dims[a];
     const step = steps?.[i] ?? 1;
+    if (!isConst(step)) throw new NodeProblem('a slice step must be a constant');
     if (step === 0) throw new NodeProblem('a slice step of 0', 'invalid-graph');
-    let s = starts[i] >= BATCH ? d : starts[i];
-    let e = ends[i] >= BATCH ? d : ends[i];
-    if (s < 0) s += d;
-    if (e < 0) e += d;
+    let s = bound(starts[i], d);
+    let e = bound(ends[i], d);
     if (step > 0) {
-      s = Math.min(Math.max(s, 0), d);
-      e = Math.min(Math.max(e, 0), d);
+      s = clamp(s, 0, d);
+      e = clamp(e, 0, d);
     } else {
-      s = Math.min(Math.max(s, -1), d - 1);
-      e = Math.min(Math.max(e, -1), d - 1);
+      s = clamp(s, -1, sub(d, 1));
+      e = clamp(e, -1, sub(d, 1));
     }
-    const n = Math.max(0, Math.ceil((e - s) / step));
+    const n = max(0, step > 0 ? ceilDiv(sub(e, s), step) : ceilDiv(sub(s, e), -step));
     outDims[a] = n;
-    strides[a] = inStrides[a] * step;
-    offset += s * inStrides[a];
+    strides[a] = mul(inStrides[a], step);
+    offset = add(offset, mul(s, inStrides[a]));
   });
   return { outDims, strides, offset };
 }
 
-function sliceArgs(ctx: NodeContext): [number[], number[], number[] | undefined, number[] | undefined] {
+function sliceArgs(ctx: NodeContext): [Size[], Size[], number[] | undefined, Size[] | undefined] {
   if (ctx.opset < 10) return [ctx.ints('starts') ?? [], ctx.ints('ends') ?? [], ctx.ints('axes'), undefined];
-  return [
-    asInts(ctx.constant(1, 'starts'))!,
-    asInts(ctx.constant(2, 'ends'))!,
-    asInts(ctx.optionalConstant(3, 'axes')),
-    asInts(ctx.optionalConstant(4, 'steps')),
-  ];
+  const axes = ctx.optionalSizes(3, 'axes');
+  if (axes && !axes.every(isConst)) throw new NodeProblem('slice axes must be constants');
+  return [ctx.sizes(1, 'starts'), ctx.sizes(2, 'ends'), axes as number[] | undefined, ctx.optionalSizes(4, 'steps')];
+}
+
+/** The rows stay where they were unless the op cuts along their axis (a whole, step-1 slice keeps them). */
+function slicedRows(x: RtValue, spec: SliceSpec): number | 'none' | undefined {
+  const r = x.rowAxis;
+  if (typeof r !== 'number') return r;
+  return sameSize(spec.outDims[r], x.dims[r]) && sameSize(spec.strides[r], stridesOf(x.dims)[r]) ? r : undefined;
 }
 
 const slice: OpHandler = {
   inputs: (opset) => (opset >= 10 ? 'data starts! ends! axes?! steps?!' : 'data'),
   fold(ctx, [x]) {
     const { outDims, strides, offset } = sliceSpec(x!.dims, ...sliceArgs(ctx));
-    return [stridedView(x!, outDims, strides, offset)];
+    return [stridedView(x!, outDims as number[], strides as number[], offset as number)];
   },
   lower(ctx) {
-    const x = ctx.rtAny(0, true);
+    const v = ctx.input(0)!;
     const args = sliceArgs(ctx);
+    if (v.kind === 'shape') {
+      const spec = sliceSpec(v.dims, ...args);
+      if (!spec.outDims.every(isConst) || !spec.strides.every(isConst) || !isConst(spec.offset))
+        throw new NodeProblem('slicing a shape at positions known only at run time is not supported');
+      const picked = Array.from(
+        { length: spec.outDims[0] as number },
+        (_, i) => v.values[(spec.offset as number) + i * (spec.strides[0] as number)],
+      );
+      return ctx.outputSizes(0, spec.outDims as number[], picked);
+    }
+    const x = ctx.rtAny(0);
     const spec = sliceSpec(x.dims, ...args);
-    const ba = batchAxisOf(x);
-    if (ba >= 0 && (spec.outDims[ba] !== x.dims[ba] || spec.strides[ba] !== stridesOf(x.dims)[ba]))
-      throw new NodeProblem('slicing along the batch axis', 'batch');
-    // The batch dim is 1 here, so a slice such as [0:3] of it looks whole: only [0:end-or-more] with step 1 keeps every row.
-    const [starts, ends, axes, steps] = args;
-    (axes ?? starts.map((_, i) => i)).forEach((a, i) => {
-      if (ba < 0 || normalizeAxis(a, x.dims.length) !== ba) return;
-      const whole = (starts[i] === 0 || starts[i] <= -BATCH) && ends[i] >= BATCH && (steps?.[i] ?? 1) === 1;
-      if (!whole) throw new NodeProblem(`slicing the batch axis [${starts[i]}:${ends[i]}]`, 'batch');
-    });
-    ctx.output(0, onAxis(stridedCopy(ctx, x, spec.outDims, spec.strides, spec.offset), ba));
+    ctx.output(0, { ...stridedCopy(ctx, x, spec.outDims, spec.strides, spec.offset), rowAxis: slicedRows(x, spec) });
   },
 };
 
-function splitSizes(ctx: NodeContext, d: number): number[] {
-  const given = ctx.opset >= 13 ? asInts(ctx.optionalConstant(1, 'split')) : ctx.ints('split');
+function splitSizes(ctx: NodeContext, d: Size): Size[] {
+  const given = ctx.opset >= 13 ? ctx.optionalSizes(1, 'split') : ctx.ints('split');
   if (given?.length) return given;
   const n =
     ctx.opset >= 18 && ctx.attr('num_outputs') !== undefined ? ctx.int('num_outputs', 1) : ctx.node.outputs.length;
-  const size = Math.ceil(d / n);
-  return Array.from({ length: n }, (_, i) => Math.min(size, d - i * size));
+  const size = ceilDiv(d, n);
+  return Array.from({ length: n }, (_, i) => max(0, min(size, sub(d, mul(i, size)))));
 }
 
 const split: OpHandler = {
@@ -235,21 +257,23 @@ const split: OpHandler = {
     let start = 0;
     return splitSizes(ctx, x!.dims[axis]).map((n) => {
       const starts = [start];
-      start += n;
+      start += n as number;
       const s = sliceSpec(x!.dims, starts, [start], [axis], undefined);
-      return stridedView(x!, s.outDims, s.strides, s.offset);
+      return stridedView(x!, s.outDims as number[], s.strides as number[], s.offset as number);
     });
   },
   lower(ctx) {
-    const x = ctx.rtAny(0, true);
+    const x = ctx.rtAny(0);
     const axis = normalizeAxis(ctx.int('axis', 0), x.dims.length);
-    checkBatchAxis(x, axis, 'Split');
-    let start = 0;
-    splitSizes(ctx, x.dims[axis]).forEach((n, i) => {
-      const s = sliceSpec(x.dims, [start], [start + n], [axis], undefined);
-      start += n;
+    let start: Size = 0;
+    const sizes = splitSizes(ctx, x.dims[axis]);
+    if (isConst(x.dims[axis]) && sizes.every(isConst) && sum(sizes) !== x.dims[axis])
+      throw new NodeProblem(`split sizes [${sizes}] do not add up to the axis's ${x.dims[axis]}`, 'invalid-graph');
+    sizes.forEach((n, i) => {
+      const s = sliceSpec(x.dims, [start], [add(start, n)], [axis], undefined);
+      start = add(start, n);
       if (ctx.isOutputUsed(i))
-        ctx.output(i, onAxis(stridedCopy(ctx, x, s.outDims, s.strides, s.offset), batchAxisOf(x)));
+        ctx.output(i, { ...stridedCopy(ctx, x, s.outDims, s.strides, s.offset), rowAxis: slicedRows(x, s) });
     });
   },
 };
@@ -261,91 +285,147 @@ const gather: OpHandler = {
     return [gatherConst(x!, axis, Array.from(idx!.numbers), idx!.dims)];
   },
   lower(ctx) {
-    if (ctx.input(0)?.kind === 'const') return lowerLookup(ctx);
-    const x = ctx.rtAny(0, true);
-    const idx = ctx.constant(1, 'indices');
-    const axis = normalizeAxis(ctx.int('axis', 0), x.dims.length);
-    checkBatchAxis(x, axis, 'Gather');
-    const ba = batchAxisOf(x);
-    // The gathered axis is replaced by the indices' dims: later axes shift.
-    const shifted = ba < 0 ? -1 : ba < axis ? ba : ba + idx.dims.length - 1;
-    if (shifted > 0) ctx.movedBatch(shifted, 'Gather');
-    const d = x.dims[axis];
-    const indices = Array.from(idx.numbers, (i) => (i < 0 ? i + d : i));
-    if (indices.some((i) => i < 0 || i >= d))
-      throw new NodeProblem(`indices out of range for axis of size ${d}`, 'invalid-graph');
-    const strides = stridesOf(x.dims);
-    if (idx.dims.length === 0) {
-      // One index: a slice with the axis removed.
-      const outDims = x.dims.filter((_, i) => i !== axis);
-      return ctx.output(
-        0,
-        onAxis(
-          stridedCopy(
-            ctx,
-            x,
-            outDims,
-            strides.filter((_, i) => i !== axis),
-            indices[0] * strides[axis],
-          ),
-          shifted,
-        ),
-      );
+    const data0 = ctx.input(0)!;
+    const indices = ctx.input(1)!;
+    const axis = normalizeAxis(ctx.int('axis', 0), dimsOf(data0).length);
+    if (data0.kind === 'shape') {
+      // Gather from a shape by constant indices (`x.shape[0]`): sizes.
+      const idx = ctx.constant(1, 'indices');
+      const n = data0.values.length;
+      const picked = Array.from(idx.numbers, (i) => data0.values[i < 0 ? i + n : i]);
+      if (picked.some((p) => p === undefined))
+        throw new NodeProblem(`indices out of range for a shape of ${n}`, 'invalid-graph');
+      return ctx.outputSizes(0, idx.dims, picked);
     }
-    const outDims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
-    const y = ctx.newValue(outDims, x.batched, x.dtype);
-    const inner = product(x.dims.slice(axis + 1));
-    const outer = product(x.dims.slice(0, axis));
-    const count: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
-    indices.forEach((i, j) => {
-      ctx.program.addStep(
-        'copy_blocks',
-        () => ({
-          x: buf(x, i * inner * 4),
-          y: buf(y, j * inner * 4),
-          count,
-          chunk: i32(inner),
-          srcStride: i32(d * inner),
-          dstStride: i32(indices.length * inner),
-        }),
-        [x],
-        [y],
-      );
-    });
-    ctx.output(0, onAxis({ ...y, categories: x.categories }, shifted));
+    if (data0.kind === 'const' && indices.kind === 'rt') return lowerLookup(ctx, axis);
+    if (data0.kind === 'const') return lowerRuntimeGather(ctx, axis);
+    if (indices.kind === 'const') return lowerConstantGather(ctx, axis, indices.tensor);
+    lowerRuntimeGather(ctx, axis);
   },
 };
 
+/** Gather along an axis by constant indices: one block copy per index (a slice for a scalar index). */
+function lowerConstantGather(ctx: NodeContext, axis: number, idx: Tensor): void {
+  const x = ctx.rtAny(0);
+  const d = x.dims[axis];
+  const indices = Array.from(idx.numbers, (i): Size => (i < 0 ? add(i, d) : i));
+  if (isConst(d) && indices.some((i) => (i as number) < 0 || (i as number) >= d))
+    throw new NodeProblem(`indices out of range for an axis of size ${d}`, 'invalid-graph');
+  // The indexed axis is replaced by the indices' dims: rows elsewhere shift; rows on it are mixed.
+  const r = x.rowAxis;
+  const rowAxis = typeof r === 'number' ? (r === axis ? undefined : r < axis ? r : r + idx.dims.length - 1) : r;
+  const strides = stridesOf(x.dims);
+  if (idx.dims.length === 0) {
+    const outDims = x.dims.filter((_, i) => i !== axis);
+    const y = stridedCopy(
+      ctx,
+      x,
+      outDims,
+      strides.filter((_, i) => i !== axis),
+      mul(indices[0], strides[axis]),
+    );
+    return ctx.output(0, { ...y, rowAxis });
+  }
+  const outDims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
+  const y = { ...ctx.newValue(outDims, x.dtype), onnx: x.onnx, categories: x.categories, rowAxis };
+  const words = ELEMENT_BYTES[x.dtype] / 4;
+  if (!Number.isInteger(words)) throw new NodeProblem(`gathering ${x.dtype} tensors is not supported yet`);
+  const inner = mul(product(x.dims.slice(axis + 1)), words);
+  const outer = product(x.dims.slice(0, axis));
+  indices.forEach((i, j) => {
+    ctx.program.addStep(
+      'copy_blocks',
+      () => ({
+        x: buf(x, mul(mul(i, inner), 4)),
+        y: buf(y, mul(j * 4, inner)),
+        count: i32(outer),
+        chunk: i32(inner),
+        srcStride: i32(mul(d, inner)),
+        dstStride: i32(mul(indices.length, inner)),
+      }),
+      [x],
+      [y],
+    );
+  });
+  ctx.output(0, y);
+}
+
+/** Gather by run-time indices (i32 or i64) along any axis of run-time or constant data. */
+function lowerRuntimeGather(ctx: NodeContext, axis: number): void {
+  const v = ctx.input(0)!;
+  const x =
+    v.kind === 'const'
+      ? constantAs(ctx, v.tensor, v.tensor.dims, v.tensor.isFloat ? 'float32' : 'int32')
+      : ctx.rtAny(0);
+  const idx = ctx.rtAny(1);
+  if (idx.dtype !== 'int32' && idx.dtype !== 'int64')
+    throw new NodeProblem('the indices are not integers', 'invalid-graph');
+  const bytes = ELEMENT_BYTES[x.dtype];
+  if (bytes !== 4 && bytes !== 8) throw new NodeProblem(`gathering ${x.dtype} tensors is not supported yet`);
+  const outDims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
+  const r = x.rowAxis;
+  const fromIndices =
+    typeof idx.rowAxis === 'number' && (r === 'none' || v.kind === 'const') ? axis + idx.rowAxis : undefined;
+  const rowAxis: RtValue['rowAxis'] =
+    fromIndices ??
+    (typeof r === 'number' && r < axis && idx.rowAxis === 'none'
+      ? r
+      : r === 'none' && idx.rowAxis === 'none'
+        ? 'none'
+        : undefined);
+  const y = { ...ctx.newValue(outDims, x.dtype), onnx: x.onnx, rowAxis };
+  ctx.program.addStep(
+    'gather_axis',
+    () => ({
+      x: buf(x),
+      idx: buf(idx),
+      y: buf(y),
+      outer: i32(product(x.dims.slice(0, axis))),
+      axis: i32(x.dims[axis]),
+      inner: i32(product(x.dims.slice(axis + 1))),
+      count: i32(product(idx.dims)),
+      idxBytes: i32(ELEMENT_BYTES[idx.dtype]),
+      elemBytes: i32(bytes),
+    }),
+    [x, idx],
+    [y],
+  );
+  ctx.output(0, y);
+}
+
 /**
  * Gather from a constant table by run-time indices (LocalOutlierFactor's per-neighbour statistics, an
- * embedding lookup): rows of the table along axis 0. A 1-D table of strings labels the indices instead.
+ * embedding lookup) along axis 0. A 1-D table of strings labels the indices instead.
  */
-function lowerLookup(ctx: NodeContext): void {
+function lowerLookup(ctx: NodeContext, axis: number): void {
   const table = ctx.constant(0, 'data');
-  const idx = ctx.rtAny(1, true);
-  const axis = normalizeAxis(ctx.int('axis', 0), table.dims.length);
-  if (axis !== 0)
-    throw new NodeProblem(
-      `a constant table gathered along axis ${axis} by run-time indices is not supported (axis 0 is)`,
-    );
+  const idx = ctx.rtAny(1);
   if (idx.dtype === 'float32') throw new NodeProblem('the indices are not integers', 'invalid-graph');
-  if (idx.categories?.some((c, i) => c !== i))
-    throw new NodeProblem('indexing a table by class labels is not supported');
   if (table.dtype === 'string') {
-    if (table.dims.length !== 1) throw new NodeProblem('a string table must be 1-D');
+    if (table.dims.length !== 1 || axis !== 0) throw new NodeProblem('a string table must be 1-D');
+    if (idx.categories?.some((c, i) => c !== i))
+      throw new NodeProblem('indexing a table by class labels is not supported');
     return ctx.output(0, { ...ctx.alias(idx, idx.dims), categories: table.data as string[] });
   }
+  if (axis !== 0 || idx.dtype !== 'int32' || idx.categories?.some((c, i) => c !== i))
+    return lowerRuntimeGather(ctx, axis);
   const inner = product(table.dims.slice(1));
   const dtype = table.isFloat ? 'float32' : 'int32';
   const values = ctx.program.addData(
     new Uint8Array((dtype === 'float32' ? table.toFloat32() : Int32Array.from(table.numbers)).buffer),
   );
-  const y = ctx.newValue([...idx.dims, ...table.dims.slice(1)], idx.batched, dtype);
-  y.batchAxis = idx.batchAxis;
-  const count = countArg(idx);
+  const y = { ...ctx.newValue([...idx.dims, ...table.dims.slice(1)], dtype), rowAxis: idx.rowAxis };
+  if (!table.isFloat) y.onnx = table.dtype;
   ctx.program.addStep(
     'gather_rows',
-    () => ({ idx: buf(idx), table: data(values), y: buf(y), count, inner: i32(inner), rows: i32(table.dims[0]) }),
+    () => ({
+      idx: buf(idx),
+      table: data(values),
+      y: buf(y),
+      count: i32(product(idx.dims)),
+      inner: i32(inner),
+      rows: i32(table.dims[0]),
+    }),
     [idx],
     [y],
   );
@@ -354,12 +434,14 @@ function lowerLookup(ctx: NodeContext): void {
 
 function gatherConst(x: Tensor, axis: number, indices: number[], idxDims: number[]): Tensor {
   const d = x.dims[axis];
-  const outer = product(x.dims.slice(0, axis));
-  const inner = product(x.dims.slice(axis + 1));
+  const outer = x.dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = x.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const values: (number | string)[] = [];
   for (let o = 0; o < outer; o++)
     for (const i0 of indices) {
       const i = i0 < 0 ? i0 + d : i0;
+      if (i < 0 || i >= d)
+        throw new NodeProblem(`index ${i0} is out of range for an axis of size ${d}`, 'invalid-graph');
       for (let k = 0; k < inner; k++) values.push(x.data[(o * d + i) * inner + k]);
     }
   const outDims = [...x.dims.slice(0, axis), ...idxDims, ...x.dims.slice(axis + 1)];
@@ -387,7 +469,7 @@ const transpose: OpHandler = {
   inputs: 'data',
   fold(ctx, [x]) {
     const perm = transposePerm(ctx, x!.dims.length);
-    const s = stridesOf(x!.dims);
+    const s = tensorStrides(x!.dims);
     return [
       stridedView(
         x!,
@@ -398,29 +480,21 @@ const transpose: OpHandler = {
     ];
   },
   lower(ctx) {
-    const x = ctx.rtAny(0, true);
+    const x = ctx.rtAny(0);
     const perm = transposePerm(ctx, x.dims.length);
-    const ba = batchAxisOf(x);
-    const moved = ba < 0 ? -1 : ctx.movedBatch(perm.indexOf(ba), `Transpose with perm [${perm}]`);
     if (perm.every((p, i) => p === i)) return ctx.output(0, x);
     const s = stridesOf(x.dims);
-    ctx.output(
+    const r = x.rowAxis;
+    const y = stridedCopy(
+      ctx,
+      x,
+      perm.map((p) => x.dims[p]),
+      perm.map((p) => s[p]),
       0,
-      onAxis(
-        stridedCopy(
-          ctx,
-          x,
-          perm.map((p) => x.dims[p]),
-          perm.map((p) => s[p]),
-          0,
-        ),
-        moved,
-      ),
     );
+    ctx.output(0, { ...y, rowAxis: typeof r === 'number' ? perm.indexOf(r) : r });
   },
 };
-
-// ---- expand / where / constants --------------------------------------------------------------------
 
 export const MOVEMENT_OPS: Record<string, OpHandler> = {
   Concat: meaning(concat, { passes: 'all-inputs' }),

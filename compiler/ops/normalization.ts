@@ -1,10 +1,13 @@
 import type { OpHandler } from './op.js';
-import { NodeContext, normalizeAxis } from '../lowering/context.js';
+import { normalizeAxis, type NodeContext } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import { Tensor, product } from '../tensor.js';
+import { Tensor } from '../tensor.js';
 import { imageGeometry, toNHWC } from '../lowering/layout.js';
 import { lowerBinary } from './binary.js';
-import { type Arg, buf, data, f32, i32 } from '../program.js';
+import { imageRows } from './window.js';
+import { buf, data, f32, i32 } from '../program.js';
+import { shapeToString } from '../shape/shapes.js';
+import { isConst, product } from '../shape/size.js';
 
 /**
  * Normalizations: BatchNormalization (folded into a preceding GEMM or conv, else a per-channel affine map),
@@ -50,7 +53,10 @@ const batchNormalization: OpHandler = {
     const x = ctx.rtLayout(0);
     const { a, b } = affine(ctx, [undefined]);
     if (x.dims.length < 2 || x.dims[1] !== a.length)
-      throw new NodeProblem(`input [${x.dims}] does not have ${a.length} channels on axis 1`, 'invalid-graph');
+      throw new NodeProblem(
+        `input ${shapeToString(x.dims)} does not have ${a.length} channels on axis 1`,
+        'invalid-graph',
+      );
     // Broadcast over [C, 1, 1, …] (the channel axis of NCHW-style inputs). After a GEMM or conv both steps
     // fold into its epilogue: the scale into the packed weights (compiler/fuse.ts).
     const channelDims = [a.length, ...x.dims.slice(2).map(() => 1)];
@@ -77,14 +83,17 @@ const lpNormalization: OpHandler = {
     const axis = ctx.int('axis', -1);
     if ((axis < 0 ? axis + rank : axis) !== rank - 1)
       throw new NodeProblem('only normalising along the last axis is supported');
-    if (x.batched && rank === 1) throw new NodeProblem('normalising over the batch axis', 'batch');
     const p = ctx.int('p', 2);
     if (p !== 1 && p !== 2) throw new NodeProblem(`p must be 1 or 2, not ${p}`, 'invalid-graph');
     const D = x.dims[rank - 1];
-    const outer = x.dims.slice(0, -1).reduce((a, b) => a * b, 1);
-    const y = ctx.inPlaceOr(x, x.dims, x.batched);
-    const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
-    ctx.program.addStep('normalize_rows', () => ({ x: buf(x), y: buf(y), rows, D: i32(D), norm: i32(p) }), [x], [y]);
+    const outer = product(x.dims.slice(0, -1));
+    const y = { ...ctx.inPlaceOr(x, x.dims), rowAxis: x.rowAxis === rank - 1 ? undefined : x.rowAxis };
+    ctx.program.addStep(
+      'normalize_rows',
+      () => ({ x: buf(x), y: buf(y), rows: i32(outer), D: i32(D), norm: i32(p) }),
+      [x],
+      [y],
+    );
     ctx.output(0, y);
   },
 };
@@ -94,10 +103,11 @@ const layerNormalization: OpHandler = {
   lower(ctx) {
     const x = ctx.rt(0);
     const axis = normalizeAxis(ctx.int('axis', -1), x.dims.length);
-    if (x.batched && axis === 0) throw new NodeProblem('normalising over the batch axis', 'batch');
     if (ctx.isOutputUsed(1) || ctx.isOutputUsed(2))
       throw new NodeProblem('the mean and inverse-deviation outputs are training-only');
     const D = product(x.dims.slice(axis));
+    if (!isConst(D))
+      throw new NodeProblem(`the normalised axes ${shapeToString(x.dims.slice(axis))} must have fixed sizes`);
     const vec = (i: number, what: string, fallback: number | null) => {
       const t = ctx.optionalConstant(i, what);
       if (!t) return fallback === null ? null : ctx.program.addFloats(new Float32Array(D).fill(fallback));
@@ -107,9 +117,10 @@ const layerNormalization: OpHandler = {
     };
     const scale = vec(1, 'scale', 1);
     const bias = vec(2, 'bias', null);
-    const y = ctx.inPlaceOr(x, x.dims, x.batched);
-    const outer = product(x.dims.slice(0, axis));
-    const rows: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+    // Normalising over the rows' axis mixes them.
+    const r = x.rowAxis;
+    const y = { ...ctx.inPlaceOr(x, x.dims), rowAxis: typeof r === 'number' && r >= axis ? undefined : r };
+    const rows = i32(product(x.dims.slice(0, axis)));
     ctx.program.addStep(
       'layer_norm',
       () => ({
@@ -131,9 +142,12 @@ const layerNormalization: OpHandler = {
 const lrn: OpHandler = {
   inputs: 'X',
   lower(ctx) {
-    const x = toNHWC(ctx.program, ctx.rtLayout(0));
+    const plain = ctx.rtLayout(0);
+    if (plain.dims.length < 3)
+      throw new NodeProblem(`expects an N×C×D1… input, got ${shapeToString(plain.dims)}`, 'invalid-graph');
+    const x = toNHWC(ctx.program, plain);
     const { images, C, HW } = imageGeometry(x);
-    const y = { ...ctx.newValue(x.dims, x.batched), layout: 'nhwc' as const };
+    const y = { ...ctx.newValue(x.dims), layout: 'nhwc' as const, rowAxis: imageRows(x) };
     const size = ctx.int('size', 1);
     const [alpha, beta, bias] = [ctx.float('alpha', 1e-4), ctx.float('beta', 0.75), ctx.float('bias', 1)];
     ctx.program.addStep(

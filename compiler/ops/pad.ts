@@ -1,10 +1,11 @@
 import type { OpHandler } from './op.js';
 import { CODES } from '../abi/codes.js';
-import { NodeContext, normalizeAxis } from '../lowering/context.js';
+import { normalizeAxis, type NodeContext } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
 import { Tensor, product, stridesOf } from '../tensor.js';
 import { asInts } from './args.js';
-import { type Arg, buf, data, f32, i32 } from '../program.js';
+import { buf, f32, i32 } from '../program.js';
+import { add } from '../shape/size.js';
 
 /**
  * Pad (constant, reflect, edge) over any rank.
@@ -78,15 +79,16 @@ const pad: OpHandler = {
   lower(ctx) {
     const x = ctx.rt(0);
     const { begin, end, mode, value } = padArgs(ctx, x.dims.length);
-    if (x.batched && (begin[0] || end[0])) throw new NodeProblem('padding the batch axis', 'batch');
-    const out = x.dims.map((d, i) => d + begin[i] + end[i]);
+    const out = x.dims.map((d, i) => add(d, begin[i] + end[i]));
     if (x.dims.length < 2) throw new NodeProblem('padding a 1-D tensor is not supported');
-    const y = ctx.newValue(out, x.batched);
-    const table = ctx.program.addInts([out.length, ...out, ...x.dims, ...begin]);
-    const rows: Arg = x.batched ? { t: 'rows', times: x.dims[0] } : i32(x.dims[0]);
+    // Padding along the rows' axis adds rows that belong to none.
+    const r = x.rowAxis;
+    const rowAxis = typeof r === 'number' && (begin[r] || end[r]) ? undefined : r;
+    const y = { ...ctx.newValue(out), rowAxis };
+    const table = ctx.program.addTable([out.length, ...out, ...x.dims, ...begin]);
     ctx.program.addStep(
       'pad',
-      () => ({ x: buf(x), y: buf(y), rows, table: data(table), mode: i32(mode), value: f32(value) }),
+      () => ({ x: buf(x), y: buf(y), rows: i32(out[0]), table, mode: i32(mode), value: f32(value) }),
       [x],
       [y],
     );

@@ -2,8 +2,8 @@ import type { OpHandler } from './op.js';
 import { NodeProblem } from '../errors.js';
 import { Tensor, product } from '../tensor.js';
 import { buf, i32, mapValues } from '../program.js';
-import { convWindow, outputValue, windowArgs } from './window.js';
-import { imageGeometry, toNHWC } from '../lowering/layout.js';
+import { convWindow, imageInput, imageRows, outputValue, windowArgs } from './window.js';
+import { imageGeometry } from '../lowering/layout.js';
 
 /**
  * Pooling over channels-last images (compiler/lowering/layout.ts): MaxPool, AveragePool and the global pools.
@@ -13,7 +13,7 @@ function poolHandler(kind: 'max' | 'avg'): OpHandler {
   return {
     inputs: 'X',
     lower(ctx) {
-      const x = toNHWC(ctx.program, ctx.rtLayout(0));
+      const x = imageInput(ctx);
       if (ctx.isOutputUsed(1)) throw new NodeProblem('the Indices output is not supported');
       const win = convWindow(ctx, x, ctx.ints('kernel_shape') ?? [], ctx.int('ceil_mode', 0) !== 0);
       if (kind === 'avg' && win.dilations.some((d) => d !== 1))
@@ -65,10 +65,10 @@ function globalPool(kernel: 'global_avgpool' | 'global_maxpool'): OpHandler {
       return [Tensor.fromNumbers(x!.dtype, [n, c, ...x!.dims.slice(2).map(() => 1)], out)];
     },
     lower(ctx) {
-      const x = toNHWC(ctx.program, ctx.rtLayout(0));
+      const x = imageInput(ctx);
       const { images, C, HW } = imageGeometry(x);
       // [k, C, 1, 1]: the same bytes channels-last or not, so the result is plain.
-      const y = ctx.newValue([x.dims[0], C, ...x.dims.slice(2).map(() => 1)], x.batched);
+      const y = { ...ctx.newValue([x.dims[0], C, ...x.dims.slice(2).map(() => 1)]), rowAxis: imageRows(x) };
       ctx.program.addStep(kernel, () => ({ x: buf(x), y: buf(y), images, HW: i32(HW), C: i32(C) }), [x], [y]);
       ctx.output(0, y);
     },

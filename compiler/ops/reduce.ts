@@ -1,12 +1,12 @@
 import type { FamilyKernel } from '../abi/kernels.js';
 import type { OpHandler } from './op.js';
-import { NodeContext, normalizeAxis } from '../lowering/context.js';
-import { NodeProblem } from '../errors.js';
-import { Tensor, product, stridesOf } from '../tensor.js';
+import { normalizeAxis, type NodeContext } from '../lowering/context.js';
+import { rowsAfterRemoving } from '../lowering/rows.js';
+import { Tensor, product as count, stridesOf } from '../tensor.js';
 import { axesOf } from './args.js';
 import { lowerBinary } from './binary.js';
-import { onAxis } from './movement.js';
-import { type Arg, type RtValue, batchAxisOf, buf, countArg, i32 } from '../program.js';
+import { buf, countArg, i32, type RtValue } from '../program.js';
+import { isConst, product, type Size } from '../shape/size.js';
 
 /**
  * Reductions over axes (ReduceSum … ReduceLogSumExp, ReduceL1/L2, ReduceSumSquare) and ArgMax/ArgMin:
@@ -59,7 +59,7 @@ const REDUCE: Record<string, ReduceSpec> = {
 
 /** y = kernel(x) unaryStep, in place where nothing else reads x. */
 function unaryStep(ctx: NodeContext, kernel: 'unary_abs' | 'unary_sqrt' | 'unary_log', x: RtValue): RtValue {
-  const y = { ...ctx.inPlaceOr(x, x.dims, x.batched), layout: x.layout, batchAxis: x.batchAxis };
+  const y = { ...ctx.inPlaceOr(x, x.dims), layout: x.layout };
   ctx.program.addStep(kernel, () => ({ x: buf(x), y: buf(y), n: countArg(x) }), [x], [y]);
   return y;
 }
@@ -94,17 +94,16 @@ function reduceHandler(name: string): OpHandler {
           idx[d] = 0;
         }
       }
-      const values = Array.from({ length: product(outDims) }, (_, i) => spec.fn(groups.get(i) ?? []));
+      const values = Array.from({ length: count(outDims) }, (_, i) => spec.fn(groups.get(i) ?? []));
       return [Tensor.fromNumbers(x!.dtype, keep ? outDims : outDims.filter((_, i) => !axes.includes(i)), values)];
     },
     lower(ctx) {
-      let x = ctx.rt(0, true);
-      if (x.dtype !== 'float32') throw new NodeProblem('integer inputs are not supported here');
+      let x = ctx.rt(0);
       if (spec.before === 'square') x = lowerBinary(ctx, 'binary_mul', x, x);
       else if (spec.before) x = unaryStep(ctx, spec.before, x);
       const axes = reduceAxes(ctx, x.dims.length, spec.axesInputSince);
-      const ba = batchAxisOf(x);
-      if (axes.includes(ba)) throw new NodeProblem(`${name} over the batch axis mixes the rows of a batch`, 'batch');
+      // Reducing over the rows' axis mixes them; other reductions keep them.
+      const rows = typeof x.rowAxis === 'number' && axes.includes(x.rowAxis) ? undefined : x.rowAxis;
       const keep = ctx.int('keepdims', 1) !== 0;
       let cur = x;
       // Reduce the highest axes first; adjacent axes merge into one call.
@@ -119,12 +118,11 @@ function reduceHandler(name: string): OpHandler {
         const len = product(cur.dims.slice(from, to + 1));
         const inner = product(cur.dims.slice(to + 1));
         const dims = cur.dims.map((d, i) => (i >= from && i <= to ? 1 : d));
-        const y = onAxis(ctx.newValue(dims, x.batched), ba);
+        const y = { ...ctx.newValue(dims), rowAxis: rows };
         const src = cur;
-        const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
         ctx.program.addStep(
           spec.kernel,
-          () => ({ x: buf(src), y: buf(y), outer: outerArg, len: i32(len), inner: i32(inner) }),
+          () => ({ x: buf(src), y: buf(y), outer: i32(outer), len: i32(len), inner: i32(inner) }),
           [src],
           [y],
         );
@@ -135,13 +133,13 @@ function reduceHandler(name: string): OpHandler {
         0,
         keep
           ? cur
-          : onAxis(
-              ctx.alias(
+          : {
+              ...ctx.alias(
                 cur,
                 cur.dims.filter((_, i) => !axes.includes(i)),
               ),
-              ba - axes.filter((a) => a < ba).length,
-            ),
+              rowAxis: rowsAfterRemoving(rows, axes),
+            },
       );
     },
   };
@@ -152,11 +150,18 @@ function reduceHandler(name: string): OpHandler {
 /** ArgMax/ArgMin: int64 indices in ONNX, int32 at run time (class indices always fit). */
 function argReduceHandler(kernel: 'argmax' | 'argmin'): OpHandler {
   const better = kernel === 'argmax' ? (v: number, best: number) => v > best : (v: number, best: number) => v < best;
-  const shape = (ctx: NodeContext, dims: number[]) => {
+  const shape = <D extends Size>(ctx: NodeContext, dims: D[]) => {
     const axis = normalizeAxis(ctx.int('axis', 0), dims.length);
     const keep = ctx.int('keepdims', 1) !== 0;
-    const out = keep ? dims.map((d, i) => (i === axis ? 1 : d)) : dims.filter((_, i) => i !== axis);
-    return { axis, out, outer: product(dims.slice(0, axis)), len: dims[axis], inner: product(dims.slice(axis + 1)) };
+    const out = keep ? dims.map((d, i) => (i === axis ? (1 as D) : d)) : dims.filter((_, i) => i !== axis);
+    return {
+      axis,
+      keep,
+      out,
+      outer: product(dims.slice(0, axis)) as D,
+      len: dims[axis],
+      inner: product(dims.slice(axis + 1)) as D,
+    };
   };
   return {
     inputs: 'data',
@@ -179,16 +184,17 @@ function argReduceHandler(kernel: 'argmax' | 'argmin'): OpHandler {
     },
     lower(ctx) {
       const x = ctx.rt(0);
-      const { axis, out, outer, len, inner } = shape(ctx, x.dims);
-      ctx.checkNotBatchAxis(x, axis, kernel === 'argmax' ? 'ArgMax' : 'ArgMin');
-      if (x.batched && out.length === 0) throw new NodeProblem('reducing away the batch axis', 'batch');
-      // The indices are their own class values until a LabelEncoder or class list renames them.
-      const y = { ...ctx.newValue(out, x.batched, 'int32'), categories: Array.from({ length: len }, (_, i) => i) };
-      const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+      const { axis, keep, out, outer, len, inner } = shape(ctx, x.dims);
+      const r = x.rowAxis;
+      const rowAxis = typeof r === 'number' && r === axis ? undefined : keep ? r : rowsAfterRemoving(r, [axis]);
+      // Indices in int32 memory (the runtime hands them out as int64): their own class values until a
+      // LabelEncoder or class list renames them.
+      const y: RtValue = { ...ctx.newValue(out, 'int32'), onnx: 'int64', rowAxis };
+      if (isConst(len)) y.categories = Array.from({ length: len }, (_, i) => i);
       const selectLast = i32(ctx.int('select_last_index', 0));
       ctx.program.addStep(
         kernel,
-        () => ({ x: buf(x), y: buf(y), outer: outerArg, len: i32(len), inner: i32(inner), selectLast }),
+        () => ({ x: buf(x), y: buf(y), outer: i32(outer), len: i32(len), inner: i32(inner), selectLast }),
         [x],
         [y],
       );

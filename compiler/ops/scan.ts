@@ -1,7 +1,9 @@
 import type { OnnxGraph } from '../onnx.js';
 import type { OpHandler } from './op.js';
 import { NodeProblem } from '../errors.js';
-import { type Arg, type RtValue, buf, data, i32 } from '../program.js';
+import { shapeToString } from '../shape/shapes.js';
+import { buf, data, i32 } from '../program.js';
+import { stridedCopy } from './strided.js';
 
 /**
  * Scan: today the one body skl2onnx writes for k-nearest neighbours (squared distances to the training rows).
@@ -49,21 +51,23 @@ const scan: OpHandler = {
     const t = ctx.constant(1, 'the scanned table');
     if (x.dims.length !== 2 || t.dims.length !== 2 || t.dims[1] !== x.dims[1])
       throw new NodeProblem(
-        `expects [N, F] against a constant [M, F], got [${x.dims}] and [${t.dims}]`,
+        `expects [N, F] against a constant [M, F], got ${shapeToString(x.dims)} and [${t.dims}]`,
         'invalid-graph',
       );
     const [M, F] = t.dims;
     ctx.output(0, x);
     const table = ctx.program.addFloats(t.toFloat32());
-    const y: RtValue = { ...ctx.newValue([M, 1], x.batched), batchAxis: ctx.movedBatch(1, 'the distance Scan') };
-    const rows: Arg = x.batched ? { t: 'rows', times: 1 } : i32(1);
+    // The kernel writes [N, M]; the scan stacks its outputs as [M, N] (rows on axis 1).
+    const N = x.dims[0];
+    const d = { ...ctx.newValue([N, M]), rowAxis: x.rowAxis === 0 ? 0 : undefined };
     ctx.program.addStep(
       'squared_distances',
-      () => ({ x: buf(x), t: data(table), y: buf(y), rows, F: i32(F), M: i32(M) }),
+      () => ({ x: buf(x), t: data(table), y: buf(d), rows: i32(N), F: i32(F), M: i32(M) }),
       [x],
-      [y],
+      [d],
     );
-    ctx.output(1, y);
+    const y = stridedCopy(ctx, d, [M, N], [1, M], 0);
+    ctx.output(1, { ...y, rowAxis: d.rowAxis === 0 ? 1 : undefined });
   },
 };
 

@@ -1,39 +1,54 @@
 import { meaning, type OpHandler } from './op.js';
-import { BATCH, NodeContext, normalizeAxis } from '../lowering/context.js';
+import { normalizeAxis, type NodeContext } from '../lowering/context.js';
+import { rowsAfterRemoving } from '../lowering/rows.js';
 import { NodeProblem } from '../errors.js';
-import { Tensor, checkShape, product } from '../tensor.js';
+import { Tensor, checkShape } from '../tensor.js';
 import { axesOf } from './args.js';
-import { batchAxisOf, buf, f32 } from '../program.js';
-import { onAxis } from './movement.js';
+import { buf, f32, i32, type RtValue, type Value } from '../program.js';
+import { floorDiv, isConst, mul, product, sameSize, sizeToString, type Size } from '../shape/size.js';
+import { shapeToString } from '../shape/shapes.js';
 
 /**
- * Ops about shapes that move no data: Shape, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout, Constant,
- * ConstantOfShape, Range. At run time they alias their input's buffer; shape subgraphs fold at compile time, with
- * the batch size as the BATCH sentinel.
+ * Ops about shapes that move no data: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout,
+ * Constant, ConstantOfShape, Range. At run time they alias their input's buffer. Shape subgraphs stay
+ * symbolic at compile time (ShapeValue): `x.view(x.size(0), -1)` is a Reshape to [N, rest].
  */
+
+/** The dims of any value: a run-time tensor's sizes, a constant's, a shape value's own. */
+const dimsOf = (v: Value): Size[] => (v.kind === 'const' ? v.tensor.dims : v.dims);
 
 const shape: OpHandler = {
   inputs: 'data',
-  fold: (ctx, [x]) => [shapeTensor(ctx, x!.dims)],
+  fold: (ctx, [x]) => [Tensor.fromNumbers('int64', ...(shapeOf(ctx, x!.dims) as [number[], number[]]))],
   lower(ctx) {
-    const x = ctx.rtLayout(0, true);
-    ctx.output(0, { kind: 'const', tensor: shapeTensor(ctx, x.dims, batchAxisOf(x)) });
+    const [dims, values] = shapeOf(ctx, dimsOf(ctx.input(0)!));
+    ctx.outputSizes(0, dims, values);
   },
 };
 
-function shapeTensor(ctx: NodeContext, dims: number[], batchAxis = -1): Tensor {
-  const full = dims.map((d, i) => (i === batchAxis ? BATCH * d : d));
-  const r = full.length;
+/** Shape's output: the dims from `start` to `end` (opset 15). */
+function shapeOf(ctx: NodeContext, dims: Size[]): [number[], Size[]] {
+  const r = dims.length;
   const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
   const start = ctx.opset >= 15 ? clamp(ctx.int('start', 0)) : 0;
   const end = ctx.opset >= 15 ? clamp(ctx.int('end', r)) : r;
-  return Tensor.fromNumbers('int64', [Math.max(end - start, 0)], full.slice(start, end));
+  const values = dims.slice(start, Math.max(end, start));
+  return [[values.length], values];
 }
 
-function unsqueezeDims(dims: number[], axes: number[]): number[] {
+const size: OpHandler = {
+  inputs: 'data',
+  fold: (_ctx, [x]) => [Tensor.scalar('int64', x!.size)],
+  lower(ctx) {
+    ctx.outputSizes(0, [], [product(dimsOf(ctx.input(0)!))]);
+  },
+};
+
+function unsqueezeDims(dims: Size[], axes: number[]): Size[] {
   const rank = dims.length + axes.length;
   const set = new Set(axes.map((a) => normalizeAxis(a, rank)));
-  const out: number[] = [];
+  if (set.size !== axes.length) throw new NodeProblem(`axes [${axes}] repeat an axis`, 'invalid-graph');
+  const out: Size[] = [];
   let j = 0;
   for (let i = 0; i < rank; i++) out.push(set.has(i) ? 1 : dims[j++]);
   return out;
@@ -42,233 +57,175 @@ function unsqueezeDims(dims: number[], axes: number[]): number[] {
 const unsqueeze: OpHandler = {
   inputs: (opset) => (opset >= 13 ? 'data axes!' : 'data'),
   fold(ctx, [x]) {
-    return [x!.reshape(unsqueezeDims(x!.dims, axesOf(ctx, 1, 13) ?? []))];
+    return [x!.reshape(unsqueezeDims(x!.dims, axesOf(ctx, 1, 13) ?? []) as number[])];
   },
   lower(ctx) {
-    const x = ctx.rtAny(0, true);
-    const axes = (axesOf(ctx, 1, 13) ?? []).map((a) =>
-      normalizeAxis(a, x.dims.length + (axesOf(ctx, 1, 13) ?? []).length),
-    );
-    const y = ctx.alias(x, unsqueezeDims(x.dims, axes));
-    const ba = batchAxisOf(x);
-    if (ba < 0) return ctx.output(0, y);
-    // The batch dim keeps its place among the original dims.
-    const kept = y.dims.map((_, i) => i).filter((i) => !axes.includes(i));
-    ctx.output(0, onAxis(y, ctx.movedBatch(kept[ba], 'inserting an axis before the batch')));
+    const v = ctx.input(0)!;
+    const given = axesOf(ctx, 1, 13) ?? [];
+    const dims = unsqueezeDims(dimsOf(v), given);
+    if (v.kind === 'shape') return ctx.outputSizes(0, dims as number[], v.values);
+    const x = ctx.rtAny(0);
+    const axes = given.map((a) => normalizeAxis(a, dims.length));
+    // The rows keep their place among the original dims.
+    const kept = dims.map((_, i) => i).filter((i) => !axes.includes(i));
+    const rowAxis = typeof x.rowAxis === 'number' ? kept[x.rowAxis] : x.rowAxis;
+    ctx.output(0, { ...ctx.alias(x, dims), rowAxis });
   },
 };
 
-function squeezeDims(dims: number[], axes: number[] | undefined, keepFirst: boolean): number[] {
-  const set = axes ? new Set(axes.map((a) => normalizeAxis(a, dims.length))) : null;
-  for (const a of set ?? [])
-    if (dims[a] !== 1) throw new NodeProblem(`cannot squeeze axis ${a} of size ${dims[a]}`, 'invalid-graph');
-  return dims.filter((d, i) => (keepFirst && i === 0) || !(set ? set.has(i) : d === 1));
+function squeezeAxes(ctx: NodeContext, dims: Size[]): number[] {
+  const given = axesOf(ctx, 1, 13)?.map((a) => normalizeAxis(a, dims.length));
+  // Without axes every dimension of size 1 goes (a symbolic one is kept: it is not known to be 1).
+  return given ?? dims.flatMap((d, i) => (d === 1 ? [i] : []));
 }
 
 const squeeze: OpHandler = {
   inputs: (opset) => (opset >= 13 ? 'data axes?!' : 'data'),
-  fold: (ctx, [x]) => [x!.reshape(squeezeDims(x!.dims, axesOf(ctx, 1, 13), false))],
-  lower(ctx) {
-    const x = ctx.rtAny(0, true);
-    const ba = batchAxisOf(x);
-    const given = axesOf(ctx, 1, 13)?.map((a) => normalizeAxis(a, x.dims.length));
-    if (given?.includes(ba)) throw new NodeProblem('squeezing the batch axis', 'batch');
-    // Without axes every size-1 dim goes, except the batch's.
-    const axes = given ?? x.dims.flatMap((d, i) => (d === 1 && i !== ba ? [i] : []));
-    const y = ctx.alias(x, squeezeDims(x.dims, axes, false));
-    ctx.output(0, ba < 0 ? y : onAxis(y, ba - axes.filter((a) => a < ba).length));
+  fold(ctx, [x]) {
+    const axes = squeezeAxes(ctx, x!.dims);
+    for (const a of axes)
+      if (x!.dims[a] !== 1) throw new NodeProblem(`cannot squeeze axis ${a} of size ${x!.dims[a]}`, 'invalid-graph');
+    return [x!.reshape(x!.dims.filter((_, i) => !axes.includes(i)))];
   },
-};
-
-// ---- concat / split / slice / gather ---------------------------------------------------------------
-
-/**
- * A constant of a known shape folds. One whose first dimension is the batch (k·N, from Shape of a
- * batched value: skl2onnx's PolynomialFeatures makes its bias column this way) becomes a batched
- * run-time value, filled each run.
- */
-const constantOfShape: OpHandler = {
-  inputs: 'input!',
   lower(ctx) {
-    const dims = Array.from(ctx.constant(0, 'shape').numbers);
-    const value = ctx.attr('value');
-    const t = value instanceof Tensor ? value : Tensor.scalar('float32', 0);
-    if (!dims.some((d) => d >= BATCH)) {
-      return ctx.output(0, {
-        kind: 'const',
-        tensor: Tensor.fromNumbers(
-          t.dtype,
-          dims,
-          new Float64Array(checkShape(dims, 'the constant')).fill(t.numbers[0]),
-        ),
-      });
+    const v = ctx.input(0)!;
+    const dims = dimsOf(v);
+    const axes = squeezeAxes(ctx, dims);
+    for (const a of axes) {
+      if (isConst(dims[a]) && dims[a] !== 1)
+        throw new NodeProblem(`cannot squeeze axis ${a} of size ${dims[a]}`, 'invalid-graph');
+      if (!isConst(dims[a]))
+        ctx.require(dims[a], 1, `axis ${a} (${sizeToString(dims[a])}) is squeezed, so it must be 1`);
     }
-    const perRow = dims[0] / BATCH;
-    if (!Number.isInteger(perRow) || dims.slice(1).some((d) => d >= BATCH))
-      throw new NodeProblem('a constant the size of the batch', 'batch');
-    if (!t.isFloat) throw new NodeProblem('an integer constant the size of the batch is not supported');
-    const y = ctx.newValue([perRow, ...dims.slice(1)], true);
-    ctx.program.addStep(
-      'fill',
-      () => ({ y: buf(y), n: { t: 'rows', times: product(y.dims) }, v: f32(t.numbers[0]) }),
-      [],
-      [y],
-    );
-    ctx.output(0, y);
+    const out = dims.filter((_, i) => !axes.includes(i));
+    if (v.kind === 'shape') return ctx.outputSizes(0, out as number[], v.values);
+    const x = ctx.rtAny(0);
+    ctx.output(0, { ...ctx.alias(x, out), rowAxis: rowsAfterRemoving(x.rowAxis, axes) });
   },
 };
 
-const range: OpHandler = {
-  inputs: 'start limit delta',
-  fold(_ctx, [start, limit, delta]) {
-    const [s, l, d] = [start!.numbers[0], limit!.numbers[0], delta!.numbers[0]];
-    if ([s, l, d].some((v) => Math.abs(v) >= BATCH)) throw new NodeProblem('a range as long as the batch', 'batch');
-    const n = Math.max(Math.ceil((l - s) / d), 0);
-    if (!Number.isFinite(n))
-      throw new NodeProblem(`a range from ${s} to ${l} in steps of ${d} never ends`, 'invalid-graph');
-    checkShape([n], 'the range');
-    return [
-      Tensor.fromNumbers(
-        start!.dtype,
-        [n],
-        Array.from({ length: n }, (_, i) => s + i * d),
-      ),
-    ];
-  },
-  lower() {
-    throw new NodeProblem('start, limit and delta must be known at compile time');
-  },
-};
-
+/** Identity for every kind of value (shape values stay symbolic, constants fold). */
 const identity: OpHandler = {
   inputs: 'input',
   fold: (_ctx, [x]) => [x!],
   lower(ctx) {
-    ctx.output(0, ctx.rtLayout(0, true));
+    const v = ctx.input(0)!;
+    ctx.output(0, v.kind === 'rt' ? ctx.rtLayout(0) : v);
   },
 };
 
 /** Inference-mode Dropout is the identity; its optional mask output is all true. */
 const dropout: OpHandler = {
   inputs: (opset) => (opset >= 12 ? 'data ratio? training_mode?!' : 'data'),
-  fold(ctx, [x]) {
+  fold(_ctx, [x]) {
     return [x!, new Tensor('bool', x!.dims, new Float64Array(x!.size).fill(1))];
   },
   lower(ctx) {
     const training = ctx.opset >= 12 ? ctx.optionalConstant(2, 'training_mode') : undefined;
     if (training && training.numbers[0]) throw new NodeProblem('training_mode=true is not supported (inference only)');
     if (ctx.isOutputUsed(1)) throw new NodeProblem('the mask output is not supported');
-    ctx.output(0, ctx.rtLayout(0, true));
+    const v = ctx.input(0)!;
+    ctx.output(0, v.kind === 'rt' ? ctx.rtLayout(0) : v);
   },
 };
 
-function flattenDims(ctx: NodeContext, dims: number[]): [number[], number] {
+function flattenAxis(ctx: NodeContext, rank: number): number {
   const axis = ctx.int('axis', 1);
-  const a = axis < 0 ? axis + dims.length : axis;
-  if (a < 0 || a > dims.length)
-    throw new NodeProblem(`axis ${axis} is out of range for rank ${dims.length}`, 'invalid-graph');
-  return [[product(dims.slice(0, a)), product(dims.slice(a))], a];
+  const a = axis < 0 ? axis + rank : axis;
+  if (a < 0 || a > rank) throw new NodeProblem(`axis ${axis} is out of range for rank ${rank}`, 'invalid-graph');
+  return a;
 }
 
 const flatten: OpHandler = {
   inputs: 'input',
-  fold: (ctx, [x]) => [x!.reshape(flattenDims(ctx, x!.dims)[0])],
+  fold(ctx, [x]) {
+    const a = flattenAxis(ctx, x!.dims.length);
+    return [x!.reshape([x!.dims.slice(0, a), x!.dims.slice(a)].map((d) => d.reduce((p, q) => p * q, 1)))];
+  },
   lower(ctx) {
     const x = ctx.rtAny(0);
-    const [dims, axis] = flattenDims(ctx, x.dims);
-    ctx.checkNotBatchAxis(x, axis, 'Flatten');
-    ctx.output(0, ctx.alias(x, dims));
+    const a = flattenAxis(ctx, x.dims.length);
+    const dims = [product(x.dims.slice(0, a)), product(x.dims.slice(a))];
+    // Rows on axis 0 stay there when the flattening starts after them.
+    const rowAxis = x.rowAxis === 'none' ? 'none' : x.rowAxis === 0 && a >= 1 ? 0 : undefined;
+    ctx.output(0, { ...ctx.alias(x, dims), rowAxis });
   },
 };
 
-/** Resolve Reshape's target: 0 copies the input dim (unless allowzero), -1 takes what is left. */
-function reshapeDims(ctx: NodeContext, inDims: number[], target: number[]): number[] {
+/**
+ * Reshape's target resolved against the input: 0 copies the input's dim (unless allowzero), −1 takes what is
+ * left. A target whose element count differs from the input's is refused when both are known, and checked
+ * at run time otherwise.
+ */
+function reshapeDims(ctx: NodeContext, inDims: Size[], target: Size[], rowsPerRow: Size | undefined): Size[] {
   const allowZero = ctx.int('allowzero', 0) !== 0;
-  const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
-  if (dims.some((d) => d === undefined || d < -1))
-    throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
+  const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : i === 0 && rowsPerRow ? rowsPerRow : d));
+  if (dims.some((d) => d === undefined || (isConst(d) && d < -1)))
+    throw new NodeProblem(
+      `shape ${shapeToString(target)} does not fit input ${shapeToString(inDims)}`,
+      'invalid-graph',
+    );
+  const unknown = dims.filter((d) => d === -1).length;
+  if (unknown > 1) throw new NodeProblem(`shape ${shapeToString(target)} has more than one -1`, 'invalid-graph');
   const total = product(inDims);
-  const out = resolveMinusOne(dims, total, target);
-  if (product(out) !== total)
-    throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
-  return out;
+  if (unknown) {
+    const known = product(dims.filter((d) => d !== -1));
+    if (known === 0) return dims.map((d) => (d === -1 ? 0 : d));
+    const rest = floorDiv(total, known);
+    return dims.map((d) => (d === -1 ? rest : d));
+  }
+  const count = product(dims);
+  if (isConst(count) && isConst(total) && count !== total)
+    throw new NodeProblem(
+      `shape ${shapeToString(target)} does not fit input ${shapeToString(inDims)}`,
+      'invalid-graph',
+    );
+  if (!sameSize(count, total))
+    ctx.require(
+      count,
+      total,
+      `the target shape ${shapeToString(dims)} must have as many elements as the input ${shapeToString(inDims)}`,
+    );
+  return dims;
 }
 
 /**
- * Reshape of a batched value: where the batch goes and how many entries per row it has there. A
- * folded Shape marks it (k·BATCH); a 0 at the batch's axis copies it; on axis 0, -1 takes what a row
- * leaves and a fixed size was written for the exported batch size B (k·B means k entries per row).
+ * Where the rows are after a reshape: on the first output axis whose size is a whole multiple of the
+ * input's row axis, with the same number of elements before both (so each input row maps to whole
+ * output rows); undefined when none is.
  */
-function reshapeBatched(
-  ctx: NodeContext,
-  inDims: number[],
-  target: number[],
-  batchAxis: number,
-): { dims: number[]; batchAxis: number } {
-  const allowZero = ctx.int('allowzero', 0) !== 0;
-  const marked = target.flatMap((d, i) => (d >= BATCH && d % BATCH === 0 ? [i] : []));
-  if (marked.length > 1 || target.some((d) => d >= BATCH && d % BATCH !== 0))
-    throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
-  let at: number;
-  let entries: number;
-  if (marked.length === 1) [at, entries] = [marked[0], target[marked[0]] / BATCH];
-  else if (!allowZero && target[batchAxis] === 0) [at, entries] = [batchAxis, inDims[batchAxis]];
-  else if (batchAxis === 0 && target[0] === -1) [at, entries] = [0, -1];
-  else if (batchAxis === 0 && target[0] > 0 && ctx.exportedBatch !== null && target[0] % ctx.exportedBatch === 0)
-    [at, entries] = [0, target[0] / ctx.exportedBatch];
-  else if (minusOneTakesBatch(target, inDims, batchAxis, allowZero)) {
-    // [N, k] → [1, -1, 1] (skl2onnx's bagging ensembles stack estimators this way): with only 1s before
-    // the -1, the rows stay in order along its axis, each keeping its own entries
-    at = target.indexOf(-1);
-    const known = product(target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d)).filter((_, i) => i !== at));
-    entries = product(inDims) / known;
-  } else throw new NodeProblem(`shape [${target}] fixes the batch size or cannot show where the batch goes`, 'batch');
-  const dims = target.map((d, i) => (i === at ? entries : d === 0 && !allowZero ? inDims[i] : d));
-  if (dims.some((d) => d === undefined || d < -1))
-    throw new NodeProblem(`shape [${target}] does not fit input [${inDims}]`, 'invalid-graph');
-  const total = product(inDims);
-  const out = resolveMinusOne(dims, total, target);
-  if (!Number.isInteger(out[at]) || out[at] < 1 || product(out) !== total)
-    throw new NodeProblem(`shape [${target}] regroups the rows of a batch`, 'batch');
-  return { dims: out, batchAxis: ctx.movedBatch(at, `Reshape to [${target}]`) };
+function reshapeRows(x: RtValue, out: Size[]): number | 'none' | undefined {
+  const r = x.rowAxis;
+  if (r === undefined || r === 'none') return r;
+  const before = product(x.dims.slice(0, r));
+  for (let j = 0; j < out.length; j++) {
+    if (!sameSize(product(out.slice(0, j)), before)) continue;
+    const k = floorDiv(out[j], x.dims[r]);
+    if (isConst(k) && k >= 1 && sameSize(mul(k, x.dims[r]), out[j])) return j;
+  }
+  return undefined;
 }
 
-function minusOneTakesBatch(target: number[], inDims: number[], batchAxis: number, allowZero: boolean): boolean {
-  const j = target.indexOf(-1);
-  if (j < 0 || target.lastIndexOf(-1) !== j) return false;
-  const dims = target.map((d, i) => (d === 0 && !allowZero ? inDims[i] : d));
-  if (
-    dims.some((d) => d === undefined) ||
-    !dims.slice(0, j).every((d) => d === 1) ||
-    !inDims.slice(0, batchAxis).every((d) => d === 1)
-  )
-    return false;
-  const known = product(dims.filter((_, i) => i !== j));
-  return known > 0 && product(inDims) % known === 0;
-}
-
-function resolveMinusOne(dims: number[], total: number, target: number[]): number[] {
-  const unknown = dims.filter((d) => d === -1).length;
-  if (unknown > 1) throw new NodeProblem(`shape [${target}] has more than one -1`, 'invalid-graph');
-  if (!unknown) return dims;
-  const known = product(dims.filter((d) => d !== -1));
-  return dims.map((d) => (d === -1 ? (known === 0 ? 0 : total / known) : d));
-}
-
-function reshapeTarget(ctx: NodeContext): number[] {
+function reshapeTarget(ctx: NodeContext): Size[] {
   if (ctx.opset < 5) return ctx.ints('shape') ?? [];
-  return Array.from(ctx.constant(1, 'shape').numbers);
+  return ctx.sizes(1, 'shape');
 }
 
 const reshape: OpHandler = {
   inputs: (opset) => (opset >= 5 ? 'data shape!' : 'data'),
-  fold: (ctx, [x]) => [x!.reshape(reshapeDims(ctx, x!.dims, reshapeTarget(ctx)))],
+  fold: (ctx, [x]) => [x!.reshape(reshapeDims(ctx, x!.dims, reshapeTarget(ctx), undefined) as number[])],
   lower(ctx) {
-    const x = ctx.rtAny(0, true);
-    const ba = batchAxisOf(x);
-    if (ba < 0) return ctx.output(0, ctx.alias(x, reshapeDims(ctx, x.dims, reshapeTarget(ctx))));
-    const { dims, batchAxis } = reshapeBatched(ctx, x.dims, reshapeTarget(ctx), ba);
-    ctx.output(0, { ...ctx.alias(x, dims), batchAxis: batchAxis > 0 ? batchAxis : undefined });
+    const v = ctx.input(0)!;
+    const target = reshapeTarget(ctx);
+    if (v.kind === 'shape')
+      return ctx.outputSizes(0, reshapeDims(ctx, v.dims, target, undefined) as number[], v.values);
+    const x = ctx.rtAny(0);
+    // A literal size on axis 0 written for the declared batch of 1 means that many entries per row.
+    const literal = target[0];
+    const perRow =
+      ctx.rowsFromOne && x.rowAxis === 0 && isConst(literal) && literal > 0 ? mul(literal, x.dims[0]) : undefined;
+    const dims = reshapeDims(ctx, x.dims, target, perRow);
+    ctx.output(0, { ...ctx.alias(x, dims), rowAxis: reshapeRows(x, dims) });
   },
 };
 
@@ -292,8 +249,59 @@ const constant: OpHandler = {
   },
 };
 
+/**
+ * A constant of a shape known at compile time folds. One whose shape is symbolic (from Shape of a
+ * run-time value: skl2onnx's PolynomialFeatures makes its bias column this way) is filled at run time.
+ */
+const constantOfShape: OpHandler = {
+  inputs: 'input!',
+  lower(ctx) {
+    const dims = ctx.sizes(0, 'shape');
+    const value = ctx.attr('value');
+    const t = value instanceof Tensor ? value : Tensor.scalar('float32', 0);
+    if (dims.every(isConst)) {
+      return ctx.output(0, {
+        kind: 'const',
+        tensor: Tensor.fromNumbers(
+          t.dtype,
+          dims,
+          new Float64Array(checkShape(dims, 'the constant')).fill(t.numbers[0]),
+        ),
+      });
+    }
+    if (!t.isFloat) throw new NodeProblem('an integer constant of a run-time shape is not supported yet');
+    // Filled with one value: every row the same, so a symbolic leading size (the batch, if it is one) keeps
+    // rows apart; a wrong guess only stops the batch from running in chunks (lowering/lower.ts keepsRows).
+    const y = { ...ctx.newValue(dims), rowAxis: isConst(dims[0]) ? ('none' as const) : 0 };
+    ctx.program.addStep('fill', () => ({ y: buf(y), n: i32(product(dims)), v: f32(t.numbers[0]) }), [], [y]);
+    ctx.output(0, y);
+  },
+};
+
+const range: OpHandler = {
+  inputs: 'start limit delta',
+  fold(_ctx, [start, limit, delta]) {
+    const [s, l, d] = [start!.numbers[0], limit!.numbers[0], delta!.numbers[0]];
+    const n = Math.max(Math.ceil((l - s) / d), 0);
+    if (!Number.isFinite(n))
+      throw new NodeProblem(`a range from ${s} to ${l} in steps of ${d} never ends`, 'invalid-graph');
+    checkShape([n], 'the range');
+    return [
+      Tensor.fromNumbers(
+        start!.dtype,
+        [n],
+        Array.from({ length: n }, (_, i) => s + i * d),
+      ),
+    ];
+  },
+  lower() {
+    throw new NodeProblem('start, limit and delta must be known at compile time');
+  },
+};
+
 export const SHAPE_OPS: Record<string, OpHandler> = {
   Shape: shape,
+  Size: size,
   Reshape: meaning(reshape, { passes: 'values' }),
   Flatten: meaning(flatten, { passes: 'values' }),
   Squeeze: meaning(squeeze, { passes: 'values' }),

@@ -1,22 +1,22 @@
 import { meaning, type OpHandler } from './op.js';
-import { NodeContext, normalizeAxis } from '../lowering/context.js';
-import { NodeProblem } from '../errors.js';
-import { Tensor, product } from '../tensor.js';
-import { type Arg, batchAxisOf, buf, i32 } from '../program.js';
+import { normalizeAxis, type NodeContext } from '../lowering/context.js';
+import { Tensor } from '../tensor.js';
+import { buf, i32 } from '../program.js';
+import { product, type Size } from '../shape/size.js';
 
 /**
  * Softmax and LogSoftmax as [outer, axis, inner]. Before opset 13 the input is coerced to 2-D at `axis`
  * (default 1) and normalised over everything from `axis` on; from 13 it is normalised along `axis`
  * alone (default -1).
  */
-function view(ctx: NodeContext, dims: number[]): { axis: number; outer: number; len: number; inner: number } {
+function view<D extends Size>(ctx: NodeContext, dims: D[]): { axis: number; outer: D; len: D; inner: D } {
   const rank = dims.length;
   if (ctx.opset < 13) {
     const axis = normalizeAxis(ctx.int('axis', 1), rank);
-    return { axis, outer: product(dims.slice(0, axis)), len: product(dims.slice(axis)), inner: 1 };
+    return { axis, outer: product(dims.slice(0, axis)) as D, len: product(dims.slice(axis)) as D, inner: 1 as D };
   }
   const axis = normalizeAxis(ctx.int('axis', -1), rank);
-  return { axis, outer: product(dims.slice(0, axis)), len: dims[axis], inner: product(dims.slice(axis + 1)) };
+  return { axis, outer: product(dims.slice(0, axis)) as D, len: dims[axis], inner: product(dims.slice(axis + 1)) as D };
 }
 
 function softmaxHandler(kernel: 'softmax' | 'log_softmax'): OpHandler {
@@ -39,21 +39,15 @@ function softmaxHandler(kernel: 'softmax' | 'log_softmax'): OpHandler {
       return [Tensor.fromNumbers(x!.dtype, x!.dims, out)];
     },
     lower(ctx) {
-      const x = ctx.rt(0, true);
+      const x = ctx.rt(0);
       const { axis, outer, len, inner } = view(ctx, x.dims);
-      const ba = batchAxisOf(x);
-      // Before opset 13 the softmax runs over every axis from `axis` on.
-      if (ba >= 0 && (ctx.opset < 13 ? ba >= axis : ba === axis))
-        throw new NodeProblem(
-          `${kernel === 'softmax' ? 'Softmax' : 'LogSoftmax'} over the batch axis mixes the rows of a batch`,
-          'batch',
-        );
-      const y = ctx.inPlaceOr(x, x.dims, x.batched);
-      // For a batched value `outer` counts per batch row: scale it by the row count.
-      const outerArg: Arg = x.batched ? { t: 'rows', times: outer } : i32(outer);
+      // Normalising over the rows' axis (before opset 13: over every axis from `axis` on) mixes them.
+      const r = x.rowAxis;
+      const mixes = typeof r === 'number' && (ctx.opset < 13 ? r >= axis : r === axis);
+      const y = { ...ctx.inPlaceOr(x, x.dims), rowAxis: mixes ? undefined : r };
       ctx.program.addStep(
         kernel,
-        () => ({ x: buf(x), y: buf(y), outer: outerArg, axis: i32(len), inner: i32(inner) }),
+        () => ({ x: buf(x), y: buf(y), outer: i32(outer), axis: i32(len), inner: i32(inner) }),
         [x],
         [y],
       );

@@ -1,43 +1,54 @@
+import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lowering/context.js';
-import { buf, data, i32, type Arg, type RtValue, type Value } from '../program.js';
-import { broadcastStrides, stridedView, stridesOf, type Tensor } from '../tensor.js';
-
-/** Run-time strided copies (the strided_copy kernel): views made contiguous, constants repeated per row. */
+import { buf, data, ELEMENT_BYTES, i32, type PtrArg, type RtValue, type Storage } from '../program.js';
+import { broadcastStrides, stridesOf } from '../shape/shapes.js';
+import { mul, type Size } from '../shape/size.js';
+import { bytesOf } from '../lowering/storage.js';
+import type { Tensor } from '../tensor.js';
 
 /**
- * y (contiguous, `outDims`) = x read at `strides` from element `offset`: the `strided_copy` kernel, whose
- * table is [R, dims, strides] with dim 0 replaced by the run-time row count.
+ * Run-time strided copies (the `strided_copy` kernel: an n-d gather into a contiguous y, its table
+ * [R, dims, strides] with dim 0 given as `rows`). The kernel moves 4-byte words; 8-byte elements move as
+ * two words each (one more innermost axis of 2, strides doubled).
  */
-export function stridedCopy(
-  ctx: NodeContext,
-  x: RtValue,
-  outDims: number[],
-  strides: number[],
-  offset: number,
-): RtValue {
-  const dims = outDims.length ? outDims : [1];
-  const s = outDims.length ? strides : [0];
-  const y = ctx.newValue(dims, x.batched, x.dtype);
-  const table = ctx.program.addInts([dims.length, ...dims, ...s]);
-  const rows: Arg = x.batched ? { t: 'rows', times: dims[0] } : i32(dims[0]);
-  ctx.program.addStep('strided_copy', () => ({ x: buf(x, offset * 4), y: buf(y), rows, table: data(table) }), [x], [y]);
-  return { ...y, categories: x.categories };
+export function stridedCopy(ctx: NodeContext, x: RtValue, outDims: Size[], strides: Size[], offset: Size): RtValue {
+  const y = ctx.newValue(outDims, x.dtype);
+  emitStridedCopy(ctx, buf(x, mul(offset, ELEMENT_BYTES[x.dtype])), x.dtype, y, strides, [x]);
+  return { ...y, onnx: x.onnx, categories: x.categories };
 }
 
-/** A constant operand next to batched ones: repeat it for every row with a stride-0 batch copy. */
-export function constPerRow(ctx: NodeContext, t: Tensor, out: number[]): Value {
-  const dims = [1, ...out.slice(1)];
-  const expanded = stridedView(t, dims, broadcastStrides(t.dims, dims), 0);
-  const src = ctx.newValue(dims, false);
-  const ref = ctx.program.addFloats(expanded.toFloat32());
-  ctx.program.addStep('copy', () => ({ x: data(ref), y: buf(src), nbytes: i32(expanded.size * 4) }), [], [src]);
-  const y = ctx.newValue(dims, true);
-  const table = ctx.program.addInts([dims.length, ...dims, 0, ...stridesOf(dims).slice(1)]);
-  ctx.program.addStep(
-    'strided_copy',
-    () => ({ x: buf(src), y: buf(y), rows: { t: 'rows', times: 1 }, table: data(table) }),
-    [src],
-    [y],
-  );
+/** The strided_copy call that fills `y` from `src` read at element `strides`. */
+export function emitStridedCopy(
+  ctx: NodeContext,
+  src: PtrArg,
+  dtype: Storage,
+  y: RtValue,
+  strides: Size[],
+  reads: RtValue[],
+): void {
+  let dims: Size[] = y.dims.length ? y.dims : [1];
+  let s: Size[] = y.dims.length ? strides : [0];
+  const bytes = ELEMENT_BYTES[dtype];
+  if (bytes === 8) {
+    dims = [...dims, 2];
+    s = [...s.map((v) => mul(v, 2)), 1];
+  } else if (bytes !== 4) {
+    throw new NodeProblem(`moving ${dtype} tensors at run time is not supported yet`);
+  }
+  const table = ctx.program.addTable([dims.length, ...dims, ...s]);
+  ctx.program.addStep('strided_copy', () => ({ x: src, y: buf(y), rows: i32(dims[0]), table }), reads, [y]);
+}
+
+/**
+ * A constant as a run-time value of `outDims` (broadcast: repeated along axes where it has 1), read
+ * straight from the data segment.
+ */
+export function constantAs(ctx: NodeContext, t: Tensor, outDims: Size[], dtype: Storage = 'float32'): RtValue {
+  const ref = ctx.program.addData(bytesOf(t, dtype));
+  const y = { ...ctx.newValue(outDims, dtype), rowAxis: 'none' as const };
+  emitStridedCopy(ctx, data(ref), dtype, y, broadcastStrides(t.dims, outDims), []);
   return y;
 }
+
+/** Row-major strides, re-exported for the movement ops. */
+export { stridesOf };

@@ -1,6 +1,6 @@
 import { meaning, type OpHandler } from './op.js';
 import { CODES } from '../abi/codes.js';
-import { NodeContext } from '../lowering/context.js';
+import type { NodeContext } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
 import { broadcastMap } from '../tensor.js';
 import { type FamilyKernel, KERNELS } from '../abi/kernels.js';
@@ -92,9 +92,9 @@ function lowerUnary(
   params: number[],
 ): RtValue {
   // Elementwise: any memory order will do, so channels-last values stay channels-last.
-  const x = ctx.rtLayout(0, true);
+  const x = ctx.rtLayout(0);
   if (x.dtype !== 'float32') throw new NodeProblem('integer inputs are not supported here');
-  const y = { ...ctx.inPlaceOr(x, x.dims, x.batched), layout: x.layout };
+  const y = { ...ctx.inPlaceOr(x, x.dims), layout: x.layout };
   // The op's parameters, in order, are the kernel's parameters after x, y, n (compiler/abi/kernels.ts).
   const named = Object.fromEntries(KERNELS[kernel].params.slice(3).map(([name], i) => [name, f32(params[i])]));
   const args = { x: buf(x), y: buf(y), n: countArg(x), ...named } as StepArgs<typeof kernel>;

@@ -131,22 +131,24 @@ function startFunctionModule(meta: ModelMeta): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, [4, 0x60, 0, 0, 0x60, 1, 0x7f, 0, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 0, 1, 0x7f]), // ()→(), (i32)→(), (i32)→i32, ()→i32
-    ...section(3, [5, 0, 1, 2, 2, 3]), // start, run, inputPtr, outputPtr, maxBatch
+    ...section(1, [3, 0x60, 0, 0, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 0, 1, 0x7f]), // ()→(), (i32)→i32, ()→i32
+    ...section(3, [6, 0, 2, 1, 1, 2, 2]), // start, run, inputPtr, outputPtr, headerPtr, maxBatch
     ...section(5, [1, 1, ...leb(pages), ...leb(pages)]),
     ...section(7, [
-      5,
+      6,
       ...exp('memory', 2, 0),
       ...exp('run', 0, 1),
       ...exp('inputPtr', 0, 2),
       ...exp('outputPtr', 0, 3),
-      ...exp('maxBatch', 0, 4),
+      ...exp('headerPtr', 0, 4),
+      ...exp('maxBatch', 0, 5),
     ]),
     ...section(8, [0]), // start: function 0
     ...section(10, [
-      5,
+      6,
       ...body([0x00, 0x0b]),
-      ...body([0x0b]),
+      ...body([0x41, 0, 0x0b]),
+      ...body([0x41, 0, 0x0b]),
       ...body([0x41, 0, 0x0b]),
       ...body([0x41, 0, 0x0b]),
       ...body([0x41, 1, 0x0b]),

@@ -1,8 +1,10 @@
 import { CODES } from '../../abi/codes.js';
-import { NodeContext } from '../../lowering/context.js';
+import type { NodeContext } from '../../lowering/context.js';
 import { NodeProblem } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
-import { type Arg, type RtValue, i32 } from '../../program.js';
+import { i32, type I32Arg, type RtValue, type Storage } from '../../program.js';
+import { shapeToString } from '../../shape/shapes.js';
+import { isConst, type Size } from '../../shape/size.js';
 
 /**
  * What the ai.onnx.ml ops share: post_transform codes, attribute lists, class labels, the feature table.
@@ -35,19 +37,31 @@ export function classLabels(ctx: NodeContext, strings: string, numbers: string):
   return ints(ctx, numbers);
 }
 
-/** A 2-D float input [rows, F] (a 1-D input is one row). */
+/** A 2-D float input [N, F]: N rows (any size) of F features (a fixed count). */
 export function table(ctx: NodeContext, i = 0): { x: RtValue; F: number } {
   const x = ctx.rt(i);
-  if (x.dims.length !== 2 || x.dims[0] !== 1)
-    throw new NodeProblem(`expects a 2-D input [N, features], got [${x.dims}]`);
-  return { x, F: x.dims[1] };
+  const F = x.dims[1];
+  if (x.dims.length !== 2 || !isConst(F))
+    throw new NodeProblem(
+      `expects a 2-D input [N, features] with a fixed number of features, got ${shapeToString(x.dims)}`,
+    );
+  return { x, F };
 }
 
-export const rowsArg = (x: RtValue): Arg => (x.batched ? { t: 'rows', times: 1 } : i32(1));
+/** The rows of a table, as a kernel argument. */
+export const rowsArg = (x: RtValue): I32Arg => i32(x.dims[0]);
+
+/** A new value with x's rows and `cols` more dims: the models here work row by row, rows stay apart. */
+export function rowValue(ctx: NodeContext, x: RtValue, cols: Size[], dtype: Storage = 'float32'): RtValue {
+  return {
+    ...ctx.newValue([x.dims[0], ...cols], dtype),
+    rowAxis: x.rowAxis === 0 ? 0 : x.rowAxis === 'none' ? 'none' : undefined,
+  };
+}
 
 /** A label output: int32 class indices standing for `categories`. */
 export function labelValue(ctx: NodeContext, x: RtValue, categories: (string | number)[]): RtValue {
-  return { ...ctx.newValue([1], x.batched, 'int32'), categories };
+  return { ...rowValue(ctx, x, [], 'int32'), categories };
 }
 
 // ---- linear models -------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { meaning, type OpHandler } from '../op.js';
 import { CODES } from '../../abi/codes.js';
 import { NodeProblem } from '../../errors.js';
-import { POST, classLabels, floats, labelValue, postTransform, rowsArg, table } from './common.js';
+import { POST, classLabels, floats, labelValue, postTransform, rowsArg, table, rowValue } from './common.js';
 import { buf, f32, i32 } from '../../program.js';
 import { emitGemm } from '../gemm.js';
 
@@ -26,7 +26,7 @@ const linearClassifier: OpHandler = {
       F,
       C,
       (k, n) => coef[n * F + k],
-      [1, C],
+      [x.dims[0], C],
       Float32Array.from({ length: C }, (_, n) => intercepts[n] ?? 0),
     );
     const strings = labels.some((l) => typeof l === 'string');
@@ -57,7 +57,7 @@ const linearClassifier: OpHandler = {
     }
     if (C === 1 && labels.length === 2) {
       if (post === POST.PROBIT) throw new NodeProblem('PROBIT on a one-score binary classifier is not supported');
-      const z = ctx.newValue([1, 2], x.batched);
+      const z = rowValue(ctx, x, [2]);
       // onnxruntime (1.30) applies LOGISTIC before expanding the score s to [1 − p, p]: mode 2 gives
       // [logistic(−s), logistic(s)]; otherwise [1 − s, s] (mode 1) whatever the post-transform
       const mode = post === POST.LOGISTIC ? CODES.TWO_CLASS.NEGATE : CODES.TWO_CLASS.COMPLEMENT;
@@ -70,7 +70,7 @@ const linearClassifier: OpHandler = {
       return ctx.output(1, z);
     }
     if (post === POST.NONE || (C === 1 && post !== POST.PROBIT)) return ctx.output(1, raw);
-    const z = ctx.newValue([1, C], x.batched);
+    const z = rowValue(ctx, x, [C]);
     ctx.program.addStep(
       'post_transform',
       () => ({ x: buf(raw), y: buf(z), rows: rowsArg(x), C: i32(C), post: i32(C === 1 ? POST.PROBIT : post) }),
@@ -96,7 +96,7 @@ const linearRegressor: OpHandler = {
       : null;
     ctx.output(
       0,
-      emitGemm(ctx, x, F, T, (k, n) => coef[n * F + k], [1, T], bias),
+      emitGemm(ctx, x, F, T, (k, n) => coef[n * F + k], [x.dims[0], T], bias),
     );
   },
 };

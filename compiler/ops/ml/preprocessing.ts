@@ -3,10 +3,10 @@ import { CODES } from '../../abi/codes.js';
 import { NodeContext } from '../../lowering/context.js';
 import { NodeProblem } from '../../errors.js';
 import { Tensor } from '../../tensor.js';
-import { floats, ints, rowsArg, table } from './common.js';
+import { floats, ints, rowsArg, table, rowValue } from './common.js';
 import { lowerBinary } from '../binary.js';
 import { lowerConcat } from '../movement.js';
-import { type Arg, type RtValue, buf, countArg, data, f32, i32 } from '../../program.js';
+import { type RtValue, buf, countArg, data, f32, i32 } from '../../program.js';
 
 /**
  * ai.onnx.ml preprocessing: Scaler, Normalizer, Imputer, Binarizer, OneHotEncoder, ArrayFeatureExtractor,
@@ -37,7 +37,7 @@ const normalizer: OpHandler = {
     const norm = NORMS[ctx.string('norm', 'MAX')];
     if (norm === undefined)
       throw new NodeProblem(`norm "${ctx.string('norm', '')}" is not MAX, L1 or L2`, 'invalid-graph');
-    const y = ctx.inPlaceOr(x, x.dims, x.batched);
+    const y = ctx.inPlaceOr(x, x.dims);
     ctx.program.addStep(
       'normalize_rows',
       () => ({ x: buf(x), y: buf(y), rows: rowsArg(x), D: i32(F), norm: i32(norm) }),
@@ -58,7 +58,7 @@ const imputer: OpHandler = {
       throw new NodeProblem(`has ${values.length} imputed values for ${F} features`, 'invalid-graph');
     const replaced = ctx.float('replaced_value_float', 0);
     const ref = ctx.program.addFloats(Float32Array.from(values));
-    const y = ctx.inPlaceOr(x, x.dims, x.batched);
+    const y = ctx.inPlaceOr(x, x.dims);
     ctx.program.addStep(
       'impute',
       () => ({
@@ -97,18 +97,16 @@ const oneHotEncoder: OpHandler = {
     let x = ctx.rtAny(0);
     if (x.dtype === 'int32') {
       // skl2onnx casts the column to int64 first (truncating): compare the truncated codes as floats.
-      const f = ctx.newValue(x.dims, x.batched);
-      f.batchAxis = x.batchAxis;
+      const f = { ...ctx.newValue(x.dims), rowAxis: x.rowAxis };
       const from = x;
       ctx.program.addStep('cast_i32_f32', () => ({ x: buf(from), y: buf(f), n: countArg(from) }), [from], [f]);
       x = f;
     }
     const cats = ints(ctx, 'cats_int64s');
     if (!cats.length) throw new NodeProblem('only integer categories (cats_int64s) are supported');
-    const y = ctx.newValue([...x.dims, cats.length], x.batched);
+    const y = { ...ctx.newValue([...x.dims, cats.length]), rowAxis: x.rowAxis };
     const ref = ctx.program.addFloats(Float32Array.from(cats));
-    const per = x.dims.reduce((a, b) => a * b, 1);
-    const n: Arg = x.batched ? { t: 'rows', times: per } : i32(per);
+    const n = countArg(x);
     ctx.program.addStep('one_hot', () => ({ x: buf(x), y: buf(y), n, cats: data(ref), C: i32(cats.length) }), [x], [y]);
     ctx.output(0, y);
   },
@@ -137,7 +135,7 @@ const arrayFeatureExtractor: OpHandler = {
     if (idx.some((i) => i < 0 || i >= F || !Number.isInteger(i)))
       throw new NodeProblem(`indices [${idx}] are out of range for ${F} columns`, 'invalid-graph');
     const ref = ctx.program.addInts(idx);
-    const y = ctx.newValue([1, idx.length], x.batched);
+    const y = rowValue(ctx, x, [idx.length]);
     ctx.program.addStep(
       'gather_columns',
       () => ({ x: buf(x), y: buf(y), rows: rowsArg(x), D: i32(F), indices: data(ref), K: i32(idx.length) }),
@@ -185,8 +183,8 @@ function numericLabelEncoder(ctx: NodeContext, x: RtValue): void {
   const order = keys.map((_, i) => i).sort((a, b) => keys[a] - keys[b]);
   const sortedKeys = ctx.program.addFloats(Float32Array.from(order, (i) => keys[i]));
   const sortedValues = ctx.program.addFloats(Float32Array.from(order, (i) => values[i]));
-  const y = ctx.newValue(x.dims, x.batched, intValues ? 'int32' : 'float32');
-  y.batchAxis = x.batchAxis;
+  const y: RtValue = { ...ctx.newValue(x.dims, intValues ? 'int32' : 'float32'), rowAxis: x.rowAxis };
+  if (intValues) y.onnx = 'int64';
   ctx.program.addStep(
     'label_encode',
     () => ({

@@ -1,7 +1,7 @@
 import { meaning, type OpHandler } from '../op.js';
 import { NodeContext } from '../../lowering/context.js';
 import { NodeProblem } from '../../errors.js';
-import { POST, classLabels, floats, ints, labelValue, postTransform, rowsArg, table } from './common.js';
+import { POST, classLabels, floats, ints, labelValue, postTransform, rowsArg, table, rowValue } from './common.js';
 import { emitGemm } from '../gemm.js';
 import { type RtValue, buf, data, f32, i32 } from '../../program.js';
 
@@ -18,7 +18,7 @@ function kernelValues(ctx: NodeContext, x: RtValue, F: number, sv: number[], V: 
     throw new NodeProblem(`kernel_type "${ctx.string('kernel_type', '')}" is not supported`, 'invalid-graph');
   const [gamma = 0, coef0 = 0, degree = 0] = floats(ctx, 'kernel_params');
   const ref = ctx.program.addFloats(Float32Array.from(sv));
-  const k = ctx.newValue([1, 2 * V], x.batched); // f64 values: two floats each
+  const k = rowValue(ctx, x, [2 * V]); // f64 values: two floats each
   ctx.program.addStep(
     'svm_kernel',
     () => ({
@@ -74,10 +74,10 @@ const svmClassifier: OpHandler = {
       probB: withProba ? ctx.program.addFloats(Float32Array.from(probB)) : null,
     };
     const cols = withProba ? C : C > 2 ? pairs : 2;
-    const z = ctx.newValue([1, cols], x.batched);
+    const z = rowValue(ctx, x, [cols]);
     const y = labelValue(ctx, x, labels);
     // votes (C i32) + decision values (pairs f32) + alignment + 2C² + 2C doubles
-    const work = ctx.newValue([C + pairs + 2 + 2 * (2 * C * C + 2 * C)], false);
+    const work = ctx.newValue([C + pairs + 2 + 2 * (2 * C * C + 2 * C)]);
     const allPositive = coef.every((c) => c >= 0) ? 1 : 0;
     ctx.program.addStep(
       'svm_classify',
@@ -117,7 +117,7 @@ const svmRegressor: OpHandler = {
       // liblinear mode: y = x·coef + rho
       return ctx.output(
         0,
-        emitGemm(ctx, x, F, 1, (f) => coef[f], [1, 1], Float32Array.of(rho[0])),
+        emitGemm(ctx, x, F, 1, (f) => coef[f], [x.dims[0], 1], Float32Array.of(rho[0])),
       );
     }
     const sv = floats(ctx, 'support_vectors', true);
@@ -125,7 +125,7 @@ const svmRegressor: OpHandler = {
       throw new NodeProblem('support vectors or coefficients do not match n_supports', 'invalid-graph');
     const k = kernelValues(ctx, x, F, sv, V);
     const coefRef = ctx.program.addFloats(Float32Array.from(coef.slice(0, V)));
-    const y = ctx.newValue([1, 1], x.batched);
+    const y = rowValue(ctx, x, [1]);
     ctx.program.addStep(
       'svm_regress',
       () => ({

@@ -2,7 +2,7 @@ import { meaning, type OpHandler } from '../op.js';
 import { CODES } from '../../abi/codes.js';
 import { NodeContext } from '../../lowering/context.js';
 import { NodeProblem } from '../../errors.js';
-import { classLabels, floats, ints, labelValue, postTransform, rowsArg, table } from './common.js';
+import { classLabels, floats, ints, labelValue, postTransform, rowsArg, table, rowValue } from './common.js';
 import { type RtValue, buf, data, i32 } from '../../program.js';
 
 /**
@@ -260,8 +260,8 @@ function accumulate(ctx: NodeContext, x: RtValue, F: number, forest: Forest, nOu
   const nodes = ctx.program.addData(new Uint8Array(forest.nodes.buffer));
   const trees = ctx.program.addData(new Uint8Array(forest.trees.buffer));
   const table = ctx.program.addData(new Uint8Array(forest.table.buffer));
-  const acc = ctx.newValue([1, nOut], x.batched);
-  const has = ctx.newValue([1, nOut], x.batched, 'int32');
+  const acc = rowValue(ctx, x, [nOut]);
+  const has = rowValue(ctx, x, [nOut], 'int32');
   ctx.program.addStep(
     'tree_accumulate',
     () => ({
@@ -300,7 +300,7 @@ const treeEnsembleRegressor: OpHandler = {
     const base = floats(ctx, 'base_values');
     const baseRef = ctx.program.addFloats(Float32Array.from(base.length ? base : [0]));
     const post = postTransform(ctx);
-    const y = ctx.newValue([1, T], x.batched);
+    const y = rowValue(ctx, x, [T]);
     ctx.program.addStep(
       'tree_finalize_regressor',
       () => ({
@@ -338,7 +338,7 @@ const treeEnsembleClassifier: OpHandler = {
     const allPositive = floats(ctx, 'class_weights').every((w) => w >= 0) ? 1 : 0;
     const post = postTransform(ctx);
     const y = labelValue(ctx, x, labels);
-    const z = ctx.newValue([1, C], x.batched);
+    const z = rowValue(ctx, x, [C]);
     ctx.program.addStep(
       'tree_finalize_classifier',
       () => ({

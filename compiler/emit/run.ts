@@ -1,0 +1,170 @@
+import binaryen from 'binaryen';
+import { KERNELS } from '../abi/kernels.js';
+import { CompileError } from '../errors.js';
+import { resolve, type Arg, type Program, type RtValue, type Step } from '../program.js';
+import { STATUS, STATUS_WORDS } from '../../runtime/abi.js';
+import { sizeToString, type Size } from '../shape/size.js';
+import { sizeExpression } from './sizes.js';
+
+/** Where things are in the model's memory (compiler/emit/module.ts lays it out). */
+export interface MemoryLayout {
+  dataBase: number;
+  /** The I/O header: the status record, then every input's dims, then every output's dims (runtime/abi.ts). */
+  headerBase: number;
+  /** One i32 per symbol (SymbolInfo.slot). */
+  symbolBase: number;
+  /** Run-time tables (RuntimeTable.offset is relative to this). */
+  tableBase: number;
+  arenaBase: number;
+}
+
+export interface RunFunction {
+  /** Messages of the run-time checks, by the index a failed check reports. */
+  checks: string[];
+  /** Step i's kernel call again, as a new expression (for profiling exports: expressions are not shared). */
+  stepCall(i: number): binaryen.ExpressionRef;
+}
+
+/**
+ * Build `run(): i32`: read the inputs' shapes from the header and bind the symbols (refusing a size beyond
+ * its bounds, or one that disagrees with a fixed size or with another input), then every kernel call with
+ * its sizes evaluated for this call (run-time tables written just before the call that reads them, checks
+ * made), then write the outputs' shapes into the header. Returns 0, or a STATUS code with its details in
+ * the status record.
+ */
+export function buildRun(
+  mod: binaryen.Module,
+  program: Program,
+  inputs: readonly RtValue[],
+  outputs: readonly RtValue[],
+  layout: MemoryLayout,
+  kernelFunctions: Map<string, string>,
+): RunFunction {
+  const symbols = program.symbols;
+  const slot = (name: string) => layout.symbolBase + symbols.get(name)!.slot * 4;
+  const symbolValue = (name: string) => mod.i32.load(0, 4, mod.i32.const(slot(name)));
+  const size = (s: Size) => sizeExpression(mod, s, symbolValue);
+  const checks: string[] = [];
+
+  /** Store the status record and return its code. */
+  const fail = (code: number, details: binaryen.ExpressionRef[]): binaryen.ExpressionRef =>
+    mod.block(null, [
+      ...[mod.i32.const(code), ...details].map((v, i) => mod.i32.store(i * 4, 4, mod.i32.const(layout.headerBase), v)),
+      mod.return(mod.i32.const(code)),
+    ]);
+
+  const body: binaryen.ExpressionRef[] = [];
+  // ---- prologue: the inputs' shapes
+  let word = STATUS_WORDS;
+  const bound = new Set<string>();
+  inputs.forEach((input, i) => {
+    input.dims.forEach((d, axis) => {
+      const at = layout.headerBase + word++ * 4;
+      const got = () => mod.i32.load(0, 4, mod.i32.const(at));
+      const where = [mod.i32.const(i), mod.i32.const(axis)];
+      if (typeof d === 'number') {
+        body.push(
+          mod.if(mod.i32.ne(got(), mod.i32.const(d)), fail(STATUS.DIM_MISMATCH, [...where, mod.i32.const(d), got()])),
+        );
+        return;
+      }
+      const name = sizeToString(d);
+      const info = symbols.get(name);
+      if (!info) throw new Error(`internal error: input ${i} dimension ${axis} is ${name}, not a symbol`);
+      if (bound.has(name)) {
+        body.push(
+          mod.if(
+            mod.i32.ne(got(), symbolValue(name)),
+            fail(STATUS.DIM_INCONSISTENT, [...where, symbolValue(name), got()]),
+          ),
+        );
+        return;
+      }
+      bound.add(name);
+      const outside = mod.i32.or(
+        mod.i32.lt_s(got(), mod.i32.const(info.min)),
+        mod.i32.gt_s(got(), mod.i32.const(info.max)),
+      );
+      body.push(
+        mod.if(
+          outside,
+          fail(STATUS.OUT_OF_BOUNDS, [...where, mod.i32.const(info.max), got(), mod.i32.const(info.min)]),
+        ),
+      );
+      body.push(mod.i32.store(0, 4, mod.i32.const(slot(name)), got()));
+    });
+  });
+
+  // ---- the kernel calls
+  const expr = (a: Arg): binaryen.ExpressionRef => {
+    switch (a.t) {
+      case 'i32':
+        return size(a.v);
+      case 'f32':
+        return mod.f32.const(a.v);
+      case 'buf': {
+        const base = layout.arenaBase + resolve(a.b).offset;
+        return a.off === undefined || a.off === 0 ? mod.i32.const(base) : mod.i32.add(mod.i32.const(base), size(a.off));
+      }
+      case 'data':
+        return mod.i32.const(layout.dataBase + a.d.offset);
+      case 'table':
+        return mod.i32.const(layout.tableBase + a.table.offset);
+      case 'slot':
+        return mod.i32.const(slot(a.symbol));
+      case 'null':
+        return mod.i32.const(0);
+    }
+  };
+  const call = (step: Step): binaryen.ExpressionRef => {
+    const fn = kernelFunctions.get(step.kernel);
+    if (!fn)
+      throw new CompileError(
+        'kernels-missing',
+        `The kernel library has no "${step.kernel}" kernel: it is older than the compiler. Rebuild it with "npm run build:kernels".`,
+      );
+    const args = step.args();
+    const params = KERNELS[step.kernel].params;
+    const extra = Object.keys(args).filter((name) => !params.some(([p]) => p === name));
+    if (extra.length) throw new Error(`internal error: ${step.kernel} has no parameter ${extra.join(', ')}`);
+    const parts: binaryen.ExpressionRef[] = [];
+    // Run-time tables this call reads, written just before it (their sizes may be computed symbols).
+    for (const a of Object.values(args)) {
+      if (a.t !== 'table') continue;
+      a.table.values.forEach((v, k) =>
+        parts.push(mod.i32.store(k * 4, 4, mod.i32.const(layout.tableBase + a.table.offset), size(v))),
+      );
+    }
+    const operands = params.map(([name]) => {
+      if (!args[name]) throw new Error(`internal error: ${step.kernel} called without ${name}`);
+      return expr(args[name]);
+    });
+    const returns = 'returns' in KERNELS[step.kernel] ? binaryen.i32 : binaryen.none;
+    const c = mod.call(fn, operands, returns);
+    parts.push(returns === binaryen.none ? c : mod.drop(c));
+    return parts.length === 1 ? parts[0] : mod.block(null, parts);
+  };
+  for (const step of program.steps) {
+    for (const check of step.checks ?? []) {
+      const index = checks.push(check.message) - 1;
+      const [a, b] = [size(check.a), size(check.b)];
+      body.push(
+        mod.if(
+          mod.i32.ne(a, b),
+          fail(STATUS.CHECK_FAILED, [mod.i32.const(index), mod.i32.const(0), size(check.a), size(check.b)]),
+        ),
+      );
+    }
+    body.push(call(step));
+  }
+
+  // ---- epilogue: the outputs' shapes
+  for (const output of outputs) {
+    for (const d of output.dims) body.push(mod.i32.store(0, 4, mod.i32.const(layout.headerBase + word++ * 4), size(d)));
+  }
+  body.push(mod.i32.store(0, 4, mod.i32.const(layout.headerBase), mod.i32.const(STATUS.OK)));
+  body.push(mod.return(mod.i32.const(STATUS.OK)));
+  mod.addFunction('run', binaryen.none, binaryen.i32, [], mod.block(null, body, binaryen.none));
+  mod.addFunctionExport('run', 'run');
+  return { checks, stepCall: (i) => call(program.steps[i]) };
+}
