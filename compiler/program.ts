@@ -1,5 +1,5 @@
 import type { KernelArgs, KernelName } from './abi/kernels.js';
-import { isConst, mul, product, sameSize, type Size } from './shape/size.js';
+import { isConst, mul, product, sameSize, symbolName, type Size } from './shape/size.js';
 import type { SymbolTable } from './shape/symbols.js';
 import type { DataType, Tensor } from './tensor.js';
 
@@ -168,6 +168,12 @@ export const i32 = (v: Size): I32Arg => ({ t: 'i32', v });
 export const f32 = (v: number): F32Arg => ({ t: 'f32', v });
 export const buf = (v: RtValue, off: Size = 0): PtrArg => ({ t: 'buf', b: v.buffer, off });
 export const data = (d: DataRef | null): PtrArg => (d ? { t: 'data', d } : { t: 'null' });
+/** The i32 slot of a computed size (SymbolTable.computed): a kernel writes the size there; see emit/run.ts. */
+export function slot(s: Size): PtrArg {
+  const name = symbolName(s);
+  if (!name) throw new Error(`internal error: ${String(s)} is not a symbol`);
+  return { t: 'slot', symbol: name };
+}
 
 /** Several arguments of one kind at once: `{ H: i32(H), W: i32(W) }` as `mapValues({ H, W }, i32)`. */
 export function mapValues<T extends Record<string, Size>, A>(values: T, f: (v: Size) => A): { [K in keyof T]: A } {

@@ -156,6 +156,24 @@ export function buildRun(
       );
     }
     body.push(call(step));
+    // A size the kernel computed (a NonZero count, a Unique length): within its bound, or the call fails
+    // before anything reads past what was planned (the kernel itself never writes past the bound).
+    for (const a of Object.values(step.args())) {
+      if (a.t !== 'slot') continue;
+      const info = symbols.get(a.symbol)!;
+      const got = () => symbolValue(a.symbol);
+      body.push(
+        mod.if(
+          mod.i32.or(mod.i32.lt_s(got(), mod.i32.const(info.min)), mod.i32.gt_s(got(), mod.i32.const(info.max))),
+          fail(STATUS.COMPUTED_OUT_OF_BOUNDS, [
+            mod.i32.const(info.slot),
+            mod.i32.const(0),
+            mod.i32.const(info.max),
+            got(),
+          ]),
+        ),
+      );
+    }
   }
 
   // ---- epilogue: the outputs' shapes

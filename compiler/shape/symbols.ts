@@ -92,7 +92,12 @@ export class SymbolTable {
   computed(hint: string, max: number): Sym {
     let name = hint;
     for (let i = 2; this.byName.has(name); i++) name = `${hint}#${i}`;
-    this.add({ name, kind: 'computed', min: 0, max, flagged: false, slot: 0 });
+    // `--dim NAME=..MAX` may bound a computed size more tightly than what computes it can reach.
+    const option = this.options[name];
+    const flagged = !!option && 'max' in option && option.max !== undefined;
+    if (option) this.used.add(name);
+    const bound = flagged ? Math.min(max, (option as { max: number }).max) : max;
+    this.add({ name, kind: 'computed', min: 0, max: Math.max(0, Math.min(bound, MAX_DIM)), flagged, slot: 0 });
     return symbol(name);
   }
 
