@@ -145,7 +145,7 @@ export function lowerBinary(
   }
   [a, b] = [a, b].map((v) => asRuntimeOperand(ctx, v, dtype));
   const checks: SizeCheck[] = [];
-  let out = broadcastShapes(dimsOf(a), dimsOf(b), checks);
+  const out = broadcastShapes(dimsOf(a), dimsOf(b), checks);
   if (!out)
     throw new NodeProblem(
       `input shapes ${shapeToString(dimsOf(a))} and ${shapeToString(dimsOf(b))} do not broadcast`,
@@ -153,9 +153,10 @@ export function lowerBinary(
     );
   for (const c of checks) ctx.require(c.a, c.b, c.message);
   const rowAxis = broadcastRows([a, b], out.length);
-  if (out.length === 0) out = [1];
-  const strides = (v: Value): Size[] => broadcastStrides(dimsOf(v), out!);
-  const [dims, as, bs] = collapse(out, strides(a), strides(b));
+  // The kernel walks at least one dimension; a scalar result stays a scalar.
+  const walked = out.length === 0 ? [1] : out;
+  const strides = (v: Value): Size[] => broadcastStrides(dimsOf(v), walked);
+  const [dims, as, bs] = collapse(walked, strides(a), strides(b));
   const table = ctx.program.addTable([dims.length, ...dims, ...as, ...bs]);
 
   const operand = (v: Value) => (v.kind === 'rt' ? v : null);
@@ -168,7 +169,7 @@ export function lowerBinary(
   const [argA, argB] = [arg(a), arg(b)];
   const step = ctx.program.addStep(
     kernel,
-    () => ({ a: argA, b: argB, y: buf(y), rows: i32(out![0]), table }),
+    () => ({ a: argA, b: argB, y: buf(y), rows: i32(walked[0]), table }),
     [a, b].filter((v): v is RtValue => v.kind === 'rt'),
     [y],
   );

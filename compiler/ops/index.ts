@@ -1,10 +1,12 @@
 import type { OpHandler } from './op.js';
 import { BINARY_OPS } from './binary.js';
 import { CAST_OPS } from './cast.js';
+import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { EXPAND_OPS } from './expand.js';
 import { GEMM_OPS } from './gemm.js';
 import { INDEXING_OPS } from './indexing.js';
+import { LOOP_OPS } from './loop.js';
 import { LINEAR_OPS } from './ml/linear.js';
 import { PREPROCESSING_OPS } from './ml/preprocessing.js';
 import { SVM_OPS } from './ml/svm.js';
@@ -14,7 +16,6 @@ import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
 import { POOL_OPS } from './pool.js';
 import { REDUCE_OPS } from './reduce.js';
-import { SCAN_OPS } from './scan.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
 import { UNARY_OPS } from './unary.js';
@@ -40,7 +41,8 @@ export const OPS: Record<string, Record<string, OpHandler>> = {
     ...EXPAND_OPS,
     ...PAD_OPS,
     ...INDEXING_OPS,
-    ...SCAN_OPS,
+    ...CONTROL_OPS,
+    ...LOOP_OPS,
   },
   'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
 };
