@@ -171,6 +171,7 @@ const loop: OpHandler = {
 
 const scan: OpHandler = {
   inputs: '...inputs',
+  since: 9,
   lower(ctx) {
     if (lowerCdistScan(ctx)) return;
     if (ctx.opset < 9)
