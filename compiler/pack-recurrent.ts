@@ -4,6 +4,7 @@
  */
 import { CONSTANTS } from './abi/codes.js';
 import { packPanels, padBias } from './pack.js';
+import { add, min, mul, type Size } from './shape/size.js';
 
 export type RecurrentKind = 'lstm' | 'gru' | 'rnn';
 
@@ -76,10 +77,15 @@ export function packRecurrent(m: RecurrentWeights, dir: number): PackedRecurrent
   return { w, r, bias, peephole };
 }
 
-/** The scratch a kernel call needs, in floats (16-byte aligned), for these run-time sizes (or their bounds). */
-export function recurrentScratchFloats(kind: RecurrentKind, seq: number, batch: number, hidden: number): number {
-  const T = Math.min(seq, CONSTANTS.RNN_CHUNK);
-  const Hp = padHidden(hidden);
-  const perEntry = { lstm: 4 * T + 6, gru: 3 * T + 5, rnn: T + 2 }[kind];
-  return batch * Hp * perEntry;
+/**
+ * The scratch a kernel call needs, in floats (16-byte aligned), for these run-time sizes: numbers, or the
+ * symbolic sizes of an op handler (planned at their bounds; T = min(seq, RNN_CHUNK) keeps it from growing
+ * with the sequence).
+ */
+export function recurrentScratchFloats(kind: RecurrentKind, seq: number, batch: number, hidden: number): number;
+export function recurrentScratchFloats(kind: RecurrentKind, seq: Size, batch: Size, hidden: number): Size;
+export function recurrentScratchFloats(kind: RecurrentKind, seq: Size, batch: Size, hidden: number): Size {
+  const T = min(seq, CONSTANTS.RNN_CHUNK);
+  const [perStep, fixed] = { lstm: [4, 6], gru: [3, 5], rnn: [1, 2] }[kind];
+  return mul(mul(batch, padHidden(hidden)), add(mul(T, perStep), fixed));
 }
