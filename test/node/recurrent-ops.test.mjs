@@ -5,7 +5,8 @@
 // onnxruntime on its layout-0 twin (the same node and weights), inputs and outputs transposed here.
 // Also: stream() over one-step calls gives the bits of one call over the whole sequence; sequence_lens
 // beyond seq is a run-time bad-input error that leaves the model working; graphs ONNX or we refuse are
-// CompileErrors naming the cause.
+// CompileErrors naming the cause. ONNX's own layout-1 node tests (onnx-batchwise/, which onnxruntime refuses)
+// are run against the outputs ONNX's reference computes.
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -22,6 +23,8 @@ import {
   ortSession,
   ortRun,
 } from './helpers.mjs';
+import { readIndex, loadTest } from '../conformance/fixtures.mjs';
+import { runCase } from '../conformance/harness.mjs';
 
 const DIR = path.join(FIXTURES, 'recurrent');
 const manifest = readJSON(path.join(DIR, 'manifest.json'));
@@ -167,6 +170,23 @@ describe('recurrent op models: our compiler and run() against onnxruntime-node',
     assert.deepEqual(Array.from(got.logits.shape), want.logits.dims);
     assert.equal(mismatch(got.logits.data, want.logits.data, TOL), null);
   });
+});
+
+describe("ONNX's layout-1 node tests (onnxruntime refuses them): ours against ONNX's reference outputs", () => {
+  const BATCHWISE = path.join(DIR, 'onnx-batchwise');
+  const entries = readIndex().tests.filter(
+    (t) => t.name.endsWith('_batchwise') && ['LSTM', 'GRU', 'RNN'].includes(t.op),
+  );
+  test('the index has all three, and onnxruntime refuses them for layout 1', () => {
+    assert.deepEqual(entries.map((t) => t.op).sort(), ['GRU', 'LSTM', 'RNN']);
+    for (const t of entries) assert.match(t.ort.reason, /layout/);
+  });
+  for (const entry of entries) {
+    test(`${entry.name}: weights as initializers (the const variant), at the test's exact shapes`, async () => {
+      const verdict = await runCase(api, { entry, variant: 'const' }, loadTest(entry, BATCHWISE));
+      assert.deepEqual(verdict, { pass: true });
+    });
+  }
 });
 
 describe('stream(): one step per call gives the bits of one call over the whole sequence', () => {
