@@ -1,18 +1,28 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lowering/context.js';
-import { packRecurrent, RECURRENT_GATES, recurrentScratchFloats, type RecurrentKind } from '../pack-recurrent.js';
+import {
+  packedBiasFloats,
+  packedMatrixFloats,
+  packGateBias,
+  packGateMatrix,
+  packPeephole,
+  padHidden,
+  RECURRENT_GATES,
+  recurrentScratchFloats,
+  type RecurrentKind,
+} from '../pack-recurrent.js';
 import { buf, data, f32, i32, type F32Arg, type I32Arg, type PtrArg, type RtValue } from '../program.js';
 import { recurrentActivations, type KernelActivation, type RecurrentOp } from '../recurrent-attributes.js';
 import { shapeToString } from '../shape/shapes.js';
 import { isConst, sameSize, sizeToString, type Size } from '../shape/size.js';
-import type { Tensor } from '../tensor.js';
 import type { OpHandler } from './op.js';
 
 /**
  * LSTM, GRU and RNN (opsets 7–22) on the recurrent kernels (assembly/rnn/, table compiler/abi/rnn.ts): one
  * kernel call per direction over the whole batch and sequence, reading X and writing Y, Y_h, Y_c where
- * ONNX puts them in either layout. W, R, B and P are packed at compile time; X, sequence_lens, initial_h
- * and initial_c may be run-time values (or constants); seq and batch may be symbolic. sequence_lens is
+ * ONNX puts them in either layout. W, R, B and P are packed at compile time when they are constants (the
+ * usual case: a trained model's initializers), else per call by rnn_pack_* into planned buffers; X,
+ * sequence_lens, initial_h and initial_c may be run-time values (or constants); seq and batch may be symbolic. sequence_lens is
  * checked at run time by rnn_first_bad_length (Step.valueCheck): an entry outside 0..seq fails the call.
  */
 
@@ -64,16 +74,33 @@ function lengths(ctx: NodeContext, i: number): Lengths | undefined {
   return { dims: v.tensor.dims, ptr: data(ctx.program.addInts(known)), i64: false, known };
 }
 
-/** W, R, B or P: packed at compile time, so they must be constants. */
-function weight(ctx: NodeContext, i: number, name: string): Tensor | undefined {
+/** W, R, B or P: its data when constant (packed at compile time), or a run-time value (packed per call). */
+interface Weight {
+  name: string;
+  dims: number[];
+  data?: Float32Array;
+  value?: RtValue;
+}
+
+function weight(ctx: NodeContext, i: number, name: string): Weight | undefined {
   const v = ctx.input(i);
   if (!v) return undefined;
-  if (v.kind !== 'const')
+  if (v.kind === 'rt') {
+    const value = ctx.rtAny(i);
+    if (value.dtype !== 'float32')
+      throw new NodeProblem(`${name} holds ${value.onnx ?? value.dtype}; ONNX makes it float`, 'invalid-graph');
+    if (!value.dims.every(isConst))
+      throw new NodeProblem(
+        `${name} (input ${i}, "${ctx.node.inputs[i]}") is ${shapeToString(value.dims)}; its dimensions fix hidden_size and input_size, so they must be known at compile time (fix them with --dim)`,
+      );
+    return { name, dims: value.dims as number[], value };
+  }
+  if (v.kind === 'shape' || !v.tensor.isFloat)
     throw new NodeProblem(
-      `${name} (input ${i}, "${ctx.node.inputs[i]}") is computed at run time; ml-widgets packs recurrent weights at compile time, so ${name} must be an initializer (or an input fixed with --const)`,
+      `${name} holds ${v.kind === 'shape' ? 'int64' : v.tensor.dtype}; ONNX makes it float`,
+      'invalid-graph',
     );
-  if (!v.tensor.isFloat) throw new NodeProblem(`${name} holds ${v.tensor.dtype}; ONNX makes it float`, 'invalid-graph');
-  return v.tensor;
+  return { name, dims: v.tensor.dims, data: v.tensor.toFloat32() };
 }
 
 /** `got` must be `want`: a compile-time error where both are known, a run-time check where not. */
@@ -109,7 +136,7 @@ function lowerRecurrent(ctx: NodeContext, op: RecurrentOp): void {
   const hidden = ctx.int('hidden_size', R.dims[2]);
   const inputSize = W.dims[2];
   const G = `${gates > 1 ? `${gates}·` : ''}hidden_size`;
-  const weightDims = (name: string, t: Tensor, want: number[], meaning: string) => {
+  const weightDims = (name: string, t: Weight, want: number[], meaning: string) => {
     if (t.dims.length !== want.length || t.dims.some((d, k) => d !== want[k]))
       throw new NodeProblem(
         `${name} is [${t.dims}]; with hidden_size ${hidden} and ${dirs} direction(s) it must be [${want}] (${meaning})`,
@@ -166,12 +193,12 @@ function lowerRecurrent(ctx: NodeContext, op: RecurrentOp): void {
   const reads = [x.value, h0?.value, c0?.value, lens?.value].filter((v): v is RtValue => !!v);
   const writes = [y, yh, yc, scratch].filter((v): v is RtValue => !!v);
   const ptr = (v: RtValue | undefined): PtrArg => (v ? buf(v) : { t: 'null' });
-  const m = { kind, hidden, inputSize, W: W.toFloat32(), R: R.toFloat32(), B: B?.toFloat32(), P: P?.toFloat32() };
+  const lbr = linearBeforeReset !== 0;
+  const packs = { W, R, B, P };
   for (let dir = 0; dir < dirs; dir++) {
-    const packed = packRecurrent({ ...m, linearBeforeReset: linearBeforeReset !== 0 }, dir);
-    const w = data(ctx.program.addFloats(packed.w));
-    const r = data(ctx.program.addFloats(packed.r));
-    const bias = data(packed.bias && ctx.program.addFloats(packed.bias));
+    const packed = packDirection(ctx, kind, hidden, inputSize, packs, dir, lbr);
+    const { w, r, bias } = packed;
+    const stepReads = [...reads, ...packed.reads];
     const a = acts[dir];
     const common = {
       x: x.ptr,
@@ -195,7 +222,7 @@ function lowerRecurrent(ctx: NodeContext, op: RecurrentOp): void {
       clip: f32(clip),
     };
     if (op === 'LSTM') {
-      const peephole = data(packed.peephole && ctx.program.addFloats(packed.peephole));
+      const { peephole } = packed;
       ctx.program.addStep(
         'lstm',
         () => ({
@@ -208,7 +235,7 @@ function lowerRecurrent(ctx: NodeContext, op: RecurrentOp): void {
           yc: ptr(yc),
           inputForget: i32(inputForget ? 1 : 0),
         }),
-        reads,
+        stepReads,
         writes,
       );
     } else if (op === 'GRU') {
@@ -220,16 +247,90 @@ function lowerRecurrent(ctx: NodeContext, op: RecurrentOp): void {
           ...activation(a[1], 'G'),
           linearBeforeReset: i32(linearBeforeReset ? 1 : 0),
         }),
-        reads,
+        stepReads,
         writes,
       );
     } else {
-      ctx.program.addStep('rnn', () => ({ ...common, ...activation(a[0], 'F') }), reads, writes);
+      ctx.program.addStep('rnn', () => ({ ...common, ...activation(a[0], 'F') }), stepReads, writes);
     }
   }
   if (y) ctx.output(0, y);
   if (yh) ctx.output(1, yh);
   if (yc) ctx.output(2, yc);
+}
+
+interface PackedDirection {
+  w: PtrArg;
+  r: PtrArg;
+  bias: PtrArg;
+  peephole: PtrArg;
+  /** The packed run-time buffers the recurrent call reads. */
+  reads: RtValue[];
+}
+
+/**
+ * One direction's packed W, R, B, P: constants packed now into the data segment, run-time weights packed by
+ * rnn_pack_* steps (before the recurrent call) into buffers planned for it.
+ */
+function packDirection(
+  ctx: NodeContext,
+  kind: RecurrentKind,
+  hidden: number,
+  inputSize: number,
+  { W, R, B, P }: { W: Weight; R: Weight; B?: Weight; P?: Weight },
+  dir: number,
+  lbr: boolean,
+): PackedDirection {
+  const gates = RECURRENT_GATES[kind];
+  const reads: RtValue[] = [];
+  const runtime = (src: RtValue, floats: number, perDir: number, step: (from: PtrArg, to: RtValue) => void) => {
+    const to = ctx.newValue([floats]);
+    step(buf(src, dir * perDir * 4), to);
+    reads.push(to);
+    return buf(to);
+  };
+  const matrix = (m: Weight, cols: number): PtrArg => {
+    if (m.data) return data(ctx.program.addFloats(packGateMatrix(kind, hidden, cols, m.data, dir)));
+    return runtime(m.value!, packedMatrixFloats(kind, hidden, cols), gates * hidden * cols, (from, to) =>
+      ctx.program.addStep(
+        'rnn_pack_weights',
+        () => ({ w: from, packed: buf(to), gates: i32(gates), hidden: i32(hidden), cols: i32(cols) }),
+        [m.value!],
+        [to],
+      ),
+    );
+  };
+  const bias = (b: Weight | undefined): PtrArg => {
+    if (!b) return { t: 'null' };
+    if (b.data) return data(ctx.program.addFloats(packGateBias(kind, hidden, b.data, dir, lbr)));
+    return runtime(b.value!, packedBiasFloats(kind, hidden, lbr), 2 * gates * hidden, (from, to) =>
+      ctx.program.addStep(
+        'rnn_pack_bias',
+        () => ({
+          b: from,
+          packed: buf(to),
+          gates: i32(gates),
+          hidden: i32(hidden),
+          linearBeforeReset: i32(lbr ? 1 : 0),
+        }),
+        [b.value!],
+        [to],
+      ),
+    );
+  };
+  const peephole = (p: Weight | undefined): PtrArg => {
+    if (!p) return { t: 'null' };
+    if (p.data) return data(ctx.program.addFloats(packPeephole(hidden, p.data, dir)));
+    return runtime(p.value!, 3 * padHidden(hidden), 3 * hidden, (from, to) =>
+      ctx.program.addStep(
+        'rnn_pack_peephole',
+        () => ({ p: from, packed: buf(to), hidden: i32(hidden) }),
+        [p.value!],
+        [to],
+      ),
+    );
+  };
+  return { w: matrix(W, inputSize), r: matrix(R, hidden), bias: bias(B), peephole: peephole(P), reads };
 }
 
 /**

@@ -73,10 +73,11 @@ function inputsFor(e, run, k) {
 async function expected(e, feeds) {
   if (e.layout === 0) return ortRun(await ortSession(`recurrent/${e.file}`, bytesOf(e.file)), feeds);
   const twin = {};
-  for (const [name, f] of Object.entries(feeds)) {
-    if (name === 'sequence_lens') twin[name] = f;
-    else twin[name] = { ...f, ...relayout(f.data, f.shape, [1, 0, 2]) };
-  }
+  const batchFirst = new Set(
+    e.inputs.filter((i) => ['X', 'initial_h', 'initial_c'].includes(i.role)).map((i) => i.name),
+  );
+  for (const [name, f] of Object.entries(feeds))
+    twin[name] = batchFirst.has(name) ? { ...f, ...relayout(f.data, f.shape, [1, 0, 2]) } : f;
   const out = await ortRun(await ortSession(`recurrent/${e.twin}`, bytesOf(e.twin)), twin);
   const back = {};
   for (const [name, t] of Object.entries(out)) {
