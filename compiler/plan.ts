@@ -7,9 +7,8 @@ import type { SymbolInfo } from './shape/symbols.js';
 /**
  * The plan pass. Every buffer gets a fixed arena offset, planned at its size's upper bound (so a call with
  * any sizes within the symbols' bounds fits), and buffers whose lifetimes do not overlap share bytes.
- * Symbols no `--dim` bounded get a default bound first: one bound shared by all of them — at most
- * MAX_ROWS for the batch, MAX_DEFAULT for the rest — the largest that keeps the arena within
- * ARENA_BUDGET.
+ * Symbols no `--dim` bounded get a default bound first: the largest that keeps the arena within
+ * ARENA_BUDGET, shared by the non-row symbols (at most MAX_DEFAULT), then the rows' (at most MAX_ROWS).
  */
 export const ARENA_BUDGET = 16 << 20;
 const MAX_ROWS = 1024;
@@ -45,13 +44,30 @@ export function planMemory(lowered: Lowered): MemoryPlan {
   return { maxBatch: rows, arenaBytes, tableBytes, peakLiveBytes: peakLiveBytes(program) };
 }
 
-/** Give every unbounded symbol the largest shared default bound that keeps the arena in budget. */
+/**
+ * Give every unbounded symbol the largest shared default bound that keeps the arena in budget. When the
+ * model has both a row (batch) dimension and others (a batch of audio frames or sentences), the others are sized
+ * first with few rows (ROWS_FIRST), then the rows take what the budget has left: a longer sequence is what
+ * such a model needs more than a bigger batch, which `predict` splits into calls anyway.
+ */
+const ROWS_FIRST = 1;
 function chooseDefaultBounds(program: Program, rowSymbol: string | undefined): void {
   const open = program.symbols.all.filter((s) => s.max === Infinity);
   if (!open.length) return;
-  const cap = (s: SymbolInfo) => (s.name === rowSymbol ? MAX_ROWS : MAX_DEFAULT);
-  const set = (bound: number) => open.forEach((s) => (s.max = Math.max(s.min, Math.min(bound, cap(s)), 1)));
-  let [lo, hi] = [1, Math.max(...open.map(cap))];
+  // Without a row dimension the lowering could prove, one the export named as a batch counts as one.
+  const rows = open.find((s) => s.name === rowSymbol) ?? open.find((s) => /batch/i.test(s.name));
+  const others = open.filter((s) => s !== rows);
+  if (rows && others.length) {
+    rows.max = Math.max(rows.min, ROWS_FIRST, 1);
+    largestWithin(program, others, MAX_DEFAULT);
+    largestWithin(program, [rows], MAX_ROWS);
+  } else largestWithin(program, open, rows ? MAX_ROWS : MAX_DEFAULT);
+}
+
+/** The largest bound (≤ cap, at least each symbol's minimum and 1) shared by `symbols` with the arena in budget. */
+function largestWithin(program: Program, symbols: SymbolInfo[], cap: number): void {
+  const set = (bound: number) => symbols.forEach((s) => (s.max = Math.max(s.min, Math.min(bound, cap), 1)));
+  let [lo, hi] = [1, cap];
   set(hi);
   if (planArena(program) <= ARENA_BUDGET) return;
   // The arena grows with the bound: the largest bound within budget (at least 1).

@@ -157,6 +157,13 @@ export interface KernelStep {
    * message (an input whose sizes do not fit together, e.g. broadcast dimensions that differ).
    */
   checks?: { a: Size; b: Size; message: string }[];
+  /**
+   * A check of an input's values by a kernel that returns an i32: −1 when they are valid, else the index
+   * of the first that is not (rnn_first_bad_length). Any other result fails the call with
+   * STATUS.VALUE_INVALID and the message, in which `{index}` becomes that index and `{limit}` the size
+   * `limit` (what the values must stay within) of this call.
+   */
+  valueCheck?: { message: string; limit: Size };
 }
 
 /**

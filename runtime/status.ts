@@ -32,6 +32,13 @@ export function statusError(meta: ModelMeta, header: Int32Array, code: number): 
         `A size the model computes${s ? ` (${s.name})` : ''} is ${d}, beyond the ${c} it was compiled for${s ? `: compile it with --dim ${s.name}=..${d}` : ''}.`,
       );
     }
+    case STATUS.VALUE_INVALID: {
+      const message = meta.checks?.[a] ?? "an input's values are outside what the model accepts ({index})";
+      return new ModelError(
+        'bad-input',
+        `${message.replaceAll('{index}', String(c)).replaceAll('{limit}', String(d))}.`,
+      );
+    }
     default:
       return new ModelError('bad-meta', `The model's run() returned the unknown status ${code}.`);
   }

@@ -14,8 +14,9 @@
  * Y_h, Y_c hold its last valid step (zeros for length 0, as onnxruntime). Reverse runs each entry over its
  * own first len steps backwards (onnxruntime's per-entry reversal).
  *
- * Packed weights (per direction, written once at compile time by compiler/pack-recurrent.ts; 16-byte
- * aligned). Hp = ceil(hidden/4)·4; each gate takes Hp columns, in ONNX gate order (LSTM i o f c, GRU z r h),
+ * Packed weights (per direction, written once at compile time by compiler/pack-recurrent.ts, or per call by
+ * rnn_pack_weights, rnn_pack_bias and rnn_pack_peephole when they are graph inputs; 16-byte aligned).
+ * Hp = ceil(hidden/4)·4; each gate takes Hp columns, in ONNX gate order (LSTM i o f c, GRU z r h),
  * columns hidden..Hp−1 of a gate zero:
  *   w        W[dir]ᵀ [input, gates·Hp] as GEMM panels (compiler/pack.ts packPanels, assembly/gemm.ts layout)
  *   r        R[dir]ᵀ [hidden, gates·Hp], the same
@@ -101,6 +102,21 @@ export const RNN_KERNELS = {
       f32('clip'),
       ...act('F'),
     ],
+  },
+  /** One direction's run-time ONNX W or R [gates·hidden, cols] into the packed panels `w`/`r` above. */
+  rnn_pack_weights: {
+    module: 'rnn/pack',
+    params: [ptr('w'), ptr('packed'), i32('gates'), i32('hidden'), i32('cols')],
+  },
+  /** One direction's run-time ONNX B [2·gates·hidden] into the packed `bias` above. */
+  rnn_pack_bias: {
+    module: 'rnn/pack',
+    params: [ptr('b'), ptr('packed'), i32('gates'), i32('hidden'), i32('linearBeforeReset')],
+  },
+  /** One direction's run-time ONNX P [3·hidden] into the packed `peephole` above. */
+  rnn_pack_peephole: {
+    module: 'rnn/pack',
+    params: [ptr('p'), ptr('packed'), i32('hidden')],
   },
   /** The index of the first sequence_lens entry outside [0, seq], or −1. */
   rnn_first_bad_length: {

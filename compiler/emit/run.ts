@@ -39,7 +39,7 @@ export interface RunFunction {
  * Build `run(): i32`: read the inputs' shapes from the header and bind the symbols (refusing a size beyond
  * its bounds, or one that disagrees with a fixed size or with another input), then every kernel call with
  * its sizes evaluated for this call (run-time tables written just before the call that reads them, checks
- * made), then write the outputs' shapes into the header. Returns 0, or a STATUS code with its details in
+ * made; a value-checking kernel's result tested right after it), then write the outputs' shapes into the header. Returns 0, or a STATUS code with its details in
  * the status record.
  */
 export function buildRun(
@@ -126,7 +126,8 @@ export function buildRun(
         return mod.i32.const(0);
     }
   };
-  const call = (step: KernelStep): binaryen.ExpressionRef => {
+  /** The kernel call; `result`: an i32 kernel's result stored in local 0 (for a value check) instead of dropped. */
+  const call = (step: KernelStep, result = false): binaryen.ExpressionRef => {
     const fn = kernelFunctions.get(step.kernel);
     if (!fn)
       throw new CompileError(
@@ -151,7 +152,8 @@ export function buildRun(
     });
     const returns = 'returns' in KERNELS[step.kernel] ? binaryen.i32 : binaryen.none;
     const c = mod.call(fn, operands, returns);
-    parts.push(returns === binaryen.none ? c : mod.drop(c));
+    if (result && returns === binaryen.none) throw new Error(`internal error: ${step.kernel} returns nothing to check`);
+    parts.push(returns === binaryen.none ? c : result ? mod.local.set(0, c) : mod.drop(c));
     return parts.length === 1 ? parts[0] : mod.block(null, parts);
   };
   const checksOf = (step: Step): binaryen.ExpressionRef[] =>
@@ -162,6 +164,18 @@ export function buildRun(
         fail(STATUS.CHECK_FAILED, [mod.i32.const(index), mod.i32.const(0), size(check.a), size(check.b)]),
       );
     });
+  // The kernel found a value the op forbids (its index is in local 0): fail before anything reads it.
+  const valueChecks = (step: KernelStep): binaryen.ExpressionRef[] => {
+    if (!step.valueCheck) return [];
+    const index = checks.push(step.valueCheck.message) - 1;
+    const got = () => mod.local.get(0, binaryen.i32);
+    return [
+      mod.if(
+        mod.i32.ne(got(), mod.i32.const(-1)),
+        fail(STATUS.VALUE_INVALID, [mod.i32.const(index), mod.i32.const(0), got(), size(step.valueCheck.limit)]),
+      ),
+    ];
+  };
   // A size the kernel computed (a NonZero count, a Unique length): within its bound, or the call fails
   // before anything reads past what was planned (the kernel itself never writes past the bound).
   const computedChecks = (step: KernelStep): binaryen.ExpressionRef[] =>
@@ -222,7 +236,7 @@ export function buildRun(
   for (const step of program.steps) {
     current().push(...checksOf(step));
     if (isKernelStep(step)) {
-      current().push(call(step), ...computedChecks(step));
+      current().push(call(step, !!step.valueCheck), ...valueChecks(step), ...computedChecks(step));
       continue;
     }
     const c = step.control;
@@ -290,7 +304,7 @@ export function buildRun(
   }
   body.push(mod.i32.store(0, 4, mod.i32.const(layout.headerBase), mod.i32.const(STATUS.OK)));
   body.push(mod.return(mod.i32.const(STATUS.OK)));
-  mod.addFunction('run', binaryen.none, binaryen.i32, [], mod.block(null, body, binaryen.none));
+  mod.addFunction('run', binaryen.none, binaryen.i32, [binaryen.i32], mod.block(null, body, binaryen.none));
   mod.addFunctionExport('run', 'run');
   return {
     checks,

@@ -266,7 +266,9 @@ function checkInputs(
         );
     }
   });
-  if (!n.outputs[0]) throw new NodeProblem('its first output has no name, so nothing can read it', 'invalid-graph');
+  // Optional outputs may be left unnamed (LSTM's Y when only Y_h is wanted), but not all of them.
+  if (!n.outputs.some(Boolean))
+    throw new NodeProblem('none of its outputs has a name, so nothing can read them', 'invalid-graph');
 }
 
 /** Kahn's algorithm over value dependencies; a cycle or a self-dependency is an invalid graph. */

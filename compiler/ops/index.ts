@@ -15,6 +15,7 @@ import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
 import { POOL_OPS } from './pool.js';
+import { RECURRENT_OPS } from './recurrent.js';
 import { REDUCE_OPS } from './reduce.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
@@ -42,6 +43,7 @@ export const OP_FAMILIES: readonly OpFamily[] = [
   { name: 'Data movement', domain: 'ai.onnx', ops: { ...MOVEMENT_OPS, ...EXPAND_OPS, ...PAD_OPS } },
   { name: 'Indexing', domain: 'ai.onnx', ops: INDEXING_OPS },
   { name: 'Control flow', domain: 'ai.onnx', ops: { ...CONTROL_OPS, ...LOOP_OPS } },
+  { name: 'Recurrent', domain: 'ai.onnx', ops: RECURRENT_OPS },
   { name: 'Linear models', domain: 'ai.onnx.ml', ops: LINEAR_OPS },
   { name: 'Trees', domain: 'ai.onnx.ml', ops: TREE_OPS },
   { name: 'Support vector machines', domain: 'ai.onnx.ml', ops: SVM_OPS },

@@ -4,7 +4,16 @@
 // what they did not write), canaries after every output.
 import { expect } from '@open-wc/testing';
 import { CODES } from '../../compiler/abi/codes.js';
-import { packRecurrent, recurrentScratchFloats, type RecurrentKind } from '../../compiler/pack-recurrent.js';
+import {
+  packedBiasFloats,
+  packedMatrixFloats,
+  packRecurrent,
+  padHidden,
+  RECURRENT_GATES,
+  recurrentScratchFloats,
+  type PackedRecurrent,
+  type RecurrentKind,
+} from '../../compiler/pack-recurrent.js';
 import { Arena, call, CANARY, TAIL, type KernelExports, type Ptr } from './kernel-harness.js';
 import {
   ACTIVATIONS_PER_DIRECTION,
@@ -37,6 +46,8 @@ export interface RunOptions {
   outputs?: ('Y' | 'Y_h' | 'Y_c')[];
   /** Feed initial_h/initial_c in the Y_h/Y_c buffers (the streaming call). */
   stateInPlace?: boolean;
+  /** Pack W, R, B, P with rnn_pack_* from ONNX-layout tensors in memory (weights that are graph inputs). */
+  packWithKernels?: boolean;
 }
 
 export interface KernelOutputs {
@@ -90,13 +101,15 @@ export function runKernels(k: KernelExports, arena: Arena, c: RecurrentCase, opt
   arena.f32(scratch + scratchFloats * 4, TAIL).fill(CANARY);
 
   for (let d = 0; d < D; d++) {
-    const packed = packRecurrent(
-      { kind, hidden, inputSize, W: c.W, R: c.R, B: c.B, P: c.P, linearBeforeReset: c.linearBeforeReset },
-      d,
-    );
-    const w = arena.put(packed.w);
-    const r = arena.put(packed.r);
-    const bias = packed.bias ? arena.put(packed.bias) : 0;
+    const { w, r, bias, peephole } = opts.packWithKernels
+      ? packInMemory(k, arena, c, d)
+      : putPacked(
+          arena,
+          packRecurrent(
+            { kind, hidden, inputSize, W: c.W, R: c.R, B: c.B, P: c.P, linearBeforeReset: c.linearBeforeReset },
+            d,
+          ),
+        );
     const common = {
       x,
       w,
@@ -119,7 +132,6 @@ export function runKernels(k: KernelExports, arena: Arena, c: RecurrentCase, opt
       clip: c.clip ?? Infinity,
     };
     if (c.op === 'LSTM') {
-      const peephole = packed.peephole ? arena.put(packed.peephole) : 0;
       call(k, 'lstm', {
         ...common,
         peephole,
@@ -148,4 +160,56 @@ export function runKernels(k: KernelExports, arena: Arena, c: RecurrentCase, opt
     return arena.f32(p, n).slice();
   };
   return { Y: read(y, nY, 'Y'), Yh: read(yh, nState, 'Y_h'), Yc: read(yc, nState, 'Y_c') };
+}
+
+interface PackedPtrs {
+  w: Ptr;
+  r: Ptr;
+  bias: Ptr;
+  peephole: Ptr;
+}
+
+const putPacked = (arena: Arena, p: PackedRecurrent): PackedPtrs => ({
+  w: arena.put(p.w),
+  r: arena.put(p.r),
+  bias: p.bias ? arena.put(p.bias) : 0,
+  peephole: p.peephole ? arena.put(p.peephole) : 0,
+});
+
+/**
+ * Direction d's weights packed by the rnn_pack_* kernels from the case's ONNX tensors in memory (each whole,
+ * the kernel reading direction d's part), into canary-filled blocks whose tails must stay untouched.
+ */
+export function packInMemory(k: KernelExports, arena: Arena, c: RecurrentCase, d: number): PackedPtrs {
+  const kind = KIND[c.op];
+  const gates = RECURRENT_GATES[kind];
+  const { hidden, inputSize } = c;
+  const lbr = c.op === 'GRU' && !!c.linearBeforeReset;
+  const checks: [Ptr, number, string][] = [];
+  const out = (n: number, what: string) => {
+    const p = arena.out(n);
+    checks.push([p, n, what]);
+    return p;
+  };
+  const matrix = (src: Float32Array, cols: number, what: string) => {
+    const packed = out(packedMatrixFloats(kind, hidden, cols), what);
+    const from = arena.put(src) + d * gates * hidden * cols * 4;
+    call(k, 'rnn_pack_weights', { w: from, packed, gates, hidden, cols });
+    return packed;
+  };
+  const w = matrix(c.W, inputSize, 'packed W');
+  const r = matrix(c.R, hidden, 'packed R');
+  let bias = 0;
+  if (c.B) {
+    bias = out(packedBiasFloats(kind, hidden, lbr), 'packed B');
+    const b = arena.put(c.B) + d * 2 * gates * hidden * 4;
+    call(k, 'rnn_pack_bias', { b, packed: bias, gates, hidden, linearBeforeReset: lbr ? 1 : 0 });
+  }
+  let peephole = 0;
+  if (c.P && c.op === 'LSTM') {
+    peephole = out(3 * padHidden(hidden), 'packed P');
+    call(k, 'rnn_pack_peephole', { p: arena.put(c.P) + d * 3 * hidden * 4, packed: peephole, hidden });
+  }
+  for (const [p, n, what] of checks) checkCanaries(arena, p, n, what);
+  return { w, r, bias, peephole };
 }
