@@ -27,6 +27,11 @@ export function statusError(meta: ModelMeta, header: Int32Array, code: number): 
       );
     case STATUS.COMPUTED_OUT_OF_BOUNDS: {
       const s = meta.symbols.find((x) => x.kind === 'computed' && meta.symbols.indexOf(x) === a);
+      if (d < 0)
+        return new ModelError(
+          'bad-input',
+          `A size the model computes from its inputs' data${s ? ` (${s.name})` : ''} is ${d}: a size cannot be negative. Check the data that gives it (a Resize's sizes or scales, a Tile's repeats).`,
+        );
       return new ModelError(
         'shape-out-of-bounds',
         `A size the model computes${s ? ` (${s.name})` : ''} is ${d}, beyond the ${c} it was compiled for${s ? `: compile it with --dim ${s.name}=..${d}` : ''}.`,

@@ -14,6 +14,7 @@ import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
 import { POOL_OPS } from './pool.js';
 import { REDUCE_OPS } from './reduce.js';
+import { RESIZE_OPS } from './resize.js';
 import { SCAN_OPS } from './scan.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
@@ -41,6 +42,7 @@ export const OPS: Record<string, Record<string, OpHandler>> = {
     ...PAD_OPS,
     ...INDEXING_OPS,
     ...SCAN_OPS,
+    ...RESIZE_OPS,
   },
   'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
 };
