@@ -13,11 +13,13 @@ import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
 import { POOL_OPS } from './pool.js';
+import { REARRANGE_OPS } from './rearrange.js';
 import { REDUCE_OPS } from './reduce.js';
 import { RESIZE_OPS } from './resize.js';
 import { SCAN_OPS } from './scan.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
+import { SPATIAL_OPS } from './spatial.js';
 import { UNARY_OPS } from './unary.js';
 import { WHERE_OPS } from './where.js';
 
@@ -43,6 +45,8 @@ export const OPS: Record<string, Record<string, OpHandler>> = {
     ...INDEXING_OPS,
     ...SCAN_OPS,
     ...RESIZE_OPS,
+    ...SPATIAL_OPS,
+    ...REARRANGE_OPS,
   },
   'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
 };

@@ -2,13 +2,13 @@ import { CODES } from '../abi/codes.js';
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lowering/context.js';
 import { physicalDims, physicalPerm } from '../lowering/layout.js';
-import { bytesOf, storageOf } from '../lowering/storage.js';
+import { bytesOf } from '../lowering/storage.js';
 import { buf, data, ELEMENT_BYTES, f32, i32, type PtrArg, type RtValue } from '../program.js';
 import { add, mul, sameSize, sum, type Size } from '../shape/size.js';
 import { Tensor } from '../tensor.js';
 import type { OpHandler } from './op.js';
 import { ASPECT, resizeLengths, type Given } from './resize-lengths.js';
-import { constantAs } from './strided.js';
+import { runtimeInput } from './strided.js';
 
 /**
  * Resize (opsets 10–19) and Upsample (7–9): one `resize` call for float32 (every mode), `resize_nearest`
@@ -172,13 +172,8 @@ function roiArg(ctx: NodeContext, spec: ResizeSpec, rank: number, perm: number[]
 }
 
 /** The input as held (a constant becomes a run-time value: the kernel computes what a fold would). */
-function resizeInput(ctx: NodeContext): RtValue {
-  const v = ctx.input(0);
-  if (v?.kind !== 'const') return ctx.rtLayout(0);
-  const storage = storageOf(v.tensor.dtype);
-  if (!storage) throw new NodeProblem(`resizing ${v.tensor.dtype} tensors is not supported`);
-  return { ...constantAs(ctx, v.tensor, v.tensor.dims, storage), onnx: v.tensor.dtype === 'bool' ? 'bool' : undefined };
-}
+const resizeInput = (ctx: NodeContext): RtValue =>
+  ctx.input(0)?.kind === 'const' ? runtimeInput(ctx, 0) : ctx.rtLayout(0);
 
 function lowerResize(ctx: NodeContext, upsample: boolean): void {
   const x = resizeInput(ctx);
