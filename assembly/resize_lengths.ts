@@ -31,7 +31,9 @@ const I32_MAX: f64 = 2147483647;
  * Resize whose scales or sizes are known only at run time. inLens: i32 [rank], the input lengths. src: what
  * the node gives for `axes` (i32 [nAxes], distinct, each in [0, rank)), of kind CODES.RESIZE_SRC: SCALES
  * f32 [nAxes], SIZES_I64 i64 [nAxes] or SIZES_I32 i32 [nAxes]. Axes not listed keep their length (scale 1).
- *  - scales: out = ⌊in·scale⌋ in double precision (ONNX's reference), the scale stored as given;
+ *  - scales: out = ⌊in·scale⌋ with the product in float32, as onnxruntime computes it (ONNX's reference
+ *    multiplies in double, which gives one less where the float product rounds up to an integer), the
+ *    scale stored as given;
  *  - sizes, policy CODES.ASPECT.STRETCH: out = size, scale 0 (the resize kernel then uses out/in);
  *  - sizes, NOT_LARGER / NOT_SMALLER (keep_aspect_ratio_policy): scale = the min / max over the listed axes
  *    of size/in (double), out = ⌊scale·in + ½⌋ (round half up, as the reference), the scale stored as f32.
@@ -78,7 +80,7 @@ export function resize_table(
       store<i32>(at + 4, asLength(v));
       store<f32>(at + 8, 0);
     } else {
-      store<i32>(at + 4, asLength(Math.floor(n * v)));
+      store<i32>(at + 4, asLength(Math.floor(<f64>(<f32>n * <f32>v))));
       store<f32>(at + 8, <f32>v);
     }
   }

@@ -36,9 +36,13 @@ export const ASPECT: Record<string, number> = {
 
 const f32Bits = (v: number): number => new Int32Array(Float32Array.of(v).buffer)[0];
 
-/** ⌊n·s⌋ as a size the compiler can follow (n a size, s a float32 scale), or undefined. */
-function scaledLength(n: Size, s: number): Size | undefined {
-  if (isConst(n)) return Math.floor(n * s); // in double precision, as ONNX's reference
+/**
+ * ⌊n·s⌋ as a size the compiler can follow (n a size, s a float32 scale), or undefined. The product is a
+ * float32 one, as onnxruntime computes it (ONNX's reference multiplies in double: 5 × 1.8f is 9 in float32
+ * but 8.99999976 in double); whole and power-of-two scales are exact either way.
+ */
+export function scaledLength(n: Size, s: number): Size | undefined {
+  if (isConst(n)) return Math.floor(Math.fround(Math.fround(n) * s));
   if (s === 1) return n;
   if (Number.isInteger(s)) return mul(n, s);
   const k = 1 / s;
@@ -73,8 +77,8 @@ export function resizeLengths(
         return { outDims, ...staticTable(ctx, inDims, outDims, scales, perm) };
       }
       // A scale the compiler cannot follow on a symbolic length: computed per call, at most ⌊bound·s⌋.
-      const bounds = axes.map((a, i) => Math.floor(ctx.symbols.upper(inDims[a]) * values[i]));
-      return computedTable(ctx, inDims, perm, axes, bounds, {
+      const bounds = axes.map((a, i) => Math.floor(Math.fround(ctx.symbols.upper(inDims[a]) * values[i])));
+      return computedTable(ctx, inDims, perm, axes, bounds, lengths, {
         src: data(ctx.program.addFloats(Float32Array.from(values))),
         kind: CODES.RESIZE_SRC.SCALES,
         policy,
@@ -99,7 +103,7 @@ export function resizeLengths(
     }
     // not_larger never exceeds the size asked for; not_smaller has no bound of its own.
     const bounds = axes.map((_, i) => (policy === CODES.ASPECT.NOT_LARGER ? ctx.symbols.upper(sizes[i]) : Infinity));
-    return computedTable(ctx, inDims, perm, axes, bounds, {
+    return computedTable(ctx, inDims, perm, axes, bounds, [], {
       src: ctx.program.addTable(sizes),
       kind: CODES.RESIZE_SRC.SIZES_I32,
       policy,
@@ -124,6 +128,7 @@ export function resizeLengths(
     perm,
     axes,
     axes.map(() => Infinity),
+    [],
     {
       src: buf(v),
       kind: given.what === 'scales' ? CODES.RESIZE_SRC.SCALES : CODES.RESIZE_SRC.SIZES_I64,
@@ -151,13 +156,17 @@ interface TableSource {
   reads: RtValue[];
 }
 
-/** resize_table writes the table per call; each listed axis's output length is read into its slot. */
+/**
+ * resize_table writes the table per call; each listed axis's output length is read into its slot, but for
+ * those `known` gives (the kernel computes the same length there).
+ */
 function computedTable(
   ctx: NodeContext,
   ins: Size[],
   perm: number[],
   axes: number[],
   bounds: number[],
+  known: (Size | undefined)[],
   source: TableSource,
 ): ResizeLengths {
   const rank = ins.length;
@@ -181,6 +190,7 @@ function computedTable(
   );
   const outDims = [...ins];
   axes.forEach((a, i) => {
+    if (known[i] !== undefined) return void (outDims[a] = known[i]!);
     const n = ctx.symbols.computed(lengthName(ctx, a), bounds[i]);
     const at = 12 * perm.indexOf(a) + 4;
     ctx.program.addStep('read_size', () => ({ x: buf(table, at), elemBytes: i32(4), size: slot(n) }), [table], []);

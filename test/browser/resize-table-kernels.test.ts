@@ -1,8 +1,9 @@
 // resize_table (the Resize kernel table from scales or sizes in memory) and read_size (one size into a
 // symbol's slot) of dist/kernels*.wasm, against the ONNX Resize spec and its reference implementation
-// (onnx/reference/ops/op_resize.py: output_size = ⌊scale·in⌋ in double precision; with sizes and
-// keep_aspect_ratio_policy, scale = min / max over the axes of size/in and output = int(scale·in + 0.5)).
-// Run `npm run build:kernels` first.
+// (onnx/reference/ops/op_resize.py: output_size = ⌊scale·in⌋; with sizes and keep_aspect_ratio_policy,
+// scale = min / max over the axes of size/in and output = int(scale·in + 0.5)). One deviation, on purpose:
+// the scale·in product is a float32 one, as onnxruntime computes it (the reference's double gives 8 for
+// 5 × 1.8f, onnxruntime and PyTorch 9). Run `npm run build:kernels` first.
 import { expect } from '@open-wc/testing';
 import { CODES } from '../../compiler/abi/codes.js';
 import { call, CANARY, TAIL, type Arena, type KernelExports } from './kernel-harness.js';
@@ -22,7 +23,7 @@ function reference(inLens: number[], axes: number[], src: Source, policy: number
   if ('scales' in src) {
     axes.forEach((a, i) => {
       const s = Math.fround(src.scales[i]);
-      table[a] = { in: inLens[a], out: Math.floor(inLens[a] * s), scale: s };
+      table[a] = { in: inLens[a], out: Math.floor(Math.fround(inLens[a] * s)), scale: s };
     });
     return table;
   }
@@ -74,7 +75,13 @@ describeEachBuild('resize_table', (env) => {
   const cases: [string, number[], number[], Source, number][] = [
     ['scales on every axis (node test: downsample 0.6)', [1, 1, 2, 4], [0, 1, 2, 3], { scales: [1, 1, 0.6, 0.6] }, 0],
     ['upsample scales 2, 3', [1, 3, 5, 7], [0, 1, 2, 3], { scales: [1, 1, 2, 3] }, 0],
-    ['a scale whose product is just below an integer', [3, 10, 7], [0, 1, 2], { scales: [1 / 3, 0.3, 1.7] }, 0],
+    [
+      'products near an integer (5 × 1.8f: 9 in float32)',
+      [3, 10, 7, 5],
+      [0, 1, 2, 3],
+      { scales: [1 / 3, 0.3, 1.7, 1.8] },
+      0,
+    ],
     ['scales for some axes (opset 18 axes, out of order)', [2, 3, 9, 11], [3, 2], { scales: [0.5, 1.5] }, 0],
     ['sizes i64, stretch', [1, 1, 4, 4], [0, 1, 2, 3], { sizes: [1, 1, 3, 7] }, STRETCH],
     ['sizes i32, stretch, axes', [5, 6, 7], [1], { sizes: [2], i32: true }, STRETCH],
