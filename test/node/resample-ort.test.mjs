@@ -489,3 +489,227 @@ describe('MaxUnpool against onnxruntime-node, and output_shape as ONNX defines i
     }
   });
 });
+
+describe('bad input to resampling ops: a clear error, and the model keeps working', () => {
+  let api;
+  before(async () => {
+    api = await loadApi();
+  });
+  const resizeModel = (scalesDims, attrs = {}) =>
+    model({
+      opset: 13,
+      inputs: [
+        ['X', 'float32', [1, 1, 'H', 4]],
+        ['scales', 'float32', scalesDims],
+      ],
+      outputs: [['Y', 'float32']],
+      nodes: [{ op: 'Resize', inputs: ['X', '', 'scales'], outputs: ['Y'], attrs }],
+    });
+  const sizesModel = (inits = {}) =>
+    model({
+      opset: 13,
+      inputs: [['X', 'float32', [1, 1, 4, 4]], ...(inits.sizes ? [] : [['sizes', 'int64', [4]]])],
+      outputs: [['Y', 'float32']],
+      nodes: [{ op: 'Resize', inputs: ['X', '', '', 'sizes'], outputs: ['Y'] }],
+      inits,
+    });
+  const compileError = async (bytes, opts) => {
+    try {
+      await api.compile(bytes, opts);
+    } catch (err) {
+      return err;
+    }
+    assert.fail('compiled');
+  };
+  const runError = (m, feeds) => {
+    try {
+      runFeeds(m, feeds);
+    } catch (err) {
+      return err;
+    }
+    assert.fail('ran');
+  };
+  const X = (h) => x4([1, 1, h, 4], `bad-${h}`);
+
+  test('scales of the wrong length, known at compile time: a CompileError naming the node and the lengths', async () => {
+    const bytes = model({
+      opset: 13,
+      inputs: [['X', 'float32', [1, 1, 4, 4]]],
+      outputs: [['Y', 'float32']],
+      nodes: [{ op: 'Resize', inputs: ['X', '', 's'], outputs: ['Y'], name: 'up' }],
+      inits: { s: tensor('float32', [3], [1, 2, 2]) },
+    });
+    const err = await compileError(bytes);
+    assert.equal(err.name, 'CompileError');
+    assert.equal(err.problems[0].node, 'up');
+    assert.match(err.problems[0].message, /scales has 3 values; it needs 4, one per dimension of the rank-4 input/);
+  });
+
+  test('scales of the wrong length at run time: shape-mismatch before anything runs, then a good call works', async () => {
+    const { model: m } = await compileAndLoad(api, resizeModel(['k']), { dims: { H: '..16' } });
+    const err = runError(m, { X: X(4), scales: tensor('float32', [3], [1, 2, 2]) });
+    assert.equal(err.name, 'ModelError');
+    assert.equal(err.code, 'shape-mismatch');
+    assert.match(err.message, /scales needs 4 values, one per dimension of the rank-4 input/);
+    const good = { X: X(5), scales: tensor('float32', [4], [1, 1, 2, 0.5]) };
+    compare(runFeeds(m, good), await ortOutputs(resizeModel(['k']), good), 'after the error');
+  });
+
+  test('a negative size at compile time: a CompileError naming the entry', async () => {
+    const err = await compileError(sizesModel({ sizes: tensor('int64', [4], [1, 1, -1, 3]) }));
+    assert.equal(err.name, 'CompileError');
+    assert.match(err.problems[0].message, /sizes\[2\] is -1; a size cannot be negative/);
+  });
+
+  test('a negative size at run time: bad-input naming the size, then a good call works', async () => {
+    const bytes = sizesModel();
+    const { model: m } = await compileAndLoad(api, bytes);
+    const err = runError(m, { X: X(4), sizes: tensor('int64', [4], [1, 1, -4, 3]) });
+    assert.equal(err.code, 'bad-input');
+    assert.match(err.message, /\(Y\[2\]\) is -4: a size cannot be negative/);
+    const good = { X: X(4), sizes: tensor('int64', [4], [1, 1, 7, 2]) };
+    compare(runFeeds(m, good), await ortOutputs(bytes, good), 'after the error');
+  });
+
+  test('a negative scale at run time is refused the same way', async () => {
+    const { model: m } = await compileAndLoad(api, resizeModel([4]), { dims: { H: '..16' } });
+    const err = runError(m, { X: X(4), scales: tensor('float32', [4], [1, 1, -2, 1]) });
+    assert.equal(err.code, 'bad-input');
+    assert.match(err.message, /is -8: a size cannot be negative/);
+  });
+
+  test('scales asking for more than a length was compiled for: shape-out-of-bounds naming the --dim', async () => {
+    const { model: m } = await compileAndLoad(api, resizeModel([4]), { dims: { H: '..16', 'Y[2]': '..20' } });
+    const err = runError(m, { X: X(4), scales: tensor('float32', [4], [1, 1, 10, 1]) });
+    assert.equal(err.code, 'shape-out-of-bounds');
+    assert.match(
+      err.message,
+      /\(Y\[2\]\) is 40, beyond the 20 it was compiled for: compile it with --dim Y\[2\]=\.\.40/,
+    );
+    const good = { X: X(4), scales: tensor('float32', [4], [1, 1, 5, 1]) };
+    compare(runFeeds(m, good), await ortOutputs(resizeModel([4]), good), 'within the bound');
+  });
+
+  test('both scales and sizes, and neither: a CompileError saying which', async () => {
+    const both = model({
+      opset: 13,
+      inputs: [['X', 'float32', [1, 1, 4, 4]]],
+      outputs: [['Y', 'float32']],
+      nodes: [{ op: 'Resize', inputs: ['X', '', 's', 'z'], outputs: ['Y'] }],
+      inits: { s: tensor('float32', [4], [1, 1, 2, 2]), z: tensor('int64', [4], [1, 1, 8, 8]) },
+    });
+    assert.match((await compileError(both)).problems[0].message, /both scales and sizes are given/);
+    const neither = model({
+      opset: 13,
+      inputs: [['X', 'float32', [1, 1, 4, 4]]],
+      outputs: [['Y', 'float32']],
+      nodes: [{ op: 'Resize', inputs: ['X', '', 'e'], outputs: ['Y'] }],
+      inits: { e: tensor('float32', [0], []) },
+    });
+    assert.match((await compileError(neither)).problems[0].message, /neither scales \(input 2\) nor sizes/);
+  });
+
+  /** One-node graphs ONNX itself rejects: each a CompileError naming the node and the cause. */
+  const one = (opset, op, inputs, attrs, inits = {}) =>
+    model({
+      opset,
+      inputs: inputs.filter(([n]) => n && !(n in inits)),
+      outputs: [['Y', 'float32']],
+      nodes: [{ op, inputs: inputs.map(([n]) => n), outputs: ['Y'], attrs, name: `bad ${op}` }],
+      inits,
+    });
+  const image = ['X', 'float32', [1, 6, 4, 4]];
+  const INVALID = [
+    [
+      one(16, 'GridSample', [image, ['g', 'float32', [1, 3, 3, 2]]], { mode: 'trilinear' }),
+      /mode "trilinear" is not one of bilinear, linear, nearest, bicubic, cubic/,
+    ],
+    [
+      one(16, 'GridSample', [image, ['g', 'float32', [1, 3, 3, 3]]], {}),
+      /grid must end in 2 \(x, y\) \(it is 3, not 2\)/,
+    ],
+    [
+      one(13, 'DepthToSpace', [['X', 'float32', [1, 6, 2, 2]]], { blocksize: 2 }),
+      /the channel count 6 is not a multiple of 4/,
+    ],
+    [one(13, 'DepthToSpace', [image], { blocksize: 0 }), /blocksize 0 must be at least 1/],
+    [
+      one(13, 'SpaceToDepth', [['X', 'float32', [1, 6, 4]]], { blocksize: 2 }),
+      /the input has rank 3; it must be \[N, C, H, W\]/,
+    ],
+    [
+      one(16, 'RoiAlign', [image, ['r', 'float32', [2, 5]], ['b', 'int64', [2]]], {}),
+      /rois must be \[num_rois, 4\] \(x1, y1, x2, y2\) \(it is 5, not 4\)/,
+    ],
+    [
+      one(16, 'RoiAlign', [image, ['r', 'float32', [2, 4]], ['b', 'int64', [3]]], {}),
+      /batch_indices must have one index per roi \(it is 3, not 2\)/,
+    ],
+    [
+      one(11, 'MaxUnpool', [image, ['I', 'int64', [1, 6, 4, 4]]], { strides: [2, 2] }),
+      /kernel_shape must give 2 sizes/,
+    ],
+    [
+      one(11, 'MaxUnpool', [image, ['I', 'int64', [1, 6, 4, 3]]], { kernel_shape: [2, 2] }),
+      /I must have the shape of X \(it is 3, not 4\)/,
+    ],
+    [
+      one(
+        13,
+        'Resize',
+        [image, ['', 'float32'], ['s', 'float32']],
+        { mode: 'bilinear' },
+        { s: tensor('float32', [4], [1, 1, 2, 2]) },
+      ),
+      /mode "bilinear" is Upsample's; Resize calls it "linear"/,
+    ],
+    [
+      one(13, 'Resize', [image, ['', 'float32'], ['s', 'float32']], {}, { s: tensor('float32', [4], [1, 1, 0, 2]) }),
+      /scales\[2\] is 0; every scale must be above 0/,
+    ],
+    [
+      one(13, 'Tile', [image, ['r', 'int64']], {}, { r: tensor('int64', [4], [1, 1, -1, 2]) }),
+      /repeats\[2\] is -1; it cannot be negative/,
+    ],
+  ];
+
+  test('graphs ONNX rejects (modes, shapes, attributes): a CompileError naming the node, and onnxruntime refuses them too', async () => {
+    for (const [bytes, message] of INVALID) {
+      const err = await compileError(bytes);
+      assert.equal(err.name, 'CompileError', String(message));
+      assert.equal(err.problems.length, 1, `${message}: ${err.message}`);
+      assert.match(err.problems[0].node, /^bad /);
+      assert.match(err.problems[0].message, message);
+      await assert.rejects(() => ortOutputs(bytes, {}), `onnxruntime runs the graph behind ${message}`);
+    }
+  });
+
+  test('a negative Tile repeat at run time, and a height SpaceToDepth cannot split', async () => {
+    const bytes = model({
+      opset: 13,
+      inputs: [
+        ['X', 'float32', [2, 3]],
+        ['repeats', 'int64', [2]],
+        ['Z', 'float32', [1, 1, 'H', 4]],
+      ],
+      outputs: [
+        ['Y', 'float32'],
+        ['S', 'float32'],
+      ],
+      nodes: [
+        { op: 'Tile', inputs: ['X', 'repeats'], outputs: ['Y'] },
+        { op: 'SpaceToDepth', inputs: ['Z'], outputs: ['S'], attrs: { blocksize: 2 } },
+      ],
+    });
+    const { model: m } = await compileAndLoad(api, bytes, { dims: { H: '..8' } });
+    const feeds = { X: x4([2, 3], 't1'), repeats: tensor('int64', [2], [2, -1]), Z: X(4) };
+    const tileErr = runError(m, feeds);
+    assert.equal(tileErr.code, 'bad-input');
+    assert.match(tileErr.message, /repeats\[1\]\) is -1: a size cannot be negative/);
+    const splitErr = runError(m, { ...feeds, repeats: tensor('int64', [2], [2, 1]), Z: X(5) });
+    assert.equal(splitErr.code, 'shape-mismatch');
+    assert.match(splitErr.message, /the height must be a multiple of 2/);
+    const good = { ...feeds, repeats: tensor('int64', [2], [2, 1]), Z: X(6) };
+    compare(runFeeds(m, good), await ortOutputs(bytes, good), 'after the errors');
+  });
+});
