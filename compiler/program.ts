@@ -156,6 +156,11 @@ export interface Step {
    * message (an input whose sizes do not fit together, e.g. broadcast dimensions that differ).
    */
   checks?: { a: Size; b: Size; message: string }[];
+  /**
+   * A check of index data (a kernel that returns −1, or the position of the first entry outside [lo, hi)):
+   * when it finds one, the call fails with a bad-input error, the message and that position.
+   */
+  rangeCheck?: { lo: Size; hi: Size; message: string };
 }
 
 /** Elements in a value. */

@@ -18,6 +18,8 @@ export const STATUS = {
   CHECK_FAILED: 4,
   /** [code, symbol slot, 0, max, got]: a size the model computes exceeded its bound. */
   COMPUTED_OUT_OF_BOUNDS: 5,
+  /** [code, check, position, lo, hi]: index data (meta.checks[check]) has an entry outside [lo, hi). */
+  INDEX_OUT_OF_RANGE: 6,
 } as const;
 
 /** Word offsets of each input's and output's dims in the header. */

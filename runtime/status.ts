@@ -37,6 +37,11 @@ export function statusError(meta: ModelMeta, header: Int32Array, code: number): 
         `A size the model computes${s ? ` (${s.name})` : ''} is ${d}, beyond the ${c} it was compiled for${s ? `: compile it with --dim ${s.name}=..${d}` : ''}.`,
       );
     }
+    case STATUS.INDEX_OUT_OF_RANGE:
+      return new ModelError(
+        'bad-input',
+        `An input holds an index out of range: ${meta.checks?.[a] ?? 'a run-time check failed'} (entry ${b} is outside ${c}..${d - 1}).`,
+      );
     default:
       return new ModelError('bad-meta', `The model's run() returned the unknown status ${code}.`);
   }

@@ -45,6 +45,8 @@ export function buildRun(
   const symbolValue = (name: string) => mod.i32.load(0, 4, mod.i32.const(slot(name)));
   const size = (s: Size) => sizeExpression(mod, s, symbolValue);
   const checks: string[] = [];
+  /** run()'s only local (it has no parameters): what the last range-checking kernel returned. */
+  const FOUND = 0;
 
   /** Store the status record and return its code. */
   const fail = (code: number, details: binaryen.ExpressionRef[]): binaryen.ExpressionRef =>
@@ -116,7 +118,9 @@ export function buildRun(
         return mod.i32.const(0);
     }
   };
-  const call = (step: Step): binaryen.ExpressionRef => {
+  /** A step's call; `inRun`: within run(), where a range check's result goes to the FOUND local. */
+  const call = (step: Step, inRun = false): binaryen.ExpressionRef => {
+    const keep = inRun && step.rangeCheck !== undefined;
     const fn = kernelFunctions.get(step.kernel);
     if (!fn)
       throw new CompileError(
@@ -141,7 +145,8 @@ export function buildRun(
     });
     const returns = 'returns' in KERNELS[step.kernel] ? binaryen.i32 : binaryen.none;
     const c = mod.call(fn, operands, returns);
-    parts.push(returns === binaryen.none ? c : mod.drop(c));
+    // A range check keeps what it returned (in run()'s one local) for the test after the call.
+    parts.push(returns === binaryen.none ? c : keep ? mod.local.set(FOUND, c) : mod.drop(c));
     return parts.length === 1 ? parts[0] : mod.block(null, parts);
   };
   for (const step of program.steps) {
@@ -155,7 +160,22 @@ export function buildRun(
         ),
       );
     }
-    body.push(call(step));
+    body.push(call(step, true));
+    if (step.rangeCheck) {
+      const index = checks.push(step.rangeCheck.message) - 1;
+      const found = () => mod.local.get(FOUND, binaryen.i32);
+      body.push(
+        mod.if(
+          mod.i32.ge_s(found(), mod.i32.const(0)),
+          fail(STATUS.INDEX_OUT_OF_RANGE, [
+            mod.i32.const(index),
+            found(),
+            size(step.rangeCheck.lo),
+            size(step.rangeCheck.hi),
+          ]),
+        ),
+      );
+    }
     // A size the kernel computed (a NonZero count, a Unique length): within its bound, or the call fails
     // before anything reads past what was planned (the kernel itself never writes past the bound).
     for (const a of Object.values(step.args())) {
@@ -182,7 +202,7 @@ export function buildRun(
   }
   body.push(mod.i32.store(0, 4, mod.i32.const(layout.headerBase), mod.i32.const(STATUS.OK)));
   body.push(mod.return(mod.i32.const(STATUS.OK)));
-  mod.addFunction('run', binaryen.none, binaryen.i32, [], mod.block(null, body, binaryen.none));
+  mod.addFunction('run', binaryen.none, binaryen.i32, [binaryen.i32], mod.block(null, body, binaryen.none));
   mod.addFunctionExport('run', 'run');
   return { checks, stepCall: (i) => call(program.steps[i]) };
 }

@@ -3,7 +3,7 @@ import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lowering/context.js';
 import { buf, f32, i32, mapValues, sizeOf, type RtValue } from '../program.js';
 import { shapeToString } from '../shape/shapes.js';
-import { add, isConst, mul, sub, type Size } from '../shape/size.js';
+import { add, isConst, mul, product, sub, type Size } from '../shape/size.js';
 import type { OpHandler } from './op.js';
 import { runtimeInput } from './strided.js';
 
@@ -26,6 +26,27 @@ function typedInput(ctx: NodeContext, i: number, what: string, type: 'float32' |
   if ((v.onnx ?? v.dtype) !== type)
     throw new NodeProblem(`${what} (input ${i}) holds ${v.onnx ?? v.dtype}; it must be ${type}`, 'invalid-graph');
   return v;
+}
+
+/**
+ * Every entry of index data `v` (input i, int64) must be in [0, hi): checked now when the data and hi are
+ * known, else by a check before the op's kernel (first_index_outside; a bad-input error naming the entry).
+ */
+function requireIndices(ctx: NodeContext, i: number, v: RtValue, hi: Size, what: string): void {
+  const known = ctx.input(i);
+  if (known?.kind === 'const' && isConst(hi)) {
+    const values = known.tensor.numbers;
+    const at = values.findIndex((n) => !(n >= 0 && n < hi));
+    if (at >= 0) throw new NodeProblem(`${what} (entry ${at} is ${values[at]}, outside 0..${hi - 1})`, 'invalid-graph');
+    return;
+  }
+  const step = ctx.program.addStep(
+    'first_index_outside',
+    () => ({ x: buf(v), n: i32(sizeOf(v)), lo: i32(0), hi: i32(hi) }),
+    [v],
+    [],
+  );
+  step.rangeCheck = { lo: 0, hi, message: `${ctx.node.opType} "${ctx.node.name}": ${what}` };
 }
 
 /** A dimension that must be `want`: checked now when known, else before the call. */
@@ -115,6 +136,7 @@ const roiAlign: OpHandler = {
         ? choice(ctx, 'coordinate_transformation_mode', 'half_pixel', { half_pixel: 1, output_half_pixel: 0 })
         : 0;
     const spatialScale = ctx.float('spatial_scale', 1);
+    requireIndices(ctx, 2, indices, N, 'every batch_indices entry must name an image of X');
     const y = ctx.newValue([R, C, OH, OW]);
     ctx.program.addStep(
       'roi_align',
@@ -170,6 +192,13 @@ const maxUnpool: OpHandler = {
     if (given && given.length !== rank)
       throw new NodeProblem(`output_shape has ${given.length} values; X has rank ${rank}`, 'invalid-graph');
     const outDims = given ?? inferred;
+    requireIndices(
+      ctx,
+      1,
+      indices,
+      product(inferred),
+      `every entry of I must index the unpooled ${shapeToString(inferred)}`,
+    );
     const y = ctx.newValue(outDims);
     const table = ctx.program.addTable([rank, ...inferred, ...outDims]);
     ctx.program.addStep(

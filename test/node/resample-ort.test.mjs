@@ -609,15 +609,23 @@ describe('bad input to resampling ops: a clear error, and the model keeps workin
     assert.match((await compileError(neither)).problems[0].message, /neither scales \(input 2\) nor sizes/);
   });
 
-  /** One-node graphs ONNX itself rejects: each a CompileError naming the node and the cause. */
-  const one = (opset, op, inputs, attrs, inits = {}) =>
-    model({
+  /**
+   * A one-node graph ONNX itself rejects, and feeds for every graph input (floats random, int64 zeros) so
+   * that onnxruntime meets the node's own fault, not a missing input.
+   */
+  const one = (opset, op, inputs, attrs, inits = {}) => {
+    const fed = inputs.filter(([n]) => n && !(n in inits));
+    const bytes = model({
       opset,
-      inputs: inputs.filter(([n]) => n && !(n in inits)),
+      inputs: fed,
       outputs: [['Y', 'float32']],
       nodes: [{ op, inputs: inputs.map(([n]) => n), outputs: ['Y'], attrs, name: `bad ${op}` }],
       inits,
     });
+    const feed = ([n, dtype, dims]) =>
+      dtype === 'int64' ? tensor(dtype, dims, new Array(dims.reduce((a, b) => a * b, 1)).fill(0)) : x4(dims, n);
+    return { bytes, feeds: Object.fromEntries(fed.map((i) => [i[0], feed(i)])) };
+  };
   const image = ['X', 'float32', [1, 6, 4, 4]];
   const INVALID = [
     [
@@ -671,17 +679,106 @@ describe('bad input to resampling ops: a clear error, and the model keeps workin
       one(13, 'Tile', [image, ['r', 'int64']], {}, { r: tensor('int64', [4], [1, 1, -1, 2]) }),
       /repeats\[2\] is -1; it cannot be negative/,
     ],
+    [
+      one(16, 'RoiAlign', [image, ['r', 'float32', [2, 4]], ['b', 'int64']], {}, { b: tensor('int64', [2], [0, 1]) }),
+      /every batch_indices entry must name an image of X \(entry 1 is 1, outside 0\.\.0\)/,
+    ],
+    [
+      one(
+        11,
+        'MaxUnpool',
+        [
+          ['X', 'float32', [1, 1, 2, 2]],
+          ['I', 'int64'],
+        ],
+        { kernel_shape: [2, 2], strides: [2, 2] },
+        { I: tensor('int64', [1, 1, 2, 2], [0, 3, 16, 15]) },
+      ),
+      /every entry of I must index the unpooled \[1, 1, 4, 4\] \(entry 2 is 16, outside 0\.\.15\)/,
+    ],
   ];
 
-  test('graphs ONNX rejects (modes, shapes, attributes): a CompileError naming the node, and onnxruntime refuses them too', async () => {
-    for (const [bytes, message] of INVALID) {
+  test('graphs ONNX rejects (modes, shapes, attributes): a CompileError naming the node, and onnxruntime refuses them too', async (t) => {
+    for (const [{ bytes, feeds }, message] of INVALID) {
       const err = await compileError(bytes);
       assert.equal(err.name, 'CompileError', String(message));
       assert.equal(err.problems.length, 1, `${message}: ${err.message}`);
       assert.match(err.problems[0].node, /^bad /);
       assert.match(err.problems[0].message, message);
-      await assert.rejects(() => ortOutputs(bytes, {}), `onnxruntime runs the graph behind ${message}`);
+      const refused = await ortOutputs(bytes, feeds).then(
+        () => assert.fail(`onnxruntime runs the graph behind ${message}`),
+        (e) => e.message,
+      );
+      t.diagnostic(`${message}: onnxruntime says ${refused.split('\n')[0]}`);
+      assert.doesNotMatch(refused, /missing in 'feeds'|missing input/i, String(message));
     }
+  });
+
+  test('index data out of range at run time (RoiAlign batch_indices, MaxUnpool I): bad-input naming the entry, then a good call works', async () => {
+    const roi = model({
+      opset: 16,
+      inputs: [
+        ['X', 'float32', ['N', 2, 6, 6]],
+        ['rois', 'float32', ['R', 4]],
+        ['b', 'int64', ['R']],
+      ],
+      outputs: [['Y', 'float32']],
+      nodes: [
+        {
+          op: 'RoiAlign',
+          inputs: ['X', 'rois', 'b'],
+          outputs: ['Y'],
+          attrs: { output_height: 2, output_width: 3 },
+          name: 'crop',
+        },
+      ],
+    });
+    const { model: m } = await compileAndLoad(api, roi, { dims: { N: '..4', R: '..8' } });
+    const rois = tensor('float32', [3, 4], [0, 0, 3, 3, 1, 2, 5, 4, 0.5, 0.5, 2, 5]);
+    const bad = { X: x4([2, 2, 6, 6], 'roi-x'), rois, b: tensor('int64', [3], [1, 0, 2]) };
+    const err = runError(m, bad);
+    assert.equal(err.code, 'bad-input');
+    assert.match(
+      err.message,
+      /RoiAlign "crop": every batch_indices entry must name an image of X \(entry 2 is outside 0\.\.1\)/,
+    );
+    assert.match(runError(m, { ...bad, b: tensor('int64', [3], [-1, 0, 0]) }).message, /entry 0 is outside 0\.\.1/);
+    for (const good of [
+      { ...bad, b: tensor('int64', [3], [1, 0, 1]) },
+      { ...bad, X: x4([3, 2, 6, 6], 'roi-x3') },
+    ]) {
+      compare(runFeeds(m, good), await ortOutputs(roi, good), 'RoiAlign after the error');
+    }
+
+    const unpool = model({
+      opset: 11,
+      inputs: [
+        ['X', 'float32', [1, 2, 'H', 2]],
+        ['I', 'int64', [1, 2, 'H', 2]],
+      ],
+      outputs: [['Y', 'float32']],
+      nodes: [
+        {
+          op: 'MaxUnpool',
+          inputs: ['X', 'I'],
+          outputs: ['Y'],
+          attrs: { kernel_shape: [2, 2], strides: [2, 2] },
+          name: 'up',
+        },
+      ],
+    });
+    const { model: u } = await compileAndLoad(api, unpool, { dims: { H: '..4' } });
+    // H = 2: the unpooled [1, 2, 4, 4] has 32 places; 32 is one past the end.
+    const I = (values) => tensor('int64', [1, 2, 2, 2], values);
+    const feeds = { X: x4([1, 2, 2, 2], 'unpool-x'), I: I([0, 3, 9, 14, 17, 22, 32, 31]) };
+    const uerr = runError(u, feeds);
+    assert.equal(uerr.code, 'bad-input');
+    assert.match(
+      uerr.message,
+      /MaxUnpool "up": every entry of I must index the unpooled \[1, 2, 2\*H, 4\] \(entry 6 is outside 0\.\.31\)/,
+    );
+    const ok = { ...feeds, I: I([0, 3, 9, 14, 17, 22, 26, 31]) };
+    compare(runFeeds(u, ok), await ortOutputs(unpool, ok), 'MaxUnpool after the error');
   });
 
   test('a negative Tile repeat at run time, and a height SpaceToDepth cannot split', async () => {
