@@ -1,6 +1,6 @@
-// GridSample over NCHW images (ONNX opset 16, the 4-D case), as ONNX's reference and PyTorch compute it:
-// the grid point is denormalised, the coordinate padded (clamped or reflected into the image), then the
-// interpolation reads its neighbours with the same padding per pixel. All in float32, as there.
+// GridSample over NCHW images (ONNX opset 16, the 4-D case), as PyTorch and onnxruntime compute it: the
+// grid point is denormalised, the coordinate padded (clamped or reflected into the image; not for bicubic),
+// then the interpolation reads its neighbours with the same padding per pixel. All in float32, as there.
 
 import {
   GRID_NEAREST,
@@ -140,8 +140,12 @@ export function grid_sample(
         fx = nearest<f32>(fx);
         fy = nearest<f32>(fy);
       }
-      fx = padCoordinate(fx, W, xMin, xMax, padding);
-      fy = padCoordinate(fy, H, yMin, yMax, padding);
+      // Bicubic pads only its 16 taps (as PyTorch and onnxruntime; ONNX's reference also clamps or reflects
+      // the point itself, which differs for border padding): the other modes pad the point first.
+      if (mode != GRID_BICUBIC) {
+        fx = padCoordinate(fx, W, xMin, xMax, padding);
+        fy = padCoordinate(fy, H, yMin, yMax, padding);
+      }
       const out = yn + (<usize>p << 2);
       if (mode == GRID_NEAREST) {
         const col = pixel(clampToI32(fx), W, xMin, xMax, padding);

@@ -9,7 +9,8 @@
  * default), 0 for "output_half_pixel" (opset 10's behaviour: no half-pixel shift, ROIs at least 1×1);
  * maxMode: 1 for mode "max" — the max over samples of max(w1·p1, …, w4·p4), each sample's largest weighted
  * corner, which is what the reference and onnxruntime compute — 0 for "avg".
- * A batch index outside [0, N) gives zeros for that ROI. N, C, H, W ≥ 1. y overlaps none of the inputs.
+ * A batch index outside [0, N) gives zeros for that ROI (the op handler refuses such data first, with
+ * first_index_outside). N, C, H, W ≥ 1. y overlaps none of the inputs.
  */
 export function roi_align(
   x: usize,

@@ -7,7 +7,8 @@
  * order (a repeated index keeps the last). table = i32 [R, inferred dims (R), output dims (R)]: an index is
  * decomposed by the inferred dims and placed at the same coordinates in y (output_shape larger than
  * inferred: the unpooled tensor sits at the start of every axis, as ONNX's reference places it).
- * Indices outside [0, Π inferred) or coordinates beyond an output dim are skipped. x and y do not overlap.
+ * Indices outside [0, Π inferred) (which the op handler refuses first, with first_index_outside) or
+ * coordinates beyond an output dim are skipped. x and y do not overlap.
  */
 export function max_unpool(x: usize, indices: usize, y: usize, n: i32, table: usize): void {
   const R = load<i32>(table);

@@ -158,12 +158,13 @@ export interface KernelStep {
    */
   checks?: { a: Size; b: Size; message: string }[];
   /**
-   * A check of an input's values by a kernel that returns an i32: −1 when they are valid, else the index
-   * of the first that is not (rnn_first_bad_length). Any other result fails the call with
-   * STATUS.VALUE_INVALID and the message, in which `{index}` becomes that index and `{limit}` the size
-   * `limit` (what the values must stay within) of this call.
+   * A check of data by a kernel that returns an i32 (rnn_first_bad_length, first_index_outside, the
+   * indexing kernels): the value its KernelSpec `valid` names when every entry is valid, else (offset by
+   * it) the position of the first that is not. Any other result fails the call with STATUS.VALUE_INVALID,
+   * a bad-input error: `message`, where `{index}` becomes that position and `{lo}`/`{hi}` the bounds
+   * the entries must lie in (as the message states them), when the op has such bounds.
    */
-  valueCheck?: { message: string; limit: Size };
+  valueCheck?: { message: string; lo?: Size; hi?: Size };
 }
 
 /**

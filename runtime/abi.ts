@@ -18,7 +18,7 @@ export const STATUS = {
   CHECK_FAILED: 4,
   /** [code, symbol slot, 0, max, got]: a size the model computes exceeded its bound. */
   COMPUTED_OUT_OF_BOUNDS: 5,
-  /** [code, check, 0, index, limit]: an input's values are invalid (meta.checks[check], see Step.valueCheck). */
+  /** [code, check, position, lo, hi]: data holds an invalid entry (meta.checks[check], see Step.valueCheck). */
   VALUE_INVALID: 6,
 } as const;
 

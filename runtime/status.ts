@@ -27,17 +27,23 @@ export function statusError(meta: ModelMeta, header: Int32Array, code: number): 
       );
     case STATUS.COMPUTED_OUT_OF_BOUNDS: {
       const s = meta.symbols.find((x) => x.kind === 'computed' && meta.symbols.indexOf(x) === a);
+      if (d < 0)
+        return new ModelError(
+          'bad-input',
+          `A size the model computes from its inputs' data${s ? ` (${s.name})` : ''} is ${d}: a size cannot be negative. Check the data that gives it (a Resize's sizes or scales, a Tile's repeats).`,
+        );
       return new ModelError(
         'shape-out-of-bounds',
         `A size the model computes${s ? ` (${s.name})` : ''} is ${d}, beyond the ${c} it was compiled for${s ? `: compile it with --dim ${s.name}=..${d}` : ''}.`,
       );
     }
     case STATUS.VALUE_INVALID: {
-      const message = meta.checks?.[a] ?? "an input's values are outside what the model accepts ({index})";
-      return new ModelError(
-        'bad-input',
-        `${message.replaceAll('{index}', String(c)).replaceAll('{limit}', String(d))}.`,
-      );
+      const message = meta.checks?.[a] ?? 'an input holds a value the model cannot use (entry {index})';
+      const filled = message
+        .replaceAll('{index}', String(b))
+        .replaceAll('{lo}', String(c))
+        .replaceAll('{hi}', String(d));
+      return new ModelError('bad-input', `${filled}.`);
     }
     default:
       return new ModelError('bad-meta', `The model's run() returned the unknown status ${code}.`);

@@ -32,6 +32,10 @@ export const CODES = {
   },
   /** Resize `nearest_mode`; SIMPLE is Resize-10's and Upsample's rule (ceil when downsampling, else floor). */
   NEAREST: { ROUND_PREFER_FLOOR: 0, ROUND_PREFER_CEIL: 1, FLOOR: 2, CEIL: 3, SIMPLE: 4 },
+  /** What `resize_table` reads: Resize `scales` (f32) or `sizes` (i64 as the node gives them, i32 from a table). */
+  RESIZE_SRC: { SCALES: 0, SIZES_I64: 1, SIZES_I32: 2 },
+  /** Resize `keep_aspect_ratio_policy` (opset 18). */
+  ASPECT: { STRETCH: 0, NOT_LARGER: 1, NOT_SMALLER: 2 },
   /** GridSample `mode` (opset 16 names; opset 20's linear/cubic are BILINEAR/BICUBIC). */
   GRID: { BILINEAR: 0, NEAREST: 1, BICUBIC: 2 },
   /** GridSample `padding_mode`. */

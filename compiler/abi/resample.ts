@@ -105,8 +105,36 @@ export const RESAMPLE_KERNELS = {
       i32('maxMode'),
     ],
   },
+  /**
+   * The `resize` table (12 bytes per axis) from scales or sizes known only at run time: src of kind
+   * CODES.RESIZE_SRC for `axes` (i32 [nAxes]), inLens i32 [rank]; policy CODES.ASPECT.
+   */
+  resize_table: {
+    module: 'resize_lengths',
+    params: [
+      ptr('src'),
+      i32('kind'),
+      i32('rank'),
+      ptr('inLens'),
+      ptr('axes'),
+      i32('nAxes'),
+      i32('policy'),
+      ptr('table'),
+    ],
+  },
+  /** *size (a symbol's slot) = the i32 (elemBytes 4) or i64 (8) at x, clamped into i32. */
+  read_size: { module: 'resize_lengths', params: [ptr('x'), i32('elemBytes'), ptr('size')] },
   /** MaxUnpool: y (zeroed) at indices (i64) = x; table = i32 [R, inferred dims…, output dims…]. */
   max_unpool: { module: 'unpool', params: [ptr('x'), ptr('indices'), ptr('y'), i32('n'), ptr('table')] },
+  /**
+   * A run-time check (Step.rangeCheck): the position of the first of x (i64 [n]) outside [lo, hi), or −1.
+   * RoiAlign: x = batch_indices, [0, N); MaxUnpool: x = I, [0, Π of the unpooled dims).
+   */
+  first_index_outside: {
+    module: 'index_check',
+    params: [ptr('x'), i32('n'), i32('lo'), i32('hi')],
+    returns: 'i32',
+  },
 } as const satisfies Record<string, KernelSpec>;
 
 /**

@@ -10,6 +10,11 @@ export interface KernelSpec {
   readonly params: readonly Param[];
   /** A kernel that returns a value (only checks do). */
   readonly returns?: 'i32';
+  /**
+   * A kernel that checks its data (Step.valueCheck): the result meaning every entry is valid; any other is
+   * the first invalid entry's position plus `valid + 1` (−1, the default: the position itself).
+   */
+  readonly valid?: -1 | 0;
   /** Generated kernels: the family whose implementation it calls with its own op code. */
   readonly family?: Family;
 }

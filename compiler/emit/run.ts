@@ -1,5 +1,5 @@
 import binaryen from 'binaryen';
-import { KERNELS } from '../abi/kernels.js';
+import { KERNELS, type KernelSpec } from '../abi/kernels.js';
 import { CompileError } from '../errors.js';
 import {
   isKernelStep,
@@ -164,15 +164,21 @@ export function buildRun(
         fail(STATUS.CHECK_FAILED, [mod.i32.const(index), mod.i32.const(0), size(check.a), size(check.b)]),
       );
     });
-  // The kernel found a value the op forbids (its index is in local 0): fail before anything reads it.
+  // The kernel found a value the op forbids (its result is in local 0): fail before anything reads it.
   const valueChecks = (step: KernelStep): binaryen.ExpressionRef[] => {
     if (!step.valueCheck) return [];
     const index = checks.push(step.valueCheck.message) - 1;
+    const valid = (KERNELS[step.kernel] as KernelSpec).valid ?? -1;
     const got = () => mod.local.get(0, binaryen.i32);
     return [
       mod.if(
-        mod.i32.ne(got(), mod.i32.const(-1)),
-        fail(STATUS.VALUE_INVALID, [mod.i32.const(index), mod.i32.const(0), got(), size(step.valueCheck.limit)]),
+        mod.i32.ne(got(), mod.i32.const(valid)),
+        fail(STATUS.VALUE_INVALID, [
+          mod.i32.const(index),
+          mod.i32.sub(got(), mod.i32.const(valid + 1)),
+          size(step.valueCheck.lo ?? 0),
+          size(step.valueCheck.hi ?? 0),
+        ]),
       ),
     ];
   };

@@ -15,10 +15,13 @@ import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
 import { POOL_OPS } from './pool.js';
+import { REARRANGE_OPS } from './rearrange.js';
 import { RECURRENT_OPS } from './recurrent.js';
 import { REDUCE_OPS } from './reduce.js';
+import { RESIZE_OPS } from './resize.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
+import { SPATIAL_OPS } from './spatial.js';
 import { UNARY_OPS } from './unary.js';
 import { WHERE_OPS } from './where.js';
 
@@ -42,6 +45,7 @@ export const OP_FAMILIES: readonly OpFamily[] = [
   { name: 'Shapes and types', domain: 'ai.onnx', ops: { ...SHAPE_OPS, ...CAST_OPS } },
   { name: 'Data movement', domain: 'ai.onnx', ops: { ...MOVEMENT_OPS, ...EXPAND_OPS, ...PAD_OPS } },
   { name: 'Indexing', domain: 'ai.onnx', ops: INDEXING_OPS },
+  { name: 'Resampling and rearrangement', domain: 'ai.onnx', ops: { ...RESIZE_OPS, ...SPATIAL_OPS, ...REARRANGE_OPS } },
   { name: 'Control flow', domain: 'ai.onnx', ops: { ...CONTROL_OPS, ...LOOP_OPS } },
   { name: 'Recurrent', domain: 'ai.onnx', ops: RECURRENT_OPS },
   { name: 'Linear models', domain: 'ai.onnx.ml', ops: LINEAR_OPS },

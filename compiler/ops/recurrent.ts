@@ -356,8 +356,9 @@ function checkLengths(ctx: NodeContext, op: RecurrentOp, lens: Lengths, seq: Siz
     [],
   );
   step.valueCheck = {
-    message: `${where}: sequence_lens[{index}] is outside 0..{limit}, the sequence length of X; every entry must be within it`,
-    limit: seq,
+    message: `${where}: sequence_lens[{index}] is outside 0..{hi}, the sequence length of X; every entry must be within it`,
+    lo: 0,
+    hi: seq,
   };
 }
 

@@ -3,7 +3,7 @@ import type { NodeContext } from '../lowering/context.js';
 import { buf, data, ELEMENT_BYTES, i32, type PtrArg, type RtValue, type Storage } from '../program.js';
 import { broadcastStrides, stridesOf } from '../shape/shapes.js';
 import { mul, type Size } from '../shape/size.js';
-import { bytesOf } from '../lowering/storage.js';
+import { bytesOf, storageOf } from '../lowering/storage.js';
 import type { Tensor } from '../tensor.js';
 
 /**
@@ -52,3 +52,16 @@ export function constantAs(ctx: NodeContext, t: Tensor, outDims: Size[], dtype: 
 
 /** Row-major strides, re-exported for the movement ops. */
 export { stridesOf };
+
+/**
+ * Input i as a run-time value in plain layout; a constant is copied in from the data segment (ops whose
+ * kernels compute what a fold would have to reproduce bit for bit).
+ */
+export function runtimeInput(ctx: NodeContext, i: number): RtValue {
+  const v = ctx.input(i);
+  if (v?.kind !== 'const') return ctx.rtAny(i);
+  const storage = storageOf(v.tensor.dtype);
+  if (!storage) throw new NodeProblem(`input ${i} holds ${v.tensor.dtype}, which is not supported here`);
+  const y = constantAs(ctx, v.tensor, v.tensor.dims, storage);
+  return v.tensor.dtype === storage ? y : { ...y, onnx: v.tensor.dtype };
+}

@@ -88,7 +88,11 @@ export class SymbolTable {
     else this.equalities.push([keep, drop]);
   }
 
-  /** A size the model computes at run time, at most `max`. */
+  /**
+   * A size the model computes at run time, at most `max`. Infinity when what computes it has no bound of its
+   * own (a Resize output length from scales in the data): it then gets the default bound, as an input symbol
+   * no --dim bounds (compiler/plan.ts), and the call is refused when the data asks for more.
+   */
   computed(hint: string, max: number): Sym {
     let name = hint;
     for (let i = 2; this.byName.has(name); i++) name = `${hint}#${i}`;
@@ -97,7 +101,8 @@ export class SymbolTable {
     const flagged = !!option && 'max' in option && option.max !== undefined;
     if (option) this.used.add(name);
     const bound = flagged ? Math.min(max, (option as { max: number }).max) : max;
-    this.add({ name, kind: 'computed', min: 0, max: Math.max(0, Math.min(bound, MAX_DIM)), flagged, slot: 0 });
+    const limit = bound === Infinity ? Infinity : Math.max(0, Math.min(bound, MAX_DIM));
+    this.add({ name, kind: 'computed', min: 0, max: limit, flagged, slot: 0 });
     return symbol(name);
   }
 

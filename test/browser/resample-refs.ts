@@ -264,7 +264,9 @@ export function gridSampleRef(
       );
       const c = v.map((cv, a) => {
         let u = mode === 'nearest' ? rint(cv) : cv;
-        if (u < lo[a] || u > hi[a]) {
+        // PyTorch's grid_sampler (and onnxruntime) pad the point itself except for bicubic, whose taps
+        // alone are padded; ONNX's reference pads the point in every mode (different for bicubic border).
+        if (mode !== 'bicubic' && (u < lo[a] || u > hi[a])) {
           if (padding === 'border') u = Math.min(Math.max(u, 0), dims[a] - 1);
           else if (padding === 'reflection') u = dims[a] === 1 ? lo[a] : gsReflect(u, lo[a], hi[a]);
         }

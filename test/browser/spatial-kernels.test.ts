@@ -311,4 +311,34 @@ describeEachBuild('spatial kernels', (env) => {
       expectFloats(arena, yPtr, t.outputs[0].data, 0, 0, t.name);
     }
   });
+
+  it('first_index_outside: the first i64 outside [lo, hi), or -1; beyond-i32 values, empty, misaligned', () => {
+    const first = (values: bigint[], lo: number, hi: number, misalign = 0): number => {
+      arena.reset();
+      const p = arena.putTyped(BigInt64Array.from(values), misalign);
+      const before = arena.view(BigInt64Array, p, values.length).slice();
+      const got = call(k, 'first_index_outside', { x: p, n: values.length, lo, hi });
+      expect(Array.from(arena.view(BigInt64Array, p, values.length)), 'x is only read').to.deep.equal(
+        Array.from(before),
+      );
+      return got;
+    };
+    expect(first([0n, 1n, 2n, 3n], 0, 4)).to.equal(-1);
+    expect(first([], 0, 4)).to.equal(-1);
+    expect(first([], 0, 0)).to.equal(-1);
+    expect(first([0n], 0, 0), 'nothing is inside an empty range').to.equal(0);
+    expect(first([3n, 4n, 9n], 0, 4), 'hi itself is outside').to.equal(1);
+    expect(first([2n, 0n, -1n, 7n], 0, 4), 'negative').to.equal(2);
+    expect(first([5n, 6n, 4n], 5, 7), 'lo above 0').to.equal(2);
+    // Values that wrap to an in-range i32 must still be outside: 2^32 + 1 is not 1.
+    expect(first([1n, (1n << 32n) + 1n], 0, 4)).to.equal(1);
+    expect(first([1n, -(1n << 63n)], 0, 4)).to.equal(1);
+    expect(first([1n, (1n << 63n) - 1n], 0, 4)).to.equal(1);
+    // Long vectors, misaligned by 8 bytes, the bad entry at each end and in the middle.
+    for (const at of [0, 1, 499, 998, 999]) {
+      const v = Array.from({ length: 1000 }, (_, i) => BigInt(i % 7));
+      v[at] = 7n;
+      expect(first(v, 0, 7, 8), `bad at ${at}`).to.equal(at);
+    }
+  });
 });

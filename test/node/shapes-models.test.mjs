@@ -1,7 +1,8 @@
 // Models whose shapes go beyond the batch (test/fixtures/shapes/, made by make_shapes.py with PyTorch): a
 // transformer text classifier over any sequence length with padding masks, a conv net over any height and
 // width, GRU and LSTM sequence models (initial state as an input, bidirectional), `If` on an int64 and on a
-// bool scalar input, and a streaming VAD carrying its own state. References are PyTorch's own outputs.
+// bool scalar input, a streaming VAD carrying its own state, and a 2x upsampler (every Resize mode PyTorch
+// exports, PixelShuffle) over any height and width. References are PyTorch's own outputs.
 //
 // 1. The references are what onnxruntime-node computes from the same files (so they say what ONNX means).
 // 2. Our compiler and runtime through the target API (real-models.mjs): each variant must do what
