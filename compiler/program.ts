@@ -156,6 +156,12 @@ export interface Step {
    * message (an input whose sizes do not fit together, e.g. broadcast dimensions that differ).
    */
   checks?: { a: Size; b: Size; message: string }[];
+  /**
+   * For a kernel that returns i32 (KernelSpec.returns): what a non-zero result means. The kernel returns
+   * 1 + the position of the first value it could not use (an index outside its axis); the call then
+   * fails with this message (STATUS.INVALID_VALUE) before anything reads the step's outputs.
+   */
+  failure?: string;
 }
 
 /** Elements in a value. */

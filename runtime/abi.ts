@@ -18,6 +18,11 @@ export const STATUS = {
   CHECK_FAILED: 4,
   /** [code, symbol slot, 0, max, got]: a size the model computes exceeded its bound. */
   COMPUTED_OUT_OF_BOUNDS: 5,
+  /**
+   * [code, check, 0, element]: a kernel found a value it cannot use (an index outside its axis, a Range
+   * step of 0): meta.checks[check] says which, `element` is its position in the tensor that holds it.
+   */
+  INVALID_VALUE: 6,
 } as const;
 
 /** Word offsets of each input's and output's dims in the header. */

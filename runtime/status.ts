@@ -27,11 +27,18 @@ export function statusError(meta: ModelMeta, header: Int32Array, code: number): 
       );
     case STATUS.COMPUTED_OUT_OF_BOUNDS: {
       const s = meta.symbols.find((x) => x.kind === 'computed' && meta.symbols.indexOf(x) === a);
+      if (d < 0)
+        return new ModelError(
+          'bad-input',
+          `A size the model reads from its data${s ? ` (${s.name})` : ''} is ${d}, which is not a size.`,
+        );
       return new ModelError(
         'shape-out-of-bounds',
         `A size the model computes${s ? ` (${s.name})` : ''} is ${d}, beyond the ${c} it was compiled for${s ? `: compile it with --dim ${s.name}=..${d}` : ''}.`,
       );
     }
+    case STATUS.INVALID_VALUE:
+      return new ModelError('bad-input', `${meta.checks?.[a] ?? 'A value in the data is invalid'} (element ${c}).`);
     default:
       return new ModelError('bad-meta', `The model's run() returned the unknown status ${code}.`);
   }

@@ -25,6 +25,9 @@ export interface RunFunction {
   stepCall(i: number): binaryen.ExpressionRef;
 }
 
+/** The one local of `run`: a validating kernel's result (Step.failure). */
+const RESULT_LOCAL = 0;
+
 /**
  * Build `run(): i32`: read the inputs' shapes from the header and bind the symbols (refusing a size beyond
  * its bounds, or one that disagrees with a fixed size or with another input), then every kernel call with
@@ -141,7 +144,20 @@ export function buildRun(
     });
     const returns = 'returns' in KERNELS[step.kernel] ? binaryen.i32 : binaryen.none;
     const c = mod.call(fn, operands, returns);
-    parts.push(returns === binaryen.none ? c : mod.drop(c));
+    if (returns === binaryen.none) parts.push(c);
+    else if (step.failure === undefined) parts.push(mod.drop(c));
+    else {
+      // A kernel that validates its data (Step.failure): a result other than 0 fails the call.
+      const index = checks.push(step.failure) - 1;
+      const result = () => mod.local.get(RESULT_LOCAL, binaryen.i32);
+      parts.push(
+        mod.local.set(RESULT_LOCAL, c),
+        mod.if(
+          mod.i32.ne(result(), mod.i32.const(0)),
+          fail(STATUS.INVALID_VALUE, [mod.i32.const(index), mod.i32.const(0), mod.i32.sub(result(), mod.i32.const(1))]),
+        ),
+      );
+    }
     return parts.length === 1 ? parts[0] : mod.block(null, parts);
   };
   for (const step of program.steps) {
@@ -182,7 +198,8 @@ export function buildRun(
   }
   body.push(mod.i32.store(0, 4, mod.i32.const(layout.headerBase), mod.i32.const(STATUS.OK)));
   body.push(mod.return(mod.i32.const(STATUS.OK)));
-  mod.addFunction('run', binaryen.none, binaryen.i32, [], mod.block(null, body, binaryen.none));
+  mod.addFunction('run', binaryen.none, binaryen.i32, [binaryen.i32], mod.block(null, body, binaryen.none));
   mod.addFunctionExport('run', 'run');
-  return { checks, stepCall: (i) => call(program.steps[i]) };
+  // Profiling exports call a step on its own: a validating kernel's result is dropped there.
+  return { checks, stepCall: (i) => call({ ...program.steps[i], failure: undefined }) };
 }

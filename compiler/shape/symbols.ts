@@ -88,7 +88,11 @@ export class SymbolTable {
     else this.equalities.push([keep, drop]);
   }
 
-  /** A size the model computes at run time, at most `max`. */
+  /**
+   * A size the model computes at run time, at most `max`. `max` Infinity: nothing bounds it but the data
+   * (a Range over values, a OneHot depth read from a tensor); it then gets a default bound as an unbounded
+   * input dimension does (compiler/plan.ts), and `--dim NAME=..MAX` sets it.
+   */
   computed(hint: string, max: number): Sym {
     let name = hint;
     for (let i = 2; this.byName.has(name); i++) name = `${hint}#${i}`;
@@ -97,7 +101,8 @@ export class SymbolTable {
     const flagged = !!option && 'max' in option && option.max !== undefined;
     if (option) this.used.add(name);
     const bound = flagged ? Math.min(max, (option as { max: number }).max) : max;
-    this.add({ name, kind: 'computed', min: 0, max: Math.max(0, Math.min(bound, MAX_DIM)), flagged, slot: 0 });
+    const capped = bound === Infinity ? Infinity : Math.max(0, Math.min(bound, MAX_DIM));
+    this.add({ name, kind: 'computed', min: 0, max: capped, flagged, slot: 0 });
     return symbol(name);
   }
 
