@@ -12,6 +12,7 @@
  */
 import { CAST_KERNELS } from './cast.js';
 import { COMPARE_KERNELS } from './compare.js';
+import { INDEXING_KERNELS } from './indexing.js';
 import { INTEGER_KERNELS } from './integer.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
@@ -394,19 +395,9 @@ export const KERNELS = {
   },
   /** y[r, m] = Σ_f (x[r, f] − t[m, f])² (k-nearest neighbours' distances to the training rows). */
   squared_distances: { module: 'indexing', params: [ptr('x'), ptr('t'), ptr('y'), i32('rows'), i32('F'), i32('M')] },
-  topk: {
-    module: 'indexing',
-    params: [ptr('x'), ptr('vals'), ptr('idx'), i32('rows'), i32('D'), i32('K'), i32('largest')],
-  },
-  cumsum_rows: {
-    module: 'indexing',
-    params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), i32('exclusive'), i32('reverse')],
-  },
-  gather_row_elements: {
-    module: 'indexing',
-    params: [ptr('x'), ptr('idx'), ptr('y'), i32('rows'), i32('D'), i32('K')],
-  },
 
+  // ---- indexing: gathers, scatters, data-dependent sizes, TopK, CumSum (compiler/abi/indexing.ts)
+  ...INDEXING_KERNELS,
   // ---- resampling: Resize, Upsample, GridSample, RoiAlign, MaxUnpool (compiler/abi/resample.ts)
   ...RESAMPLE_KERNELS,
   // ---- recurrent: LSTM, GRU, RNN (assembly/rnn/, table in ./rnn.ts)

@@ -3,6 +3,8 @@ import { BINARY_OPS } from './binary.js';
 import { CAST_OPS } from './cast.js';
 import { CONV_OPS } from './conv.js';
 import { EXPAND_OPS } from './expand.js';
+import { EINSUM_OPS } from './einsum.js';
+import { GATHER_OPS } from './gather.js';
 import { GEMM_OPS } from './gemm.js';
 import { INDEXING_OPS } from './indexing.js';
 import { LINEAR_OPS } from './ml/linear.js';
@@ -13,8 +15,11 @@ import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
 import { POOL_OPS } from './pool.js';
+import { RANGE_OPS } from './range.js';
 import { REDUCE_OPS } from './reduce.js';
 import { SCAN_OPS } from './scan.js';
+import { SCATTER_OPS } from './scatter.js';
+import { SELECT_OPS } from './select.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
 import { UNARY_OPS } from './unary.js';
@@ -40,6 +45,11 @@ export const OPS: Record<string, Record<string, OpHandler>> = {
     ...EXPAND_OPS,
     ...PAD_OPS,
     ...INDEXING_OPS,
+    ...GATHER_OPS,
+    ...SCATTER_OPS,
+    ...SELECT_OPS,
+    ...RANGE_OPS,
+    ...EINSUM_OPS,
     ...SCAN_OPS,
   },
   'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
