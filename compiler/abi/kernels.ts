@@ -14,6 +14,7 @@ import { CAST_KERNELS } from './cast.js';
 import { COMPARE_KERNELS } from './compare.js';
 import { INDEXING_KERNELS } from './indexing.js';
 import { INTEGER_KERNELS } from './integer.js';
+import { REDUCE_AXES_KERNELS } from './reduce_axes.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
@@ -398,6 +399,8 @@ export const KERNELS = {
 
   // ---- indexing: gathers, scatters, data-dependent sizes, TopK, CumSum (compiler/abi/indexing.ts)
   ...INDEXING_KERNELS,
+  // ---- reductions over run-time axes (compiler/abi/reduce_axes.ts)
+  ...REDUCE_AXES_KERNELS,
   // ---- resampling: Resize, Upsample, GridSample, RoiAlign, MaxUnpool (compiler/abi/resample.ts)
   ...RESAMPLE_KERNELS,
   // ---- recurrent: LSTM, GRU, RNN (assembly/rnn/, table in ./rnn.ts)
