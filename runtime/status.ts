@@ -30,7 +30,7 @@ export function statusError(meta: ModelMeta, header: Int32Array, code: number): 
       if (d < 0)
         return new ModelError(
           'bad-input',
-          `A size the model computes from its inputs' data${s ? ` (${s.name})` : ''} is ${d}: a size cannot be negative. Check the data that gives it (a Resize's sizes or scales, a Tile's repeats).`,
+          `A size the model computes from its inputs' data${s ? ` (${s.name})` : ''} is ${d}: a size cannot be negative. Check the data that gives it.`,
         );
       return new ModelError(
         'shape-out-of-bounds',

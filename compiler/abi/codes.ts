@@ -40,6 +40,10 @@ export const CODES = {
   GRID: { BILINEAR: 0, NEAREST: 1, BICUBIC: 2 },
   /** GridSample `padding_mode`. */
   GRID_PAD: { ZEROS: 0, BORDER: 1, REFLECTION: 2 },
+  /** Element types of run-time tensors, for kernels that compute on any of them (bool is U8). */
+  ELEM: { F32: 0, I32: 1, I64: 2, U8: 3, I8: 4 },
+  /** ScatterElements / ScatterND `reduction`. */
+  SCATTER: { NONE: 0, ADD: 1, MUL: 2, MAX: 3, MIN: 4 },
   /** Activation functions of RNN, GRU and LSTM (assembly/rnn/activations.ts), in the ONNX operator doc's order. */
   RNN_ACT: {
     RELU: 0,

@@ -12,7 +12,9 @@
  */
 import { CAST_KERNELS } from './cast.js';
 import { COMPARE_KERNELS } from './compare.js';
+import { INDEXING_KERNELS } from './indexing.js';
 import { INTEGER_KERNELS } from './integer.js';
+import { REDUCE_AXES_KERNELS } from './reduce_axes.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
@@ -394,24 +396,27 @@ export const KERNELS = {
   },
   /** y[r, m] = Σ_f (x[r, f] − t[m, f])² (k-nearest neighbours' distances to the training rows). */
   squared_distances: { module: 'indexing', params: [ptr('x'), ptr('t'), ptr('y'), i32('rows'), i32('F'), i32('M')] },
-  topk: {
-    module: 'indexing',
-    params: [ptr('x'), ptr('vals'), ptr('idx'), i32('rows'), i32('D'), i32('K'), i32('largest')],
-  },
-  cumsum_rows: {
-    module: 'indexing',
-    params: [ptr('x'), ptr('y'), i32('rows'), i32('D'), i32('exclusive'), i32('reverse')],
-  },
-  gather_row_elements: {
-    module: 'indexing',
-    params: [ptr('x'), ptr('idx'), ptr('y'), i32('rows'), i32('D'), i32('K')],
-  },
 
+  // ---- indexing: gathers, scatters, data-dependent sizes, TopK, CumSum (compiler/abi/indexing.ts)
+  ...INDEXING_KERNELS,
+  // ---- reductions over run-time axes (compiler/abi/reduce_axes.ts)
+  ...REDUCE_AXES_KERNELS,
   // ---- resampling: Resize, Upsample, GridSample, RoiAlign, MaxUnpool (compiler/abi/resample.ts)
   ...RESAMPLE_KERNELS,
   // ---- recurrent: LSTM, GRU, RNN (assembly/rnn/, table in ./rnn.ts)
   ...RNN_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
+
+// A name in two family tables would lose one entry to the spread above without a word: refuse it.
+{
+  const seen = new Set<string>();
+  const tables = [COMPARE_KERNELS, INTEGER_KERNELS, CAST_KERNELS, INDEXING_KERNELS, REDUCE_AXES_KERNELS];
+  for (const table of [...tables, RESAMPLE_KERNELS, RNN_KERNELS])
+    for (const name of Object.keys(table)) {
+      if (seen.has(name)) throw new Error(`kernel ${name} is in two ABI tables`);
+      seen.add(name);
+    }
+}
 
 export type KernelName = keyof typeof KERNELS;
 

@@ -8,7 +8,7 @@ export interface KernelSpec {
   /** assembly/<module>.ts: where it (or its family's implementation) is written. */
   readonly module: string;
   readonly params: readonly Param[];
-  /** A kernel that returns a value (only checks do). */
+  /** A kernel that returns a value: checks, and kernels that validate their data (Step.valueCheck). */
   readonly returns?: 'i32';
   /**
    * A kernel that checks its data (Step.valueCheck): the result meaning every entry is valid; any other is

@@ -4,6 +4,8 @@ import { CAST_OPS } from './cast.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { EXPAND_OPS } from './expand.js';
+import { EINSUM_OPS } from './einsum.js';
+import { GATHER_OPS } from './gather.js';
 import { GEMM_OPS } from './gemm.js';
 import { INDEXING_OPS } from './indexing.js';
 import { LOOP_OPS } from './loop.js';
@@ -15,10 +17,13 @@ import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
 import { POOL_OPS } from './pool.js';
+import { RANGE_OPS } from './range.js';
 import { REARRANGE_OPS } from './rearrange.js';
 import { RECURRENT_OPS } from './recurrent.js';
 import { REDUCE_OPS } from './reduce.js';
 import { RESIZE_OPS } from './resize.js';
+import { SCATTER_OPS } from './scatter.js';
+import { SELECT_OPS } from './select.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
 import { SPATIAL_OPS } from './spatial.js';
@@ -38,13 +43,17 @@ export interface OpFamily {
 export const OP_FAMILIES: readonly OpFamily[] = [
   { name: 'Elementwise maths and activations', domain: 'ai.onnx', ops: UNARY_OPS },
   { name: 'Arithmetic, comparison and logic', domain: 'ai.onnx', ops: { ...BINARY_OPS, ...WHERE_OPS } },
-  { name: 'Matrix products', domain: 'ai.onnx', ops: GEMM_OPS },
+  { name: 'Matrix products', domain: 'ai.onnx', ops: { ...GEMM_OPS, ...EINSUM_OPS } },
   { name: 'Convolution and pooling', domain: 'ai.onnx', ops: { ...CONV_OPS, ...POOL_OPS } },
   { name: 'Normalization', domain: 'ai.onnx', ops: { ...NORMALIZATION_OPS, ...SOFTMAX_OPS } },
   { name: 'Reductions', domain: 'ai.onnx', ops: REDUCE_OPS },
   { name: 'Shapes and types', domain: 'ai.onnx', ops: { ...SHAPE_OPS, ...CAST_OPS } },
   { name: 'Data movement', domain: 'ai.onnx', ops: { ...MOVEMENT_OPS, ...EXPAND_OPS, ...PAD_OPS } },
-  { name: 'Indexing', domain: 'ai.onnx', ops: INDEXING_OPS },
+  {
+    name: 'Indexing and selection',
+    domain: 'ai.onnx',
+    ops: { ...INDEXING_OPS, ...GATHER_OPS, ...SCATTER_OPS, ...SELECT_OPS, ...RANGE_OPS },
+  },
   { name: 'Resampling and rearrangement', domain: 'ai.onnx', ops: { ...RESIZE_OPS, ...SPATIAL_OPS, ...REARRANGE_OPS } },
   { name: 'Control flow', domain: 'ai.onnx', ops: { ...CONTROL_OPS, ...LOOP_OPS } },
   { name: 'Recurrent', domain: 'ai.onnx', ops: RECURRENT_OPS },

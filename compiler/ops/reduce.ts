@@ -1,12 +1,15 @@
-import type { FamilyKernel } from '../abi/kernels.js';
+import { familyMembers, type FamilyKernel } from '../abi/kernels.js';
 import type { OpHandler } from './op.js';
 import { normalizeAxis, type NodeContext } from '../lowering/context.js';
 import { rowsAfterRemoving } from '../lowering/rows.js';
 import { Tensor, product as count, stridesOf } from '../tensor.js';
 import { axesOf } from './args.js';
 import { lowerBinary } from './binary.js';
-import { buf, countArg, i32, type RtValue } from '../program.js';
-import { isConst, product, type Size } from '../shape/size.js';
+import { buf, countArg, i32, slot, type RtValue } from '../program.js';
+import { isConst, product, sizeToString, type Size } from '../shape/size.js';
+import { NodeProblem } from '../errors.js';
+import { indexOperand } from './operands.js';
+import { computedSize } from './select.js';
 
 /**
  * Reductions over axes (ReduceSum … ReduceLogSumExp, ReduceL1/L2, ReduceSumSquare) and ArgMax/ArgMin:
@@ -64,8 +67,17 @@ function unaryStep(ctx: NodeContext, kernel: 'unary_abs' | 'unary_sqrt' | 'unary
   return y;
 }
 
+/** The axes input is a run-time tensor (a graph input or computed), not a constant. */
+const axesAtRunTime = (ctx: NodeContext, since: number) => ctx.opset >= since && ctx.input(1)?.kind === 'rt';
+
+/** An axes tensor that holds no axes whatever its values: its declared length is 0. */
+function noAxes(ctx: NodeContext): boolean {
+  const v = ctx.input(1);
+  return v?.kind === 'rt' && v.dims.length === 1 && v.dims[0] === 0;
+}
+
 function reduceAxes(ctx: NodeContext, rank: number, since: number): number[] {
-  const axes = axesOf(ctx, 1, since);
+  const axes = noAxes(ctx) ? [] : axesOf(ctx, 1, since);
   if (!axes || axes.length === 0) {
     if (ctx.opset >= since && ctx.int('noop_with_empty_axes', 0)) return [];
     return Array.from({ length: rank }, (_, i) => i);
@@ -76,7 +88,7 @@ function reduceAxes(ctx: NodeContext, rank: number, since: number): number[] {
 function reduceHandler(name: string): OpHandler {
   const spec = REDUCE[name];
   return {
-    inputs: (opset) => (opset >= spec.axesInputSince ? 'data axes?!' : 'data'),
+    inputs: (opset) => (opset >= spec.axesInputSince ? 'data axes?' : 'data'),
     fold(ctx, [x]) {
       const axes = reduceAxes(ctx, x!.dims.length, spec.axesInputSince);
       const keep = ctx.int('keepdims', 1) !== 0;
@@ -101,6 +113,10 @@ function reduceHandler(name: string): OpHandler {
       let x = ctx.rt(0);
       if (spec.before === 'square') x = lowerBinary(ctx, 'binary_mul', x, x);
       else if (spec.before) x = unaryStep(ctx, spec.before, x);
+      if (axesAtRunTime(ctx, spec.axesInputSince) && !noAxes(ctx)) {
+        const y = reduceByRuntimeAxes(ctx, spec, x);
+        return ctx.output(0, spec.after ? unaryStep(ctx, spec.after, y) : y);
+      }
       const axes = reduceAxes(ctx, x.dims.length, spec.axesInputSince);
       // Reducing over the rows' axis mixes them; other reductions keep them.
       const rows = typeof x.rowAxis === 'number' && axes.includes(x.rowAxis) ? undefined : x.rowAxis;
@@ -143,6 +159,68 @@ function reduceHandler(name: string): OpHandler {
       );
     },
   };
+}
+
+/**
+ * A reduction over axes known only at run time: a mask from the axes tensor (an axis outside the rank fails
+ * the call; one named twice counts once, or fails it with keepdims 0), each output dimension a computed
+ * size, one pass over x.
+ */
+function reduceByRuntimeAxes(ctx: NodeContext, spec: ReduceSpec, x: RtValue): RtValue {
+  if (spec.kernel === 'reduce_logsumexp')
+    throw new NodeProblem('ReduceLogSumExp over axes computed at run time is not supported; make axes a constant');
+  const axes = indexOperand(ctx, 1, 'axes');
+  if (axes.dims.length !== 1) throw new NodeProblem('axes must be a 1-D tensor', 'invalid-graph');
+  const n = axes.dims[0];
+  const rank = x.dims.length;
+  const keep = ctx.int('keepdims', 1) !== 0;
+  if (!keep && !isConst(n))
+    throw new NodeProblem(
+      `with keepdims 0 the number of axes sets the output's rank, but it is ${sizeToString(n)}, known only at run time: fix it with --dim ${sizeToString(n)}=N, or make axes a constant (--const)`,
+    );
+  if (isConst(n) && n > rank) throw new NodeProblem(`${n} axes for a tensor of rank ${rank}`, 'invalid-graph');
+  const table = ctx.program.addTable(x.dims);
+  const mask = ctx.newValue([rank], 'int32');
+  const step = ctx.program.addStep(
+    'axes_mask',
+    () => ({
+      axes: axes.ptr,
+      n: i32(n),
+      axesBytes: i32(axes.dtype === 'int64' ? 8 : 4),
+      rank: i32(rank),
+      noop: i32(ctx.int('noop_with_empty_axes', 0) ? 1 : 0),
+      distinct: i32(keep ? 0 : 1),
+      mask: buf(mask),
+    }),
+    axes.reads,
+    [mask],
+  );
+  step.valueCheck = {
+    message: `${ctx.node.opType} "${ctx.node.name}": an axis in "${ctx.node.inputs[1]}" is outside [${-rank}, ${rank - 1}]${keep ? '' : ' or named twice (with keepdims 0, the output has one axis fewer per axis named)'} (element {index})`,
+  };
+  const outRank = keep ? rank : rank - (n as number);
+  const dims = Array.from({ length: outRank }, (_, j): Size => {
+    if (keep && x.dims[j] === 1) return 1;
+    const candidates = keep ? [x.dims[j]] : x.dims.slice(j, j + (n as number) + 1);
+    const d = computedSize(ctx, 0, j, Math.max(...candidates.map((c) => ctx.symbols.upper(c))));
+    ctx.program.addStep(
+      'reduced_dim',
+      () => ({ mask: buf(mask), table, rank: i32(rank), j: i32(j), keepdims: i32(keep ? 1 : 0), count: slot(d) }),
+      [mask],
+      [],
+    );
+    return d;
+  });
+  const y = ctx.newValue(dims);
+  const scratch = ctx.newValue([rank, 2], 'int32');
+  const op = familyMembers('reduce').indexOf(spec.kernel);
+  ctx.program.addStep(
+    'reduce_masked',
+    () => ({ x: buf(x), y: buf(y), rank: i32(rank), table, mask: buf(mask), op: i32(op), scratch: buf(scratch) }),
+    [x, mask],
+    [y, scratch],
+  );
+  return y;
 }
 
 // ---- normalisation ---------------------------------------------------------------------------------

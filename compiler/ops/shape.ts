@@ -10,7 +10,7 @@ import { shapeToString } from '../shape/shapes.js';
 
 /**
  * Ops about shapes that move no data: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout,
- * Constant, ConstantOfShape, Range. At run time they alias their input's buffer. Shape subgraphs stay
+ * Constant, ConstantOfShape (Range is in range.ts). At run time they alias their input's buffer. Shape subgraphs stay
  * symbolic at compile time (ShapeValue): `x.view(x.size(0), -1)` is a Reshape to [N, rest].
  */
 
@@ -278,27 +278,6 @@ const constantOfShape: OpHandler = {
   },
 };
 
-const range: OpHandler = {
-  inputs: 'start limit delta',
-  fold(_ctx, [start, limit, delta]) {
-    const [s, l, d] = [start!.numbers[0], limit!.numbers[0], delta!.numbers[0]];
-    const n = Math.max(Math.ceil((l - s) / d), 0);
-    if (!Number.isFinite(n))
-      throw new NodeProblem(`a range from ${s} to ${l} in steps of ${d} never ends`, 'invalid-graph');
-    checkShape([n], 'the range');
-    return [
-      Tensor.fromNumbers(
-        start!.dtype,
-        [n],
-        Array.from({ length: n }, (_, i) => s + i * d),
-      ),
-    ];
-  },
-  lower() {
-    throw new NodeProblem('start, limit and delta must be known at compile time');
-  },
-};
-
 export const SHAPE_OPS: Record<string, OpHandler> = {
   Shape: shape,
   Size: size,
@@ -310,5 +289,4 @@ export const SHAPE_OPS: Record<string, OpHandler> = {
   Dropout: meaning(dropout, { passes: 'values' }),
   Constant: constant,
   ConstantOfShape: constantOfShape,
-  Range: range,
 };
