@@ -13,6 +13,7 @@
 import { CAST_KERNELS } from './cast.js';
 import { COMPARE_KERNELS } from './compare.js';
 import { INTEGER_KERNELS } from './integer.js';
+import { QUANT_KERNELS } from './quant.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
@@ -411,6 +412,8 @@ export const KERNELS = {
   ...RESAMPLE_KERNELS,
   // ---- recurrent: LSTM, GRU, RNN (assembly/rnn/, table in ./rnn.ts)
   ...RNN_KERNELS,
+  // ---- quantization: QuantizeLinear, DequantizeLinear, integer and QLinear products (./quant.ts)
+  ...QUANT_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;

@@ -13,6 +13,7 @@ import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
 import { POOL_OPS } from './pool.js';
+import { QUANT_OPS } from './quant/index.js';
 import { REDUCE_OPS } from './reduce.js';
 import { SCAN_OPS } from './scan.js';
 import { SHAPE_OPS } from './shape.js';
@@ -41,6 +42,7 @@ export const OPS: Record<string, Record<string, OpHandler>> = {
     ...PAD_OPS,
     ...INDEXING_OPS,
     ...SCAN_OPS,
+    ...QUANT_OPS,
   },
   'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
 };
