@@ -36,6 +36,8 @@ export const CODES = {
   GRID: { BILINEAR: 0, NEAREST: 1, BICUBIC: 2 },
   /** GridSample `padding_mode`. */
   GRID_PAD: { ZEROS: 0, BORDER: 1, REFLECTION: 2 },
+  /** NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss `reduction`. */
+  LOSS: { NONE: 0, SUM: 1, MEAN: 2 },
   /** Activation functions of RNN, GRU and LSTM (assembly/rnn/activations.ts), in the ONNX operator doc's order. */
   RNN_ACT: {
     RELU: 0,

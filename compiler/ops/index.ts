@@ -9,6 +9,7 @@ import { LINEAR_OPS } from './ml/linear.js';
 import { PREPROCESSING_OPS } from './ml/preprocessing.js';
 import { SVM_OPS } from './ml/svm.js';
 import { TREE_OPS } from './ml/trees.js';
+import { LOSS_OPS } from './loss.js';
 import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
@@ -43,6 +44,7 @@ export const OPS: Record<string, Record<string, OpHandler>> = {
     ...INDEXING_OPS,
     ...SCAN_OPS,
     ...QUANT_OPS,
+    ...LOSS_OPS,
   },
   'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
 };
