@@ -27,6 +27,12 @@ export function statusError(meta: ModelMeta, header: Int32Array, code: number): 
       );
     case STATUS.COMPUTED_OUT_OF_BOUNDS: {
       const s = meta.symbols.find((x) => x.kind === 'computed' && meta.symbols.indexOf(x) === a);
+      // A negative size is a kernel refusing a value of its inputs (NonMaxSuppression's iou_threshold).
+      if (d < 0)
+        return new ModelError(
+          'bad-input',
+          `An input holds a value the op computing ${s ? s.name : 'a size'} refuses${s?.name.startsWith('selected') ? ': NonMaxSuppression needs an iou_threshold in [0, 1]' : ''}.`,
+        );
       return new ModelError(
         'shape-out-of-bounds',
         `A size the model computes${s ? ` (${s.name})` : ''} is ${d}, beyond the ${c} it was compiled for${s ? `: compile it with --dim ${s.name}=..${d}` : ''}.`,

@@ -14,6 +14,7 @@ import { CAST_KERNELS } from './cast.js';
 import { COMPARE_KERNELS } from './compare.js';
 import { INTEGER_KERNELS } from './integer.js';
 import { LOSS_KERNELS } from './loss.js';
+import { NMS_KERNELS } from './nms.js';
 import { QUANT_KERNELS } from './quant.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
@@ -417,6 +418,8 @@ export const KERNELS = {
   ...QUANT_KERNELS,
   // ---- losses: NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss (./loss.ts)
   ...LOSS_KERNELS,
+  // ---- detection: NonMaxSuppression (./nms.ts)
+  ...NMS_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;

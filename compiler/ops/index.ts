@@ -11,6 +11,7 @@ import { SVM_OPS } from './ml/svm.js';
 import { TREE_OPS } from './ml/trees.js';
 import { LOSS_OPS } from './loss.js';
 import { MOVEMENT_OPS } from './movement.js';
+import { NMS_OPS } from './nms.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
 import { POOL_OPS } from './pool.js';
@@ -45,6 +46,7 @@ export const OPS: Record<string, Record<string, OpHandler>> = {
     ...SCAN_OPS,
     ...QUANT_OPS,
     ...LOSS_OPS,
+    ...NMS_OPS,
   },
   'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
 };
