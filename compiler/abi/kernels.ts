@@ -17,6 +17,7 @@ import { LOSS_KERNELS } from './loss.js';
 import { NMS_KERNELS } from './nms.js';
 import { QUANT_KERNELS } from './quant.js';
 import { RESAMPLE_KERNELS } from './resample.js';
+import { SIGNAL_KERNELS } from './signal.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
 
@@ -420,6 +421,8 @@ export const KERNELS = {
   ...LOSS_KERNELS,
   // ---- detection: NonMaxSuppression (./nms.ts)
   ...NMS_KERNELS,
+  // ---- signal: HannWindow, HammingWindow, BlackmanWindow, MelWeightMatrix (./signal.ts)
+  ...SIGNAL_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 export type KernelName = keyof typeof KERNELS;

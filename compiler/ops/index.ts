@@ -14,6 +14,7 @@ import { MOVEMENT_OPS } from './movement.js';
 import { NMS_OPS } from './nms.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
+import { SIGNAL_OPS } from './signal.js';
 import { POOL_OPS } from './pool.js';
 import { QUANT_OPS } from './quant/index.js';
 import { REDUCE_OPS } from './reduce.js';
@@ -47,6 +48,7 @@ export const OPS: Record<string, Record<string, OpHandler>> = {
     ...QUANT_OPS,
     ...LOSS_OPS,
     ...NMS_OPS,
+    ...SIGNAL_OPS,
   },
   'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
 };

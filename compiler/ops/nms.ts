@@ -128,7 +128,8 @@ const nonMaxSuppressionOp: OpHandler = {
     const perClass =
       maxValue?.kind === 'const' ? Math.max(0, Math.min(top(S), maxValue.tensor.numbers[0])) : maxValue ? top(S) : 0;
     const reach = top(mul(B, C)) * perClass;
-    const selected = ctx.symbols.computed('selected', Number.isFinite(reach) ? reach : SELECTED_DEFAULT);
+    const finite = Number.isFinite(reach);
+    const selected = ctx.symbols.computed('selected', finite ? reach : SELECTED_DEFAULT, !finite);
     const bound = top(selected);
     const y = ctx.newValue([selected, 3], 'int64');
     const scratch = ctx.newValue([mul(S, 3)], 'int32');

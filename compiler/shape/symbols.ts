@@ -88,15 +88,19 @@ export class SymbolTable {
     else this.equalities.push([keep, drop]);
   }
 
-  /** A size the model computes at run time, at most `max`. */
-  computed(hint: string, max: number): Sym {
+  /**
+   * A size the model computes at run time, at most `max`; `guessed` when nothing computes a bound and `max`
+   * is only a default (a window length read from an input): then `--dim NAME=..MAX` may raise it too.
+   */
+  computed(hint: string, max: number, guessed = false): Sym {
     let name = hint;
     for (let i = 2; this.byName.has(name); i++) name = `${hint}#${i}`;
     // `--dim NAME=..MAX` may bound a computed size more tightly than what computes it can reach.
     const option = this.options[name];
     const flagged = !!option && 'max' in option && option.max !== undefined;
     if (option) this.used.add(name);
-    const bound = flagged ? Math.min(max, (option as { max: number }).max) : max;
+    const wanted = (option as { max: number } | undefined)?.max ?? max;
+    const bound = flagged ? (guessed ? wanted : Math.min(max, wanted)) : max;
     this.add({ name, kind: 'computed', min: 0, max: Math.max(0, Math.min(bound, MAX_DIM)), flagged, slot: 0 });
     return symbol(name);
   }
