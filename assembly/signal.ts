@@ -1,9 +1,43 @@
 // Window functions and the mel filterbank (HannWindow, HammingWindow, BlackmanWindow, MelWeightMatrix;
 // opset 17) as onnxruntime computes them, so that the values agree with it: f64 cosines of onnxruntime's
 // angle (2·3.14159265 / N per sample), coefficients rounded to f32 first, the mel points in f64, the filter
-// slopes in f32. Their sizes come from input values, so they are computed sizes (a slot each): a kernel
+// slopes in f32 (log10 and 10^x through the table-free exp64 / log64 of assembly/binary.ts: asc's Math.pow
+// and Math.log10 would bring lookup tables as data segments).
+// Their sizes come from input values, so they are computed sizes (a slot each): a kernel
 // writes the size there, writes the data only when the size is within `bound`, and writes −1 for a value
 // onnxruntime refuses (the call then fails naming the size).
+
+import { exp64, log64 } from "./binary";
+
+/**
+ * cos(x) for 0 ≤ x ≤ 4π (every angle a window takes), to ~1 ulp, without asc's Math.cos (whose large-argument
+ * reduction brings a table as a data segment): x − k·π/2 in two parts, then Taylor series to r^16.
+ */
+function cos64(x: f64): f64 {
+  if (!(x <= 12.6)) return NaN; // NaN (a 1-sample symmetric window's 0 · ∞) or outside the range
+  const k = nearest(x * 0.63661977236758134308);
+  const r = x - k * 1.57079632673412561417 - k * 6.07710050650619224932e-11;
+  const r2 = r * r;
+  let c: f64 = 1.0 / 20922789888000.0;
+  c = c * r2 - 1.0 / 87178291200.0;
+  c = c * r2 + 1.0 / 479001600.0;
+  c = c * r2 - 1.0 / 3628800.0;
+  c = c * r2 + 1.0 / 40320.0;
+  c = c * r2 - 1.0 / 720.0;
+  c = c * r2 + 1.0 / 24.0;
+  c = c * r2 - 0.5;
+  c = c * r2 + 1.0;
+  let sn: f64 = 1.0 / 1307674368000.0;
+  sn = sn * r2 - 1.0 / 6227020800.0;
+  sn = sn * r2 + 1.0 / 39916800.0;
+  sn = sn * r2 - 1.0 / 362880.0;
+  sn = sn * r2 + 1.0 / 5040.0;
+  sn = sn * r2 - 1.0 / 120.0;
+  sn = sn * r2 + 1.0 / 6.0;
+  sn = r - r * r2 * sn;
+  const q = <i32>k & 3;
+  return q == 0 ? c : q == 1 ? -sn : q == 2 ? -c : sn;
+}
 
 /** An integer scalar input: i64 (bytes 8) or i32 (bytes 4). */
 // @ts-ignore: decorator
@@ -39,21 +73,21 @@ export function cosine_window(
   const denominator: f64 = <f64>(periodic ? N : N - 1);
   const step: f64 = (2 * 3.14159265) / denominator;
   for (let i = 0; i < N; i++) {
-    const second: f64 = a2 == 0 ? 0 : <f64>a2 * Math.cos(2 * step * <f64>i);
-    store<f32>(y + (<usize>i << 2), <f32>(<f64>a0 - <f64>a1 * Math.cos(step * <f64>i) + second));
+    const second: f64 = a2 == 0 ? 0 : <f64>a2 * cos64(2 * step * <f64>i);
+    store<f32>(y + (<usize>i << 2), <f32>(<f64>a0 - <f64>a1 * cos64(step * <f64>i) + second));
   }
 }
 
 // @ts-ignore: decorator
 @inline
 function hzToMel(hz: f64): f64 {
-  return 2595 * Math.log10(1 + hz / 700);
+  return (2595 * log64(1 + hz / 700)) / Math.LN10;
 }
 
 // @ts-ignore: decorator
 @inline
 function melToHz(mel: f64): f64 {
-  return 700 * (Math.pow(10, mel / 2595) - 1);
+  return 700 * (exp64((mel / 2595) * Math.LN10) - 1);
 }
 
 /**
