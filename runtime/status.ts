@@ -27,10 +27,13 @@ export function statusError(meta: ModelMeta, header: Int32Array, code: number): 
       );
     case STATUS.COMPUTED_OUT_OF_BOUNDS: {
       const s = meta.symbols.find((x) => x.kind === 'computed' && meta.symbols.indexOf(x) === a);
+      // A negative size: the data gives one (a Resize's sizes), or a kernel refuses a value (NMS's iou_threshold).
       if (d < 0)
         return new ModelError(
           'bad-input',
-          `A size the model computes from its inputs' data${s ? ` (${s.name})` : ''} is ${d}: a size cannot be negative. Check the data that gives it.`,
+          s?.name.startsWith('selected')
+            ? `An input holds a value NonMaxSuppression refuses: it needs an iou_threshold in [0, 1].`
+            : `A size the model computes from its inputs' data${s ? ` (${s.name})` : ''} is ${d}: a size cannot be negative. Check the data that gives it.`,
         );
       return new ModelError(
         'shape-out-of-bounds',

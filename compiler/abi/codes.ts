@@ -44,6 +44,8 @@ export const CODES = {
   ELEM: { F32: 0, I32: 1, I64: 2, U8: 3, I8: 4 },
   /** ScatterElements / ScatterND `reduction`. */
   SCATTER: { NONE: 0, ADD: 1, MUL: 2, MAX: 3, MIN: 4 },
+  /** NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss `reduction`. */
+  LOSS: { NONE: 0, SUM: 1, MEAN: 2 },
   /** Activation functions of RNN, GRU and LSTM (assembly/rnn/activations.ts), in the ONNX operator doc's order. */
   RNN_ACT: {
     RELU: 0,

@@ -15,7 +15,11 @@ import { COMPARE_KERNELS } from './compare.js';
 import { INDEXING_KERNELS } from './indexing.js';
 import { INTEGER_KERNELS } from './integer.js';
 import { REDUCE_AXES_KERNELS } from './reduce_axes.js';
+import { LOSS_KERNELS } from './loss.js';
+import { NMS_KERNELS } from './nms.js';
+import { QUANT_KERNELS } from './quant.js';
 import { RESAMPLE_KERNELS } from './resample.js';
+import { SIGNAL_KERNELS } from './signal.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
 
@@ -405,13 +409,29 @@ export const KERNELS = {
   ...RESAMPLE_KERNELS,
   // ---- recurrent: LSTM, GRU, RNN (assembly/rnn/, table in ./rnn.ts)
   ...RNN_KERNELS,
+  // ---- quantization: QuantizeLinear, DequantizeLinear, integer and QLinear products (./quant.ts)
+  ...QUANT_KERNELS,
+  // ---- losses: NegativeLogLikelihoodLoss, SoftmaxCrossEntropyLoss (./loss.ts)
+  ...LOSS_KERNELS,
+  // ---- detection: NonMaxSuppression (./nms.ts)
+  ...NMS_KERNELS,
+  // ---- signal: HannWindow, HammingWindow, BlackmanWindow, MelWeightMatrix (./signal.ts)
+  ...SIGNAL_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 // A name in two family tables would lose one entry to the spread above without a word: refuse it.
 {
   const seen = new Set<string>();
   const tables = [COMPARE_KERNELS, INTEGER_KERNELS, CAST_KERNELS, INDEXING_KERNELS, REDUCE_AXES_KERNELS];
-  for (const table of [...tables, RESAMPLE_KERNELS, RNN_KERNELS])
+  for (const table of [
+    ...tables,
+    RESAMPLE_KERNELS,
+    RNN_KERNELS,
+    QUANT_KERNELS,
+    LOSS_KERNELS,
+    NMS_KERNELS,
+    SIGNAL_KERNELS,
+  ])
     for (const name of Object.keys(table)) {
       if (seen.has(name)) throw new Error(`kernel ${name} is in two ABI tables`);
       seen.add(name);

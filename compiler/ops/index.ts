@@ -13,10 +13,14 @@ import { LINEAR_OPS } from './ml/linear.js';
 import { PREPROCESSING_OPS } from './ml/preprocessing.js';
 import { SVM_OPS } from './ml/svm.js';
 import { TREE_OPS } from './ml/trees.js';
+import { LOSS_OPS } from './loss.js';
 import { MOVEMENT_OPS } from './movement.js';
+import { NMS_OPS } from './nms.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
+import { SIGNAL_OPS } from './signal.js';
 import { POOL_OPS } from './pool.js';
+import { QUANT_OPS } from './quant/index.js';
 import { RANGE_OPS } from './range.js';
 import { REARRANGE_OPS } from './rearrange.js';
 import { RECURRENT_OPS } from './recurrent.js';
@@ -57,6 +61,10 @@ export const OP_FAMILIES: readonly OpFamily[] = [
   { name: 'Resampling and rearrangement', domain: 'ai.onnx', ops: { ...RESIZE_OPS, ...SPATIAL_OPS, ...REARRANGE_OPS } },
   { name: 'Control flow', domain: 'ai.onnx', ops: { ...CONTROL_OPS, ...LOOP_OPS } },
   { name: 'Recurrent', domain: 'ai.onnx', ops: RECURRENT_OPS },
+  { name: 'Quantization', domain: 'ai.onnx', ops: QUANT_OPS },
+  { name: 'Detection', domain: 'ai.onnx', ops: NMS_OPS },
+  { name: 'Signal', domain: 'ai.onnx', ops: SIGNAL_OPS },
+  { name: 'Losses', domain: 'ai.onnx', ops: LOSS_OPS },
   { name: 'Linear models', domain: 'ai.onnx.ml', ops: LINEAR_OPS },
   { name: 'Trees', domain: 'ai.onnx.ml', ops: TREE_OPS },
   { name: 'Support vector machines', domain: 'ai.onnx.ml', ops: SVM_OPS },

@@ -91,16 +91,18 @@ export class SymbolTable {
   /**
    * A size the model computes at run time, at most `max`. Infinity when what computes it has no bound of its
    * own (a Resize output length from scales in the data): it then gets the default bound, as an input symbol
-   * no --dim bounds (compiler/plan.ts), and the call is refused when the data asks for more.
+   * no --dim bounds (compiler/plan.ts), and the call is refused when the data asks for more. `guessed`: `max`
+   * is only a default (a window length read from an input), so `--dim NAME=..MAX` may raise it too.
    */
-  computed(hint: string, max: number): Sym {
+  computed(hint: string, max: number, guessed = false): Sym {
     let name = hint;
     for (let i = 2; this.byName.has(name); i++) name = `${hint}#${i}`;
     // `--dim NAME=..MAX` may bound a computed size more tightly than what computes it can reach.
     const option = this.options[name];
     const flagged = !!option && 'max' in option && option.max !== undefined;
     if (option) this.used.add(name);
-    const bound = flagged ? Math.min(max, (option as { max: number }).max) : max;
+    const wanted = flagged ? (option as { max: number }).max : max;
+    const bound = flagged ? (guessed ? wanted : Math.min(max, wanted)) : max;
     const limit = bound === Infinity ? Infinity : Math.max(0, Math.min(bound, MAX_DIM));
     this.add({ name, kind: 'computed', min: 0, max: limit, flagged, slot: 0 });
     return symbol(name);
