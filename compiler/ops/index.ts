@@ -1,10 +1,13 @@
 import type { OpHandler } from './op.js';
-import { BINARY_OPS } from './binary.js';
+import { ARITHMETIC_OPS } from './arithmetic.js';
 import { CAST_OPS } from './cast.js';
+import { CLIP_OPS } from './clip.js';
+import { COMPARE_OPS } from './compare.js';
 import { CONV_OPS } from './conv.js';
 import { EXPAND_OPS } from './expand.js';
 import { GEMM_OPS } from './gemm.js';
 import { INDEXING_OPS } from './indexing.js';
+import { LOGICAL_OPS } from './logical.js';
 import { LINEAR_OPS } from './ml/linear.js';
 import { PREPROCESSING_OPS } from './ml/preprocessing.js';
 import { SVM_OPS } from './ml/svm.js';
@@ -12,6 +15,7 @@ import { TREE_OPS } from './ml/trees.js';
 import { MOVEMENT_OPS } from './movement.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
+import { PRELU_DET_OPS } from './prelu-det.js';
 import { POOL_OPS } from './pool.js';
 import { REDUCE_OPS } from './reduce.js';
 import { SCAN_OPS } from './scan.js';
@@ -26,7 +30,11 @@ export type { OpHandler, OpMeaning } from './op.js';
 export const OPS: Record<string, Record<string, OpHandler>> = {
   'ai.onnx': {
     ...UNARY_OPS,
-    ...BINARY_OPS,
+    ...CLIP_OPS,
+    ...PRELU_DET_OPS,
+    ...ARITHMETIC_OPS,
+    ...COMPARE_OPS,
+    ...LOGICAL_OPS,
     ...WHERE_OPS,
     ...GEMM_OPS,
     ...CONV_OPS,
