@@ -240,8 +240,8 @@ function lower(model: OnnxModel, options: LowerOptions, batchFromOne: boolean, s
   if (problems.length) {
     const code: CompileErrorCode = codes.has('internal')
       ? 'internal'
-      : codes.size === 1 && codes.has('too-large')
-        ? 'too-large'
+      : codes.size === 1 && (codes.has('too-large') || codes.has('invalid-graph'))
+        ? [...codes][0]
         : problems.every((p) => p.message.includes('not produced'))
           ? 'invalid-graph'
           : 'unsupported-ops';

@@ -171,6 +171,12 @@ function sliceSpec(
   axes: number[] | undefined,
   steps: Size[] | undefined,
 ): SliceSpec {
+  const lengths = [starts.length, ends.length, axes?.length ?? starts.length, steps?.length ?? starts.length];
+  if (lengths.some((n) => n !== starts.length))
+    throw new NodeProblem(
+      `starts, ends, axes and steps must have one entry per sliced axis (they have ${lengths.join(', ')})`,
+      'invalid-graph',
+    );
   const inStrides = stridesOf(dims);
   const outDims = [...dims];
   const strides = [...inStrides];
