@@ -2,11 +2,13 @@
 // bench/run.mjs calls window.runCase(spec) per case and window.coldStart(spec) in fresh contexts.
 import * as ort from '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
 import { loadModel } from '/dist/runtime/index.js';
+import { timeSides } from './timing.mjs';
+import './shapes-page.mjs';
 
 ort.env.wasm.numThreads = 1; // the peer's single-threaded figure; threads need COOP/COEP on the host page
 ort.env.wasm.wasmPaths = { wasm: '/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm' };
 
-export const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+export { median } from './timing.mjs';
 
 /** Seeded inputs: uniform noise for networks, real rows (bench/build/<name>.f32) for classic models. */
 export async function makeInput(spec) {
@@ -92,49 +94,11 @@ window.runCase = async function runCase(spec) {
       model.predict(input, spec.rows);
     };
 
-  // Warm-up (JIT tiers, caches), then size k from the mean call time over the second half of the
-  // warm-up (one timed call can be an outlier and would make the samples far too short or long).
-  const k = {};
-  let slowest = 0;
-  for (const [side, run] of Object.entries(sides)) {
-    const start = performance.now();
-    let calls = 0;
-    let t1 = 0;
-    let calls1 = 0;
-    while (performance.now() - start < spec.warmupMs || calls < 4) {
-      if (!t1 && performance.now() - start >= spec.warmupMs / 2 && calls >= 2)
-        [t1, calls1] = [performance.now(), calls];
-      await run();
-      calls++;
-    }
-    if (!t1) {
-      // One call jumped past the whole warm-up: time one more.
-      [t1, calls1] = [performance.now(), calls];
-      await run();
-      calls++;
-    }
-    const one = Math.max((performance.now() - t1) / (calls - calls1), 1e-4);
-    slowest = Math.max(slowest, one);
-    k[side] = Math.max(1, Math.ceil(spec.targetMs / one));
-  }
-  // µs-scale calls: more samples (they are cheap, and scheduler noise matters more there).
-  const nSamples = slowest < 1 ? spec.samples * 2 : spec.samples;
-  const samples = Object.fromEntries(Object.keys(sides).map((s) => [s, []]));
-  for (let i = 0; i < nSamples; i++) {
-    for (const [side, run] of Object.entries(sides)) {
-      const t0 = performance.now();
-      for (let j = 0; j < k[side]; j++) await run();
-      samples[side].push((performance.now() - t0) / k[side]);
-    }
-  }
+  const timed = await timeSides(sides, spec);
   await session.release();
   const meta = Object.values(models)[0].meta;
   return {
-    medians: Object.fromEntries(Object.entries(samples).map(([s, xs]) => [s, median(xs)])),
-    // Fastest sample per side: the least disturbed by other load on a shared machine.
-    mins: Object.fromEntries(Object.entries(samples).map(([s, xs]) => [s, Math.min(...xs)])),
-    k,
-    samples: nSamples,
+    ...timed,
     checks,
     arenaBytes: meta.arenaBytes,
     peakLiveBytes: meta.peakLiveBytes ?? null,

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
 import { compile } from '../dist/compiler/index.js';
 import { CHROMIUM } from '../test/browsers.mjs';
+import { runShapeCases, shapeTable } from './shapes.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUILD = path.join(ROOT, 'bench/build');
@@ -205,6 +206,7 @@ async function main() {
       process.stderr.write(`error: ${e?.message ?? e}\n`);
     }
   }
+  const shapeRows = await runShapeCases(page, { root: ROOT, samples: SAMPLES, warmupMs: quick ? 150 : 500, only });
   const env = {
     date: new Date().toISOString(),
     chromium: await browser.version(),
@@ -219,7 +221,7 @@ async function main() {
   };
   await browser.close();
   server.close();
-  report(rows, env);
+  report(rows, env, shapeRows);
 }
 
 /** Fresh browser context per sample (no HTTP, code or Cache API reuse), one library per page. */
@@ -280,7 +282,7 @@ async function ourRuntimeBytes() {
   }
 }
 
-function report(rows, env) {
+function report(rows, env, shapeRows = []) {
   const lines = [];
   lines.push(`ml-widgets vs onnxruntime-web ${env.onnxruntimeWeb} (wasm EP, 1 thread), same ONNX file, same page`);
   lines.push(
@@ -333,6 +335,7 @@ function report(rows, env) {
       `| ${r.model ?? path.basename(r.spec.onnx)} | ${kb(r.size.onnx)} | ${kb(r.size.wasm)} (${kb(r.size.wasmGzip)}) | ${mb(r.arenaBytes)} | ${r.peakLiveBytes ? mb(r.peakLiveBytes) : '—'} | ${coldRow ? fmtMs(coldRow.ours) : '—'} | ${coldRow ? `${fmtMs(coldRow.ort)} (×${(coldRow.ort / coldRow.ours).toFixed(1)})` : '—'} |`,
     );
   }
+  lines.push(...shapeTable(shapeRows));
   lines.push('');
   const rt = env.ourRuntimeBytes.error
     ? 'could not be measured'
@@ -352,7 +355,7 @@ function report(rows, env) {
   const md = lines.join('\n');
   console.log(md);
   const json = JSON.stringify(
-    { env, rows: rows.map(({ spec, ...r }) => ({ ...r, rowShape: spec?.rowShape })) },
+    { env, rows: rows.map(({ spec, ...r }) => ({ ...r, rowShape: spec?.rowShape })), shapes: shapeRows },
     null,
     1,
   );

@@ -22,6 +22,8 @@ export interface CompileOptions {
   dims?: Record<string, number | string | DimOption>;
   /** Inputs fixed at compile time: they fold away (an If on them is decided here). */
   consts?: Record<string, ConstOption>;
+  /** The same as `consts` (the CLI's `--const`); both may be given, for different inputs. */
+  const?: Record<string, ConstOption>;
   /** Rows per call for a model whose graph keeps rows apart (a bound on its batch dimension). */
   maxBatch?: number;
   /** Use relaxed SIMD (fused multiply-add): faster, but only for browsers that have it. */
@@ -76,7 +78,7 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
   const model = decodeOnnx(onnxBytes);
   checkOpsets(model);
   const dims = Object.fromEntries(Object.entries(options.dims ?? {}).map(([name, v]) => dimOption(name, v)));
-  const lowered = lowerModel(model, { dims, consts: constInputs(model, options.consts ?? {}) });
+  const lowered = lowerModel(model, { dims, consts: constInputs(model, { ...options.const, ...options.consts }) });
   const { program } = lowered;
   if (options.maxBatch !== undefined && lowered.rows) {
     const rows = program.symbols.get(lowered.rows.symbol)!;

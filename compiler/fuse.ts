@@ -1,5 +1,14 @@
 import { CODES } from './abi/codes.js';
-import { resolve, type Buffer, type GemmEpilogue, type Program, type RtValue, type Step } from './program.js';
+import {
+  isKernelStep,
+  resolve,
+  type KernelStep,
+  type Buffer,
+  type GemmEpilogue,
+  type Program,
+  type RtValue,
+  type Step,
+} from './program.js';
 
 /**
  * The fusion pass: GEMM and convolution epilogues absorb the steps that follow them. A step marked
@@ -15,11 +24,11 @@ export function fuseEpilogues(program: Program, outputs: readonly RtValue[]): nu
   const versions = valueVersions(program.steps, outputs);
   const removed = new Set<Step>();
   for (const step of program.steps) {
-    const op = step.fusable;
+    const op = isKernelStep(step) ? step.fusable : undefined;
     if (!op || step.reads.length !== 1 || step.writes.length !== 1) continue;
     const input = versions.read.get(step)!;
     const epilogue = input.epilogue;
-    if (!epilogue || input.readers.size !== 1 || input.isOutput) continue;
+    if (!epilogue || input.readers.size !== 1 || input.isOutput || input.crossesControl) continue;
     if (epilogue.act !== CODES.ACT.NONE) continue; // an activation ends what the epilogue can absorb
     if (!absorb(epilogue, op)) continue;
     removed.add(step);
@@ -36,7 +45,7 @@ export function fuseEpilogues(program: Program, outputs: readonly RtValue[]): nu
 }
 
 /** Fold an affine map or an activation into an epilogue; false when the shapes do not line up. */
-function absorb(epilogue: GemmEpilogue, op: NonNullable<Step['fusable']>): boolean {
+function absorb(epilogue: GemmEpilogue, op: NonNullable<KernelStep['fusable']>): boolean {
   if (op.kind === 'activation') {
     epilogue.act = op.act;
     epilogue.p0 = op.p0;
@@ -63,6 +72,8 @@ interface Version {
   epilogue: GemmEpilogue | undefined;
   readers: Set<Step>;
   isOutput: boolean;
+  /** It is alive at a control step (an If's branch, a loop's body): its readers may run apart from its writer. */
+  crossesControl?: boolean;
 }
 
 /**
@@ -74,6 +85,7 @@ function valueVersions(steps: readonly Step[], outputs: readonly RtValue[]) {
   const read = new Map<Step, Version>();
   const written = new Map<Step, Version>();
   for (const step of steps) {
+    if (!isKernelStep(step)) for (const v of current.values()) v.crossesControl = true;
     for (const b of step.reads) {
       const buffer = resolve(b);
       let v = current.get(buffer);
@@ -84,8 +96,9 @@ function valueVersions(steps: readonly Step[], outputs: readonly RtValue[]) {
     for (const b of step.writes) {
       const buffer = resolve(b);
       const v = current.get(buffer);
-      const partOfGroup = v && step.epilogue && v.epilogue === step.epilogue && !step.reads.includes(b);
-      const w = partOfGroup ? v : { buffer, epilogue: step.epilogue, readers: new Set<Step>(), isOutput: false };
+      const epilogue = isKernelStep(step) ? step.epilogue : undefined;
+      const partOfGroup = v && epilogue && v.epilogue === epilogue && !step.reads.includes(b) && !v.crossesControl;
+      const w = partOfGroup ? v : { buffer, epilogue, readers: new Set<Step>(), isOutput: false };
       current.set(buffer, w);
       written.set(step, w);
     }

@@ -1,7 +1,7 @@
 import { MAX_MODEL_MEMORY } from '../runtime/meta.js';
 import { CompileError } from './errors.js';
 import type { Lowered } from './lowering/lower.js';
-import { resolve, type Buffer, type Program, type RtValue } from './program.js';
+import { isKernelStep, resolve, type Buffer, type Program, type RtValue } from './program.js';
 import type { SymbolInfo } from './shape/symbols.js';
 
 /**
@@ -87,6 +87,37 @@ export function computeLifetimes(program: Program, inputs: readonly RtValue[], o
   // Inputs live all along: a call may run again on the inputs it left in memory (streaming state).
   for (const v of inputs) Object.assign(resolve(v.buffer), { first: -1, last: Infinity });
   for (const v of outputs) resolve(v.buffer).last = Infinity;
+  extendAcrossLoops(program);
+}
+
+/**
+ * A loop body runs again after its last step: whatever is alive when the loop starts or after it ends and
+ * is touched inside (loop-carried state, scan outputs filled one slice per iteration, outer values the
+ * body reads) must live through the whole loop, not just between its first and last touch. Values that
+ * live only inside one iteration keep their lifetimes. Inner loops first.
+ */
+function extendAcrossLoops(program: Program): void {
+  const open: { index: number; loop: boolean }[] = [];
+  const loops: [number, number][] = [];
+  program.steps.forEach((step, i) => {
+    if (isKernelStep(step)) return;
+    const op = step.control.op;
+    if (op === 'if' || op === 'loop') open.push({ index: i, loop: op === 'loop' });
+    else if (op === 'end') {
+      const block = open.pop();
+      if (block?.loop) loops.push([block.index, i]);
+    }
+  });
+  const buffers = program.buffers.filter((b) => !b.mergedInto);
+  for (const [start, end] of loops) {
+    for (const b of buffers) {
+      const touched = b.first <= end && b.last >= start;
+      if (touched && (b.first < start || b.last > end)) {
+        b.first = Math.min(b.first, start);
+        b.last = Math.max(b.last, end);
+      }
+    }
+  }
 }
 
 /** Assign offsets (first fit, largest first among buffers born at the same step); returns arena bytes. */

@@ -141,7 +141,8 @@ export type EpilogueOp =
   | { kind: 'affine'; scale: Float32Array | null; bias: Float32Array | null; channels: number }
   | { kind: 'activation'; act: number; p0: number; p1: number };
 
-export interface Step {
+/** One kernel call. */
+export interface KernelStep {
   kernel: KernelName;
   /** Resolved at emit time, so fusion can still change a step after it was added. */
   args: () => Record<string, Arg>;
@@ -157,6 +158,36 @@ export interface Step {
    */
   checks?: { a: Size; b: Size; message: string }[];
 }
+
+/**
+ * A condition read at run time: a size expression (a branch on a shape) or a scalar tensor in the arena (a
+ * bool, or any number: nonzero is true).
+ */
+export type Condition = { kind: 'size'; size: Size } | { kind: 'value'; value: RtValue };
+
+/**
+ * Structure in the step list (If, Loop, Scan): the steps between `if` and `else`/`end` run when the
+ * condition holds; a `loop` repeats the steps up to its `end` while the counter (a computed symbol, 0 at
+ * the start, the trip count after) is below `trips` and `cond` (a bool scalar the body rewrites) holds;
+ * `set` writes a computed size (a branch's output dims). Blocks nest; compiler/emit/run.ts builds them.
+ */
+export type Control =
+  | { op: 'if'; cond: Condition }
+  | { op: 'else' }
+  | { op: 'end' }
+  | { op: 'loop'; counter: string; trips?: Condition; cond?: RtValue }
+  | { op: 'set'; symbol: string; value: Size };
+
+export interface ControlStep {
+  control: Control;
+  reads: Buffer[];
+  writes: Buffer[];
+  checks?: KernelStep['checks'];
+}
+
+export type Step = KernelStep | ControlStep;
+
+export const isKernelStep = (s: Step): s is KernelStep => 'kernel' in s;
 
 /** Elements in a value. */
 export const sizeOf = (v: RtValue): Size => product(v.dims);
@@ -189,6 +220,8 @@ export class Program {
   private readonly small = new Map<string, DataRef>();
   private readonly pending: (() => void)[] = [];
   private checks: NonNullable<Step['checks']> = [];
+  /** Counts control steps: what was computed in one epoch may not have run in another (If branches, loops). */
+  controlEpoch = 0;
 
   constructor(readonly symbols: SymbolTable) {}
 
@@ -201,7 +234,7 @@ export class Program {
 
   /** The kernels the steps call (after fusion removed some). */
   get kernels(): Set<KernelName> {
-    return new Set(this.steps.map((s) => s.kernel));
+    return new Set(this.steps.filter(isKernelStep).map((s) => s.kernel));
   }
 
   /** Defer adding data until lowering is done (GEMM weights, once fusion has settled their scale). */
@@ -227,11 +260,28 @@ export class Program {
     return { kind: 'rt', dims, buffer, dtype };
   }
 
-  addStep<K extends KernelName>(kernel: K, args: () => StepArgs<K>, reads: RtValue[], writes: RtValue[]): Step {
-    const step: Step = { kernel, args, reads: reads.map((v) => v.buffer), writes: writes.map((v) => v.buffer) };
+  addStep<K extends KernelName>(kernel: K, args: () => StepArgs<K>, reads: RtValue[], writes: RtValue[]): KernelStep {
+    const step: KernelStep = { kernel, args, reads: reads.map((v) => v.buffer), writes: writes.map((v) => v.buffer) };
     if (this.checks.length) step.checks = this.checks.splice(0);
     this.steps.push(step);
     return step;
+  }
+
+  /** A control step (see Control); checks pending so far are made where it stands. */
+  addControl(control: Control, reads: RtValue[] = [], writes: RtValue[] = []): ControlStep {
+    const step: ControlStep = { control, reads: reads.map((v) => v.buffer), writes: writes.map((v) => v.buffer) };
+    if (this.checks.length) step.checks = this.checks.splice(0);
+    this.steps.push(step);
+    this.controlEpoch++;
+    return step;
+  }
+
+  /** Run `add` (which appends steps) and move what it appended to just before `step`. */
+  insertBefore(step: Step, add: () => void): void {
+    const from = this.steps.length;
+    add();
+    const added = this.steps.splice(from);
+    this.steps.splice(this.steps.indexOf(step), 0, ...added);
   }
 
   /** i32 sizes for a kernel that reads a table: in the data segment when all are known, else at run time. */

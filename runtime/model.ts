@@ -299,6 +299,9 @@ export class Model {
         'shape-mismatch',
         `Input "${t.name}" has symbolic dimensions (${shapeText(t.shape)}): give its shape with the data.`,
       );
+    // A declared scalar takes any shape holding one value ([1] from code that cannot make a 0-d tensor),
+    // as onnxruntime does.
+    if (t.shape.length === 0 && shape.length > 0 && product(shape) === 1) shape = [];
     if (shape.length !== t.shape.length)
       throw new ModelError(
         'shape-mismatch',

@@ -100,7 +100,7 @@ export function emitModel(input: EmitInput): Uint8Array {
     if (input.exportSteps) {
       program.steps.forEach((step, i) => {
         mod.addFunction(`step${i}`, binaryen.none, binaryen.none, [], run.stepCall(i));
-        mod.addFunctionExport(`step${i}`, `step${i}:${step.kernel}`);
+        mod.addFunctionExport(`step${i}`, `step${i}:${'kernel' in step ? step.kernel : step.control.op}`);
       });
     }
 

@@ -1,7 +1,17 @@
 import binaryen from 'binaryen';
 import { KERNELS } from '../abi/kernels.js';
 import { CompileError } from '../errors.js';
-import { resolve, type Arg, type Program, type RtValue, type Step } from '../program.js';
+import {
+  isKernelStep,
+  resolve,
+  type Arg,
+  type Condition,
+  type Control,
+  type KernelStep,
+  type Program,
+  type RtValue,
+  type Step,
+} from '../program.js';
 import { STATUS, STATUS_WORDS } from '../../runtime/abi.js';
 import { sizeToString, type Size } from '../shape/size.js';
 import { sizeExpression } from './sizes.js';
@@ -116,7 +126,7 @@ export function buildRun(
         return mod.i32.const(0);
     }
   };
-  const call = (step: Step): binaryen.ExpressionRef => {
+  const call = (step: KernelStep): binaryen.ExpressionRef => {
     const fn = kernelFunctions.get(step.kernel);
     if (!fn)
       throw new CompileError(
@@ -144,25 +154,22 @@ export function buildRun(
     parts.push(returns === binaryen.none ? c : mod.drop(c));
     return parts.length === 1 ? parts[0] : mod.block(null, parts);
   };
-  for (const step of program.steps) {
-    for (const check of step.checks ?? []) {
+  const checksOf = (step: Step): binaryen.ExpressionRef[] =>
+    (step.checks ?? []).map((check) => {
       const index = checks.push(check.message) - 1;
-      const [a, b] = [size(check.a), size(check.b)];
-      body.push(
-        mod.if(
-          mod.i32.ne(a, b),
-          fail(STATUS.CHECK_FAILED, [mod.i32.const(index), mod.i32.const(0), size(check.a), size(check.b)]),
-        ),
+      return mod.if(
+        mod.i32.ne(size(check.a), size(check.b)),
+        fail(STATUS.CHECK_FAILED, [mod.i32.const(index), mod.i32.const(0), size(check.a), size(check.b)]),
       );
-    }
-    body.push(call(step));
-    // A size the kernel computed (a NonZero count, a Unique length): within its bound, or the call fails
-    // before anything reads past what was planned (the kernel itself never writes past the bound).
-    for (const a of Object.values(step.args())) {
-      if (a.t !== 'slot') continue;
+    });
+  // A size the kernel computed (a NonZero count, a Unique length): within its bound, or the call fails
+  // before anything reads past what was planned (the kernel itself never writes past the bound).
+  const computedChecks = (step: KernelStep): binaryen.ExpressionRef[] =>
+    Object.values(step.args()).flatMap((a) => {
+      if (a.t !== 'slot') return [];
       const info = symbols.get(a.symbol)!;
       const got = () => symbolValue(a.symbol);
-      body.push(
+      return [
         mod.if(
           mod.i32.or(mod.i32.lt_s(got(), mod.i32.const(info.min)), mod.i32.gt_s(got(), mod.i32.const(info.max))),
           fail(STATUS.COMPUTED_OUT_OF_BOUNDS, [
@@ -172,9 +179,110 @@ export function buildRun(
             got(),
           ]),
         ),
-      );
+      ];
+    });
+  /** A condition as an i32 (nonzero: true). */
+  const condition = (c: Condition): binaryen.ExpressionRef => {
+    if (c.kind === 'size') return size(c.size);
+    const at = mod.i32.const(layout.arenaBase + resolve(c.value.buffer).offset);
+    switch (c.value.dtype) {
+      case 'uint8':
+      case 'int8':
+        return mod.i32.load8_u(0, 1, at);
+      case 'int32':
+        return mod.i32.load(0, 4, at);
+      case 'int64':
+        return mod.i64.ne(mod.i64.load(0, 8, at), mod.i64.const(0n));
+      case 'float32':
+        return mod.f32.ne(mod.f32.load(0, 4, at), mod.f32.const(0));
+    }
+  };
+  /** A loop's trip limit as an i32 (an int64 tensor beyond i32 counts as the largest i32). */
+  const tripLimit = (c: Condition): binaryen.ExpressionRef => {
+    if (c.kind === 'size' || c.value.dtype !== 'int64') return c.kind === 'size' ? size(c.size) : condition(c);
+    const at = () => mod.i32.const(layout.arenaBase + resolve(c.value.buffer).offset);
+    const big = mod.i64.gt_s(mod.i64.load(0, 8, at()), mod.i64.const(0x7fffffffn));
+    return mod.select(big, mod.i32.const(0x7fffffff), mod.i32.wrap(mod.i64.load(0, 8, at())));
+  };
+
+  // The flat step list with its control steps, as nested blocks: a stack of open blocks, each collecting
+  // the expressions of its steps.
+  interface Frame {
+    control: Control;
+    then: binaryen.ExpressionRef[];
+    otherwise?: binaryen.ExpressionRef[];
+    label: number;
+  }
+  const stack: Frame[] = [];
+  let labels = 0;
+  const current = () => {
+    const top = stack.at(-1);
+    return top ? (top.otherwise ?? top.then) : body;
+  };
+  for (const step of program.steps) {
+    current().push(...checksOf(step));
+    if (isKernelStep(step)) {
+      current().push(call(step), ...computedChecks(step));
+      continue;
+    }
+    const c = step.control;
+    switch (c.op) {
+      case 'set':
+        current().push(mod.i32.store(0, 4, mod.i32.const(slot(c.symbol)), size(c.value)));
+        break;
+      case 'if':
+        stack.push({ control: c, then: [], label: labels++ });
+        break;
+      case 'loop':
+        current().push(mod.i32.store(0, 4, mod.i32.const(slot(c.counter)), mod.i32.const(0)));
+        stack.push({ control: c, then: [], label: labels++ });
+        break;
+      case 'else': {
+        const top = stack.at(-1);
+        if (top?.control.op !== 'if' || top.otherwise) throw new Error('internal error: else without if');
+        top.otherwise = [];
+        break;
+      }
+      case 'end': {
+        const top = stack.pop();
+        if (!top) throw new Error('internal error: end without if or loop');
+        const block = (list: binaryen.ExpressionRef[]) => mod.block(null, list, binaryen.none);
+        if (top.control.op === 'if') {
+          current().push(
+            mod.if(condition(top.control.cond), block(top.then), top.otherwise ? block(top.otherwise) : undefined),
+          );
+          break;
+        }
+        if (top.control.op !== 'loop') throw new Error('internal error: unknown block');
+        const loop = top.control;
+        const exit = `exit${top.label}`;
+        const again = `again${top.label}`;
+        const counter = () => symbolValue(loop.counter);
+        const info = symbols.get(loop.counter)!;
+        const head: binaryen.ExpressionRef[] = [];
+        if (loop.trips) head.push(mod.br(exit, mod.i32.ge_s(counter(), tripLimit(loop.trips))));
+        if (loop.cond) head.push(mod.br(exit, mod.i32.eqz(condition({ kind: 'value', value: loop.cond }))));
+        // One more iteration than the plan holds (scan outputs, the counter's bound): refused, not overrun.
+        head.push(
+          mod.if(
+            mod.i32.ge_s(counter(), mod.i32.const(info.max)),
+            fail(STATUS.COMPUTED_OUT_OF_BOUNDS, [
+              mod.i32.const(info.slot),
+              mod.i32.const(0),
+              mod.i32.const(info.max),
+              mod.i32.add(counter(), mod.i32.const(1)),
+            ]),
+          ),
+        );
+        const step = mod.i32.store(0, 4, mod.i32.const(slot(loop.counter)), mod.i32.add(counter(), mod.i32.const(1)));
+        current().push(
+          mod.block(exit, [mod.loop(again, block([...head, ...top.then, step, mod.br(again)]))], binaryen.none),
+        );
+        break;
+      }
     }
   }
+  if (stack.length) throw new Error('internal error: a control block is not closed');
 
   // ---- epilogue: the outputs' shapes
   for (const output of outputs) {
@@ -184,5 +292,11 @@ export function buildRun(
   body.push(mod.return(mod.i32.const(STATUS.OK)));
   mod.addFunction('run', binaryen.none, binaryen.i32, [], mod.block(null, body, binaryen.none));
   mod.addFunctionExport('run', 'run');
-  return { checks, stepCall: (i) => call(program.steps[i]) };
+  return {
+    checks,
+    stepCall: (i) => {
+      const step = program.steps[i];
+      return isKernelStep(step) ? call(step) : mod.nop();
+    },
+  };
 }

@@ -1,10 +1,15 @@
 import { NodeProblem } from '../errors.js';
-import type { AttrValue, OnnxNode } from '../onnx.js';
+import type { AttrValue, OnnxGraph, OnnxNode } from '../onnx.js';
 import type { Program, RtValue, ShapeValue, Storage, Value } from '../program.js';
 import { sameSizes, type Size } from '../shape/size.js';
 import type { SymbolTable } from '../shape/symbols.js';
 import { Tensor } from '../tensor.js';
 import { toPlain } from './layout.js';
+
+/** Lowers a node's subgraph where the node stands, its inputs bound to `inputs`; returns its outputs. */
+export interface Subgraphs {
+  lower(graph: OnnxGraph, inputs: Value[]): Value[];
+}
 
 /** Lowering state for one node: its inputs, attributes, outputs and the program being built. */
 export class NodeContext {
@@ -19,6 +24,8 @@ export class NodeContext {
      * on axis 0 in a Reshape target was written for that 1 and means entries per row.
      */
     readonly rowsFromOne = false,
+    /** Lowers the subgraphs of If, Loop and Scan (lowering/graph.ts). */
+    readonly subgraphs?: Subgraphs,
   ) {}
 
   get symbols(): SymbolTable {

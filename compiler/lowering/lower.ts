@@ -1,14 +1,14 @@
-import { CompileError, NodeProblem, type CompileErrorCode, type CompileProblem } from '../errors.js';
+import { CompileError, type CompileProblem } from '../errors.js';
 import type { OnnxModel, OnnxNode, OnnxValueInfo } from '../onnx.js';
 import { OPS } from '../ops/index.js';
-import { inputSpecs, type OpHandler } from '../ops/op.js';
-import { ELEMENT_BYTES, Program, type RtValue, type Value } from '../program.js';
+import { Program, type RtValue, type Value } from '../program.js';
 import { isConst, sizeToString, type Size } from '../shape/size.js';
 import { MAX_DIM, SymbolTable, type DimOption } from '../shape/symbols.js';
 import { Tensor } from '../tensor.js';
-import { NodeContext } from './context.js';
+import { allNodes, countReads, GraphLowering, Scope } from './graph.js';
 import { toPlain } from './layout.js';
-import { bytesOf, storageOf } from './storage.js';
+import { materialize } from './materialize.js';
+import { storageOf } from './storage.js';
 
 /** The most dimensions an input may have (ONNX models use up to 6; more is a damaged shape). */
 const MAX_RANK = 16;
@@ -31,49 +31,6 @@ export interface Lowered {
    * (times a constant) of every output, so a call may run a batch in chunks of any size.
    */
   rows?: { symbol: string };
-}
-
-/**
- * Check a node against its op's declared inputs (OpHandler.inputs) before the op lowers, so a graph that
- * leaves out a required input, has a hole among variadic ones, or passes too many is an invalid graph,
- * not a crash. `lowering`: an input that must be a compile-time constant is one.
- */
-function checkInputs(
-  n: OnnxNode,
-  handler: OpHandler,
-  opset: number,
-  values: Map<string, Value>,
-  lowering: boolean,
-): void {
-  const specs = inputSpecs(handler, opset);
-  const variadic = specs.length > 0 && specs[specs.length - 1].variadic;
-  if (!variadic && n.inputs.length > specs.length) {
-    const names = specs.map((s) => s.name).join(', ') || 'no inputs';
-    throw new NodeProblem(
-      `has ${n.inputs.length} inputs; ${n.opType} takes at most ${specs.length} (${names})`,
-      'invalid-graph',
-    );
-  }
-  specs.forEach((spec, i) => {
-    const last = spec.variadic ? Math.max(n.inputs.length, i + 1) : i + 1;
-    for (let j = i; j < last; j++) {
-      const name = n.inputs[j];
-      if (!name) {
-        if (spec.optional) continue;
-        throw new NodeProblem(
-          spec.variadic
-            ? `input ${j} is empty; every input of ${n.opType} is required`
-            : `input ${j} (${spec.name}) is required but ${j < n.inputs.length ? 'empty' : 'missing'} (the node has ${n.inputs.length} input(s))`,
-          'invalid-graph',
-        );
-      }
-      if (lowering && spec.constant && values.get(name)?.kind === 'rt')
-        throw new NodeProblem(
-          `${spec.name} (input ${j}, "${name}") must be a constant, but it is computed at run time`,
-        );
-    }
-  });
-  if (!n.outputs[0]) throw new NodeProblem('its first output has no name, so nothing can read it', 'invalid-graph');
 }
 
 /**
@@ -133,8 +90,8 @@ function lower(model: OnnxModel, options: LowerOptions, batchFromOne: boolean, s
   const problem = (n: OnnxNode, message: string) =>
     problems.push({ op: n.opType, domain: n.domain, node: n.name, opset: model.opsets[n.domain] ?? opset, message });
 
-  // Every unsupported op is reported at once, before any other work.
-  for (const n of graph.nodes) {
+  // Every unsupported op is reported at once (subgraphs' too), before any other work.
+  for (const n of allNodes(graph)) {
     if (!OPS[n.domain]?.[n.opType]) {
       problem(
         n,
@@ -178,78 +135,18 @@ function lower(model: OnnxModel, options: LowerOptions, batchFromOne: boolean, s
   const rowSymbol = batchName ?? sharedLeadingSymbol(inputs.map((i) => i.value));
   if (rowSymbol) for (const { value } of inputs) if (value.dims.length) value.rowAxis = 0;
 
-  const consumers = new Map<string, number>();
-  for (const n of graph.nodes) for (const i of n.inputs) if (i) consumers.set(i, (consumers.get(i) ?? 0) + 1);
-  for (const o of graph.outputs) consumers.set(o.name, (consumers.get(o.name) ?? 0) + 1);
+  const consumers = countReads(graph);
   for (const { value, name } of inputs) value.buffer.pendingReads = consumers.get(name) ?? 0;
 
-  const ops = new Set<string>();
-  const poisoned = new Set<string>();
-  const codes = new Set<CompileErrorCode>();
-  for (const n of topologicalOrder(graph.nodes, values)) {
-    if (n.inputs.some((i) => poisoned.has(i))) {
-      n.outputs.forEach((o) => poisoned.add(o));
-      continue;
-    }
-    const handler = OPS[n.domain][n.opType];
-    const ctx = new NodeContext(n, model.opsets[n.domain] ?? opset, program, values, consumers, batchFromOne);
-    try {
-      checkInputs(n, handler, ctx.opset, values, false);
-      const inputValues = n.inputs.map((name) => {
-        if (!name) return undefined;
-        const v = values.get(name);
-        if (!v)
-          throw new NodeProblem(
-            `its input "${name}" is not produced by any node, initializer or graph input`,
-            'invalid-graph',
-          );
-        return v;
-      });
-      for (const v of inputValues) if (v?.kind === 'rt') v.buffer.pendingReads--;
-      if (handler.fold && inputValues.every((v) => !v || v.kind === 'const')) {
-        const results = handler.fold(
-          ctx,
-          inputValues.map((v) => (v as { tensor: Tensor } | undefined)?.tensor),
-        );
-        results.forEach((t, i) => ctx.output(i, { kind: 'const', tensor: t }));
-      } else {
-        checkInputs(n, handler, ctx.opset, values, true);
-        handler.lower(ctx);
-      }
-      ops.add(n.domain === 'ai.onnx' ? n.opType : `${n.domain}.${n.opType}`);
-    } catch (err) {
-      if (err instanceof CompileError) throw err;
-      if (!(err instanceof NodeProblem)) {
-        // A handler met something it did not expect (an attribute of the wrong type, a shape no valid
-        // graph has): still a CompileError naming the node, never a crash. The fuzz test treats these
-        // as bugs to fix with a specific check.
-        const what = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-        codes.add('internal');
-        problem(
-          n,
-          `internal error while compiling this node (${what}); the node's attributes or input shapes are probably invalid. Please report this with the model.`,
-        );
-        n.outputs.forEach((o) => poisoned.add(o));
-        continue;
-      }
-      codes.add(err.code);
-      problem(n, err.message);
-      n.outputs.forEach((o) => poisoned.add(o));
-    }
-  }
-  if (problems.length) {
-    const code: CompileErrorCode = codes.has('internal')
-      ? 'internal'
-      : codes.size === 1 && (codes.has('too-large') || codes.has('invalid-graph'))
-        ? [...codes][0]
-        : problems.every((p) => p.message.includes('not produced'))
-          ? 'invalid-graph'
-          : 'unsupported-ops';
-    throw new CompileError(code, `The model has ${problems.length} node(s) ml-widgets cannot compile:`, problems);
-  }
+  const nodes = new GraphLowering(model, program, batchFromOne);
+  const scope = new Scope();
+  for (const [name, v] of values) scope.set(name, v);
+  nodes.lowerNodes(graph, scope, consumers);
+  nodes.throwProblems();
+  const ops = nodes.ops;
 
   const outputs: Lowered['outputs'] = graph.outputs.map((o) => {
-    const v = values.get(o.name);
+    const v = scope.get(o.name);
     if (!v) throw new CompileError('invalid-graph', `Graph output "${o.name}" is not produced by any node.`);
     return { name: o.name, value: materialize(program, v.kind === 'rt' ? toPlain(program, v) : v) };
   });
@@ -340,71 +237,4 @@ function keepsRows(symbol: string, inputs: Lowered['inputs'], outputs: Lowered['
       ({ value }) => value.rowAxis === 0 && multiple(value.dims[0]) && value.dims.slice(1).every((d) => !uses(d)),
     )
   );
-}
-
-/** A graph output that folded to a constant (or a shape) is copied from the data segment on every run. */
-function materialize(program: Program, v: Value): RtValue {
-  if (v.kind === 'rt') return v; // made plain by the caller
-  if (v.kind === 'shape') {
-    // Sizes known only at run time: a table of i32s, widened to the int64 ONNX says they are.
-    const out = program.newValue(v.dims, 'int64');
-    const table = program.addTable(v.values);
-    program.addStep(
-      'cast_i32_i64',
-      () => ({ x: table, y: { t: 'buf', b: out.buffer }, n: { t: 'i32', v: v.values.length } }),
-      [],
-      [out],
-    );
-    return out;
-  }
-  const t = v.tensor;
-  const storage = storageOf(t.dtype);
-  if (!storage)
-    throw new CompileError('unsupported-ops', `A constant output of element type ${t.dtype} is not supported.`);
-  const out = program.newValue(t.dims, storage);
-  if (t.dtype !== storage) out.onnx = t.dtype;
-  const ref = program.addData(bytesOf(t, storage));
-  program.addStep(
-    'copy',
-    () => ({
-      x: { t: 'data', d: ref },
-      y: { t: 'buf', b: out.buffer },
-      nbytes: { t: 'i32', v: t.size * ELEMENT_BYTES[storage] },
-    }),
-    [],
-    [out],
-  );
-  return out;
-}
-
-/** Kahn's algorithm over value dependencies; a cycle or a self-dependency is an invalid graph. */
-function topologicalOrder(nodes: OnnxNode[], known: Map<string, Value>): OnnxNode[] {
-  const producer = new Map<string, number>();
-  nodes.forEach((n, i) => n.outputs.forEach((o) => o && producer.set(o, i)));
-  const indegree = nodes.map(() => 0);
-  const dependents: number[][] = nodes.map(() => []);
-  nodes.forEach((n, i) => {
-    for (const input of new Set(n.inputs)) {
-      const p = input && !known.has(input) ? producer.get(input) : undefined;
-      if (p !== undefined) {
-        indegree[i]++;
-        dependents[p].push(i);
-      }
-    }
-  });
-  const ready = indegree.flatMap((d, i) => (d === 0 ? [i] : []));
-  const order: OnnxNode[] = [];
-  while (ready.length) {
-    const i = ready.shift()!;
-    order.push(nodes[i]);
-    for (const j of dependents[i]) if (--indegree[j] === 0) ready.push(j);
-  }
-  if (order.length !== nodes.length) {
-    const stuck = nodes.filter((_, i) => indegree[i] > 0).map((n) => `"${n.name}"`);
-    throw new CompileError(
-      'invalid-graph',
-      `The graph has a cycle through nodes ${stuck.slice(0, 5).join(', ')}${stuck.length > 5 ? '…' : ''}.`,
-    );
-  }
-  return order;
 }

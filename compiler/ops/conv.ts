@@ -164,6 +164,19 @@ const convTranspose: OpHandler = {
       );
     const rank = x.dims.length - 2;
     if (rank !== 1 && rank !== 2) throw new NodeProblem(`${rank}-D ConvTranspose is not supported`);
+    if (W.dims.length !== x.dims.length)
+      throw new NodeProblem(`weights [${W.dims}] do not have the input's ${x.dims.length} dimensions`, 'invalid-graph');
+    for (const [name, count, least] of [
+      ['kernel_shape', rank, 1],
+      ['strides', rank, 1],
+      ['dilations', rank, 1],
+      ['pads', 2 * rank, 0],
+      ['output_padding', rank, 0],
+    ] as const) {
+      const v = ctx.ints(name);
+      if (v && (v.length < count || v.some((n) => !Number.isSafeInteger(n) || n < least)))
+        throw new NodeProblem(`"${name}" is [${v}]; it needs ${count} integers of at least ${least}`, 'invalid-graph');
+    }
     const lift = <T>(v: T[], one: T) => (rank === 1 ? [one, v[0]] : v);
     const [KH, KW] = lift(ctx.ints('kernel_shape') ?? W.dims.slice(2), 1);
     const [SH, SW] = lift(ctx.ints('strides') ?? new Array(rank).fill(1), 1);

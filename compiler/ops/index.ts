@@ -3,11 +3,13 @@ import { ARITHMETIC_OPS } from './arithmetic.js';
 import { CAST_OPS } from './cast.js';
 import { CLIP_OPS } from './clip.js';
 import { COMPARE_OPS } from './compare.js';
+import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { EXPAND_OPS } from './expand.js';
 import { GEMM_OPS } from './gemm.js';
 import { INDEXING_OPS } from './indexing.js';
 import { LOGICAL_OPS } from './logical.js';
+import { LOOP_OPS } from './loop.js';
 import { LINEAR_OPS } from './ml/linear.js';
 import { PREPROCESSING_OPS } from './ml/preprocessing.js';
 import { SVM_OPS } from './ml/svm.js';
@@ -18,7 +20,6 @@ import { PAD_OPS } from './pad.js';
 import { PRELU_DET_OPS } from './prelu-det.js';
 import { POOL_OPS } from './pool.js';
 import { REDUCE_OPS } from './reduce.js';
-import { SCAN_OPS } from './scan.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
 import { UNARY_OPS } from './unary.js';
@@ -26,29 +27,45 @@ import { WHERE_OPS } from './where.js';
 
 export type { OpHandler, OpMeaning } from './op.js';
 
-/** Supported ops by domain, one module per ONNX op family. */
-export const OPS: Record<string, Record<string, OpHandler>> = {
-  'ai.onnx': {
-    ...UNARY_OPS,
-    ...CLIP_OPS,
-    ...PRELU_DET_OPS,
-    ...ARITHMETIC_OPS,
-    ...COMPARE_OPS,
-    ...LOGICAL_OPS,
-    ...WHERE_OPS,
-    ...GEMM_OPS,
-    ...CONV_OPS,
-    ...POOL_OPS,
-    ...NORMALIZATION_OPS,
-    ...SOFTMAX_OPS,
-    ...REDUCE_OPS,
-    ...SHAPE_OPS,
-    ...CAST_OPS,
-    ...MOVEMENT_OPS,
-    ...EXPAND_OPS,
-    ...PAD_OPS,
-    ...INDEXING_OPS,
-    ...SCAN_OPS,
+/** One ONNX op family: the op modules the user-facing op list groups together. */
+export interface OpFamily {
+  name: string;
+  domain: 'ai.onnx' | 'ai.onnx.ml';
+  ops: Record<string, OpHandler>;
+}
+
+/** Every op the compiler compiles, by family, one module (or a few) per ONNX op family. */
+export const OP_FAMILIES: readonly OpFamily[] = [
+  {
+    name: 'Elementwise maths and activations',
+    domain: 'ai.onnx',
+    ops: { ...UNARY_OPS, ...CLIP_OPS, ...PRELU_DET_OPS },
   },
-  'ai.onnx.ml': { ...LINEAR_OPS, ...PREPROCESSING_OPS, ...TREE_OPS, ...SVM_OPS },
-};
+  {
+    name: 'Arithmetic, comparison and logic',
+    domain: 'ai.onnx',
+    ops: { ...ARITHMETIC_OPS, ...COMPARE_OPS, ...LOGICAL_OPS, ...WHERE_OPS },
+  },
+  { name: 'Matrix products', domain: 'ai.onnx', ops: GEMM_OPS },
+  { name: 'Convolution and pooling', domain: 'ai.onnx', ops: { ...CONV_OPS, ...POOL_OPS } },
+  { name: 'Normalization', domain: 'ai.onnx', ops: { ...NORMALIZATION_OPS, ...SOFTMAX_OPS } },
+  { name: 'Reductions', domain: 'ai.onnx', ops: REDUCE_OPS },
+  { name: 'Shapes and types', domain: 'ai.onnx', ops: { ...SHAPE_OPS, ...CAST_OPS } },
+  { name: 'Data movement', domain: 'ai.onnx', ops: { ...MOVEMENT_OPS, ...EXPAND_OPS, ...PAD_OPS } },
+  { name: 'Indexing', domain: 'ai.onnx', ops: INDEXING_OPS },
+  { name: 'Control flow', domain: 'ai.onnx', ops: { ...CONTROL_OPS, ...LOOP_OPS } },
+  { name: 'Linear models', domain: 'ai.onnx.ml', ops: LINEAR_OPS },
+  { name: 'Trees', domain: 'ai.onnx.ml', ops: TREE_OPS },
+  { name: 'Support vector machines', domain: 'ai.onnx.ml', ops: SVM_OPS },
+  { name: 'Preprocessing', domain: 'ai.onnx.ml', ops: PREPROCESSING_OPS },
+];
+
+/** Supported ops by domain (the lowering's lookup table). */
+export const OPS: Record<string, Record<string, OpHandler>> = {};
+for (const family of OP_FAMILIES) {
+  for (const [name, handler] of Object.entries(family.ops)) {
+    const domain = (OPS[family.domain] ??= {});
+    if (domain[name]) throw new Error(`op ${family.domain}.${name} is in two families`);
+    domain[name] = handler;
+  }
+}

@@ -285,12 +285,24 @@ const gather: OpHandler = {
   inputs: 'data indices',
   fold(ctx, [x, idx]) {
     const axis = normalizeAxis(ctx.int('axis', 0), x!.dims.length);
+    if (idx!.isFloat || idx!.dtype === 'string')
+      throw new NodeProblem(`indices are ${idx!.dtype}; Gather takes int32 or int64 indices`, 'invalid-graph');
     return [gatherConst(x!, axis, Array.from(idx!.numbers), idx!.dims)];
   },
   lower(ctx) {
     const data0 = ctx.input(0)!;
     const indices = ctx.input(1)!;
     const axis = normalizeAxis(ctx.int('axis', 0), dimsOf(data0).length);
+    if (indices.kind === 'const' && (indices.tensor.isFloat || indices.tensor.dtype === 'string'))
+      throw new NodeProblem(
+        `indices are ${indices.tensor.dtype}; Gather takes int32 or int64 indices`,
+        'invalid-graph',
+      );
+    if (indices.kind === 'rt' && indices.dtype !== 'int32' && indices.dtype !== 'int64')
+      throw new NodeProblem(
+        `indices are ${indices.onnx ?? indices.dtype}; Gather takes int32 or int64 indices`,
+        'invalid-graph',
+      );
     if (data0.kind === 'shape') {
       // Gather from a shape by constant indices (`x.shape[0]`): sizes.
       const idx = ctx.constant(1, 'indices');

@@ -14,6 +14,8 @@ export interface OpHandler {
   lower(ctx: NodeContext): void;
   /** What its output means, for the model's metadata (compiler/metadata.ts). */
   meaning?: OpMeaning;
+  /** The first opset whose form of the op compiles, when earlier forms are refused (listed in the README). */
+  since?: number;
 }
 
 /** What an op's output means, so the metadata can say what a model's outputs are. */

@@ -1,12 +1,13 @@
 import type { OnnxGraph } from '../onnx.js';
-import type { OpHandler } from './op.js';
+import type { NodeContext } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
 import { shapeToString } from '../shape/shapes.js';
 import { buf, data, i32 } from '../program.js';
 import { stridedCopy } from './strided.js';
 
 /**
- * Scan: today the one body skl2onnx writes for k-nearest neighbours (squared distances to the training rows).
+ * The Scan body skl2onnx writes for k-nearest neighbours (squared distances to the training rows), compiled
+ * as one kernel; every other Scan runs as a loop (./loop.ts).
  */
 
 /**
@@ -21,12 +22,11 @@ import { stridedCopy } from './strided.js';
  * one squared-distance kernel; the stacked output is [M, N] (batch on axis 1, as the graph transposes
  * it back), so the model runs row-wise.
  */
-const scan: OpHandler = {
-  inputs: '...initial_state_and_scan_inputs',
-  lower(ctx) {
+/** Lower the Scan as skl2onnx's cdist when it is one (and its table a constant); false otherwise. */
+export function lowerCdistScan(ctx: NodeContext): boolean {
+  {
     const body = ctx.attr('body') as OnnxGraph | undefined;
-    if (!body || ctx.int('num_scan_inputs', 0) !== 1 || ctx.inputCount !== 2)
-      throw new NodeProblem('only the pairwise-distance Scan of skl2onnx (cdist) is supported');
+    if (!body || ctx.int('num_scan_inputs', 0) !== 1 || ctx.inputCount !== 2) return false;
     const ops = body.nodes.map((n) => n.opType).join(',');
     const [stateIn, scanned] = body.inputs.map((i) => i.name);
     const sub = body.nodes.find((n) => n.opType === 'Sub');
@@ -45,8 +45,9 @@ const scan: OpHandler = {
       body.outputs[0].name === body.nodes[0].outputs[0] &&
       body.nodes[3].inputs[0] === red!.outputs[0] &&
       body.outputs[1].name === body.nodes[3].outputs[0];
-    if (!cdist)
-      throw new NodeProblem(`only the pairwise-distance Scan of skl2onnx (cdist) is supported; this body is ${ops}`);
+    const tv = ctx.input(1);
+    const xv = ctx.input(0);
+    if (!cdist || tv?.kind !== 'const' || xv?.kind !== 'rt' || xv.dtype !== 'float32') return false;
     const x = ctx.rt(0);
     const t = ctx.constant(1, 'the scanned table');
     if (x.dims.length !== 2 || t.dims.length !== 2 || t.dims[1] !== x.dims[1])
@@ -68,7 +69,6 @@ const scan: OpHandler = {
     );
     const y = stridedCopy(ctx, d, [M, N], [1, M], 0);
     ctx.output(1, { ...y, rowAxis: d.rowAxis === 0 ? 1 : undefined });
-  },
-};
-
-export const SCAN_OPS: Record<string, OpHandler> = { Scan: scan };
+    return true;
+  }
+}

@@ -73,7 +73,14 @@ if (!isMainThread) {
       .map((f) => path.join(dir, f))
       .filter((f) => statSync(path.join(ROOT, f)).size <= maxBytes);
   const opFiles = pick('test/fixtures/ops', 1500);
-  const SOURCES = [...pick('test/fixtures/models', 2500), ...opFiles.filter((_, i) => i % 3 === 0)].map((file) => ({
+  // Control flow (If, Loop, Scan with their subgraphs) and symbolic shapes (PyTorch exports with named
+  // dimensions) are sources too.
+  const SOURCES = [
+    ...pick('test/fixtures/models', 2500),
+    ...opFiles.filter((_, i) => i % 3 === 0),
+    ...pick('test/fixtures/control', 4000),
+    ...pick('test/fixtures/shapes', 60000),
+  ].map((file) => ({
     file,
     bytes: new Uint8Array(readFileSync(path.join(ROOT, file))),
   }));
@@ -337,6 +344,37 @@ if (!isMainThread) {
       return `node "${n.name}" gets a graph attribute`;
     },
   };
+  /** Every graph a model's nodes carry (If branches, Loop and Scan bodies), nested ones too. */
+  const subgraphs = (g) =>
+    (g.node ?? []).flatMap((n) => (n.attribute ?? []).filter((a) => a.g).flatMap((a) => [a.g, ...subgraphs(a.g)]));
+  Object.assign(MUTATIONS, {
+    // Any other mutation, applied to a branch or body instead of the main graph.
+    'inside a subgraph'(m, r, one) {
+      const g = one(subgraphs(m.graph));
+      if (!g) return null;
+      const name = one(Object.keys(MUTATIONS).filter((k) => k !== 'inside a subgraph'));
+      const what = MUTATIONS[name]({ ...m, graph: g }, r, one);
+      return what && `in subgraph "${g.name}": ${name}: ${what}`;
+    },
+    'subgraph signature'(m, r, one) {
+      const g = one(subgraphs(m.graph));
+      if (!g) return null;
+      const change = one([
+        'drop an output',
+        'drop an input',
+        'add an input',
+        'duplicate an output',
+        'rename an output',
+      ]);
+      if (change === 'drop an output') g.output.pop();
+      else if (change === 'drop an input') g.input.pop();
+      else if (change === 'add an input')
+        g.input.push(onnx.ValueInfoProto.fromObject({ name: 'extra_in', type: g.output[0]?.type }));
+      else if (change === 'duplicate an output' && g.output[0]) g.output.push(g.output[0]);
+      else if (g.output[0]) g.output[0] = onnx.ValueInfoProto.fromObject({ ...g.output[0], name: 'nowhere' });
+      return `subgraph "${g.name}": ${change}`;
+    },
+  });
   const MUTATION_NAMES = Object.keys(MUTATIONS);
 
   /** Build case i: pick a source and a mutation from its own seed. */

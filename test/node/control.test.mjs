@@ -1,0 +1,105 @@
+// Control flow (If, Loop, Scan): the models of test/fixtures/control/ (made by make_control.py with
+// onnx.helper) on every case of their manifest, through our compiler's run() against onnxruntime-node on
+// the same inputs: outputs' names, dtypes, shapes (which differ from case to case) and values.
+import { describe, test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { FIXTURES, readJSON, loadApi, mismatch, ort } from './helpers.mjs';
+
+const DIR = path.join(FIXTURES, 'control');
+const manifest = readJSON(path.join(DIR, 'manifest.json'));
+const ARRAYS = { float32: Float32Array, int64: BigInt64Array, bool: Uint8Array };
+
+const typed = (t) =>
+  t.dtype === 'int64' ? BigInt64Array.from(t.data.map(BigInt)) : ARRAYS[t.dtype].from(t.data.map(Number));
+
+let api;
+before(async () => {
+  api = await loadApi();
+});
+
+describe('control flow against onnxruntime-node', () => {
+  for (const m of manifest) {
+    test(`${m.name}: ${m.note}`, async (t) => {
+      const bytes = new Uint8Array(readFileSync(path.join(DIR, m.file)));
+      const { wasm } = await api.compile(bytes, m.compile);
+      const model = await api.loadModel(wasm);
+      const session = await ort.InferenceSession.create(bytes);
+      for (const c of m.cases) {
+        const feeds = Object.fromEntries(
+          Object.entries(c.inputs).map(([k, v]) => [k, { data: typed(v), shape: v.shape }]),
+        );
+        const want = await session.run(
+          Object.fromEntries(
+            Object.entries(feeds).map(([k, v]) => [k, new ort.Tensor(c.inputs[k].dtype, v.data, v.shape)]),
+          ),
+        );
+        const got = model.run(feeds);
+        for (const [name, w] of Object.entries(want)) {
+          const g = got[name];
+          assert.ok(g, `${c.name}: output "${name}" is missing`);
+          assert.deepEqual(g.shape, Array.from(w.dims), `${c.name}: "${name}" shape`);
+          assert.equal(g.dtype, w.type, `${c.name}: "${name}" dtype`);
+          const msg = mismatch(g.data, w.data, { atol: 1e-6, rtol: 1e-5 });
+          assert.equal(msg, null, `${c.name}: "${name}" ${msg}`);
+        }
+        t.diagnostic(
+          `${c.name}: ${Object.entries(got)
+            .map(([k, v]) => `${k} [${v.shape}]`)
+            .join(', ')}`,
+        );
+      }
+    });
+  }
+});
+
+describe('control flow: errors and folding', () => {
+  const file = (name) => new Uint8Array(readFileSync(path.join(DIR, `${name}.onnx`)));
+
+  test('an If on an input fixed with --const keeps only the branch taken (no control in the module)', async () => {
+    for (const c of [true, false]) {
+      const { meta } = await api.compile(file('if_bool_input'), { const: { c } });
+      assert.deepEqual(
+        meta.inputs.map((i) => i.name),
+        ['x'],
+      );
+      assert.ok(!meta.kernels.some((k) => k === 'copy'), `no branch copies: ${meta.kernels}`);
+      const both = await api.compile(file('if_bool_input'), {});
+      assert.ok(both.meta.kernels.includes('unary_relu') && both.meta.kernels.some((k) => k.includes('neg')));
+      assert.ok(
+        c ? meta.kernels.includes('unary_relu') : !meta.kernels.includes('unary_relu'),
+        `${c}: ${meta.kernels}`,
+      );
+    }
+  });
+
+  test('a Loop beyond its iteration bound fails with shape-out-of-bounds naming the --dim, and the model keeps working', async () => {
+    const { wasm } = await api.compile(file('loop_trip_count'), { dims: { 'Loop_2.iterations': '..4' } });
+    const model = await api.loadModel(wasm);
+    const feed = (m) => ({
+      x: { data: Float32Array.of(1, 2, 3), shape: [3] },
+      M: { data: BigInt64Array.of(BigInt(m)), shape: [] },
+    });
+    assert.throws(
+      () => model.run(feed(5)),
+      (err) =>
+        err.code === 'shape-out-of-bounds' && /Loop_2\.iterations/.test(err.message) && /--dim/.test(err.message),
+    );
+    const ok = model.run(feed(4));
+    assert.deepEqual(ok.partial.shape, [4, 3]);
+    assert.deepEqual(Array.from(ok.s.data), [6, 12, 18]);
+  });
+
+  test('a Loop with neither a trip count nor a condition is refused at compile time', async () => {
+    const m = (await import('onnx-proto')).default.onnx.ModelProto.decode(file('loop_condition'));
+    const loop = m.graph.node.find((n) => n.opType === 'Loop');
+    loop.input[0] = '';
+    loop.input[1] = '';
+    const bytes = (await import('onnx-proto')).default.onnx.ModelProto.encode(m).finish();
+    await assert.rejects(
+      api.compile(bytes, {}),
+      (err) => err.code === 'invalid-graph' && /never end/.test(err.message),
+    );
+  });
+});
