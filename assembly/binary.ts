@@ -11,7 +11,7 @@
 
 import { loadPartial, storePartial, vsplat } from "./vmath";
 import {
-  BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_POW, BINARY_MAX, BINARY_MIN, BINARY_LESS, BINARY_GREATER, BINARY_EQUAL, BINARY_LESS_EQUAL, BINARY_GREATER_EQUAL, BINARY_ADD_I32, BINARY_SUB_I32, BINARY_MUL_I32,
+  BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV, BINARY_POW, BINARY_MAX, BINARY_MIN, BINARY_LESS, BINARY_GREATER, BINARY_EQUAL, BINARY_LESS_EQUAL, BINARY_GREATER_EQUAL, BINARY_ADD_I32, BINARY_SUB_I32, BINARY_MUL_I32, BINARY_PRELU,
 } from "./generated/abi";
 
 
@@ -32,6 +32,7 @@ import {
     case BINARY_ADD_I32: return i32x4.add(x, y);
     case BINARY_SUB_I32: return i32x4.sub(x, y);
     case BINARY_MUL_I32: return i32x4.mul(x, y);
+    case BINARY_PRELU: return v128.bitselect(f32x4.mul(x, y), x, f32x4.lt(x, f32x4.splat(0)));
     default: return vpow(x, y);
   }
 }
@@ -53,6 +54,7 @@ import {
     case BINARY_ADD_I32: return reinterpret<f32>(reinterpret<i32>(x) + reinterpret<i32>(y));
     case BINARY_SUB_I32: return reinterpret<f32>(reinterpret<i32>(x) - reinterpret<i32>(y));
     case BINARY_MUL_I32: return reinterpret<f32>(reinterpret<i32>(x) * reinterpret<i32>(y));
+    case BINARY_PRELU: return x < 0 ? x * y : x;
     default: return powf(x, y);
   }
 }

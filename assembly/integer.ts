@@ -5,7 +5,7 @@
 // onnxruntime computes them (intmath.ts), and the unary Abs, Neg, Sign (wrapping: Abs/Neg of MIN is MIN).
 // Binary kernels broadcast over a table (broadcast.ts); y may alias a non-broadcast operand of y's type.
 
-import { OP_ADD, OP_DIV, OP_FMOD, OP_MAX, OP_MIN, OP_MOD, OP_MUL, OP_POW, OP_SUB, typedBinary } from "./typed-binary";
+import { OP_ADD, OP_DIV, OP_FMOD, OP_MAX, OP_MIN, OP_MOD, OP_MUL, OP_POW, OP_SHL, OP_SHR, OP_SUB, typedBinary } from "./typed-binary";
 
 
 export function add_i32(a: usize, b: usize, y: usize, rows: i32, table: usize): void { typedBinary<i32, i32, i32>(OP_ADD, a, b, y, rows, table); }
@@ -35,6 +35,9 @@ export function div_u8(a: usize, b: usize, y: usize, rows: i32, table: usize): v
 export function min_u8(a: usize, b: usize, y: usize, rows: i32, table: usize): void { typedBinary<u8, u8, u8>(OP_MIN, a, b, y, rows, table); }
 export function max_u8(a: usize, b: usize, y: usize, rows: i32, table: usize): void { typedBinary<u8, u8, u8>(OP_MAX, a, b, y, rows, table); }
 export function mod_u8(a: usize, b: usize, y: usize, rows: i32, table: usize): void { typedBinary<u8, u8, u8>(OP_MOD, a, b, y, rows, table); }
+// BitShift (ONNX defines it on unsigned types; uint8 is the one run-time tensors have): a shift by 8 or more gives 0.
+export function shl_u8(a: usize, b: usize, y: usize, rows: i32, table: usize): void { typedBinary<u8, u8, u8>(OP_SHL, a, b, y, rows, table); }
+export function shr_u8(a: usize, b: usize, y: usize, rows: i32, table: usize): void { typedBinary<u8, u8, u8>(OP_SHR, a, b, y, rows, table); }
 
 export function add_i8(a: usize, b: usize, y: usize, rows: i32, table: usize): void { typedBinary<i8, i8, i8>(OP_ADD, a, b, y, rows, table); }
 export function sub_i8(a: usize, b: usize, y: usize, rows: i32, table: usize): void { typedBinary<i8, i8, i8>(OP_SUB, a, b, y, rows, table); }

@@ -110,3 +110,29 @@ export function log_softmax(x: usize, y: usize, outer: i32, axis: i32, inner: i3
   if (inner == 1) softmaxRows(x, y, outer, axis, true);
   else softmaxStrided(x, y, outer, axis, inner, true);
 }
+
+/**
+ * Hardmax over [outer, axis, inner] along `axis`: y = 1 at the first largest element of each line, 0
+ * elsewhere (std::max_element's choice, which onnxruntime uses: an element is taken only when the one
+ * kept so far is less than it, so a leading NaN stays). axis = 0 writes nothing. x and y must not overlap.
+ */
+export function hardmax(x: usize, y: usize, outer: i32, axis: i32, inner: i32): void {
+  if (axis <= 0) return;
+  const line = <usize>axis * <usize>inner;
+  memory.fill(y, 0, (<usize>outer * line) << 2);
+  for (let o = 0; o < outer; o++) {
+    const base = <usize>o * line;
+    for (let i = 0; i < inner; i++) {
+      let best = 0;
+      let bestValue = load<f32>(x + ((base + <usize>i) << 2));
+      for (let k = 1; k < axis; k++) {
+        const v = load<f32>(x + ((base + <usize>k * <usize>inner + <usize>i) << 2));
+        if (bestValue < v) {
+          best = k;
+          bestValue = v;
+        }
+      }
+      store<f32>(y + ((base + <usize>best * <usize>inner + <usize>i) << 2), 1.0);
+    }
+  }
+}

@@ -24,6 +24,8 @@ export const OP_MAX: i32 = 13;
 export const OP_MOD: i32 = 14;
 export const OP_FMOD: i32 = 15;
 export const OP_POW: i32 = 16;
+export const OP_SHL: i32 = 17;
+export const OP_SHR: i32 = 18;
 
 /** One element. `op` is a constant at every call site: only its case is compiled in. */
 // @ts-ignore: decorator
@@ -57,6 +59,9 @@ export const OP_POW: i32 = 16;
         case OP_DIV: return <Y>intDiv<T>(x, <T>y);
         case OP_MOD: return <Y>intMod<T>(x, <T>y);
         case OP_FMOD: return <Y>intFmod<T>(x, <T>y);
+        // BitShift: a shift by the type's width or more gives 0 (numpy's rule; C leaves it undefined).
+        case OP_SHL: return <Y>(<u64>y >= <u64>(sizeof<T>() << 3) ? <T>0 : <T>(x << <T>y));
+        case OP_SHR: return <Y>(<u64>y >= <u64>(sizeof<T>() << 3) ? <T>0 : <T>(x >> <T>y));
         default: return <Y>intPow64(<i64>x, <i64>y, sizeof<T>() == 8 ? 64 : 32);
       }
     }

@@ -9,6 +9,7 @@ import { lowerModel } from './lowering/lower.js';
 import { parseDimOption, type DimOption } from './shape/symbols.js';
 import { describe } from './metadata.js';
 import { decodeOnnx, type OnnxModel } from './onnx.js';
+import { opsChangedSince } from './legacy-opsets.js';
 import { planMemory } from './plan.js';
 
 export interface CompileOptions {
@@ -148,7 +149,15 @@ function checkOpsets(model: OnnxModel): void {
   const opset = model.opsets['ai.onnx'];
   // Pure ai.onnx.ml graphs (onnxmltools' XGBoost exports) may declare any ai.onnx opset: it is unused.
   const usesCoreOps = model.graph.nodes.some((n) => n.domain === 'ai.onnx');
-  if (usesCoreOps && (opset < MIN_OPSET || opset > MAX_OPSET)) {
+  if (!usesCoreOps) return;
+  // Below opset 7, a graph of ops defined then as they are at 7 compiles as it would at 7.
+  const changed = opset < MIN_OPSET ? opsChangedSince(model, opset) : [];
+  if (opset < MIN_OPSET && changed.length)
+    throw new CompileError(
+      'unsupported-ops',
+      `The model uses ONNX opset ${opset}, where ${changed.join(', ')} ${changed.length > 1 ? 'are' : 'is'} defined otherwise than in the opsets ml-widgets compiles (${MIN_OPSET}–${MAX_OPSET}). Re-export it with opset_version between them.`,
+    );
+  if (opset > MAX_OPSET) {
     throw new CompileError(
       'unsupported-ops',
       `The model uses ONNX opset ${opset}; ml-widgets compiles opsets ${MIN_OPSET}–${MAX_OPSET}. Re-export it with opset_version between them.`,

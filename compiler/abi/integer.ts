@@ -46,6 +46,9 @@ export const INTEGER_KERNELS = {
   min_u8: integer,
   max_u8: integer,
   mod_u8: integer,
+  /** BitShift: a << b, a >> b (a shift by 8 or more gives 0, as numpy) */
+  shl_u8: integer,
+  shr_u8: integer,
   // i8
   add_i8: integer,
   sub_i8: integer,

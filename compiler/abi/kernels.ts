@@ -134,6 +134,8 @@ export const KERNELS = {
   binary_add_i32: binary,
   binary_sub_i32: binary,
   binary_mul_i32: binary,
+  /** x < 0 ? x·slope : x (PRelu; the slope broadcast to x). */
+  binary_prelu: binary,
   /** y[i] = cond[i] ≠ 0 ? a[i] : b[i] (Where, over equal-shaped operands). */
   where: { module: 'reduce', params: [ptr('cond'), ptr('a'), ptr('b'), ptr('y'), i32('n')] },
 
@@ -146,6 +148,10 @@ export const KERNELS = {
   reduce_logsumexp: { module: 'reduce', params: REDUCE },
   softmax: { module: 'softmax', params: [ptr('x'), ptr('y'), i32('outer'), i32('axis'), i32('inner')] },
   log_softmax: { module: 'softmax', params: [ptr('x'), ptr('y'), i32('outer'), i32('axis'), i32('inner')] },
+  /** y = 1 at the first largest element along `axis` of [outer, axis, inner], 0 elsewhere (Hardmax). */
+  hardmax: { module: 'softmax', params: [ptr('x'), ptr('y'), i32('outer'), i32('axis'), i32('inner')] },
+  /** y[b] = det(x[b]) of n×n float32 matrices, LU with partial pivoting in f64; scratch ≥ 8·n² bytes (Det). */
+  det: { module: 'det', params: [ptr('x'), ptr('y'), i32('batches'), i32('n'), ptr('scratch')] },
   argmax: { module: 'argmax', params: [...REDUCE, i32('selectLast')] },
   argmin: { module: 'argmax', params: [...REDUCE, i32('selectLast')] },
 

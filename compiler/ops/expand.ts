@@ -6,6 +6,7 @@ import { sameSizes, type Size } from '../shape/size.js';
 import { stridedView, Tensor } from '../tensor.js';
 import type { OpHandler } from './op.js';
 import { constantAs, stridedCopy } from './strided.js';
+import { storageOfValue } from './elementwise.js';
 
 /**
  * Expand, and broadcasting a value to a shape as a contiguous copy (the operand preparation Where and the
@@ -14,7 +15,11 @@ import { constantAs, stridedCopy } from './strided.js';
 
 /** Broadcast a value to `outDims` as a contiguous copy (stride 0 along broadcast axes). */
 export function broadcastTo(ctx: NodeContext, v: Value, outDims: Size[]): RtValue {
-  if (v.kind === 'const') return constantAs(ctx, v.tensor, outDims, v.tensor.isFloat ? 'float32' : 'int32');
+  if (v.kind === 'const') {
+    const storage = storageOfValue(v);
+    const y = constantAs(ctx, v.tensor, outDims, storage);
+    return v.tensor.dtype === storage || v.tensor.isFloat ? y : { ...y, onnx: v.tensor.dtype };
+  }
   if (v.kind === 'shape') return constantAs(ctx, Tensor.fromNumbers('int64', [1], [0]), outDims, 'int32'); // unreachable in practice
   if (sameSizes(v.dims, outDims)) return v;
   const y = stridedCopy(ctx, v, outDims, broadcastStrides(v.dims, outDims), 0);

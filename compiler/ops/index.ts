@@ -1,6 +1,8 @@
 import type { OpHandler } from './op.js';
-import { BINARY_OPS } from './binary.js';
+import { ARITHMETIC_OPS } from './arithmetic.js';
 import { CAST_OPS } from './cast.js';
+import { CLIP_OPS } from './clip.js';
+import { COMPARE_OPS } from './compare.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { EXPAND_OPS } from './expand.js';
@@ -8,6 +10,7 @@ import { EINSUM_OPS } from './einsum.js';
 import { GATHER_OPS } from './gather.js';
 import { GEMM_OPS } from './gemm.js';
 import { INDEXING_OPS } from './indexing.js';
+import { LOGICAL_OPS } from './logical.js';
 import { LOOP_OPS } from './loop.js';
 import { LINEAR_OPS } from './ml/linear.js';
 import { PREPROCESSING_OPS } from './ml/preprocessing.js';
@@ -18,6 +21,7 @@ import { MOVEMENT_OPS } from './movement.js';
 import { NMS_OPS } from './nms.js';
 import { NORMALIZATION_OPS } from './normalization.js';
 import { PAD_OPS } from './pad.js';
+import { PRELU_DET_OPS } from './prelu-det.js';
 import { SIGNAL_OPS } from './signal.js';
 import { POOL_OPS } from './pool.js';
 import { QUANT_OPS } from './quant/index.js';
@@ -45,8 +49,16 @@ export interface OpFamily {
 
 /** Every op the compiler compiles, by family, one module (or a few) per ONNX op family. */
 export const OP_FAMILIES: readonly OpFamily[] = [
-  { name: 'Elementwise maths and activations', domain: 'ai.onnx', ops: UNARY_OPS },
-  { name: 'Arithmetic, comparison and logic', domain: 'ai.onnx', ops: { ...BINARY_OPS, ...WHERE_OPS } },
+  {
+    name: 'Elementwise maths and activations',
+    domain: 'ai.onnx',
+    ops: { ...UNARY_OPS, ...CLIP_OPS, ...PRELU_DET_OPS },
+  },
+  {
+    name: 'Arithmetic, comparison and logic',
+    domain: 'ai.onnx',
+    ops: { ...ARITHMETIC_OPS, ...COMPARE_OPS, ...LOGICAL_OPS, ...WHERE_OPS },
+  },
   { name: 'Matrix products', domain: 'ai.onnx', ops: { ...GEMM_OPS, ...EINSUM_OPS } },
   { name: 'Convolution and pooling', domain: 'ai.onnx', ops: { ...CONV_OPS, ...POOL_OPS } },
   { name: 'Normalization', domain: 'ai.onnx', ops: { ...NORMALIZATION_OPS, ...SOFTMAX_OPS } },

@@ -1,5 +1,5 @@
 import { meaning, type OpHandler } from './op.js';
-import { constantAs, stridedCopy } from './strided.js';
+import { constantAs, constantTensor, stridedCopy } from './strided.js';
 import { normalizeAxis, type NodeContext } from '../lowering/context.js';
 import { rowsOf } from '../lowering/rows.js';
 import { NodeProblem } from '../errors.js';
@@ -124,27 +124,24 @@ export function lowerConcat(ctx: NodeContext, inputs: Value[], axisAttr: number)
   });
   const y = { ...ctx.newValue(outDims, first.dtype), onnx: first.onnx, rowAxis };
   const bytes = ELEMENT_BYTES[first.dtype];
-  const words = bytes / 4;
-  if (!Number.isInteger(words)) throw new NodeProblem(`concatenating ${first.dtype} tensors is not supported yet`);
+  // 4- and 8-byte elements move as words; bytes (bool, uint8, int8) as bytes.
+  const words = bytes % 4 === 0 ? bytes / 4 : 1;
   const inner = product(outDims.slice(axis + 1));
   const outer = product(outDims.slice(0, axis));
   let offset: Size = 0;
   for (const v of prepared) {
     const chunk = mul(dimsOf(v)[axis], inner);
     const at = offset;
-    ctx.program.addStep(
-      'copy_blocks',
-      () => ({
-        x: buf(v),
-        y: buf(y, mul(at, bytes)),
-        count: i32(outer),
-        chunk: i32(mul(chunk, words)),
-        srcStride: i32(mul(chunk, words)),
-        dstStride: i32(mul(mul(outDims[axis], inner), words)),
-      }),
-      [v],
-      [y],
-    );
+    const args = () => ({
+      x: buf(v),
+      y: buf(y, mul(at, bytes)),
+      count: i32(outer),
+      chunk: i32(mul(chunk, words)),
+      srcStride: i32(mul(chunk, words)),
+      dstStride: i32(mul(mul(outDims[axis], inner), words)),
+    });
+    if (bytes % 4 === 0) ctx.program.addStep('copy_blocks', args, [v], [y]);
+    else ctx.program.addStep('copy_blocks_sized', () => ({ ...args(), elemSize: i32(bytes) }), [v], [y]);
     offset = add(offset, chunk);
   }
   return y;
@@ -174,6 +171,12 @@ function sliceSpec(
   axes: number[] | undefined,
   steps: Size[] | undefined,
 ): SliceSpec {
+  const lengths = [starts.length, ends.length, axes?.length ?? starts.length, steps?.length ?? starts.length];
+  if (lengths.some((n) => n !== starts.length))
+    throw new NodeProblem(
+      `starts, ends, axes and steps must have one entry per sliced axis (they have ${lengths.join(', ')})`,
+      'invalid-graph',
+    );
   const inStrides = stridesOf(dims);
   const outDims = [...dims];
   const strides = [...inStrides];
@@ -340,24 +343,22 @@ function lowerConstantGather(ctx: NodeContext, axis: number, idx: Tensor): void 
   }
   const outDims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
   const y = { ...ctx.newValue(outDims, x.dtype), onnx: x.onnx, categories: x.categories, rowAxis };
-  const words = ELEMENT_BYTES[x.dtype] / 4;
-  if (!Number.isInteger(words)) throw new NodeProblem(`gathering ${x.dtype} tensors is not supported yet`);
+  // 4- and 8-byte elements move as words; bytes (bool, uint8, int8) as bytes.
+  const bytes = ELEMENT_BYTES[x.dtype];
+  const [unit, words] = bytes % 4 === 0 ? [4, bytes / 4] : [1, bytes];
   const inner = mul(product(x.dims.slice(axis + 1)), words);
   const outer = product(x.dims.slice(0, axis));
   indices.forEach((i, j) => {
-    ctx.program.addStep(
-      'copy_blocks',
-      () => ({
-        x: buf(x, mul(mul(i, inner), 4)),
-        y: buf(y, mul(j * 4, inner)),
-        count: i32(outer),
-        chunk: i32(inner),
-        srcStride: i32(mul(d, inner)),
-        dstStride: i32(mul(indices.length, inner)),
-      }),
-      [x],
-      [y],
-    );
+    const args = () => ({
+      x: buf(x, mul(mul(i, inner), unit)),
+      y: buf(y, mul(j * unit, inner)),
+      count: i32(outer),
+      chunk: i32(inner),
+      srcStride: i32(mul(d, inner)),
+      dstStride: i32(mul(indices.length, inner)),
+    });
+    if (unit === 4) ctx.program.addStep('copy_blocks', args, [x], [y]);
+    else ctx.program.addStep('copy_blocks_sized', () => ({ ...args(), elemSize: i32(1) }), [x], [y]);
   });
   ctx.output(0, y);
 }
@@ -365,15 +366,11 @@ function lowerConstantGather(ctx: NodeContext, axis: number, idx: Tensor): void 
 /** Gather by run-time indices (i32 or i64) along any axis of run-time or constant data. */
 function lowerRuntimeGather(ctx: NodeContext, axis: number): void {
   const v = ctx.input(0)!;
-  const x =
-    v.kind === 'const'
-      ? constantAs(ctx, v.tensor, v.tensor.dims, v.tensor.isFloat ? 'float32' : 'int32')
-      : ctx.rtAny(0);
+  const x = v.kind === 'const' ? constantTensor(ctx, v.tensor) : ctx.rtAny(0);
   const idx = ctx.rtAny(1);
   if (idx.dtype !== 'int32' && idx.dtype !== 'int64')
     throw new NodeProblem('the indices are not integers', 'invalid-graph');
   const bytes = ELEMENT_BYTES[x.dtype];
-  if (bytes !== 4 && bytes !== 8) throw new NodeProblem(`gathering ${x.dtype} tensors is not supported yet`);
   const outDims = [...x.dims.slice(0, axis), ...idx.dims, ...x.dims.slice(axis + 1)];
   const r = x.rowAxis;
   const fromIndices =

@@ -5,7 +5,7 @@ import { buf, i32 } from '../program.js';
 import { product, type Size } from '../shape/size.js';
 
 /**
- * Softmax and LogSoftmax as [outer, axis, inner]. Before opset 13 the input is coerced to 2-D at `axis`
+ * Softmax, LogSoftmax and Hardmax as [outer, axis, inner]. Before opset 13 the input is coerced to 2-D at `axis`
  * (default 1) and normalised over everything from `axis` on; from 13 it is normalised along `axis`
  * alone (default -1).
  */
@@ -56,7 +56,40 @@ function softmaxHandler(kernel: 'softmax' | 'log_softmax'): OpHandler {
   };
 }
 
+/** Hardmax: 1 at the first largest element along the axis (std::max_element's choice), 0 elsewhere. */
+const hardmax: OpHandler = {
+  inputs: 'input',
+  fold(ctx, [x]) {
+    const { outer, len, inner } = view(ctx, x!.dims);
+    const v = x!.numbers;
+    const out = new Float64Array(v.length);
+    for (let o = 0; o < outer; o++)
+      for (let i = 0; i < inner; i++) {
+        const at = (k: number) => (o * len + k) * inner + i;
+        let best = 0;
+        for (let k = 1; k < len; k++) if (v[at(best)] < v[at(k)]) best = k;
+        if (len > 0) out[at(best)] = 1;
+      }
+    return [Tensor.fromNumbers(x!.dtype, x!.dims, out)];
+  },
+  lower(ctx) {
+    const x = ctx.rt(0);
+    const { axis, outer, len, inner } = view(ctx, x.dims);
+    const r = x.rowAxis;
+    const mixes = typeof r === 'number' && (ctx.opset < 13 ? r >= axis : r === axis);
+    const y = { ...ctx.newValue(x.dims), rowAxis: mixes ? undefined : r };
+    ctx.program.addStep(
+      'hardmax',
+      () => ({ x: buf(x), y: buf(y), outer: i32(outer), axis: i32(len), inner: i32(inner) }),
+      [x],
+      [y],
+    );
+    ctx.output(0, y);
+  },
+};
+
 export const SOFTMAX_OPS: Record<string, OpHandler> = {
+  Hardmax: hardmax,
   Softmax: meaning(softmaxHandler('softmax'), { outputKind: 'probabilities' }),
   LogSoftmax: meaning(softmaxHandler('log_softmax'), { outputKind: 'log-probabilities' }),
 };

@@ -4,12 +4,13 @@ import { buf, data, ELEMENT_BYTES, i32, type PtrArg, type RtValue, type Storage 
 import { broadcastStrides, stridesOf } from '../shape/shapes.js';
 import { mul, type Size } from '../shape/size.js';
 import { bytesOf, storageOf } from '../lowering/storage.js';
+import { storageOfValue } from './elementwise.js';
 import type { Tensor } from '../tensor.js';
 
 /**
  * Run-time strided copies (the `strided_copy` kernel: an n-d gather into a contiguous y, its table
  * [R, dims, strides] with dim 0 given as `rows`). The kernel moves 4-byte words; 8-byte elements move as
- * two words each (one more innermost axis of 2, strides doubled).
+ * two words each (one more innermost axis of 2, strides doubled); bytes take strided_copy_sized.
  */
 export function stridedCopy(ctx: NodeContext, x: RtValue, outDims: Size[], strides: Size[], offset: Size): RtValue {
   const y = ctx.newValue(outDims, x.dtype);
@@ -33,7 +34,16 @@ export function emitStridedCopy(
     dims = [...dims, 2];
     s = [...s.map((v) => mul(v, 2)), 1];
   } else if (bytes !== 4) {
-    throw new NodeProblem(`moving ${dtype} tensors at run time is not supported yet`);
+    // Bytes (bool, uint8, int8): the element-size-general copy.
+    const table = ctx.program.addTable([dims.length, ...dims, ...s]);
+    const elemSize = i32(bytes);
+    ctx.program.addStep(
+      'strided_copy_sized',
+      () => ({ x: src, y: buf(y), rows: i32(dims[0]), table, elemSize }),
+      reads,
+      [y],
+    );
+    return;
   }
   const table = ctx.program.addTable([dims.length, ...dims, ...s]);
   ctx.program.addStep('strided_copy', () => ({ x: src, y: buf(y), rows: i32(dims[0]), table }), reads, [y]);
@@ -64,4 +74,11 @@ export function runtimeInput(ctx: NodeContext, i: number): RtValue {
   if (!storage) throw new NodeProblem(`input ${i} holds ${v.tensor.dtype}, which is not supported here`);
   const y = constantAs(ctx, v.tensor, v.tensor.dims, storage);
   return v.tensor.dtype === storage ? y : { ...y, onnx: v.tensor.dtype };
+}
+
+/** A constant as a run-time value of its own element type (int64 as int64, bool as uint8 bools). */
+export function constantTensor(ctx: NodeContext, t: Tensor): RtValue {
+  const storage = storageOfValue({ kind: 'const', tensor: t });
+  const x = constantAs(ctx, t, t.dims, storage);
+  return t.dtype === storage || t.isFloat ? x : { ...x, onnx: t.dtype };
 }

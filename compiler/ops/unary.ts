@@ -2,9 +2,10 @@ import { meaning, type OpHandler } from './op.js';
 import { CODES } from '../abi/codes.js';
 import type { NodeContext } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import { broadcastMap } from '../tensor.js';
+import { FLOAT_TYPES, broadcastMap } from '../tensor.js';
 import { type FamilyKernel, KERNELS } from '../abi/kernels.js';
-import { type RtValue, type StepArgs, buf, countArg, f32 } from '../program.js';
+import { type RtValue, type StepArgs, buf, countArg, f32, onnxTypeOf } from '../program.js';
+import { foldIntUnary, lowerIntUnary, type IntUnary } from './int-unary.js';
 
 /**
  * Elementwise unary ops: activations and math functions, one SIMD kernel each (assembly/unary.ts). An
@@ -19,11 +20,11 @@ interface UnarySpec {
   act?: number;
   params(ctx: NodeContext): number[];
   fn(params: number[]): (x: number) => number;
+  /** The op on integers (int32, int64, uint8, int8), where ONNX defines it. */
+  int?: IntUnary;
 }
 
 const none = () => [];
-
-const FLT_MAX = 3.4028234663852886e38;
 
 const UNARY: Record<string, UnarySpec> = {
   Relu: { kernel: 'unary_relu', act: ACT.RELU, params: none, fn: () => (x) => (x < 0 ? 0 : x) },
@@ -55,37 +56,94 @@ const UNARY: Record<string, UnarySpec> = {
   },
   Exp: { kernel: 'unary_exp', params: none, fn: () => Math.exp },
   Log: { kernel: 'unary_log', params: none, fn: () => Math.log },
-  Neg: { kernel: 'unary_neg', params: none, fn: () => (x) => -x },
-  Abs: { kernel: 'unary_abs', params: none, fn: () => Math.abs },
+  Neg: { kernel: 'unary_neg', params: none, fn: () => (x) => -x, int: 'neg' },
+  Abs: { kernel: 'unary_abs', params: none, fn: () => Math.abs, int: 'abs' },
   Sqrt: { kernel: 'unary_sqrt', params: none, fn: () => Math.sqrt },
   Reciprocal: { kernel: 'unary_reciprocal', params: none, fn: () => (x) => 1 / x },
   Erf: { kernel: 'unary_erf', params: none, fn: () => erf },
-  // as onnxruntime: (0 < x) − (x < 0), so NaN gives 0
-  Sign: { kernel: 'unary_sign', params: none, fn: () => (x) => +(x > 0) - +(x < 0) },
+  // NaN stays NaN, as onnxruntime and numpy
+  Sign: { kernel: 'unary_sign', params: none, fn: () => (x) => (x !== x ? NaN : +(x > 0) - +(x < 0)), int: 'sign' },
+  Elu: {
+    kernel: 'unary_elu',
+    params: (ctx) => [ctx.float('alpha', 1)],
+    fn:
+      ([a]) =>
+      (x) =>
+        x < 0 ? a * Math.expm1(x) : x,
+  },
+  Selu: {
+    kernel: 'unary_selu',
+    params: (ctx) => [ctx.float('alpha', 1.67326319217681884765625), ctx.float('gamma', 1.05070102214813232421875)],
+    fn:
+      ([a, g]) =>
+      (x) =>
+        x > 0 ? g * x : g * a * Math.expm1(x),
+  },
+  Celu: {
+    kernel: 'unary_celu',
+    params: (ctx) => [ctx.float('alpha', 1)],
+    fn:
+      ([a]) =>
+      (x) =>
+        x < 0 ? a * Math.expm1(x / a) : x,
+  },
+  ThresholdedRelu: {
+    kernel: 'unary_thresholded_relu',
+    params: (ctx) => [ctx.float('alpha', 1)],
+    fn:
+      ([a]) =>
+      (x) =>
+        x > a ? x : 0,
+  },
+  Shrink: {
+    kernel: 'unary_shrink',
+    params: (ctx) => [ctx.float('bias', 0), ctx.float('lambd', 0.5)],
+    fn:
+      ([bias, lambd]) =>
+      (x) =>
+        x < -lambd ? x + bias : x > lambd ? x - bias : 0,
+  },
+  Softplus: { kernel: 'unary_softplus', params: none, fn: () => softplus },
+  Softsign: { kernel: 'unary_softsign', params: none, fn: () => (x) => x / (1 + Math.abs(x)) },
+  Mish: { kernel: 'unary_mish', params: none, fn: () => (x) => x * Math.tanh(softplus(x)) },
+  Sin: { kernel: 'unary_sin', params: none, fn: () => Math.sin },
+  Cos: { kernel: 'unary_cos', params: none, fn: () => Math.cos },
+  Tan: { kernel: 'unary_tan', params: none, fn: () => Math.tan },
+  Asin: { kernel: 'unary_asin', params: none, fn: () => Math.asin },
+  Acos: { kernel: 'unary_acos', params: none, fn: () => Math.acos },
+  Atan: { kernel: 'unary_atan', params: none, fn: () => Math.atan },
+  Sinh: { kernel: 'unary_sinh', params: none, fn: () => Math.sinh },
+  Cosh: { kernel: 'unary_cosh', params: none, fn: () => Math.cosh },
+  Asinh: { kernel: 'unary_asinh', params: none, fn: () => Math.asinh },
+  Acosh: { kernel: 'unary_acosh', params: none, fn: () => Math.acosh },
+  Atanh: { kernel: 'unary_atanh', params: none, fn: () => Math.atanh },
+  Floor: { kernel: 'unary_floor', params: none, fn: () => Math.floor },
+  Ceil: { kernel: 'unary_ceil', params: none, fn: () => Math.ceil },
+  Round: { kernel: 'unary_round', params: none, fn: () => roundHalfToEven },
 };
 
-/** Clip's bounds: attributes before opset 11, optional constant inputs from 11. */
-function clipBounds(ctx: NodeContext): number[] {
-  if (ctx.opset < 11) return [ctx.float('min', -FLT_MAX), ctx.float('max', FLT_MAX)];
-  const lo = ctx.optionalConstant(1, 'min');
-  const hi = ctx.optionalConstant(2, 'max');
-  return [lo ? lo.numbers[0] : -FLT_MAX, hi ? hi.numbers[0] : FLT_MAX];
-}
+/** log(1 + e^x) without overflow. */
+const softplus = (x: number): number => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+
+/** Round half to even (as f32x4.nearest), keeping −0. */
+const roundHalfToEven = (x: number): number => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x));
 
 function unaryHandler(spec: UnarySpec): OpHandler {
   return {
     inputs: 'X',
     fold(ctx, [x]) {
-      const f = spec.fn(spec.params(ctx));
+      const f = FLOAT_TYPES.has(x!.dtype) || !spec.int ? spec.fn(spec.params(ctx)) : foldIntUnary(spec.int, x!.dtype);
       return [broadcastMap([x!], x!.dtype, f)];
     },
     lower(ctx) {
+      const x = ctx.rtLayout(0);
+      if (x.dtype !== 'float32' && spec.int) return ctx.output(0, lowerIntUnary(ctx, spec.int, ctx.rtAny(0)));
       ctx.output(0, lowerUnary(ctx, spec.kernel, spec.act, spec.params(ctx)));
     },
   };
 }
 
-function lowerUnary(
+export function lowerUnary(
   ctx: NodeContext,
   kernel: FamilyKernel<'unary'>,
   act: number | undefined,
@@ -93,7 +151,8 @@ function lowerUnary(
 ): RtValue {
   // Elementwise: any memory order will do, so channels-last values stay channels-last.
   const x = ctx.rtLayout(0);
-  if (x.dtype !== 'float32') throw new NodeProblem('integer inputs are not supported here');
+  if (x.dtype !== 'float32')
+    throw new NodeProblem(`${ctx.node.opType} on ${onnxTypeOf(x)} tensors is not supported (float32 is)`);
   const y = { ...ctx.inPlaceOr(x, x.dims), layout: x.layout };
   // The op's parameters, in order, are the kernel's parameters after x, y, n (compiler/abi/kernels.ts).
   const named = Object.fromEntries(KERNELS[kernel].params.slice(3).map(([name], i) => [name, f32(params[i])]));
@@ -103,17 +162,6 @@ function lowerUnary(
   if (act !== undefined) step.fusable = { kind: 'activation', act, p0: params[0] ?? 0, p1: params[1] ?? 0 };
   return y;
 }
-
-const clip: OpHandler = {
-  inputs: (opset) => (opset >= 11 ? 'input min?! max?!' : 'input'),
-  fold(ctx, [x]) {
-    const [lo, hi] = clipBounds(ctx);
-    return [broadcastMap([x!], x!.dtype, (v) => Math.min(Math.max(v, lo), hi))];
-  },
-  lower(ctx) {
-    ctx.output(0, lowerUnary(ctx, 'unary_clip', ACT.CLIP, clipBounds(ctx)));
-  },
-};
 
 /** erf for constant folding: Numerical Recipes' erfc approximation, fractional error < 1.2e-7. */
 function erf(x: number): number {
@@ -143,5 +191,4 @@ export const UNARY_OPS: Record<string, OpHandler> = {
   // One sigmoid score is the probability of class 1 (binary classifiers).
   Sigmoid: meaning(unaryHandler(UNARY.Sigmoid), { outputKind: (last) => (last === 1 ? 'probabilities' : undefined) }),
   Sqrt: meaning(unaryHandler(UNARY.Sqrt), { passes: 'order' }),
-  Clip: clip,
 };

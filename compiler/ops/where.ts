@@ -2,21 +2,20 @@ import type { OpHandler } from './op.js';
 import { NodeProblem } from '../errors.js';
 import {
   Tensor,
+  FLOAT_TYPES,
   broadcastShapes as tensorBroadcast,
   broadcastStrides as tensorStrides,
   stridedView,
 } from '../tensor.js';
-import { asFloat } from './binary.js';
-import { broadcastTo } from './expand.js';
 import { dimsOf } from './movement.js';
-import { broadcastRows } from '../lowering/rows.js';
-import { buf, i32, type RtValue, type Value } from '../program.js';
-import { broadcastShapes, shapeToString, type SizeCheck } from '../shape/shapes.js';
-import { product, type Size } from '../shape/size.js';
+import { onnxTypeOf, type Storage, type Value } from '../program.js';
+import type { Size } from '../shape/size.js';
+import { commonStorage, lowerWhere, toBool } from './elementwise.js';
 
 /**
- * Where: an elementwise choice between two operands, broadcast to one shape first. The kernel selects
- * 4-byte words, so float32 and int32 operands pass exactly; the condition is read as 1/0 floats.
+ * Where: an elementwise choice between two operands by a bool condition, with numpy broadcasting over all
+ * three (assembly/where.ts): elements of any type, moved as 1, 4 or 8 bytes. Choosing between sizes by a
+ * condition known at compile time stays symbolic.
  */
 
 const where: OpHandler = {
@@ -38,34 +37,14 @@ const where: OpHandler = {
   lower(ctx) {
     // Run-time operands in plain layout (a conv's channels-last output would be read in the wrong order).
     const [c, a, b] = [0, 1, 2].map((i): Value => (ctx.input(i)!.kind === 'rt' ? ctx.rtAny(i) : ctx.input(i)!));
-    if (a.kind === 'shape' || b.kind === 'shape') return whereSizes(ctx, c, a, b);
-    const storage = (v: Value) =>
-      v.kind === 'rt' ? v.dtype : v.kind === 'const' && !v.tensor.isFloat ? 'int32' : 'float32';
-    const dtype = storage(a) === 'float32' && storage(b) === 'float32' ? 'float32' : 'int32';
-    if ([a, b].some((v) => v.kind === 'rt' && v.dtype !== 'float32' && v.dtype !== 'int32'))
-      throw new NodeProblem('Where between int64, uint8 or int8 values computed at run time is not supported yet');
-    if (storage(a) !== storage(b))
+    if ((a.kind === 'shape' || b.kind === 'shape') && c.kind === 'const') return whereSizes(ctx, c, a, b);
+    const type = onnxTypeOf([a, b].find((v) => v.kind === 'rt') ?? a);
+    const float = FLOAT_TYPES.has(type);
+    if ([a, b].some((v) => v.kind === 'rt' && (v.dtype === 'float32') !== float))
       throw new NodeProblem('the two choices have different element types', 'invalid-graph');
-    const checks: SizeCheck[] = [];
-    const out = [c, a, b].map(dimsOf).reduce<Size[] | null>((s, d) => s && broadcastShapes(s, d, checks), []);
-    if (!out)
-      throw new NodeProblem(
-        `shapes ${[c, a, b].map((v) => shapeToString(dimsOf(v))).join(', ')} do not broadcast`,
-        'invalid-graph',
-      );
-    for (const k of checks) ctx.require(k.a, k.b, k.message);
-    const cond = c.kind === 'rt' ? asFloat(ctx, c) : c;
-    const [cc, aa, bb] = [cond, a, b].map((v) => broadcastTo(ctx, v, out));
-    const y: RtValue = { ...ctx.newValue(out, dtype), rowAxis: broadcastRows([c, a, b], out.length) };
-    const first = [a, b].find((v): v is RtValue => v.kind === 'rt');
-    if (first?.onnx) y.onnx = first.onnx;
-    ctx.program.addStep(
-      'where',
-      () => ({ cond: buf(cc), a: buf(aa), b: buf(bb), y: buf(y), n: i32(product(out)) }),
-      [cc, aa, bb],
-      [y],
-    );
-    ctx.output(0, y);
+    const storage: Storage = float ? 'float32' : commonStorage([a, b]);
+    const y = lowerWhere(ctx, c.kind === 'rt' ? toBool(ctx, c) : c, a, b, storage);
+    ctx.output(0, { ...y, onnx: type === storage ? undefined : type });
   },
 };
 

@@ -1,5 +1,5 @@
 // Integer kernels (assembly/integer.ts, intmath.ts): Add/Sub/Mul/Div/Min/Max/Mod/fmod on int32, int64,
-// uint8, int8; Pow on integers and the mixed float/integer forms; C fmod on float32; Abs/Neg/Sign on
+// uint8, int8; BitShift on uint8; Pow on integers and the mixed float/integer forms; C fmod on float32; Abs/Neg/Sign on
 // int32/int64; against exact references (bigints) written from the ONNX definitions and from what
 // onnxruntime computes (std::pow in double, converted back with x86's truncation). Run
 // `npm run build:kernels` first.
@@ -63,6 +63,21 @@ const SPECS: Record<string, BinarySpec> = {
   ...arith(I64),
   ...arith(U8),
   ...arith(I8),
+  // BitShift (ONNX: unsigned types): a shift by the width (8) or more gives 0, as numpy.
+  shl_u8: {
+    A: U8,
+    B: U8,
+    Y: U8,
+    f: (a, b) => (big(b) >= 8n ? 0n : (big(a) << big(b)) & 0xffn),
+    gen: (w, r) => (w === 0 ? U8.random(r) : Math.floor(12 * r())),
+  },
+  shr_u8: {
+    A: U8,
+    B: U8,
+    Y: U8,
+    f: (a, b) => (big(b) >= 8n ? 0n : big(a) >> big(b)),
+    gen: (w, r) => (w === 0 ? U8.random(r) : Math.floor(12 * r())),
+  },
   pow_i32: {
     A: I32,
     B: I32,

@@ -557,6 +557,8 @@ for (const build of BUILDS) {
         binary_add_i32: { f: (a, b) => (a + b) | 0, ints: true },
         binary_sub_i32: { f: (a, b) => (a - b) | 0, ints: true },
         binary_mul_i32: { f: Math.imul, ints: true },
+        // PRelu (ONNX): x < 0 ? slope·x : x; NaN and −0 pass through unchanged.
+        binary_prelu: { f: (a, b) => (a < 0 ? a * b : a) },
       };
 
       it('every binary kernel of the table has a test spec', () => {

@@ -6,6 +6,8 @@
 //    CompileError naming the node; if they compile, the numbers must match ORT all the same.
 //  - expect "compile-error": compile must throw CompileError listing every unsupported op with its
 //    node name, opset and domain, and the message must name them.
+//  - expect "refused": bad input; compile must throw CompileError with the entry's refusal code and a
+//    message containing its text (and onnxruntime-node refuses it too where refusal.ort says so).
 // A separate suite checks the fixtures themselves against onnxruntime-node (needs no dist/).
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -52,6 +54,12 @@ const label = (e) => `${e.name} (opset ${e.opset})`;
 describe('op fixtures run in onnxruntime-node (oracle sanity)', () => {
   for (const e of manifest) {
     if (e.problems?.some((p) => p.domain && p.domain !== 'ai.onnx')) continue; // ORT cannot run custom domains
+    if (e.refusal?.ort === 'refuses') {
+      test(`${label(e)} is refused by onnxruntime-node too`, async () => {
+        await assert.rejects(async () => ortRun(await ortSession(e.file, bytesOf(e)), makeInputs(e, 1)));
+      });
+      continue;
+    }
     test(`${label(e)} runs in onnxruntime-node with batch 1, 3, 17`, async () => {
       const session = await ortSession(e.file, bytesOf(e));
       assert.deepEqual(
@@ -79,6 +87,20 @@ describe('op models: our compiler + runtime against onnxruntime-node', () => {
   });
 
   for (const e of manifest) {
+    if (e.expect === 'refused') {
+      test(`${label(e)}: ${e.note} is refused (${e.refusal.code})`, async () => {
+        await assert.rejects(
+          () => api.compile(new Uint8Array(bytesOf(e))),
+          (err) => {
+            assert.ok(err instanceof api.CompileError, `expected CompileError, got ${err?.name}: ${err?.message}`);
+            assert.equal(err.code, e.refusal.code, err.message);
+            assert.ok(err.message.includes(e.refusal.message), `message lacks "${e.refusal.message}": ${err.message}`);
+            return true;
+          },
+        );
+      });
+      continue;
+    }
     if (e.expect === 'compile-error') {
       const names = e.problems.map((p) => `${p.op} "${p.node}"`).join(', ');
       test(`${label(e)}: CompileError names ${names}`, async () => {

@@ -6,6 +6,7 @@ import { Tensor } from '../../tensor.js';
 import { floats, ints, rowsArg, table, rowValue } from './common.js';
 import { lowerBinary } from '../binary.js';
 import { lowerConcat } from '../movement.js';
+import { castTo, indexValues } from '../elementwise.js';
 import { type RtValue, buf, countArg, data, f32, i32 } from '../../program.js';
 
 /**
@@ -94,14 +95,8 @@ const binarizer: OpHandler = {
 const oneHotEncoder: OpHandler = {
   inputs: 'X',
   lower(ctx) {
-    let x = ctx.rtAny(0);
-    if (x.dtype === 'int32') {
-      // skl2onnx casts the column to int64 first (truncating): compare the truncated codes as floats.
-      const f = { ...ctx.newValue(x.dims), rowAxis: x.rowAxis };
-      const from = x;
-      ctx.program.addStep('cast_i32_f32', () => ({ x: buf(from), y: buf(f), n: countArg(from) }), [from], [f]);
-      x = f;
-    }
+    // skl2onnx casts the column to int64 first (truncating): compare the truncated codes as floats.
+    const x = castTo(ctx, ctx.rtAny(0), 'float32');
     const cats = ints(ctx, 'cats_int64s');
     if (!cats.length) throw new NodeProblem('only integer categories (cats_int64s) are supported');
     const y = { ...ctx.newValue([...x.dims, cats.length]), rowAxis: x.rowAxis };
@@ -121,7 +116,7 @@ const arrayFeatureExtractor: OpHandler = {
   lower(ctx) {
     const source = ctx.input(0);
     if (source?.kind === 'const') {
-      const indices = ctx.rtAny(1);
+      const indices = indexValues(ctx, ctx.rtAny(1));
       const t = source.tensor;
       if (t.dims.length > 1 && t.dims.slice(0, -1).some((d) => d !== 1))
         throw new NodeProblem('selecting from a constant of rank > 1 is not supported');
@@ -153,7 +148,7 @@ const arrayFeatureExtractor: OpHandler = {
 const labelEncoder: OpHandler = {
   inputs: 'X',
   lower(ctx) {
-    const x = ctx.rtAny(0);
+    const x = indexValues(ctx, ctx.rtAny(0));
     if (!x.categories) return numericLabelEncoder(ctx, x);
     const keys: (string | number)[] = (ctx.attr('keys_strings') as string[] | undefined) ?? ints(ctx, 'keys_int64s');
     const values: (string | number)[] =
