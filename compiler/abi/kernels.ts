@@ -13,6 +13,7 @@
 import { CAST_KERNELS } from './cast.js';
 import { COMPARE_KERNELS } from './compare.js';
 import { INTEGER_KERNELS } from './integer.js';
+import { NORM_KERNELS } from './norm.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
@@ -151,6 +152,8 @@ export const KERNELS = {
   // ---- memory and data movement (memory.ts, layout.ts, pad.ts, cast.ts)
   copy: { module: 'memory', params: [ptr('x'), ptr('y'), i32('nbytes')] },
   fill: { module: 'memory', params: [ptr('y'), i32('n'), f32('v')] },
+  /** n bytes at y set to v (a bool or uint8 tensor of one value). */
+  fill_u8: { module: 'memory', params: [ptr('y'), i32('n'), i32('v')] },
   /** y[r, i] = table[idx[r], i] for rows of `inner` elements (index bound `rows`). */
   gather_rows: {
     module: 'memory',
@@ -273,6 +276,7 @@ export const KERNELS = {
       f32('bias'),
     ],
   },
+  ...NORM_KERNELS,
   layer_norm: {
     module: 'pool',
     params: [ptr('x'), ptr('scale'), ptr('bias'), ptr('y'), i32('rows'), i32('D'), f32('epsilon')],
