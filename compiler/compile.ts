@@ -40,7 +40,7 @@ export interface CompileResult {
   meta: ModelMeta;
 }
 
-export const MIN_OPSET = 7;
+export const MIN_OPSET = 1;
 export const MAX_OPSET = 21;
 
 /**

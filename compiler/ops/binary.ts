@@ -7,6 +7,7 @@ import { add, floorDiv, isConst, max, min, mul, sameSize, sameSizes, sub, type S
 import { NodeProblem } from '../errors.js';
 import { Tensor, broadcastMap, stridedView, stridesOf as tensorStrides } from '../tensor.js';
 import { physicalDims, physicalPerm, toPlain } from '../lowering/layout.js';
+import { legacyBroadcast, requireSameShapes } from './legacy.js';
 import {
   buf,
   countArg,
@@ -92,6 +93,11 @@ function foldSizes(a: Value, b: Value, f: (a: Size, b: Size) => Size | undefined
     values.push(r);
   }
   return { kind: 'shape', dims: da.length || db.length ? [n] : [], values };
+}
+
+/** B of a constant op at opsets 1–6, re-viewed as its `broadcast`/`axis` attributes say (ops/legacy.ts). */
+function legacyTensor(ctx: NodeContext, a: Tensor, b: Tensor): Tensor {
+  return (legacyBroadcast(ctx, { kind: 'const', tensor: a }, { kind: 'const', tensor: b }) as ConstValue).tensor;
 }
 
 function foldBinary(spec: BinarySpec, a: Tensor, b: Tensor): Tensor {
@@ -220,10 +226,10 @@ function collapse(dims: Size[], as: Size[], bs: Size[]): [Size[], Size[], Size[]
 function binaryHandler(name: string, spec: BinarySpec): OpHandler {
   return {
     inputs: 'A B',
-    fold: (_ctx, [a, b]) => [foldBinary(spec, a!, b!)],
+    fold: (ctx, [a, b]) => [foldBinary(spec, a!, legacyTensor(ctx, a!, b!))],
     lower(ctx) {
       let a = ctx.input(0)!;
-      let b = ctx.input(1)!;
+      let b = legacyBroadcast(ctx, a, ctx.input(1)!);
       // Shape arithmetic (sizes from Shape, +, ·, ÷ by constants) stays symbolic at compile time.
       const sizes = spec.sizeFn && foldSizes(a, b, spec.sizeFn);
       if (sizes && spec.bool)
@@ -291,11 +297,19 @@ function variadicHandler(kernel: FamilyKernel<'binary'>, f: (a: number, b: numbe
   return {
     inputs: '...data_0',
     fold(ctx, inputs) {
+      requireSameShapes(
+        ctx,
+        inputs.map((t) => ({ kind: 'const', tensor: t! })),
+      );
       let acc = inputs[0]!;
       for (const t of inputs.slice(1)) acc = broadcastMap([acc, t!], acc.dtype, f);
       return [mean ? broadcastMap([acc], acc.dtype, (v) => v / inputs.length) : acc];
     },
     lower(ctx) {
+      requireSameShapes(
+        ctx,
+        Array.from({ length: ctx.inputCount }, (_, i) => ctx.input(i)!),
+      );
       let acc: Value = ctx.input(0)!;
       for (let i = 1; i < ctx.inputCount; i++) acc = lowerBinary(ctx, kernel, acc, ctx.input(i)!);
       if (mean)
@@ -347,10 +361,10 @@ function logicalHandler(
 ): OpHandler {
   return {
     inputs: arity === 1 ? 'X' : 'A B',
-    fold: (_ctx, [a, b]) => [broadcastMap(arity === 1 ? [a!] : [a!, b!], 'bool', fn)],
+    fold: (ctx, [a, b]) => [broadcastMap(arity === 1 ? [a!] : [a!, legacyTensor(ctx, a!, b!)], 'bool', fn)],
     lower(ctx) {
       const a = ctx.input(0)!;
-      const b = arity === 2 ? ctx.input(1)! : a;
+      const b = arity === 2 ? legacyBroadcast(ctx, a, ctx.input(1)!) : a;
       ctx.output(0, lower(ctx, a.kind === 'rt' ? asFloat(ctx, a) : a, b.kind === 'rt' ? asFloat(ctx, b) : b));
     },
   };

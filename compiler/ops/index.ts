@@ -1,10 +1,13 @@
 import type { OpHandler } from './op.js';
+import { BATCHNORM_OPS } from './batchnorm.js';
 import { BINARY_OPS } from './binary.js';
 import { CAST_OPS } from './cast.js';
 import { CONV_OPS } from './conv.js';
+import { DROPOUT_OPS } from './dropout.js';
 import { EXPAND_OPS } from './expand.js';
 import { GEMM_OPS } from './gemm.js';
 import { INDEXING_OPS } from './indexing.js';
+import { INSTANCE_NORM_OPS } from './instancenorm.js';
 import { LINEAR_OPS } from './ml/linear.js';
 import { PREPROCESSING_OPS } from './ml/preprocessing.js';
 import { SVM_OPS } from './ml/svm.js';
@@ -32,9 +35,12 @@ export const OPS: Record<string, Record<string, OpHandler>> = {
     ...CONV_OPS,
     ...POOL_OPS,
     ...NORMALIZATION_OPS,
+    ...BATCHNORM_OPS,
+    ...INSTANCE_NORM_OPS,
     ...SOFTMAX_OPS,
     ...REDUCE_OPS,
     ...SHAPE_OPS,
+    ...DROPOUT_OPS,
     ...CAST_OPS,
     ...MOVEMENT_OPS,
     ...EXPAND_OPS,

@@ -1,75 +1,15 @@
 import type { OpHandler } from './op.js';
-import { normalizeAxis, type NodeContext } from '../lowering/context.js';
+import { normalizeAxis } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import { Tensor } from '../tensor.js';
 import { imageGeometry, toNHWC } from '../lowering/layout.js';
-import { lowerBinary } from './binary.js';
 import { imageRows } from './window.js';
 import { buf, data, f32, i32 } from '../program.js';
 import { shapeToString } from '../shape/shapes.js';
 import { isConst, product } from '../shape/size.js';
 
 /**
- * Normalizations: BatchNormalization (folded into a preceding GEMM or conv, else a per-channel affine map),
- * LayerNormalization, LpNormalization and LRN.
+ * Normalizations: LayerNormalization, LpNormalization and LRN (BatchNormalization: batchnorm.ts).
  */
-
-/**
- * Inference BatchNormalization is a per-channel affine map y = x·a + b (channel axis 1), with
- * a = scale / sqrt(var + epsilon) and b = bias − mean·a. After a GEMM it folds into the weights;
- * otherwise it is one Mul and one Add over the channel axis.
- */
-function affine(ctx: NodeContext, inputs: (Tensor | undefined)[]): { a: Float64Array; b: Float64Array } {
-  if (ctx.opset >= 14 && ctx.int('training_mode', 0))
-    throw new NodeProblem('training_mode=1 is not supported (inference only)');
-  if ([1, 2, 3, 4].some((i) => ctx.isOutputUsed(i)))
-    throw new NodeProblem('the running statistics outputs are training-only');
-  const names = ['scale', 'bias', 'mean', 'variance'];
-  const [scale, bias, mean, variance] = names
-    .map((what, i) => inputs[i + 1] ?? ctx.constant(i + 1, what))
-    .map((t) => t.numbers);
-  const eps = ctx.float('epsilon', 1e-5);
-  const a = Float64Array.from(scale, (s, c) => s / Math.sqrt(variance[c] + eps));
-  const b = Float64Array.from(bias, (v, c) => v - mean[c] * a[c]);
-  return { a, b };
-}
-
-const batchNormalization: OpHandler = {
-  inputs: 'X scale! B! input_mean! input_var!',
-  fold(ctx, inputs) {
-    const x = inputs[0]!;
-    const { a, b } = affine(ctx, inputs);
-    const inner = x.dims.slice(2).reduce((p, d) => p * d, 1);
-    const C = x.dims[1] ?? 1;
-    return [
-      Tensor.fromNumbers(
-        x.dtype,
-        x.dims,
-        Array.from(x.numbers, (v, i) => v * a[Math.floor(i / inner) % C] + b[Math.floor(i / inner) % C]),
-      ),
-    ];
-  },
-  lower(ctx) {
-    const x = ctx.rtLayout(0);
-    const { a, b } = affine(ctx, [undefined]);
-    if (x.dims.length < 2 || x.dims[1] !== a.length)
-      throw new NodeProblem(
-        `input ${shapeToString(x.dims)} does not have ${a.length} channels on axis 1`,
-        'invalid-graph',
-      );
-    // Broadcast over [C, 1, 1, …] (the channel axis of NCHW-style inputs). After a GEMM or conv both steps
-    // fold into its epilogue: the scale into the packed weights (compiler/fuse.ts).
-    const channelDims = [a.length, ...x.dims.slice(2).map(() => 1)];
-    const scaled = lowerBinary(ctx, 'binary_mul', x, {
-      kind: 'const',
-      tensor: Tensor.fromNumbers('float32', channelDims, a),
-    });
-    ctx.output(
-      0,
-      lowerBinary(ctx, 'binary_add', scaled, { kind: 'const', tensor: Tensor.fromNumbers('float32', channelDims, b) }),
-    );
-  },
-};
 
 /**
  * LpNormalization along the last axis (p = 1 or 2): skl2onnx's OneVsRestClassifier normalises the
@@ -171,7 +111,6 @@ const lrn: OpHandler = {
 };
 
 export const NORMALIZATION_OPS: Record<string, OpHandler> = {
-  BatchNormalization: batchNormalization,
   LayerNormalization: layerNormalization,
   LpNormalization: lpNormalization,
   LRN: lrn,
