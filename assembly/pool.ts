@@ -252,3 +252,21 @@ export function layer_norm(x: usize, scale: usize, bias: usize, y: usize, rows: 
     }
   }
 }
+
+/**
+ * LayerNormalization's optional outputs, per row r of x [rows, D] (D contiguous f32, any alignment): the
+ * mean of the row and 1 / sqrt(variance + epsilon) (biased variance), computed exactly as layer_norm
+ * computes them. mean / invStd: [rows] f32, or 0 for not written. rows, D ≤ 0 write nothing.
+ */
+export function layer_norm_stats(x: usize, mean: usize, invStd: usize, rows: i32, D: i32, epsilon: f32): void {
+  if (rows <= 0 || D <= 0) return;
+  const rowBytes = <usize>D << 2;
+  for (let r = 0; r < rows; r++) {
+    const xp = x + <usize>r * rowBytes;
+    const m = <f32>(rowSum(xp, D, i32x4.splat(0), false) / <f64>D);
+    const variance = rowSum(xp, D, vsplat(m), true) / <f64>D;
+    const rs = <f32>(1.0 / Math.sqrt(variance + <f64>epsilon));
+    if (mean != 0) store<f32>(mean + (<usize>r << 2), m);
+    if (invStd != 0) store<f32>(invStd + (<usize>r << 2), rs);
+  }
+}

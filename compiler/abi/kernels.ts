@@ -281,6 +281,11 @@ export const KERNELS = {
     module: 'pool',
     params: [ptr('x'), ptr('scale'), ptr('bias'), ptr('y'), i32('rows'), i32('D'), f32('epsilon')],
   },
+  /** LayerNormalization's Mean and InvStdDev outputs per row (0 = not written), as layer_norm computes them. */
+  layer_norm_stats: {
+    module: 'pool',
+    params: [ptr('x'), ptr('mean'), ptr('invStd'), i32('rows'), i32('D'), f32('epsilon')],
+  },
 
   // ---- classic ML (scores.ts, trees.ts, svm.ts, preprocessing.ts, indexing.ts)
   post_transform: { module: 'scores', params: [ptr('x'), ptr('y'), i32('rows'), i32('C'), i32('post')] },

@@ -165,5 +165,44 @@ for (const build of BUILDS) {
         ).to.equal(true);
       }
     });
+    it('layer_norm_stats: LayerNormalization mean and 1/sqrt(var + eps) per row, each output optional', () => {
+      let seed = 300;
+      for (const D of [1, 3, 4, 5, 16, 17, 37]) {
+        for (const rows of [1, 3]) {
+          arena.reset();
+          const rand = rng(seed++);
+          const x = randomArray(rows * D, rand, -2, 2).map((v) => v + (D === 17 ? 100 : 0));
+          const eps = 1e-3;
+          const xp = arena.put(x, (D % 4) * 4);
+          const mean = arena.out(rows, 4);
+          const invStd = arena.out(rows, 8);
+          call(k, 'layer_norm_stats', { x: xp, mean, invStd, rows, D, epsilon: eps });
+          const gotMean = arena.f32(mean, rows + TAIL);
+          const gotInv = arena.f32(invStd, rows + TAIL);
+          for (let r = 0; r < rows; r++) {
+            const row = Array.from(x.subarray(r * D, (r + 1) * D));
+            const m = row.reduce((a, b) => a + b, 0) / D;
+            const v = row.reduce((a, b) => a + (b - m) ** 2, 0) / D;
+            const what = `D=${D} row ${r}`;
+            const e1 = mismatch(gotMean[r], m, 1e-6, 1e-6);
+            if (e1) expect.fail(`${what} mean: ${e1}`);
+            const e2 = mismatch(gotInv[r], 1 / Math.sqrt(v + Math.fround(eps)), 1e-5, 0);
+            if (e2) expect.fail(`${what} invStd: ${e2}`);
+          }
+          for (let t = 0; t < TAIL; t++) {
+            expect(gotMean[rows + t], `D=${D}: mean wrote past the end`).to.equal(CANARY);
+            expect(gotInv[rows + t], `D=${D}: invStd wrote past the end`).to.equal(CANARY);
+          }
+          // Either output alone: the other pointer 0 writes nothing there.
+          const only = arena.out(rows);
+          call(k, 'layer_norm_stats', { x: xp, mean: 0, invStd: only, rows, D, epsilon: eps });
+          expect(Array.from(arena.f32(only, rows))).to.deep.equal(Array.from(gotInv.subarray(0, rows)));
+        }
+      }
+      const untouched = arena.out(2);
+      call(k, 'layer_norm_stats', { x: untouched, mean: untouched, invStd: untouched, rows: 0, D: 4, epsilon: 0 });
+      call(k, 'layer_norm_stats', { x: untouched, mean: untouched, invStd: untouched, rows: 2, D: 0, epsilon: 0 });
+      expect(Array.from(arena.f32(untouched, 2 + TAIL)).every((v) => v === CANARY)).to.equal(true);
+    });
   });
 }
