@@ -243,6 +243,8 @@ export const KERNELS = {
     ],
   },
   maxpool: { module: 'pool', params: [...IMAGES, ...WINDOW] },
+  /** MaxPool's Indices: y [images, C, OH, OW] i64 (NCHW flat indices of each window's max), x NHWC. */
+  maxpool_indices: { module: 'pool', params: [...IMAGES, ...WINDOW, i32('storageOrder')] },
   avgpool: {
     module: 'pool',
     params: [
