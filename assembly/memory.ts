@@ -5,6 +5,11 @@ export function copy(x: usize, y: usize, nbytes: i32): void {
   if (nbytes > 0) memory.copy(y, x, <usize>nbytes);
 }
 
+/** n bytes at y set to v (0..255): bool and uint8 tensors of one value (Dropout's mask). */
+export function fill_u8(y: usize, n: i32, v: i32): void {
+  if (n > 0) memory.fill(y, <u8>v, <usize>n);
+}
+
 /** y[0..n-1] = v. */
 export function fill(y: usize, n: i32, v: f32): void {
   if (n <= 0) return;

@@ -252,3 +252,65 @@ export function layer_norm(x: usize, scale: usize, bias: usize, y: usize, rows: 
     }
   }
 }
+
+/**
+ * LayerNormalization's optional outputs, per row r of x [rows, D] (D contiguous f32, any alignment): the
+ * mean of the row and 1 / sqrt(variance + epsilon) (biased variance), computed exactly as layer_norm
+ * computes them. mean / invStd: [rows] f32, or 0 for not written. rows, D ≤ 0 write nothing.
+ */
+export function layer_norm_stats(x: usize, mean: usize, invStd: usize, rows: i32, D: i32, epsilon: f32): void {
+  if (rows <= 0 || D <= 0) return;
+  const rowBytes = <usize>D << 2;
+  for (let r = 0; r < rows; r++) {
+    const xp = x + <usize>r * rowBytes;
+    const m = <f32>(rowSum(xp, D, i32x4.splat(0), false) / <f64>D);
+    const variance = rowSum(xp, D, vsplat(m), true) / <f64>D;
+    const rs = <f32>(1.0 / Math.sqrt(variance + <f64>epsilon));
+    if (mean != 0) store<f32>(mean + (<usize>r << 2), m);
+    if (invStd != 0) store<f32>(invStd + (<usize>r << 2), rs);
+  }
+}
+
+/**
+ * MaxPool's Indices output for x NHWC [images, H, W, C] (f32): per image n, channel c and output pixel
+ * (oh, ow), the flattened index into the NCHW input of the window's largest value, the first one scanning
+ * kh then kw (a later tap replaces it only when strictly greater; NaN never): (n·C + c)·H·W + h·W + w, or
+ * with storageOrder = 1 (column-major) (n·C + c)·H·W + w·H + h. Taps outside the input are skipped; a
+ * window with none inside, or only NaN, writes −1. y: [images, C, OH, OW] i64, NCHW (the Indices tensor).
+ */
+export function maxpool_indices(
+  x: usize, y: usize, images: i32, H: i32, W: i32, C: i32,
+  KH: i32, KW: i32, SH: i32, SW: i32, DH: i32, DW: i32, PT: i32, PL: i32, OH: i32, OW: i32,
+  storageOrder: i32,
+): void {
+  if (images <= 0 || OH <= 0 || OW <= 0 || C <= 0) return;
+  const HW = <i64>H * <i64>W;
+  for (let n = 0; n < images; n++) {
+    const xn = x + <usize>n * <usize>H * <usize>W * (<usize>C << 2);
+    for (let c = 0; c < C; c++) {
+      const base = (<i64>n * <i64>C + <i64>c) * HW;
+      let yp = y + ((<usize>n * <usize>C + <usize>c) * <usize>OH * <usize>OW << 3);
+      for (let oh = 0; oh < OH; oh++) {
+        for (let ow = 0; ow < OW; ow++) {
+          let best: f32 = -Infinity;
+          let at: i64 = -1;
+          for (let kh = 0; kh < KH; kh++) {
+            const h = oh * SH - PT + kh * DH;
+            if (h < 0 || h >= H) continue;
+            for (let kw = 0; kw < KW; kw++) {
+              const w = ow * SW - PL + kw * DW;
+              if (w < 0 || w >= W) continue;
+              const v = load<f32>(xn + ((<usize>h * <usize>W + <usize>w) * <usize>C + <usize>c << 2));
+              if (v > best || (at < 0 && v == best)) {
+                best = v;
+                at = storageOrder != 0 ? <i64>w * <i64>H + <i64>h : <i64>h * <i64>W + <i64>w;
+              }
+            }
+          }
+          store<i64>(yp, at < 0 ? -1 : base + at);
+          yp += 8;
+        }
+      }
+    }
+  }
+}

@@ -31,7 +31,7 @@ predict   in.json is {"shape":[…],"data":[…]} (or {"<input>": {"shape","data
 
 /** After a list of ops the compiler cannot compile: what a user can do about them. */
 const UNSUPPORTED_HINT = `
-What to try: export the model again with another ONNX opset (ml-widgets compiles opsets 7–21; an op variant
+What to try: export the model again with another ONNX opset (ml-widgets compiles opsets 1–21; an op variant
 refused at one opset may be supported at another), fold what is constant before compiling (onnx-simplifier
 turns shape arithmetic and constant branches into plain tensors), or replace the op in the model. The ops
 ml-widgets compiles are listed in its README ("Compile a model").`;

@@ -43,7 +43,7 @@ export interface CompileResult {
   meta: ModelMeta;
 }
 
-export const MIN_OPSET = 7;
+export const MIN_OPSET = 1;
 export const MAX_OPSET = 21;
 
 /**
@@ -150,14 +150,14 @@ function checkOpsets(model: OnnxModel): void {
   // Pure ai.onnx.ml graphs (onnxmltools' XGBoost exports) may declare any ai.onnx opset: it is unused.
   const usesCoreOps = model.graph.nodes.some((n) => n.domain === 'ai.onnx');
   if (!usesCoreOps) return;
-  // Below opset 7, a graph of ops defined then as they are at 7 compiles as it would at 7.
-  const changed = opset < MIN_OPSET ? opsChangedSince(model, opset) : [];
-  if (opset < MIN_OPSET && changed.length)
+  // Below opset 7, each op must be one whose old definition the compiler reads (compiler/legacy-opsets.ts).
+  const changed = opset < 7 ? opsChangedSince(model, opset) : [];
+  if (changed.length)
     throw new CompileError(
       'unsupported-ops',
-      `The model uses ONNX opset ${opset}, where ${changed.join(', ')} ${changed.length > 1 ? 'are' : 'is'} defined otherwise than in the opsets ml-widgets compiles (${MIN_OPSET}–${MAX_OPSET}). Re-export it with opset_version between them.`,
+      `The model uses ONNX opset ${opset}, where ${changed.join(', ')} ${changed.length > 1 ? 'have' : 'has'} a definition ml-widgets does not read (it reads them as defined from opset 7 on). Re-export it with opset_version 7 or later.`,
     );
-  if (opset > MAX_OPSET) {
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new CompileError(
       'unsupported-ops',
       `The model uses ONNX opset ${opset}; ml-widgets compiles opsets ${MIN_OPSET}–${MAX_OPSET}. Re-export it with opset_version between them.`,

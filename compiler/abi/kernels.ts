@@ -18,6 +18,7 @@ import { REDUCE_AXES_KERNELS } from './reduce_axes.js';
 import { LOSS_KERNELS } from './loss.js';
 import { NMS_KERNELS } from './nms.js';
 import { QUANT_KERNELS } from './quant.js';
+import { NORM_KERNELS } from './norm.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { SIGNAL_KERNELS } from './signal.js';
 import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
@@ -163,6 +164,8 @@ export const KERNELS = {
   // ---- memory and data movement (memory.ts, layout.ts, pad.ts, cast.ts)
   copy: { module: 'memory', params: [ptr('x'), ptr('y'), i32('nbytes')] },
   fill: { module: 'memory', params: [ptr('y'), i32('n'), f32('v')] },
+  /** n bytes at y set to v (a bool or uint8 tensor of one value). */
+  fill_u8: { module: 'memory', params: [ptr('y'), i32('n'), i32('v')] },
   /** y[r, i] = table[idx[r], i] for rows of `inner` elements (index bound `rows`). */
   gather_rows: {
     module: 'memory',
@@ -252,6 +255,8 @@ export const KERNELS = {
     ],
   },
   maxpool: { module: 'pool', params: [...IMAGES, ...WINDOW] },
+  /** MaxPool's Indices: y [images, C, OH, OW] i64 (NCHW flat indices of each window's max), x NHWC. */
+  maxpool_indices: { module: 'pool', params: [...IMAGES, ...WINDOW, i32('storageOrder')] },
   avgpool: {
     module: 'pool',
     params: [
@@ -285,9 +290,15 @@ export const KERNELS = {
       f32('bias'),
     ],
   },
+  ...NORM_KERNELS,
   layer_norm: {
     module: 'pool',
     params: [ptr('x'), ptr('scale'), ptr('bias'), ptr('y'), i32('rows'), i32('D'), f32('epsilon')],
+  },
+  /** LayerNormalization's Mean and InvStdDev outputs per row (0 = not written), as layer_norm computes them. */
+  layer_norm_stats: {
+    module: 'pool',
+    params: [ptr('x'), ptr('mean'), ptr('invStd'), i32('rows'), i32('D'), f32('epsilon')],
   },
 
   // ---- classic ML (scores.ts, trees.ts, svm.ts, preprocessing.ts, indexing.ts)

@@ -1,4 +1,5 @@
 import type { FamilyKernel } from '../abi/kernels.js';
+import { legacyBroadcast, legacyTensor, requireSameShapes } from './legacy.js';
 import { INTEGER_KERNELS } from '../abi/integer.js';
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lowering/context.js';
@@ -112,8 +113,9 @@ const foldFn = (spec: ArithSpec, dtype: DataType) => (isFloat(dtype) ? spec.fn :
 function arithmeticHandler(spec: ArithSpec): OpHandler {
   return {
     inputs: 'A B',
-    fold: (_ctx, [a, b]) => [broadcastMap([a!, b!], a!.dtype, foldFn(spec, a!.dtype))],
-    lower: (ctx) => ctx.output(0, lowerArithmetic(ctx, spec, ctx.input(0)!, ctx.input(1)!)),
+    fold: (ctx, [a, b]) => [broadcastMap([a!, legacyTensor(ctx, a!, b!)], a!.dtype, foldFn(spec, a!.dtype))],
+    lower: (ctx) =>
+      ctx.output(0, lowerArithmetic(ctx, spec, ctx.input(0)!, legacyBroadcast(ctx, ctx.input(0)!, ctx.input(1)!))),
   };
 }
 
@@ -121,7 +123,11 @@ function arithmeticHandler(spec: ArithSpec): OpHandler {
 function variadicHandler(spec: ArithSpec, mean = false): OpHandler {
   return {
     inputs: '...data_0',
-    fold(_ctx, inputs) {
+    fold(ctx, inputs) {
+      requireSameShapes(
+        ctx,
+        inputs.map((t) => ({ kind: 'const', tensor: t! })),
+      );
       const dtype = inputs[0]!.dtype;
       let acc = inputs[0]!;
       for (const t of inputs.slice(1)) acc = broadcastMap([acc, t!], dtype, foldFn(spec, dtype));
@@ -130,6 +136,10 @@ function variadicHandler(spec: ArithSpec, mean = false): OpHandler {
       return [mean ? broadcastMap([acc], dtype, (v) => v * scale) : acc];
     },
     lower(ctx) {
+      requireSameShapes(
+        ctx,
+        Array.from({ length: ctx.inputCount }, (_, i) => ctx.input(i)!),
+      );
       let acc: Value = ctx.input(0)!;
       for (let i = 1; i < ctx.inputCount; i++) acc = lowerArithmetic(ctx, spec, acc, ctx.input(i)!);
       if (mean) {

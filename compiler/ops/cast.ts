@@ -6,6 +6,7 @@ import { storageOf } from '../lowering/storage.js';
 import { asFloat } from './binary.js';
 import { castTo, shapeAsTensor, toBool } from './elementwise.js';
 import { castNumber } from './typed-fold.js';
+import { castTargetCode } from './legacy.js';
 import { type DataType, Tensor } from '../tensor.js';
 
 /**
@@ -21,12 +22,12 @@ const INTS = new Set<DataType>(['int64', 'int32']);
 const cast: OpHandler = {
   inputs: 'input',
   fold(ctx, [x]) {
-    const to = dataTypeName(ctx.int('to', 1));
+    const to = dataTypeName(castTargetCode(ctx));
     if (to === 'string' || x!.dtype === 'string') throw new NodeProblem('casts to or from strings are not supported');
     return [Tensor.fromNumbers(to, x!.dims, Array.from(x!.numbers, castNumber(x!.dtype, to)))];
   },
   lower(ctx) {
-    const to = dataTypeName(ctx.int('to', 1));
+    const to = dataTypeName(castTargetCode(ctx));
     const v = ctx.input(0)!;
     if (v.kind === 'shape') {
       if (INTS.has(to)) return ctx.output(0, v);

@@ -1,4 +1,5 @@
 import { COMPARE_KERNELS } from '../abi/compare.js';
+import { legacyBroadcast, legacyTensor } from './legacy.js';
 import type { NodeContext } from '../lowering/context.js';
 import { onnxTypeOf, type RtValue, type Storage, type Value } from '../program.js';
 import { isConst, sameSize, type Size } from '../shape/size.js';
@@ -69,9 +70,9 @@ function lowerCompare(ctx: NodeContext, spec: CompareSpec, a: Value, b: Value): 
 function compareHandler(spec: CompareSpec): OpHandler {
   return {
     inputs: 'A B',
-    fold: (_ctx, [a, b]) => [broadcastMap([a!, b!], 'bool', spec.fn)],
+    fold: (ctx, [a, b]) => [broadcastMap([a!, legacyTensor(ctx, a!, b!)], 'bool', spec.fn)],
     lower(ctx) {
-      const [a, b] = [ctx.input(0)!, ctx.input(1)!];
+      const [a, b] = [ctx.input(0)!, legacyBroadcast(ctx, ctx.input(0)!, ctx.input(1)!)];
       const sizes = spec.sizeFn && foldSizes(a, b, spec.sizeFn);
       if (sizes)
         return ctx.output(0, {

@@ -1,10 +1,12 @@
 import type { OpHandler } from './op.js';
 import { CODES } from '../abi/codes.js';
 import { NodeProblem } from '../errors.js';
+import { lowerConvRuntimeW } from './conv-runtime.js';
 import { convWindow, imageInput, imageRows, outputValue, windowArgs } from './window.js';
 import { imageGeometry } from '../lowering/layout.js';
 import { packPanels, padBias } from '../pack.js';
-import { add, floorDiv, isConst, mul, product, sizeToString, sub, type Size } from '../shape/size.js';
+import { add, floorDiv, isConst, mul, product, sameSize, sizeToString, sub, type Size } from '../shape/size.js';
+import { stridedCopy } from './strided.js';
 import { type Arg, type DataRef, type GemmEpilogue, type RtValue, buf, data, f32, i32, mapValues } from '../program.js';
 
 /**
@@ -15,8 +17,9 @@ import { type Arg, type DataRef, type GemmEpilogue, type RtValue, buf, data, f32
  */
 
 const conv: OpHandler = {
-  inputs: 'X W! B?!',
+  inputs: 'X W B?',
   lower(ctx) {
+    if (ctx.input(1)!.kind !== 'const') return ctx.output(0, lowerConvRuntimeW(ctx));
     const x = imageInput(ctx);
     const W = ctx.constant(1, 'weights W');
     const B = ctx.optionalConstant(2, 'bias B');
@@ -147,25 +150,25 @@ const conv: OpHandler = {
  * buffer, then col2im adds each column into the output pixel it lands on (bias first). Groups: a block-diagonal W.
  */
 const convTranspose: OpHandler = {
-  inputs: 'X W! B?!',
+  inputs: 'X W B?',
   lower(ctx) {
     const x = imageInput(ctx);
-    const W = ctx.constant(1, 'weights W');
-    const B = ctx.optionalConstant(2, 'bias B');
+    const wIn = ctx.input(1)!;
+    const W = wIn.kind === 'const' ? wIn.tensor : null;
+    const wDims = W ? W.dims : wIn.kind === 'rt' && wIn.dims.every(isConst) ? (wIn.dims as number[]) : null;
+    if (!wDims) throw new NodeProblem('a run-time W needs fixed sizes');
     const group = ctx.int('group', 1);
-    const [Ci, Cog] = W.dims;
+    if (!W && group !== 1) throw new NodeProblem(`a run-time W with group ${group} is not supported (group 1 is)`);
+    const [Ci, Cog] = wDims;
     const Co = Cog * group;
     if (Ci % group !== 0)
       throw new NodeProblem(`${Ci} input channels do not split into ${group} groups`, 'invalid-graph');
     if (x.dims[1] !== Ci)
-      throw new NodeProblem(
-        `weights [${W.dims}] do not fit ${sizeToString(x.dims[1])} input channels`,
-        'invalid-graph',
-      );
+      throw new NodeProblem(`weights [${wDims}] do not fit ${sizeToString(x.dims[1])} input channels`, 'invalid-graph');
     const rank = x.dims.length - 2;
     if (rank !== 1 && rank !== 2) throw new NodeProblem(`${rank}-D ConvTranspose is not supported`);
-    if (W.dims.length !== x.dims.length)
-      throw new NodeProblem(`weights [${W.dims}] do not have the input's ${x.dims.length} dimensions`, 'invalid-graph');
+    if (wDims.length !== x.dims.length)
+      throw new NodeProblem(`weights [${wDims}] do not have the input's ${x.dims.length} dimensions`, 'invalid-graph');
     for (const [name, count, least] of [
       ['kernel_shape', rank, 1],
       ['strides', rank, 1],
@@ -178,7 +181,9 @@ const convTranspose: OpHandler = {
         throw new NodeProblem(`"${name}" is [${v}]; it needs ${count} integers of at least ${least}`, 'invalid-graph');
     }
     const lift = <T>(v: T[], one: T) => (rank === 1 ? [one, v[0]] : v);
-    const [KH, KW] = lift(ctx.ints('kernel_shape') ?? W.dims.slice(2), 1);
+    if (wDims.length !== x.dims.length)
+      throw new NodeProblem(`weights [${wDims}] do not have the input's rank ${x.dims.length}`, 'invalid-graph');
+    const [KH, KW] = lift(ctx.ints('kernel_shape') ?? wDims.slice(2), 1);
     const [SH, SW] = lift(ctx.ints('strides') ?? new Array(rank).fill(1), 1);
     const [DH, DW] = lift(ctx.ints('dilations') ?? new Array(rank).fill(1), 1);
     const outPad = rank === 1 ? [0, ...(ctx.ints('output_padding') ?? [0])] : (ctx.ints('output_padding') ?? [0, 0]);
@@ -206,44 +211,71 @@ const convTranspose: OpHandler = {
       layout: 'nhwc',
       rowAxis: imageRows(x),
     };
-    const wv = W.toFloat32();
     const N = KH * KW * Co;
-    // B[ci][(kh·KW + kw)·Co + co] = W[ci][co - g·Cog][kh][kw] for co in ci's group g, else 0: groups
-    // become one block-diagonal GEMM (group× the multiply-adds; grouped transposed convs are small).
-    const Cig = Ci / group;
-    const packed = ctx.program.addFloats(
-      packPanels(Ci, N, (ci, n) => {
-        const co = n % Co;
-        const tap = (n - co) / Co;
-        const g = Math.floor(ci / Cig);
-        if (Math.floor(co / Cog) !== g) return 0;
-        return wv[((ci * Cog + (co - g * Cog)) * KH + Math.floor(tap / KW)) * KW + (tap % KW)];
-      }),
-    );
-    const biasRef = B ? ctx.program.addFloats(B.toFloat32()) : null;
     const { images } = imageGeometry(x);
     const pixels = mul(H, Wd);
     const col = ctx.newValue([x.dims[0], pixels, N]);
-    const m = i32(mul(x.dims[0], pixels));
-    ctx.program.addStep(
-      'gemm',
-      () => ({
-        a: buf(x),
-        lda: i32(Ci),
-        w: data(packed),
-        bias: data(null),
-        c: buf(col),
-        ldc: i32(N),
-        M: m,
-        N: i32(N),
-        K: i32(Ci),
-        act: i32(0),
-        p0: f32(0),
-        p1: f32(0),
-      }),
-      [x],
-      [col],
-    );
+    const m = mul(x.dims[0], pixels);
+    if (W) {
+      const wv = W.toFloat32();
+      // B[ci][(kh·KW + kw)·Co + co] = W[ci][co - g·Cog][kh][kw] for co in ci's group g, else 0: groups
+      // become one block-diagonal GEMM (group× the multiply-adds; grouped transposed convs are small).
+      const Cig = Ci / group;
+      const packed = ctx.program.addFloats(
+        packPanels(Ci, N, (ci, n) => {
+          const co = n % Co;
+          const tap = (n - co) / Co;
+          const g = Math.floor(ci / Cig);
+          if (Math.floor(co / Cog) !== g) return 0;
+          return wv[((ci * Cog + (co - g * Cog)) * KH + Math.floor(tap / KW)) * KW + (tap % KW)];
+        }),
+      );
+      ctx.program.addStep(
+        'gemm',
+        () => ({
+          a: buf(x),
+          lda: i32(Ci),
+          w: data(packed),
+          bias: data(null),
+          c: buf(col),
+          ldc: i32(N),
+          M: i32(m),
+          N: i32(N),
+          K: i32(Ci),
+          act: i32(0),
+          p0: f32(0),
+          p1: f32(0),
+        }),
+        [x],
+        [col],
+      );
+    } else {
+      // W at run time: [Ci, Co, taps] → [Ci, taps, Co] per call (one strided copy), then the matmul kernel.
+      const T = KH * KW;
+      const b = stridedCopy(ctx, ctx.rt(1), [Ci, T, Co], [Co * T, 1, T], 0);
+      ctx.program.addStep(
+        'matmul',
+        () => ({
+          a: buf(x),
+          b: buf(b),
+          c: buf(col),
+          batches: i32(1),
+          M: i32(m),
+          N: i32(N),
+          K: i32(Ci),
+          bPeriod: i32(0),
+        }),
+        [x, b],
+        [col],
+      );
+    }
+    const bIn = ctx.input(2);
+    if (bIn && !sameSize((bIn.kind === 'const' ? bIn.tensor.dims : bIn.dims)[0] ?? -1, Co))
+      throw new NodeProblem(`B needs one value per output channel ([${Co}])`, 'invalid-graph');
+    const biasRt = bIn && bIn.kind !== 'const' ? ctx.rt(2) : null;
+    const bias = biasRt
+      ? buf(biasRt)
+      : data(bIn?.kind === 'const' ? ctx.program.addFloats(bIn.tensor.toFloat32()) : null);
     ctx.program.addStep(
       'col2im',
       () => ({
@@ -251,9 +283,9 @@ const convTranspose: OpHandler = {
         y: buf(y),
         images,
         ...mapValues({ H, W: Wd, Co, KH, KW, SH, SW, DH, DW, PT: pads[0], PL: pads[1], OH: out[0], OW: out[1] }, i32),
-        bias: data(biasRef),
+        bias,
       }),
-      [col],
+      biasRt ? [col, biasRt] : [col],
       [y],
     );
     ctx.output(0, y);

@@ -256,6 +256,7 @@ const gemm: OpHandler = {
     )
       throw new NodeProblem('Gemm needs 2-D A and B', 'invalid-graph');
     const a = a0.kind === 'rt' && transA ? transposeRt(ctx, ctx.rt(0)) : a0.kind === 'rt' ? ctx.rt(0) : a0;
+    if (c && ctx.opset < 7 && !ctx.int('broadcast', 0)) requireFullC(ctx, a, c, transA);
     let y: RtValue;
     let biasDone = false;
     if (a.kind === 'rt' && b0.kind === 'const') {
@@ -313,6 +314,18 @@ const gemm: OpHandler = {
     ctx.output(0, lowerBinary(ctx, 'binary_add', y, cScaled));
   },
 };
+
+/** Gemm-1 and -6 broadcast C only with broadcast=1: without it C is the whole [M, N] output. */
+function requireFullC(ctx: NodeContext, a: Value, c: Value, transA: boolean): void {
+  const dimsOf = (v: Value): Size[] => (v.kind === 'const' ? v.tensor.dims : v.dims);
+  const [cDims, aDims] = [dimsOf(c), dimsOf(a)];
+  const M = transA ? aDims[1] : aDims[0];
+  if (cDims.length !== 2 || (isConst(cDims[0]) && isConst(M) && cDims[0] !== M))
+    throw new NodeProblem(
+      `C is ${shapeToString(cDims)}: without broadcast=1 (opset ${ctx.opset}) C must be the whole [M, N] output`,
+      'invalid-graph',
+    );
+}
 
 /** A run-time 2-D value transposed (a strided copy). */
 function transposeRt(ctx: NodeContext, x: RtValue): RtValue {

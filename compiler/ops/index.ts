@@ -1,10 +1,13 @@
 import type { OpHandler } from './op.js';
 import { ARITHMETIC_OPS } from './arithmetic.js';
+import { BATCHNORM_OPS } from './batchnorm.js';
 import { CAST_OPS } from './cast.js';
+import { INSTANCE_NORM_OPS } from './instancenorm.js';
 import { CLIP_OPS } from './clip.js';
 import { COMPARE_OPS } from './compare.js';
 import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
+import { DROPOUT_OPS } from './dropout.js';
 import { EXPAND_OPS } from './expand.js';
 import { EINSUM_OPS } from './einsum.js';
 import { GATHER_OPS } from './gather.js';
@@ -61,9 +64,13 @@ export const OP_FAMILIES: readonly OpFamily[] = [
   },
   { name: 'Matrix products', domain: 'ai.onnx', ops: { ...GEMM_OPS, ...EINSUM_OPS } },
   { name: 'Convolution and pooling', domain: 'ai.onnx', ops: { ...CONV_OPS, ...POOL_OPS } },
-  { name: 'Normalization', domain: 'ai.onnx', ops: { ...NORMALIZATION_OPS, ...SOFTMAX_OPS } },
+  {
+    name: 'Normalization',
+    domain: 'ai.onnx',
+    ops: { ...NORMALIZATION_OPS, ...BATCHNORM_OPS, ...INSTANCE_NORM_OPS, ...SOFTMAX_OPS },
+  },
   { name: 'Reductions', domain: 'ai.onnx', ops: REDUCE_OPS },
-  { name: 'Shapes and types', domain: 'ai.onnx', ops: { ...SHAPE_OPS, ...CAST_OPS } },
+  { name: 'Shapes and types', domain: 'ai.onnx', ops: { ...SHAPE_OPS, ...DROPOUT_OPS, ...CAST_OPS } },
   { name: 'Data movement', domain: 'ai.onnx', ops: { ...MOVEMENT_OPS, ...EXPAND_OPS, ...PAD_OPS } },
   {
     name: 'Indexing and selection',

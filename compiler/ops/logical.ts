@@ -1,4 +1,5 @@
 import { NodeProblem } from '../errors.js';
+import { legacyBroadcast, legacyTensor } from './legacy.js';
 import type { NodeContext } from '../lowering/context.js';
 import { buf, countArg, i32, onnxTypeOf, type RtValue, type Value } from '../program.js';
 import { broadcastMap } from '../tensor.js';
@@ -17,10 +18,11 @@ const asBool = (ctx: NodeContext, v: Value): Value => (v.kind === 'rt' ? toBool(
 function logicalHandler(kernel: 'and_u8' | 'or_u8' | 'xor_u8', fn: (a: boolean, b: boolean) => boolean): OpHandler {
   return {
     inputs: 'A B',
-    fold: (_ctx, [a, b]) => [broadcastMap([a!, b!], 'bool', (x, y) => +fn(!!x, !!y))],
+    fold: (ctx, [a, b]) => [broadcastMap([a!, legacyTensor(ctx, a!, b!)], 'bool', (x, y) => +fn(!!x, !!y))],
     lower(ctx) {
-      const [a, b] = [asBool(ctx, ctx.input(0)!), asBool(ctx, ctx.input(1)!)];
-      const y = lowerBroadcast(ctx, kernel, a, b, ['uint8', 'uint8'], 'uint8');
+      const b = legacyBroadcast(ctx, ctx.input(0)!, ctx.input(1)!);
+      const [a, bb] = [asBool(ctx, ctx.input(0)!), asBool(ctx, b)];
+      const y = lowerBroadcast(ctx, kernel, a, bb, ['uint8', 'uint8'], 'uint8');
       ctx.output(0, { ...y, onnx: 'bool' });
     },
   };

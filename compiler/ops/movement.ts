@@ -9,6 +9,7 @@ import { buf, data, ELEMENT_BYTES, i32, type RtValue, type Value } from '../prog
 import { stridesOf, shapeToString } from '../shape/shapes.js';
 import { add, ceilDiv, isConst, max, min, mul, product, sameSize, sub, sum, type Size } from '../shape/size.js';
 import { MAX_DIM } from '../shape/symbols.js';
+import { concatAxis } from './legacy.js';
 
 /**
  * Ops that move data without arithmetic: Concat, Split, Slice, Gather, Transpose. At run time each is one
@@ -32,7 +33,7 @@ const concat: OpHandler = {
   inputs: '...inputs',
   fold(ctx, inputs) {
     const ts = inputs.filter((t): t is Tensor => !!t);
-    const axis = normalizeAxis(ctx.int('axis', 0), ts[0].dims.length);
+    const axis = normalizeAxis(concatAxis(ctx), ts[0].dims.length);
     const outDims = [...ts[0].dims];
     outDims[axis] = ts.reduce((s, t) => s + t.dims[axis], 0);
     const outer = outDims.slice(0, axis).reduce((a, b) => a * b, 1);
@@ -60,7 +61,7 @@ const concat: OpHandler = {
         [parts.reduce((n, p) => n + p!.values.length, 0)],
         parts.flatMap((p) => p!.values),
       );
-    ctx.output(0, lowerConcat(ctx, inputs, ctx.int('axis', 0)));
+    ctx.output(0, lowerConcat(ctx, inputs, concatAxis(ctx)));
   },
 };
 
@@ -245,7 +246,8 @@ const slice: OpHandler = {
 };
 
 function splitSizes(ctx: NodeContext, d: Size): Size[] {
-  const given = ctx.opset >= 13 ? ctx.optionalSizes(1, 'split') : ctx.ints('split');
+  // Split-1 takes the sizes as an attribute or as a second input; 2–12 as the attribute; 13 on as the input.
+  const given = ctx.opset >= 13 || (ctx.opset < 2 && ctx.input(1)) ? ctx.optionalSizes(1, 'split') : ctx.ints('split');
   if (given?.length) return given;
   const n =
     ctx.opset >= 18 && ctx.attr('num_outputs') !== undefined ? ctx.int('num_outputs', 1) : ctx.node.outputs.length;
@@ -254,7 +256,7 @@ function splitSizes(ctx: NodeContext, d: Size): Size[] {
 }
 
 const split: OpHandler = {
-  inputs: (opset) => (opset >= 13 ? 'input split?!' : 'input'),
+  inputs: (opset) => (opset >= 13 || opset < 2 ? 'input split?!' : 'input'),
   fold(ctx, [x]) {
     const axis = normalizeAxis(ctx.int('axis', 0), x!.dims.length);
     let start = 0;

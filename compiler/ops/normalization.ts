@@ -1,75 +1,15 @@
 import type { OpHandler } from './op.js';
-import { normalizeAxis, type NodeContext } from '../lowering/context.js';
+import { normalizeAxis } from '../lowering/context.js';
 import { NodeProblem } from '../errors.js';
-import { Tensor } from '../tensor.js';
 import { imageGeometry, toNHWC } from '../lowering/layout.js';
-import { lowerBinary } from './binary.js';
 import { imageRows } from './window.js';
-import { buf, data, f32, i32 } from '../program.js';
+import { buf, data, f32, i32, type PtrArg, type RtValue } from '../program.js';
 import { shapeToString } from '../shape/shapes.js';
-import { isConst, product } from '../shape/size.js';
+import { isConst, product, sameSizes } from '../shape/size.js';
 
 /**
- * Normalizations: BatchNormalization (folded into a preceding GEMM or conv, else a per-channel affine map),
- * LayerNormalization, LpNormalization and LRN.
+ * Normalizations: LayerNormalization, LpNormalization and LRN (BatchNormalization: batchnorm.ts).
  */
-
-/**
- * Inference BatchNormalization is a per-channel affine map y = x·a + b (channel axis 1), with
- * a = scale / sqrt(var + epsilon) and b = bias − mean·a. After a GEMM it folds into the weights;
- * otherwise it is one Mul and one Add over the channel axis.
- */
-function affine(ctx: NodeContext, inputs: (Tensor | undefined)[]): { a: Float64Array; b: Float64Array } {
-  if (ctx.opset >= 14 && ctx.int('training_mode', 0))
-    throw new NodeProblem('training_mode=1 is not supported (inference only)');
-  if ([1, 2, 3, 4].some((i) => ctx.isOutputUsed(i)))
-    throw new NodeProblem('the running statistics outputs are training-only');
-  const names = ['scale', 'bias', 'mean', 'variance'];
-  const [scale, bias, mean, variance] = names
-    .map((what, i) => inputs[i + 1] ?? ctx.constant(i + 1, what))
-    .map((t) => t.numbers);
-  const eps = ctx.float('epsilon', 1e-5);
-  const a = Float64Array.from(scale, (s, c) => s / Math.sqrt(variance[c] + eps));
-  const b = Float64Array.from(bias, (v, c) => v - mean[c] * a[c]);
-  return { a, b };
-}
-
-const batchNormalization: OpHandler = {
-  inputs: 'X scale! B! input_mean! input_var!',
-  fold(ctx, inputs) {
-    const x = inputs[0]!;
-    const { a, b } = affine(ctx, inputs);
-    const inner = x.dims.slice(2).reduce((p, d) => p * d, 1);
-    const C = x.dims[1] ?? 1;
-    return [
-      Tensor.fromNumbers(
-        x.dtype,
-        x.dims,
-        Array.from(x.numbers, (v, i) => v * a[Math.floor(i / inner) % C] + b[Math.floor(i / inner) % C]),
-      ),
-    ];
-  },
-  lower(ctx) {
-    const x = ctx.rtLayout(0);
-    const { a, b } = affine(ctx, [undefined]);
-    if (x.dims.length < 2 || x.dims[1] !== a.length)
-      throw new NodeProblem(
-        `input ${shapeToString(x.dims)} does not have ${a.length} channels on axis 1`,
-        'invalid-graph',
-      );
-    // Broadcast over [C, 1, 1, …] (the channel axis of NCHW-style inputs). After a GEMM or conv both steps
-    // fold into its epilogue: the scale into the packed weights (compiler/fuse.ts).
-    const channelDims = [a.length, ...x.dims.slice(2).map(() => 1)];
-    const scaled = lowerBinary(ctx, 'binary_mul', x, {
-      kind: 'const',
-      tensor: Tensor.fromNumbers('float32', channelDims, a),
-    });
-    ctx.output(
-      0,
-      lowerBinary(ctx, 'binary_add', scaled, { kind: 'const', tensor: Tensor.fromNumbers('float32', channelDims, b) }),
-    );
-  },
-};
 
 /**
  * LpNormalization along the last axis (p = 1 or 2): skl2onnx's OneVsRestClassifier normalises the
@@ -98,41 +38,78 @@ const lpNormalization: OpHandler = {
   },
 };
 
+/**
+ * LayerNormalization over the axes from `axis` on (contiguous rows of D values). Scale and B constant (any
+ * shape that broadcasts to the normalised dims) or given at run time with exactly those dims. The optional
+ * Mean and InvStdDev outputs ([d0…d(axis−1), 1…]) come from layer_norm_stats, read before y may overwrite x.
+ */
 const layerNormalization: OpHandler = {
-  inputs: 'X Scale! B?!',
+  inputs: 'X Scale B?',
   lower(ctx) {
     const x = ctx.rt(0);
-    const axis = normalizeAxis(ctx.int('axis', -1), x.dims.length);
-    if (ctx.isOutputUsed(1) || ctx.isOutputUsed(2))
-      throw new NodeProblem('the mean and inverse-deviation outputs are training-only');
-    const D = product(x.dims.slice(axis));
-    if (!isConst(D))
-      throw new NodeProblem(`the normalised axes ${shapeToString(x.dims.slice(axis))} must have fixed sizes`);
-    const vec = (i: number, what: string, fallback: number | null) => {
-      const t = ctx.optionalConstant(i, what);
-      if (!t) return fallback === null ? null : ctx.program.addFloats(new Float32Array(D).fill(fallback));
-      return ctx.program.addFloats(
-        Float32Array.from({ length: D }, (_, j) => t.toFloat32()[t.size === 1 ? 0 : j % t.size]),
-      );
+    const rank = x.dims.length;
+    const axis = normalizeAxis(ctx.int('axis', -1), rank);
+    const normDims = x.dims.slice(axis);
+    const D = product(normDims);
+    const runTime: RtValue[] = [];
+    const vec = (i: number, what: string): PtrArg => {
+      const v = ctx.input(i);
+      if (!v) return data(null);
+      if (v.kind !== 'const') {
+        if (!sameSizes(v.dims, normDims))
+          throw new NodeProblem(
+            `${what} is ${shapeToString(v.dims)} at run time; it needs the normalised dims ${shapeToString(normDims)} (or a constant that broadcasts to them)`,
+          );
+        const rt = ctx.rt(i);
+        runTime.push(rt);
+        return buf(rt);
+      }
+      const t = v.tensor;
+      if (!isConst(D))
+        throw new NodeProblem(
+          `the normalised axes ${shapeToString(normDims)} must have fixed sizes for a constant ${what}`,
+        );
+      if (D % t.size)
+        throw new NodeProblem(
+          `${what} is ${shapeToString(t.dims)}; it does not broadcast to the normalised dims ${shapeToString(normDims)}`,
+          'invalid-graph',
+        );
+      const f = t.toFloat32();
+      return data(ctx.program.addFloats(Float32Array.from({ length: D }, (_, j) => f[j % t.size])));
     };
-    const scale = vec(1, 'scale', 1);
-    const bias = vec(2, 'bias', null);
-    // Normalising over the rows' axis mixes them.
+    const scale = vec(1, 'Scale');
+    const bias = vec(2, 'B');
+    const epsilon = f32(ctx.float('epsilon', 1e-5));
+    const rows = product(x.dims.slice(0, axis));
     const r = x.rowAxis;
-    const y = { ...ctx.inPlaceOr(x, x.dims), rowAxis: typeof r === 'number' && r >= axis ? undefined : r };
-    const rows = i32(product(x.dims.slice(0, axis)));
+    const keepRows = typeof r === 'number' && r >= axis ? undefined : r;
+    const statDims = [...x.dims.slice(0, axis), ...normDims.map(() => 1)];
+    const stats = [1, 2].map((i): RtValue | null =>
+      ctx.isOutputUsed(i) ? { ...ctx.newValue(statDims), rowAxis: keepRows } : null,
+    );
+    if (stats[0] || stats[1]) {
+      const written = stats.filter((s): s is RtValue => !!s);
+      ctx.program.addStep(
+        'layer_norm_stats',
+        () => ({
+          x: buf(x),
+          mean: stats[0] ? buf(stats[0]) : data(null),
+          invStd: stats[1] ? buf(stats[1]) : data(null),
+          rows: i32(rows),
+          D: i32(D),
+          epsilon,
+        }),
+        [x],
+        written,
+      );
+      stats.forEach((s, k) => s && ctx.output(k + 1, s));
+    }
+    // Normalising over the rows' axis mixes them.
+    const y = { ...ctx.inPlaceOr(x, x.dims), rowAxis: keepRows };
     ctx.program.addStep(
       'layer_norm',
-      () => ({
-        x: buf(x),
-        scale: data(scale),
-        bias: data(bias),
-        y: buf(y),
-        rows,
-        D: i32(D),
-        epsilon: f32(ctx.float('epsilon', 1e-5)),
-      }),
-      [x],
+      () => ({ x: buf(x), scale, bias, y: buf(y), rows: i32(rows), D: i32(D), epsilon }),
+      [x, ...runTime],
       [y],
     );
     ctx.output(0, y);
@@ -171,7 +148,6 @@ const lrn: OpHandler = {
 };
 
 export const NORMALIZATION_OPS: Record<string, OpHandler> = {
-  BatchNormalization: batchNormalization,
   LayerNormalization: layerNormalization,
   LpNormalization: lpNormalization,
   LRN: lrn,

@@ -14,7 +14,6 @@ function poolHandler(kind: 'max' | 'avg'): OpHandler {
     inputs: 'X',
     lower(ctx) {
       const x = imageInput(ctx);
-      if (ctx.isOutputUsed(1)) throw new NodeProblem('the Indices output is not supported');
       const win = convWindow(ctx, x, ctx.ints('kernel_shape') ?? [], ctx.int('ceil_mode', 0) !== 0);
       if (kind === 'avg' && win.dilations.some((d) => d !== 1))
         throw new NodeProblem('dilated AveragePool is not supported');
@@ -28,6 +27,27 @@ function poolHandler(kind: 'max' | 'avg'): OpHandler {
           [x],
           [y],
         );
+        if (ctx.isOutputUsed(1)) {
+          // Indices: int64 NCHW flat positions in the input, written directly in ONNX's (plain) order.
+          const indices = { ...ctx.newValue(y.dims, 'int64'), rowAxis: imageRows(x) };
+          const storageOrder = i32(ctx.int('storage_order', 0));
+          ctx.program.addStep(
+            'maxpool_indices',
+            () => ({
+              x: buf(x),
+              y: buf(indices),
+              images,
+              H: i32(H),
+              W: i32(W),
+              C: i32(C),
+              ...windowArgs(win),
+              storageOrder,
+            }),
+            [x],
+            [indices],
+          );
+          ctx.output(1, indices);
+        }
       } else {
         const [KH, KW] = win.kernel;
         const [SH, SW] = win.strides;

@@ -9,8 +9,8 @@ import { floorDiv, isConst, mul, product, sameSize, sizeToString, type Size } fr
 import { shapeToString } from '../shape/shapes.js';
 
 /**
- * Ops about shapes that move no data: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Identity, Dropout,
- * Constant, ConstantOfShape (Range is in range.ts). At run time they alias their input's buffer. Shape subgraphs stay
+ * Ops about shapes that move no data: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Identity,
+ * Constant, ConstantOfShape (Range is in range.ts, Dropout in dropout.ts). At run time they alias their input's buffer. Shape subgraphs stay
  * symbolic at compile time (ShapeValue): `x.view(x.size(0), -1)` is a Reshape to [N, rest].
  */
 
@@ -109,21 +109,6 @@ const identity: OpHandler = {
   inputs: 'input',
   fold: (_ctx, [x]) => [x!],
   lower(ctx) {
-    const v = ctx.input(0)!;
-    ctx.output(0, v.kind === 'rt' ? ctx.rtLayout(0) : v);
-  },
-};
-
-/** Inference-mode Dropout is the identity; its optional mask output is all true. */
-const dropout: OpHandler = {
-  inputs: (opset) => (opset >= 12 ? 'data ratio? training_mode?!' : 'data'),
-  fold(_ctx, [x]) {
-    return [x!, new Tensor('bool', x!.dims, new Float64Array(x!.size).fill(1))];
-  },
-  lower(ctx) {
-    const training = ctx.opset >= 12 ? ctx.optionalConstant(2, 'training_mode') : undefined;
-    if (training && training.numbers[0]) throw new NodeProblem('training_mode=true is not supported (inference only)');
-    if (ctx.isOutputUsed(1)) throw new NodeProblem('the mask output is not supported');
     const v = ctx.input(0)!;
     ctx.output(0, v.kind === 'rt' ? ctx.rtLayout(0) : v);
   },
@@ -286,7 +271,6 @@ export const SHAPE_OPS: Record<string, OpHandler> = {
   Squeeze: meaning(squeeze, { passes: 'values' }),
   Unsqueeze: meaning(unsqueeze, { passes: 'values' }),
   Identity: meaning(identity, { passes: 'values' }),
-  Dropout: meaning(dropout, { passes: 'values' }),
   Constant: constant,
   ConstantOfShape: constantOfShape,
 };

@@ -804,6 +804,19 @@ for (const build of BUILDS) {
           for (let i = 0; i < n + 4; i++) expect(y[i], `n=${n} [${i}]`).to.equal(i < n ? -1.25 : CANARY);
         }
       });
+
+      it('fill_u8 writes exactly n bytes at any alignment', () => {
+        for (let n = 0; n <= 9; n++) {
+          for (const misalign of [0, 1, 3]) {
+            arena.reset();
+            const p = arena.alloc(4, misalign);
+            const bytes = arena.view(Uint8Array, p, n + 4);
+            bytes.fill(0xaa);
+            call(k, 'fill_u8', { y: p, n, v: 1 });
+            for (let i = 0; i < n + 4; i++) expect(bytes[i], `n=${n} +${misalign} [${i}]`).to.equal(i < n ? 1 : 0xaa);
+          }
+        }
+      });
     });
   });
 }
