@@ -545,10 +545,11 @@ if (!isMainThread) {
         );
         if (res.stack) console.log(res.stack.split('\n').slice(1, 5).join('\n'));
       }
-      // Error messages must say what is wrong; an empty or "undefined" message helps nobody.
+      // Error messages must say what is wrong; an empty or "undefined" message helps nobody (the op IsNaN is a name).
       const vague = results.filter(
         (res) =>
-          res.kind === 'compile-error' && (!res.message || /undefined|NaN|\[object/.test(res.message.split('\n')[0])),
+          res.kind === 'compile-error' &&
+          (!res.message || /undefined|\bNaN\b|\[object/.test(res.message.split('\n')[0])),
       );
       for (const res of vague.slice(0, 10))
         console.log(
