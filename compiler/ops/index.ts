@@ -38,6 +38,7 @@ import { SELECT_OPS } from './select.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
 import { SPATIAL_OPS } from './spatial.js';
+import { TRANSPOSE_OPS } from './transpose.js';
 import { UNARY_OPS } from './unary.js';
 import { WHERE_OPS } from './where.js';
 
@@ -71,7 +72,7 @@ export const OP_FAMILIES: readonly OpFamily[] = [
   },
   { name: 'Reductions', domain: 'ai.onnx', ops: REDUCE_OPS },
   { name: 'Shapes and types', domain: 'ai.onnx', ops: { ...SHAPE_OPS, ...DROPOUT_OPS, ...CAST_OPS } },
-  { name: 'Data movement', domain: 'ai.onnx', ops: { ...MOVEMENT_OPS, ...EXPAND_OPS, ...PAD_OPS } },
+  { name: 'Data movement', domain: 'ai.onnx', ops: { ...MOVEMENT_OPS, ...TRANSPOSE_OPS, ...EXPAND_OPS, ...PAD_OPS } },
   {
     name: 'Indexing and selection',
     domain: 'ai.onnx',

@@ -1,5 +1,5 @@
 // The shape of the source tree: no import cycles among compiler/, runtime/, components/ and assembly/
-// (type-only imports aside: they vanish at build time).
+// (type-only imports aside: they vanish at build time), and no source file over 500 lines.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -71,4 +71,11 @@ test('no import cycle among compiler/, runtime/, components/, assembly/ (type-on
   };
   for (const f of files) if (!idx.has(f)) visit(f);
   assert.deepEqual(cycles, [], `import cycles:\n${cycles.map((c) => c.join(' ⇄ ')).join('\n')}`);
+});
+
+test('no source file over 500 lines in compiler/, runtime/, components/, assembly/', () => {
+  const long = files
+    .map((f) => ({ file: path.relative(ROOT, f), lines: readFileSync(f, 'utf8').split('\n').length - 1 }))
+    .filter((f) => f.lines > 500);
+  assert.deepEqual(long, [], `split these by concern:\n${long.map((f) => `${f.file}: ${f.lines} lines`).join('\n')}`);
 });
