@@ -194,3 +194,35 @@ export const geluRef = (x: number): number => (x === -Infinity ? 0 : 0.5 * x * (
 export const hardSwishRef = (x: number): number => (x === -Infinity ? 0 : x * hardSigmoidRef(x, 1 / 6, 0.5));
 export const clipRef = (x: number, lo: number, hi: number): number => Math.max(lo, Math.min(hi, x));
 export const leakyRef = (x: number, alpha: number): number => (x < 0 ? x * alpha : x);
+
+/** The two kernel builds every kernel test runs against. */
+export const BUILDS = [
+  { name: 'simd', url: '/dist/kernels.wasm' },
+  { name: 'relaxed-simd', url: '/dist/kernels-relaxed.wasm' },
+];
+
+export interface KernelEnv {
+  k: KernelExports;
+  arena: Arena;
+}
+
+/** One describe per kernel build; `env` is filled before the tests run (the relaxed build may skip). */
+export function describeEachBuild(title: string, body: (env: KernelEnv) => void): void {
+  for (const build of BUILDS) {
+    describe(`${title} (${build.name})`, function () {
+      this.timeout(180000);
+      const env = {} as KernelEnv;
+      before(async function () {
+        const loaded = await loadKernels(build.url);
+        if (!loaded) {
+          expect(build.name, 'the SIMD build must validate').to.equal('relaxed-simd');
+          this.skip();
+          return;
+        }
+        env.k = loaded;
+        env.arena = new Arena(loaded);
+      });
+      body(env);
+    });
+  }
+}

@@ -2,38 +2,9 @@
 // kernel builds, float comparison with canaries, and the ONNX node tests' data (resample-node-cases.json,
 // written from test/fixtures/onnx-node/ by resample-node-cases.mjs, since the browser cannot read .pb files).
 import { expect } from '@open-wc/testing';
-import { Arena, CANARY, TAIL, loadKernels, mismatch, type KernelExports, type Ptr } from './kernel-harness.js';
+import { CANARY, TAIL, mismatch, type Arena, type Ptr } from './kernel-harness.js';
 
-const BUILDS = [
-  { name: 'simd', url: '/dist/kernels.wasm' },
-  { name: 'relaxed-simd', url: '/dist/kernels-relaxed.wasm' },
-];
-
-export interface KernelEnv {
-  k: KernelExports;
-  arena: Arena;
-}
-
-/** One describe per kernel build; `env` is filled before the tests run (the relaxed build may skip). */
-export function describeEachBuild(title: string, body: (env: KernelEnv) => void): void {
-  for (const build of BUILDS) {
-    describe(`${title} (${build.name})`, function () {
-      this.timeout(180000);
-      const env = {} as KernelEnv;
-      before(async function () {
-        const loaded = await loadKernels(build.url);
-        if (!loaded) {
-          expect(build.name, 'the SIMD build must validate').to.equal('relaxed-simd');
-          this.skip();
-          return;
-        }
-        env.k = loaded;
-        env.arena = new Arena(loaded);
-      });
-      body(env);
-    });
-  }
-}
+export { describeEachBuild, type KernelEnv } from './kernel-harness.js';
 
 export const prod = (xs: number[]) => xs.reduce((a, b) => a * b, 1);
 

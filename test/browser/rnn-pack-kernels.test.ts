@@ -5,7 +5,7 @@
 // match the double-precision references written from the ONNX spec (rnn-reference.ts).
 import { expect } from '@open-wc/testing';
 import { packRecurrent } from '../../compiler/pack-recurrent.js';
-import { Arena, loadKernels, mismatch, randomArray, rng, type KernelExports } from './kernel-harness.js';
+import { Arena, describeEachBuild, mismatch, randomArray, rng, type KernelExports } from './kernel-harness.js';
 import { packInMemory, runKernels } from './rnn-driver.js';
 import { DEFAULT_ACTIVATIONS, GATES, recurrentRef, type RecurrentCase, type RecurrentOp } from './rnn-reference.js';
 
@@ -44,80 +44,66 @@ const VARIANTS: [RecurrentOp, boolean][] = [
   ['RNN', false],
 ];
 
-const BUILDS = [
-  { name: 'simd', url: '/dist/kernels.wasm' },
-  { name: 'relaxed-simd', url: '/dist/kernels-relaxed.wasm' },
-];
+describeEachBuild('recurrent weight packing kernels', (env) => {
+  let k: KernelExports;
+  let arena: Arena;
 
-for (const build of BUILDS) {
-  describe(`recurrent weight packing kernels (${build.name})`, function () {
-    this.timeout(60000);
-    let k: KernelExports;
-    let arena: Arena;
+  before(() => {
+    k = env.k as KernelExports;
+    arena = env.arena;
+  });
 
-    before(async function () {
-      const loaded = await loadKernels(build.url);
-      if (!loaded) {
-        expect(build.name, 'the SIMD build must validate').to.equal('relaxed-simd');
-        this.skip();
-        return;
+  for (const [op, lbr] of VARIANTS) {
+    it(`${op}${lbr ? ' linear_before_reset' : ''}: the packed layout of compiler/pack-recurrent.ts, every float, both directions`, () => {
+      let seed = 1;
+      // hidden 1, 3, 5, 9: gates padded to 4 and panels part-filled; 4 and 8: no padding; cols 1 and 7: odd
+      for (const hidden of [1, 3, 4, 5, 8, 9]) {
+        for (const inputSize of [1, 2, 7]) {
+          const c = makeCase(op, hidden, inputSize, seed++, lbr);
+          for (const d of [0, 1]) {
+            arena.reset();
+            const got = packInMemory(k, arena, c, d);
+            const want = packRecurrent(
+              { kind: KIND[op], hidden, inputSize, W: c.W, R: c.R, B: c.B, P: c.P, linearBeforeReset: lbr },
+              d,
+            );
+            const what = `${op} hidden ${hidden} input ${inputSize} dir ${d}`;
+            const same = (p: number, ref: Float32Array, name: string) =>
+              expect(Array.from(arena.f32(p, ref.length)), `${what}: ${name}`).to.deep.equal(Array.from(ref));
+            same(got.w, want.w, 'W');
+            same(got.r, want.r, 'R');
+            same(got.bias, want.bias!, 'B');
+            if (want.peephole) same(got.peephole, want.peephole, 'P');
+            else expect(got.peephole, 'no P').to.equal(0);
+          }
+        }
       }
-      k = loaded;
-      arena = new Arena(k);
     });
 
-    for (const [op, lbr] of VARIANTS) {
-      it(`${op}${lbr ? ' linear_before_reset' : ''}: the packed layout of compiler/pack-recurrent.ts, every float, both directions`, () => {
-        let seed = 1;
-        // hidden 1, 3, 5, 9: gates padded to 4 and panels part-filled; 4 and 8: no padding; cols 1 and 7: odd
-        for (const hidden of [1, 3, 4, 5, 8, 9]) {
-          for (const inputSize of [1, 2, 7]) {
-            const c = makeCase(op, hidden, inputSize, seed++, lbr);
-            for (const d of [0, 1]) {
-              arena.reset();
-              const got = packInMemory(k, arena, c, d);
-              const want = packRecurrent(
-                { kind: KIND[op], hidden, inputSize, W: c.W, R: c.R, B: c.B, P: c.P, linearBeforeReset: lbr },
-                d,
-              );
-              const what = `${op} hidden ${hidden} input ${inputSize} dir ${d}`;
-              const same = (p: number, ref: Float32Array, name: string) =>
-                expect(Array.from(arena.f32(p, ref.length)), `${what}: ${name}`).to.deep.equal(Array.from(ref));
-              same(got.w, want.w, 'W');
-              same(got.r, want.r, 'R');
-              same(got.bias, want.bias!, 'B');
-              if (want.peephole) same(got.peephole, want.peephole, 'P');
-              else expect(got.peephole, 'no P').to.equal(0);
-            }
+    it(`${op}${lbr ? ' linear_before_reset' : ''}: the recurrent kernel on run-time-packed weights matches the ONNX reference`, () => {
+      for (const [hidden, inputSize, seed] of [
+        [5, 3, 11],
+        [8, 4, 12],
+        [3, 9, 13],
+      ]) {
+        const c = makeCase(op, hidden, inputSize, seed, lbr);
+        const ref = recurrentRef(c);
+        const got = runKernels(k, arena, c, { packWithKernels: true });
+        for (const [name, g, r] of [
+          ['Y', got.Y, ref.Y],
+          ['Y_h', got.Yh, ref.Yh],
+          ['Y_c', got.Yc, ref.Yc],
+        ] as const) {
+          if (!g) continue;
+          expect(g.length, name).to.equal(r.length);
+          for (let i = 0; i < r.length; i++) {
+            const m = mismatch(g[i], r[i], 1e-4, 2e-5);
+            if (m) expect.fail(`${op} hidden ${hidden}: ${name}[${i}]: ${m}`);
           }
         }
-      });
-
-      it(`${op}${lbr ? ' linear_before_reset' : ''}: the recurrent kernel on run-time-packed weights matches the ONNX reference`, () => {
-        for (const [hidden, inputSize, seed] of [
-          [5, 3, 11],
-          [8, 4, 12],
-          [3, 9, 13],
-        ]) {
-          const c = makeCase(op, hidden, inputSize, seed, lbr);
-          const ref = recurrentRef(c);
-          const got = runKernels(k, arena, c, { packWithKernels: true });
-          for (const [name, g, r] of [
-            ['Y', got.Y, ref.Y],
-            ['Y_h', got.Yh, ref.Yh],
-            ['Y_c', got.Yc, ref.Yc],
-          ] as const) {
-            if (!g) continue;
-            expect(g.length, name).to.equal(r.length);
-            for (let i = 0; i < r.length; i++) {
-              const m = mismatch(g[i], r[i], 1e-4, 2e-5);
-              if (m) expect.fail(`${op} hidden ${hidden}: ${name}[${i}]: ${m}`);
-            }
-          }
-          const spread = Math.max(...got.Yh!) - Math.min(...got.Yh!);
-          expect(spread, 'Y_h varies').to.be.greaterThan(0.1);
-        }
-      });
-    }
-  });
-}
+        const spread = Math.max(...got.Yh!) - Math.min(...got.Yh!);
+        expect(spread, 'Y_h varies').to.be.greaterThan(0.1);
+      }
+    });
+  }
+});
