@@ -21,7 +21,7 @@ import { QUANT_KERNELS } from './quant.js';
 import { NORM_KERNELS } from './norm.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { SIGNAL_KERNELS } from './signal.js';
-import { f32, i32, ptr, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
+import { f32, i32, ptr, WINDOW, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
 
 export type { Family, KernelSpec, Param, ParamKind } from './spec.js';
@@ -30,19 +30,6 @@ export type { Family, KernelSpec, Param, ParamKind } from './spec.js';
 const UNARY = [ptr('x'), ptr('y'), i32('n')] as const;
 const BINARY = [ptr('a'), ptr('b'), ptr('y'), i32('rows'), ptr('table')] as const;
 const REDUCE = [ptr('x'), ptr('y'), i32('outer'), i32('len'), i32('inner')] as const;
-// A window over channels-last images [images, H, W, C].
-const WINDOW = [
-  i32('KH'),
-  i32('KW'),
-  i32('SH'),
-  i32('SW'),
-  i32('DH'),
-  i32('DW'),
-  i32('PT'),
-  i32('PL'),
-  i32('OH'),
-  i32('OW'),
-] as const;
 const IMAGES = [ptr('x'), ptr('y'), i32('images'), i32('H'), i32('W'), i32('C')] as const;
 
 const unary = (...extra: Param[]) => ({ module: 'unary', family: 'unary', params: [...UNARY, ...extra] }) as const;

@@ -20,7 +20,7 @@
  *
  * Scratch: col bytes = images · ⌈P/8⌉ · Kp · 16; A16 bytes = rows · Kp · 2; Kp = K rounded up to even.
  */
-import { i32, ptr, type KernelSpec } from './spec.js';
+import { i32, ptr, WINDOW, type KernelSpec } from './spec.js';
 
 const AXIS = [ptr('x'), ptr('scale'), ptr('zp'), ptr('y'), i32('outer'), i32('axis'), i32('inner')] as const;
 const REQUANTIZE = [
@@ -87,16 +87,7 @@ export const QUANT_KERNELS = {
       i32('W'),
       i32('c0'),
       i32('cn'),
-      i32('KH'),
-      i32('KW'),
-      i32('SH'),
-      i32('SW'),
-      i32('DH'),
-      i32('DW'),
-      i32('PT'),
-      i32('PL'),
-      i32('OH'),
-      i32('OW'),
+      ...WINDOW,
     ],
   },
   /** i32 sums [outer, channels, inner] (+ bias[c]) · xScale·wScale[c]/yScale, rounded, + yZp, to u8 / i8. */

@@ -25,3 +25,17 @@ export type Family = 'unary' | 'binary' | 'reduce';
 export const ptr = (name: string): Param => [name, 'ptr'];
 export const i32 = (name: string): Param => [name, 'i32'];
 export const f32 = (name: string): Param => [name, 'f32'];
+
+/** A convolution or pooling window: kernel, strides, dilations, top/left pads, output size (H and W each). */
+export const WINDOW = [
+  i32('KH'),
+  i32('KW'),
+  i32('SH'),
+  i32('SW'),
+  i32('DH'),
+  i32('DW'),
+  i32('PT'),
+  i32('PL'),
+  i32('OH'),
+  i32('OW'),
+] as const;

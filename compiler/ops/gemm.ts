@@ -116,13 +116,10 @@ function lowerConstantWeights(ctx: NodeContext, x: RtValue, w: Tensor): RtValue 
 }
 
 /**
- * The general MatMul [.., M, K] · [.., K, N] with numpy broadcasting of the leading dims (1-D operands get
- * a 1 prepended or appended, removed again after), by the batched matmul kernel. A constant operand is
- * copied out; a constant right side that only repeats along the leading dims is read in place, cycling.
+ * MatMul's shape rules (numpy matmul): 1-D operands get a 1 prepended (A) or appended (B), the inner
+ * dimensions must agree, the leading dims broadcast (checked now, or at run time when symbolic).
  */
-function lowerMatMul(ctx: NodeContext, a0: Value, b0: Value): RtValue {
-  const dimsOf = (v: Value): Size[] => (v.kind === 'const' ? v.tensor.dims : v.dims);
-  const [da, db] = [dimsOf(a0), dimsOf(b0)];
+export function matmulShapes(ctx: NodeContext, da: Size[], db: Size[]) {
   if (da.length === 0 || db.length === 0)
     throw new NodeProblem('MatMul operands must have at least one dimension', 'invalid-graph');
   const aDims = da.length === 1 ? [1, ...da] : da;
@@ -142,6 +139,17 @@ function lowerMatMul(ctx: NodeContext, a0: Value, b0: Value): RtValue {
       'invalid-graph',
     );
   for (const c of checks) ctx.require(c.a, c.b, c.message);
+  return { da, db, aDims, bDims, M, K, K2, N, lead };
+}
+
+/**
+ * The general MatMul [.., M, K] · [.., K, N] with numpy broadcasting of the leading dims (1-D operands get
+ * a 1 prepended or appended, removed again after), by the batched matmul kernel. A constant operand is
+ * copied out; a constant right side that only repeats along the leading dims is read in place, cycling.
+ */
+function lowerMatMul(ctx: NodeContext, a0: Value, b0: Value): RtValue {
+  const dimsOf = (v: Value): Size[] => (v.kind === 'const' ? v.tensor.dims : v.dims);
+  const { da, db, aDims, bDims, M, K, K2, N, lead } = matmulShapes(ctx, dimsOf(a0), dimsOf(b0));
   const batches = product(lead);
 
   // A: copied out to the full leading shape when it broadcasts (or is a constant).

@@ -2,9 +2,10 @@ import type { OpHandler } from '../op.js';
 import { NodeProblem } from '../../errors.js';
 import type { NodeContext } from '../../lowering/context.js';
 import { buf, data, i32, type PtrArg, type RtValue } from '../../program.js';
-import { broadcastShapes, shapeToString, type SizeCheck } from '../../shape/shapes.js';
-import { add, ceilDiv, isConst, mod, mul, product, sameSize, sameSizes, type Size } from '../../shape/size.js';
+import { shapeToString } from '../../shape/shapes.js';
+import { add, ceilDiv, isConst, mod, mul, product, sameSizes, type Size } from '../../shape/size.js';
 import { Tensor } from '../../tensor.js';
+import { matmulShapes } from '../gemm.js';
 import { outputScale, requantize } from './math.js';
 import { packB, widenRows } from './pack.js';
 import {
@@ -43,27 +44,8 @@ interface Geometry {
 }
 
 function geometry(ctx: NodeContext, a: Operand, b: Operand): Geometry {
-  const [da, db] = [a.dims, b.dims];
-  if (da.length === 0 || db.length === 0)
-    throw new NodeProblem('MatMul operands must have at least one dimension', 'invalid-graph');
-  const aDims = da.length === 1 ? [1, ...da] : da;
-  const bDims = db.length === 1 ? [...db, 1] : db;
-  const [M, K] = aDims.slice(-2);
-  const [K2, N] = bDims.slice(-2);
-  if (!sameSize(K, K2)) {
-    if (isConst(K) && isConst(K2))
-      throw new NodeProblem(`inner dimensions differ: ${shapeToString(da)} · ${shapeToString(db)}`, 'invalid-graph');
-    ctx.require(K, K2, `the inner dimensions of ${shapeToString(da)} · ${shapeToString(db)} must be equal`);
-  }
-  const checks: SizeCheck[] = [];
+  const { da, db, aDims, bDims, M, K, N, lead } = matmulShapes(ctx, a.dims, b.dims);
   const [la, lb] = [aDims.slice(0, -2), bDims.slice(0, -2)];
-  const lead = broadcastShapes(la, lb, checks);
-  if (!lead)
-    throw new NodeProblem(
-      `the leading dims of ${shapeToString(da)} and ${shapeToString(db)} do not broadcast`,
-      'invalid-graph',
-    );
-  for (const c of checks) ctx.require(c.a, c.b, c.message);
   // Each side either repeats (its leading dims are all 1) or has the whole leading shape.
   const batchesOf = (l: Size[]): Size => {
     if (l.every((d) => d === 1)) return 1;
