@@ -6,7 +6,7 @@
  */
 import { origins } from '../instantiate.js';
 import type { Model } from '../model.js';
-import { SHARED_MIN_WORK, ThreadedModel, type PoolPlan, type ThreadsOption } from './threaded-model.js';
+import { PART_MIN_WORK, SHARED_MIN_WORK, ThreadedModel, type PoolPlan, type ThreadsOption } from './threaded-model.js';
 
 /** 'auto' uses the cores there are, up to this many (every worker of a row model holds its own memory). */
 export const AUTO_MAX_THREADS = 4;
@@ -41,8 +41,9 @@ export function withThreads(
   const work = meta.threads?.work ?? 0;
   const shared = origin.memory !== undefined && (meta.threads?.steps ?? 0) > 0 && (always || work >= SHARED_MIN_WORK);
   const auto = option === 'auto';
-  // 'auto' keeps a model whose calls the workers could only take whole on the page's thread, as before.
-  if (!shared && auto && !meta.rows) return model;
+  // 'auto' keeps on the page's thread, as before, a model whose calls the workers could only take whole, and
+  // one whose full batch is too little work for two parts.
+  if (!shared && auto && (!meta.rows || work < 2 * PART_MIN_WORK)) return model;
   const plan: PoolPlan = {
     kind: shared ? 'shared' : 'instances',
     threads,
