@@ -2,11 +2,18 @@
 // times each (median of runs). Usage: node bench/profile.mjs model.onnx [rows] [runs]
 import { readFileSync } from 'node:fs';
 import { compile } from '../dist/compiler/index.js';
+import { STATUS_WORDS } from '../dist/runtime/abi.js';
 
 const [file, rowsArg = '1', runsArg = '15'] = process.argv.slice(2);
 const rows = Number(rowsArg);
 const { wasm, meta } = await compile(new Uint8Array(readFileSync(file)), { exportSteps: true });
 const { instance } = await WebAssembly.instantiate(wasm, {});
+// Bind the inputs' shapes (the I/O header after its status record) with one run(), so the steps see sizes.
+const header = new Int32Array(instance.exports.memory.buffer, instance.exports.headerPtr());
+let word = STATUS_WORDS;
+for (const t of meta.inputs) for (const d of t.shape) header[word++] = typeof d === 'number' ? d : rows;
+const status = instance.exports.run();
+if (status !== 0) throw new Error(`run() failed with status ${status}`);
 const steps = Object.keys(instance.exports)
   .filter((k) => k.startsWith('step'))
   .sort((a, b) => parseInt(a.slice(4)) - parseInt(b.slice(4)));

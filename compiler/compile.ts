@@ -32,6 +32,8 @@ export interface CompileOptions {
   kernels?: Uint8Array;
   /** Export every kernel call as `step<i>:<kernel>(rows)` too, for profiling. */
   exportSteps?: boolean;
+  /** false: leave out what running on several threads needs (its exports and `meta.threads`); default true. */
+  threads?: boolean;
   /** Task override; default: inferred from the outputs. */
   task?: ModelMeta['task'];
   /** The model takes images: how to preprocess them (missing fields are inferred from the input shape). */
@@ -102,7 +104,8 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
     arenaBytes: plan.arenaBytes,
     tableBytes: plan.tableBytes,
     exportSteps: options.exportSteps,
-    meta: ({ memoryBytes, weightBytes, kernels, checks }) => {
+    threads: options.threads,
+    meta: ({ memoryBytes, weightBytes, kernels, checks, threads }) => {
       meta = {
         format: META_FORMAT,
         version: META_VERSION,
@@ -131,6 +134,7 @@ async function compileModel(onnxBytes: Uint8Array, options: CompileOptions): Pro
         rows: lowered.rows ?? null,
         maxBatch: plan.maxBatch,
         checks,
+        ...(threads ? { threads } : {}),
       };
       return new TextEncoder().encode(JSON.stringify(meta));
     },

@@ -23,6 +23,7 @@ export type ModelErrorCode =
   | 'out-of-memory' // the browser could not give the model its memory (too many models alive at once)
   | 'trap' // the model failed while running (a WebAssembly trap: a damaged or hostile file)
   | 'timeout' // a prediction in the worker ran past its deadline, so the worker was stopped
+  | 'thread-failed' // a worker of the model's threads failed to start or ended mid-call (the model goes on with one thread)
   | 'aborted'; // the caller aborted the load
 
 export class ModelError extends Error {

@@ -6,6 +6,7 @@ export {
   type LoadOptions,
   type LoadProgress,
   type ModelSource,
+  type LoadedModel,
 } from './load.js';
 export {
   Model,
@@ -23,6 +24,7 @@ export { ModelError, type ModelErrorCode } from './errors.js';
 export { hasWasmFeature } from './features.js';
 export { VERSION } from './version.js';
 export { loadModelInWorker, type RemoteModel } from './remote.js';
+export { ThreadedModel, type ThreadInfo, type ThreadsOption } from './threads/threaded-model.js';
 export {
   META_SECTION,
   META_FORMAT,

@@ -1,9 +1,10 @@
 /**
  * From a compiled module to a Model, refusing anything that is not one of our models before and after it
  * is instantiated: one readable `ml.meta` of a known format and version whose fields hold what they claim
- * (meta-check.ts), no imports, no start function, exactly the memory its plan declares, and exports whose
- * answers agree with the metadata (a `maxBatch()` of 0 would loop forever in `predict`, a pointer outside
- * memory would read or write out of bounds).
+ * (meta-check.ts), no imports (a threaded model: exactly one, its shared memory of the planned size), no
+ * start function, exactly the memory its plan declares, and exports whose answers agree with the metadata
+ * (a `maxBatch()` of 0 would loop forever in `predict`, a pointer outside memory would read or write out
+ * of bounds).
  */
 import { engineRefusal, ModelError } from './errors.js';
 import { missingWasmFeatures } from './features.js';
@@ -14,6 +15,10 @@ import type { ModuleShape } from './sections.js';
 import { dropIdleModels } from './shared-loads.js';
 import { headerWords } from './abi.js';
 import { STORAGE_BYTES, storageOf } from './tensors.js';
+import { SHARED_MEMORY_IMPORT, sharedMemoryFor } from './threads/shared-module.js';
+
+/** The module and memory each model was instantiated from (its threads instantiate the same). */
+export const origins = new WeakMap<Model, { module: WebAssembly.Module; memory?: WebAssembly.Memory }>();
 
 const ABI_FUNCTIONS = ['run', 'inputPtr', 'outputPtr', 'headerPtr', 'maxBatch'];
 
@@ -26,13 +31,18 @@ export async function instantiate(
   module: WebAssembly.Module,
   where: string,
   shape?: ModuleShape | null,
+  /** The loader turned the module's memory into an import of a shared one (threads/shared-module.ts). */
+  rewritten = false,
 ): Promise<Model> {
   const meta = readMeta(module, where);
   const imports = WebAssembly.Module.imports(module);
-  if (imports.length > 0) {
+  const { module: env, name } = SHARED_MEMORY_IMPORT;
+  const threaded =
+    imports.length === 1 && imports[0].module === env && imports[0].name === name && imports[0].kind === 'memory';
+  if (imports.length > 0 && !threaded) {
     throw new ModelError(
       'has-imports',
-      `${where} imports ${imports.map((i) => `${i.module}.${i.name}`).join(', ')}; ml-widgets models must be self-contained, so it was not run.`,
+      `${where} imports ${imports.map((i) => `${i.module}.${i.name} (${i.kind})`).join(', ')}; ml-widgets models must be self-contained (a threaded model imports exactly one thing, its shared memory ${env}.${name}), so it was not run.`,
     );
   }
   const missing = missingWasmFeatures(meta.features ?? []);
@@ -55,11 +65,57 @@ export async function instantiate(
       `${where} has over 1 MiB of sections before its code, so its memory could not be checked; it was not run.`,
     );
   }
-  if (shape) checkDeclaredMemory(shape, meta, where);
-  const exports = (await instantiateOnce(module, where)).exports as unknown as ModelExports;
+  if (shape) {
+    if (threaded && !rewritten) checkImportedMemory(shape, meta, where);
+    else checkDeclaredMemory(shape, meta, where);
+  }
+  const memory = threaded ? sharedMemory(meta, where) : undefined;
+  const exports = (await instantiateOnce(module, where, memory ? { env: { memory } } : {}))
+    .exports as unknown as ModelExports;
   checkMemoryPlan(exports.memory, meta, where);
   checkExports(exports, meta, where);
-  return new Model(meta, exports);
+  const model = new Model(meta, exports);
+  origins.set(model, { module, memory });
+  return model;
+}
+
+/** A threaded model's memory: shared, exactly the planned size, unable to grow. */
+function sharedMemory(meta: ModelMeta, where: string): WebAssembly.Memory {
+  try {
+    return sharedMemoryFor(meta);
+  } catch (err) {
+    throw (
+      engineRefusal(err, where) ??
+      new ModelError(
+        'unsupported',
+        `${where} is a threaded model, and this browser cannot make its shared memory (${(err as Error).message}).`,
+        { cause: err },
+      )
+    );
+  }
+}
+
+/**
+ * A threaded model file (its memory imported, not defined): exactly one imported memory, env.memory,
+ * shared, its initial size the planned one and its maximum the same, and no memory of its own.
+ */
+function checkImportedMemory(shape: ModuleShape, meta: ModelMeta, where: string): void {
+  const [memory, ...more] = shape.importedMemories;
+  const declared = `declares ${meta.memoryBytes} bytes of memory`;
+  if (!memory || more.length || shape.memories.length) {
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} ${declared} but imports ${shape.importedMemories.length} memories and defines ${shape.memories.length}; a threaded model imports exactly its one shared memory. It was not run.`,
+    );
+  }
+  const bytes = memory.initial * 65536;
+  if (bytes !== meta.memoryBytes || memory.maximum !== memory.initial || !memory.shared || memory.memory64) {
+    const max = memory.maximum === undefined ? 'no maximum' : `a maximum of ${memory.maximum * 65536} bytes`;
+    throw new ModelError(
+      'memory-mismatch',
+      `${where} ${declared} but imports ${memory.shared ? 'a shared' : 'an unshared'} memory of ${bytes} bytes with ${max}; a threaded model's shared memory is exactly its planned size. It was not run.`,
+    );
+  }
 }
 
 /** The one `ml.meta` section, parsed and checked. */
@@ -105,10 +161,14 @@ function readMeta(module: WebAssembly.Module, where: string): ModelMeta {
  * Instantiate; when the engine has no memory left, let go of the models kept only for their grace
  * period and try once more (the engine collects what nobody holds when an allocation needs the room).
  */
-async function instantiateOnce(module: WebAssembly.Module, where: string): Promise<WebAssembly.Instance> {
+async function instantiateOnce(
+  module: WebAssembly.Module,
+  where: string,
+  imports: WebAssembly.Imports,
+): Promise<WebAssembly.Instance> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await WebAssembly.instantiate(module, {});
+      return await WebAssembly.instantiate(module, imports);
     } catch (err) {
       const refusal = engineRefusal(err, where);
       if (refusal?.code === 'out-of-memory' && attempt === 0) {

@@ -4,6 +4,9 @@ import { instantiate } from './instantiate.js';
 import type { Model } from './model.js';
 import { SectionScanner, type ModuleShape } from './sections.js';
 import { sharedLoad } from './shared-loads.js';
+import { canShareMemory, threadCount, withThreads } from './threads/setup.js';
+import { SharedMemoryRewriter } from './threads/shared-module.js';
+import { ThreadedModel, type ThreadsOption } from './threads/threaded-model.js';
 
 export { clearModelCache, releaseModel } from './shared-loads.js';
 
@@ -27,7 +30,19 @@ export interface LoadOptions {
   cache?: 'persist' | 'default';
   /** What error messages call a model given as bytes (e.g. its file name); default "the model bytes". */
   name?: string;
+  /**
+   * Run big calls on several threads (docs/threads.md): a number, or `'auto'` (the cores there are, up
+   * to 4), never more than `navigator.hardwareConcurrency`. With threads the model is a ThreadedModel:
+   * `predict()` and `run()` return a Promise for a call that runs on the threads, the outputs at once
+   * for any other. Without (or with 1) the model is a Model, synchronous as always.
+   */
+  threads?: ThreadsOption;
+  /** @internal Split every call and step that can be split, however small (tests). */
+  threadsAlways?: boolean;
 }
+
+/** What a load resolves to: a Model, or with `threads` a ThreadedModel where threads can help. */
+export type LoadedModel = Model | ThreadedModel;
 
 /** The parts of the options that change what is fetched, so they are part of the sharing key. */
 interface FetchPolicy {
@@ -50,11 +65,18 @@ const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
  * while anyone holds it (predict is synchronous and stateless between calls, so sharing is safe); see
  * shared-loads.ts for when it is released.
  */
-export function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<Model> {
+export function loadModel(source: ModelSource, options?: LoadOptions & { threads?: 1 }): Promise<Model>;
+export function loadModel(source: ModelSource, options?: LoadOptions): Promise<LoadedModel>;
+export function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<LoadedModel> {
   const { signal, onProgress } = options;
   if (signal?.aborted) return Promise.reject(abortError(signal));
+  const threads = threadCount(options.threads);
+  // Threads that share memory need the module's memory imported as a shared one: rewritten while it streams.
+  const sharing = threads > 1 && canShareMemory();
+  const finish = (model: Model): LoadedModel =>
+    threads > 1 ? withThreads(model, options.threads!, threads, options.threadsAlways) : model;
   if (typeof source !== 'string' && !(source instanceof URL)) {
-    return withAbort(loadFromBytesOrResponse(source, signal, onProgress, options.name), signal);
+    return withAbort(loadFromBytesOrResponse(source, signal, onProgress, options.name, sharing).then(finish), signal);
   }
   const url = resolveUrl(source);
   const policy: FetchPolicy = {
@@ -62,8 +84,18 @@ export function loadModel(source: ModelSource, options: LoadOptions = {}): Promi
     credentials: options.crossOrigin === 'use-credentials' ? 'include' : 'same-origin',
     persist: options.cache === 'persist',
   };
-  const key = `${url}\n${policy.integrity}\n${policy.credentials}\n${policy.persist}`;
-  return sharedLoad(key, (shared, progress) => fetchModel(url, policy, shared, progress), signal, onProgress);
+  const mode = threads > 1 ? `\nthreads ${threads} ${sharing} ${options.threads} ${!!options.threadsAlways}` : '';
+  const key = `${url}\n${policy.integrity}\n${policy.credentials}\n${policy.persist}${mode}`;
+  return sharedLoad<LoadedModel>(
+    key,
+    (signal, progress) => fetchModel(url, policy, signal, progress, sharing).then(finish),
+    signal,
+    onProgress,
+  ).then((model) => {
+    // Each load holds the threads (releaseModel gives the hold back).
+    if (model instanceof ThreadedModel) model.hold();
+    return model;
+  });
 }
 
 function resolveUrl(source: string | URL): string {
@@ -90,12 +122,13 @@ async function fetchModel(
   policy: FetchPolicy,
   signal: AbortSignal,
   onProgress: (p: LoadProgress) => void,
+  sharing: boolean,
 ): Promise<Model> {
   const cache = policy.persist ? await openModelCache() : null;
   const cached = cache ? await cache.match(url).catch(() => undefined) : undefined;
   if (cached) {
     try {
-      return await compileResponse(cached, url, signal, onProgress, policy.integrity, null);
+      return await compileResponse(cached, url, signal, onProgress, policy.integrity, null, sharing);
     } catch (err) {
       if (signal.aborted) throw err;
       await cache!.delete(url).catch(() => false); // a bad cached copy: fetch a fresh one
@@ -118,7 +151,7 @@ async function fetchModel(
       `The server answered ${response.status}${response.statusText ? ` ${response.statusText}` : ''} for the model at ${url}. Check that the file is published at that address.`,
     );
   }
-  return compileResponse(response, url, signal, onProgress, policy.integrity, cache);
+  return compileResponse(response, url, signal, onProgress, policy.integrity, cache, sharing);
 }
 
 /** The Cache API is only there in secure contexts (and not in every worker or runtime). */
@@ -135,6 +168,7 @@ async function loadFromBytesOrResponse(
   signal: AbortSignal | undefined,
   onProgress: ((p: LoadProgress) => void) | undefined,
   name = 'the model bytes',
+  sharing = false,
 ): Promise<Model> {
   if (source instanceof Response) {
     return compileResponse(
@@ -144,19 +178,22 @@ async function loadFromBytesOrResponse(
       onProgress ?? (() => {}),
       '',
       null,
+      sharing,
     );
   }
   const bytes = ArrayBuffer.isView(source)
     ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
     : new Uint8Array(source);
   checkFeaturesAvailable();
+  const rewriter = sharing ? new SharedMemoryRewriter() : null;
+  const compiled = rewriter ? concat([...rewriter.push(bytes), ...rewriter.end()]) : bytes;
   let module: WebAssembly.Module;
   try {
-    module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+    module = await WebAssembly.compile(compiled as Uint8Array<ArrayBuffer>);
   } catch (err) {
     throw compileFailure(bytes.subarray(0, 8), name, err, false);
   }
-  return instantiate(module, name, scanShape(bytes));
+  return instantiate(module, name, scanShape(bytes), !!rewriter?.rewritten);
 }
 
 /**
@@ -171,6 +208,7 @@ async function compileResponse(
   onProgress: (p: LoadProgress) => void,
   integrity: string,
   cache: Cache | null,
+  sharing = false,
 ): Promise<Model> {
   // Integrity checks and the persistent cache need the bytes too; otherwise none are kept.
   const keep = integrity !== '' || cache !== null;
@@ -180,6 +218,8 @@ async function compileResponse(
   const total = encoded ? 0 : Number(response.headers.get('content-length')) || 0;
   const head = new Uint8Array(8);
   const scanner = new SectionScanner();
+  // The original bytes are scanned, checked and kept; what compiles is rewritten for shared memory.
+  const rewriter = sharing ? new SharedMemoryRewriter() : null;
   let loaded = 0;
   let networkError: unknown;
   onProgress({ loaded, total });
@@ -192,13 +232,17 @@ async function compileResponse(
       async pull(controller) {
         try {
           const { done, value } = await reader.read();
-          if (done) return controller.close();
+          if (done) {
+            rewriter?.end().forEach((c) => controller.enqueue(c));
+            return controller.close();
+          }
           if (loaded < head.length) head.set(value.subarray(0, head.length - loaded), loaded);
           scanner.push(value);
           if (keep) chunks.push(value);
           loaded += value.byteLength;
           onProgress({ loaded, total });
-          controller.enqueue(value);
+          if (rewriter) rewriter.push(value).forEach((c) => controller.enqueue(c));
+          else controller.enqueue(value);
         } catch (err) {
           networkError = err;
           controller.error(err);
@@ -229,8 +273,9 @@ async function compileResponse(
     if (keep) chunks.push(bytes);
     loaded = bytes.byteLength;
     onProgress({ loaded, total: total || loaded });
+    const compiled = rewriter ? concat([...rewriter.push(bytes), ...rewriter.end()]) : bytes;
     try {
-      module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
+      module = await WebAssembly.compile(compiled as Uint8Array<ArrayBuffer>);
     } catch (err) {
       throw compileFailure(bytes.subarray(0, 8), where, err, response.url !== '');
     }
@@ -239,17 +284,17 @@ async function compileResponse(
   if (keep) {
     const bytes = concat(chunks, loaded);
     if (integrity) await checkIntegrity(bytes, integrity, where);
-    const model = await instantiate(module, where, scanner.result(true));
+    const model = await instantiate(module, where, scanner.result(true), !!rewriter?.rewritten);
     // Only a model that validated is kept for the next visit.
     await cache
       ?.put(where, new Response(bytes, { headers: { 'content-type': 'application/wasm' } }))
       .catch(() => undefined);
     return model;
   }
-  return instantiate(module, where, scanner.result(true));
+  return instantiate(module, where, scanner.result(true), !!rewriter?.rewritten);
 }
 
-function concat(chunks: Uint8Array[], size: number): Uint8Array<ArrayBuffer> {
+function concat(chunks: Uint8Array[], size = chunks.reduce((n, c) => n + c.byteLength, 0)): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(size);
   let at = 0;
   for (const c of chunks) {

@@ -57,6 +57,11 @@ export function checkMeta(meta: ModelMeta, where: string): void {
     fail('maxBatch', `is ${show(m.maxBatch)}, not a whole number ≥ 1`);
   if (!isWhole(m.memoryBytes)) fail('memoryBytes', `is ${show(m.memoryBytes)}, not a whole number of bytes`);
   if (m.features !== undefined && !isStringList(m.features)) fail('features', 'is not a list of feature names');
+  if (m.threads !== undefined) {
+    const t = (m.threads ?? {}) as Record<string, unknown>;
+    if (typeof m.threads !== 'object' || !isWhole(t.steps) || !isWhole(t.work))
+      fail('threads', `is ${show(m.threads)}, not { steps, work } in whole numbers`);
+  }
   if (m.labels !== null && m.labels !== undefined) {
     if (!Array.isArray(m.labels)) fail('labels', `is ${show(m.labels)}, not a list`);
     const labels = m.labels as unknown[];

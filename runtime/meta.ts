@@ -122,6 +122,12 @@ export interface ModelMeta {
   maxBatch: number;
   /** What each of the model's run-time checks says when it fails (STATUS.CHECK_FAILED reports the index). */
   checks: string[];
+  /**
+   * What running on several threads needs (absent in models compiled without it): `steps` kernel calls
+   * split into slices by the exports phase/slices/slice (0: none, the model then only runs whole calls
+   * on several workers), `work` the estimated work of one call at the bounds, in multiply-adds.
+   */
+  threads?: { steps: number; work: number };
 }
 
 /**

@@ -59,10 +59,13 @@ export class Model {
   private readonly inputWords: number[];
   private readonly outputWords: number[];
   private readonly inputIndex: Map<string, number>;
+  /** What runs one call instead of `exports.run()` (a thread pool's leader: runtime/threads/). */
+  private readonly runner?: () => number;
 
-  constructor(meta: ModelMeta, exports: ModelExports) {
+  constructor(meta: ModelMeta, exports: ModelExports, runner?: () => number) {
     this.meta = meta;
     this.exports = exports;
+    this.runner = runner;
     this.maxBatch = exports.maxBatch();
     this.memory = exports.memory.buffer;
     const words = headerWords(
@@ -217,6 +220,13 @@ export class Model {
     return this.collect(options.outputs);
   }
 
+  /** @internal predict()'s inputs as flat float rows, each a whole number of rows (a pool cuts them in parts). */
+  flatRows(input: ModelInput, rows?: number): Float32Array[] {
+    const flat = this.flattenInputs(input, true);
+    if (rows === undefined) this.impliedRows(flat[0], rowSize(this.meta.inputs[0]));
+    return flat;
+  }
+
   /** @internal */
   get raw() {
     return {
@@ -238,7 +248,7 @@ export class Model {
   private call(): void {
     let status: number;
     try {
-      status = this.exports.run();
+      status = this.runner ? this.runner() : this.exports.run();
     } catch (err) {
       // A trap (a damaged or hostile file) is the model's failure, not the input's.
       throw new ModelError(

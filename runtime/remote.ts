@@ -4,6 +4,7 @@ import { rowSize, type ModelMeta } from './meta.js';
 import type { ModelInput, Outputs } from './model.js';
 import { RELEASE_GRACE_MS } from './shared-loads.js';
 import type { WorkerReply, WorkerRequest } from './worker.js';
+import { startWorker } from './worker-url.js';
 
 /** A model running in a module Worker: same metadata and results as `Model`, predictions async. */
 export interface RemoteModel {
@@ -60,43 +61,11 @@ function letGo(): void {
   }, RELEASE_GRACE_MS);
 }
 
-interface TrustedTypePolicyLike {
-  createScriptURL(url: string): unknown;
-}
-let policy: TrustedTypePolicyLike | undefined;
-
-/**
- * Under `require-trusted-types-for 'script'` a Worker's URL must be a TrustedScriptURL. The
- * "ml-widgets" policy passes exactly one URL, our own worker module's (a page with a `trusted-types`
- * allow-list must name it, as it names "lit-html" for Lit).
- */
-function trustedWorkerUrl(url: URL): string | URL {
-  const tt = (
-    globalThis as {
-      trustedTypes?: {
-        createPolicy(name: string, rules: { createScriptURL(u: string): string }): TrustedTypePolicyLike;
-      };
-    }
-  ).trustedTypes;
-  if (!tt) return url;
-  policy ??= tt.createPolicy('ml-widgets', {
-    createScriptURL: (u) => {
-      if (u !== url.href)
-        throw new TypeError(`The ml-widgets Trusted Types policy only allows its own worker, not ${u}.`);
-      return u;
-    },
-  });
-  return policy.createScriptURL(url.href) as string;
-}
-
 /** One worker per page, started on first use from its own module URL (CSP-friendly: no blob:). */
 function getWorker(): Worker {
   if (worker) return worker;
   try {
-    worker = new Worker(trustedWorkerUrl(new URL('./worker.js', import.meta.url)), {
-      type: 'module',
-      name: 'ml-widgets',
-    });
+    worker = startWorker('ml-widgets');
   } catch (err) {
     throw new ModelError(
       'unsupported',
@@ -335,8 +304,8 @@ class WorkerModel implements RemoteModel {
   }
 }
 
-/** Rows in a prediction's input (to give each chunk of `maxBatch` rows its own deadline). */
-function rowsOf(input: ModelInput, rows: number | undefined, meta: ModelMeta): number {
+/** Rows in a prediction's input (to give each chunk of `maxBatch` rows its own deadline, to size a call). */
+export function rowsOf(input: ModelInput, rows: number | undefined, meta: ModelMeta): number {
   if (rows !== undefined) return rows;
   if (input === null || typeof input !== 'object') return 1; // the worker's model says what is wrong
   const first = (

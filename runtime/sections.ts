@@ -16,10 +16,13 @@ export interface MemoryLimits {
 export interface ModuleShape {
   memories: MemoryLimits[];
   hasStart: boolean;
+  /** Imported memories (a threaded model imports its shared memory), by module and name. */
+  importedMemories: (MemoryLimits & { module: string; name: string })[];
 }
 
 const CODE = 10;
 const DATA = 11;
+const IMPORT = 2;
 const MEMORY = 5;
 const START = 8;
 /** More than any sane model puts before its code section; past it the module is refused. */
@@ -28,7 +31,7 @@ const MAX_PREFIX = 1 << 20;
 export class SectionScanner {
   private buffer = new Uint8Array(256);
   private length = 0;
-  private shape: ModuleShape = { memories: [], hasStart: false };
+  private shape: ModuleShape = { memories: [], hasStart: false, importedMemories: [] };
   /** Offset of the next unread section header. */
   private at = 8;
   private finished = false;
@@ -76,9 +79,10 @@ export class SectionScanner {
       if (!size) return; // header not complete yet
       p = size.next;
       const end = p + size.value;
-      if (id === MEMORY || id === START) {
+      if (id === MEMORY || id === START || id === IMPORT) {
         if (end > this.length) return; // wait for the whole section
         if (id === START) this.shape.hasStart = true;
+        else if (id === IMPORT) this.shape.importedMemories.push(...readImportedMemories(b, p, end));
         else this.shape.memories.push(...readMemories(b, p, end));
       }
       this.at = end;
@@ -105,18 +109,52 @@ function readMemories(b: Uint8Array, p: number, end: number): MemoryLimits[] {
   if (!count) return out;
   p = count.next;
   for (let i = 0; i < count.value && p < end; i++) {
-    const flags = b[p++];
-    const initial = readLeb(b, p, end);
-    if (!initial) break;
-    p = initial.next;
-    let maximum: number | undefined;
-    if (flags & 1) {
-      const max = readLeb(b, p, end);
-      if (!max) break;
-      maximum = max.value;
-      p = max.next;
-    }
-    out.push({ initial: initial.value, maximum, shared: (flags & 2) !== 0, memory64: (flags & 4) !== 0 });
+    const limits = readLimits(b, p, end);
+    if (!limits) break;
+    out.push(limits.limits);
+    p = limits.next;
+  }
+  return out;
+}
+
+function readLimits(b: Uint8Array, p: number, end: number): { limits: MemoryLimits; next: number } | undefined {
+  const flags = b[p++];
+  const initial = readLeb(b, p, end);
+  if (!initial) return undefined;
+  p = initial.next;
+  let maximum: number | undefined;
+  if (flags & 1) {
+    const max = readLeb(b, p, end);
+    if (!max) return undefined;
+    maximum = max.value;
+    p = max.next;
+  }
+  const limits = { initial: initial.value, maximum, shared: (flags & 2) !== 0, memory64: (flags & 4) !== 0 };
+  return { limits, next: p };
+}
+
+/** The memory imports of an import section; stops at the first entry it cannot read past. */
+function readImportedMemories(b: Uint8Array, p: number, end: number): ModuleShape['importedMemories'] {
+  const out: ModuleShape['importedMemories'] = [];
+  const count = readLeb(b, p, end);
+  if (!count) return out;
+  p = count.next;
+  const name = (): string | undefined => {
+    const n = readLeb(b, p, end);
+    if (!n || n.next + n.value > end) return undefined;
+    p = n.next + n.value;
+    return new TextDecoder().decode(b.subarray(n.next, p));
+  };
+  for (let i = 0; i < count.value && p < end; i++) {
+    const module = name();
+    const field = name();
+    if (module === undefined || field === undefined) break;
+    // Only memories follow in a model that may import; anything else is refused by its kind.
+    if (b[p++] !== 2) break;
+    const limits = readLimits(b, p, end);
+    if (!limits) break;
+    out.push({ module, name: field, ...limits.limits });
+    p = limits.next;
   }
   return out;
 }

@@ -12,14 +12,18 @@ import { abortError } from './errors.js';
 import type { LoadProgress } from './load.js';
 import type { Model } from './model.js';
 import type { RemoteModel } from './remote.js';
+import type { ThreadedModel } from './threads/threaded-model.js';
 
 /** Milliseconds a model is kept after its load and after its last release. */
 export const RELEASE_GRACE_MS = 2000;
 /** Models kept through their grace period at most; the one released longest ago goes first. */
 export const IDLE_LIMIT = 8;
 
+/** What the cache holds: a Model, or a ThreadedModel (runtime/threads/). */
+type Cached = object;
+
 interface SharedLoad {
-  promise: Promise<Model>;
+  promise: Promise<Cached>;
   progress: Set<(p: LoadProgress) => void>;
   waiters: number;
   controller: AbortController;
@@ -28,9 +32,9 @@ interface SharedLoad {
 /** Loads in progress, by key (URL and fetch policy). */
 const loads = new Map<string, SharedLoad>();
 /** Loaded models, by key: shared while anyone holds them. */
-const loaded = new Map<string, WeakRef<Model>>();
+const loaded = new Map<string, WeakRef<Cached>>();
 /** Models in their grace period, oldest release first. */
-const idle = new Map<Model, ReturnType<typeof setTimeout>>();
+const idle = new Map<Cached, ReturnType<typeof setTimeout>>();
 const collected =
   typeof FinalizationRegistry === 'function'
     ? new FinalizationRegistry<string>((key) => {
@@ -43,19 +47,19 @@ const collected =
  * started with `start`. A caller's abort leaves a shared download running for the others; the last
  * waiter's abort stops it.
  */
-export function sharedLoad(
+export function sharedLoad<M extends Cached = Model>(
   key: string,
-  start: (signal: AbortSignal, onProgress: (p: LoadProgress) => void) => Promise<Model>,
+  start: (signal: AbortSignal, onProgress: (p: LoadProgress) => void) => Promise<M>,
   signal: AbortSignal | undefined,
   onProgress: ((p: LoadProgress) => void) | undefined,
-): Promise<Model> {
-  const alive = loaded.get(key)?.deref();
+): Promise<M> {
+  const alive = loaded.get(key)?.deref() as M | undefined;
   if (alive) return Promise.resolve(alive);
   let shared = loads.get(key);
   if (!shared) {
     const controller = new AbortController();
     const progress = new Set<(p: LoadProgress) => void>();
-    const entry: SharedLoad = { progress, waiters: 0, controller, promise: undefined as unknown as Promise<Model> };
+    const entry: SharedLoad = { progress, waiters: 0, controller, promise: undefined as unknown as Promise<Cached> };
     entry.promise = start(controller.signal, (p) => progress.forEach((fn) => fn(p)));
     entry.promise.then(
       (model) => {
@@ -71,7 +75,7 @@ export function sharedLoad(
     loads.set(key, entry);
     shared = entry;
   }
-  return join(key, shared, signal, onProgress);
+  return join(key, shared, signal, onProgress) as Promise<M>;
 }
 
 function join(
@@ -79,7 +83,7 @@ function join(
   shared: SharedLoad,
   signal: AbortSignal | undefined,
   onProgress: ((p: LoadProgress) => void) | undefined,
-): Promise<Model> {
+): Promise<Cached> {
   shared.waiters++;
   if (onProgress) shared.progress.add(onProgress);
   let settled = false;
@@ -89,7 +93,7 @@ function join(
     if (onProgress) shared.progress.delete(onProgress);
     shared.waiters--;
   };
-  return new Promise<Model>((resolve, reject) => {
+  return new Promise<Cached>((resolve, reject) => {
     const onAbort = () => {
       leave();
       // Nobody else wants this download any more: stop it and forget it.
@@ -116,7 +120,7 @@ function join(
 }
 
 /** Hold `model` strongly for the grace period (again, if it already was), within IDLE_LIMIT. */
-function keepBriefly(model: Model): void {
+function keepBriefly(model: Cached): void {
   const timer = idle.get(model);
   if (timer !== undefined) {
     clearTimeout(timer);
@@ -139,9 +143,10 @@ function keepBriefly(model: Model): void {
  * within a couple of seconds still reuses it. For a model in the worker (`loadModelInWorker`), the
  * worker lets go of its instance; that handle reloads it if it is used again.
  */
-export function releaseModel(model: Model | RemoteModel): void {
+export function releaseModel(model: Model | RemoteModel | ThreadedModel): void {
+  // A worker's model lets go in its worker; a ThreadedModel gives its threads back and is kept briefly too.
   if ('release' in model && typeof model.release === 'function') model.release();
-  else keepBriefly(model as Model);
+  if ('maxBatch' in model) keepBriefly(model);
 }
 
 /** Let go of every model in its grace period (before retrying an allocation that ran out of memory). */

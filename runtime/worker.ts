@@ -7,6 +7,8 @@
 import { ModelError } from './errors.js';
 import { loadModel, releaseModel, type LoadOptions } from './load.js';
 import type { Model, ModelInput } from './model.js';
+import { isPoolRequest } from './threads/protocol.js';
+import { poolMessage } from './threads/pool-worker.js';
 
 export type WorkerRequest =
   | {
@@ -36,6 +38,8 @@ let nextNumber = 1;
 const aborts = new Map<number, AbortController>();
 
 scope.onmessage = async ({ data: request }) => {
+  // A worker of a model's thread pool speaks runtime/threads/protocol.ts instead.
+  if (isPoolRequest(request)) return poolMessage(request, scope as unknown as Parameters<typeof poolMessage>[1]);
   const { id } = request;
   try {
     if (request.type === 'abort') {

@@ -4,6 +4,7 @@ import { MAX_MODEL_MEMORY } from '../../runtime/meta.js';
 import { CompileError } from '../errors.js';
 import type { Program, RtValue } from '../program.js';
 import { buildRun, type MemoryLayout } from './run.js';
+import { buildThreadExports, type ThreadsMeta } from './threads.js';
 
 export interface EmitInput {
   kernels: Uint8Array;
@@ -18,8 +19,16 @@ export interface EmitInput {
   tableBytes: number;
   /** Also export each kernel call as `step<i>:<kernel>()`, for profiling (bench/profile.mjs). */
   exportSteps?: boolean;
+  /** false: no exports for running on several threads (emit/threads.ts); default true. */
+  threads?: boolean;
   /** Called with the final memory layout, returns the ml.meta JSON bytes. */
-  meta(layout: { memoryBytes: number; weightBytes: number; kernels: string[]; checks: string[] }): Uint8Array;
+  meta(layout: {
+    memoryBytes: number;
+    weightBytes: number;
+    kernels: string[];
+    checks: string[];
+    threads?: ThreadsMeta;
+  }): Uint8Array;
 }
 
 const PAGE = 65536;
@@ -97,6 +106,7 @@ export function emitModel(input: EmitInput): Uint8Array {
     exportNames.forEach((name) => mod.removeExport(name));
 
     const run = buildRun(mod, program, input.inputs, input.outputs, layout, kernelFunctions);
+    const threads = input.threads === false ? undefined : buildThreadExports(mod, program, run.parts);
     if (input.exportSteps) {
       program.steps.forEach((step, i) => {
         mod.addFunction(`step${i}`, binaryen.none, binaryen.none, [], run.stepCall(i));
@@ -154,7 +164,7 @@ export function emitModel(input: EmitInput): Uint8Array {
     const kernels = [...program.kernels].sort();
     mod.addCustomSection(
       'ml.meta',
-      input.meta({ memoryBytes, weightBytes: weights.byteLength, kernels, checks: run.checks }),
+      input.meta({ memoryBytes, weightBytes: weights.byteLength, kernels, checks: run.checks, threads }),
     );
     return mod.emitBinary();
   } finally {

@@ -12,7 +12,7 @@ import {
   type RtValue,
   type Step,
 } from '../program.js';
-import { STATUS, STATUS_WORDS } from '../../runtime/abi.js';
+import { headerWords, STATUS, STATUS_WORDS } from '../../runtime/abi.js';
 import { sizeToString, type Size } from '../shape/size.js';
 import { sizeExpression } from './sizes.js';
 
@@ -33,6 +33,28 @@ export interface RunFunction {
   checks: string[];
   /** Step i's kernel call again, as a new expression (for profiling exports: expressions are not shared). */
   stepCall(i: number): binaryen.ExpressionRef;
+  /** The pieces run() is made of, for other exports that run the same code in parts (emit/threads.ts). */
+  parts: RunParts;
+}
+
+/**
+ * run()'s code in pieces, each a new expression list on every call (binaryen expressions are not shared),
+ * for a program of kernel steps only (a control step's blocks are not cut). A piece that fails returns its
+ * STATUS code from the function it is in (an i32 function whose local 0 is an i32 it may overwrite).
+ */
+export interface RunParts {
+  /** Bind the symbols from the inputs' shapes in the header. */
+  prologue(): binaryen.ExpressionRef[];
+  /** Step i's run-time checks and the run-time tables it reads. */
+  before(i: number): binaryen.ExpressionRef[];
+  /** Step i's kernel call; `override` replaces arguments by parameter name (a slice of the step). */
+  call(i: number, override?: Record<string, binaryen.ExpressionRef>): binaryen.ExpressionRef;
+  /** After step i: its value check, and its computed sizes within their bounds. */
+  after(i: number): binaryen.ExpressionRef[];
+  /** Write the outputs' shapes and return STATUS.OK. */
+  epilogue(): binaryen.ExpressionRef[];
+  /** An argument's value for this call. */
+  argument(a: Arg): binaryen.ExpressionRef;
 }
 
 /**
@@ -63,47 +85,50 @@ export function buildRun(
       mod.return(mod.i32.const(code)),
     ]);
 
-  const body: binaryen.ExpressionRef[] = [];
   // ---- prologue: the inputs' shapes
-  let word = STATUS_WORDS;
-  const bound = new Set<string>();
-  inputs.forEach((input, i) => {
-    input.dims.forEach((d, axis) => {
-      const at = layout.headerBase + word++ * 4;
-      const got = () => mod.i32.load(0, 4, mod.i32.const(at));
-      const where = [mod.i32.const(i), mod.i32.const(axis)];
-      if (typeof d === 'number') {
-        body.push(
-          mod.if(mod.i32.ne(got(), mod.i32.const(d)), fail(STATUS.DIM_MISMATCH, [...where, mod.i32.const(d), got()])),
+  const prologue = (): binaryen.ExpressionRef[] => {
+    const body: binaryen.ExpressionRef[] = [];
+    let word = STATUS_WORDS;
+    const bound = new Set<string>();
+    inputs.forEach((input, i) => {
+      input.dims.forEach((d, axis) => {
+        const at = layout.headerBase + word++ * 4;
+        const got = () => mod.i32.load(0, 4, mod.i32.const(at));
+        const where = [mod.i32.const(i), mod.i32.const(axis)];
+        if (typeof d === 'number') {
+          body.push(
+            mod.if(mod.i32.ne(got(), mod.i32.const(d)), fail(STATUS.DIM_MISMATCH, [...where, mod.i32.const(d), got()])),
+          );
+          return;
+        }
+        const name = sizeToString(d);
+        const info = symbols.get(name);
+        if (!info) throw new Error(`internal error: input ${i} dimension ${axis} is ${name}, not a symbol`);
+        if (bound.has(name)) {
+          body.push(
+            mod.if(
+              mod.i32.ne(got(), symbolValue(name)),
+              fail(STATUS.DIM_INCONSISTENT, [...where, symbolValue(name), got()]),
+            ),
+          );
+          return;
+        }
+        bound.add(name);
+        const outside = mod.i32.or(
+          mod.i32.lt_s(got(), mod.i32.const(info.min)),
+          mod.i32.gt_s(got(), mod.i32.const(info.max)),
         );
-        return;
-      }
-      const name = sizeToString(d);
-      const info = symbols.get(name);
-      if (!info) throw new Error(`internal error: input ${i} dimension ${axis} is ${name}, not a symbol`);
-      if (bound.has(name)) {
         body.push(
           mod.if(
-            mod.i32.ne(got(), symbolValue(name)),
-            fail(STATUS.DIM_INCONSISTENT, [...where, symbolValue(name), got()]),
+            outside,
+            fail(STATUS.OUT_OF_BOUNDS, [...where, mod.i32.const(info.max), got(), mod.i32.const(info.min)]),
           ),
         );
-        return;
-      }
-      bound.add(name);
-      const outside = mod.i32.or(
-        mod.i32.lt_s(got(), mod.i32.const(info.min)),
-        mod.i32.gt_s(got(), mod.i32.const(info.max)),
-      );
-      body.push(
-        mod.if(
-          outside,
-          fail(STATUS.OUT_OF_BOUNDS, [...where, mod.i32.const(info.max), got(), mod.i32.const(info.min)]),
-        ),
-      );
-      body.push(mod.i32.store(0, 4, mod.i32.const(slot(name)), got()));
+        body.push(mod.i32.store(0, 4, mod.i32.const(slot(name)), got()));
+      });
     });
-  });
+    return body;
+  };
 
   // ---- the kernel calls
   const expr = (a: Arg): binaryen.ExpressionRef => {
@@ -126,8 +151,15 @@ export function buildRun(
         return mod.i32.const(0);
     }
   };
-  /** The kernel call; `result`: an i32 kernel's result stored in local 0 (for a value check) instead of dropped. */
-  const call = (step: KernelStep, result = false): binaryen.ExpressionRef => {
+  /**
+   * The kernel call; `result`: an i32 kernel's result stored in local 0 (for a value check) instead of
+   * dropped; `override` replaces arguments by parameter name (a slice of the step).
+   */
+  const kernelCall = (
+    step: KernelStep,
+    result = false,
+    override: Record<string, binaryen.ExpressionRef> = {},
+  ): binaryen.ExpressionRef => {
     const fn = kernelFunctions.get(step.kernel);
     if (!fn)
       throw new CompileError(
@@ -138,43 +170,51 @@ export function buildRun(
     const params = KERNELS[step.kernel].params;
     const extra = Object.keys(args).filter((name) => !params.some(([p]) => p === name));
     if (extra.length) throw new Error(`internal error: ${step.kernel} has no parameter ${extra.join(', ')}`);
-    const parts: binaryen.ExpressionRef[] = [];
-    // Run-time tables this call reads, written just before it (their sizes may be computed symbols).
-    for (const a of Object.values(args)) {
-      if (a.t !== 'table') continue;
-      a.table.values.forEach((v, k) =>
-        parts.push(mod.i32.store(k * 4, 4, mod.i32.const(layout.tableBase + a.table.offset), size(v))),
-      );
-    }
     const operands = params.map(([name]) => {
+      if (override[name] !== undefined) return override[name];
       if (!args[name]) throw new Error(`internal error: ${step.kernel} called without ${name}`);
       return expr(args[name]);
     });
     const returns = 'returns' in KERNELS[step.kernel] ? binaryen.i32 : binaryen.none;
     const c = mod.call(fn, operands, returns);
     if (result && returns === binaryen.none) throw new Error(`internal error: ${step.kernel} returns nothing to check`);
-    parts.push(returns === binaryen.none ? c : result ? mod.local.set(0, c) : mod.drop(c));
-    return parts.length === 1 ? parts[0] : mod.block(null, parts);
+    return returns === binaryen.none ? c : result ? mod.local.set(0, c) : mod.drop(c);
   };
-  const checksOf = (step: Step): binaryen.ExpressionRef[] =>
-    (step.checks ?? []).map((check) => {
-      const index = checks.push(check.message) - 1;
-      return mod.if(
+  // Run-time tables a call reads, written just before it (their sizes may be computed symbols).
+  const tables = (step: Step): binaryen.ExpressionRef[] =>
+    isKernelStep(step)
+      ? Object.values(step.args()).flatMap((a) =>
+          a.t !== 'table'
+            ? []
+            : a.table.values.map((v, k) =>
+                mod.i32.store(k * 4, 4, mod.i32.const(layout.tableBase + a.table.offset), size(v)),
+              ),
+        )
+      : [];
+  // Each check's index (what a failed check reports) is fixed once, whichever function emits it.
+  const checkIndex = program.steps.map((step) => (step.checks ?? []).map((check) => checks.push(check.message) - 1));
+  const valueIndex = program.steps.map((step) =>
+    isKernelStep(step) && step.valueCheck ? checks.push(step.valueCheck.message) - 1 : -1,
+  );
+  const checksOf = (i: number): binaryen.ExpressionRef[] =>
+    (program.steps[i].checks ?? []).map((check, k) =>
+      mod.if(
         mod.i32.ne(size(check.a), size(check.b)),
-        fail(STATUS.CHECK_FAILED, [mod.i32.const(index), mod.i32.const(0), size(check.a), size(check.b)]),
-      );
-    });
+        fail(STATUS.CHECK_FAILED, [mod.i32.const(checkIndex[i][k]), mod.i32.const(0), size(check.a), size(check.b)]),
+      ),
+    );
+  const before = (i: number): binaryen.ExpressionRef[] => [...checksOf(i), ...tables(program.steps[i])];
   // The kernel found a value the op forbids (its result is in local 0): fail before anything reads it.
-  const valueChecks = (step: KernelStep): binaryen.ExpressionRef[] => {
-    if (!step.valueCheck) return [];
-    const index = checks.push(step.valueCheck.message) - 1;
+  const valueChecks = (i: number): binaryen.ExpressionRef[] => {
+    const step = program.steps[i];
+    if (!isKernelStep(step) || !step.valueCheck) return [];
     const valid = (KERNELS[step.kernel] as KernelSpec).valid ?? -1;
     const got = () => mod.local.get(0, binaryen.i32);
     return [
       mod.if(
         mod.i32.ne(got(), mod.i32.const(valid)),
         fail(STATUS.VALUE_INVALID, [
-          mod.i32.const(index),
+          mod.i32.const(valueIndex[i]),
           mod.i32.sub(got(), mod.i32.const(valid + 1)),
           size(step.valueCheck.lo ?? 0),
           size(step.valueCheck.hi ?? 0),
@@ -201,6 +241,15 @@ export function buildRun(
         ),
       ];
     });
+  const after = (i: number): binaryen.ExpressionRef[] => {
+    const step = program.steps[i];
+    return isKernelStep(step) ? [...valueChecks(i), ...computedChecks(step)] : [];
+  };
+  const callOf = (i: number, override?: Record<string, binaryen.ExpressionRef>) => {
+    const step = program.steps[i];
+    if (!isKernelStep(step)) throw new Error('internal error: a control step has no kernel call');
+    return kernelCall(step, !!step.valueCheck, override);
+  };
   /** A condition as an i32 (nonzero: true). */
   const condition = (c: Condition): binaryen.ExpressionRef => {
     if (c.kind === 'size') return size(c.size);
@@ -233,17 +282,18 @@ export function buildRun(
     otherwise?: binaryen.ExpressionRef[];
     label: number;
   }
+  const body = prologue();
   const stack: Frame[] = [];
   let labels = 0;
   const current = () => {
     const top = stack.at(-1);
     return top ? (top.otherwise ?? top.then) : body;
   };
-  for (const step of program.steps) {
-    current().push(...checksOf(step));
+  program.steps.forEach((step, i) => {
+    current().push(...before(i));
     if (isKernelStep(step)) {
-      current().push(call(step, !!step.valueCheck), ...valueChecks(step), ...computedChecks(step));
-      continue;
+      current().push(callOf(i), ...after(i));
+      return;
     }
     const c = step.control;
     switch (c.op) {
@@ -301,22 +351,34 @@ export function buildRun(
         break;
       }
     }
-  }
+  });
   if (stack.length) throw new Error('internal error: a control block is not closed');
 
   // ---- epilogue: the outputs' shapes
-  for (const output of outputs) {
-    for (const d of output.dims) body.push(mod.i32.store(0, 4, mod.i32.const(layout.headerBase + word++ * 4), size(d)));
-  }
-  body.push(mod.i32.store(0, 4, mod.i32.const(layout.headerBase), mod.i32.const(STATUS.OK)));
-  body.push(mod.return(mod.i32.const(STATUS.OK)));
+  const epilogue = (): binaryen.ExpressionRef[] => {
+    const list: binaryen.ExpressionRef[] = [];
+    let word = headerWords(
+      inputs.map((v) => v.dims.length),
+      outputs.map((v) => v.dims.length),
+    ).outputs[0];
+    for (const output of outputs) {
+      for (const d of output.dims)
+        list.push(mod.i32.store(0, 4, mod.i32.const(layout.headerBase + word++ * 4), size(d)));
+    }
+    list.push(mod.i32.store(0, 4, mod.i32.const(layout.headerBase), mod.i32.const(STATUS.OK)));
+    list.push(mod.return(mod.i32.const(STATUS.OK)));
+    return list;
+  };
+  body.push(...epilogue());
   mod.addFunction('run', binaryen.none, binaryen.i32, [binaryen.i32], mod.block(null, body, binaryen.none));
   mod.addFunctionExport('run', 'run');
+  const parts: RunParts = { prologue, before, call: callOf, after, epilogue, argument: expr };
   return {
     checks,
     stepCall: (i) => {
       const step = program.steps[i];
-      return isKernelStep(step) ? call(step) : mod.nop();
+      return isKernelStep(step) ? mod.block(null, [...tables(step), kernelCall(step)]) : mod.nop();
     },
+    parts,
   };
 }

@@ -4,14 +4,16 @@ import { loadModel, type LoadOptions, type LoadProgress } from '../../runtime/lo
 import type { Model } from '../../runtime/model.js';
 import { loadModelInWorker, type RemoteModel, type WorkerLoadOptions } from '../../runtime/remote.js';
 import { releaseModel, RELEASE_GRACE_MS } from '../../runtime/shared-loads.js';
+import type { ThreadedModel, ThreadsOption } from '../../runtime/threads/threaded-model.js';
 import { WidgetError } from '../shared/errors.js';
 
 /**
- * What the controller loads: a `Model` on the main thread (synchronous `predict`), or with the
- * `worker` option a `RemoteModel` in the page's module Worker (`predict` returns a Promise).
+ * What the controller loads: a `Model` on the main thread (synchronous `predict`), with `threads` a
+ * `ThreadedModel` where threads can help (`predict` returns a Promise for a call that runs on them), or
+ * with the `worker` option a `RemoteModel` in the page's module Worker (`predict` returns a Promise).
  * Same metadata and the same numbers either way: elements handle `predict` returning either.
  */
-export type LoadedModel = Model | RemoteModel;
+export type LoadedModel = Model | RemoteModel | ThreadedModel;
 
 export interface ModelControllerOptions<M extends LoadedModel = Model> {
   /** The model URL, or empty for none. */
@@ -27,6 +29,8 @@ export interface ModelControllerOptions<M extends LoadedModel = Model> {
   worker?: () => boolean;
   /** With `worker`: milliseconds one call of the model may run before the worker is stopped (0: no limit). */
   timeout?: () => number;
+  /** Threads for big calls (the `threads` attribute; not with `worker`). A change reloads. */
+  threads?: () => ThreadsOption | undefined;
   onProgress?: (progress: LoadProgress) => void;
   onLoad?: (model: M) => void;
   /** Load failures except aborts (an aborted load was superseded or its element left the page). */
@@ -49,7 +53,7 @@ export class ModelController<M extends LoadedModel = Model> implements ReactiveC
   private readonly host: ReactiveControllerHost & HTMLElement;
   private readonly options: ModelControllerOptions<M>;
   /** Resolves to a box the model is taken out of, so the Task's own record of its value does not hold it. */
-  private readonly task: Task<[string, boolean, string, boolean, number], { model?: M }>;
+  private readonly task: Task<[string, boolean, string, boolean, number, string], { model?: M }>;
   private waiters: Waiter<M>[] = [];
   /** Someone awaits `whenLoaded()`: load now even if lazy loading would still wait. */
   private wanted = false;
@@ -72,8 +76,9 @@ export class ModelController<M extends LoadedModel = Model> implements ReactiveC
           JSON.stringify(this.options.fetchOptions?.() ?? {}),
           this.options.worker?.() ?? false,
           this.options.worker?.() ? (this.options.timeout?.() ?? 0) : 0,
-        ] as [string, boolean, string, boolean, number],
-      task: ([src, enabled, fetchOptions, inWorker, timeout], { signal }) => {
+          this.options.worker?.() ? '1' : String(this.options.threads?.() ?? '1'),
+        ] as [string, boolean, string, boolean, number, string],
+      task: ([src, enabled, fetchOptions, inWorker, timeout, threads], { signal }) => {
         this.drop();
         if (!src) {
           this.rejectWaiters(new WidgetError('no-src', 'This element has no model: set its src attribute.'));
@@ -89,7 +94,7 @@ export class ModelController<M extends LoadedModel = Model> implements ReactiveC
         ) => Promise<M>;
         return load(src, {
           ...(JSON.parse(fetchOptions) as Pick<LoadOptions, 'integrity' | 'crossOrigin' | 'cache'>),
-          ...(inWorker ? { timeout } : {}),
+          ...(inWorker ? { timeout } : { threads: threads === 'auto' ? 'auto' : Number(threads) }),
           signal,
           onProgress: (p) => {
             if (signal.aborted) return; // a superseded load must not move the new one's bar

@@ -1,16 +1,18 @@
 import { LitElement, nothing, type PropertyValues } from 'lit';
 import { property } from 'lit/decorators.js';
 import type { Outputs } from '../../runtime/model.js';
+import type { ThreadsOption } from '../../runtime/threads/threaded-model.js';
 import { ErrorController } from '../controllers/error-controller.js';
 import { ModelController, type LoadedModel } from '../controllers/model-controller.js';
 import { VisibilityController } from '../controllers/visibility-controller.js';
 import { emit, type ModelElementEventMap } from '../events/index.js';
 import type { MlErrorDetail } from '../events/ml-error.js';
 import { errorStatus, renderError } from './render.js';
+import { threadsConverter } from './converters.js';
 
 /**
  * What every element that shows a model's predictions shares: where the model is and how and when to
- * load it (`src`, `loading`, `integrity`, `crossorigin`, `cache`, `worker`, `timeout`), the loader that
+ * load it (`src`, `loading`, `integrity`, `crossorigin`, `cache`, `worker`, `timeout`, `threads`), the loader that
  * fires `ml-progress` and `ml-load`, the loaded `model`, the current failure (`error`, `ml-error`, shown
  * short, logged in full once), and when to predict: once per update when something the result depends on
  * changed (`_dirty`), dropping a worker's late answer to an outdated input or model.
@@ -46,6 +48,14 @@ export abstract class ModelElement extends LitElement {
    */
   @property({ type: Number }) timeout = 10000;
 
+  /**
+   * Threads for big predictions: `auto` (the cores there are, up to 4, and only for calls big enough to
+   * gain from them) or a number (`1`: none). Cross-origin-isolated pages split each big step of a call
+   * over threads sharing the model's memory; other pages split big batches over workers. Never more than
+   * `navigator.hardwareConcurrency`; ignored with `worker`.
+   */
+  @property({ converter: threadsConverter }) threads: ThreadsOption = 'auto';
+
   private readonly _visibility = new VisibilityController(this, { enabled: () => this.loading === 'lazy' });
 
   protected readonly _loader = new ModelController<LoadedModel>(this, {
@@ -54,6 +64,7 @@ export abstract class ModelElement extends LitElement {
     fetchOptions: () => ({ integrity: this.integrity || undefined, crossOrigin: this.crossOrigin, cache: this.cache }),
     worker: () => this.worker,
     timeout: () => this.timeout,
+    threads: () => this.threads,
     onProgress: (p) => emit<ModelElementEventMap, 'ml-progress'>(this, 'ml-progress', { ...p }),
     onLoad: (model) => {
       emit<ModelElementEventMap, 'ml-load'>(this, 'ml-load', { meta: model.meta });

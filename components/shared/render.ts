@@ -52,6 +52,7 @@ const VISIBLE: Partial<Record<WidgetErrorCode, string>> = {
   'out-of-memory': 'The browser has no memory left for it. Reload the page.',
   trap: 'The model failed while working it out.',
   timeout: 'The model took too long and was stopped.',
+  'thread-failed': 'A helper thread stopped while the model was working. Try again.',
   'bad-input': 'These values cannot be used by the model.',
   'bad-image': 'This image cannot be read. Try another one.',
   'camera-denied': 'Camera access was refused.',
@@ -76,7 +77,8 @@ export function errorTitle(code: WidgetErrorCode): string {
     code === 'bad-image' ||
     code === 'no-target' ||
     code === 'trap' ||
-    code === 'timeout'
+    code === 'timeout' ||
+    code === 'thread-failed'
   )
     return 'Cannot predict:';
   if (code === 'camera-denied' || code === 'camera-unavailable') return 'Camera not available:';

@@ -794,6 +794,7 @@ describe('SectionScanner (memory and start read from streamed bytes)', () => {
       const expected = {
         memories: [{ initial: pages, maximum: pages, shared: false, memory64: false }],
         hasStart: false,
+        importedMemories: [],
       };
       expect(
         scan(bytes, () => bytes.length),

@@ -1,0 +1,88 @@
+// The threads benchmark page (bench/threads.mjs opens it twice in one run: cross-origin isolated, and plain).
+// Each case times, interleaved sample by sample: ours on one thread (loadModel(url)), ours with
+// `threads: n` (shared-memory slices when isolated, workers otherwise), and onnxruntime-web with as many
+// threads as the page allows it (n when isolated, else 1: it silently falls back without isolation).
+import * as ort from '../node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs';
+import { loadModel } from '../dist/runtime/index.js';
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+async function rowsOf(spec) {
+  const size = spec.rows * spec.rowShape.reduce((a, b) => a * b, 1);
+  const x = new Float32Array(size);
+  if (spec.rowsFile) {
+    const all = new Float32Array(await (await fetch(spec.rowsFile)).arrayBuffer());
+    for (let at = 0; at < size; at += all.length) x.set(all.subarray(0, Math.min(all.length, size - at)), at);
+    return x;
+  }
+  let s = 12345;
+  for (let i = 0; i < size; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    x[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return x;
+}
+
+/** Largest difference between two outputs' float data, relative to the larger magnitude where over 1. */
+function worst(a, b) {
+  let w = 0;
+  for (const name of Object.keys(b)) {
+    const x = a[name]?.data;
+    const y = b[name].data;
+    if (!x || x.length !== y.length) return Infinity;
+    if (!(y instanceof Float32Array)) continue;
+    for (let i = 0; i < y.length; i++) w = Math.max(w, Math.abs(x[i] - y[i]) / Math.max(1, Math.abs(y[i])));
+  }
+  return w;
+}
+
+window.setup = (threads) => {
+  ort.env.wasm.numThreads = crossOriginIsolated ? threads : 1;
+  return { isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency, ortThreads: ort.env.wasm.numThreads };
+};
+
+window.runCase = async function runCase(spec) {
+  const onnx = new Uint8Array(await (await fetch(spec.onnx)).arrayBuffer());
+  const session = await ort.InferenceSession.create(onnx, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: 'all',
+  });
+  const one = await loadModel(spec.wasm);
+  const many = await loadModel(spec.wasm, { threads: spec.threads });
+  const input = await rowsOf(spec);
+  const feed = session.inputNames[0];
+  const runOrt = () => session.run({ [feed]: new ort.Tensor('float32', input, [spec.rows, ...spec.rowShape]) });
+  const wantOurs = one.predict(input, spec.rows);
+  const check = { threadsVsOne: worst(await many.predict(input, spec.rows), wantOurs) };
+  check.oursVsOrt = worst(wantOurs, await runOrt());
+  const sides = {
+    one: () => one.predict(input, spec.rows),
+    threads: () => many.predict(input, spec.rows),
+    ort: runOrt,
+  };
+  const k = {};
+  for (const [side, run] of Object.entries(sides)) {
+    for (let i = 0; i < 3; i++) await run();
+    const t0 = performance.now();
+    await run();
+    await run();
+    k[side] = Math.max(1, Math.ceil(spec.targetMs / Math.max((performance.now() - t0) / 2, 1e-3)));
+  }
+  const samples = { one: [], threads: [], ort: [] };
+  for (let s = 0; s < spec.samples; s++) {
+    for (const [side, run] of Object.entries(sides)) {
+      const t0 = performance.now();
+      for (let j = 0; j < k[side]; j++) await run();
+      samples[side].push((performance.now() - t0) / k[side]);
+    }
+  }
+  await session.release();
+  return {
+    medians: Object.fromEntries(Object.entries(samples).map(([s, xs]) => [s, median(xs)])),
+    k,
+    check,
+    threadInfo: many.threads ?? { mode: 'one thread (a plain Model)', threads: 1, memoryBytes: many.meta.memoryBytes },
+  };
+};
+
+window.benchReady = true;
