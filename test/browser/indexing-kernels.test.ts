@@ -5,7 +5,7 @@
 // reported without writing the outputs. Canaries sit after every output. Run `npm run build:kernels` first.
 import { expect } from '@open-wc/testing';
 import { CODES } from '../../compiler/abi/codes.js';
-import { call, rng, type Arena, type KernelExports, type Ptr } from './kernel-harness.js';
+import { call, rng, type Arena, type KernelExports, type Ptr, type TypedArrayConstructor } from './kernel-harness.js';
 import { describeEachBuild, prod } from './resample-harness.js';
 
 const { ELEM, SCATTER } = CODES;
@@ -149,7 +149,11 @@ describeEachBuild('indexing kernels', (env) => {
             reduction,
           });
           expect(result).to.equal(0);
-          expect(Array.from(arena.view(Ctor, y, 8))).to.deep.equal(want);
+          expect(
+            Array.from(
+              arena.view(Ctor as TypedArrayConstructor<Float32Array | Int32Array | Uint8Array | Int8Array>, y, 8),
+            ),
+          ).to.deep.equal(want);
         });
   });
 
