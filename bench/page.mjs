@@ -2,6 +2,7 @@
 // bench/run.mjs calls window.runCase(spec) per case and window.coldStart(spec) in fresh contexts.
 import * as ort from '/node_modules/onnxruntime-web/dist/ort.wasm.min.mjs';
 import { loadModel } from '/dist/runtime/index.js';
+import { makeInput } from './inputs.mjs';
 import { timeSides } from './timing.mjs';
 import './shapes-page.mjs';
 
@@ -9,22 +10,6 @@ ort.env.wasm.numThreads = 1; // the peer's single-threaded figure; threads need 
 ort.env.wasm.wasmPaths = { wasm: '/node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm' };
 
 export { median } from './timing.mjs';
-
-/** Seeded inputs: uniform noise for networks, real rows (bench/build/<name>.f32) for classic models. */
-export async function makeInput(spec) {
-  const size = spec.rows * spec.rowShape.reduce((a, b) => a * b, 1);
-  if (spec.rowsFile) {
-    const all = new Float32Array(await (await fetch(spec.rowsFile)).arrayBuffer());
-    return all.slice(0, size);
-  }
-  const x = new Float32Array(size);
-  let s = 12345;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    x[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return x;
-}
 
 /** Worst difference of every output both sides return: floats relative to the output's scale, labels by count. */
 function compare(ours, theirs) {

@@ -16,9 +16,8 @@ import { gzipSync } from 'node:zlib';
 import { cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer from 'puppeteer-core';
 import { compile } from '../dist/compiler/index.js';
-import { CHROMIUM } from '../test/browsers.mjs';
+import { launchChromium } from './chromium.mjs';
 import { runShapeCases, shapeTable } from './shapes.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -169,17 +168,7 @@ async function main() {
   const skipped = ensureModels();
   const server = await serve();
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-    ],
-    protocolTimeout: 30 * 60_000,
-  });
+  const browser = await launchChromium();
   const page = await browser.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));
   await page.goto(`${origin}/bench/page.html`);

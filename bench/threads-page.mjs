@@ -4,24 +4,8 @@
 // threads as the page allows it (n when isolated, else 1: it silently falls back without isolation).
 import * as ort from '../node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs';
 import { loadModel } from '../dist/runtime/index.js';
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
-async function rowsOf(spec) {
-  const size = spec.rows * spec.rowShape.reduce((a, b) => a * b, 1);
-  const x = new Float32Array(size);
-  if (spec.rowsFile) {
-    const all = new Float32Array(await (await fetch(spec.rowsFile)).arrayBuffer());
-    for (let at = 0; at < size; at += all.length) x.set(all.subarray(0, Math.min(all.length, size - at)), at);
-    return x;
-  }
-  let s = 12345;
-  for (let i = 0; i < size; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    x[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return x;
-}
+import { makeInput } from './inputs.mjs';
+import { median } from './timing.mjs';
 
 /** Largest difference between two outputs' float data, relative to the larger magnitude where over 1. */
 function worst(a, b) {
@@ -49,7 +33,7 @@ window.runCase = async function runCase(spec) {
   });
   const one = await loadModel(spec.wasm);
   const many = await loadModel(spec.wasm, { threads: spec.threads });
-  const input = await rowsOf(spec);
+  const input = await makeInput(spec);
   const feed = session.inputNames[0];
   const runOrt = () => session.run({ [feed]: new ort.Tensor('float32', input, [spec.rows, ...spec.rowShape]) });
   const wantOurs = one.predict(input, spec.rows);

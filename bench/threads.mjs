@@ -10,9 +10,8 @@ import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer from 'puppeteer-core';
 import { compile } from '../dist/compiler/index.js';
-import { CHROMIUM } from '../test/browsers.mjs';
+import { launchChromium } from './chromium.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUILD = path.join(ROOT, 'bench/build');
@@ -92,17 +91,7 @@ const fmt = (ms) => (ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(1)
 async function main() {
   const server = await serve();
   const origin = `http://127.0.0.1:${server.address().port}`;
-  const browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-timer-throttling',
-      '--disable-renderer-backgrounding',
-    ],
-    protocolTimeout: 30 * 60_000,
-  });
+  const browser = await launchChromium();
   const version = await browser.version();
   const rows = [];
   const pages = {};

@@ -35,6 +35,15 @@ export class ModelError extends Error {
   }
 }
 
+/** A failure inside a worker's call as a ModelError: a trap in the model, else bad input (posted to the page). */
+export function asModelError(err: unknown): ModelError {
+  if (err instanceof ModelError) return err;
+  return new ModelError(
+    err instanceof WebAssembly.RuntimeError ? 'trap' : 'bad-input',
+    String((err as Error)?.message ?? err),
+  );
+}
+
 export function abortError(signal?: AbortSignal): ModelError {
   const reason = signal?.reason;
   return new ModelError('aborted', reason instanceof Error ? reason.message : 'The model load was aborted.', {

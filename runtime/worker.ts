@@ -4,7 +4,7 @@
  * works under a strict Content-Security-Policy. It holds each model while the page holds a handle to it
  * (counted per `loaded` reply, given back by `release`); then the loader's cache decides (shared-loads.ts).
  */
-import { ModelError } from './errors.js';
+import { asModelError, ModelError } from './errors.js';
 import { loadModel, releaseModel, type LoadOptions } from './load.js';
 import type { Model, ModelInput } from './model.js';
 import { isPoolRequest } from './threads/protocol.js';
@@ -79,13 +79,7 @@ scope.onmessage = async ({ data: request }) => {
     scope.postMessage({ id, type: 'result', outputs }, transfer);
   } catch (err) {
     aborts.delete(id);
-    const e =
-      err instanceof ModelError
-        ? err
-        : new ModelError(
-            err instanceof WebAssembly.RuntimeError ? 'trap' : 'bad-input',
-            String((err as Error)?.message ?? err),
-          );
+    const e = asModelError(err);
     scope.postMessage({ id, type: 'error', code: e.code, message: e.message });
   }
 };

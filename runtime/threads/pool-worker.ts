@@ -3,7 +3,7 @@
  * module the page compiled (no fetch, no compile of our own), hold a Web Lock for as long as this worker
  * lives, say `pool-ready`, then serve its role (protocol.ts).
  */
-import { ModelError } from '../errors.js';
+import { asModelError, ModelError } from '../errors.js';
 import { Model, type ModelExports } from '../model.js';
 import type { PoolReply, PoolRequest, PoolStart } from './protocol.js';
 import { helperLoop, threadedRun, type SliceExports } from './schedule.js';
@@ -30,13 +30,7 @@ export async function poolMessage(request: PoolRequest, scope: Scope): Promise<v
     const transfer = Object.values(value).flatMap((t) => (ArrayBuffer.isView(t.data) ? [t.data.buffer] : []));
     scope.postMessage({ type: 'pool-result', id, value }, transfer);
   } catch (err) {
-    const e =
-      err instanceof ModelError
-        ? err
-        : new ModelError(
-            err instanceof WebAssembly.RuntimeError ? 'trap' : 'bad-input',
-            String((err as Error)?.message ?? err),
-          );
+    const e = asModelError(err);
     scope.postMessage({ type: 'pool-error', id, code: e.code, message: e.message });
   }
 }
