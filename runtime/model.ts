@@ -59,6 +59,13 @@ export class Model {
   private readonly inputWords: number[];
   private readonly outputWords: number[];
   private readonly inputIndex: Map<string, number>;
+  // predict()'s plan, fixed by the metadata: values per row of each input, each input's shape for a call
+  // (the row count written into [0] when it is symbolic), the symbol every input starts with, a float view
+  // of all memory (it never grows). Nothing of it is made again per call.
+  private readonly rowSizes: number[];
+  private readonly rowShapes: number[][];
+  private readonly lead: string | undefined;
+  private readonly f32: Float32Array;
   /** What runs one call instead of `exports.run()` (a thread pool's leader: runtime/threads/). */
   private readonly runner?: () => number;
 
@@ -78,6 +85,10 @@ export class Model {
     this.inputPtrs = meta.inputs.map((_, i) => exports.inputPtr(i));
     this.outputPtrs = meta.outputs.map((_, i) => exports.outputPtr(i));
     this.inputIndex = new Map(meta.inputs.map((t, i) => [t.name, i]));
+    this.rowSizes = meta.inputs.map((t) => rowSize(t));
+    this.rowShapes = meta.inputs.map((t) => t.shape.map((d) => (typeof d === 'number' ? d : 0)));
+    this.lead = leadingSymbol(meta);
+    this.f32 = new Float32Array(this.memory);
   }
 
   /** Run on every input by name; returns every output (`dtype`, `shape`, typed `data`). */
@@ -112,7 +123,7 @@ export class Model {
       );
     const check = this.exports.firstNonFinite;
     const flat = this.flattenInputs(input, !!check);
-    const perRow = this.meta.inputs.map((t) => rowSize(t));
+    const perRow = this.rowSizes;
     if (perRow.some((n) => !Number.isFinite(n)))
       throw new ModelError(
         'bad-input',
@@ -127,7 +138,7 @@ export class Model {
     }
     // Without `rows` (the graph mixes the rows of a batch) all rows go in one call: along a shared
     // symbolic first dimension within its bound, or as the one tensor of a fixed shape.
-    const lead = this.leadingSymbol();
+    const lead = this.lead;
     if (!this.meta.rows) {
       if (!lead && n !== 1)
         throw new ModelError(
@@ -141,30 +152,35 @@ export class Model {
           `This model takes ${s.min}..${s.max} rows in one call (its graph mixes rows, so they cannot be split), not ${n}. Compile it with --dim ${lead}=..${n} to allow it.`,
         );
     }
-    this.meta.inputs.forEach((t, i) => {
+    const inputs = this.meta.inputs;
+    for (let i = 0; i < inputs.length; i++) {
       const need = n * perRow[i];
       if (flat[i].length !== need) {
+        const t = inputs[i];
         throw new ModelError(
           'bad-input',
           `Input "${t.name}" needs ${describeRow(t)}${this.meta.rows ? ' per row' : ''} (${need} numbers for ${n} row${n === 1 ? '' : 's'}), but got ${flat[i].length}.`,
         );
       }
-    });
+    }
     const chunkRows = this.meta.rows ? this.maxBatch : n;
     const single = n <= chunkRows;
     let outputs: Outputs | undefined;
     for (let start = 0; start < n; start += chunkRows) {
       const chunk = Math.min(chunkRows, n - start);
-      this.meta.inputs.forEach((t, i) => {
+      for (let i = 0; i < inputs.length; i++) {
+        const t = inputs[i];
         const per = perRow[i];
-        const data = flat[i].subarray(start * per, (start + chunk) * per);
-        new Float32Array(this.memory, this.inputPtrs[i], data.length).set(data);
+        const count = chunk * per;
+        this.f32.set(single ? flat[i] : flat[i].subarray(start * per, start * per + count), this.inputPtrs[i] >> 2);
         if (check && !t.missing) {
-          const at = check(this.inputPtrs[i], data.length);
+          const at = check(this.inputPtrs[i], count);
           if (at >= 0) throw nonFinite(t, start * per + at, flat[i][start * per + at]);
         }
-        this.header.set(this.rowShape(t, chunk), this.inputWords[i]);
-      });
+        const shape = this.rowShapes[i];
+        if (typeof t.shape[0] === 'string') shape[0] = chunk;
+        this.header.set(shape, this.inputWords[i]);
+      }
       this.call();
       if (single) return this.collectRows();
       // Several chunks: outputs copied into arrays made once, at their place along axis 0.
@@ -238,11 +254,17 @@ export class Model {
     };
   }
 
-  /** @internal The dims of output i after the last call. */
+  /** @internal The dims of output `t` after the last call. */
   outputShape(t: TensorMeta): number[] {
-    const i = this.meta.outputs.indexOf(t);
+    return this.dims(this.meta.outputs.indexOf(t));
+  }
+
+  /** The dims of output i after the last call, as a new array. */
+  private dims(i: number): number[] {
     const at = this.outputWords[i];
-    return Array.from(this.header.subarray(at, at + t.shape.length));
+    const dims = new Array<number>(this.meta.outputs[i].shape.length);
+    for (let d = 0; d < dims.length; d++) dims[d] = this.header[at + d];
+    return dims;
   }
 
   private call(): void {
@@ -272,16 +294,19 @@ export class Model {
 
   private collectRows(): Outputs {
     const out: Outputs = {};
-    this.meta.outputs.forEach((t, i) => {
-      const shape = this.outputShape(t);
-      out[t.name] = {
-        dtype: t.dtype,
-        shape,
-        data: readOutput(this.memory, this.outputPtrs[i], t, product(shape), {
-          int64AsNumbers: true,
-        }) as OutputTensor['data'],
-      };
-    });
+    const outputs = this.meta.outputs;
+    for (let i = 0; i < outputs.length; i++) {
+      const t = outputs[i];
+      const shape = this.dims(i);
+      const count = product(shape);
+      // Float scores, the usual output: one copy out of the memory's float view, no view made per call.
+      const at = this.outputPtrs[i] >> 2;
+      const data =
+        t.dtype === 'float32' && !t.categories
+          ? this.f32.slice(at, at + count)
+          : readOutput(this.memory, this.outputPtrs[i], t, count, { int64AsNumbers: true });
+      out[t.name] = { dtype: t.dtype, shape, data: data as OutputTensor['data'] };
+    }
     return out;
   }
 
@@ -328,21 +353,6 @@ export class Model {
     return shape;
   }
 
-  /** The shape of `rows` rows of a row-shaped input. */
-  private rowShape(t: TensorMeta, rows: number): number[] {
-    if (typeof t.shape[0] !== 'string') return t.shape as number[];
-    return [rows, ...(t.shape.slice(1) as number[])];
-  }
-
-  /** The symbol every input starts with (its other dims fixed), if there is one. */
-  private leadingSymbol(): string | undefined {
-    const first = this.meta.inputs[0]?.shape[0];
-    const ok =
-      typeof first === 'string' &&
-      this.meta.inputs.every((t) => t.shape[0] === first && t.shape.slice(1).every((d) => typeof d === 'number'));
-    return ok ? first : undefined;
-  }
-
   private inputNames(): string {
     return this.meta.inputs.map((t) => `"${t.name}"`).join(', ');
   }
@@ -380,6 +390,15 @@ export class Model {
     }
     return flat.length / per;
   }
+}
+
+/** The symbol every input starts with (its other dims fixed), if there is one. */
+function leadingSymbol(meta: ModelMeta): string | undefined {
+  const first = meta.inputs[0]?.shape[0];
+  const ok =
+    typeof first === 'string' &&
+    meta.inputs.every((t) => t.shape[0] === first && t.shape.slice(1).every((d) => typeof d === 'number'));
+  return ok ? first : undefined;
 }
 
 function product(dims: readonly number[]): number {
