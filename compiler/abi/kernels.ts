@@ -192,6 +192,8 @@ export const KERNELS = {
   nhwc_to_nchw: { module: 'layout', params: [ptr('x'), ptr('y'), i32('images'), i32('C'), i32('HW')] },
   /** table = [rank, out dims…, in dims…, leading pads…]; mode: CODES.PAD. */
   pad: { module: 'pad', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table'), i32('mode'), f32('value')] },
+  /** pad with the constant's 4 bytes read at value (a run-time constant_value, an int32 constant). */
+  pad_at: { module: 'pad', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table'), i32('mode'), ptr('value')] },
   /** y[i] = table[idx[i]] (class indices to their float class values). */
   lookup_f32: { module: 'cast', params: [ptr('idx'), ptr('table'), ptr('y'), i32('n')] },
   /** The index of the first non-finite float among n at x, or −1 (the runtime's input check). */
