@@ -107,13 +107,14 @@ export function runtimeSqueeze(ctx: NodeContext, x: RtValue, squeeze: boolean): 
   const outRank = squeeze ? rank - a.n : rank + a.n;
   if (outRank < 0) throw new NodeProblem(`${a.n} axes to squeeze from a tensor of rank ${rank}`, 'invalid-graph');
   const table = newTable(ctx, outRank);
+  const inLens = ctx.program.addTable(x.dims); // added while lowering: the data segment is final at emit
   const step = ctx.program.addStep(
     'axes_dims',
     () => ({
       axes: a.ptr,
       axesBytes: i32(a.bytes),
       nAxes: i32(a.n),
-      inLens: ctx.program.addTable(x.dims),
+      inLens,
       inRank: i32(rank),
       squeeze: i32(squeeze ? 1 : 0),
       out: buf(table),
@@ -144,13 +145,14 @@ export function runtimeExpandDims(ctx: NodeContext, inDims: Size[]): Size[] {
   const s = shapeOperand(ctx, 1, 'shape');
   const rank = Math.max(s.n, inDims.length);
   const table = newTable(ctx, rank);
+  const inLens = ctx.program.addTable(inDims);
   const step = ctx.program.addStep(
     'expand_dims',
     () => ({
       shape: s.ptr,
       shapeBytes: i32(s.bytes),
       n: i32(s.n),
-      inLens: ctx.program.addTable(inDims),
+      inLens,
       inRank: i32(inDims.length),
       out: buf(table),
     }),

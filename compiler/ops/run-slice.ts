@@ -47,6 +47,7 @@ export function runtimeSlice(ctx: NodeContext, x: RtValue): RuntimeSlice {
     : Array.from({ length: n }, (_, a) => a);
   const table = newTable(ctx, 3 * rank);
   const bytes = (op: ShapeOperand | undefined) => i32(op ? op.bytes : 0);
+  const inLens = ctx.program.addTable(x.dims); // added while lowering: the data segment is final at emit
   const step = ctx.program.addStep(
     'slice_ranges',
     () => ({
@@ -59,7 +60,7 @@ export function runtimeSlice(ctx: NodeContext, x: RtValue): RuntimeSlice {
       steps: steps?.ptr ?? starts.ptr,
       stepsBytes: bytes(steps),
       n: i32(n),
-      inLens: ctx.program.addTable(x.dims),
+      inLens,
       rank: i32(rank),
       out: buf(table),
     }),
