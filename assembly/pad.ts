@@ -104,3 +104,11 @@ export function col2im(
     }
   }
 }
+
+/**
+ * pad with the constant read from memory: 4 bytes at value (an f32, or an int32's bits: loads and stores
+ * keep them exactly), for a constant_value given at run time or an integer tensor of 4-byte elements.
+ */
+export function pad_at(x: usize, y: usize, rows: i32, table: usize, mode: i32, value: usize): void {
+  pad(x, y, rows, table, mode, load<f32>(value));
+}

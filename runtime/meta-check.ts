@@ -47,8 +47,10 @@ export function checkMeta(meta: ModelMeta, where: string): void {
   (m.symbols as unknown[]).forEach((x, i) => {
     const o = (x ?? {}) as Record<string, unknown>;
     if (typeof o.name !== 'string' || o.name === '') fail(`symbols[${i}].name`, `is ${show(o.name)}, not a name`);
-    if (!isWhole(o.min) || !isWhole(o.max) || (o.min as number) > (o.max as number))
-      fail(`symbols[${i}]`, `bounds ${show(o.min)}..${show(o.max)} are not whole numbers, min ≤ max`);
+    // A computed value may be signed (a Slice step read from data); an input dimension is a size.
+    const lowest = o.kind === 'computed' ? Number.isInteger(o.min) : isWhole(o.min);
+    if (!lowest || !isWhole(o.max) || (o.min as number) > (o.max as number))
+      fail(`symbols[${i}]`, `bounds ${show(o.min)}..${show(o.max)} are not integers, min ≤ max`);
   });
   if (m.rows !== null && (typeof m.rows !== 'object' || typeof (m.rows as { symbol?: unknown }).symbol !== 'string'))
     fail('rows', `is ${show(m.rows)}, not null or { symbol }`);

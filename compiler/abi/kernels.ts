@@ -20,6 +20,7 @@ import { NMS_KERNELS } from './nms.js';
 import { QUANT_KERNELS } from './quant.js';
 import { NORM_KERNELS } from './norm.js';
 import { RESAMPLE_KERNELS } from './resample.js';
+import { SHAPE_VALUES_KERNELS } from './shape_values.js';
 import { SIGNAL_KERNELS } from './signal.js';
 import { f32, i32, ptr, WINDOW, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
@@ -191,6 +192,8 @@ export const KERNELS = {
   nhwc_to_nchw: { module: 'layout', params: [ptr('x'), ptr('y'), i32('images'), i32('C'), i32('HW')] },
   /** table = [rank, out dims…, in dims…, leading pads…]; mode: CODES.PAD. */
   pad: { module: 'pad', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table'), i32('mode'), f32('value')] },
+  /** pad with the constant's 4 bytes read at value (a run-time constant_value, an int32 constant). */
+  pad_at: { module: 'pad', params: [ptr('x'), ptr('y'), i32('rows'), ptr('table'), i32('mode'), ptr('value')] },
   /** y[i] = table[idx[i]] (class indices to their float class values). */
   lookup_f32: { module: 'cast', params: [ptr('idx'), ptr('table'), ptr('y'), i32('n')] },
   /** The index of the first non-finite float among n at x, or −1 (the runtime's input check). */
@@ -421,6 +424,8 @@ export const KERNELS = {
   ...NMS_KERNELS,
   // ---- signal: HannWindow, HammingWindow, BlackmanWindow, MelWeightMatrix (./signal.ts)
   ...SIGNAL_KERNELS,
+  // ---- shape operands given at run time: Reshape, Squeeze, Slice, Expand, … (./shape_values.ts)
+  ...SHAPE_VALUES_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 // A name in two family tables would lose one entry to the spread above without a word: refuse it.
@@ -435,6 +440,7 @@ export const KERNELS = {
     LOSS_KERNELS,
     NMS_KERNELS,
     SIGNAL_KERNELS,
+    SHAPE_VALUES_KERNELS,
   ])
     for (const name of Object.keys(table)) {
       if (seen.has(name)) throw new Error(`kernel ${name} is in two ABI tables`);

@@ -1,11 +1,12 @@
 import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lowering/context.js';
 import type { RtValue, Value } from '../program.js';
-import { broadcastShapes, broadcastStrides, shapeToString, type SizeCheck } from '../shape/shapes.js';
-import { sameSizes, type Size } from '../shape/size.js';
+import { broadcastShapes, broadcastStrides, shapeToString, stridesOf, type SizeCheck } from '../shape/shapes.js';
+import { isConst, min, mul, sameSizes, sub, type Size } from '../shape/size.js';
 import { stridedView, Tensor } from '../tensor.js';
 import type { OpHandler } from './op.js';
-import { constantAs, stridedCopy } from './strided.js';
+import { constantAs, runtimeInput, stridedCopy } from './strided.js';
+import { runtimeExpandDims } from './run-shape.js';
 import { storageOfValue } from './elementwise.js';
 
 /**
@@ -29,7 +30,7 @@ export function broadcastTo(ctx: NodeContext, v: Value, outDims: Size[]): RtValu
 }
 
 const expand: OpHandler = {
-  inputs: 'input shape!',
+  inputs: 'input shape',
   fold(ctx, [x]) {
     const target = ctx.sizes(1, 'shape');
     const out = broadcastShapes(x!.dims, target);
@@ -39,8 +40,24 @@ const expand: OpHandler = {
   },
   lower(ctx) {
     const v = ctx.input(0)!;
-    const target = ctx.sizes(1, 'shape');
     const dims = v.kind === 'const' ? v.tensor.dims : v.dims;
+    if (ctx.input(1)?.kind === 'rt') {
+      // A shape given at run time: the output's dims per call, checked to broadcast (run-shape.ts); where
+      // the input's dim may be 1 at run time, its stride is 0 then (the copy repeats it).
+      if (v.kind === 'shape')
+        throw new NodeProblem('expanding a shape by a shape computed at run time is not supported');
+      const x = runtimeInput(ctx, 0);
+      const out = runtimeExpandDims(ctx, x.dims);
+      const strides = stridesOf(x.dims).map((s, i) =>
+        isConst(x.dims[i]) ? (x.dims[i] === 1 ? 0 : s) : mul(s, min(sub(x.dims[i], 1), 1)),
+      );
+      const full = [...new Array<Size>(out.length - strides.length).fill(0), ...strides];
+      return ctx.output(0, {
+        ...stridedCopy(ctx, x, out, full, 0),
+        rowAxis: x.rowAxis === 'none' ? 'none' : undefined,
+      });
+    }
+    const target = ctx.sizes(1, 'shape');
     const checks: SizeCheck[] = [];
     const out = broadcastShapes(dims, target, checks);
     if (!out)

@@ -1,5 +1,6 @@
 import { meaning, type OpHandler } from './op.js';
-import { constantAs, constantTensor, stridedCopy } from './strided.js';
+import { constantAs, constantTensor, runtimeInput, stridedCopy } from './strided.js';
+import { runtimeSlice, runtimeSplitSizes, sliceAtRunTime } from './run-slice.js';
 import { normalizeAxis, type NodeContext } from '../lowering/context.js';
 import { rowsOf } from '../lowering/rows.js';
 import { NodeProblem } from '../errors.js';
@@ -221,13 +222,21 @@ function slicedRows(x: RtValue, spec: SliceSpec): number | 'none' | undefined {
 }
 
 const slice: OpHandler = {
-  inputs: (opset) => (opset >= 10 ? 'data starts! ends! axes?! steps?!' : 'data'),
+  inputs: (opset) => (opset >= 10 ? 'data starts ends axes? steps?' : 'data'),
   fold(ctx, [x]) {
     const { outDims, strides, offset } = sliceSpec(x!.dims, ...sliceArgs(ctx));
     return [stridedView(x!, outDims as number[], strides as number[], offset as number)];
   },
   lower(ctx) {
     const v = ctx.input(0)!;
+    if (sliceAtRunTime(ctx) && v.kind !== 'shape') {
+      const x = runtimeInput(ctx, 0);
+      const spec = runtimeSlice(ctx, x);
+      return ctx.output(0, {
+        ...stridedCopy(ctx, x, spec.outDims, spec.strides, spec.offset),
+        rowAxis: slicedRows(x, spec),
+      });
+    }
     const args = sliceArgs(ctx);
     if (v.kind === 'shape') {
       const spec = sliceSpec(v.dims, ...args);
@@ -256,7 +265,7 @@ function splitSizes(ctx: NodeContext, d: Size): Size[] {
 }
 
 const split: OpHandler = {
-  inputs: (opset) => (opset >= 13 || opset < 2 ? 'input split?!' : 'input'),
+  inputs: (opset) => (opset >= 13 || opset < 2 ? 'input split?' : 'input'),
   fold(ctx, [x]) {
     const axis = normalizeAxis(ctx.int('axis', 0), x!.dims.length);
     let start = 0;
@@ -271,7 +280,9 @@ const split: OpHandler = {
     const x = ctx.rtAny(0);
     const axis = normalizeAxis(ctx.int('axis', 0), x.dims.length);
     let start: Size = 0;
-    const sizes = splitSizes(ctx, x.dims[axis]);
+    const given = ctx.input(1)?.kind === 'rt' && (ctx.opset >= 13 || ctx.opset < 2);
+    const count = ctx.node.outputs.length;
+    const sizes = given ? runtimeSplitSizes(ctx, x.dims[axis], count, axis) : splitSizes(ctx, x.dims[axis]);
     if (isConst(x.dims[axis]) && sizes.every(isConst) && sum(sizes) !== x.dims[axis])
       throw new NodeProblem(`split sizes [${sizes}] do not add up to the axis's ${x.dims[axis]}`, 'invalid-graph');
     sizes.forEach((n, i) => {

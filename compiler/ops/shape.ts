@@ -1,4 +1,5 @@
 import { meaning, type OpHandler } from './op.js';
+import { CODES } from '../abi/codes.js';
 import { normalizeAxis, type NodeContext } from '../lowering/context.js';
 import { rowsAfterRemoving } from '../lowering/rows.js';
 import { NodeProblem } from '../errors.js';
@@ -7,6 +8,8 @@ import { axesOf } from './args.js';
 import { buf, f32, i32, type RtValue, type Value } from '../program.js';
 import { floorDiv, isConst, mul, product, sameSize, sizeToString, type Size } from '../shape/size.js';
 import { shapeToString } from '../shape/shapes.js';
+import { runtimeReshape, runtimeSizes, runtimeSqueeze, readEntry, dimName, sizesLength } from './run-shape.js';
+import { runtimeInput } from './strided.js';
 
 /**
  * Ops about shapes that move no data: Shape, Size, Reshape, Flatten, Squeeze, Unsqueeze, Identity,
@@ -54,13 +57,17 @@ function unsqueezeDims(dims: Size[], axes: number[]): Size[] {
   return out;
 }
 
+/** Whether input i is given and computed at run time (a shape operand only the data tells). */
+const atRunTime = (ctx: NodeContext, i: number): boolean => ctx.input(i)?.kind === 'rt';
+
 const unsqueeze: OpHandler = {
-  inputs: (opset) => (opset >= 13 ? 'data axes!' : 'data'),
+  inputs: (opset) => (opset >= 13 ? 'data axes' : 'data'),
   fold(ctx, [x]) {
     return [x!.reshape(unsqueezeDims(x!.dims, axesOf(ctx, 1, 13) ?? []) as number[])];
   },
   lower(ctx) {
     const v = ctx.input(0)!;
+    if (ctx.opset >= 13 && atRunTime(ctx, 1)) return ctx.output(0, runtimeSqueeze(ctx, runtimeInput(ctx, 0), false));
     const given = axesOf(ctx, 1, 13) ?? [];
     const dims = unsqueezeDims(dimsOf(v), given);
     if (v.kind === 'shape') return ctx.outputSizes(0, dims as number[], v.values);
@@ -80,7 +87,7 @@ function squeezeAxes(ctx: NodeContext, dims: Size[]): number[] {
 }
 
 const squeeze: OpHandler = {
-  inputs: (opset) => (opset >= 13 ? 'data axes?!' : 'data'),
+  inputs: (opset) => (opset >= 13 ? 'data axes?' : 'data'),
   fold(ctx, [x]) {
     const axes = squeezeAxes(ctx, x!.dims);
     for (const a of axes)
@@ -89,6 +96,7 @@ const squeeze: OpHandler = {
   },
   lower(ctx) {
     const v = ctx.input(0)!;
+    if (ctx.opset >= 13 && atRunTime(ctx, 1)) return ctx.output(0, runtimeSqueeze(ctx, runtimeInput(ctx, 0), true));
     const dims = dimsOf(v);
     const axes = squeezeAxes(ctx, dims);
     for (const a of axes) {
@@ -197,10 +205,11 @@ function reshapeTarget(ctx: NodeContext): Size[] {
 }
 
 const reshape: OpHandler = {
-  inputs: (opset) => (opset >= 5 ? 'data shape!' : 'data'),
+  inputs: (opset) => (opset >= 5 ? 'data shape' : 'data'),
   fold: (ctx, [x]) => [x!.reshape(reshapeDims(ctx, x!.dims, reshapeTarget(ctx), undefined) as number[])],
   lower(ctx) {
     const v = ctx.input(0)!;
+    if (ctx.opset >= 5 && atRunTime(ctx, 1)) return ctx.output(0, runtimeReshape(ctx, runtimeInput(ctx, 0)));
     const target = reshapeTarget(ctx);
     if (v.kind === 'shape')
       return ctx.outputSizes(0, reshapeDims(ctx, v.dims, target, undefined) as number[], v.values);
@@ -236,14 +245,15 @@ const constant: OpHandler = {
 
 /**
  * A constant of a shape known at compile time folds. One whose shape is symbolic (from Shape of a
- * run-time value: skl2onnx's PolynomialFeatures makes its bias column this way) is filled at run time.
+ * run-time value: skl2onnx's PolynomialFeatures makes its bias column this way) or given at run time (its
+ * dims read per call, run-shape.ts) is filled at run time.
  */
 const constantOfShape: OpHandler = {
-  inputs: 'input!',
+  inputs: 'input',
   lower(ctx) {
-    const dims = ctx.sizes(0, 'shape');
     const value = ctx.attr('value');
     const t = value instanceof Tensor ? value : Tensor.scalar('float32', 0);
+    const dims = atRunTime(ctx, 0) ? runtimeShape(ctx) : ctx.sizes(0, 'shape');
     if (dims.every(isConst)) {
       return ctx.output(0, {
         kind: 'const',
@@ -254,14 +264,42 @@ const constantOfShape: OpHandler = {
         ),
       });
     }
-    if (!t.isFloat) throw new NodeProblem('an integer constant of a run-time shape is not supported yet');
     // Filled with one value: every row the same, so a symbolic leading size (the batch, if it is one) keeps
     // rows apart; a wrong guess only stops the batch from running in chunks (lowering/lower.ts keepsRows).
-    const y = { ...ctx.newValue(dims), rowAxis: isConst(dims[0]) ? ('none' as const) : 0 };
-    ctx.program.addStep('fill', () => ({ y: buf(y), n: i32(product(dims)), v: f32(t.numbers[0]) }), [], [y]);
-    ctx.output(0, y);
+    const rowAxis = isConst(dims[0]) || atRunTime(ctx, 0) ? ('none' as const) : 0;
+    ctx.output(0, { ...filled(ctx, dims, t), rowAxis });
   },
 };
+
+/** ConstantOfShape's dims from a shape given at run time (each read per call, default bound). */
+function runtimeShape(ctx: NodeContext): Size[] {
+  const n = sizesLength(ctx, 0, 'shape');
+  const table = runtimeSizes(ctx, 0, 'shape', 'a dimension of the constant');
+  return Array.from({ length: n }, (_, k) => readEntry(ctx, table, k, dimName(ctx, k), Infinity));
+}
+
+/** A run-time value of `dims` holding t's one value (float, int32, int64 within i32, bool, uint8). */
+function filled(ctx: NodeContext, dims: Size[], t: Tensor): RtValue {
+  const v = t.numbers[0];
+  const n = product(dims);
+  if (t.isFloat) {
+    if (t.dtype !== 'float32') throw new NodeProblem(`a ${t.dtype} constant of a run-time shape is not supported`);
+    const y = ctx.newValue(dims);
+    ctx.program.addStep('fill', () => ({ y: buf(y), n: i32(n), v: f32(v) }), [], [y]);
+    return y;
+  }
+  if (t.dtype === 'bool' || t.dtype === 'uint8') {
+    const y: RtValue = { ...ctx.newValue(dims, 'uint8'), onnx: t.dtype };
+    ctx.program.addStep('fill_u8', () => ({ y: buf(y), n: i32(n), v: i32(v) }), [], [y]);
+    return y;
+  }
+  const kind = t.dtype === 'int32' ? CODES.ELEM.I32 : t.dtype === 'int64' ? CODES.ELEM.I64 : undefined;
+  if (kind === undefined || !(Math.abs(v) < 2 ** 31))
+    throw new NodeProblem(`a ${t.dtype} constant ${v} of a run-time shape is not supported`);
+  const y = ctx.newValue(dims, t.dtype as 'int32' | 'int64');
+  ctx.program.addStep('iota', () => ({ y: buf(y), n: i32(n), start: i32(v), delta: i32(0), kind: i32(kind) }), [], [y]);
+  return y;
+}
 
 export const SHAPE_OPS: Record<string, OpHandler> = {
   Shape: shape,

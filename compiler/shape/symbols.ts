@@ -93,8 +93,9 @@ export class SymbolTable {
    * own (a Resize output length from scales in the data): it then gets the default bound, as an input symbol
    * no --dim bounds (compiler/plan.ts), and the call is refused when the data asks for more. `guessed`: `max`
    * is only a default (a window length read from an input), so `--dim NAME=..MAX` may raise it too.
+   * `min`: below 0 for a signed value read from data (a Slice step, which may be negative).
    */
-  computed(hint: string, max: number, guessed = false): Sym {
+  computed(hint: string, max: number, guessed = false, min = 0): Sym {
     let name = hint;
     for (let i = 2; this.byName.has(name); i++) name = `${hint}#${i}`;
     // `--dim NAME=..MAX` may bound a computed size more tightly than what computes it can reach.
@@ -104,7 +105,7 @@ export class SymbolTable {
     const wanted = flagged ? (option as { max: number }).max : max;
     const bound = flagged ? (guessed ? wanted : Math.min(max, wanted)) : max;
     const limit = bound === Infinity ? Infinity : Math.max(0, Math.min(bound, MAX_DIM));
-    this.add({ name, kind: 'computed', min: 0, max: limit, flagged, slot: 0 });
+    this.add({ name, kind: 'computed', min: Math.max(min, -MAX_DIM), max: limit, flagged, slot: 0 });
     return symbol(name);
   }
 
