@@ -5,6 +5,7 @@ import { Program, type RtValue, type Value } from '../program.js';
 import { isConst, sizeToString, type Size } from '../shape/size.js';
 import { MAX_DIM, SymbolTable, type DimOption } from '../shape/symbols.js';
 import { Tensor } from '../tensor.js';
+import { BranchChoices } from './branch-choices.js';
 import { allNodes, countReads, GraphLowering, Scope } from './graph.js';
 import { toPlain } from './layout.js';
 import { materialize } from './materialize.js';
@@ -64,12 +65,13 @@ export function lowerModel(model: OnnxModel, options: LowerOptions = {}): Lowere
  */
 function lowerUnifying(model: OnnxModel, options: LowerOptions, batchFromOne: boolean): Lowered {
   const aliases = new Map<string, string>();
+  let choices = new BranchChoices();
   for (;;) {
     let lowered: Lowered | undefined;
     let failure: unknown;
     const symbols = new SymbolTable(options.dims, aliases);
     try {
-      lowered = lower(model, options, batchFromOne, symbols);
+      lowered = lower(model, options, batchFromOne, symbols, choices);
     } catch (err) {
       if (!(err instanceof CompileError)) throw err;
       failure = err;
@@ -77,13 +79,22 @@ function lowerUnifying(model: OnnxModel, options: LowerOptions, batchFromOne: bo
     const fresh = symbols.equalities.filter(([, drop]) => !aliases.has(drop));
     if (fresh.length === 0) {
       if (lowered) return lowered;
+      // an If whose branches differ in rank: try the other branch (lowering/branch-choices.ts)
+      if (choices.retry()) continue;
       throw failure;
     }
     for (const [keep, drop] of fresh) if (!aliases.has(drop) && keep !== drop) aliases.set(drop, keep);
+    choices = new BranchChoices(); // the sizes changed: every If is chosen for anew
   }
 }
 
-function lower(model: OnnxModel, options: LowerOptions, batchFromOne: boolean, symbols: SymbolTable): Lowered {
+function lower(
+  model: OnnxModel,
+  options: LowerOptions,
+  batchFromOne: boolean,
+  symbols: SymbolTable,
+  choices: BranchChoices,
+): Lowered {
   const opset = model.opsets['ai.onnx'];
   const { graph } = model;
   const problems: CompileProblem[] = [];
@@ -138,7 +149,7 @@ function lower(model: OnnxModel, options: LowerOptions, batchFromOne: boolean, s
   const consumers = countReads(graph);
   for (const { value, name } of inputs) value.buffer.pendingReads = consumers.get(name) ?? 0;
 
-  const nodes = new GraphLowering(model, program, batchFromOne);
+  const nodes = new GraphLowering(model, program, batchFromOne, choices);
   const scope = new Scope();
   for (const [name, v] of values) scope.set(name, v);
   nodes.lowerNodes(graph, scope, consumers);
