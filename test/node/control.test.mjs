@@ -154,3 +154,42 @@ describe('control flow: an If whose branches differ in rank', () => {
     );
   });
 });
+
+describe('control flow: Scan at opset 8', () => {
+  const file = (name) => new Uint8Array(readFileSync(path.join(DIR, `${name}.onnx`)));
+  const feeds = (b, t) => ({
+    s0: { data: new Float32Array(b * 2), shape: [b, 2] },
+    x: { data: new Float32Array(b * t * 2).fill(1), shape: [b, t, 2] },
+    y: { data: new Float32Array(b * t * 2).fill(2), shape: [b, t, 2] },
+  });
+
+  test('sequence_lens shorter than the sequence is refused at run time (never a partial scan), and the model keeps working', async () => {
+    const model = await api.loadModel((await api.compile(file('scan8_full_lengths'), {})).wasm);
+    assert.throws(
+      () => model.run(feeds(2, 4)),
+      (err) => err.code === 'shape-mismatch' && /sequence_lens must be the full sequence length/.test(err.message),
+    );
+    const ok = model.run(feeds(2, 3));
+    assert.deepEqual(ok.sums.shape, [2, 3, 2]);
+    assert.deepEqual(Array.from(ok.total.data), [6, 6, 6, 6]);
+  });
+
+  test('sequence_lens computed at run time is a CompileError naming the Scan', async () => {
+    const { onnx } = (await import('onnx-proto')).default;
+    const m = onnx.ModelProto.decode(file('scan8_full_lengths'));
+    const lens = m.graph.initializer.find((t) => t.name === 'lens');
+    m.graph.initializer = m.graph.initializer.filter((t) => t !== lens);
+    m.graph.input.push(
+      onnx.ValueInfoProto.create({
+        name: 'lens',
+        type: { tensorType: { elemType: 7, shape: { dim: [{ dimValue: 2 }] } } },
+      }),
+    );
+    await assert.rejects(
+      api.compile(onnx.ModelProto.encode(m).finish(), {}),
+      (err) =>
+        err.name === 'CompileError' &&
+        err.problems.some((p) => p.op === 'Scan' && /sequence_lens computed at run time/.test(p.message)),
+    );
+  });
+});
