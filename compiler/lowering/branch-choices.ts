@@ -1,3 +1,4 @@
+import { CompileError } from '../errors.js';
 import type { OnnxNode } from '../onnx.js';
 
 /**
@@ -19,6 +20,11 @@ export class BranchChoices {
   /** Ifs no choice worked for: their rank problem is reported. */
   private readonly refused = new Set<OnnxNode>();
   private attempts = 0;
+
+  /** The last attempt compiled Ifs for one branch, and met no other If that needs a choice. */
+  get choosing(): boolean {
+    return this.order.length > 0 && this.fresh.length === 0;
+  }
 
   /** The branch `node` is compiled for, if one was chosen. */
   choice(node: OnnxNode): boolean | undefined {
@@ -71,3 +77,15 @@ export class BranchChoices {
 
 /** Lowerings tried before the Ifs' rank problems are reported (each If met doubles the choices). */
 const MAX_ATTEMPTS = 16;
+
+/**
+ * The failure to report when no choice compiled: the Ifs' rank problems (`final`), and what failed after
+ * them with the branches first chosen (`chosen`), which may be the real cause (an op that fails anyway).
+ */
+export function withChosenProblems(final: CompileError, chosen: CompileError): CompileError {
+  const seen = new Set(final.problems.map((p) => `${p.node}\n${p.message}`));
+  const problems = [...final.problems, ...chosen.problems.filter((p) => !seen.has(`${p.node}\n${p.message}`))];
+  if (problems.length === final.problems.length) return final;
+  const code = final.code === chosen.code ? final.code : 'unsupported-ops';
+  return new CompileError(code, `The model has ${problems.length} node(s) ml-widgets cannot compile:`, problems);
+}

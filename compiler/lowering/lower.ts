@@ -5,7 +5,7 @@ import { Program, type RtValue, type Value } from '../program.js';
 import { isConst, sizeToString, type Size } from '../shape/size.js';
 import { MAX_DIM, SymbolTable, type DimOption } from '../shape/symbols.js';
 import { Tensor } from '../tensor.js';
-import { BranchChoices } from './branch-choices.js';
+import { BranchChoices, withChosenProblems } from './branch-choices.js';
 import { allNodes, countReads, GraphLowering, Scope } from './graph.js';
 import { toPlain } from './layout.js';
 import { materialize } from './materialize.js';
@@ -66,6 +66,7 @@ export function lowerModel(model: OnnxModel, options: LowerOptions = {}): Lowere
 function lowerUnifying(model: OnnxModel, options: LowerOptions, batchFromOne: boolean): Lowered {
   const aliases = new Map<string, string>();
   let choices = new BranchChoices();
+  let chosenFailure: CompileError | undefined; // what failed with the first branches chosen
   for (;;) {
     let lowered: Lowered | undefined;
     let failure: unknown;
@@ -80,11 +81,13 @@ function lowerUnifying(model: OnnxModel, options: LowerOptions, batchFromOne: bo
     if (fresh.length === 0) {
       if (lowered) return lowered;
       // an If whose branches differ in rank: try the other branch (lowering/branch-choices.ts)
+      if (choices.choosing) chosenFailure ??= failure as CompileError;
       if (choices.retry()) continue;
-      throw failure;
+      throw chosenFailure ? withChosenProblems(failure as CompileError, chosenFailure) : failure;
     }
     for (const [keep, drop] of fresh) if (!aliases.has(drop) && keep !== drop) aliases.set(drop, keep);
     choices = new BranchChoices(); // the sizes changed: every If is chosen for anew
+    chosenFailure = undefined;
   }
 }
 

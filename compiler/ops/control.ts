@@ -130,7 +130,7 @@ const ifOp: OpHandler = {
         throw new NodeProblem(
           subgraphs(ctx).choices.meet(ctx.node)
             ? `${ranks}; compiled for one branch at a time`
-            : `${ranks}, and its condition is known only at run time. ml-widgets compiles such an If for one branch, but what follows it compiles with neither; fix the sizes or inputs the condition reads (--dim, --const) to decide it at compile time`,
+            : `${ranks}, and its condition is known only at run time. ml-widgets compiles such an If for one branch, but what follows it compiles with neither (the problems listed after this one are what fails with the branch first chosen); fix the sizes or inputs the condition reads (--dim, --const) to decide it at compile time`,
         );
       }
       const dims = x.dims.map((d, k) =>
