@@ -1,4 +1,5 @@
 import { NodeProblem } from '../errors.js';
+import type { BranchChoices } from './branch-choices.js';
 import type { AttrValue, OnnxGraph, OnnxNode } from '../onnx.js';
 import type { Program, RtValue, ShapeValue, Storage, Value } from '../program.js';
 import { sameSizes, type Size } from '../shape/size.js';
@@ -9,6 +10,8 @@ import { toPlain } from './layout.js';
 /** Lowers a node's subgraph where the node stands, its inputs bound to `inputs`; returns its outputs. */
 export interface Subgraphs {
   lower(graph: OnnxGraph, inputs: Value[]): Value[];
+  /** Ifs compiled for one branch (their branches differ in rank): lowering/branch-choices.ts. */
+  readonly choices: BranchChoices;
 }
 
 /** Lowering state for one node: its inputs, attributes, outputs and the program being built. */

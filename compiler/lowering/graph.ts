@@ -4,6 +4,7 @@ import { OPS } from '../ops/index.js';
 import { inputSpecs, type OpHandler } from '../ops/op.js';
 import type { Program, Value } from '../program.js';
 import type { Tensor } from '../tensor.js';
+import { BranchChoices } from './branch-choices.js';
 import { NodeContext, type Subgraphs } from './context.js';
 
 /**
@@ -91,6 +92,7 @@ export class GraphLowering implements Subgraphs {
     readonly model: OnnxModel,
     readonly program: Program,
     private readonly rowsFromOne: boolean,
+    readonly choices: BranchChoices = new BranchChoices(),
   ) {}
 
   private problem(n: OnnxNode, message: string): void {

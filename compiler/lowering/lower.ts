@@ -5,6 +5,7 @@ import { Program, type RtValue, type Value } from '../program.js';
 import { isConst, sizeToString, type Size } from '../shape/size.js';
 import { MAX_DIM, SymbolTable, type DimOption } from '../shape/symbols.js';
 import { Tensor } from '../tensor.js';
+import { BranchChoices, withChosenProblems } from './branch-choices.js';
 import { allNodes, countReads, GraphLowering, Scope } from './graph.js';
 import { toPlain } from './layout.js';
 import { materialize } from './materialize.js';
@@ -64,12 +65,14 @@ export function lowerModel(model: OnnxModel, options: LowerOptions = {}): Lowere
  */
 function lowerUnifying(model: OnnxModel, options: LowerOptions, batchFromOne: boolean): Lowered {
   const aliases = new Map<string, string>();
+  let choices = new BranchChoices();
+  let chosenFailure: CompileError | undefined; // what failed with the first branches chosen
   for (;;) {
     let lowered: Lowered | undefined;
     let failure: unknown;
     const symbols = new SymbolTable(options.dims, aliases);
     try {
-      lowered = lower(model, options, batchFromOne, symbols);
+      lowered = lower(model, options, batchFromOne, symbols, choices);
     } catch (err) {
       if (!(err instanceof CompileError)) throw err;
       failure = err;
@@ -77,13 +80,24 @@ function lowerUnifying(model: OnnxModel, options: LowerOptions, batchFromOne: bo
     const fresh = symbols.equalities.filter(([, drop]) => !aliases.has(drop));
     if (fresh.length === 0) {
       if (lowered) return lowered;
-      throw failure;
+      // an If whose branches differ in rank: try the other branch (lowering/branch-choices.ts)
+      if (choices.choosing) chosenFailure ??= failure as CompileError;
+      if (choices.retry()) continue;
+      throw chosenFailure ? withChosenProblems(failure as CompileError, chosenFailure) : failure;
     }
     for (const [keep, drop] of fresh) if (!aliases.has(drop) && keep !== drop) aliases.set(drop, keep);
+    choices = new BranchChoices(); // the sizes changed: every If is chosen for anew
+    chosenFailure = undefined;
   }
 }
 
-function lower(model: OnnxModel, options: LowerOptions, batchFromOne: boolean, symbols: SymbolTable): Lowered {
+function lower(
+  model: OnnxModel,
+  options: LowerOptions,
+  batchFromOne: boolean,
+  symbols: SymbolTable,
+  choices: BranchChoices,
+): Lowered {
   const opset = model.opsets['ai.onnx'];
   const { graph } = model;
   const problems: CompileProblem[] = [];
@@ -138,7 +152,7 @@ function lower(model: OnnxModel, options: LowerOptions, batchFromOne: boolean, s
   const consumers = countReads(graph);
   for (const { value, name } of inputs) value.buffer.pendingReads = consumers.get(name) ?? 0;
 
-  const nodes = new GraphLowering(model, program, batchFromOne);
+  const nodes = new GraphLowering(model, program, batchFromOne, choices);
   const scope = new Scope();
   for (const [name, v] of values) scope.set(name, v);
   nodes.lowerNodes(graph, scope, consumers);

@@ -97,6 +97,12 @@ const ifOp: OpHandler = {
       lowerBranch(cond ? then : otherwise).forEach((v, i) => ctx.output(i, v));
       return;
     }
+    const chosen = subgraphs(ctx).choices.choice(ctx.node);
+    if (chosen !== undefined) {
+      guardBranch(ctx, cond, chosen);
+      lowerBranch(chosen ? then : otherwise).forEach((v, i) => ctx.output(i, v));
+      return;
+    }
     const program = ctx.program;
     program.addControl({ op: 'if', cond }, cond.kind === 'value' ? [cond.value] : []);
     const a = lowerBranch(then).map((v) => plainValue(ctx, v));
@@ -118,10 +124,15 @@ const ifOp: OpHandler = {
           `output ${i} is ${onnxTypeOf(x)} in one branch and ${onnxTypeOf(y)} in the other`,
           'invalid-graph',
         );
-      if (x.dims.length !== y.dims.length)
+      if (x.dims.length !== y.dims.length) {
+        const ranks = `output ${i} has rank ${x.dims.length} in the then branch and ${y.dims.length} in the else branch`;
+        // A later lowering compiles it for one branch (lowering/branch-choices.ts), unless none worked.
         throw new NodeProblem(
-          `output ${i} has rank ${x.dims.length} in one branch and ${y.dims.length} in the other; ml-widgets needs one rank`,
+          subgraphs(ctx).choices.meet(ctx.node)
+            ? `${ranks}; compiled for one branch at a time`
+            : `${ranks}, and its condition is known only at run time. ml-widgets compiles such an If for one branch, but what follows it compiles with neither (the problems listed after this one are what fails with the branch first chosen); fix the sizes or inputs the condition reads (--dim, --const) to decide it at compile time`,
         );
+      }
       const dims = x.dims.map((d, k) =>
         sameSize(d, y.dims[k])
           ? d
@@ -152,5 +163,23 @@ const ifOp: OpHandler = {
     outputs.forEach((out, i) => ctx.output(i, out));
   },
 };
+
+/**
+ * An If compiled for one branch (its branches' outputs differ in rank, and what follows takes only the
+ * `chosen` one's): a call whose condition takes the other branch fails before the branch runs, with a
+ * message naming the If, never computing with a shape the plan does not have.
+ */
+function guardBranch(ctx: NodeContext, cond: Condition, chosen: boolean): void {
+  const program = ctx.program;
+  const [taken, other] = chosen ? ['then', 'else'] : ['else', 'then'];
+  program.addControl({ op: 'if', cond }, cond.kind === 'value' ? [cond.value] : []);
+  if (chosen) program.addControl({ op: 'else' });
+  program.requireBeforeNextStep(
+    0,
+    1,
+    `If "${ctx.node.name}" takes its ${other} branch for these inputs, but the model was compiled for its ${taken} branch (the branches' outputs differ in rank, and what follows the If takes only the ${taken} branch's)`,
+  );
+  program.addControl({ op: 'end' });
+}
 
 export const CONTROL_OPS: Record<string, OpHandler> = { If: ifOp };

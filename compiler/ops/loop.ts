@@ -2,7 +2,18 @@ import { NodeProblem } from '../errors.js';
 import type { NodeContext } from '../lowering/context.js';
 import { buf, ELEMENT_BYTES, i32, onnxTypeOf, type Condition, type RtValue, type Value } from '../program.js';
 import { shapeToString, stridesOf } from '../shape/shapes.js';
-import { mul, product, sameSize, sameSizes, sub, symbolName, symbolsOf, type Size, type Sym } from '../shape/size.js';
+import {
+  isConst,
+  mul,
+  product,
+  sameSize,
+  sameSizes,
+  sub,
+  symbolName,
+  symbolsOf,
+  type Size,
+  type Sym,
+} from '../shape/size.js';
 import { MAX_DIM } from '../shape/symbols.js';
 import { Tensor } from '../tensor.js';
 import { asStorage, copyInto, graphAttr, plainValue, subgraphs } from './control.js';
@@ -169,72 +180,164 @@ const loop: OpHandler = {
   },
 };
 
-const scan: OpHandler = {
-  inputs: '...inputs',
-  since: 9,
-  lower(ctx) {
-    if (lowerCdistScan(ctx)) return;
-    if (ctx.opset < 9)
-      throw new NodeProblem('Scan before opset 9 (with sequence_lens and a batch axis) is not supported');
-    const body = graphAttr(ctx, 'body');
-    const S = ctx.int('num_scan_inputs', 0);
-    const all = ctx.node.inputs.map((_, i) => ctx.input(i)!);
-    const N = all.length - S;
-    if (S < 1 || N < 0) throw new NodeProblem(`num_scan_inputs is ${S} for ${all.length} inputs`, 'invalid-graph');
-    const K = body.outputs.length - N;
-    if (body.inputs.length !== N + S || K < 0)
+/** A Scan's attributes, checked against its inputs and its body. */
+interface ScanForm {
+  /** States, scan inputs, scan outputs. */
+  N: number;
+  S: number;
+  K: number;
+  inputDirections: number[];
+  outputDirections: number[];
+}
+
+function scanForm(ctx: NodeContext, inputs: number, directions: string): ScanForm {
+  const body = graphAttr(ctx, 'body');
+  const S = ctx.int('num_scan_inputs', 0);
+  const N = inputs - S;
+  if (S < 1 || N < 0) throw new NodeProblem(`num_scan_inputs is ${S} for ${inputs} inputs`, 'invalid-graph');
+  const K = body.outputs.length - N;
+  if (body.inputs.length !== N + S || K < 0)
+    throw new NodeProblem(
+      `the body takes ${body.inputs.length} inputs and gives ${body.outputs.length} outputs for ${N} states and ${S} scan inputs`,
+      'invalid-graph',
+    );
+  return {
+    N,
+    S,
+    K,
+    inputDirections: listed(ctx, directions, S),
+    outputDirections: listed(ctx, 'scan_output_directions', K),
+  };
+}
+
+function listed(ctx: NodeContext, name: string, count: number): number[] {
+  const v = ctx.ints(name) ?? new Array(count).fill(0);
+  if (v.length !== count) throw new NodeProblem(`"${name}" has ${v.length} entries for ${count}`, 'invalid-graph');
+  return v;
+}
+
+function axisOf(a: number, rank: number): number {
+  const r = a < 0 ? a + rank : a;
+  if (r < 0 || r >= rank) throw new NodeProblem(`scan axis ${a} is out of range for rank ${rank}`, 'invalid-graph');
+  return r;
+}
+
+/**
+ * The loop of a Scan (opset 9 on): the body over the slices of `inputs` along `axes`, its states starting
+ * from `initial`; the final states and the scan outputs stacked along axis 0.
+ */
+function scanLoop(
+  ctx: NodeContext,
+  form: ScanForm,
+  initial: Value[],
+  inputs: RtValue[],
+  axes: number[],
+): { states: RtValue[]; scans: ScanOutputs } {
+  const T = inputs[0].dims[axes[0]];
+  inputs.forEach((x, j) => {
+    if (!sameSize(x.dims[axes[j]], T))
+      ctx.require(x.dims[axes[j]], T, `scan input ${j} has another length than scan input 0`);
+  });
+  const program = ctx.program;
+  const counter = counterFor(ctx, ctx.symbols.upper(T));
+  const states = initial.map((v, j) => stateFrom(ctx, v, `initial state ${j}`));
+  program.addControl({ op: 'loop', counter: symbolName(counter)!, trips: { kind: 'size', size: T } }, []);
+  // This iteration's slice of each scan input (from the end when its direction is 1).
+  const slices = inputs.map((x, j) => {
+    const index = form.inputDirections[j] ? sub(sub(T, 1), counter) : counter;
+    return sliceAt(ctx, x, axes[j], index);
+  });
+  const outs = subgraphs(ctx).lower(graphAttr(ctx, 'body'), [...states, ...slices]);
+  const scans = new ScanOutputs(ctx, counter, T);
+  scans.write(outs.slice(form.N), (k) => form.outputDirections[k] !== 0);
+  carryBack(ctx, outs.slice(0, form.N), states);
+  program.addControl({ op: 'end' });
+  return { states, scans };
+}
+
+/** x[…, index, …] at `axis`: a copy without that axis. */
+function sliceAt(ctx: NodeContext, x: RtValue, axis: number, index: Size): RtValue {
+  const strides = stridesOf(x.dims);
+  const keep = x.dims.map((_, i) => i).filter((i) => i !== axis);
+  return stridedCopy(
+    ctx,
+    x,
+    keep.map((i) => x.dims[i]),
+    keep.map((i) => strides[i]),
+    mul(index, strides[axis]),
+  );
+}
+
+/** Scan from opset 9: no batch axis, any scanned axis and direction per input and output. */
+function lowerScan(ctx: NodeContext): void {
+  const all = ctx.node.inputs.map((_, i) => ctx.input(i)!);
+  const form = scanForm(ctx, all.length, 'scan_input_directions');
+  const inputs = all.slice(form.N).map((v) => plainValue(ctx, v));
+  const axes = listed(ctx, 'scan_input_axes', form.S).map((a, j) => axisOf(a, inputs[j].dims.length));
+  const outputAxes = listed(ctx, 'scan_output_axes', form.K);
+  const { states, scans } = scanLoop(ctx, form, all.slice(0, form.N), inputs, axes);
+  states.forEach((s, j) => ctx.output(j, s));
+  scans.results((k, rank) => axisOf(outputAxes[k], rank)).forEach((y, k) => ctx.output(form.N + k, y));
+}
+
+/**
+ * Scan at opset 8: states [B, …] and scan inputs [B, T, …] carry a batch axis 0, the body runs per batch
+ * entry over axis 1, and the outputs are [B, …] and [B, T, …]: an outer loop over the batch around
+ * opset 9's loop. sequence_lens, when given, must be the full length for every entry.
+ */
+function lowerScan8(ctx: NodeContext): void {
+  const all = ctx.node.inputs.slice(1).map((_, i) => ctx.input(1 + i)!);
+  const form = scanForm(ctx, all.length, 'directions');
+  const values = all.map((v) => plainValue(ctx, v));
+  values.forEach((x, j) => {
+    if (x.dims.length < (j < form.N ? 1 : 2))
       throw new NodeProblem(
-        `the body takes ${body.inputs.length} inputs and gives ${body.outputs.length} outputs for ${N} states and ${S} scan inputs`,
+        `input ${1 + j} has shape ${shapeToString(x.dims)}, without the batch${j < form.N ? '' : ' and sequence'} axes Scan-8 takes`,
         'invalid-graph',
       );
-    const listed = (name: string, count: number) => {
-      const v = ctx.ints(name) ?? new Array(count).fill(0);
-      if (v.length !== count) throw new NodeProblem(`"${name}" has ${v.length} entries for ${count}`, 'invalid-graph');
-      return v;
-    };
-    const inputAxes = listed('scan_input_axes', S);
-    const inputDirections = listed('scan_input_directions', S);
-    const outputAxes = listed('scan_output_axes', K);
-    const outputDirections = listed('scan_output_directions', K);
+  });
+  const B = values[form.N].dims[0];
+  const T = values[form.N].dims[1];
+  values.forEach((x, j) => {
+    if (!sameSize(x.dims[0], B))
+      ctx.require(x.dims[0], B, `input ${1 + j} has another batch size than the first scan input`);
+  });
+  const lens = ctx.input(0);
+  if (lens) {
+    const want = lens.kind === 'const' ? Array.from(lens.tensor.numbers) : lens.kind === 'shape' ? lens.values : null;
+    if (!want)
+      throw new NodeProblem('sequence_lens computed at run time is not supported; leave it empty for full length');
+    if (want.length !== 1) ctx.require(want.length, B, 'sequence_lens has one length per batch entry');
+    for (const n of want)
+      if (isConst(n) && isConst(T) && n !== T)
+        throw new NodeProblem(
+          `sequence_lens has ${n} where the sequence is ${T} long; only full lengths are supported`,
+        );
+      else ctx.require(n, T, 'sequence_lens must be the full sequence length (shorter sequences are not supported)');
+  }
+  const program = ctx.program;
+  const counter = ctx.symbols.computed(`${ctx.node.name}.batch`, Math.max(0, Math.min(ctx.symbols.upper(B), MAX_DIM)));
+  program.addControl({ op: 'loop', counter: symbolName(counter)!, trips: { kind: 'size', size: B } }, []);
+  const entries = values.map((x) => sliceAt(ctx, x, 0, counter));
+  const inner = scanLoop(
+    ctx,
+    form,
+    entries.slice(0, form.N),
+    entries.slice(form.N),
+    entries.slice(form.N).map(() => 0),
+  );
+  const batch = new ScanOutputs(ctx, counter, B);
+  batch.write([...inner.states, ...inner.scans.results(() => 0)], () => false);
+  program.addControl({ op: 'end' });
+  batch.results(() => 0).forEach((y, k) => ctx.output(k, y));
+}
 
-    const inputs = all.slice(N).map((v) => plainValue(ctx, v));
-    const axisOf = (a: number, rank: number) => {
-      const r = a < 0 ? a + rank : a;
-      if (r < 0 || r >= rank) throw new NodeProblem(`scan axis ${a} is out of range for rank ${rank}`, 'invalid-graph');
-      return r;
-    };
-    const axes = inputs.map((x, j) => axisOf(inputAxes[j], x.dims.length));
-    const T = inputs[0].dims[axes[0]];
-    inputs.forEach((x, j) => {
-      if (!sameSize(x.dims[axes[j]], T))
-        ctx.require(x.dims[axes[j]], T, `scan input ${j} has another length than scan input 0`);
-    });
-
-    const program = ctx.program;
-    const counter = counterFor(ctx, ctx.symbols.upper(T));
-    const states = all.slice(0, N).map((v, j) => stateFrom(ctx, v, `initial state ${j}`));
-    program.addControl({ op: 'loop', counter: symbolName(counter)!, trips: { kind: 'size', size: T } }, []);
-    // This iteration's slice of each scan input (from the end when its direction is 1).
-    const slices = inputs.map((x, j) => {
-      const a = axes[j];
-      const strides = stridesOf(x.dims);
-      const index = inputDirections[j] ? sub(sub(T, 1), counter) : counter;
-      const keep = x.dims.map((_, i) => i).filter((i) => i !== a);
-      return stridedCopy(
-        ctx,
-        x,
-        keep.map((i) => x.dims[i]),
-        keep.map((i) => strides[i]),
-        mul(index, strides[a]),
-      );
-    });
-    const outs = subgraphs(ctx).lower(body, [...states, ...slices]);
-    const scans = new ScanOutputs(ctx, counter, T);
-    scans.write(outs.slice(N), (k) => outputDirections[k] !== 0);
-    carryBack(ctx, outs.slice(0, N), states);
-    program.addControl({ op: 'end' });
-    states.forEach((s, j) => ctx.output(j, s));
-    scans.results((k, rank) => axisOf(outputAxes[k], rank)).forEach((y, k) => ctx.output(N + k, y));
+const scan: OpHandler = {
+  inputs: (opset) => (opset < 9 ? 'sequence_lens? ...inputs' : '...inputs'),
+  lower(ctx) {
+    if (ctx.opset < 9) lowerScan8(ctx);
+    else if (lowerCdistScan(ctx)) return;
+    else lowerScan(ctx);
   },
 };
 

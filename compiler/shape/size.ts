@@ -148,13 +148,40 @@ export function mod(a: Size, b: Size): Size {
 export function min(a: Size, b: Size): Size {
   const d = sub(a, b);
   if (typeof d === 'number') return d <= 0 ? a : b;
+  if (nonNegative(d)) return b;
+  if (nonNegative(neg(d))) return a;
   return keyOf(a) < keyOf(b) ? atomOf('min', a, b) : atomOf('min', b, a);
 }
 
 export function max(a: Size, b: Size): Size {
   const d = sub(a, b);
   if (typeof d === 'number') return d >= 0 ? a : b;
+  if (nonNegative(d)) return a;
+  if (nonNegative(neg(d))) return b;
   return keyOf(a) < keyOf(b) ? atomOf('max', a, b) : atomOf('max', b, a);
+}
+
+/**
+ * Surely ≥ 0 whatever the symbols are: a sum of positive multiples of atoms that are never negative (a
+ * symbol is a size; so are ⌊x / b⌋ and max(x, …) of such, and a mod b). So a Slice's clamps of a full
+ * range, min(0, N) and max(0, N), are 0 and N again.
+ */
+function nonNegative(s: Size): boolean {
+  if (typeof s === 'number') return s >= 0;
+  for (const [m, c] of s.terms) {
+    if (c < 0) return false;
+    for (const key of m ? m.split('·') : []) {
+      const atom = s.atoms.get(key)!;
+      const ok =
+        atom.kind === 'symbol' ||
+        atom.kind === 'mod' ||
+        (atom.kind === 'floordiv' && nonNegative(atom.a)) ||
+        (atom.kind === 'max' && (nonNegative(atom.a) || nonNegative(atom.b))) ||
+        (atom.kind === 'min' && nonNegative(atom.a) && nonNegative(atom.b));
+      if (!ok) return false;
+    }
+  }
+  return true;
 }
 
 /** Equal as polynomials (so surely equal at run time); false means unknown, not different. */

@@ -103,3 +103,95 @@ describe('control flow: errors and folding', () => {
     );
   });
 });
+
+describe('control flow: an If whose branches differ in rank', () => {
+  const file = (name) => new Uint8Array(readFileSync(path.join(DIR, `${name}.onnx`)));
+  const x = (n, t) => ({ x: { data: Float32Array.from({ length: n * t }, (_, i) => i - 2), shape: [n, t] } });
+
+  test('is compiled for the branch what follows takes; a call taking the other fails naming the If, as onnxruntime fails too', async () => {
+    for (const [name, taken] of [
+      ['if_rank_squeeze', 'then'],
+      ['if_rank_squeeze_else', 'else'],
+    ]) {
+      const { wasm, meta } = await api.compile(file(name), {});
+      assert.ok(
+        meta.checks.some((m) => m.includes(`compiled for its ${taken} branch`)),
+        `${name}: ${meta.checks.join('; ')}`,
+      );
+      const model = await api.loadModel(wasm);
+      assert.throws(
+        () => model.run(x(2, 3)),
+        (err) =>
+          err.code === 'shape-mismatch' &&
+          err.message.includes('If "squeeze_if"') &&
+          err.message.includes(`compiled for its ${taken} branch`),
+      );
+      const session = await ort.InferenceSession.create(file(name));
+      await assert.rejects(session.run({ x: new ort.Tensor('float32', new Float32Array(6), [2, 3]) }));
+      // the model keeps working after the refused call
+      const got = model.run(x(2, 1));
+      assert.deepEqual(got.z.shape, [5]);
+      assert.deepEqual(Array.from(got.z.data), [-2, -1, 0.5, -1.5, 2]);
+    }
+  });
+
+  test('when what follows takes neither branch, a CompileError names the If and the output', async () => {
+    const { onnx } = (await import('onnx-proto')).default;
+    const m = onnx.ModelProto.decode(file('if_rank_squeeze'));
+    const tail = m.graph.node.find((n) => n.output[0] === 'tail').attribute[0].t;
+    tail.dims = [1, 1, 3];
+    await assert.rejects(
+      api.compile(onnx.ModelProto.encode(m).finish(), {}),
+      (err) =>
+        err.name === 'CompileError' &&
+        err.problems.some(
+          (p) =>
+            p.op === 'If' &&
+            p.node === 'squeeze_if' &&
+            /output 0 has rank 1 in the then branch and 2 in the else branch/.test(p.message) &&
+            /--dim/.test(p.message),
+        ) &&
+        // and what fails after it with the then branch chosen
+        err.problems.some((p) => p.op === 'Concat'),
+    );
+  });
+});
+
+describe('control flow: Scan at opset 8', () => {
+  const file = (name) => new Uint8Array(readFileSync(path.join(DIR, `${name}.onnx`)));
+  const feeds = (b, t) => ({
+    s0: { data: new Float32Array(b * 2), shape: [b, 2] },
+    x: { data: new Float32Array(b * t * 2).fill(1), shape: [b, t, 2] },
+    y: { data: new Float32Array(b * t * 2).fill(2), shape: [b, t, 2] },
+  });
+
+  test('sequence_lens shorter than the sequence is refused at run time (never a partial scan), and the model keeps working', async () => {
+    const model = await api.loadModel((await api.compile(file('scan8_full_lengths'), {})).wasm);
+    assert.throws(
+      () => model.run(feeds(2, 4)),
+      (err) => err.code === 'shape-mismatch' && /sequence_lens must be the full sequence length/.test(err.message),
+    );
+    const ok = model.run(feeds(2, 3));
+    assert.deepEqual(ok.sums.shape, [2, 3, 2]);
+    assert.deepEqual(Array.from(ok.total.data), [6, 6, 6, 6]);
+  });
+
+  test('sequence_lens computed at run time is a CompileError naming the Scan', async () => {
+    const { onnx } = (await import('onnx-proto')).default;
+    const m = onnx.ModelProto.decode(file('scan8_full_lengths'));
+    const lens = m.graph.initializer.find((t) => t.name === 'lens');
+    m.graph.initializer = m.graph.initializer.filter((t) => t !== lens);
+    m.graph.input.push(
+      onnx.ValueInfoProto.create({
+        name: 'lens',
+        type: { tensorType: { elemType: 7, shape: { dim: [{ dimValue: 2 }] } } },
+      }),
+    );
+    await assert.rejects(
+      api.compile(onnx.ModelProto.encode(m).finish(), {}),
+      (err) =>
+        err.name === 'CompileError' &&
+        err.problems.some((p) => p.op === 'Scan' && /sequence_lens computed at run time/.test(p.message)),
+    );
+  });
+});

@@ -347,6 +347,7 @@ if (!isMainThread) {
   /** Every graph a model's nodes carry (If branches, Loop and Scan bodies), nested ones too. */
   const subgraphs = (g) =>
     (g.node ?? []).flatMap((n) => (n.attribute ?? []).filter((a) => a.g).flatMap((a) => [a.g, ...subgraphs(a.g)]));
+  const ifNodes = (g) => [g, ...subgraphs(g)].flatMap((x) => (x.node ?? []).filter((n) => n.opType === 'If'));
   Object.assign(MUTATIONS, {
     // Any other mutation, applied to a branch or body instead of the main graph.
     'inside a subgraph'(m, r, one) {
@@ -373,6 +374,37 @@ if (!isMainThread) {
       else if (change === 'duplicate an output' && g.output[0]) g.output.push(g.output[0]);
       else if (g.output[0]) g.output[0] = onnx.ValueInfoProto.fromObject({ ...g.output[0], name: 'nowhere' });
       return `subgraph "${g.name}": ${change}`;
+    },
+    // An If whose branches then differ in rank (the compiler chooses a branch for what follows, or says
+    // neither works), or whose branches or condition are swapped for others.
+    'If branch rank'(m, r, one) {
+      const n = one(ifNodes(m.graph));
+      if (!n) return null;
+      const a = one(n.attribute.filter((x) => x.g));
+      const out = a?.g.output[0];
+      if (!out) return null;
+      const axis = one([0, 1, -1]);
+      a.g.node.push(
+        onnx.NodeProto.fromObject({
+          opType: 'Flatten',
+          input: [out.name],
+          output: ['flat_out'],
+          name: 'flat',
+          attribute: [{ name: 'axis', type: 2, i: axis }],
+        }),
+      );
+      a.g.output[0] = onnx.ValueInfoProto.fromObject({ name: 'flat_out', type: out.type });
+      return `If "${n.name}" ${a.name} output 0 flattened at axis ${axis}`;
+    },
+    'If swapped'(m, r, one) {
+      const n = one(ifNodes(m.graph));
+      if (!n) return null;
+      const change = one(['branches', 'condition', 'one branch twice']);
+      const [t, e] = ['then_branch', 'else_branch'].map((k) => n.attribute.find((x) => x.name === k));
+      if (change === 'branches' && t && e) [t.g, e.g] = [e.g, t.g];
+      else if (change === 'one branch twice' && t && e) e.g = clone(onnx.GraphProto, t.g);
+      else n.input[0] = one([...m.graph.input.map((i) => i.name), ...m.graph.node.flatMap((x) => x.output)]) ?? '';
+      return `If "${n.name}": ${change} swapped`;
     },
   });
   const MUTATION_NAMES = Object.keys(MUTATIONS);
