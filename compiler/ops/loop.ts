@@ -58,10 +58,20 @@ function carryBack(ctx: NodeContext, outs: Value[], states: RtValue[]): void {
         `loop-carried value ${j} is ${onnxTypeOf(s)} but the body returns ${onnxTypeOf(x)}`,
         'invalid-graph',
       );
-    if (!sameSizes(x.dims, s.dims))
+    if (x.dims.length !== s.dims.length)
       throw new NodeProblem(
         `loop-carried value ${j} changes shape from ${shapeToString(s.dims)} to ${shapeToString(x.dims)}; ml-widgets runs loops whose state keeps its shape`,
       );
+    // Sizes known only at run time (a Slice with a run-time start) must come out as the state's: checked
+    // per iteration before the copy, a shape-mismatch naming the value and the axis if they do not.
+    x.dims.forEach((d, k) => {
+      if (!sameSizes([d], [s.dims[k]]))
+        ctx.require(
+          d,
+          s.dims[k],
+          `loop-carried value ${j} changes size along axis ${k} from ${shapeToString(s.dims)} to ${shapeToString(x.dims)}; ml-widgets runs loops whose state keeps its shape`,
+        );
+    });
     copyInto(ctx, x, s);
   });
 }
