@@ -9,6 +9,7 @@ import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { DROPOUT_OPS } from './dropout.js';
 import { EXPAND_OPS } from './expand.js';
+import { EYELIKE_OPS } from './eyelike.js';
 import { EINSUM_OPS } from './einsum.js';
 import { GATHER_OPS } from './gather.js';
 import { GEMM_OPS } from './gemm.js';
@@ -76,7 +77,7 @@ export const OP_FAMILIES: readonly OpFamily[] = [
   {
     name: 'Indexing and selection',
     domain: 'ai.onnx',
-    ops: { ...INDEXING_OPS, ...GATHER_OPS, ...SCATTER_OPS, ...SELECT_OPS, ...RANGE_OPS },
+    ops: { ...INDEXING_OPS, ...GATHER_OPS, ...SCATTER_OPS, ...SELECT_OPS, ...RANGE_OPS, ...EYELIKE_OPS },
   },
   { name: 'Resampling and rearrangement', domain: 'ai.onnx', ops: { ...RESIZE_OPS, ...SPATIAL_OPS, ...REARRANGE_OPS } },
   { name: 'Control flow', domain: 'ai.onnx', ops: { ...CONTROL_OPS, ...LOOP_OPS } },
