@@ -1,19 +1,44 @@
 import type { OpHandler } from './op.js';
 import { NodeProblem } from '../errors.js';
 import { Tensor, product } from '../tensor.js';
-import { buf, i32, mapValues } from '../program.js';
+import type { NodeContext } from '../lowering/context.js';
+import { buf, countArg, i32, mapValues, type RtValue } from '../program.js';
 import { convWindow, imageInput, imageRows, outputValue, windowArgs } from './window.js';
-import { imageGeometry } from '../lowering/layout.js';
+import { imageGeometry, toPlain } from '../lowering/layout.js';
 
 /**
  * Pooling over channels-last images (compiler/lowering/layout.ts): MaxPool, AveragePool and the global pools.
+ * MaxPool on uint8 and int8 runs through float32, which holds every such value exactly, and casts back.
  */
+
+/** The pool's input: float32, or (MaxPool only) an 8-bit integer image as float32. */
+function poolInput(ctx: NodeContext, ints: boolean): { x: RtValue; int?: 'uint8' | 'int8' } {
+  const raw = ctx.rtLayout(0);
+  const type = raw.onnx ?? raw.dtype;
+  if (type === 'float32') return { x: imageInput(ctx) };
+  if (!ints || (type !== 'uint8' && type !== 'int8'))
+    throw new NodeProblem(`input 0 holds ${type}; this pool takes float tensors${ints ? ' (or uint8, int8)' : ''}`);
+  const plain = toPlain(ctx.program, raw);
+  const x = { ...ctx.newValue(plain.dims), rowAxis: plain.rowAxis };
+  const kernel = type === 'uint8' ? 'cast_u8_f32' : 'cast_i8_f32';
+  ctx.program.addStep(kernel, () => ({ x: buf(plain), y: buf(x), n: countArg(plain) }), [plain], [x]);
+  return { x: imageInput(ctx, 0, x), int: type };
+}
+
+/** A float result back in the input's 8-bit type (plain layout: the cast is per element, the bytes narrower). */
+function toInt(ctx: NodeContext, y: RtValue, int: 'uint8' | 'int8'): RtValue {
+  const plain = toPlain(ctx.program, y);
+  const out = { ...ctx.newValue(plain.dims, int), rowAxis: plain.rowAxis };
+  const kernel = int === 'uint8' ? 'cast_f32_u8' : 'cast_f32_i8';
+  ctx.program.addStep(kernel, () => ({ x: buf(plain), y: buf(out), n: countArg(plain) }), [plain], [out]);
+  return out;
+}
 
 function poolHandler(kind: 'max' | 'avg'): OpHandler {
   return {
     inputs: 'X',
     lower(ctx) {
-      const x = imageInput(ctx);
+      const { x, int } = poolInput(ctx, kind === 'max');
       const win = convWindow(ctx, x, ctx.ints('kernel_shape') ?? [], ctx.int('ceil_mode', 0) !== 0);
       if (kind === 'avg' && win.dilations.some((d) => d !== 1))
         throw new NodeProblem('dilated AveragePool is not supported');
@@ -66,7 +91,7 @@ function poolHandler(kind: 'max' | 'avg'): OpHandler {
           [y],
         );
       }
-      ctx.output(0, y);
+      ctx.output(0, int ? toInt(ctx, y, int) : y);
     },
   };
 }
@@ -85,7 +110,7 @@ function globalPool(kernel: 'global_avgpool' | 'global_maxpool'): OpHandler {
       return [Tensor.fromNumbers(x!.dtype, [n, c, ...x!.dims.slice(2).map(() => 1)], out)];
     },
     lower(ctx) {
-      const x = imageInput(ctx);
+      const { x } = poolInput(ctx, false);
       const { images, C, HW } = imageGeometry(x);
       // [k, C, 1, 1]: the same bytes channels-last or not, so the result is plain.
       const y = { ...ctx.newValue([x.dims[0], C, ...x.dims.slice(2).map(() => 1)]), rowAxis: imageRows(x) };

@@ -69,9 +69,8 @@ export function convWindow(ctx: NodeContext, x: RtValue, kernelShape: number[], 
   return { spatial: dims, kernel, strides, dilations, pads, out };
 }
 
-/** Input `i` of a conv, pool or instance norm: an N×C×L or N×C×H×W image, channels-last in memory. */
-export function imageInput(ctx: NodeContext, i = 0): RtValue {
-  const x = ctx.rtLayout(i);
+/** Input `i` of a conv, pool or instance norm (or `x` made from it): an image, channels-last in memory. */
+export function imageInput(ctx: NodeContext, i = 0, x = ctx.rtLayout(i)): RtValue {
   if (x.dims.length !== 3 && x.dims.length !== 4)
     throw new NodeProblem(`expects an N×C×L or N×C×H×W input, got ${shapeToString(x.dims)}`, 'invalid-graph');
   return toNHWC(ctx.program, x);
