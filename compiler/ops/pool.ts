@@ -3,7 +3,8 @@ import { NodeProblem } from '../errors.js';
 import { Tensor, product } from '../tensor.js';
 import type { NodeContext } from '../lowering/context.js';
 import { buf, countArg, i32, mapValues, type RtValue } from '../program.js';
-import { convWindow, imageInput, imageRows, outputValue, windowArgs } from './window.js';
+import { convWindow, depthPass, imageInput, imageRows, outputValue, windowArgs, type Window } from './window.js';
+import { mul, type Size } from '../shape/size.js';
 import { imageGeometry, toPlain } from '../lowering/layout.js';
 
 /**
@@ -34,62 +35,82 @@ function toInt(ctx: NodeContext, y: RtValue, int: 'uint8' | 'int8'): RtValue {
   return out;
 }
 
+/**
+ * One 2-D pooling pass of `images` images H×W×C. A 3-D pool is two: the (H, W) window per depth slice, then
+ * the depth window over those planes (depthPass). Max and mean over a box are separable, so this is exact:
+ * the divisor is the (H, W) count times the depth count, each clipped as ONNX clips it.
+ */
+function poolPass(ctx: NodeContext, kind: 'max' | 'avg', x: RtValue, y: RtValue, images: Size, C: Size, win: Window) {
+  const [H, W] = win.spatial;
+  if (kind === 'max') {
+    ctx.program.addStep(
+      'maxpool',
+      () => ({ x: buf(x), y: buf(y), images: i32(images), H: i32(H), W: i32(W), C: i32(C), ...windowArgs(win) }),
+      [x],
+      [y],
+    );
+    return;
+  }
+  const [KH, KW] = win.kernel;
+  const [SH, SW] = win.strides;
+  const [PT, PL, PB, PR] = win.pads;
+  const include = ctx.int('count_include_pad', 0);
+  if (include !== 0 && include !== 1)
+    throw new NodeProblem(`"count_include_pad" is ${include}; it must be 0 or 1`, 'invalid-graph');
+  ctx.program.addStep(
+    'avgpool',
+    () => ({
+      x: buf(x),
+      y: buf(y),
+      images: i32(images),
+      ...mapValues({ H, W, C, KH, KW, SH, SW, PT, PL, PB, PR, OH: win.out[0], OW: win.out[1] }, i32),
+      countIncludePad: i32(include),
+    }),
+    [x],
+    [y],
+  );
+}
+
 function poolHandler(kind: 'max' | 'avg'): OpHandler {
   return {
     inputs: 'X',
     lower(ctx) {
       const { x, int } = poolInput(ctx, kind === 'max');
-      const win = convWindow(ctx, x, ctx.ints('kernel_shape') ?? [], ctx.int('ceil_mode', 0) !== 0);
-      if (kind === 'avg' && win.dilations.some((d) => d !== 1))
+      const win = convWindow(ctx, x, ctx.ints('kernel_shape') ?? [], ctx.int('ceil_mode', 0) !== 0, true);
+      if (kind === 'avg' && (win.dilations.some((d) => d !== 1) || (win.depth && win.depth.dilation !== 1)))
         throw new NodeProblem('dilated AveragePool is not supported');
       const y = outputValue(ctx, x, x.dims[1], win);
       const { images, C } = imageGeometry(x);
       const [H, W] = win.spatial;
-      if (kind === 'max') {
+      if (win.depth) {
+        if (ctx.isOutputUsed(1)) throw new NodeProblem("MaxPool's Indices output is not supported for 3-D windows");
+        const [N, , D] = x.dims;
+        const planes = ctx.newValue([N, C, D, ...win.out]);
+        poolPass(ctx, kind, x, planes, mul(N, D), C, win);
+        poolPass(ctx, kind, planes, y, N, C, depthPass(win));
+        return ctx.output(0, int ? toInt(ctx, y, int) : y);
+      }
+      poolPass(ctx, kind, x, y, x.dims[0], C, win);
+      if (kind === 'max' && ctx.isOutputUsed(1)) {
+        // Indices: int64 NCHW flat positions in the input, written directly in ONNX's (plain) order.
+        const indices = { ...ctx.newValue(y.dims, 'int64'), rowAxis: imageRows(x) };
+        const storageOrder = i32(ctx.int('storage_order', 0));
         ctx.program.addStep(
-          'maxpool',
-          () => ({ x: buf(x), y: buf(y), images, H: i32(H), W: i32(W), C: i32(C), ...windowArgs(win) }),
-          [x],
-          [y],
-        );
-        if (ctx.isOutputUsed(1)) {
-          // Indices: int64 NCHW flat positions in the input, written directly in ONNX's (plain) order.
-          const indices = { ...ctx.newValue(y.dims, 'int64'), rowAxis: imageRows(x) };
-          const storageOrder = i32(ctx.int('storage_order', 0));
-          ctx.program.addStep(
-            'maxpool_indices',
-            () => ({
-              x: buf(x),
-              y: buf(indices),
-              images,
-              H: i32(H),
-              W: i32(W),
-              C: i32(C),
-              ...windowArgs(win),
-              storageOrder,
-            }),
-            [x],
-            [indices],
-          );
-          ctx.output(1, indices);
-        }
-      } else {
-        const [KH, KW] = win.kernel;
-        const [SH, SW] = win.strides;
-        const [PT, PL, PB, PR] = win.pads;
-        const include = ctx.int('count_include_pad', 0);
-        ctx.program.addStep(
-          'avgpool',
+          'maxpool_indices',
           () => ({
             x: buf(x),
-            y: buf(y),
+            y: buf(indices),
             images,
-            ...mapValues({ H, W, C, KH, KW, SH, SW, PT, PL, PB, PR, OH: win.out[0], OW: win.out[1] }, i32),
-            countIncludePad: i32(include),
+            H: i32(H),
+            W: i32(W),
+            C: i32(C),
+            ...windowArgs(win),
+            storageOrder,
           }),
           [x],
-          [y],
+          [indices],
         );
+        ctx.output(1, indices);
       }
       ctx.output(0, int ? toInt(ctx, y, int) : y);
     },
