@@ -2,7 +2,7 @@ import type { OpHandler } from './op.js';
 import { CODES } from '../abi/codes.js';
 import { NodeProblem } from '../errors.js';
 import { lowerConvRuntimeW } from './conv-runtime.js';
-import { convWindow, imageInput, imageRows, outputValue, windowArgs } from './window.js';
+import { convWindow, depthPass, imageInput, imageRows, outputValue, windowArgs, type Window } from './window.js';
 import { imageGeometry } from '../lowering/layout.js';
 import { packPanels, padBias } from '../pack.js';
 import { add, floorDiv, isConst, mul, product, sameSize, sizeToString, sub, type Size } from '../shape/size.js';
@@ -30,18 +30,22 @@ const conv: OpHandler = {
     if (Cig * group !== C || Co % group !== 0)
       throw new NodeProblem(`weights [${W.dims}] with group ${group} do not fit ${C} input channels`, 'invalid-graph');
     const kernelShape = ctx.ints('kernel_shape') ?? W.dims.slice(2);
-    const win = convWindow(ctx, x, kernelShape);
+    const win = convWindow(ctx, x, kernelShape, false, true);
     const y = outputValue(ctx, x, Co, win);
     const [KH, KW] = win.kernel;
+    const KD = win.depth?.kernel ?? 1;
+    if (W.dims.length !== x.dims.length || product(W.dims.slice(2)) !== KD * KH * KW)
+      throw new NodeProblem(`weights [${W.dims}] do not fit kernel_shape [${kernelShape}]`, 'invalid-graph');
     const wv = W.toFloat32();
     const bias = B ? Float32Array.from(B.toFloat32()) : null;
     const epilogue: GemmEpilogue = { n: Co, scale: null, bias, act: CODES.ACT.NONE, p0: 0, p1: 0 };
     const { images } = imageGeometry(x);
     const [H, Wd] = win.spatial;
-    // W[co][c][kh][kw]
-    const weight = (co: number, c: number, kh: number, kw: number) => wv[((co * Cig + c) * KH + kh) * KW + kw];
+    // W[co][c][kd][kh][kw] (kd = 0 for 1-D and 2-D)
+    const weight = (co: number, c: number, kh: number, kw: number, kd = 0) =>
+      wv[(((co * Cig + c) * KD + kd) * KH + kh) * KW + kw];
 
-    if (group === C && Co === C && Cig === 1) {
+    if (group === C && Co === C && Cig === 1 && !win.depth) {
       // Depthwise: weights [taps][Cp], bias [Cp], both padded to whole vectors.
       const Cp = Math.ceil(C / 4) * 4;
       let packed: DataRef | null = null;
@@ -80,11 +84,19 @@ const conv: OpHandler = {
     }
 
     const Cog = Co / group;
-    const K = KH * KW * Cig;
-    const pointwise = KH === 1 && KW === 1 && win.strides.every((s) => s === 1) && win.pads.every((p) => p === 0);
-    const pixels = product(win.out);
+    // im2col's row order is k = ((kd·KH + kh)·KW + kw)·Cig + c.
+    const K = KD * KH * KW * Cig;
+    const flat = (w: Window) =>
+      w.kernel.every((k) => k === 1) && w.strides.every((s) => s === 1) && w.pads.every((p) => p === 0);
+    const depth = win.depth && depthPass(win);
+    const flatHW = flat(win);
+    const pointwise = flatHW && (!depth || flat(depth));
+    const pixels = mul(product(win.out), win.depth?.out ?? 1);
     const rowsArg = i32(mul(x.dims[0], pixels));
     const col = pointwise ? x : ctx.newValue([x.dims[0], pixels, K]);
+    // 3-D: the (H, W) unrolling per depth slice (skipped when it is the identity), then the depth one over it.
+    const K1 = KH * KW * Cig;
+    const planes = depth && !flatHW ? ctx.newValue([x.dims[0], x.dims[2], product(win.out), K1]) : null;
     for (let g = 0; g < group; g++) {
       let packed: DataRef | null = null;
       let biasRef: DataRef | null = null;
@@ -95,28 +107,38 @@ const conv: OpHandler = {
           packPanels(K, Cog, (k, n) => {
             const c = k % Cig;
             const tap = (k - c) / Cig;
-            return weight(co0 + n, c, Math.floor(tap / KW), tap % KW) * (s ? s[co0 + n] : 1);
+            const hw = tap % (KH * KW);
+            const kd = (tap - hw) / (KH * KW);
+            return weight(co0 + n, c, Math.floor(hw / KW), hw % KW, kd) * (s ? s[co0 + n] : 1);
           }),
         );
         if (epilogue.bias) biasRef = ctx.program.addFloats(padBias(Cog, (n) => epilogue.bias![co0 + n]));
       });
-      if (!pointwise) {
+      const unroll = (src: RtValue, dst: RtValue, [n, h, w, c]: Size[], c0: number, cn: number, w2: Window) =>
         ctx.program.addStep(
           'im2col',
           () => ({
-            x: buf(x),
-            col: buf(col),
-            images,
-            H: i32(H),
-            W: i32(Wd),
-            C: i32(C),
-            c0: i32(g * Cig),
-            cn: i32(Cig),
-            ...windowArgs(win),
+            x: buf(src),
+            col: buf(dst),
+            images: i32(n),
+            H: i32(h),
+            W: i32(w),
+            C: i32(c),
+            c0: i32(c0),
+            cn: i32(cn),
+            ...windowArgs(w2),
           }),
-          [x],
-          [col],
+          [src],
+          [dst],
         );
+      if (!pointwise && !depth) unroll(x, col, [x.dims[0], H, Wd, C], g * Cig, Cig, win);
+      else if (!pointwise && depth) {
+        const [N, , D] = x.dims;
+        const plane = product(win.out);
+        // Each plane pixel's K1 values are the depth pass's "channels"; without a (H, W) pass, x's own.
+        if (planes) unroll(x, planes, [mul(N, D), H, Wd, C], g * Cig, Cig, win);
+        if (planes) unroll(planes, col, [N, D, plane, K1], 0, K1, depth);
+        else unroll(x, col, [N, D, plane, C], g * Cig, Cig, depth);
       }
       const a: Arg = pointwise && group > 1 ? buf(x, g * Cig * 4) : buf(col);
       const lda = pointwise ? C : K;
