@@ -188,7 +188,6 @@ const convTranspose: OpHandler = {
     if (x.dims[1] !== Ci)
       throw new NodeProblem(`weights [${wDims}] do not fit ${sizeToString(x.dims[1])} input channels`, 'invalid-graph');
     const rank = x.dims.length - 2;
-    if (rank !== 1 && rank !== 2) throw new NodeProblem(`${rank}-D ConvTranspose is not supported`);
     if (wDims.length !== x.dims.length)
       throw new NodeProblem(`weights [${wDims}] do not have the input's ${x.dims.length} dimensions`, 'invalid-graph');
     for (const [name, count, least] of [
@@ -202,54 +201,58 @@ const convTranspose: OpHandler = {
       if (v && (v.length < count || v.some((n) => !Number.isSafeInteger(n) || n < least)))
         throw new NodeProblem(`"${name}" is [${v}]; it needs ${count} integers of at least ${least}`, 'invalid-graph');
     }
+    // Per axis ([D,] H, W; 1-D as H = 1): 3-D adds the depth axis in front.
     const lift = <T>(v: T[], one: T) => (rank === 1 ? [one, v[0]] : v);
-    if (wDims.length !== x.dims.length)
-      throw new NodeProblem(`weights [${wDims}] do not have the input's rank ${x.dims.length}`, 'invalid-graph');
-    const [KH, KW] = lift(ctx.ints('kernel_shape') ?? wDims.slice(2), 1);
-    const [SH, SW] = lift(ctx.ints('strides') ?? new Array(rank).fill(1), 1);
-    const [DH, DW] = lift(ctx.ints('dilations') ?? new Array(rank).fill(1), 1);
-    const outPad = rank === 1 ? [0, ...(ctx.ints('output_padding') ?? [0])] : (ctx.ints('output_padding') ?? [0, 0]);
-    const [H, Wd] = lift(x.dims.slice(2), 1 as Size);
+    const kernel = lift(ctx.ints('kernel_shape') ?? wDims.slice(2), 1);
+    const strides = lift(ctx.ints('strides') ?? new Array(rank).fill(1), 1);
+    const dilations = lift(ctx.ints('dilations') ?? new Array(rank).fill(1), 1);
+    const outPad = lift(ctx.ints('output_padding') ?? new Array(rank).fill(0), 0);
+    const dims = lift(x.dims.slice(2), 1 as Size);
+    const axes = dims.length;
+    if (product(kernel) !== product(wDims.slice(2)))
+      throw new NodeProblem(`weights [${wDims}] do not fit kernel_shape [${kernel}]`, 'invalid-graph');
     const given0 = ctx.ints('pads') ?? new Array(2 * rank).fill(0);
     const pads: Size[] = rank === 1 ? [0, given0[0], 0, given0[1]] : [...given0];
-    const full = [0, 1].map((i) =>
-      add(mul([SH, SW][i], sub([H, Wd][i], 1)), outPad[i] + ([KH, KW][i] - 1) * [DH, DW][i] + 1),
-    );
+    const full = dims.map((d, i) => add(mul(strides[i], sub(d, 1)), outPad[i] + (kernel[i] - 1) * dilations[i] + 1));
     const given = ctx.ints('output_shape');
     const autoPad = ctx.string('auto_pad', 'NOTSET');
     if (given || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const target: Size[] = given ? lift(given.slice(-rank), 1) : [mul(H, SH), mul(Wd, SW)];
-      [0, 1].forEach((i) => {
+      const target: Size[] = given ? lift(given.slice(-rank), 1) : dims.map((d, i) => mul(d, strides[i]));
+      dims.forEach((_, i) => {
         const total = sub(full[i], target[i]);
         const small = floorDiv(total, 2);
         // ONNX: SAME_UPPER puts the odd pixel at the end; SAME_LOWER and an explicit output_shape at the start.
-        [pads[i], pads[i + 2]] = autoPad === 'SAME_UPPER' ? [small, sub(total, small)] : [sub(total, small), small];
+        [pads[i], pads[i + axes]] = autoPad === 'SAME_UPPER' ? [small, sub(total, small)] : [sub(total, small), small];
       });
     }
-    const out = [0, 1].map((i) => sub(sub(full[i], pads[i]), pads[i + 2]));
+    const out = dims.map((_, i) => sub(sub(full[i], pads[i]), pads[i + axes]));
     if (out.some((o) => isConst(o) && o < 1)) throw new NodeProblem('the output would be empty', 'invalid-graph');
     const y: RtValue = {
-      ...ctx.newValue(rank === 1 ? [x.dims[0], Co, out[1]] : [x.dims[0], Co, out[0], out[1]]),
+      ...ctx.newValue([x.dims[0], Co, ...(rank === 1 ? [out[1]] : out)]),
       layout: 'nhwc',
       rowAxis: imageRows(x),
     };
-    const N = KH * KW * Co;
-    const { images } = imageGeometry(x);
-    const pixels = mul(H, Wd);
+    // The GEMM's columns are (kh, kw, kd, co): kd next to co, so the (H, W) col2im treats (kd, co) as its
+    // channels and the depth col2im then sums those planes over depth (3-D), as im2col runs in Conv.
+    const [KD, KH, KW] = axes === 3 ? kernel : [1, ...kernel];
+    const N = KH * KW * KD * Co;
+    const pixels = product(dims);
     const col = ctx.newValue([x.dims[0], pixels, N]);
     const m = mul(x.dims[0], pixels);
     if (W) {
       const wv = W.toFloat32();
-      // B[ci][(kh·KW + kw)·Co + co] = W[ci][co - g·Cog][kh][kw] for co in ci's group g, else 0: groups
-      // become one block-diagonal GEMM (group× the multiply-adds; grouped transposed convs are small).
+      // B[ci][((kh·KW + kw)·KD + kd)·Co + co] = W[ci][co - g·Cog][kd][kh][kw] for co in ci's group g, else 0:
+      // groups become one block-diagonal GEMM (group× the multiply-adds; grouped transposed convs are small).
       const Cig = Ci / group;
       const packed = ctx.program.addFloats(
         packPanels(Ci, N, (ci, n) => {
           const co = n % Co;
-          const tap = (n - co) / Co;
+          const rest = (n - co) / Co;
+          const kd = rest % KD;
+          const hw = (rest - kd) / KD;
           const g = Math.floor(ci / Cig);
           if (Math.floor(co / Cog) !== g) return 0;
-          return wv[((ci * Cog + (co - g * Cog)) * KH + Math.floor(tap / KW)) * KW + (tap % KW)];
+          return wv[(((ci * Cog + (co - g * Cog)) * KD + kd) * KH + Math.floor(hw / KW)) * KW + (hw % KW)];
         }),
       );
       ctx.program.addStep(
@@ -272,9 +275,9 @@ const convTranspose: OpHandler = {
         [col],
       );
     } else {
-      // W at run time: [Ci, Co, taps] → [Ci, taps, Co] per call (one strided copy), then the matmul kernel.
-      const T = KH * KW;
-      const b = stridedCopy(ctx, ctx.rt(1), [Ci, T, Co], [Co * T, 1, T], 0);
+      // W at run time: [Ci, Co, KD, KH·KW] → [Ci, KH·KW, KD, Co] per call (one strided copy), then matmul.
+      const T = KD * KH * KW;
+      const b = stridedCopy(ctx, ctx.rt(1), [Ci, KH * KW, KD, Co], [Co * T, 1, KH * KW, T], 0);
       ctx.program.addStep(
         'matmul',
         () => ({
@@ -298,18 +301,41 @@ const convTranspose: OpHandler = {
     const bias = biasRt
       ? buf(biasRt)
       : data(bIn?.kind === 'const' ? ctx.program.addFloats(bIn.tensor.toFloat32()) : null);
-    ctx.program.addStep(
-      'col2im',
-      () => ({
-        col: buf(col),
-        y: buf(y),
-        images,
-        ...mapValues({ H, W: Wd, Co, KH, KW, SH, SW, DH, DW, PT: pads[0], PL: pads[1], OH: out[0], OW: out[1] }, i32),
+    const hw = axes - 2;
+    const [H, Wd, OH, OW] = [dims[hw], dims[hw + 1], out[hw], out[hw + 1]];
+    const sumInto = (src: RtValue, dst: RtValue, n: Size, p: Record<string, Size>, b: Arg, reads: RtValue[]) =>
+      ctx.program.addStep(
+        'col2im',
+        () => ({ col: buf(src), y: buf(dst), images: i32(n), ...mapValues(p, i32), bias: b }),
+        reads,
+        [dst],
+      );
+    const [SH, SW, DH, DW, PT, PL] = [
+      strides[hw],
+      strides[hw + 1],
+      dilations[hw],
+      dilations[hw + 1],
+      pads[hw],
+      pads[hw + 1],
+    ];
+    const plane = { H, W: Wd, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW };
+    if (axes === 2) sumInto(col, y, x.dims[0], { ...plane, Co }, bias, biasRt ? [col, biasRt] : [col]);
+    else {
+      // The (H, W) sums per input depth slice, with (kd, co) as channels, then the depth sums over them.
+      const [Nn, , D] = x.dims;
+      const planes = ctx.newValue([Nn, D, OH, OW, KD * Co]);
+      sumInto(col, planes, mul(Nn, D), { ...plane, Co: KD * Co }, data(null), [col]);
+      const OHW = mul(OH, OW);
+      const deep = { H: D, W: OHW, KH: KD, KW: 1, SH: strides[0], SW: 1, DH: dilations[0], DW: 1 };
+      sumInto(
+        planes,
+        y,
+        Nn,
+        { ...deep, PT: pads[0], PL: 0, OH: out[0], OW: OHW, Co },
         bias,
-      }),
-      biasRt ? [col, biasRt] : [col],
-      [y],
-    );
+        biasRt ? [planes, biasRt] : [planes],
+      );
+    }
     ctx.output(0, y);
   },
 };
