@@ -21,6 +21,7 @@ import { QUANT_KERNELS } from './quant.js';
 import { NORM_KERNELS } from './norm.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { SIGNAL_KERNELS } from './signal.js';
+import { TEXT_KERNELS } from './text.js';
 import { f32, i32, ptr, WINDOW, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
 
@@ -421,6 +422,8 @@ export const KERNELS = {
   ...NMS_KERNELS,
   // ---- signal: HannWindow, HammingWindow, BlackmanWindow, MelWeightMatrix (./signal.ts)
   ...SIGNAL_KERNELS,
+  // ---- text: TfIdfVectorizer (./text.ts)
+  ...TEXT_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 // A name in two family tables would lose one entry to the spread above without a word: refuse it.
@@ -435,6 +438,7 @@ export const KERNELS = {
     LOSS_KERNELS,
     NMS_KERNELS,
     SIGNAL_KERNELS,
+    TEXT_KERNELS,
   ])
     for (const name of Object.keys(table)) {
       if (seen.has(name)) throw new Error(`kernel ${name} is in two ABI tables`);

@@ -39,6 +39,7 @@ import { SELECT_OPS } from './select.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
 import { SPATIAL_OPS } from './spatial.js';
+import { TFIDF_OPS } from './tfidf.js';
 import { TRANSPOSE_OPS } from './transpose.js';
 import { UNARY_OPS } from './unary.js';
 import { WHERE_OPS } from './where.js';
@@ -86,6 +87,7 @@ export const OP_FAMILIES: readonly OpFamily[] = [
   { name: 'Detection', domain: 'ai.onnx', ops: NMS_OPS },
   { name: 'Signal', domain: 'ai.onnx', ops: SIGNAL_OPS },
   { name: 'Losses', domain: 'ai.onnx', ops: LOSS_OPS },
+  { name: 'Text features', domain: 'ai.onnx', ops: TFIDF_OPS },
   { name: 'Linear models', domain: 'ai.onnx.ml', ops: LINEAR_OPS },
   { name: 'Trees', domain: 'ai.onnx.ml', ops: TREE_OPS },
   { name: 'Support vector machines', domain: 'ai.onnx.ml', ops: SVM_OPS },
