@@ -100,6 +100,10 @@ describe('3-D windows refuse what they do not compute, by name', () => {
     const { bytes } = one('AveragePool', [1, 2, 4, 4, 4], { kernel_shape: [2, 2, 2], dilations: [2, 1, 1] });
     await assert.rejects(compile(bytes), /dilated AveragePool is not supported/);
   });
+  test('a 3-D Conv whose W is computed at run time', async () => {
+    const { bytes } = one('Conv', [1, 2, 4, 4, 4], {}, { w: [3, 2, 2, 2, 2], wAtRunTime: true });
+    await assert.rejects(compile(bytes), /a 3-D Conv needs its weights W as a constant/);
+  });
   test('a 4-D window', async () => {
     const { bytes } = one('MaxPool', [1, 2, 3, 3, 3, 3], { kernel_shape: [2, 2, 2, 2] });
     await assert.rejects(compile(bytes), /N×C×D×H×W input, got \[1, 2, 3, 3, 3, 3\]/);
