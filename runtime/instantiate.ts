@@ -260,6 +260,13 @@ function checkExports(exports: ModelExports, meta: ModelMeta, where: string): vo
   const maxBatch = answer('maxBatch()', () => exports.maxBatch());
   if (maxBatch !== meta.maxBatch || !(maxBatch >= 1))
     refuse(`maxBatch() returns ${maxBatch}, but the metadata declares ${meta.maxBatch} rows per call`);
+  for (const [side, count, declared] of [
+    ['input', exports.inputCount, meta.inputs.length],
+    ['output', exports.outputCount, meta.outputs.length],
+  ] as const) {
+    const n = count ? answer(`${side}Count()`, () => count()) : declared;
+    if (n !== declared) refuse(`${side}Count() returns ${n}, but the metadata declares ${declared} ${side}s`);
+  }
   const size = exports.memory.buffer.byteLength;
   const header = answer('headerPtr()', () => exports.headerPtr());
   const words = headerWords(

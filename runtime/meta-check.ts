@@ -40,7 +40,8 @@ export function checkMeta(meta: ModelMeta, where: string): void {
   for (const side of ['inputs', 'outputs'] as const) {
     const list = m[side];
     if (!Array.isArray(list)) fail(side, 'is not a list');
-    if ((list as unknown[]).length === 0) fail(side, `is empty: a model has at least one ${side.slice(0, -1)}`);
+    // A model with no inputs is valid ONNX (its outputs are constants); one with no outputs computes nothing.
+    if (side === 'outputs' && (list as unknown[]).length === 0) fail(side, 'is empty: a model has at least one output');
     (list as unknown[]).forEach((t, i) => checkTensor(t, `${side}[${i}]`, side === 'inputs', fail));
   }
   if (!Array.isArray(m.symbols)) fail('symbols', `is ${show(m.symbols)}, not a list`);

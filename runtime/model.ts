@@ -17,6 +17,9 @@ export interface ModelExports {
   outputPtr(i: number): number;
   headerPtr(): number;
   maxBatch(): number;
+  /** How many inputs and outputs the code was compiled for (optional in the ABI: older models lack them). */
+  inputCount?(): number;
+  outputCount?(): number;
   /** Index of the first non-finite number among n floats at ptr, or −1 (optional in the ABI). */
   firstNonFinite?(ptr: number, n: number): number;
 }
@@ -116,6 +119,11 @@ export class Model {
    * the data length implies. Outputs as Float32Array / Int32Array (class values) / string[].
    */
   predict(input: ModelInput, rows?: number): Outputs {
+    if (this.meta.inputs.length === 0)
+      throw new ModelError(
+        'bad-input',
+        'This model takes no inputs (its outputs are constants), so it has no rows to predict from: call run({}).',
+      );
     if (input === null || input === undefined || typeof input !== 'object')
       throw new ModelError(
         'bad-input',

@@ -307,7 +307,8 @@ class WorkerModel implements RemoteModel {
 /** Rows in a prediction's input (to give each chunk of `maxBatch` rows its own deadline, to size a call). */
 export function rowsOf(input: ModelInput, rows: number | undefined, meta: ModelMeta): number {
   if (rows !== undefined) return rows;
-  if (input === null || typeof input !== 'object') return 1; // the worker's model says what is wrong
+  // The worker's model says what is wrong with a non-object or a model without inputs.
+  if (input === null || typeof input !== 'object' || meta.inputs.length === 0) return 1;
   const first = (
     ArrayBuffer.isView(input) || Array.isArray(input) ? input : (input as Record<string, unknown>)[meta.inputs[0].name]
   ) as ArrayLike<unknown> | undefined;

@@ -46,6 +46,8 @@ export const CODES = {
   SCATTER: { NONE: 0, ADD: 1, MUL: 2, MAX: 3, MIN: 4 },
   /** NegativeLogLikelihoodLoss / SoftmaxCrossEntropyLoss `reduction`. */
   LOSS: { NONE: 0, SUM: 1, MEAN: 2 },
+  /** TfIdfVectorizer `mode`. */
+  TFIDF: { TF: 0, IDF: 1, TFIDF: 2 },
   /** Activation functions of RNN, GRU and LSTM (assembly/rnn/activations.ts), in the ONNX operator doc's order. */
   RNN_ACT: {
     RELU: 0,

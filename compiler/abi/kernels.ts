@@ -22,6 +22,7 @@ import { NORM_KERNELS } from './norm.js';
 import { RESAMPLE_KERNELS } from './resample.js';
 import { SHAPE_VALUES_KERNELS } from './shape_values.js';
 import { SIGNAL_KERNELS } from './signal.js';
+import { TEXT_KERNELS } from './text.js';
 import { f32, i32, ptr, WINDOW, type Family, type KernelSpec, type Param, type ParamKind } from './spec.js';
 import { RNN_KERNELS } from './rnn.js';
 
@@ -426,6 +427,8 @@ export const KERNELS = {
   ...SIGNAL_KERNELS,
   // ---- shape operands given at run time: Reshape, Squeeze, Slice, Expand, … (./shape_values.ts)
   ...SHAPE_VALUES_KERNELS,
+  // ---- text: TfIdfVectorizer (./text.ts)
+  ...TEXT_KERNELS,
 } as const satisfies Record<string, KernelSpec>;
 
 // A name in two family tables would lose one entry to the spread above without a word: refuse it.
@@ -441,6 +444,7 @@ export const KERNELS = {
     NMS_KERNELS,
     SIGNAL_KERNELS,
     SHAPE_VALUES_KERNELS,
+    TEXT_KERNELS,
   ])
     for (const name of Object.keys(table)) {
       if (seen.has(name)) throw new Error(`kernel ${name} is in two ABI tables`);

@@ -136,6 +136,9 @@ export function emitModel(input: EmitInput): Uint8Array {
     );
     constant('headerPtr', layout.headerBase);
     constant('maxBatch', input.maxBatch);
+    // How many inputs and outputs the code was compiled for (the metadata may say none: a constant model).
+    constant('inputCount', input.inputs.length);
+    constant('outputCount', input.outputs.length);
     // Lets the runtime check a batch's numbers in SIMD rather than in JavaScript (optional in the ABI).
     const check = kernelFunctions.get('first_non_finite');
     if (check) mod.addFunctionExport(check, 'firstNonFinite');

@@ -18,6 +18,7 @@ import { convWindow, imageInput, outputValue, windowArgs } from './window.js';
  */
 export function lowerConvRuntimeW(ctx: NodeContext): RtValue {
   const x = imageInput(ctx);
+  if (x.dims.length === 5) throw new NodeProblem('a 3-D Conv needs its weights W as a constant (an initializer)');
   const w = ctx.rt(1);
   const group = ctx.int('group', 1);
   if (group !== 1) throw new NodeProblem(`a run-time W with group ${group} is not supported (group 1 is)`);

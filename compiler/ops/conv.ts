@@ -2,7 +2,7 @@ import type { OpHandler } from './op.js';
 import { CODES } from '../abi/codes.js';
 import { NodeProblem } from '../errors.js';
 import { lowerConvRuntimeW } from './conv-runtime.js';
-import { convWindow, imageInput, imageRows, outputValue, windowArgs } from './window.js';
+import { convWindow, depthPass, imageInput, imageRows, outputValue, windowArgs, type Window } from './window.js';
 import { imageGeometry } from '../lowering/layout.js';
 import { packPanels, padBias } from '../pack.js';
 import { add, floorDiv, isConst, mul, product, sameSize, sizeToString, sub, type Size } from '../shape/size.js';
@@ -30,18 +30,22 @@ const conv: OpHandler = {
     if (Cig * group !== C || Co % group !== 0)
       throw new NodeProblem(`weights [${W.dims}] with group ${group} do not fit ${C} input channels`, 'invalid-graph');
     const kernelShape = ctx.ints('kernel_shape') ?? W.dims.slice(2);
-    const win = convWindow(ctx, x, kernelShape);
+    const win = convWindow(ctx, x, kernelShape, false, true);
     const y = outputValue(ctx, x, Co, win);
     const [KH, KW] = win.kernel;
+    const KD = win.depth?.kernel ?? 1;
+    if (W.dims.length !== x.dims.length || product(W.dims.slice(2)) !== KD * KH * KW)
+      throw new NodeProblem(`weights [${W.dims}] do not fit kernel_shape [${kernelShape}]`, 'invalid-graph');
     const wv = W.toFloat32();
     const bias = B ? Float32Array.from(B.toFloat32()) : null;
     const epilogue: GemmEpilogue = { n: Co, scale: null, bias, act: CODES.ACT.NONE, p0: 0, p1: 0 };
     const { images } = imageGeometry(x);
     const [H, Wd] = win.spatial;
-    // W[co][c][kh][kw]
-    const weight = (co: number, c: number, kh: number, kw: number) => wv[((co * Cig + c) * KH + kh) * KW + kw];
+    // W[co][c][kd][kh][kw] (kd = 0 for 1-D and 2-D)
+    const weight = (co: number, c: number, kh: number, kw: number, kd = 0) =>
+      wv[(((co * Cig + c) * KD + kd) * KH + kh) * KW + kw];
 
-    if (group === C && Co === C && Cig === 1) {
+    if (group === C && Co === C && Cig === 1 && !win.depth) {
       // Depthwise: weights [taps][Cp], bias [Cp], both padded to whole vectors.
       const Cp = Math.ceil(C / 4) * 4;
       let packed: DataRef | null = null;
@@ -80,11 +84,19 @@ const conv: OpHandler = {
     }
 
     const Cog = Co / group;
-    const K = KH * KW * Cig;
-    const pointwise = KH === 1 && KW === 1 && win.strides.every((s) => s === 1) && win.pads.every((p) => p === 0);
-    const pixels = product(win.out);
+    // im2col's row order is k = ((kd·KH + kh)·KW + kw)·Cig + c.
+    const K = KD * KH * KW * Cig;
+    const flat = (w: Window) =>
+      w.kernel.every((k) => k === 1) && w.strides.every((s) => s === 1) && w.pads.every((p) => p === 0);
+    const depth = win.depth && depthPass(win);
+    const flatHW = flat(win);
+    const pointwise = flatHW && (!depth || flat(depth));
+    const pixels = mul(product(win.out), win.depth?.out ?? 1);
     const rowsArg = i32(mul(x.dims[0], pixels));
     const col = pointwise ? x : ctx.newValue([x.dims[0], pixels, K]);
+    // 3-D: the (H, W) unrolling per depth slice (skipped when it is the identity), then the depth one over it.
+    const K1 = KH * KW * Cig;
+    const planes = depth && !flatHW ? ctx.newValue([x.dims[0], x.dims[2], product(win.out), K1]) : null;
     for (let g = 0; g < group; g++) {
       let packed: DataRef | null = null;
       let biasRef: DataRef | null = null;
@@ -95,28 +107,38 @@ const conv: OpHandler = {
           packPanels(K, Cog, (k, n) => {
             const c = k % Cig;
             const tap = (k - c) / Cig;
-            return weight(co0 + n, c, Math.floor(tap / KW), tap % KW) * (s ? s[co0 + n] : 1);
+            const hw = tap % (KH * KW);
+            const kd = (tap - hw) / (KH * KW);
+            return weight(co0 + n, c, Math.floor(hw / KW), hw % KW, kd) * (s ? s[co0 + n] : 1);
           }),
         );
         if (epilogue.bias) biasRef = ctx.program.addFloats(padBias(Cog, (n) => epilogue.bias![co0 + n]));
       });
-      if (!pointwise) {
+      const unroll = (src: RtValue, dst: RtValue, [n, h, w, c]: Size[], c0: number, cn: number, w2: Window) =>
         ctx.program.addStep(
           'im2col',
           () => ({
-            x: buf(x),
-            col: buf(col),
-            images,
-            H: i32(H),
-            W: i32(Wd),
-            C: i32(C),
-            c0: i32(g * Cig),
-            cn: i32(Cig),
-            ...windowArgs(win),
+            x: buf(src),
+            col: buf(dst),
+            images: i32(n),
+            H: i32(h),
+            W: i32(w),
+            C: i32(c),
+            c0: i32(c0),
+            cn: i32(cn),
+            ...windowArgs(w2),
           }),
-          [x],
-          [col],
+          [src],
+          [dst],
         );
+      if (!pointwise && !depth) unroll(x, col, [x.dims[0], H, Wd, C], g * Cig, Cig, win);
+      else if (!pointwise && depth) {
+        const [N, , D] = x.dims;
+        const plane = product(win.out);
+        // Each plane pixel's K1 values are the depth pass's "channels"; without a (H, W) pass, x's own.
+        if (planes) unroll(x, planes, [mul(N, D), H, Wd, C], g * Cig, Cig, win);
+        if (planes) unroll(planes, col, [N, D, plane, K1], 0, K1, depth);
+        else unroll(x, col, [N, D, plane, C], g * Cig, Cig, depth);
       }
       const a: Arg = pointwise && group > 1 ? buf(x, g * Cig * 4) : buf(col);
       const lda = pointwise ? C : K;
@@ -166,7 +188,6 @@ const convTranspose: OpHandler = {
     if (x.dims[1] !== Ci)
       throw new NodeProblem(`weights [${wDims}] do not fit ${sizeToString(x.dims[1])} input channels`, 'invalid-graph');
     const rank = x.dims.length - 2;
-    if (rank !== 1 && rank !== 2) throw new NodeProblem(`${rank}-D ConvTranspose is not supported`);
     if (wDims.length !== x.dims.length)
       throw new NodeProblem(`weights [${wDims}] do not have the input's ${x.dims.length} dimensions`, 'invalid-graph');
     for (const [name, count, least] of [
@@ -180,54 +201,58 @@ const convTranspose: OpHandler = {
       if (v && (v.length < count || v.some((n) => !Number.isSafeInteger(n) || n < least)))
         throw new NodeProblem(`"${name}" is [${v}]; it needs ${count} integers of at least ${least}`, 'invalid-graph');
     }
+    // Per axis ([D,] H, W; 1-D as H = 1): 3-D adds the depth axis in front.
     const lift = <T>(v: T[], one: T) => (rank === 1 ? [one, v[0]] : v);
-    if (wDims.length !== x.dims.length)
-      throw new NodeProblem(`weights [${wDims}] do not have the input's rank ${x.dims.length}`, 'invalid-graph');
-    const [KH, KW] = lift(ctx.ints('kernel_shape') ?? wDims.slice(2), 1);
-    const [SH, SW] = lift(ctx.ints('strides') ?? new Array(rank).fill(1), 1);
-    const [DH, DW] = lift(ctx.ints('dilations') ?? new Array(rank).fill(1), 1);
-    const outPad = rank === 1 ? [0, ...(ctx.ints('output_padding') ?? [0])] : (ctx.ints('output_padding') ?? [0, 0]);
-    const [H, Wd] = lift(x.dims.slice(2), 1 as Size);
+    const kernel = lift(ctx.ints('kernel_shape') ?? wDims.slice(2), 1);
+    const strides = lift(ctx.ints('strides') ?? new Array(rank).fill(1), 1);
+    const dilations = lift(ctx.ints('dilations') ?? new Array(rank).fill(1), 1);
+    const outPad = lift(ctx.ints('output_padding') ?? new Array(rank).fill(0), 0);
+    const dims = lift(x.dims.slice(2), 1 as Size);
+    const axes = dims.length;
+    if (product(kernel) !== product(wDims.slice(2)))
+      throw new NodeProblem(`weights [${wDims}] do not fit kernel_shape [${kernel}]`, 'invalid-graph');
     const given0 = ctx.ints('pads') ?? new Array(2 * rank).fill(0);
     const pads: Size[] = rank === 1 ? [0, given0[0], 0, given0[1]] : [...given0];
-    const full = [0, 1].map((i) =>
-      add(mul([SH, SW][i], sub([H, Wd][i], 1)), outPad[i] + ([KH, KW][i] - 1) * [DH, DW][i] + 1),
-    );
+    const full = dims.map((d, i) => add(mul(strides[i], sub(d, 1)), outPad[i] + (kernel[i] - 1) * dilations[i] + 1));
     const given = ctx.ints('output_shape');
     const autoPad = ctx.string('auto_pad', 'NOTSET');
     if (given || autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
-      const target: Size[] = given ? lift(given.slice(-rank), 1) : [mul(H, SH), mul(Wd, SW)];
-      [0, 1].forEach((i) => {
+      const target: Size[] = given ? lift(given.slice(-rank), 1) : dims.map((d, i) => mul(d, strides[i]));
+      dims.forEach((_, i) => {
         const total = sub(full[i], target[i]);
         const small = floorDiv(total, 2);
         // ONNX: SAME_UPPER puts the odd pixel at the end; SAME_LOWER and an explicit output_shape at the start.
-        [pads[i], pads[i + 2]] = autoPad === 'SAME_UPPER' ? [small, sub(total, small)] : [sub(total, small), small];
+        [pads[i], pads[i + axes]] = autoPad === 'SAME_UPPER' ? [small, sub(total, small)] : [sub(total, small), small];
       });
     }
-    const out = [0, 1].map((i) => sub(sub(full[i], pads[i]), pads[i + 2]));
+    const out = dims.map((_, i) => sub(sub(full[i], pads[i]), pads[i + axes]));
     if (out.some((o) => isConst(o) && o < 1)) throw new NodeProblem('the output would be empty', 'invalid-graph');
     const y: RtValue = {
-      ...ctx.newValue(rank === 1 ? [x.dims[0], Co, out[1]] : [x.dims[0], Co, out[0], out[1]]),
+      ...ctx.newValue([x.dims[0], Co, ...(rank === 1 ? [out[1]] : out)]),
       layout: 'nhwc',
       rowAxis: imageRows(x),
     };
-    const N = KH * KW * Co;
-    const { images } = imageGeometry(x);
-    const pixels = mul(H, Wd);
+    // The GEMM's columns are (kh, kw, kd, co): kd next to co, so the (H, W) col2im treats (kd, co) as its
+    // channels and the depth col2im then sums those planes over depth (3-D), as im2col runs in Conv.
+    const [KD, KH, KW] = axes === 3 ? kernel : [1, ...kernel];
+    const N = KH * KW * KD * Co;
+    const pixels = product(dims);
     const col = ctx.newValue([x.dims[0], pixels, N]);
     const m = mul(x.dims[0], pixels);
     if (W) {
       const wv = W.toFloat32();
-      // B[ci][(kh·KW + kw)·Co + co] = W[ci][co - g·Cog][kh][kw] for co in ci's group g, else 0: groups
-      // become one block-diagonal GEMM (group× the multiply-adds; grouped transposed convs are small).
+      // B[ci][((kh·KW + kw)·KD + kd)·Co + co] = W[ci][co - g·Cog][kd][kh][kw] for co in ci's group g, else 0:
+      // groups become one block-diagonal GEMM (group× the multiply-adds; grouped transposed convs are small).
       const Cig = Ci / group;
       const packed = ctx.program.addFloats(
         packPanels(Ci, N, (ci, n) => {
           const co = n % Co;
-          const tap = (n - co) / Co;
+          const rest = (n - co) / Co;
+          const kd = rest % KD;
+          const hw = (rest - kd) / KD;
           const g = Math.floor(ci / Cig);
           if (Math.floor(co / Cog) !== g) return 0;
-          return wv[((ci * Cog + (co - g * Cog)) * KH + Math.floor(tap / KW)) * KW + (tap % KW)];
+          return wv[(((ci * Cog + (co - g * Cog)) * KD + kd) * KH + Math.floor(hw / KW)) * KW + (hw % KW)];
         }),
       );
       ctx.program.addStep(
@@ -250,9 +275,9 @@ const convTranspose: OpHandler = {
         [col],
       );
     } else {
-      // W at run time: [Ci, Co, taps] → [Ci, taps, Co] per call (one strided copy), then the matmul kernel.
-      const T = KH * KW;
-      const b = stridedCopy(ctx, ctx.rt(1), [Ci, T, Co], [Co * T, 1, T], 0);
+      // W at run time: [Ci, Co, KD, KH·KW] → [Ci, KH·KW, KD, Co] per call (one strided copy), then matmul.
+      const T = KD * KH * KW;
+      const b = stridedCopy(ctx, ctx.rt(1), [Ci, KH * KW, KD, Co], [Co * T, 1, KH * KW, T], 0);
       ctx.program.addStep(
         'matmul',
         () => ({
@@ -276,18 +301,41 @@ const convTranspose: OpHandler = {
     const bias = biasRt
       ? buf(biasRt)
       : data(bIn?.kind === 'const' ? ctx.program.addFloats(bIn.tensor.toFloat32()) : null);
-    ctx.program.addStep(
-      'col2im',
-      () => ({
-        col: buf(col),
-        y: buf(y),
-        images,
-        ...mapValues({ H, W: Wd, Co, KH, KW, SH, SW, DH, DW, PT: pads[0], PL: pads[1], OH: out[0], OW: out[1] }, i32),
+    const hw = axes - 2;
+    const [H, Wd, OH, OW] = [dims[hw], dims[hw + 1], out[hw], out[hw + 1]];
+    const sumInto = (src: RtValue, dst: RtValue, n: Size, p: Record<string, Size>, b: Arg, reads: RtValue[]) =>
+      ctx.program.addStep(
+        'col2im',
+        () => ({ col: buf(src), y: buf(dst), images: i32(n), ...mapValues(p, i32), bias: b }),
+        reads,
+        [dst],
+      );
+    const [SH, SW, DH, DW, PT, PL] = [
+      strides[hw],
+      strides[hw + 1],
+      dilations[hw],
+      dilations[hw + 1],
+      pads[hw],
+      pads[hw + 1],
+    ];
+    const plane = { H, W: Wd, KH, KW, SH, SW, DH, DW, PT, PL, OH, OW };
+    if (axes === 2) sumInto(col, y, x.dims[0], { ...plane, Co }, bias, biasRt ? [col, biasRt] : [col]);
+    else {
+      // The (H, W) sums per input depth slice, with (kd, co) as channels, then the depth sums over them.
+      const [Nn, , D] = x.dims;
+      const planes = ctx.newValue([Nn, D, OH, OW, KD * Co]);
+      sumInto(col, planes, mul(Nn, D), { ...plane, Co: KD * Co }, data(null), [col]);
+      const OHW = mul(OH, OW);
+      const deep = { H: D, W: OHW, KH: KD, KW: 1, SH: strides[0], SW: 1, DH: dilations[0], DW: 1 };
+      sumInto(
+        planes,
+        y,
+        Nn,
+        { ...deep, PT: pads[0], PL: 0, OH: out[0], OW: OHW, Co },
         bias,
-      }),
-      biasRt ? [col, biasRt] : [col],
-      [y],
-    );
+        biasRt ? [planes, biasRt] : [planes],
+      );
+    }
     ctx.output(0, y);
   },
 };

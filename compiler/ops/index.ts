@@ -9,6 +9,7 @@ import { CONTROL_OPS } from './control.js';
 import { CONV_OPS } from './conv.js';
 import { DROPOUT_OPS } from './dropout.js';
 import { EXPAND_OPS } from './expand.js';
+import { EYELIKE_OPS } from './eyelike.js';
 import { EINSUM_OPS } from './einsum.js';
 import { GATHER_OPS } from './gather.js';
 import { GEMM_OPS } from './gemm.js';
@@ -38,6 +39,7 @@ import { SELECT_OPS } from './select.js';
 import { SHAPE_OPS } from './shape.js';
 import { SOFTMAX_OPS } from './softmax.js';
 import { SPATIAL_OPS } from './spatial.js';
+import { TFIDF_OPS } from './tfidf.js';
 import { TRANSPOSE_OPS } from './transpose.js';
 import { UNARY_OPS } from './unary.js';
 import { WHERE_OPS } from './where.js';
@@ -76,7 +78,7 @@ export const OP_FAMILIES: readonly OpFamily[] = [
   {
     name: 'Indexing and selection',
     domain: 'ai.onnx',
-    ops: { ...INDEXING_OPS, ...GATHER_OPS, ...SCATTER_OPS, ...SELECT_OPS, ...RANGE_OPS },
+    ops: { ...INDEXING_OPS, ...GATHER_OPS, ...SCATTER_OPS, ...SELECT_OPS, ...RANGE_OPS, ...EYELIKE_OPS },
   },
   { name: 'Resampling and rearrangement', domain: 'ai.onnx', ops: { ...RESIZE_OPS, ...SPATIAL_OPS, ...REARRANGE_OPS } },
   { name: 'Control flow', domain: 'ai.onnx', ops: { ...CONTROL_OPS, ...LOOP_OPS } },
@@ -85,6 +87,7 @@ export const OP_FAMILIES: readonly OpFamily[] = [
   { name: 'Detection', domain: 'ai.onnx', ops: NMS_OPS },
   { name: 'Signal', domain: 'ai.onnx', ops: SIGNAL_OPS },
   { name: 'Losses', domain: 'ai.onnx', ops: LOSS_OPS },
+  { name: 'Text features', domain: 'ai.onnx', ops: TFIDF_OPS },
   { name: 'Linear models', domain: 'ai.onnx.ml', ops: LINEAR_OPS },
   { name: 'Trees', domain: 'ai.onnx.ml', ops: TREE_OPS },
   { name: 'Support vector machines', domain: 'ai.onnx.ml', ops: SVM_OPS },

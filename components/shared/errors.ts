@@ -13,6 +13,7 @@ import type { ModelErrorCode } from '../../runtime/errors.js';
  * - `camera-denied`: the person (or the browser's settings) refused camera access
  * - `camera-unavailable`: no camera, or no camera API (pages not served over HTTPS)
  * - `no-target`: `<ml-sketch-pad for>` names no classifier element
+ * - `no-model-input`: the model takes no inputs (its outputs are constants): an element has nothing to feed it
  * (the runtime's codes include `csp`, `out-of-memory`, `trap` and `timeout`: see runtime/errors.ts)
  */
 export type WidgetErrorCode =
@@ -27,7 +28,8 @@ export type WidgetErrorCode =
   | 'bad-preprocessing'
   | 'camera-denied'
   | 'camera-unavailable'
-  | 'no-target';
+  | 'no-target'
+  | 'no-model-input';
 
 /** An element-level failure with a machine-readable `code`, shaped like the runtime's ModelError. */
 export class WidgetError extends Error {

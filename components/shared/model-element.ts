@@ -7,6 +7,7 @@ import { ModelController, type LoadedModel } from '../controllers/model-controll
 import { VisibilityController } from '../controllers/visibility-controller.js';
 import { emit, type ModelElementEventMap } from '../events/index.js';
 import type { MlErrorDetail } from '../events/ml-error.js';
+import { WidgetError } from './errors.js';
 import { errorStatus, renderError } from './render.js';
 import { threadsConverter } from './converters.js';
 
@@ -127,6 +128,13 @@ export abstract class ModelElement extends LitElement {
       this._errors.clear();
       this._show(model, outputs);
     };
+    if (model.meta.inputs.length === 0)
+      return failed(
+        new WidgetError(
+          'no-model-input',
+          'This model takes no inputs (its outputs are constants): an element has nothing to feed it. Use a model with an input, or call run({}) on it from a script.',
+        ),
+      );
     try {
       const outputs = this._startPrediction(model);
       if (outputs === undefined) return this._clearResult();

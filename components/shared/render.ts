@@ -84,7 +84,12 @@ export function errorTitle(code: WidgetErrorCode): string {
   if (code === 'camera-denied' || code === 'camera-unavailable') return 'Camera not available:';
   if (code === 'bad-preprocessing') return 'Cannot prepare the image:';
   if (code === 'bad-format') return 'Cannot show the value:';
-  if (code === 'not-a-classifier' || code === 'not-a-regressor' || code === 'not-an-image-model')
+  if (
+    code === 'not-a-classifier' ||
+    code === 'not-a-regressor' ||
+    code === 'not-an-image-model' ||
+    code === 'no-model-input'
+  )
     return 'Wrong kind of model:';
   return 'The model could not be loaded:';
 }

@@ -321,7 +321,13 @@ const fileCases: [string, () => string, string, (() => Promise<string>)?, RegExp
   ['file: ml.meta that is not JSON', () => crafted.metaNotJson, 'bad-meta'],
   ['file: ml.meta of another format', () => crafted.otherFormat, 'bad-meta'],
   ['file: two ml.meta sections', () => crafted.twoMetas, 'bad-meta', undefined, /2 "ml.meta" sections/],
-  ['file: ml.meta with no inputs', () => crafted.noInputs, 'bad-meta', undefined, /inputs is empty/],
+  [
+    'file: ml.meta with no inputs for code that takes one',
+    () => crafted.noInputs,
+    'not-a-model',
+    undefined,
+    /inputCount\(\) returns 1, but the metadata declares 0 inputs/,
+  ],
   [
     'file: a dimension that is true',
     () => crafted.booleanDim,
@@ -345,6 +351,13 @@ const fileCases: [string, () => string, string, (() => Promise<string>)?, RegExp
     'unsupported',
     undefined,
     /a-future-feature/,
+  ],
+  [
+    'file: a model without inputs (its output a constant)',
+    () => `${MODELS}/constant_no_input.wasm`,
+    'no-model-input',
+    undefined,
+    /takes no inputs/,
   ],
   ['file: truncated', () => '/__test/truncated/iris_mlp.wasm', 'invalid-wasm'],
   ['file: imports present', () => crafted.imports, 'has-imports'],

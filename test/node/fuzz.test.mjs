@@ -80,6 +80,17 @@ if (!isMainThread) {
     ...opFiles.filter((_, i) => i % 3 === 0),
     ...pick('test/fixtures/control', 4000),
     ...pick('test/fixtures/shapes', 60000),
+    // 3-D windows, and the node tests of the ops with the most attributes to break (n-gram pools, EyeLike's
+    // k and dtype, training BatchNorm's momentum, 3-D pools and transposed convolutions).
+    ...pick('test/fixtures/conv3d', 20000),
+    ...[
+      'tfidfvectorizer_tf_uniandbigrams_skip5',
+      'tfidfvectorizer_tf_batch_onlybigrams_skip5',
+      'eyelike_populate_off_main_diagonal',
+      'batchnorm_example_training_mode',
+      'averagepool_3d_default',
+      'convtranspose_3d',
+    ].map((name) => `test/fixtures/onnx-node/test_${name}/model.onnx`),
   ].map((file) => ({
     file,
     bytes: new Uint8Array(readFileSync(path.join(ROOT, file))),
@@ -248,6 +259,10 @@ if (!isMainThread) {
         'shape',
         'nodes_treeids',
         'classlabels_int64s',
+        'ngram_counts',
+        'ngram_indexes',
+        'pool_int64s',
+        'output_padding',
       ]);
       const len = one([0, 1, 9, 100000]);
       n.attribute.push(
@@ -286,6 +301,11 @@ if (!isMainThread) {
         'TreeEnsembleClassifier',
         'ZipMap',
         'Loop',
+        'EyeLike',
+        'TfIdfVectorizer',
+        'BatchNormalization',
+        'MaxPool',
+        'ConvTranspose',
         '',
         'Nope',
       ]);
