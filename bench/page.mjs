@@ -65,18 +65,30 @@ window.runCase = async function runCase(spec) {
   const runOrt = () => session.run({ [feedName]: new ort.Tensor('float32', input, dims) });
 
   const theirs = await runOrt();
+  // Ours: predict() (new output arrays per call), or with spec.into run() writing into output arrays the
+  // caller made once (the GEMM rows: how issue 16 states their target).
+  const call = {};
+  for (const [variant, model] of Object.entries(models)) {
+    if (!spec.into) {
+      call[variant] = () => model.predict(input, spec.rows);
+      continue;
+    }
+    const first = model.predict(input, spec.rows);
+    const outputs = Object.fromEntries(Object.entries(first).map(([name, t]) => [name, t.data.slice()]));
+    const feeds = { [model.meta.inputs[0].name]: { data: input, shape: dims } };
+    call[variant] = () => model.run(feeds, { outputs });
+  }
   const checks = {};
-  for (const [variant, model] of Object.entries(models))
-    checks[variant] = compare(model.predict(input, spec.rows), theirs);
+  for (const [variant, run] of Object.entries(call)) checks[variant] = compare(run(), theirs);
 
   const sides = {
     ort: async () => {
       await runOrt();
     },
   };
-  for (const [variant, model] of Object.entries(models))
+  for (const [variant, run] of Object.entries(call))
     sides[variant] = () => {
-      model.predict(input, spec.rows);
+      run();
     };
 
   const timed = await timeSides(sides, spec);

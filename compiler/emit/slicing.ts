@@ -99,7 +99,11 @@ function imageRows(y: string, yPixel: <T>(o: Ints<T>) => T, cost: string[]): Sli
   };
 }
 
-/** GEMM: 4-row blocks (the register tile) or 8-column panels (the packed weights), whichever are more. */
+/**
+ * GEMM: 4-row blocks (the SIMD build's register tile) or 8-column panels (the packed weights), whichever are
+ * more. The relaxed build's 6-row tiles leave at most one 4-row tile at a slice's end; each element's sum
+ * never depends on its tile, so slices stay bit-identical to one call.
+ */
 const GEMM: SliceRule = {
   units: (o) => o.max(ceilDiv(o, o.arg('M'), 4), ceilDiv(o, o.arg('N'), 8)),
   work: (o) => prod(o, 'M', 'N', 'K'),

@@ -1,5 +1,5 @@
 // GEMM summation order (assembly/gemm.ts): every element of C sums its K products in one fixed order in
-// every code path (4×8 tiles, tail rows and columns, the 1-row path), so equal columns of B give
+// every code path (4×8 and 6×8 tiles, tail rows and columns, the 1-row path), so equal columns of B give
 // bit-identical columns of C and a row's result does not depend on how many rows the call has. Models with
 // constant weights (every logit equal) depend on it: a softmax over equal logits must be exactly 1/N.
 import { expect } from '@open-wc/testing';
@@ -11,8 +11,9 @@ const BUILDS = [
   { name: 'relaxed-simd', url: '/dist/kernels-relaxed.wasm' },
 ];
 
-// M: the 1-row path, 2-3 rows in a 4-row tile, full tiles, and a lone last row after full tiles.
-const MS = [1, 2, 3, 4, 5, 6, 9, 13];
+// M: the 1-row path, 2-3 rows in a 4-row tile, full tiles, and a lone last row after full tiles; for the
+// relaxed build's 6-row tiles, 6-row tiles followed by 1, 2, 3, 4 or 5 rows (7, 8, 9, 10, 17) or none (12).
+const MS = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 12, 13, 17];
 // N: one partial panel, full panels, 1-3 panels after groups of 4 (the 1-row path), and 1000 (ImageNet).
 const NS = [1, 3, 7, 8, 9, 16, 17, 24, 25, 31, 33, 40, 57, 1000];
 const KS = [1, 2, 3, 5, 17, 64, 255];
@@ -99,12 +100,13 @@ for (const build of BUILDS) {
       }
     });
 
-    it('a row gives the same bits alone (the 1-row path) as inside a batch (4-row tiles)', () => {
+    it('a row gives the same bits alone (the 1-row path) as inside a batch (4- and 6-row tiles)', () => {
       const rand = rng(16);
       for (const [M, N, K] of [
         [4, 33, 100],
         [9, 1000, 64],
         [7, 17, 255],
+        [13, 40, 70],
       ]) {
         const A = randomArray(M * K, rand, -10, 10);
         const B = randomArray(K * N, rand, -1, 1);
