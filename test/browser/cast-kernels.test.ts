@@ -5,7 +5,7 @@
 import { expect } from '@open-wc/testing';
 import { CAST_KERNELS } from '../../compiler/abi/cast.js';
 import type { KernelName } from '../../compiler/abi/kernels.js';
-import { Arena, call, loadKernels, rng, type KernelExports } from './kernel-harness.js';
+import { Arena, call, rng, type KernelExports, describeEachBuild } from './kernel-harness.js';
 import { readTyped } from './typed-runner.js';
 import { BOOL, F32, I32, I64, I8, U8, same, typedOf, type ElemType, type Value } from './typed-types.js';
 
@@ -119,73 +119,54 @@ function inputs(from: ElemType, rand: () => number): Value[] {
   return [...from.specials, ...Array.from({ length: 300 }, () => from.random(rand))];
 }
 
-for (const [buildName, url] of [
-  ['simd', '/dist/kernels.wasm'],
-  ['relaxed-simd', '/dist/kernels-relaxed.wasm'],
-]) {
-  describe(`cast kernels (${buildName})`, function () {
-    this.timeout(60000);
-    let k: KernelExports;
-    let arena: Arena;
+describeEachBuild('cast kernels', (env) => {
+  let k: KernelExports;
+  let arena: Arena;
 
-    before(async function () {
-      const loaded = await loadKernels<KernelExports>(url);
-      if (!loaded) {
-        expect(buildName, 'the SIMD build must validate').to.equal('relaxed-simd');
-        this.skip();
-        return;
-      }
-      k = loaded;
-      arena = new Arena(k);
-    });
+  before(() => {
+    k = env.k as KernelExports;
+    arena = env.arena;
+  });
 
-    function run(
-      name: KernelName,
-      from: ElemType,
-      to: ElemType,
-      x: Value[],
-      misalign: number,
-      inPlace = false,
-    ): Value[] {
-      arena.reset();
-      const px = arena.putTyped(typedOf(from, x), misalign);
-      const bytes = x.length * (to.Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-      const py = inPlace ? px : arena.outBytes(bytes, misalign);
-      call(k, name, { x: px, y: py, n: x.length });
-      if (!inPlace && !new Uint8Array(k.memory.buffer, py + bytes, 8).every((v) => v === 0xa5))
-        expect.fail(`${name} n=${x.length}: wrote past y`);
-      return readTyped(k, to, py, x.length);
-    }
+  function run(name: KernelName, from: ElemType, to: ElemType, x: Value[], misalign: number, inPlace = false): Value[] {
+    arena.reset();
+    const px = arena.putTyped(typedOf(from, x), misalign);
+    const bytes = x.length * (to.Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+    const py = inPlace ? px : arena.outBytes(bytes, misalign);
+    call(k, name, { x: px, y: py, n: x.length });
+    if (!inPlace && !new Uint8Array(k.memory.buffer, py + bytes, 8).every((v) => v === 0xa5))
+      expect.fail(`${name} n=${x.length}: wrote past y`);
+    return readTyped(k, to, py, x.length);
+  }
 
-    it('the references reproduce what onnxruntime-node gave', () => {
-      for (const [name, x, want] of ORT_SEEN) {
-        const [, from, to] = name.split('_');
-        const got = castRef(TYPES[from], TYPES[to], TYPES[from] === F32 ? Math.fround(Number(x)) : x);
-        expect(same(TYPES[to], got, want), `${name}(${x}): reference ${got}, onnxruntime ${want}`).to.equal(true);
-      }
-    });
-
-    for (const name of Object.keys(CAST_KERNELS) as KernelName[]) {
-      const [, fromName, toName] = name.split('_');
-      const from = TYPES[fromName];
-      const to = TYPES[toName];
-      it(`${name}: edge values, random values, every tail length, misaligned`, () => {
-        const rand = rng(name.length * 7 + fromName.charCodeAt(0) * 13 + toName.charCodeAt(0));
-        const all = Array.from(typedOf(from, inputs(from, rand)) as unknown as ArrayLike<Value>);
-        const check = (x: Value[], got: Value[], label: string) => {
-          x.forEach((v, i) => {
-            const want = castRef(from, to, v);
-            if (!same(to, got[i], want)) expect.fail(`${name}(${v})${label} = ${got[i]}, want ${want}`);
-          });
-        };
-        check(all, run(name, from, to, all, 0), '');
-        check(all, run(name, from, to, all, 4), ' misaligned');
-        for (let n = 0; n <= 9; n++) check(all.slice(0, n), run(name, from, to, all.slice(0, n), 0), ` n=${n}`);
-        const sameSize =
-          (from.Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT ===
-          (to.Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-        if (sameSize) check(all, run(name, from, to, all, 0, true), ' in place');
-      });
+  it('the references reproduce what onnxruntime-node gave', () => {
+    for (const [name, x, want] of ORT_SEEN) {
+      const [, from, to] = name.split('_');
+      const got = castRef(TYPES[from], TYPES[to], TYPES[from] === F32 ? Math.fround(Number(x)) : x);
+      expect(same(TYPES[to], got, want), `${name}(${x}): reference ${got}, onnxruntime ${want}`).to.equal(true);
     }
   });
-}
+
+  for (const name of Object.keys(CAST_KERNELS) as KernelName[]) {
+    const [, fromName, toName] = name.split('_');
+    const from = TYPES[fromName];
+    const to = TYPES[toName];
+    it(`${name}: edge values, random values, every tail length, misaligned`, () => {
+      const rand = rng(name.length * 7 + fromName.charCodeAt(0) * 13 + toName.charCodeAt(0));
+      const all = Array.from(typedOf(from, inputs(from, rand)) as unknown as ArrayLike<Value>);
+      const check = (x: Value[], got: Value[], label: string) => {
+        x.forEach((v, i) => {
+          const want = castRef(from, to, v);
+          if (!same(to, got[i], want)) expect.fail(`${name}(${v})${label} = ${got[i]}, want ${want}`);
+        });
+      };
+      check(all, run(name, from, to, all, 0), '');
+      check(all, run(name, from, to, all, 4), ' misaligned');
+      for (let n = 0; n <= 9; n++) check(all.slice(0, n), run(name, from, to, all.slice(0, n), 0), ` n=${n}`);
+      const sameSize =
+        (from.Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT ===
+        (to.Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+      if (sameSize) check(all, run(name, from, to, all, 0, true), ' in place');
+    });
+  }
+});

@@ -4,7 +4,7 @@
 import { expect } from '@open-wc/testing';
 import { COMPARE_KERNELS } from '../../compiler/abi/compare.js';
 import type { KernelName } from '../../compiler/abi/kernels.js';
-import { Arena, call, loadKernels, rng, type KernelExports } from './kernel-harness.js';
+import { Arena, call, rng, type KernelExports, describeEachBuild } from './kernel-harness.js';
 import {
   operandIndices,
   operandLength,
@@ -83,153 +83,139 @@ function whereCases(): BroadcastCase[] {
   ];
 }
 
-for (const [buildName, url] of [
-  ['simd', '/dist/kernels.wasm'],
-  ['relaxed-simd', '/dist/kernels-relaxed.wasm'],
-]) {
-  describe(`bool kernels: comparisons, logic, IsNaN/IsInf, Where (${buildName})`, function () {
-    this.timeout(120000);
-    let k: KernelExports;
-    let arena: Arena;
+describeEachBuild('bool kernels: comparisons, logic, IsNaN/IsInf, Where', (env) => {
+  let k: KernelExports;
+  let arena: Arena;
 
-    before(async function () {
-      const loaded = await loadKernels<KernelExports>(url);
-      if (!loaded) {
-        expect(buildName, 'the SIMD build must validate').to.equal('relaxed-simd');
-        this.skip();
-        return;
-      }
-      k = loaded;
-      arena = new Arena(k);
+  before(() => {
+    k = env.k as KernelExports;
+    arena = env.arena;
+  });
+
+  it('every broadcasting kernel of the table has a spec', () => {
+    for (const name of BROADCASTING) if (!name.startsWith('where_')) expect(BINARY[name], name).to.exist;
+  });
+
+  for (const [name, spec] of Object.entries(BINARY)) {
+    it(`${name} over broadcast tables (specials, NaN, ±0, equal operands, misaligned, in place)`, () => {
+      const rand = rng(name.length * 977 + name.charCodeAt(0));
+      // Specials half of the time, so NaN, ±0, ±Inf, MIN and MAX meet each other.
+      const gen = (w: 0 | 1, r: () => number) => {
+        const T = w === 0 ? spec.A : spec.B;
+        return r() < 0.4 ? T.specials[Math.floor(r() * T.specials.length)] : T.random(r);
+      };
+      checkBinary(k, arena, name as KernelName, { ...spec, gen }, rand);
     });
+  }
 
-    it('every broadcasting kernel of the table has a spec', () => {
-      for (const name of BROADCASTING) if (!name.startsWith('where_')) expect(BINARY[name], name).to.exist;
-    });
-
-    for (const [name, spec] of Object.entries(BINARY)) {
-      it(`${name} over broadcast tables (specials, NaN, ±0, equal operands, misaligned, in place)`, () => {
-        const rand = rng(name.length * 977 + name.charCodeAt(0));
-        // Specials half of the time, so NaN, ±0, ±Inf, MIN and MAX meet each other.
-        const gen = (w: 0 | 1, r: () => number) => {
-          const T = w === 0 ? spec.A : spec.B;
-          return r() < 0.4 ? T.specials[Math.floor(r() * T.specials.length)] : T.random(r);
-        };
-        checkBinary(k, arena, name as KernelName, { ...spec, gen }, rand);
-      });
-    }
-
-    it('not_u8 flips every bool, for every tail length and in place', () => {
-      for (let n = 0; n <= 40; n++) {
-        const rand = rng(n + 1);
-        const x = Uint8Array.from({ length: n }, () => (rand() < 0.5 ? 0 : 1));
-        arena.reset();
-        const px = arena.putTyped(x, n % 3);
-        const py = arena.outBytes(n, n % 3);
-        call(k, 'not_u8', { x: px, y: py, n });
-        expect(Array.from(new Uint8Array(k.memory.buffer, py, n + 4)), `n=${n}`).to.deep.equal([
-          ...Array.from(x, (v) => 1 - v),
-          0xa5,
-          0xa5,
-          0xa5,
-          0xa5,
-        ]);
-        call(k, 'not_u8', { x: px, y: px, n });
-        expect(Array.from(new Uint8Array(k.memory.buffer, px, n)), `n=${n} in place`).to.deep.equal(
-          Array.from(x, (v) => 1 - v),
-        );
-      }
-    });
-
-    it('where_* write nothing for an empty output (rows = 0, inner dim 0)', () => {
-      for (const name of ['where_8bit', 'where_32bit', 'where_64bit'] as KernelName[]) {
-        for (const [rows, tableValues] of [
-          [0, [1, 0, 1, 1, 1]],
-          [2, [2, 2, 0, 0, 1, 0, 1, 0, 1]],
-        ] as [number, number[]][]) {
-          arena.reset();
-          const p = arena.outBytes(16);
-          call(k, name, { cond: p, a: p, b: p, y: p, rows, table: arena.putI32(tableValues) });
-          expect(
-            new Uint8Array(k.memory.buffer, p, 16).every((v) => v === 0xa5),
-            `${name} ${tableValues}`,
-          ).to.equal(true);
-        }
-      }
-    });
-
-    it('isnan_f32 and isinf_f32 (every detect_positive / detect_negative) classify specials, tails included', () => {
-      const rand = rng(11);
-      const values = [0, -0, 1, -1, 1e-40, 3.4028235e38, -3.4028235e38, Infinity, -Infinity, NaN, -NaN];
-      for (let n = 0; n <= 23; n++) {
-        const x = Float32Array.from({ length: n }, () => values[Math.floor(rand() * values.length)]);
-        const cases: [KernelName, Record<string, number>, (v: number) => boolean][] = [
-          ['isnan_f32', {}, Number.isNaN],
-          ['isinf_f32', { detectPositive: 1, detectNegative: 1 }, (v) => Math.abs(v) === Infinity],
-          ['isinf_f32', { detectPositive: 1, detectNegative: 0 }, (v) => v === Infinity],
-          ['isinf_f32', { detectPositive: 0, detectNegative: 1 }, (v) => v === -Infinity],
-          ['isinf_f32', { detectPositive: 0, detectNegative: 0 }, () => false],
-        ];
-        for (const [name, params, ref] of cases) {
-          arena.reset();
-          const px = arena.putTyped(x, 4);
-          const py = arena.outBytes(n, 1);
-          call(k, name, { x: px, y: py, n, ...params } as never);
-          const want = [...Array.from(x, (v) => +ref(v)), 0xa5, 0xa5];
-          expect(
-            Array.from(new Uint8Array(k.memory.buffer, py, n + 2)),
-            `${name} ${JSON.stringify(params)} n=${n}`,
-          ).to.deep.equal(want);
-        }
-      }
-    });
-
-    const WHERE: [KernelName, ElemType][] = [
-      ['where_8bit', U8],
-      ['where_8bit', I8],
-      ['where_32bit', F32],
-      ['where_32bit', I32],
-      ['where_64bit', I64],
-    ];
-    for (const [name, T] of WHERE) {
-      it(`${name} selects ${T.name} elements by a bool condition over broadcast tables (in place too)`, () => {
-        const rand = rng(T.name.length * 31 + name.length);
-        for (const c of whereCases()) {
-          for (const misalign of [0, 4]) {
-            const cond = Array.from({ length: operandLength(c, 0) }, () => (rand() < 0.5 ? 0 : 1));
-            const a = Array.from({ length: operandLength(c, 1) }, () => T.random(rand));
-            const b = Array.from({ length: operandLength(c, 2) }, () =>
-              rand() < 0.2 ? T.specials[0] : T.random(rand),
-            );
-            if (T === F32) a[0] = NaN; // NaN bits are copied, not compared
-            const want = operandIndices(c).map(([ic, ia, ib]) => (cond[ic] ? a[ia] : b[ib]));
-            const n = outputCount(c);
-            const bytes = n * (T.Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-            arena.reset();
-            const pc = arena.putTyped(Uint8Array.from(cond), misalign);
-            const pa = arena.putTyped(typedOf(T, a), misalign);
-            const pb = arena.putTyped(typedOf(T, b), misalign);
-            const table = arena.putI32(tableOf(c, 77));
-            const py = arena.outBytes(bytes, misalign);
-            call(k, name, { cond: pc, a: pa, b: pb, y: py, rows: c.dims[0], table });
-            const got = readTyped(k, T, py, n);
-            for (let i = 0; i < n; i++)
-              if (!same(T, got[i], want[i]))
-                expect.fail(`${name} ${T.name} ${c.name}: y[${i}] = ${got[i]}, want ${want[i]}`);
-            expect(
-              new Uint8Array(k.memory.buffer, py + bytes, 8).every((v) => v === 0xa5),
-              `${name} ${c.name}: past y`,
-            ).to.equal(true);
-            if (b.length === n && c.strides[2].every((s, j) => s !== 0 || c.dims[j] === 1)) {
-              call(k, name, { cond: pc, a: pa, b: pb, y: pb, rows: c.dims[0], table });
-              const inPlace = readTyped(k, T, pb, n);
-              for (let i = 0; i < n; i++)
-                if (!same(T, inPlace[i], want[i]))
-                  expect.fail(`${name} ${c.name} (y = b): y[${i}] = ${inPlace[i]}, want ${want[i]}`);
-            }
-          }
-        }
-      });
+  it('not_u8 flips every bool, for every tail length and in place', () => {
+    for (let n = 0; n <= 40; n++) {
+      const rand = rng(n + 1);
+      const x = Uint8Array.from({ length: n }, () => (rand() < 0.5 ? 0 : 1));
+      arena.reset();
+      const px = arena.putTyped(x, n % 3);
+      const py = arena.outBytes(n, n % 3);
+      call(k, 'not_u8', { x: px, y: py, n });
+      expect(Array.from(new Uint8Array(k.memory.buffer, py, n + 4)), `n=${n}`).to.deep.equal([
+        ...Array.from(x, (v) => 1 - v),
+        0xa5,
+        0xa5,
+        0xa5,
+        0xa5,
+      ]);
+      call(k, 'not_u8', { x: px, y: px, n });
+      expect(Array.from(new Uint8Array(k.memory.buffer, px, n)), `n=${n} in place`).to.deep.equal(
+        Array.from(x, (v) => 1 - v),
+      );
     }
   });
-}
+
+  it('where_* write nothing for an empty output (rows = 0, inner dim 0)', () => {
+    for (const name of ['where_8bit', 'where_32bit', 'where_64bit'] as KernelName[]) {
+      for (const [rows, tableValues] of [
+        [0, [1, 0, 1, 1, 1]],
+        [2, [2, 2, 0, 0, 1, 0, 1, 0, 1]],
+      ] as [number, number[]][]) {
+        arena.reset();
+        const p = arena.outBytes(16);
+        call(k, name, { cond: p, a: p, b: p, y: p, rows, table: arena.putI32(tableValues) });
+        expect(
+          new Uint8Array(k.memory.buffer, p, 16).every((v) => v === 0xa5),
+          `${name} ${tableValues}`,
+        ).to.equal(true);
+      }
+    }
+  });
+
+  it('isnan_f32 and isinf_f32 (every detect_positive / detect_negative) classify specials, tails included', () => {
+    const rand = rng(11);
+    const values = [0, -0, 1, -1, 1e-40, 3.4028235e38, -3.4028235e38, Infinity, -Infinity, NaN, -NaN];
+    for (let n = 0; n <= 23; n++) {
+      const x = Float32Array.from({ length: n }, () => values[Math.floor(rand() * values.length)]);
+      const cases: [KernelName, Record<string, number>, (v: number) => boolean][] = [
+        ['isnan_f32', {}, Number.isNaN],
+        ['isinf_f32', { detectPositive: 1, detectNegative: 1 }, (v) => Math.abs(v) === Infinity],
+        ['isinf_f32', { detectPositive: 1, detectNegative: 0 }, (v) => v === Infinity],
+        ['isinf_f32', { detectPositive: 0, detectNegative: 1 }, (v) => v === -Infinity],
+        ['isinf_f32', { detectPositive: 0, detectNegative: 0 }, () => false],
+      ];
+      for (const [name, params, ref] of cases) {
+        arena.reset();
+        const px = arena.putTyped(x, 4);
+        const py = arena.outBytes(n, 1);
+        call(k, name, { x: px, y: py, n, ...params } as never);
+        const want = [...Array.from(x, (v) => +ref(v)), 0xa5, 0xa5];
+        expect(
+          Array.from(new Uint8Array(k.memory.buffer, py, n + 2)),
+          `${name} ${JSON.stringify(params)} n=${n}`,
+        ).to.deep.equal(want);
+      }
+    }
+  });
+
+  const WHERE: [KernelName, ElemType][] = [
+    ['where_8bit', U8],
+    ['where_8bit', I8],
+    ['where_32bit', F32],
+    ['where_32bit', I32],
+    ['where_64bit', I64],
+  ];
+  for (const [name, T] of WHERE) {
+    it(`${name} selects ${T.name} elements by a bool condition over broadcast tables (in place too)`, () => {
+      const rand = rng(T.name.length * 31 + name.length);
+      for (const c of whereCases()) {
+        for (const misalign of [0, 4]) {
+          const cond = Array.from({ length: operandLength(c, 0) }, () => (rand() < 0.5 ? 0 : 1));
+          const a = Array.from({ length: operandLength(c, 1) }, () => T.random(rand));
+          const b = Array.from({ length: operandLength(c, 2) }, () => (rand() < 0.2 ? T.specials[0] : T.random(rand)));
+          if (T === F32) a[0] = NaN; // NaN bits are copied, not compared
+          const want = operandIndices(c).map(([ic, ia, ib]) => (cond[ic] ? a[ia] : b[ib]));
+          const n = outputCount(c);
+          const bytes = n * (T.Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
+          arena.reset();
+          const pc = arena.putTyped(Uint8Array.from(cond), misalign);
+          const pa = arena.putTyped(typedOf(T, a), misalign);
+          const pb = arena.putTyped(typedOf(T, b), misalign);
+          const table = arena.putI32(tableOf(c, 77));
+          const py = arena.outBytes(bytes, misalign);
+          call(k, name, { cond: pc, a: pa, b: pb, y: py, rows: c.dims[0], table });
+          const got = readTyped(k, T, py, n);
+          for (let i = 0; i < n; i++)
+            if (!same(T, got[i], want[i]))
+              expect.fail(`${name} ${T.name} ${c.name}: y[${i}] = ${got[i]}, want ${want[i]}`);
+          expect(
+            new Uint8Array(k.memory.buffer, py + bytes, 8).every((v) => v === 0xa5),
+            `${name} ${c.name}: past y`,
+          ).to.equal(true);
+          if (b.length === n && c.strides[2].every((s, j) => s !== 0 || c.dims[j] === 1)) {
+            call(k, name, { cond: pc, a: pa, b: pb, y: pb, rows: c.dims[0], table });
+            const inPlace = readTyped(k, T, pb, n);
+            for (let i = 0; i < n; i++)
+              if (!same(T, inPlace[i], want[i]))
+                expect.fail(`${name} ${c.name} (y = b): y[${i}] = ${inPlace[i]}, want ${want[i]}`);
+          }
+        }
+      }
+    });
+  }
+});

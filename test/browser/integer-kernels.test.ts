@@ -6,7 +6,7 @@
 import { expect } from '@open-wc/testing';
 import { INTEGER_KERNELS } from '../../compiler/abi/integer.js';
 import type { KernelName } from '../../compiler/abi/kernels.js';
-import { Arena, call, loadKernels, rng, type KernelExports } from './kernel-harness.js';
+import { Arena, call, rng, type KernelExports, describeEachBuild } from './kernel-harness.js';
 import { checkBinary, readTyped, type BinarySpec } from './typed-runner.js';
 import { F32, I32, I64, I8, U8, typedOf, type ElemType, type Value } from './typed-types.js';
 
@@ -143,94 +143,82 @@ const UNARY: [KernelName, ElemType, (v: bigint) => bigint][] = [
   ['sign_i64', I64, (v) => (v > 0n ? 1n : v < 0n ? -1n : 0n)],
 ];
 
-for (const [buildName, url] of [
-  ['simd', '/dist/kernels.wasm'],
-  ['relaxed-simd', '/dist/kernels-relaxed.wasm'],
-]) {
-  describe(`integer kernels (${buildName})`, function () {
-    this.timeout(120000);
-    let k: KernelExports;
-    let arena: Arena;
+describeEachBuild('integer kernels', (env) => {
+  let k: KernelExports;
+  let arena: Arena;
 
-    before(async function () {
-      const loaded = await loadKernels<KernelExports>(url);
-      if (!loaded) {
-        expect(buildName, 'the SIMD build must validate').to.equal('relaxed-simd');
-        this.skip();
-        return;
-      }
-      k = loaded;
-      arena = new Arena(k);
-    });
-
-    it('every kernel of the table has a spec', () => {
-      for (const name of Object.keys(INTEGER_KERNELS))
-        expect(SPECS[name] ?? UNARY.find(([u]) => u === name), name).to.exist;
-    });
-
-    for (const [name, spec] of Object.entries(SPECS)) {
-      it(`${name} over broadcast tables (wrapping, MIN/−1, zero divisors, specials, misaligned, in place)`, () => {
-        const rand = rng(name.length * 613 + name.charCodeAt(name.length - 1));
-        const gen =
-          spec.gen ??
-          ((w: 0 | 1, r: () => number) => {
-            const T = w === 0 ? spec.A : spec.B;
-            return r() < 0.4 ? T.specials[Math.floor(r() * T.specials.length)] : T.random(r);
-          });
-        checkBinary(k, arena, name as KernelName, { ...spec, gen }, rand);
-      });
-    }
-
-    it('fmod_f32 is exact on huge quotients and keeps the sign of the dividend', () => {
-      const cases: [number, number][] = [
-        [3.4028235e38, 1e-45],
-        [3.4028235e38, 3],
-        [-3.4028235e38, 0.1],
-        [1e30, 7.0000005],
-        [-6, 3],
-        [6, -3],
-        [-0, 5],
-        [5.5, Infinity],
-        [Infinity, 2],
-        [2, 0],
-        [1e-45, 1e-45],
-        [16777217, 2],
-      ];
-      arena.reset();
-      const a = arena.putTyped(Float32Array.from(cases.map((c) => c[0])));
-      const b = arena.putTyped(Float32Array.from(cases.map((c) => c[1])));
-      const table = arena.putI32([1, cases.length, 1, 1]);
-      const y = arena.outBytes(cases.length * 4);
-      call(k, 'fmod_f32', { a, b, y, rows: cases.length, table });
-      const got = readTyped(k, F32, y, cases.length);
-      cases.forEach(([p, q], i) => {
-        const want = Math.fround(Math.fround(p) % Math.fround(q));
-        expect(Object.is(got[i], want), `fmod(${p}, ${q}) = ${got[i]}, want ${want}`).to.equal(true);
-      });
-    });
-
-    for (const [name, T, ref] of UNARY) {
-      it(`${name}: specials (MIN wraps), every tail, in place`, () => {
-        const rand = rng(name.length);
-        for (let n = 0; n <= 11; n++) {
-          const x = Array.from({ length: n }, (_, i) =>
-            i < T.specials.length ? T.specials[(i * 5) % T.specials.length] : T.random(rand),
-          );
-          const want = x.map((v) => T.wrap(ref(BigInt(v))));
-          arena.reset();
-          const px = arena.putTyped(typedOf(T, x), 4);
-          const bytes = n * (T === I64 ? 8 : 4);
-          const py = arena.outBytes(bytes, 4);
-          call(k, name, { x: px, y: py, n });
-          expect(readTyped(k, T, py, n), `${name} n=${n}`).to.deep.equal(want);
-          expect(
-            new Uint8Array(k.memory.buffer, py + bytes, 8).every((v) => v === 0xa5),
-            `${name} n=${n}: past y`,
-          ).to.equal(true);
-          call(k, name, { x: px, y: px, n });
-          expect(readTyped(k, T, px, n), `${name} n=${n} in place`).to.deep.equal(want);
-        }
-      });
-    }
+  before(() => {
+    k = env.k as KernelExports;
+    arena = env.arena;
   });
-}
+
+  it('every kernel of the table has a spec', () => {
+    for (const name of Object.keys(INTEGER_KERNELS))
+      expect(SPECS[name] ?? UNARY.find(([u]) => u === name), name).to.exist;
+  });
+
+  for (const [name, spec] of Object.entries(SPECS)) {
+    it(`${name} over broadcast tables (wrapping, MIN/−1, zero divisors, specials, misaligned, in place)`, () => {
+      const rand = rng(name.length * 613 + name.charCodeAt(name.length - 1));
+      const gen =
+        spec.gen ??
+        ((w: 0 | 1, r: () => number) => {
+          const T = w === 0 ? spec.A : spec.B;
+          return r() < 0.4 ? T.specials[Math.floor(r() * T.specials.length)] : T.random(r);
+        });
+      checkBinary(k, arena, name as KernelName, { ...spec, gen }, rand);
+    });
+  }
+
+  it('fmod_f32 is exact on huge quotients and keeps the sign of the dividend', () => {
+    const cases: [number, number][] = [
+      [3.4028235e38, 1e-45],
+      [3.4028235e38, 3],
+      [-3.4028235e38, 0.1],
+      [1e30, 7.0000005],
+      [-6, 3],
+      [6, -3],
+      [-0, 5],
+      [5.5, Infinity],
+      [Infinity, 2],
+      [2, 0],
+      [1e-45, 1e-45],
+      [16777217, 2],
+    ];
+    arena.reset();
+    const a = arena.putTyped(Float32Array.from(cases.map((c) => c[0])));
+    const b = arena.putTyped(Float32Array.from(cases.map((c) => c[1])));
+    const table = arena.putI32([1, cases.length, 1, 1]);
+    const y = arena.outBytes(cases.length * 4);
+    call(k, 'fmod_f32', { a, b, y, rows: cases.length, table });
+    const got = readTyped(k, F32, y, cases.length);
+    cases.forEach(([p, q], i) => {
+      const want = Math.fround(Math.fround(p) % Math.fround(q));
+      expect(Object.is(got[i], want), `fmod(${p}, ${q}) = ${got[i]}, want ${want}`).to.equal(true);
+    });
+  });
+
+  for (const [name, T, ref] of UNARY) {
+    it(`${name}: specials (MIN wraps), every tail, in place`, () => {
+      const rand = rng(name.length);
+      for (let n = 0; n <= 11; n++) {
+        const x = Array.from({ length: n }, (_, i) =>
+          i < T.specials.length ? T.specials[(i * 5) % T.specials.length] : T.random(rand),
+        );
+        const want = x.map((v) => T.wrap(ref(BigInt(v))));
+        arena.reset();
+        const px = arena.putTyped(typedOf(T, x), 4);
+        const bytes = n * (T === I64 ? 8 : 4);
+        const py = arena.outBytes(bytes, 4);
+        call(k, name, { x: px, y: py, n });
+        expect(readTyped(k, T, py, n), `${name} n=${n}`).to.deep.equal(want);
+        expect(
+          new Uint8Array(k.memory.buffer, py + bytes, 8).every((v) => v === 0xa5),
+          `${name} n=${n}: past y`,
+        ).to.equal(true);
+        call(k, name, { x: px, y: px, n });
+        expect(readTyped(k, T, px, n), `${name} n=${n} in place`).to.deep.equal(want);
+      }
+    });
+  }
+});

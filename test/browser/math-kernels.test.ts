@@ -4,7 +4,7 @@
 // and round once, so they are held to 1 ulp (the reference itself is f64, then rounded).
 import { expect } from '@open-wc/testing';
 import type { FamilyKernel } from '../../compiler/abi/kernels.js';
-import { Arena, call, loadKernels, rng, type KernelExports } from './kernel-harness.js';
+import { Arena, call, rng, type KernelExports, describeEachBuild } from './kernel-harness.js';
 import {
   celuRef,
   eluRef,
@@ -102,150 +102,138 @@ const SPECIAL = [
   NaN,
 ];
 
-for (const [buildName, url] of [
-  ['simd', '/dist/kernels.wasm'],
-  ['relaxed-simd', '/dist/kernels-relaxed.wasm'],
-]) {
-  describe(`unary math kernels, accuracy (${buildName})`, function () {
-    this.timeout(120000);
-    let k: KernelExports;
-    let arena: Arena;
+describeEachBuild('unary math kernels, accuracy', (env) => {
+  let k: KernelExports;
+  let arena: Arena;
 
-    before(async function () {
-      const loaded = await loadKernels<KernelExports>(url);
-      if (!loaded) {
-        expect(buildName, 'the SIMD build must validate').to.equal('relaxed-simd');
-        this.skip();
-        return;
+  before(() => {
+    k = env.k as KernelExports;
+    arena = env.arena;
+  });
+
+  /** Runs kernel `name` over xs; returns the largest ulp distance and where. */
+  function worst(name: FamilyKernel<'unary'>, spec: Accuracy, xs: Float32Array): { ulps: number; x: number } {
+    arena.reset();
+    const x = arena.put(xs);
+    const y = arena.alloc(xs.length);
+    call(k, name, { x, y, n: xs.length, ...spec.params } as never);
+    const got = arena.f32(y, xs.length);
+    let w = { ulps: 0, x: NaN };
+    for (let i = 0; i < xs.length; i++) {
+      const u = ulpDistance(got[i], Math.fround(spec.ref(xs[i])));
+      if (u > w.ulps) w = { ulps: u, x: xs[i] };
+    }
+    return w;
+  }
+
+  for (const [name, spec] of Object.entries(FUNCTIONS) as [FamilyKernel<'unary'>, Accuracy][]) {
+    it(`${name}: within ${spec.ulps} ulp on special values and dense random ranges`, () => {
+      const rand = rng(name.length * 7919);
+      const ranges = [...RANGES];
+      if (spec.domain) {
+        const [lo, hi] = spec.domain;
+        ranges.push([`[${lo}, ${hi}]`, (r) => lo + (hi - lo) * r()]);
       }
-      k = loaded;
-      arena = new Arena(k);
+      const report: string[] = [];
+      const s = worst(name, spec, Float32Array.from(SPECIAL));
+      if (s.ulps > spec.ulps) expect.fail(`${name}(${s.x}): ${s.ulps} ulp from the correctly rounded value`);
+      for (const [label, draw] of ranges) {
+        const xs = Float32Array.from({ length: 50000 }, () => draw(rand));
+        const w = worst(name, spec, xs);
+        report.push(`${label}: ${w.ulps}`);
+        if (w.ulps > spec.ulps)
+          expect.fail(`${name}(${w.x}) [${label}]: ${w.ulps} ulp from the correctly rounded value`);
+      }
     });
+  }
 
-    /** Runs kernel `name` over xs; returns the largest ulp distance and where. */
-    function worst(name: FamilyKernel<'unary'>, spec: Accuracy, xs: Float32Array): { ulps: number; x: number } {
+  it('floor, ceil and round (half to even) are exact, keep −0, ±Inf and NaN', () => {
+    const rand = rng(3);
+    const xs = Float32Array.from([
+      ...[0, -0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999997, -0.49999997, 1e-40, -1e-40, 8388607.5, 8388608.5],
+      ...[16777216, 1e30, -1e30, Infinity, -Infinity, NaN],
+      ...Array.from({ length: 3000 }, () => (rand() - 0.5) * 2000),
+      ...Array.from({ length: 1000 }, () => Math.round((rand() - 0.5) * 40) / 2), // every half
+    ]);
+    const refs: [FamilyKernel<'unary'>, (x: number) => number][] = [
+      ['unary_floor', Math.floor],
+      ['unary_ceil', Math.ceil],
+      ['unary_round', roundRef],
+    ];
+    for (const [name, ref] of refs) {
       arena.reset();
       const x = arena.put(xs);
       const y = arena.alloc(xs.length);
-      call(k, name, { x, y, n: xs.length, ...spec.params } as never);
+      call(k, name, { x, y, n: xs.length });
       const got = arena.f32(y, xs.length);
-      let w = { ulps: 0, x: NaN };
       for (let i = 0; i < xs.length; i++) {
-        const u = ulpDistance(got[i], Math.fround(spec.ref(xs[i])));
-        if (u > w.ulps) w = { ulps: u, x: xs[i] };
+        if (!Object.is(got[i], Math.fround(ref(xs[i]))))
+          expect.fail(`${name}(${xs[i]}) = ${got[i]}, want ${ref(xs[i])}`);
       }
-      return w;
     }
-
-    for (const [name, spec] of Object.entries(FUNCTIONS) as [FamilyKernel<'unary'>, Accuracy][]) {
-      it(`${name}: within ${spec.ulps} ulp on special values and dense random ranges`, () => {
-        const rand = rng(name.length * 7919);
-        const ranges = [...RANGES];
-        if (spec.domain) {
-          const [lo, hi] = spec.domain;
-          ranges.push([`[${lo}, ${hi}]`, (r) => lo + (hi - lo) * r()]);
-        }
-        const report: string[] = [];
-        const s = worst(name, spec, Float32Array.from(SPECIAL));
-        if (s.ulps > spec.ulps) expect.fail(`${name}(${s.x}): ${s.ulps} ulp from the correctly rounded value`);
-        for (const [label, draw] of ranges) {
-          const xs = Float32Array.from({ length: 50000 }, () => draw(rand));
-          const w = worst(name, spec, xs);
-          report.push(`${label}: ${w.ulps}`);
-          if (w.ulps > spec.ulps)
-            expect.fail(`${name}(${w.x}) [${label}]: ${w.ulps} ulp from the correctly rounded value`);
-        }
-      });
-    }
-
-    it('floor, ceil and round (half to even) are exact, keep −0, ±Inf and NaN', () => {
-      const rand = rng(3);
-      const xs = Float32Array.from([
-        ...[0, -0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 0.49999997, -0.49999997, 1e-40, -1e-40, 8388607.5, 8388608.5],
-        ...[16777216, 1e30, -1e30, Infinity, -Infinity, NaN],
-        ...Array.from({ length: 3000 }, () => (rand() - 0.5) * 2000),
-        ...Array.from({ length: 1000 }, () => Math.round((rand() - 0.5) * 40) / 2), // every half
-      ]);
-      const refs: [FamilyKernel<'unary'>, (x: number) => number][] = [
-        ['unary_floor', Math.floor],
-        ['unary_ceil', Math.ceil],
-        ['unary_round', roundRef],
-      ];
-      for (const [name, ref] of refs) {
-        arena.reset();
-        const x = arena.put(xs);
-        const y = arena.alloc(xs.length);
-        call(k, name, { x, y, n: xs.length });
-        const got = arena.f32(y, xs.length);
-        for (let i = 0; i < xs.length; i++) {
-          if (!Object.is(got[i], Math.fround(ref(xs[i]))))
-            expect.fail(`${name}(${xs[i]}) = ${got[i]}, want ${ref(xs[i])}`);
-        }
-      }
-    });
-
-    it('thresholded_relu and shrink follow the ONNX definitions exactly (NaN gives 0)', () => {
-      const xs = Float32Array.from([
-        -3,
-        -1.5,
-        -1,
-        -0.75,
-        -0,
-        0,
-        0.75,
-        1,
-        1.0000001,
-        1.5,
-        3,
-        1e30,
-        -1e30,
-        Infinity,
-        -Infinity,
-        NaN,
-      ]);
-      const cases: [FamilyKernel<'unary'>, Record<string, number>, (x: number) => number][] = [
-        ['unary_thresholded_relu', { alpha: 1 }, (x) => thresholdedReluRef(x, 1)],
-        ['unary_thresholded_relu', { alpha: -1 }, (x) => thresholdedReluRef(x, -1)],
-        ['unary_shrink', { bias: 0.5, lambd: 1 }, (x) => shrinkRef(x, 0.5, 1)],
-        ['unary_shrink', { bias: 0, lambd: 0.5 }, (x) => shrinkRef(x, 0, 0.5)],
-        ['unary_shrink', { bias: 2, lambd: 0 }, (x) => shrinkRef(x, 2, 0)],
-      ];
-      for (const [name, params, ref] of cases) {
-        arena.reset();
-        const x = arena.put(xs);
-        const y = arena.alloc(xs.length);
-        call(k, name, { x, y, n: xs.length, ...params } as never);
-        const got = arena.f32(y, xs.length);
-        for (let i = 0; i < xs.length; i++) {
-          const want = Math.fround(ref(xs[i]));
-          // ±0 are the same output here (the ONNX definitions write 0 for "otherwise").
-          if (!(got[i] === want || (Number.isNaN(got[i]) && Number.isNaN(want))))
-            expect.fail(`${name} ${JSON.stringify(params)} (${xs[i]}) = ${got[i]}, want ${want}`);
-        }
-      }
-    });
-
-    it('sin and tan keep the sign of ±0; large arguments reduce exactly (Payne–Hanek lanes mixed with small ones)', () => {
-      // Lanes of one vector take the slow path together: small lanes must not change.
-      const xs = Float32Array.from([-0, 0.5, 1e30, 3, 2.5e38, -0, 1e-30, 7e7]);
-      for (const [name, ref] of [
-        ['unary_sin', Math.sin],
-        ['unary_tan', Math.tan],
-        ['unary_cos', Math.cos],
-      ] as [FamilyKernel<'unary'>, (x: number) => number][]) {
-        arena.reset();
-        const x = arena.put(xs);
-        const y = arena.alloc(xs.length);
-        call(k, name, { x, y, n: xs.length });
-        const got = arena.f32(y, xs.length);
-        for (let i = 0; i < xs.length; i++) {
-          const want = Math.fround(ref(xs[i]));
-          if (!Object.is(got[i], want) && ulpDistance(got[i], want) > 1)
-            expect.fail(`${name}(${xs[i]}) = ${got[i]}, want ${want}`);
-          if (xs[i] === 0 && name !== 'unary_cos')
-            expect(Object.is(got[i], xs[i]), `${name}(${xs[i]}) sign`).to.equal(true);
-        }
-      }
-    });
   });
-}
+
+  it('thresholded_relu and shrink follow the ONNX definitions exactly (NaN gives 0)', () => {
+    const xs = Float32Array.from([
+      -3,
+      -1.5,
+      -1,
+      -0.75,
+      -0,
+      0,
+      0.75,
+      1,
+      1.0000001,
+      1.5,
+      3,
+      1e30,
+      -1e30,
+      Infinity,
+      -Infinity,
+      NaN,
+    ]);
+    const cases: [FamilyKernel<'unary'>, Record<string, number>, (x: number) => number][] = [
+      ['unary_thresholded_relu', { alpha: 1 }, (x) => thresholdedReluRef(x, 1)],
+      ['unary_thresholded_relu', { alpha: -1 }, (x) => thresholdedReluRef(x, -1)],
+      ['unary_shrink', { bias: 0.5, lambd: 1 }, (x) => shrinkRef(x, 0.5, 1)],
+      ['unary_shrink', { bias: 0, lambd: 0.5 }, (x) => shrinkRef(x, 0, 0.5)],
+      ['unary_shrink', { bias: 2, lambd: 0 }, (x) => shrinkRef(x, 2, 0)],
+    ];
+    for (const [name, params, ref] of cases) {
+      arena.reset();
+      const x = arena.put(xs);
+      const y = arena.alloc(xs.length);
+      call(k, name, { x, y, n: xs.length, ...params } as never);
+      const got = arena.f32(y, xs.length);
+      for (let i = 0; i < xs.length; i++) {
+        const want = Math.fround(ref(xs[i]));
+        // ±0 are the same output here (the ONNX definitions write 0 for "otherwise").
+        if (!(got[i] === want || (Number.isNaN(got[i]) && Number.isNaN(want))))
+          expect.fail(`${name} ${JSON.stringify(params)} (${xs[i]}) = ${got[i]}, want ${want}`);
+      }
+    }
+  });
+
+  it('sin and tan keep the sign of ±0; large arguments reduce exactly (Payne–Hanek lanes mixed with small ones)', () => {
+    // Lanes of one vector take the slow path together: small lanes must not change.
+    const xs = Float32Array.from([-0, 0.5, 1e30, 3, 2.5e38, -0, 1e-30, 7e7]);
+    for (const [name, ref] of [
+      ['unary_sin', Math.sin],
+      ['unary_tan', Math.tan],
+      ['unary_cos', Math.cos],
+    ] as [FamilyKernel<'unary'>, (x: number) => number][]) {
+      arena.reset();
+      const x = arena.put(xs);
+      const y = arena.alloc(xs.length);
+      call(k, name, { x, y, n: xs.length });
+      const got = arena.f32(y, xs.length);
+      for (let i = 0; i < xs.length; i++) {
+        const want = Math.fround(ref(xs[i]));
+        if (!Object.is(got[i], want) && ulpDistance(got[i], want) > 1)
+          expect.fail(`${name}(${xs[i]}) = ${got[i]}, want ${want}`);
+        if (xs[i] === 0 && name !== 'unary_cos')
+          expect(Object.is(got[i], xs[i]), `${name}(${xs[i]}) sign`).to.equal(true);
+      }
+    }
+  });
+});
