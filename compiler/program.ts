@@ -225,6 +225,8 @@ export class Program {
   readonly tables: RuntimeTable[] = [];
   private readonly chunks: Uint8Array[] = [];
   private dataBytes = 0;
+  /** Set once the memory is laid out: data added later would sit past the data segment's planned end. */
+  private dataSealed = false;
   private readonly small = new Map<string, DataRef>();
   private readonly pending: (() => void)[] = [];
   private checks: NonNullable<Step['checks']> = [];
@@ -305,6 +307,8 @@ export class Program {
     const key = bytes.byteLength <= 256 ? Array.from(bytes).join(',') : null;
     const known = key !== null ? this.small.get(key) : undefined;
     if (known) return known;
+    if (this.dataSealed)
+      throw new Error('internal error: data added after the memory was laid out (add it while lowering, not at emit)');
     const pad = (16 - (this.dataBytes % 16)) % 16;
     if (pad) this.chunks.push(new Uint8Array(pad));
     const ref: DataRef = { offset: this.dataBytes + pad, bytes: bytes.byteLength };
@@ -325,6 +329,11 @@ export class Program {
 
   get dataSize(): number {
     return this.dataBytes;
+  }
+
+  /** The data segment's size is final (emit/module.ts lays out the memory after it). */
+  sealData(): void {
+    this.dataSealed = true;
   }
 
   dataSegment(): Uint8Array {

@@ -63,6 +63,7 @@ export function layoutMemory(kernels: binaryen.Module, input: Omit<EmitInput, 'k
   let end = 1024;
   for (const seg of dataSegments(kernels)) end = Math.max(end, (seg.offset ?? 0) + seg.data.byteLength);
   const dataBase = align(end, 64);
+  input.program.sealData();
   const headerBase = align(dataBase + input.program.dataSize, 64);
   const words = headerWords(
     input.inputs.map((v) => v.dims.length),

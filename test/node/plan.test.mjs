@@ -99,3 +99,14 @@ test('random step lists: no two live buffers share bytes', () => {
     checkPlan(p, planArena(p));
   }
 });
+
+test('data added after the memory is laid out is an internal error, not bytes past the data segment', () => {
+  const program = new Program();
+  const early = program.addData(new Uint8Array([1, 2, 3]));
+  program.sealData();
+  // What is already there may still be named again (small data is shared)...
+  assert.deepEqual(program.addData(new Uint8Array([1, 2, 3])), early);
+  // ...but nothing new: its offset would lie past the segment the memory was laid out for.
+  assert.throws(() => program.addData(new Uint8Array([4, 5, 6])), /data added after the memory was laid out/);
+  assert.equal(program.dataSize, 3);
+});
