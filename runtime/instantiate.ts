@@ -18,7 +18,10 @@ import { STORAGE_BYTES, storageOf } from './tensors.js';
 import { SHARED_MEMORY_IMPORT, sharedMemoryFor } from './threads/shared-module.js';
 
 /** The module and memory each model was instantiated from (its threads instantiate the same). */
-export const origins = new WeakMap<Model, { module: WebAssembly.Module; memory?: WebAssembly.Memory }>();
+export const origins = new WeakMap<
+  Model,
+  { module: WebAssembly.Module; memory?: WebAssembly.Memory; exports: ModelExports }
+>();
 
 const ABI_FUNCTIONS = ['run', 'inputPtr', 'outputPtr', 'headerPtr', 'maxBatch'];
 
@@ -75,7 +78,7 @@ export async function instantiate(
   checkMemoryPlan(exports.memory, meta, where);
   checkExports(exports, meta, where);
   const model = new Model(meta, exports);
-  origins.set(model, { module, memory });
+  origins.set(model, { module, memory, exports });
   return model;
 }
 

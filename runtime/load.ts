@@ -33,8 +33,9 @@ export interface LoadOptions {
   /**
    * Run big calls on several threads (docs/threads.md): a number, or `'auto'` (the cores there are, up
    * to 4), never more than `navigator.hardwareConcurrency`. With threads the model is a ThreadedModel:
-   * `predict()` and `run()` return a Promise for a call that runs on the threads, the outputs at once
-   * for any other. Without (or with 1) the model is a Model, synchronous as always.
+   * `predict()` and `run()` may return a Promise (a batch split over workers; the first call while the
+   * threads start), the outputs at once for any other call. Without (or with 1) the model is a Model,
+   * synchronous as always.
    */
   threads?: ThreadsOption;
   /** @internal Split every call and step that can be split, however small (tests). */

@@ -280,7 +280,9 @@ export class Model {
     try {
       status = this.runner ? this.runner() : this.exports.run();
     } catch (err) {
-      // A trap (a damaged or hostile file) is the model's failure, not the input's.
+      // The threads' own failure (thread-failed) as it is; a trap (a damaged or hostile file) is the
+      // model's failure, not the input's.
+      if (err instanceof ModelError) throw err;
       throw new ModelError(
         'trap',
         `The model failed while running (${(err as Error)?.message ?? err}): its file is damaged or was not made by ml-widgets.`,

@@ -6,7 +6,7 @@
 import { asModelError, ModelError } from '../errors.js';
 import { Model, type ModelExports } from '../model.js';
 import type { PoolReply, PoolRequest, PoolStart } from './protocol.js';
-import { helperLoop, threadedRun, type SliceExports } from './schedule.js';
+import { helperLoop, type SliceExports } from './schedule.js';
 import { sharedMemoryFor } from './shared-module.js';
 
 interface Scope {
@@ -49,12 +49,7 @@ async function start(request: PoolStart, scope: Scope): Promise<void> {
     scope.close();
     return;
   }
-  const steps = meta.threads?.steps ?? 0;
-  const threads = request.threads ?? 1;
-  model =
-    role === 'leader'
-      ? new Model(meta, exports, () => threadedRun(exports, ctl!, threads, steps, request.always ? 1 : undefined))
-      : new Model(meta, exports);
+  model = new Model(meta, exports);
 }
 
 /** Take the lock and keep it until this worker ends; resolves once it is held. */

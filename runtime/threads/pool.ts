@@ -1,6 +1,8 @@
 /**
  * A model's pool of worker threads, page side: start them (the module the page compiled, posted to each,
- * no fetch and no compile of their own), send calls, and notice when one fails to start or ends.
+ * no fetch and no compile of their own), send calls, and notice when one fails to start or ends. The page's
+ * thread is one of the threads: a shared pool of n threads has n − 1 helpers (the page leads each call),
+ * a pool of instances n − 1 workers (the page runs one part of each batch).
  *
  * Each worker holds a Web Lock named for it while it lives, and the page asks for that lock as soon as
  * the worker is ready: the page is granted it when the worker ends for any reason (terminated, crashed,
@@ -20,14 +22,13 @@ export const START_TIMEOUT_MS = 15_000;
 const CLOSE_WAIT_MS = 4_000;
 
 export interface PoolSetup {
-  /** 'shared': a leader and helpers on one shared memory; 'instances': workers with their own memory. */
+  /** 'shared': helpers of the page's thread on one shared memory; 'instances': workers with their own memory. */
   kind: 'shared' | 'instances';
+  /** Threads, the page's own included. */
   threads: number;
   module: WebAssembly.Module;
   meta: ModelMeta;
   memory?: WebAssembly.Memory;
-  /** Split every step that can be split, however small (tests). */
-  always?: boolean;
 }
 
 interface Pending {
@@ -49,7 +50,10 @@ export class ThreadPool {
   readonly load: number[];
   private readonly workers: Worker[] = [];
   private readonly pending = new Map<number, Pending>();
-  private readonly control?: Int32Array;
+  /** The control block a shared pool's helpers wait on (schedule.ts). */
+  readonly control?: Int32Array;
+  /** Whether every worker has started (a shared pool's helpers take slices from then on). */
+  started = false;
   private nextId = 1;
   private closing = false;
   private ended = 0;
@@ -57,8 +61,8 @@ export class ThreadPool {
   private failStart!: (e: ModelError) => void;
 
   constructor(private readonly setup: PoolSetup) {
-    const n = setup.threads;
-    this.load = new Array(setup.kind === 'shared' ? 1 : n).fill(0);
+    const n = Math.max(1, setup.threads - 1);
+    this.load = new Array(n).fill(0);
     this.closed = new Promise((resolve) => (this.settleClosed = resolve));
     if (setup.kind === 'shared') this.control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     const id = `ml-widgets-thread-${++poolCount}-${Math.random().toString(36).slice(2)}`;
@@ -85,6 +89,7 @@ export class ThreadPool {
             this.watch(lock);
             if (++readyCount === n) {
               clearTimeout(timer);
+              this.started = true;
               resolve();
             }
           } else if (data.type === 'pool-failed') this.fail(`a worker could not start the model (${data.message})`);
@@ -95,7 +100,7 @@ export class ThreadPool {
           this.fail(`a worker failed (${event.message || 'its script did not load'})`);
         };
         worker.onmessageerror = () => this.fail('a worker sent a message that could not be read');
-        worker.postMessage(this.startMessage(i, lock));
+        worker.postMessage(this.startMessage(lock));
       }
     });
     // A failed start is reported to the calls that wait for it; nobody may be waiting yet.
@@ -107,7 +112,7 @@ export class ThreadPool {
     return this.workers.length;
   }
 
-  /** Call `method` on worker `i` (the leader, for a shared pool); transfers `transfer`. */
+  /** Call `method` on worker `i` (a pool of instances); transfers `transfer`. */
   call(i: number, method: PoolCall['method'], args: unknown[], transfer: Transferable[] = []): Promise<unknown> {
     if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
@@ -145,18 +150,16 @@ export class ThreadPool {
     setTimeout(() => this.settleClosed(), CLOSE_WAIT_MS);
   }
 
-  private startMessage(i: number, lock: string): PoolStart {
-    const { kind, module, meta, memory, threads, always } = this.setup;
+  private startMessage(lock: string): PoolStart {
+    const { kind, module, meta, memory } = this.setup;
     if (kind === 'instances') return { type: 'pool-start', role: 'instance', module, meta, lock };
     return {
       type: 'pool-start',
-      role: i === 0 ? 'leader' : 'helper',
+      role: 'helper',
       module,
       meta,
       memory,
       control: this.control!.buffer as SharedArrayBuffer,
-      threads,
-      always,
       lock,
     };
   }

@@ -1,28 +1,24 @@
 /**
  * Messages between the page and the workers of a model's thread pool (runtime/threads/pool.ts there,
- * pool-worker.ts here). One pool worker runs in one of three roles:
- *  - `leader`: the thread that runs each call on a shared memory, splitting steps with the helpers;
- *  - `helper`: takes slices of the leader's steps (it never reads a message again once started);
+ * pool-worker.ts here). One pool worker runs in one of two roles:
+ *  - `helper`: takes slices of the steps the page's thread leads on a shared memory (it never reads a
+ *    message again once started);
  *  - `instance`: its own instance of the module, on its own memory, running whole calls or parts of a
  *    batch (data parallelism, where memory cannot be shared).
  */
 import type { ModelMeta } from '../meta.js';
 
-export type PoolRole = 'leader' | 'helper' | 'instance';
+export type PoolRole = 'helper' | 'instance';
 
 export interface PoolStart {
   type: 'pool-start';
   role: PoolRole;
   module: WebAssembly.Module;
   meta: ModelMeta;
-  /** The shared memory (leader, helper); an instance of a module importing one makes its own. */
+  /** The shared memory (helper); an instance of a module importing one makes its own. */
   memory?: WebAssembly.Memory;
   /** The control block of the shared-memory pool (runtime/threads/schedule.ts). */
   control?: SharedArrayBuffer;
-  /** Threads taking part in each call (leader and helpers). */
-  threads?: number;
-  /** Split every step that has two units, however small (tests). */
-  always?: boolean;
   /** A Web Lock the worker holds while it lives: the page learns of its end when it can take it. */
   lock: string;
 }

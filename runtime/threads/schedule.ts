@@ -1,15 +1,20 @@
 /**
- * How the threads of a shared-memory pool run one call of a model together (runtime/threads/README in
- * docs/threads.md): the leader runs the model's phases in order (compiler/emit/threads.ts); at each step
- * worth splitting it publishes a job — the step and its number of slices — in a control block of i32
- * words, takes slices itself, and waits until every slice is done. Helpers wait for jobs and take slices
- * while any are left. As in pthreadpool: the caller (here the leader) works too, slices are claimed
- * dynamically (a late thread leaves its share to the others), and threads spin briefly before they sleep
- * (Atomics.wait), since the next step usually comes within microseconds.
+ * How the threads of a shared-memory pool run one call of a model together (docs/threads.md): the leader
+ * — the caller's own thread, the page's as a rule — runs the model's phases in order
+ * (compiler/emit/threads.ts); at each step worth splitting it publishes a job — the step and its number of
+ * slices — in a control block of i32 words, takes slices itself, and waits until every slice is done.
+ * Helpers (workers) wait for jobs and take slices while any are left. As in pthreadpool: the caller works
+ * too, slices are claimed dynamically (a late or absent helper leaves its share to the others, so a call
+ * never waits for a helper to start), and threads spin briefly before they sleep (Atomics.wait), since
+ * the next step usually comes within microseconds. The leader does not sleep (a page's thread may not): it
+ * spins until the step is done, and gives up (`thread-failed`) when a helper holds a slice for STALL_MS
+ * without finishing it — a worker that died mid-slice.
  *
  * A slice is claimed by compare-and-swap on NEXT, which holds the job's tag beside the next slice index,
- * so a helper still reading an old job can never take a slice of a newer one.
+ * so a helper still reading an old job can never take a slice of a newer one: NEXT is closed under the
+ * new tag before the new job's step and slice count are written.
  */
+import { ModelError } from '../errors.js';
 
 /** Word indices in the control block (an Int32Array over a SharedArrayBuffer). */
 export const CONTROL = {
@@ -48,7 +53,11 @@ export const SLICES_PER_THREAD = 4;
 
 /** How long a thread spins for the next job or the last slice before it sleeps. */
 const SPIN_MS = 1;
+/** How long the leader waits for a helper's slice with no slice finishing before it counts the helper dead. */
+export const STALL_MS = 3000;
 const TAG_MASK = 0x7fff;
+/** NEXT's slice index while a job is being published: above any slice count, so nothing can be claimed. */
+const CLOSED = 0xffff;
 
 /** Spin until `ready()` or about SPIN_MS have passed; true when ready. */
 function spin(ready: () => boolean): boolean {
@@ -81,20 +90,22 @@ export function threadedRun(
   threads: number,
   steps: number,
   sliceWork = SLICE_WORK,
+  stallMs = STALL_MS,
 ): number {
   for (let p = 0; p < steps; p++) {
     const status = ex.phase(p);
     if (status !== 0) return status;
     const k = threads > 1 ? ex.slices(p, threads * SLICES_PER_THREAD, sliceWork) : 1;
     if (k <= 1) ex.slice(p, 0, 1);
-    else runJob(ex, ctl, p, k);
+    else runJob(ex, ctl, p, k, stallMs);
   }
   return ex.phase(steps);
 }
 
-function runJob(ex: SliceExports, ctl: Int32Array, p: number, k: number): void {
+function runJob(ex: SliceExports, ctl: Int32Array, p: number, k: number, stallMs: number): void {
   const job = (Atomics.load(ctl, CONTROL.JOB) + 1) | 0;
   const tag = job & TAG_MASK;
+  Atomics.store(ctl, CONTROL.NEXT, (tag << 16) | CLOSED);
   Atomics.store(ctl, CONTROL.STEP, p);
   Atomics.store(ctl, CONTROL.TILES, k);
   Atomics.store(ctl, CONTROL.DONE, 0);
@@ -113,14 +124,32 @@ function runJob(ex: SliceExports, ctl: Int32Array, p: number, k: number): void {
     }
     Atomics.add(ctl, CONTROL.DONE, 1);
   }
-  const done = () => Atomics.load(ctl, CONTROL.DONE) >= k;
-  if (!spin(done)) {
-    for (let d = Atomics.load(ctl, CONTROL.DONE); d < k; d = Atomics.load(ctl, CONTROL.DONE))
-      Atomics.wait(ctl, CONTROL.DONE, d);
-  }
+  if (Atomics.load(ctl, CONTROL.DONE) < k) awaitSlices(ctl, p, k, stallMs);
   if (error !== undefined) throw error;
   if (Atomics.exchange(ctl, CONTROL.FAULT, 0) !== 0)
     throw new WebAssembly.RuntimeError('a slice of the model failed on another thread');
+}
+
+/**
+ * Spin until the helpers have finished the slices they took (the leader is the page's thread, which may
+ * not sleep; the wait is the length of one slice). A helper that finishes nothing for `stallMs` has died
+ * holding a slice.
+ */
+function awaitSlices(ctl: Int32Array, p: number, k: number, stallMs: number): void {
+  let last = -1;
+  let since = 0;
+  for (let i = 0; ; i++) {
+    const d = Atomics.load(ctl, CONTROL.DONE);
+    if (d >= k) return;
+    if ((i & 1023) !== 0) continue;
+    const now = performance.now();
+    if (d !== last) [last, since] = [d, now];
+    else if (now - since > stallMs)
+      throw new ModelError(
+        'thread-failed',
+        `The model's threads stopped: a worker held a slice of step ${p} for ${stallMs / 1000} s. The call failed; the model runs on one thread from now on.`,
+      );
+  }
 }
 
 /** A helper thread: take slices of each job until EXIT is set. */

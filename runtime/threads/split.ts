@@ -1,7 +1,8 @@
 /**
- * Data parallelism's bookkeeping: a batch cut into consecutive runs of rows (one per worker), and the
- * workers' outputs put back together in order along axis 0. Every part is a copy the worker owns (its
- * buffer is transferred, not cloned again); outputs are joined into arrays made once.
+ * Data parallelism's bookkeeping: a batch cut into consecutive runs of rows (the page's thread's and one
+ * per worker), and the parts' outputs put back together in order along axis 0. A worker's part is a copy
+ * it owns (its buffer is transferred, not cloned again); the page's is a view; outputs are joined into
+ * arrays made once.
  */
 import { ModelError } from '../errors.js';
 import { rowSize, type ModelMeta } from '../meta.js';
@@ -16,10 +17,13 @@ export function ranges(rows: number, parts: number): [number, number][] {
   ]);
 }
 
-/** Rows [start, end) of flat rows of `per` numbers, as a copy (its buffer goes to the worker). */
-function copyRows<T extends ArrayLike<unknown>>(data: T, per: number, start: number, end: number): T {
+/**
+ * Rows [start, end) of flat rows of `per` numbers: a copy (its buffer goes to a worker), or with `view` a
+ * view of the same memory where the data is a typed array (the page's own part).
+ */
+function cutRows<T extends ArrayLike<unknown>>(data: T, per: number, start: number, end: number, view = false): T {
   const d = data as unknown as { slice(a: number, b: number): T; subarray?: (a: number, b: number) => T };
-  return d.slice(start * per, end * per);
+  return view && d.subarray ? d.subarray(start * per, end * per) : d.slice(start * per, end * per);
 }
 
 /** The buffers of typed arrays among `values`, to transfer. */
@@ -27,22 +31,34 @@ export function buffersOf(values: unknown[]): ArrayBuffer[] {
   return values.flatMap((v) => (ArrayBuffer.isView(v) ? [v.buffer as ArrayBuffer] : []));
 }
 
-/** predict()'s flat float rows of every input, cut to rows [start, end): the worker's arguments. */
-export function predictPart(meta: ModelMeta, flat: Float32Array[], start: number, end: number): unknown[] {
-  const parts = flat.map((x, i) => copyRows(x, rowSize(meta.inputs[i]), start, end));
+/** predict()'s flat float rows of every input, cut to rows [start, end): a part's arguments. */
+export function predictPart(
+  meta: ModelMeta,
+  flat: Float32Array[],
+  start: number,
+  end: number,
+  view = false,
+): unknown[] {
+  const parts = flat.map((x, i) => cutRows(x, rowSize(meta.inputs[i]), start, end, view));
   const input = parts.length === 1 ? parts[0] : Object.fromEntries(meta.inputs.map((t, i) => [t.name, parts[i]]));
   return [input, end - start];
 }
 
 /** run()'s feeds cut to rows [start, end) of axis 0 (a model with `rows`: every input starts with them). */
-export function runPart(meta: ModelMeta, feeds: Record<string, TensorFeed>, start: number, end: number): unknown[] {
+export function runPart(
+  meta: ModelMeta,
+  feeds: Record<string, TensorFeed>,
+  start: number,
+  end: number,
+  view = false,
+): unknown[] {
   const part: Record<string, TensorFeed> = {};
   for (const t of meta.inputs) {
     const feed = feeds[t.name];
     const shape = [...feed.shape!];
     const per = shape.slice(1).reduce((a, d) => a * d, 1);
     shape[0] = end - start;
-    part[t.name] = { data: copyRows(feed.data, per, start, end), shape };
+    part[t.name] = { data: cutRows(feed.data, per, start, end, view), shape };
   }
   return [part];
 }

@@ -1,22 +1,26 @@
 /**
  * A model with threads (`loadModel(src, { threads })`): the same surface as Model, where a call big enough
- * runs on the model's worker threads and returns a Promise, and any other call runs on the page's thread
- * exactly as Model's does and returns its outputs. Two ways to use several cores:
- *  - shared memory (cross-origin-isolated pages): the threads share the model's memory; a leader runs each
- *    call, splitting its big steps into slices with the helpers (schedule.ts). Memory ×1.
+ * uses the model's worker threads beside the page's own, and any other call runs on the page's thread
+ * exactly as Model's does. Two ways to use several cores:
+ *  - shared memory (cross-origin-isolated pages): the threads share the model's memory; the page's thread
+ *    leads each call, splitting its big steps into slices that it and the helpers take (schedule.ts). The
+ *    call stays synchronous — no message, no copy — and memory is ×1.
  *  - workers (every other page): each worker has its own instance of the one compiled module; a batch is
- *    cut into runs of rows, one per worker, and joined in order; a model whose graph mixes rows (one
- *    tensor per call) sends each call whole to the least busy worker. Memory ×(workers + 1).
- * A pool that fails (a worker does not start, or ends mid-call) fails the calls in flight with
- * `thread-failed`, and the model runs on the page's thread from then on.
+ *    cut into runs of rows, the page's thread running the first and each worker one more, and joined in
+ *    order (a Promise); a model whose graph mixes rows (one tensor per call) sends each call whole to an
+ *    idle worker, or runs it on the page when none is. Memory ×threads.
+ * A pool that fails (a worker does not start, or ends mid-call) fails the call that needed it with
+ * `thread-failed`, and the model runs on the page's thread alone from then on.
  */
 import type { ModelError } from '../errors.js';
+import { origins } from '../instantiate.js';
 import type { ModelMeta } from '../meta.js';
-import type { Model, ModelInput, ModelStream, Outputs, RunOptions } from '../model.js';
+import { Model, type ModelInput, type ModelStream, type Outputs, type RunOptions } from '../model.js';
 import { rowsOf } from '../remote.js';
 import { RELEASE_GRACE_MS } from '../shared-loads.js';
 import type { Tensor, TensorFeed } from '../tensors.js';
 import { ThreadPool } from './pool.js';
+import { threadedRun, type SliceExports } from './schedule.js';
 import { buffersOf, feedRows, join, predictPart, ranges, runPart } from './split.js';
 
 /** How many threads: a number, or 'auto' (the cores there are, up to 4). */
@@ -33,9 +37,10 @@ export interface ThreadInfo {
 }
 
 /**
- * Work (multiply-adds, compiler/emit/threads.ts) a call needs before threads pay for themselves: a call
- * on shared memory costs a message to the leader and back (~0.1 ms); a part of a batch on a worker costs
- * copying its rows there and its outputs back.
+ * Work (multiply-adds, compiler/emit/threads.ts) a call needs before threads pay for themselves: on shared
+ * memory the helpers' waking and spinning (they spin about a millisecond after each step, a core that the
+ * page's other work does not get); a part of a batch on a worker costs copying its rows there and its
+ * outputs back.
  */
 export const SHARED_MIN_WORK = 2_000_000;
 export const PART_MIN_WORK = 8_000_000;
@@ -62,12 +67,14 @@ export class ThreadedModel {
   readonly maxBatch: number;
   /** The pool, in a box the finalizer can reach without holding this model. */
   private readonly box: { pool?: ThreadPool } = {};
+  /** Shared memory: the page's model on the same instance, whose calls lead the helpers (schedule.ts). */
+  private readonly leader?: Model;
   private failed = false;
   private holds = 0;
   private releaseTimer?: ReturnType<typeof setTimeout>;
-  /** Shared memory: calls in flight there, and the promise they all settle by. */
-  private inFlight = 0;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Shared memory after a failure: the calls wait until every helper has ended (none may still write). */
+  private settled: Promise<unknown> = Promise.resolve();
+  private unsettled = false;
 
   constructor(
     private readonly main: Model,
@@ -76,50 +83,78 @@ export class ThreadedModel {
     this.meta = main.meta;
     this.maxBatch = main.maxBatch;
     pools?.register(this, this.box);
+    const origin = origins.get(main);
+    if (plan.kind === 'shared' && origin) {
+      const slices = origin.exports as unknown as SliceExports;
+      const steps = this.meta.threads?.steps ?? 0;
+      const sliceWork = plan.always ? 1 : undefined;
+      this.leader = new Model(this.meta, origin.exports, () =>
+        threadedRun(slices, this.pool().control!, plan.threads, steps, sliceWork),
+      );
+      // Started now: a worker only starts while the page's thread gives the event loop a turn, which a
+      // page calling predict() in a loop may never do.
+      this.pool();
+    }
   }
 
   get threads(): ThreadInfo {
     const { kind, threads } = this.plan;
-    if (this.failed) return { mode: 'none', threads: 1, memoryBytes: this.meta.memoryBytes };
+    if (this.failed || this.box.pool?.failure) return { mode: 'none', threads: 1, memoryBytes: this.meta.memoryBytes };
     const workers = kind === 'instances';
     return {
       mode: workers ? 'workers' : 'shared-memory',
       threads,
-      memoryBytes: this.meta.memoryBytes * (workers ? threads + 1 : 1),
+      memoryBytes: this.meta.memoryBytes * (workers ? threads : 1),
     };
   }
 
-  /** As Model.predict; a Promise when the call runs on the threads. */
+  /** As Model.predict; a Promise when the call's rows run on workers (or wait for failed threads to end). */
   predict(input: ModelInput, rows?: number): Outputs | Promise<Outputs> {
     const n = rowsOf(input, rows, this.meta);
     const parts = this.partsFor(n);
-    if (parts === 0) return this.exclusive(() => this.main.predict(input, rows));
-    if (parts === 1) return this.whole('predict', [input, rows]) as Promise<Outputs>;
+    if (parts === 0) return this.onPage(() => this.main.predict(input, rows));
+    if (this.leader) return this.led(() => this.leader!.predict(input, rows));
+    if (parts === 1) return this.whole('predict', [input, rows], () => this.main.predict(input, rows)) as Outputs;
     // Flattened (and checked) here, so the parts are plain float rows.
     const flat = this.main.flatRows(input, rows);
-    return this.spread('predict', n, parts, (a, b) => predictPart(this.meta, flat, a, b)) as Promise<Outputs>;
+    return this.spread(
+      n,
+      parts,
+      (a, b) => ['predict', predictPart(this.meta, flat, a, b)],
+      (a, b) => {
+        const [part, count] = predictPart(this.meta, flat, a, b, true);
+        return this.main.predict(part as ModelInput, count as number);
+      },
+    ) as Promise<Outputs>;
   }
 
-  /** As Model.run; a Promise when the call runs on the threads. */
+  /** As Model.run; a Promise when the call's rows run on workers (or wait for failed threads to end). */
   run(
     feeds: Record<string, TensorFeed>,
     options: RunOptions = {},
   ): Record<string, Tensor> | Promise<Record<string, Tensor>> {
     const n = feedRows(this.meta, feeds);
     const parts = this.partsFor(n || 1);
-    if (parts === 0) return this.exclusive(() => this.main.run(feeds, options));
+    if (parts === 0) return this.onPage(() => this.main.run(feeds, options));
+    if (this.leader) return this.led(() => this.leader!.run(feeds, options));
     const into = options.outputs;
-    if (parts === 1)
-      return (this.whole('run', [feeds]) as Promise<Record<string, Tensor>>).then((o) => (into ? join([o], into) : o));
-    return this.spread('run', n, parts, (a, b) => runPart(this.meta, feeds, a, b), into) as Promise<
-      Record<string, Tensor>
-    >;
+    if (parts === 1) {
+      const out = this.whole('run', [feeds], () => this.main.run(feeds, options));
+      return out instanceof Promise ? out.then((o) => (into ? join([o], into) : o)) : out;
+    }
+    return this.spread(
+      n,
+      parts,
+      (a, b) => ['run', runPart(this.meta, feeds, a, b)],
+      (a, b) => this.main.run(runPart(this.meta, feeds, a, b, true)[0] as Record<string, TensorFeed>),
+      into,
+    );
   }
 
   /** As Model.stream: the state stays in the page's instance, so its calls run there, one after another. */
   stream(pairs: Record<string, string>): Pick<ModelStream, 'run'> {
     const inner = this.main.stream(pairs);
-    return { run: (feeds, options) => this.exclusive(() => inner.run(feeds, options)) as Record<string, Tensor> };
+    return { run: (feeds, options) => this.onPage(() => inner.run(feeds, options)) as Record<string, Tensor> };
   }
 
   /** @internal One more holder (each load that resolves to this model). */
@@ -142,11 +177,15 @@ export class ThreadedModel {
   }
 
   /**
-   * 0: the page's thread runs the call; 1: the pool runs it whole (the shared pool's leader, or one worker);
-   * more: the batch is cut into that many parts, one per worker.
+   * 0: the page's thread runs the call alone; 1: the call runs whole with threads (led by the page on shared
+   * memory, or on one worker); more: the batch is cut into that many parts, the page's and one per worker.
    */
   private partsFor(rows: number): number {
     if (this.failed) return 0;
+    if (this.box.pool?.failure) {
+      this.fallBack(this.box.pool.failure);
+      return 0;
+    }
     const { kind, threads, always } = this.plan;
     const work = this.work(rows);
     if (kind === 'shared') return (this.meta.threads?.steps ?? 0) > 0 && (always || work >= SHARED_MIN_WORK) ? 1 : 0;
@@ -162,45 +201,69 @@ export class ThreadedModel {
     return this.meta.rows ? (w / this.maxBatch) * Math.max(1, rows) : w;
   }
 
-  /** Run `fn` on the page's thread once nothing runs on the shared memory. */
-  private exclusive<T>(fn: () => T): T | Promise<T> {
-    if (this.plan.kind !== 'shared' || this.inFlight === 0) return fn();
-    return this.track(this.tail.then(fn));
+  /** Run `fn` on the page's thread: at once, or once failed helpers have all ended. */
+  private onPage<T>(fn: () => T): T | Promise<T> {
+    if (!this.unsettled) return fn();
+    return this.settled.then(fn);
   }
 
-  /** Shared memory: what comes next waits for `p`. */
-  private track<T>(p: Promise<T>): Promise<T> {
-    this.inFlight++;
-    const done = () => void this.inFlight--;
-    const settled = p.then(done, done);
-    this.tail = this.tail.then(() => settled);
-    return p;
+  /**
+   * A call the page's thread leads on shared memory: at once once the helpers have started (before, the
+   * call waits for them: a helper instantiating the module writes its data while the call would read it);
+   * a helper that died mid-slice fails it.
+   */
+  private led<T>(fn: () => T): T | Promise<T> {
+    if (this.unsettled) return this.settled.then(fn);
+    const pool = this.pool();
+    if (!pool.started) return pool.ready.then(() => this.led(fn)).catch((e) => this.failure(e));
+    try {
+      return fn();
+    } catch (err) {
+      this.failure(err);
+    }
   }
 
-  /** The whole call on the pool: the shared pool's leader (after what runs there), or the idlest worker. */
-  private whole(method: Method, args: unknown[]): Promise<unknown> {
-    const start = () => {
-      const pool = this.pool();
-      return pool.ready.then(() => pool.call(idlest(pool.load), method, args));
-    };
-    if (this.plan.kind !== 'shared') return start().catch((e) => this.failure(e));
-    return this.track((this.inFlight > 0 ? this.tail.then(start) : start()).catch((e) => this.failure(e)));
+  /**
+   * A whole call on the idlest worker, or on the page when every worker is busy (so that two calls at once
+   * still run at once).
+   */
+  private whole<T>(method: Method, args: unknown[], onPage: () => T): T | Promise<T> {
+    const pool = this.pool();
+    const i = idlest(pool.load);
+    if (pool.started && pool.load[i] > 0) return onPage();
+    return pool.ready.then(() => pool.call(i, method, args) as Promise<T>).catch((e) => this.failure(e));
   }
 
-  /** A batch cut into `parts` runs of rows over the workers, joined in order. */
+  /**
+   * A batch cut into `parts` runs of rows: the first on the page's thread (on views of the caller's rows, no
+   * copy), the rest on the workers (copies, transferred), joined in order.
+   */
   private spread(
-    method: Method,
     rows: number,
     parts: number,
-    part: (start: number, end: number) => unknown[],
+    part: (start: number, end: number) => [Method, unknown[]],
+    pagePart: (start: number, end: number) => Outputs | Record<string, Tensor>,
     into?: RunOptions['outputs'],
   ): Promise<Outputs | Record<string, Tensor>> {
     const pool = this.pool();
-    const calls = ranges(rows, parts).map(([a, b]) => part(a, b));
-    return pool.ready
-      .then(() => Promise.all(calls.map((args, j) => pool.call(j % pool.size, method, args, transferOf(args)))))
-      .then((outs) => join(outs as Outputs[], into))
-      .catch((e) => this.failure(e));
+    const [first, ...rest] = ranges(rows, parts);
+    const send = () =>
+      Promise.all(
+        rest.map(([a, b], j) => {
+          const [method, args] = part(a, b);
+          return pool.call(j % pool.size, method, args, transferOf(args));
+        }),
+      );
+    // Workers that have started get their parts before the page starts on its own.
+    const sent = pool.started ? send() : pool.ready.then(send);
+    sent.catch(() => undefined);
+    let mine: Outputs | Record<string, Tensor>;
+    try {
+      mine = pagePart(first[0], first[1]);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return sent.then((outs) => join([mine, ...(outs as Outputs[])], into)).catch((e) => this.failure(e));
   }
 
   /** The pool, started on first use (and again after a release). */
@@ -209,16 +272,23 @@ export class ThreadedModel {
     return this.box.pool;
   }
 
-  /** A call failed: if the threads did, the model goes on with one thread (once they have all ended). */
+  /** A call failed: if the threads did, the model goes on with one thread. */
   private failure(error: unknown): never {
-    if ((error as ModelError)?.code === 'thread-failed' && !this.failed) {
-      this.failed = true;
-      const pool = this.box.pool;
-      this.box.pool = undefined;
-      pool?.close();
-      if (pool && this.plan.kind === 'shared') void this.track(pool.closed);
-    }
+    this.fallBack(error);
     throw error;
+  }
+
+  /** After `thread-failed`: one thread from now on (on shared memory, once every helper has ended). */
+  private fallBack(error: unknown): void {
+    if ((error as ModelError)?.code !== 'thread-failed' || this.failed) return;
+    this.failed = true;
+    const pool = this.box.pool;
+    this.box.pool = undefined;
+    pool?.close(error as ModelError);
+    if (pool && this.plan.kind === 'shared') {
+      this.unsettled = true;
+      this.settled = pool.closed.then(() => void (this.unsettled = false));
+    }
   }
 }
 

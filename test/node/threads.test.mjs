@@ -17,7 +17,9 @@ const threadsDir = path.join(DIST, 'runtime/threads');
 const { SharedMemoryRewriter, sharedMemoryFor } = await import(
   pathToFileURL(path.join(threadsDir, 'shared-module.js'))
 );
-const { threadedRun, endHelpers, CONTROL_WORDS } = await import(pathToFileURL(path.join(threadsDir, 'schedule.js')));
+const { threadedRun, endHelpers, CONTROL, CONTROL_WORDS } = await import(
+  pathToFileURL(path.join(threadsDir, 'schedule.js'))
+);
 const { Model } = await import(pathToFileURL(path.join(DIST, 'runtime/model.js')));
 
 const DIR = path.join(FIXTURES, 'models');
@@ -181,6 +183,40 @@ describe('two threads at once on one shared memory', () => {
       assert.equal(code, 0, 'the helper left its loop when told to');
     });
   }
+
+  test('a helper that dies holding a slice fails the call with thread-failed after the stall time; nothing hangs', async () => {
+    const r = trained.find((x) => x.id === 'colors_cnn');
+    const { wasm, meta } = await api.compile(new Uint8Array(readFileSync(path.join(DIR, r.model))));
+    const t = await threadedInstance(wasm, meta);
+    // The control block's protocol (schedule.ts) by hand: claim a slice of a job as a helper does, then end.
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const ctl = new Int32Array(workerData.control);
+      const { JOB, TILES, NEXT } = workerData.words;
+      parentPort.postMessage('ready');
+      for (;;) {
+        const cur = Atomics.load(ctl, NEXT);
+        const open = cur >>> 16 === (Atomics.load(ctl, JOB) & 0x7fff) && (cur & 0xffff) < Atomics.load(ctl, TILES);
+        if (open && Atomics.compareExchange(ctl, NEXT, cur, cur + 1) === cur) process.exit(0);
+      }`;
+    const dying = new Worker(code, { eval: true, workerData: { control: t.control.buffer, words: CONTROL } });
+    await new Promise((resolve) => dying.once('message', resolve));
+    const model = new Model(meta, t.exports, () => threadedRun(t.exports, t.control, 2, meta.threads.steps, 1, 300));
+    const started = performance.now();
+    let error;
+    // The page's thread claims slices too: within a few calls the helper wins one and dies with it.
+    for (let call = 0; call < 200 && !error; call++) {
+      try {
+        model.predict(inputOf(r), rowsOf(r));
+      } catch (e) {
+        error = e;
+      }
+    }
+    assert.equal(error?.code, 'thread-failed', String(error));
+    assert.match(error.message, /held a slice of step \d+ for 0\.3 s/);
+    assert.ok(performance.now() - started < 10_000, 'the call gave up within seconds');
+    await new Promise((resolve) => (dying.threadId === -1 ? resolve() : dying.once('exit', resolve)));
+  });
 });
 
 describe('a threaded model file: exactly one import, its shared memory of the planned size', () => {
