@@ -195,7 +195,7 @@ export class Model {
       outputs ??= Object.fromEntries(
         this.meta.outputs.map((t) => {
           const shape = this.outputShape(t);
-          shape[0] = (shape[0] / chunk) * n;
+          shape[0] = n * (shape[0] / chunk);
           return [
             t.name,
             { dtype: t.dtype, shape, data: allocate(t.dtype === 'int64' ? 'int32' : t.dtype, product(shape)) },
@@ -207,7 +207,7 @@ export class Model {
         const count = product(shape);
         readOutput(this.memory, this.outputPtrs[i], t, count, {
           into: outputs![t.name].data as TensorData,
-          at: (start / chunk) * count,
+          at: start * (count / chunk),
           int64AsNumbers: true,
         });
       });
