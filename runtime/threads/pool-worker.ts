@@ -26,9 +26,11 @@ export async function poolMessage(request: PoolRequest, scope: Scope): Promise<v
   try {
     if (!model) throw new ModelError('not-a-model', 'This thread has no model.');
     const value = (model[request.method] as (...args: unknown[]) => Record<string, { data: unknown }>)(...request.args);
-    // Typed outputs move to the page without a copy.
+    // Typed outputs move to the page without a copy; the input's buffers go back to be filled again.
     const transfer = Object.values(value).flatMap((t) => (ArrayBuffer.isView(t.data) ? [t.data.buffer] : []));
-    scope.postMessage({ type: 'pool-result', id, value }, transfer);
+    const spare = inputBuffers(request.args[0]).filter((b) => !transfer.includes(b));
+    const at = performance.timeOrigin + performance.now();
+    scope.postMessage({ type: 'pool-result', id, value, spare, at }, [...transfer, ...spare]);
   } catch (err) {
     const e = asModelError(err);
     scope.postMessage({ type: 'pool-error', id, code: e.code, message: e.message });
@@ -50,6 +52,16 @@ async function start(request: PoolStart, scope: Scope): Promise<void> {
     return;
   }
   model = new Model(meta, exports);
+}
+
+/** The buffers of a call's typed input arrays (one array, or a record of arrays or of tensors). */
+function inputBuffers(input: unknown): ArrayBuffer[] {
+  const arrays = ArrayBuffer.isView(input)
+    ? [input]
+    : Object.values((input ?? {}) as Record<string, unknown>).map((v) => (v as { data?: unknown })?.data ?? v);
+  // A shared buffer (a caller's, cloned as it is) cannot be transferred.
+  const buffers = arrays.flatMap((a) => (ArrayBuffer.isView(a) && a.buffer instanceof ArrayBuffer ? [a.buffer] : []));
+  return [...new Set(buffers)];
 }
 
 /** Take the lock and keep it until this worker ends; resolves once it is held. */

@@ -46,6 +46,10 @@ export class ThreadPool {
   readonly closed: Promise<void>;
   /** Why the pool stopped working, once it has. */
   failure?: ModelError;
+  /** Buffers the workers gave back (the inputs of their parts), to copy the next parts' rows into. */
+  readonly spare: ArrayBuffer[] = [];
+  /** When each worker sent its last result (performance.timeOrigin + now()). */
+  readonly doneAt: number[];
   /** Calls sent to each worker and not answered yet. */
   readonly load: number[];
   private readonly workers: Worker[] = [];
@@ -63,6 +67,7 @@ export class ThreadPool {
   constructor(private readonly setup: PoolSetup) {
     const n = Math.max(1, setup.threads - 1);
     this.load = new Array(n).fill(0);
+    this.doneAt = new Array(n).fill(0);
     this.closed = new Promise((resolve) => (this.settleClosed = resolve));
     if (setup.kind === 'shared') this.control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
     const id = `ml-widgets-thread-${++poolCount}-${Math.random().toString(36).slice(2)}`;
@@ -189,8 +194,13 @@ export class ThreadPool {
     const entry = this.pending.get(reply.id);
     if (!entry) return;
     this.settle(reply.id);
-    if (reply.type === 'pool-result') entry.resolve(reply.value);
-    else entry.reject(new ModelError(reply.code as ModelError['code'], reply.message));
+    if (reply.type === 'pool-result') {
+      // The biggest two a worker: enough for a batch's parts while the last batch's come back.
+      this.spare.push(...(reply.spare ?? []));
+      this.spare.sort((a, b) => b.byteLength - a.byteLength).length = Math.min(this.spare.length, 2 * this.size);
+      this.doneAt[entry.worker] = reply.at;
+      entry.resolve(reply.value);
+    } else entry.reject(new ModelError(reply.code as ModelError['code'], reply.message));
   }
 
   private settle(id: number): void {

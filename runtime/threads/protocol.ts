@@ -36,7 +36,11 @@ export type PoolReply =
   | { type: 'pool-ready' }
   /** The worker could not set up its role (the module did not instantiate, …). */
   | { type: 'pool-failed'; message: string }
-  | { type: 'pool-result'; id: number; value: unknown }
+  /**
+   * `spare`: the buffers the call's input arrived in, given back for the next parts' rows (split.ts);
+   * `at`: when the result was sent (performance.timeOrigin + now(), a clock the page shares).
+   */
+  | { type: 'pool-result'; id: number; value: unknown; spare: ArrayBuffer[]; at: number }
   | { type: 'pool-error'; id: number; code: string; message: string };
 
 export const isPoolRequest = (m: unknown): m is PoolRequest =>

@@ -7,7 +7,7 @@
  *    call stays synchronous — no message, no copy — and memory is ×1.
  *  - workers (every other page): each worker has its own instance of the one compiled module; a batch is
  *    cut into runs of rows, the page's thread running the first and each worker one more, and joined in
- *    order (a Promise); a model whose graph mixes rows (one tensor per call) sends each call whole to an
+ *    order (a Promise); the page's share follows how fast each side turned out to be; a model whose graph mixes rows (one tensor per call) sends each call whole to an
  *    idle worker, or runs it on the page when none is. Memory ×threads.
  * A pool that fails (a worker does not start, or ends mid-call) fails the call that needed it with
  * `thread-failed`, and the model runs on the page's thread alone from then on.
@@ -21,7 +21,7 @@ import { RELEASE_GRACE_MS } from '../shared-loads.js';
 import type { Tensor, TensorFeed } from '../tensors.js';
 import { ThreadPool } from './pool.js';
 import { threadedRun, type SliceExports } from './schedule.js';
-import { buffersOf, feedRows, join, predictPart, ranges, runPart } from './split.js';
+import { buffersOf, feedRows, join, nextShare, predictPart, ranges, runPart } from './split.js';
 
 /** How many threads: a number, or 'auto' (the cores there are, up to 4). */
 export type ThreadsOption = number | 'auto';
@@ -70,6 +70,8 @@ export class ThreadedModel {
   /** Shared memory: the page's model on the same instance, whose calls lead the helpers (schedule.ts). */
   private readonly leader?: Model;
   private failed = false;
+  /** Workers: the share of a split batch's rows the page's thread takes (split.ts nextShare). */
+  private pageShare?: number;
   private holds = 0;
   private releaseTimer?: ReturnType<typeof setTimeout>;
   /** Shared memory after a failure: the calls wait until every helper has ended (none may still write). */
@@ -120,9 +122,9 @@ export class ThreadedModel {
     return this.spread(
       n,
       parts,
-      (a, b) => ['predict', predictPart(this.meta, flat, a, b)],
+      (a, b) => ['predict', predictPart(this.meta, flat, a, b, this.pool().spare)],
       (a, b) => {
-        const [part, count] = predictPart(this.meta, flat, a, b, true);
+        const [part, count] = predictPart(this.meta, flat, a, b, 'view');
         return this.main.predict(part as ModelInput, count as number);
       },
     ) as Promise<Outputs>;
@@ -145,8 +147,8 @@ export class ThreadedModel {
     return this.spread(
       n,
       parts,
-      (a, b) => ['run', runPart(this.meta, feeds, a, b)],
-      (a, b) => this.main.run(runPart(this.meta, feeds, a, b, true)[0] as Record<string, TensorFeed>),
+      (a, b) => ['run', runPart(this.meta, feeds, a, b, this.pool().spare)],
+      (a, b) => this.main.run(runPart(this.meta, feeds, a, b, 'view')[0] as Record<string, TensorFeed>),
       into,
     );
   }
@@ -246,7 +248,10 @@ export class ThreadedModel {
     into?: RunOptions['outputs'],
   ): Promise<Outputs | Record<string, Tensor>> {
     const pool = this.pool();
-    const [first, ...rest] = ranges(rows, parts);
+    const workers = parts - 1;
+    const [first, ...rest] = ranges(rows, parts, this.pageShare ?? 1 / parts);
+    const start = performance.now();
+    const startAt = performance.timeOrigin + start;
     const send = () =>
       Promise.all(
         rest.map(([a, b], j) => {
@@ -263,7 +268,16 @@ export class ThreadedModel {
     } catch (err) {
       return Promise.reject(err);
     }
-    return sent.then((outs) => join([mine, ...(outs as Outputs[])], into)).catch((e) => this.failure(e));
+    const pageMs = performance.now() - start;
+    return sent
+      .then((outs) => {
+        const share = this.pageShare ?? 1 / parts;
+        const workerRows = (rows - first[1]) / workers;
+        const workerMs = Math.max(...rest.map((_, j) => pool.doneAt[j % pool.size])) - startAt;
+        this.pageShare = nextShare(share, first[1], pageMs, workerRows, workers, workerMs);
+        return join([mine, ...(outs as Outputs[])], into);
+      })
+      .catch((e) => this.failure(e));
   }
 
   /** The pool, started on first use (and again after a release). */

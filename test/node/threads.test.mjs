@@ -21,6 +21,7 @@ const { threadedRun, endHelpers, CONTROL, CONTROL_WORDS } = await import(
   pathToFileURL(path.join(threadsDir, 'schedule.js'))
 );
 const { Model } = await import(pathToFileURL(path.join(DIST, 'runtime/model.js')));
+const { ranges, nextShare } = await import(pathToFileURL(path.join(threadsDir, 'split.js')));
 
 const DIR = path.join(FIXTURES, 'models');
 const trained = readdirSync(DIR)
@@ -277,5 +278,43 @@ describe('a threaded model file: exactly one import, its shared memory of the pl
       assert.match(err.message, /env\.mem0ry \(memory\)/);
       return true;
     });
+  });
+});
+
+describe("a batch over the page's thread and workers: the parts and the page's share", () => {
+  test('the parts cover the rows in order, the first about its share, none empty', () => {
+    for (const [rows, parts, first] of [
+      [20000, 2, 0.5],
+      [20000, 3, 0.1],
+      [1003, 2, 0.9],
+      [5, 4, 0.9],
+      [2, 2, 0.01],
+    ]) {
+      const r = ranges(rows, parts, first);
+      assert.equal(r.length, parts);
+      assert.equal(r[0][0], 0);
+      assert.equal(r[parts - 1][1], rows);
+      for (let j = 1; j < parts; j++) assert.equal(r[j][0], r[j - 1][1], `part ${j} starts where ${j - 1} ends`);
+      for (const [a, b] of r) assert.ok(b > a, `[${a}, ${b}) of ${rows} rows in ${parts} parts is not empty`);
+      assert.ok(Math.abs(r[0][1] - rows * first) <= Math.max(1, parts), `first part ${r[0][1]} of ${rows} at ${first}`);
+    }
+    assert.deepEqual(ranges(10, 3), [
+      [0, 3],
+      [3, 6],
+      [6, 10],
+    ]);
+  });
+
+  test("the page's share moves toward where both sides end together, and stays within [0.1, 0.9]", () => {
+    // Equal speeds at an equal split: it stays.
+    assert.equal(nextShare(0.5, 1000, 10, 1000, 1, 10), 0.5);
+    // The worker took twice as long for its rows: the page should take 2/3; half the way there.
+    assert.ok(Math.abs(nextShare(0.5, 1000, 10, 1000, 1, 20) - (0.5 + 2 / 3) / 2) < 1e-12);
+    // Two workers, each as fast as the page: a third each.
+    assert.ok(Math.abs(nextShare(1 / 3, 100, 5, 100, 2, 5) - 1 / 3) < 1e-12);
+    let share = 0.5;
+    for (let i = 0; i < 20; i++) share = nextShare(share, 1000 * share, 10 * share, 1000 * (1 - share), 1, 1e6);
+    assert.equal(share, 0.9, 'a worker that hardly gets anything done leaves the page at most 0.9');
+    assert.equal(nextShare(0.4, 10, 0, 10, 1, 5), 0.4, 'no time measured: unchanged');
   });
 });
