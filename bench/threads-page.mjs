@@ -3,7 +3,7 @@
 // `threads: n` (shared-memory slices when isolated, workers otherwise), and onnxruntime-web with as many
 // threads as the page allows it (n when isolated, else 1: it silently falls back without isolation).
 import * as ort from '../node_modules/onnxruntime-web/dist/ort.wasm.bundle.min.mjs';
-import { loadModel } from '../dist/runtime/index.js';
+import { loadModel, loadModelInWorker, releaseModel } from '../dist/runtime/index.js';
 import { makeInput } from './inputs.mjs';
 import { median } from './timing.mjs';
 
@@ -42,10 +42,13 @@ window.runCase = async function runCase(spec) {
   const wantOurs = one.predict(input, spec.rows);
   const check = { threadsVsOne: worst(await many.predict(input, spec.rows), wantOurs) };
   check.oursVsOrt = worst(wantOurs, await runOrt());
+  // Without isolation the threads are workers: the issue's baseline there is the model in one worker.
+  const inWorker = crossOriginIsolated ? null : await loadModelInWorker(spec.wasm, { timeout: 0 });
   const sides = {
     one: () => one.predict(input, spec.rows),
     threads: () => many.predict(input, spec.rows),
     ort: runOrt,
+    ...(inWorker ? { worker: () => inWorker.predict(input, spec.rows) } : {}),
   };
   // Between sides the page rests a moment: the side that ran last leaves its threads spinning for a while
   // (both libraries spin before they sleep), and the engine's background compilers finish tiering up the
@@ -61,7 +64,7 @@ window.runCase = async function runCase(spec) {
     await run();
     k[side] = Math.max(1, Math.ceil(spec.targetMs / Math.max((performance.now() - t0) / 2, 1e-3)));
   }
-  const samples = { one: [], threads: [], ort: [] };
+  const samples = Object.fromEntries(Object.keys(sides).map((side) => [side, []]));
   for (let s = 0; s < spec.samples; s++) {
     for (const [side, run] of Object.entries(sides)) {
       await rest();
@@ -72,6 +75,7 @@ window.runCase = async function runCase(spec) {
     }
   }
   await session.release();
+  if (inWorker) releaseModel(inWorker);
   return {
     medians: Object.fromEntries(Object.entries(samples).map(([s, xs]) => [s, median(xs)])),
     k,

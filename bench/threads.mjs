@@ -1,8 +1,8 @@
 // Threads benchmark: one headless Chromium, one run, two pages — cross-origin isolated (COOP/COEP: our
-// shared-memory slices vs onnxruntime-web's threads) and plain (no isolation: our workers; onnxruntime-web
-// runs one thread there). Each case: ours on one thread, ours with --threads N (default 2), the peer; the
-// median per call over interleaved samples, and the ratios. Models: bench/build/ (bench/make_models.py, as
-// for bench/run.mjs) and the digits MLP fixture.
+// shared-memory slices vs onnxruntime-web's threads) and plain (no isolation: our workers, also against the
+// model in one worker, loadModelInWorker; onnxruntime-web runs one thread there). Each case: ours on one
+// thread, ours with --threads N (default 2), the peer; the median per call over interleaved samples, and
+// the ratios. Models: bench/build/ (bench/make_models.py, as for bench/run.mjs) and the digits MLP fixture.
 //   node bench/threads.mjs [--quick] [--threads N] [--only ID]
 // Writes bench/results/threads-latest.{md,json} (--quick: bench/build/threads-quick.{md,json}).
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -118,6 +118,7 @@ async function main() {
         spec,
         ...r,
         speedup: r.medians.one / r.medians.threads,
+        overWorker: r.medians.worker ? r.medians.worker / r.medians.threads : null,
         vsOrt: r.medians.ort / r.medians.threads,
       };
       process.stderr.write(`${fmt(r.medians.threads)} (${row.speedup.toFixed(2)}× one thread)\n`);
@@ -133,17 +134,17 @@ async function main() {
       .map((x) => x.toFixed(1))
       .join(' ')}.`,
     '',
-    '| page | case | ours, 1 thread | ours, threads | how | onnxruntime-web | threads ÷ 1 thread (speed-up) | ort ÷ ours threaded | threads vs 1 thread (max rel diff) |',
-    '|---|---|---:|---:|---|---:|---:|---:|---:|',
+    '| page | case | ours, 1 thread | ours, threads | how | onnxruntime-web | threads ÷ 1 thread (speed-up) | ort ÷ ours threaded | ours in one worker | one worker ÷ threads | threads vs 1 thread (max rel diff) |',
+    '|---|---|---:|---:|---|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of rows) {
     if (r.skipped) {
-      lines.push(`| ${r.kind} | ${r.title} | skipped: ${r.skipped} | | | | | | |`);
+      lines.push(`| ${r.kind} | ${r.title} | skipped: ${r.skipped} | | | | | | | | |`);
       continue;
     }
     const how = `${r.threadInfo.mode}, ${r.threadInfo.threads}`;
     lines.push(
-      `| ${r.kind} | ${r.title} | ${fmt(r.medians.one)} | ${fmt(r.medians.threads)} | ${how} | ${fmt(r.medians.ort)} | ${r.speedup.toFixed(2)}× | ${r.vsOrt.toFixed(2)}× | ${r.check.threadsVsOne.toExponential(1)} |`,
+      `| ${r.kind} | ${r.title} | ${fmt(r.medians.one)} | ${fmt(r.medians.threads)} | ${how} | ${fmt(r.medians.ort)} | ${r.speedup.toFixed(2)}× | ${r.vsOrt.toFixed(2)}× | ${r.medians.worker ? fmt(r.medians.worker) : '—'} | ${r.overWorker ? `${r.overWorker.toFixed(2)}×` : '—'} | ${r.check.threadsVsOne.toExponential(1)} |`,
     );
   }
   const md = lines.join('\n');
