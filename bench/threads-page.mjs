@@ -50,11 +50,12 @@ window.runCase = async function runCase(spec) {
     ort: runOrt,
     ...(inWorker ? { worker: () => inWorker.predict(input, spec.rows) } : {}),
   };
-  // Between sides the page rests a moment: the side that ran last leaves its threads spinning for a while
-  // (both libraries spin before they sleep), and the engine's background compilers finish tiering up the
-  // code; neither should be charged to the next side. After one untimed call each side is timed as a page
-  // that runs only it.
-  const rest = () => new Promise((r) => setTimeout(r, REST_MS));
+  // On the isolated page, between sides the page rests a moment: the side that ran last leaves its threads
+  // spinning for a while (both libraries spin before they sleep), and the engine's background compilers
+  // finish tiering up the code; neither should be charged to the next side. After one untimed call each
+  // side is timed as a page that runs only it. The plain page has no spinning threads (our workers wait
+  // for messages, onnxruntime-web runs one thread), and a rest there only times a cold core on tiny calls.
+  const rest = () => (crossOriginIsolated ? new Promise((r) => setTimeout(r, REST_MS)) : undefined);
   const k = {};
   for (const [side, run] of Object.entries(sides)) {
     for (let i = 0; i < 3; i++) await run();
