@@ -112,12 +112,17 @@ describeEachBuild('unary math kernels, accuracy', (env) => {
   });
 
   /** Runs kernel `name` over xs; returns the largest ulp distance and where. */
-  function worst(name: FamilyKernel<'unary'>, spec: Accuracy, xs: Float32Array): { ulps: number; x: number } {
+  /** Unary kernel `name` over `xs` (with its attributes `params`): its outputs. */
+  function unaryOut(name: FamilyKernel<'unary'>, xs: Float32Array, params: Record<string, number> = {}): Float32Array {
     arena.reset();
     const x = arena.put(xs);
     const y = arena.alloc(xs.length);
-    call(k, name, { x, y, n: xs.length, ...spec.params } as never);
-    const got = arena.f32(y, xs.length);
+    call(k, name, { x, y, n: xs.length, ...params } as never);
+    return arena.f32(y, xs.length);
+  }
+
+  function worst(name: FamilyKernel<'unary'>, spec: Accuracy, xs: Float32Array): { ulps: number; x: number } {
+    const got = unaryOut(name, xs, spec.params);
     let w = { ulps: 0, x: NaN };
     for (let i = 0; i < xs.length; i++) {
       const u = ulpDistance(got[i], Math.fround(spec.ref(xs[i])));
@@ -161,11 +166,7 @@ describeEachBuild('unary math kernels, accuracy', (env) => {
       ['unary_round', roundRef],
     ];
     for (const [name, ref] of refs) {
-      arena.reset();
-      const x = arena.put(xs);
-      const y = arena.alloc(xs.length);
-      call(k, name, { x, y, n: xs.length });
-      const got = arena.f32(y, xs.length);
+      const got = unaryOut(name, xs);
       for (let i = 0; i < xs.length; i++) {
         if (!Object.is(got[i], Math.fround(ref(xs[i]))))
           expect.fail(`${name}(${xs[i]}) = ${got[i]}, want ${ref(xs[i])}`);
@@ -200,11 +201,7 @@ describeEachBuild('unary math kernels, accuracy', (env) => {
       ['unary_shrink', { bias: 2, lambd: 0 }, (x) => shrinkRef(x, 2, 0)],
     ];
     for (const [name, params, ref] of cases) {
-      arena.reset();
-      const x = arena.put(xs);
-      const y = arena.alloc(xs.length);
-      call(k, name, { x, y, n: xs.length, ...params } as never);
-      const got = arena.f32(y, xs.length);
+      const got = unaryOut(name, xs, params);
       for (let i = 0; i < xs.length; i++) {
         const want = Math.fround(ref(xs[i]));
         // ±0 are the same output here (the ONNX definitions write 0 for "otherwise").
@@ -222,11 +219,7 @@ describeEachBuild('unary math kernels, accuracy', (env) => {
       ['unary_tan', Math.tan],
       ['unary_cos', Math.cos],
     ] as [FamilyKernel<'unary'>, (x: number) => number][]) {
-      arena.reset();
-      const x = arena.put(xs);
-      const y = arena.alloc(xs.length);
-      call(k, name, { x, y, n: xs.length });
-      const got = arena.f32(y, xs.length);
+      const got = unaryOut(name, xs);
       for (let i = 0; i < xs.length; i++) {
         const want = Math.fround(ref(xs[i]));
         if (!Object.is(got[i], want) && ulpDistance(got[i], want) > 1)
