@@ -7,8 +7,9 @@
  *    call stays synchronous — no message, no copy — and memory is ×1.
  *  - workers (every other page): each worker has its own instance of the one compiled module; a batch is
  *    cut into runs of rows, the page's thread running the first and each worker one more, and joined in
- *    order (a Promise); the page's share follows how fast each side turned out to be; a model whose graph mixes rows (one tensor per call) sends each call whole to an
- *    idle worker, or runs it on the page when none is. Memory ×threads.
+ *    order (a Promise); the page's share follows how fast each side turned out to be. A model whose graph
+ *    mixes rows (one tensor per call) sends each call whole to an idle worker, or runs it on the page
+ *    when none is. Memory ×threads.
  * A pool that fails (a worker does not start, or ends mid-call) fails the call that needed it with
  * `thread-failed`, and the model runs on the page's thread alone from then on.
  */
@@ -74,9 +75,8 @@ export class ThreadedModel {
   private pageShare?: number;
   private holds = 0;
   private releaseTimer?: ReturnType<typeof setTimeout>;
-  /** Shared memory after a failure: the calls wait until every helper has ended (none may still write). */
-  private settled: Promise<unknown> = Promise.resolve();
-  private unsettled = false;
+  /** Shared memory after a failure, until every helper has ended (none may still write): calls wait for it. */
+  private settling?: Promise<void>;
 
   constructor(
     private readonly main: Model,
@@ -110,13 +110,16 @@ export class ThreadedModel {
     };
   }
 
-  /** As Model.predict; a Promise when the call's rows run on workers (or wait for failed threads to end). */
+  /**
+   * As Model.predict; a Promise when the call's rows run on workers, when it is the first on shared memory
+   * (it waits for the helpers to start), or when it waits for failed helpers to end.
+   */
   predict(input: ModelInput, rows?: number): Outputs | Promise<Outputs> {
     const n = rowsOf(input, rows, this.meta);
     const parts = this.partsFor(n);
     if (parts === 0) return this.onPage(() => this.main.predict(input, rows));
     if (this.leader) return this.led(() => this.leader!.predict(input, rows));
-    if (parts === 1) return this.whole('predict', [input, rows], () => this.main.predict(input, rows)) as Outputs;
+    if (parts === 1) return this.whole('predict', [input, rows], () => this.main.predict(input, rows));
     // Flattened (and checked) here, so the parts are plain float rows.
     const flat = this.main.flatRows(input, rows);
     return this.spread(
@@ -130,7 +133,7 @@ export class ThreadedModel {
     ) as Promise<Outputs>;
   }
 
-  /** As Model.run; a Promise when the call's rows run on workers (or wait for failed threads to end). */
+  /** As Model.run; a Promise in the same cases as predict(). */
   run(
     feeds: Record<string, TensorFeed>,
     options: RunOptions = {},
@@ -205,8 +208,7 @@ export class ThreadedModel {
 
   /** Run `fn` on the page's thread: at once, or once failed helpers have all ended. */
   private onPage<T>(fn: () => T): T | Promise<T> {
-    if (!this.unsettled) return fn();
-    return this.settled.then(fn);
+    return this.settling ? this.settling.then(fn) : fn();
   }
 
   /**
@@ -215,7 +217,6 @@ export class ThreadedModel {
    * a helper that died mid-slice fails it.
    */
   private led<T>(fn: () => T): T | Promise<T> {
-    if (this.unsettled) return this.settled.then(fn);
     const pool = this.pool();
     if (!pool.started) return pool.ready.then(() => this.led(fn)).catch((e) => this.failure(e));
     try {
@@ -299,10 +300,7 @@ export class ThreadedModel {
     const pool = this.box.pool;
     this.box.pool = undefined;
     pool?.close(error as ModelError);
-    if (pool && this.plan.kind === 'shared') {
-      this.unsettled = true;
-      this.settled = pool.closed.then(() => void (this.unsettled = false));
-    }
+    if (pool && this.plan.kind === 'shared') this.settling = pool.closed.then(() => void (this.settling = undefined));
   }
 }
 
